@@ -1,0 +1,5 @@
+import sys
+
+from dsj_desktop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The tables. Field names are English; their Chinese names live in :mod:`dsj_desktop.domain.specs`.
+
+Rows referenced by a draw are never deleted: directories are *archived* instead.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dsj_desktop.clock import now_iso
+
+
+class Setting(SQLModel, table=True):
+    """Key/value settings stored in the database (JSON text values)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class CodeValue(SQLModel, table=True):
+    """Editable code lists (行业领域, 所属区域)."""
+
+    __tablename__ = "code_value"
+    __table_args__ = (UniqueConstraint("list_name", "value"),)
+    id: int | None = Field(default=None, primary_key=True)
+    list_name: str = Field(index=True)
+    value: str
+    sort_order: int = 0
+
+
+class Target(SQLModel, table=True):
+    """检查对象名录库."""
+
+    __tablename__ = "target"
+    __table_args__ = (Index("ix_target_region_industry", "region", "industry"),)
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(unique=True)
+    name: str = Field(index=True)
+    industry: str = Field(index=True)
+    region: str = Field(index=True)
+    affiliation: str = ""
+    scale: str = ""
+    risk_level: str = Field(index=True)
+    std_level: str = ""
+    blacklist: bool = False
+    major_hazard: bool = False
+    dust_explosion: bool = False
+    confined_space: bool = False
+    ammonia_refrigeration: bool = False
+    occupational_hazard: bool = False
+    address: str = ""
+    legal_rep: str = ""
+    contact: str = ""
+    phone: str = ""
+    status: str = "存续"
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class Inspector(SQLModel, table=True):
+    """执法检查人员名录库."""
+
+    __tablename__ = "inspector"
+    id: int | None = Field(default=None, primary_key=True)
+    cert_no: str = Field(unique=True)
+    name: str = Field(index=True)
+    department: str = ""
+    cert_valid_until: date
+    specialties: str = ""
+    duty_status: str = "在岗"
+    phone: str = ""
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class Expert(SQLModel, table=True):
+    """专家库."""
+
+    __tablename__ = "expert"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    name: str = Field(index=True)
+    field: str = ""
+    employer: str = ""
+    title: str = ""
+    phone: str = ""
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class Conflict(SQLModel, table=True):
+    """回避关系: a person (执法证号 or 专家编号) who must never inspect a target."""
+
+    __tablename__ = "conflict"
+    __table_args__ = (UniqueConstraint("person_code", "uscc"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_code: str = Field(index=True)
+    uscc: str = Field(index=True)
+    reason: str = ""
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)

@@ -1,0 +1,243 @@
+"""A realistic fictional county (青山县) so a newcomer sees a living program at once.
+
+Everything here is invented: the county, the towns, the companies, the people. The codes carry
+valid GB 32100-2015 check characters. The data is generated from a fixed seed, so every demo
+database is the same (this is sample data, not a draw: the draw never uses ``random``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.fields import Converter
+from dsj_desktop.domain.specs import CONFLICTS, EXPERTS, INSPECTORS, TARGETS, TableSpec
+from dsj_desktop.domain.uscc import complete
+from dsj_desktop.errors import UserError
+from dsj_desktop.io.importer import diff, write_rows
+from dsj_desktop.progress import Job, Progress
+
+COUNTY = "青山县"
+BUREAU = "青山县应急管理局"
+AREA_CODE = "149921"  # fictional administrative division code
+TOWNS = (
+    "城关镇", "东关镇", "北留镇", "南河镇", "西岭镇", "石门镇",
+    "白水乡", "桃源乡", "龙泉镇", "凤鸣乡", "清溪镇", "马岭乡",
+)  # fmt: skip
+
+# (industry, share of targets, name suffixes)
+INDUSTRY_MIX: tuple[tuple[str, int, tuple[str, ...]], ...] = (
+    ("煤矿", 12, ("煤业有限公司", "煤矿")),
+    ("非煤矿山", 60, ("石料厂", "矿业有限公司", "采石场")),
+    ("危险化学品", 190, ("化工有限公司", "加油站", "气体有限公司", "危险化学品经营部")),
+    ("烟花爆竹", 35, ("烟花爆竹批发有限公司", "烟花爆竹零售点")),
+    ("冶金", 40, ("铸造有限公司", "钢铁有限公司", "铸业有限公司")),
+    ("有色", 25, ("铝业有限公司", "有色金属有限公司")),
+    ("建材", 300, ("水泥制品厂", "建材有限公司", "砖厂", "商品混凝土有限公司")),
+    ("机械", 560, ("机械制造有限公司", "机械加工厂", "汽车配件有限公司", "五金制品厂")),
+    ("轻工", 520, ("食品有限公司", "木业有限公司", "家具厂", "纸制品有限公司", "冷冻食品有限公司")),
+    ("纺织", 180, ("纺织有限公司", "服装厂", "织造有限公司")),
+    ("烟草", 8, ("烟草专卖局仓储中心", "卷烟物流配送站")),
+    ("商贸", 850, ("商贸有限公司", "超市", "物流有限公司", "冷链仓储有限公司", "酒店")),
+    ("其他", 220, ("实业有限公司", "科技有限公司", "农业开发有限公司")),
+)
+WORDS = (
+    "宏达", "鑫源", "华兴", "泰丰", "永盛", "恒通", "金鼎", "瑞祥", "利民", "晨光", "东方", "长青",
+    "新宇", "中和", "德润", "佳美", "广源", "兴旺", "福星", "盛世", "天成", "万隆", "昌盛", "嘉禾",
+    "顺达", "光明", "青松", "翠屏", "云峰", "龙腾", "凤翔", "锦绣", "安康", "宝丰", "汇通", "同心",
+)  # fmt: skip
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌海波鹏辉玲晨浩宇欣怡子涵博宁婷雪峰"
+DEPARTMENTS = (
+    ("执法监察大队", 26), ("危险化学品安全监督管理股", 6), ("非煤矿山安全监督管理股", 5),
+    ("工贸行业安全监督管理股", 6), ("综合协调股", 3), ("政策法规股", 2),
+)  # fmt: skip
+SPECIALTIES = ("危险化学品", "非煤矿山", "煤矿", "工贸", "烟花爆竹", "职业卫生", "消防", "特种设备")
+EXPERT_FIELDS = ("危险化学品", "化工工艺", "电气", "机械", "矿山", "消防", "粉尘防爆", "职业卫生", "冶金", "建材")
+EMPLOYERS = ("青山县化工设计院", "省安全生产科学研究院", "市职业病防治所", "青山职业技术学院",
+             "市特种设备检验所", "晋元安全评价有限公司", "市消防救援支队", "华北矿业技术咨询公司")  # fmt: skip
+TITLES = ("高级工程师", "正高级工程师", "工程师", "副教授", "教授", "注册安全工程师")
+CONFLICT_REASONS = (
+    "近亲属在该企业任职", "曾在该企业任职（离职未满三年）", "与企业负责人有利害关系",
+    "本人或配偶持有该企业股份", "曾为该企业提供有偿技术服务",
+)  # fmt: skip
+
+
+@dataclass
+class DemoSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def text(self) -> str:
+        parts = "，".join(f"{k} {v}" for k, v in self.counts.items())
+        return f"已生成演示数据（{COUNTY}，虚构）：{parts}。"
+
+
+def _org_code(rng: random.Random) -> str:
+    """An 8-digit body and its GB 11714 check digit."""
+    body = [rng.randrange(10) for _ in range(8)]
+    s = sum(d * w for d, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    c = 11 - s % 11
+    check = "X" if c == 10 else "0" if c == 11 else str(c)
+    return "".join(map(str, body)) + check
+
+
+def _name(rng: random.Random) -> str:
+    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+    return rng.choice(SURNAMES) + given
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(("138", "139", "150", "152", "186", "187", "135", "158")) + f"{rng.randrange(10**8):08d}"
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def make_targets(rng: random.Random, scale: int = 1) -> list[dict[str, Any]]:
+    targets: list[dict[str, Any]] = []
+    used_codes: set[str] = set()
+    used_names: set[str] = set()
+    town_weights = [(t, 30 if t == "城关镇" else 14 if t.endswith("镇") else 8) for t in TOWNS]
+    for industry, share, suffixes in INDUSTRY_MIX:
+        for _ in range(share * scale):
+            town = _pick(rng, tuple(town_weights))
+            while True:
+                code = complete("91" + AREA_CODE + _org_code(rng))
+                if code not in used_codes:
+                    used_codes.add(code)
+                    break
+            while True:
+                stem = town[:2] if rng.random() < 0.4 else COUNTY[:2]
+                name = stem + rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(suffixes)
+                if name not in used_names:
+                    used_names.add(name)
+                    break
+            hazardous = industry in ("煤矿", "危险化学品", "非煤矿山", "烟花爆竹", "冶金")
+            risk = _pick(rng, (("重大", 8 if hazardous else 1), ("较大", 25 if hazardous else 8),
+                               ("一般", 45), ("低", 22 if hazardous else 50)))  # fmt: skip
+            food = "食品" in name or "冷" in name
+            targets.append({
+                "uscc": code, "name": name, "industry": industry, "region": town,
+                "affiliation": _pick(rng, (("民营", 80), ("县属", 10), ("市属", 5), ("省属", 3), ("中央", 1),
+                                           ("外资", 1))),
+                "scale": _pick(rng, (("微型", 38), ("小型", 48), ("中型", 11), ("大型", 3))),
+                "risk_level": risk,
+                "std_level": _pick(rng, (("三级", 45), ("二级", 12), ("一级", 1), ("未达标", 20), ("", 22))),
+                "blacklist": rng.random() < 0.005,
+                "major_hazard": industry in ("危险化学品", "煤矿") and rng.random() < 0.3,
+                "dust_explosion": industry in ("机械", "轻工", "冶金", "有色", "纺织") and rng.random() < 0.15,
+                "confined_space": rng.random() < 0.18,
+                "ammonia_refrigeration": food and rng.random() < 0.5,
+                "occupational_hazard": industry not in ("商贸", "烟草") and rng.random() < 0.35,
+                "address": f"{COUNTY}{town}{rng.choice(WORDS)}路{rng.randrange(1, 300)}号",
+                "legal_rep": _name(rng),
+                "contact": _name(rng),
+                "phone": _phone(rng),
+                "status": _pick(rng, (("存续", 94), ("停产", 3), ("注销", 2), ("吊销", 1))),
+            })  # fmt: skip
+    rng.shuffle(targets)
+    return targets
+
+
+def make_inspectors(rng: random.Random) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    n = 0
+    for dept, count in DEPARTMENTS:
+        for _ in range(count):
+            n += 1
+            valid = date(rng.choice((2027, 2028, 2029)), rng.choice((3, 6, 9, 12)), 30)
+            out.append({
+                "cert_no": f"{AREA_CODE}{n:05d}",
+                "name": _name(rng),
+                "department": dept,
+                "cert_valid_until": valid,
+                "specialties": "、".join(sorted(set(rng.sample(SPECIALTIES, rng.choice((1, 2, 2, 3)))),
+                                               key=SPECIALTIES.index)),
+                "duty_status": "在岗",
+                "phone": _phone(rng),
+            })  # fmt: skip
+    # A few who cannot be drawn, as in any real bureau.
+    out[3]["cert_valid_until"] = date(2026, 6, 30)
+    out[17]["cert_valid_until"] = date(2025, 12, 31)
+    out[8]["duty_status"] = "休假"
+    out[21]["duty_status"] = "借调"
+    out[30]["duty_status"] = "病休"
+    return out
+
+
+def make_experts(rng: random.Random) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": f"ZJ{i:03d}",
+            "name": _name(rng),
+            "field": "、".join(rng.sample(EXPERT_FIELDS, rng.choice((1, 2)))),
+            "employer": rng.choice(EMPLOYERS),
+            "title": rng.choice(TITLES),
+            "phone": _phone(rng),
+        }
+        for i in range(1, 31)
+    ]
+
+
+def make_conflicts(
+    rng: random.Random, targets: list[dict[str, Any]], people: list[str], n: int = 40
+) -> list[dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    while len(out) < n:
+        p = rng.choice(people)
+        t = rng.choice(targets)["uscc"]
+        out[(p, t)] = {"person_code": p, "uscc": t, "reason": rng.choice(CONFLICT_REASONS)}
+    return list(out.values())
+
+
+def _checked(spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Run the demo records through the import rules, so the demo can never hold what an import refuses."""
+    convs = [(f, Converter(f, codes)) for f in spec.fields]
+    return [{f.attr: conv(r.get(f.attr, f.default)) for f, conv in convs} for r in records]
+
+
+def is_empty(db: Database) -> bool:
+    with db.read() as conn:
+        n = conn.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM target) + (SELECT count(*) FROM inspector) + (SELECT count(*) FROM expert)"
+        ).scalar_one()
+    return int(n) == 0
+
+
+# Later parts of the program register further demo content here (item list, plan, ...).
+# Each step runs inside the same transaction as the directories, so the demo lands whole or not at all.
+EXTRA_STEPS: list[Callable[[Connection, random.Random], Job[dict[str, int]]]] = []
+
+
+def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSummary]:
+    """Fill an empty database with the fictional county; refuses a database that holds data."""
+    if not is_empty(db):
+        raise UserError("数据库中已有名录数据；演示数据只能装入空的数据库（可用 --data-dir 指定一个新文件夹）。")
+    rng = random.Random(seed)
+    summary = DemoSummary()
+    yield Progress("正在生成演示数据……")
+    targets = make_targets(rng, scale)
+    inspectors = make_inspectors(rng)
+    experts = make_experts(rng)
+    people = [i["cert_no"] for i in inspectors] + [e["code"] for e in experts]
+    conflicts = make_conflicts(rng, targets, people)
+    with db.write() as conn:
+        codelists.add_values(conn, codelists.REGION, list(TOWNS))
+        codes = codelists.all_lists(conn)
+        for spec, records in ((TARGETS, targets), (INSPECTORS, inspectors), (EXPERTS, experts),
+                              (CONFLICTS, conflicts)):  # fmt: skip
+            yield Progress(f"正在写入{spec.title}……")
+            add, _, _, _ = diff(spec, _checked(spec, records, codes), {})
+            yield from write_rows(conn, spec, add, [])
+            summary.counts[spec.title] = len(add)
+        for step in EXTRA_STEPS:
+            summary.counts.update((yield from step(conn, rng)))
+    return summary

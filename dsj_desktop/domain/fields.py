@@ -1,0 +1,232 @@
+"""Field definitions shared by import, export, templates, the edit dialogs and the tables.
+
+A :class:`FieldSpec` says how one column is named in the bureau's spreadsheets, how a cell is
+turned into a stored value (or refused with a Chinese reason) and how a stored value is written
+back, so that export → import is lossless.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from dsj_desktop.domain import uscc as uscc_mod
+
+
+class Kind(Enum):
+    TEXT = "text"
+    USCC = "uscc"
+    BOOL = "bool"  # 是/否
+    DATE = "date"
+    CHOICE = "choice"  # a fixed list of values
+    CODELIST = "codelist"  # an editable code list in the database
+    LIST = "list"  # several values separated by 、 (stored joined by 、)
+    INT = "int"
+
+
+YES, NO = "是", "否"
+LIST_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_WS = " \t\r\n\u3000\u00a0\ufeff"
+
+
+class CellError(ValueError):
+    """A cell's value is refused; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    attr: str
+    header: str
+    kind: Kind = Kind.TEXT
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    codelist: str | None = None
+    default: Any = ""
+    max_len: int = 200
+    multiline: bool = False
+    filterable: bool = False
+    private: bool = False  # personal data: never published
+    width: int = 14  # column width in exported sheets
+    hint: str = ""  # shown in templates and dialogs
+    # A custom parser (value after text normalisation → stored value) for special columns.
+    parser: Callable[[str], Any] | None = field(default=None, compare=False)
+    formatter: Callable[[Any], str] | None = field(default=None, compare=False)
+
+    @property
+    def is_flag(self) -> bool:
+        return self.kind is Kind.BOOL
+
+
+def clean_text(raw: str, *, multiline: bool = False) -> str:
+    """NFC, trimmed (including full-width spaces), CRLF → LF; control characters refused."""
+    s = unicodedata.normalize("NFC", raw)
+    if multiline:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+        bad = _CONTROL_EXCEPT_LF.search(s)
+    else:
+        bad = _CONTROL.search(s)
+    if bad:
+        code = f"U+{ord(bad.group()):04X}"
+        what = "换行符" if bad.group() in "\r\n" else "控制字符"
+        raise CellError(f"含有不可见的{what}（{code}），请删除后再导入")
+    return s.strip(_WS)
+
+
+def cell_to_text(value: Any) -> str:
+    """Whatever a spreadsheet cell holds, as the text the user sees."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_date_text(s: str) -> date:
+    for pat in _DATE_PATTERNS:
+        m = pat.match(s)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                raise CellError(f"“{s}”不是有效日期") from None
+    raise CellError(f"无法识别的日期“{s}”，请写作 2027-12-31 或设为日期格式")
+
+
+def split_list(s: str) -> list[str]:
+    return [p for p in (x.strip(_WS) for x in LIST_SEPARATORS.split(s)) if p]
+
+
+class Converter:
+    """Turns raw cells of one field into stored values; built once per import for speed."""
+
+    def __init__(self, spec: FieldSpec, codes: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.spec = spec
+        self.allowed: frozenset[str] | None = None
+        if spec.kind is Kind.CHOICE:
+            self.allowed = frozenset(spec.choices)
+        elif spec.kind is Kind.CODELIST:
+            assert spec.codelist is not None
+            self.allowed = frozenset((codes or {}).get(spec.codelist, ()))
+        self.unknown_codes: set[str] = set()  # filled when unknown code values are tolerated
+        self.tolerate_unknown = False
+
+    def __call__(self, raw: Any) -> Any:
+        spec = self.spec
+        kind = spec.kind
+        if kind is Kind.DATE and isinstance(raw, (date, datetime)):
+            return raw.date() if isinstance(raw, datetime) else raw
+        if kind is Kind.BOOL and isinstance(raw, bool):
+            return raw
+        s = clean_text(raw if isinstance(raw, str) else cell_to_text(raw), multiline=spec.multiline)
+        if not s:
+            if spec.required:
+                raise CellError("必填，不能为空")
+            return spec.default
+        if len(s) > spec.max_len:
+            raise CellError(f"内容过长（{len(s)} 字，最多 {spec.max_len} 字）")
+        if spec.parser is not None:
+            return spec.parser(s)
+        if kind is Kind.TEXT:
+            return s
+        if kind is Kind.USCC:
+            code = uscc_mod.normalize(s)
+            fault = uscc_mod.problem(code)
+            if fault:
+                raise CellError(fault)
+            return code
+        if kind is Kind.BOOL:
+            if s == YES:
+                return True
+            if s == NO:
+                return False
+            raise CellError(f"应填“是”或“否”，而不是“{s}”")
+        if kind is Kind.DATE:
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                raise CellError(f"“{s}”不是日期，请写作 2027-12-31 或设为日期格式")
+            return parse_date_text(s)
+        if kind is Kind.INT:
+            if not re.fullmatch(r"-?\d+", s):
+                raise CellError(f"应为整数，而不是“{s}”")
+            return int(s)
+        if kind is Kind.CHOICE or kind is Kind.CODELIST:
+            assert self.allowed is not None
+            if s in self.allowed:
+                return s
+            if kind is Kind.CODELIST and self.tolerate_unknown:
+                self.unknown_codes.add(s)
+                return s
+            listed = "、".join(spec.choices) if kind is Kind.CHOICE else _preview(self.allowed)
+            where = "可选值" if kind is Kind.CHOICE else f"{spec.header}代码表中现有"
+            raise CellError(f"“{s}”不是允许的值（{where}：{listed}）")
+        if kind is Kind.LIST:
+            parts = split_list(s)
+            if self.allowed is not None:
+                unknown = [p for p in parts if p not in self.allowed]
+                if unknown:
+                    raise CellError(f"“{'、'.join(unknown)}”不是允许的值")
+            return "、".join(dict.fromkeys(parts))
+        raise AssertionError(kind)
+
+
+def _preview(values: frozenset[str], limit: int = 20) -> str:
+    vals = sorted(values)
+    if not vals:
+        return "（空）"
+    shown = "、".join(vals[:limit])
+    return shown + ("…" if len(vals) > limit else "")
+
+
+def format_value(spec: FieldSpec, value: Any) -> Any:
+    """The stored value as written to a spreadsheet cell (dates stay dates)."""
+    if spec.formatter is not None:
+        return spec.formatter(value)
+    if value is None:
+        return ""
+    if spec.kind is Kind.BOOL:
+        return YES if value else NO
+    if spec.kind is Kind.DATE:
+        if isinstance(value, str):
+            return date.fromisoformat(value) if value else ""
+        return value
+    return value
+
+
+def display_value(spec: FieldSpec, value: Any) -> str:
+    """The stored value as shown in a table cell."""
+    v = format_value(spec, value)
+    if isinstance(v, date):
+        return v.isoformat()
+    return "" if v is None else str(v)
+
+
+def normalize_header(h: Any) -> str:
+    s = cell_to_text(h)
+    s = unicodedata.normalize("NFKC", s)  # full-width brackets and letters → half-width
+    s = re.sub(r"[\s*＊※:：]", "", s)
+    return s.strip()

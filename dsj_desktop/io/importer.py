@@ -1,0 +1,327 @@
+"""Importing a directory from a workbook: read, validate everything, then write in one transaction.
+
+Nothing is written unless every row of the file is good. A refused import raises
+:class:`ImportRefused` naming the file, sheet, row and column of each problem.
+Re-importing updates existing rows by their key and reports added / updated / unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dsj_desktop.clock import now_iso
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.fields import CellError, Converter, FieldSpec, Kind
+from dsj_desktop.domain.specs import CONFLICTS, TableSpec
+from dsj_desktop.errors import UserError
+from dsj_desktop.io.excel import auto_mapping, column_letter, find_header_row, read_sheet
+from dsj_desktop.progress import Job, Progress
+
+MAX_LISTED_PROBLEMS = 200
+PROGRESS_EVERY = 5000
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # Excel row number (1-based)
+    col: int | None  # column index (0-based)
+    header: str | None
+    message: str
+
+    def where(self) -> str:
+        parts = []
+        if self.row is not None:
+            parts.append(f"第 {self.row} 行")
+        if self.col is not None:
+            parts.append(f"{column_letter(self.col)} 列")
+        if self.header:
+            parts.append(f"（{self.header}）")
+        return " ".join(parts)
+
+    def text(self) -> str:
+        w = self.where()
+        return f"{w}：{self.message}" if w else self.message
+
+
+class ImportRefused(UserError):
+    """The file was refused whole; the database is untouched."""
+
+    def __init__(self, file: Path, sheet: str | None, problems: Sequence[Problem], total: int | None = None):
+        self.file = file
+        self.sheet = sheet
+        self.problems = list(problems)
+        self.total = total if total is not None else len(self.problems)
+        where = f"文件“{file.name}”" + (f"工作表“{sheet}”" if sheet else "")
+        lines = [f"导入被拒绝：{where}中有 {self.total} 处问题，数据库未作任何改动。"]
+        lines += [f"  {where} {p.text()}" for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        if self.total > MAX_LISTED_PROBLEMS:
+            lines.append(f"  ……另有 {self.total - MAX_LISTED_PROBLEMS} 处问题未列出。")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class ParsedSheet:
+    file: Path
+    sheet: str
+    header_row: int  # Excel row number of the header
+    mapping: dict[str, int]
+    records: list[dict[str, Any]]
+    row_numbers: list[int]  # Excel row number of each record
+    unknown_codes: dict[str, set[str]] = field(default_factory=dict)
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    kind: str
+    title: str
+    file: str
+    sheet: str
+    rows: int
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0  # archived rows brought back by the import (counted in updated)
+    codes_added: dict[str, list[str]] = field(default_factory=dict)
+
+    def text(self) -> str:
+        s = (
+            f"{self.title}导入完成：文件“{self.file}”工作表“{self.sheet}”共 {self.rows} 行，"
+            f"新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}。"
+        )
+        if self.restored:
+            s += f"其中 {self.restored} 条原已归档的记录已恢复。"
+        for name, vals in self.codes_added.items():
+            s += f"已加入{codelists.LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}。"
+        return s
+
+
+def read_records(
+    spec: TableSpec,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, int] | None = None,
+    codes: Mapping[str, Sequence[str]] | None = None,
+    tolerate_unknown_codes: bool = False,
+    fields: Sequence[FieldSpec] | None = None,
+) -> Job[ParsedSheet]:
+    """Parse and check every cell of the sheet; raise :class:`ImportRefused` listing all problems."""
+    fields = tuple(fields or spec.fields)
+    yield Progress(f"正在读取“{path.name}”……")
+    sheet_name, rows = read_sheet(path, sheet)
+    if not rows:
+        raise ImportRefused(path, sheet_name, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")])
+    hdr = find_header_row(rows, fields)
+    if hdr is None:
+        expected = "、".join(f.header for f in fields if f.required)
+        raise ImportRefused(
+            path, sheet_name,
+            [Problem(1, None, None, f"找不到表头：前 10 行中没有可识别的列名（至少需要：{expected}）。")],
+        )  # fmt: skip
+    header = rows[hdr]
+    if mapping is None:
+        mapping = auto_mapping(header, fields)
+    problems: list[Problem] = []
+    missing = [f for f in fields if f.required and f.attr not in mapping]
+    for f in missing:
+        problems.append(Problem(hdr + 1, None, f.header, f"缺少必填列“{f.header}”"))
+    if missing:
+        raise ImportRefused(path, sheet_name, problems)
+    used = set(mapping.values())
+    ignored = [str(header[j]) for j in range(len(header)) if j not in used and header[j] not in (None, "")]
+
+    converters = [(f, mapping[f.attr], Converter(f, codes)) for f in fields if f.attr in mapping]
+    for _, _, conv in converters:
+        conv.tolerate_unknown = tolerate_unknown_codes
+    absent = [f for f in fields if f.attr not in mapping]
+
+    records: list[dict[str, Any]] = []
+    row_numbers: list[int] = []
+    n_problems = 0
+    data = rows[hdr + 1 :]
+    total = len(data)
+    for i, row in enumerate(data):
+        if i % PROGRESS_EVERY == 0:
+            yield Progress("正在检查数据……", i, total)
+        if all(c is None or c == "" for c in row):
+            continue  # blank line inside the sheet
+        excel_row = hdr + 2 + i
+        rec: dict[str, Any] = {}
+        ok = True
+        width = len(row)
+        for f, j, conv in converters:
+            raw = row[j] if j < width else None
+            try:
+                rec[f.attr] = conv(raw)
+            except CellError as exc:
+                ok = False
+                n_problems += 1
+                if len(problems) < MAX_LISTED_PROBLEMS:
+                    problems.append(Problem(excel_row, j, f.header, str(exc)))
+        if ok:
+            for f in absent:
+                rec[f.attr] = f.default
+            records.append(rec)
+            row_numbers.append(excel_row)
+    if not records and not n_problems:
+        raise ImportRefused(path, sheet_name, [Problem(hdr + 1, None, None, "表头下面没有数据行。")])
+
+    # Duplicate keys inside the file.
+    key_cols = [(k, mapping.get(k)) for k in spec.key]
+    seen: dict[tuple[Any, ...], int] = {}
+    for rec, rn in zip(records, row_numbers, strict=True):
+        key = tuple(rec[k] for k in spec.key)
+        first = seen.setdefault(key, rn)
+        if first != rn:
+            n_problems += 1
+            if len(problems) < MAX_LISTED_PROBLEMS:
+                col = key_cols[0][1]
+                label = "、".join(spec.field(k).header for k in spec.key)
+                problems.append(
+                    Problem(rn, col, label, f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次")
+                )
+    if n_problems:
+        raise ImportRefused(path, sheet_name, sorted(problems, key=lambda p: (p.row or 0, p.col or 0)), n_problems)
+    unknown = {
+        f.codelist: conv.unknown_codes
+        for f, _, conv in converters
+        if f.codelist and conv.unknown_codes
+    }
+    return ParsedSheet(path, sheet_name, hdr + 1, dict(mapping), records, row_numbers, unknown, ignored)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def to_db(spec: TableSpec, rec: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A record as the tuple of column values SQLite stores (bool → 0/1, date → ISO text)."""
+    out: list[Any] = []
+    for f in spec.fields:
+        v = rec.get(f.attr, f.default)
+        if f.kind is Kind.BOOL:
+            v = 1 if v else 0
+        elif isinstance(v, date):
+            v = v.isoformat()
+        out.append(v)
+    return tuple(out)
+
+
+def existing_rows(conn: Connection, spec: TableSpec) -> dict[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]]:
+    """Key → (id, stored values in spec order, archived)."""
+    cols = ", ".join(spec.attrs)
+    key_pos = [spec.attrs.index(k) for k in spec.key]
+    out: dict[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]] = {}
+    for row in conn.exec_driver_sql(f"SELECT id, archived, {cols} FROM {spec.table}"):
+        vals = tuple(row[2:])
+        out[tuple(vals[p] for p in key_pos)] = (row[0], vals, bool(row[1]))
+    return out
+
+
+def check_references(conn: Connection, spec: TableSpec, parsed: ParsedSheet) -> list[Problem]:
+    """Cross-table checks: a conflict must name a known person and a known target."""
+    if spec is not CONFLICTS:
+        return []
+    persons = {r[0] for r in conn.exec_driver_sql("SELECT cert_no FROM inspector UNION SELECT code FROM expert")}
+    targets = {r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target")}
+    pcol = parsed.mapping.get("person_code")
+    tcol = parsed.mapping.get("uscc")
+    problems = []
+    for rec, rn in zip(parsed.records, parsed.row_numbers, strict=True):
+        if rec["person_code"] not in persons:
+            problems.append(Problem(rn, pcol, "人员编号",
+                                    f"“{rec['person_code']}”不在执法检查人员名录库或专家库中"))  # fmt: skip
+        if rec["uscc"] not in targets:
+            problems.append(Problem(rn, tcol, "统一社会信用代码", f"“{rec['uscc']}”不在检查对象名录库中"))
+    return problems
+
+
+def diff(
+    spec: TableSpec, records: Iterable[Mapping[str, Any]], existing: Mapping[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, tuple[Any, ...]]], int, int]:
+    """(rows to add, (id, row) to update, unchanged count, restored count)."""
+    key_pos = [spec.attrs.index(k) for k in spec.key]
+    add: list[tuple[Any, ...]] = []
+    update: list[tuple[int, tuple[Any, ...]]] = []
+    unchanged = restored = 0
+    for rec in records:
+        vals = to_db(spec, rec)
+        key = tuple(vals[p] for p in key_pos)
+        old = existing.get(key)
+        if old is None:
+            add.append(vals)
+        elif old[1] != vals or old[2]:
+            update.append((old[0], vals))
+            restored += old[2]
+        else:
+            unchanged += 1
+    return add, update, unchanged, restored
+
+
+def write_rows(
+    conn: Connection, spec: TableSpec, add: Sequence[tuple[Any, ...]], update: Sequence[tuple[int, tuple[Any, ...]]]
+) -> Job[None]:
+    stamp = now_iso()
+    cols = spec.attrs
+    if add:
+        sql = (
+            f"INSERT INTO {spec.table} ({', '.join(cols)}, archived, created_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(cols))}, 0, ?, ?)"
+        )
+        for start in range(0, len(add), PROGRESS_EVERY):
+            chunk = add[start : start + PROGRESS_EVERY]
+            conn.exec_driver_sql(sql, [(*v, stamp, stamp) for v in chunk])
+            yield Progress("正在写入数据库……", start + len(chunk), len(add) + len(update))
+    if update:
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        sql = f"UPDATE {spec.table} SET {sets}, archived = 0, updated_at = ? WHERE id = ?"
+        for start in range(0, len(update), PROGRESS_EVERY):
+            chunk = update[start : start + PROGRESS_EVERY]
+            conn.exec_driver_sql(sql, [(*v, stamp, i) for i, v in chunk])
+            yield Progress("正在写入数据库……", len(add) + start + len(chunk), len(add) + len(update))
+
+
+def import_directory(
+    db: Database,
+    spec: TableSpec,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, int] | None = None,
+    add_unknown_codes: bool = False,
+    dry_run: bool = False,
+) -> Job[ImportSummary]:
+    """Validate the whole file, then (unless *dry_run*) write it in one transaction."""
+    path = Path(path)
+    with db.read() as conn:
+        codes = codelists.all_lists(conn)
+    parsed = yield from read_records(
+        spec, path, sheet=sheet, mapping=mapping, codes=codes, tolerate_unknown_codes=add_unknown_codes
+    )
+    yield Progress("正在与数据库比对……")
+    # The final diff is made inside the write transaction, against exactly what it changes.
+    ctx = db.read() if dry_run else db.write()
+    with ctx as conn:
+        refs = check_references(conn, spec, parsed)
+        if refs:
+            raise ImportRefused(path, parsed.sheet, refs[:MAX_LISTED_PROBLEMS], len(refs))
+        add, update, unchanged, restored = diff(spec, parsed.records, existing_rows(conn, spec))
+        summary = ImportSummary(
+            spec.kind, spec.title, path.name, parsed.sheet, len(parsed.records),
+            len(add), len(update), unchanged, restored,
+        )  # fmt: skip
+        for list_name, vals in parsed.unknown_codes.items():
+            ordered = sorted(vals)
+            summary.codes_added[list_name] = ordered
+            if not dry_run:
+                codelists.add_values(conn, list_name, ordered)
+        if not dry_run:
+            yield from write_rows(conn, spec, add, update)
+    return summary
