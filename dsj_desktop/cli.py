@@ -204,13 +204,22 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"数据库文件：{database_path(data_dir)}（数据库版本 {db.schema_version()}）")
         for spec in DIRECTORIES.values():
             c = directory_counts(db, spec)
-            print(f"{spec.title}：{c.total} {spec.unit}" + (f"（另有已归档 {c.archived}）" if c.archived else ""))
+            print(
+                f"{spec.title}：{c.total} {spec.unit}"
+                + (f"（另有已归档 {c.archived}）" if c.archived else "")
+            )
     finally:
         db.close()
     return 0
 
 
-BUILTIN = {"import": cmd_import, "export": cmd_export, "template": cmd_template, "demo": cmd_demo, "info": cmd_info}
+BUILTIN = {
+    "import": cmd_import,
+    "export": cmd_export,
+    "template": cmd_template,
+    "demo": cmd_demo,
+    "info": cmd_info,
+}
 
 
 def _utf8_streams() -> None:

@@ -23,6 +23,7 @@ from dsj_desktop.domain.uscc import complete
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.importer import diff, write_rows
 from dsj_desktop.progress import Job, Progress
+from dsj_desktop.services import settings
 
 COUNTY = "青山县"
 BUREAU = "青山县应急管理局"
@@ -53,14 +54,27 @@ WORDS = (
     "新宇", "中和", "德润", "佳美", "广源", "兴旺", "福星", "盛世", "天成", "万隆", "昌盛", "嘉禾",
     "顺达", "光明", "青松", "翠屏", "云峰", "龙腾", "凤翔", "锦绣", "安康", "宝丰", "汇通", "同心",
 )  # fmt: skip
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌海波鹏辉玲晨浩宇欣怡子涵博宁婷雪峰"
 DEPARTMENTS = (
     ("执法监察大队", 26), ("危险化学品安全监督管理股", 6), ("非煤矿山安全监督管理股", 5),
     ("工贸行业安全监督管理股", 6), ("综合协调股", 3), ("政策法规股", 2),
 )  # fmt: skip
 SPECIALTIES = ("危险化学品", "非煤矿山", "煤矿", "工贸", "烟花爆竹", "职业卫生", "消防", "特种设备")
-EXPERT_FIELDS = ("危险化学品", "化工工艺", "电气", "机械", "矿山", "消防", "粉尘防爆", "职业卫生", "冶金", "建材")
+EXPERT_FIELDS = (
+    "危险化学品",
+    "化工工艺",
+    "电气",
+    "机械",
+    "矿山",
+    "消防",
+    "粉尘防爆",
+    "职业卫生",
+    "冶金",
+    "建材",
+)
 EMPLOYERS = ("青山县化工设计院", "省安全生产科学研究院", "市职业病防治所", "青山职业技术学院",
              "市特种设备检验所", "晋元安全评价有限公司", "市消防救援支队", "华北矿业技术咨询公司")  # fmt: skip
 TITLES = ("高级工程师", "正高级工程师", "工程师", "副教授", "教授", "注册安全工程师")
@@ -94,7 +108,9 @@ def _name(rng: random.Random) -> str:
 
 
 def _phone(rng: random.Random) -> str:
-    return rng.choice(("138", "139", "150", "152", "186", "187", "135", "158")) + f"{rng.randrange(10**8):08d}"
+    return (
+        rng.choice(("138", "139", "150", "152", "186", "187", "135", "158")) + f"{rng.randrange(10**8):08d}"
+    )
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -198,7 +214,9 @@ def make_conflicts(
     return list(out.values())
 
 
-def _checked(spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _checked(
+    spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     """Run the demo records through the import rules, so the demo can never hold what an import refuses."""
     convs = [(f, Converter(f, codes)) for f in spec.fields]
     return [{f.attr: conv(r.get(f.attr, f.default)) for f, conv in convs} for r in records]
@@ -220,7 +238,9 @@ EXTRA_STEPS: list[Callable[[Connection, random.Random], Job[dict[str, int]]]] = 
 def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSummary]:
     """Fill an empty database with the fictional county; refuses a database that holds data."""
     if not is_empty(db):
-        raise UserError("数据库中已有名录数据；演示数据只能装入空的数据库（可用 --data-dir 指定一个新文件夹）。")
+        raise UserError(
+            "数据库中已有名录数据；演示数据只能装入空的数据库（可用 --data-dir 指定一个新文件夹）。"
+        )
     rng = random.Random(seed)
     summary = DemoSummary()
     yield Progress("正在生成演示数据……")
@@ -231,6 +251,8 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSumm
     conflicts = make_conflicts(rng, targets, people)
     with db.write() as conn:
         codelists.add_values(conn, codelists.REGION, list(TOWNS))
+        if not settings.get(conn, settings.BUREAU_NAME):
+            settings.put(conn, settings.BUREAU_NAME, BUREAU)
         codes = codelists.all_lists(conn)
         for spec, records in ((TARGETS, targets), (INSPECTORS, inspectors), (EXPERTS, experts),
                               (CONFLICTS, conflicts)):  # fmt: skip

@@ -95,4 +95,6 @@ def remove_value(conn: Connection, list_name: str, value: str) -> None:
     n = usage_count(conn, list_name, value)
     if n:
         raise ValidationError(f"{title}“{value}”仍被 {n} 条记录使用，不能删除（可以改名）。")
-    conn.execute(text("DELETE FROM code_value WHERE list_name = :l AND value = :v"), {"l": list_name, "v": value})
+    conn.execute(
+        text("DELETE FROM code_value WHERE list_name = :l AND value = :v"), {"l": list_name, "v": value}
+    )

@@ -128,11 +128,14 @@ class Converter:
     def __init__(self, spec: FieldSpec, codes: Mapping[str, Sequence[str]] | None = None) -> None:
         self.spec = spec
         self.allowed: frozenset[str] | None = None
+        self.ordered: tuple[str, ...] = ()
         if spec.kind is Kind.CHOICE:
-            self.allowed = frozenset(spec.choices)
+            self.ordered = spec.choices
         elif spec.kind is Kind.CODELIST:
             assert spec.codelist is not None
-            self.allowed = frozenset((codes or {}).get(spec.codelist, ()))
+            self.ordered = tuple((codes or {}).get(spec.codelist, ()))
+        if spec.kind in (Kind.CHOICE, Kind.CODELIST):
+            self.allowed = frozenset(self.ordered)
         self.unknown_codes: set[str] = set()  # filled when unknown code values are tolerated
         self.tolerate_unknown = False
 
@@ -181,9 +184,11 @@ class Converter:
             if kind is Kind.CODELIST and self.tolerate_unknown:
                 self.unknown_codes.add(s)
                 return s
-            listed = "、".join(spec.choices) if kind is Kind.CHOICE else _preview(self.allowed)
-            where = "可选值" if kind is Kind.CHOICE else f"{spec.header}代码表中现有"
-            raise CellError(f"“{s}”不是允许的值（{where}：{listed}）")
+            if kind is Kind.CHOICE:
+                raise CellError(f"“{s}”不是允许的值（可选值：{'、'.join(spec.choices)}）")
+            raise CellError(
+                f"“{s}”不是允许的值（{spec.header}代码表中现有：{_preview(self.ordered)}；新值请先加入代码表）"
+            )
         if kind is Kind.LIST:
             parts = split_list(s)
             if self.allowed is not None:
@@ -194,8 +199,7 @@ class Converter:
         raise AssertionError(kind)
 
 
-def _preview(values: frozenset[str], limit: int = 20) -> str:
-    vals = sorted(values)
+def _preview(vals: tuple[str, ...], limit: int = 20) -> str:
     if not vals:
         return "（空）"
     shown = "、".join(vals[:limit])

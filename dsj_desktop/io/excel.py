@@ -52,7 +52,9 @@ def _open(path: Path) -> pc.CalamineWorkbook:
     try:
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
-        raise WorkbookError(f"文件“{name}”设置了打开密码（已加密），请在 Excel 中取消密码后另存，再导入。") from None
+        raise WorkbookError(
+            f"文件“{name}”设置了打开密码（已加密），请在 Excel 中取消密码后另存，再导入。"
+        ) from None
     except (pc.CalamineError, pc.ZipError, pc.XmlError, ValueError, OSError) as exc:
         kinds = "、".join(WORKBOOK_SUFFIXES)
         raise WorkbookError(
@@ -69,10 +71,12 @@ def list_sheets(path: Path) -> list[SheetInfo]:
         wb.close()
 
 
-def read_sheet(path: Path, sheet: str | None = None) -> tuple[str, list[list[Any]]]:
+def read_sheet(
+    path: Path, sheet: str | None = None, max_rows: int | None = None
+) -> tuple[str, list[list[Any]]]:
     """The sheet's cells; row ``i`` of the result is Excel row ``i + 1``, column ``j`` is letter ``j``.
 
-    Without *sheet*, the first visible sheet is read.
+    Without *sheet*, the first visible sheet is read; *max_rows* reads only the top of the sheet.
     """
     wb = _open(path)
     try:
@@ -87,9 +91,11 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[str, list[list[Any
             raise WorkbookError(f"文件“{path.name}”中没有名为“{sheet}”的工作表（现有：{names}）。")
         try:
             ws = wb.get_sheet_by_name(sheet)
-            rows = ws.to_python(skip_empty_area=False)
+            rows = ws.to_python(skip_empty_area=False, nrows=max_rows)
         except (pc.CalamineError, pc.XmlError, pc.ZipError, ValueError) as exc:
-            raise WorkbookError(f"文件“{path.name}”的工作表“{sheet}”无法读取，可能已损坏。（详情：{exc}）") from None
+            raise WorkbookError(
+                f"文件“{path.name}”的工作表“{sheet}”无法读取，可能已损坏。（详情：{exc}）"
+            ) from None
     finally:
         wb.close()
     # Trailing rows that are entirely empty are not data.

@@ -105,7 +105,9 @@ def export_rows(
     return n
 
 
-def export_directory(db: Database, spec: TableSpec, path: Path, *, include_archived: bool = False) -> Job[int]:
+def export_directory(
+    db: Database, spec: TableSpec, path: Path, *, include_archived: bool = False
+) -> Job[int]:
     """Export a directory; archived records only when asked. Returns the number of rows written."""
     path = Path(path)
     _check_writable(path)
@@ -113,7 +115,9 @@ def export_directory(db: Database, spec: TableSpec, path: Path, *, include_archi
     key = ", ".join(spec.key)
     with db.read() as conn:
         total = conn.exec_driver_sql(f"SELECT count(*) FROM {spec.table} {where}").scalar_one()
-        result = conn.exec_driver_sql(f"SELECT {', '.join(spec.attrs)} FROM {spec.table} {where} ORDER BY {key}")
+        result = conn.exec_driver_sql(
+            f"SELECT {', '.join(spec.attrs)} FROM {spec.table} {where} ORDER BY {key}"
+        )
         rows = (dict(zip(spec.attrs, r, strict=True)) for r in result)
         n = yield from export_rows(path, spec.title, spec.fields, rows, total)
     return n
@@ -130,7 +134,10 @@ def _choices(f: FieldSpec, codes: Mapping[str, Sequence[str]]) -> list[str] | No
 
 
 def write_template(
-    path: Path, spec: TableSpec, codes: Mapping[str, Sequence[str]], fields: Sequence[FieldSpec] | None = None,
+    path: Path,
+    spec: TableSpec,
+    codes: Mapping[str, Sequence[str]],
+    fields: Sequence[FieldSpec] | None = None,
     example: Mapping[str, Any] | None = None,
 ) -> None:
     """An import template: the headers with drop-down lists on the first sheet, instructions and an

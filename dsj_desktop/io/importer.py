@@ -26,6 +26,7 @@ from dsj_desktop.progress import Job, Progress
 
 MAX_LISTED_PROBLEMS = 200
 PROGRESS_EVERY = 5000
+PREVIEW_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,10 @@ class Problem:
             parts.append(f"第 {self.row} 行")
         if self.col is not None:
             parts.append(f"{column_letter(self.col)} 列")
+        text = " ".join(parts)
         if self.header:
-            parts.append(f"（{self.header}）")
-        return " ".join(parts)
+            text += f"（{self.header}）"
+        return text
 
     def text(self) -> str:
         w = self.where()
@@ -90,6 +92,8 @@ class ImportSummary:
     unchanged: int = 0
     restored: int = 0  # archived rows brought back by the import (counted in updated)
     codes_added: dict[str, list[str]] = field(default_factory=dict)
+    preview: list[dict[str, Any]] = field(default_factory=list)  # the first records, as read
+    ignored_headers: list[str] = field(default_factory=list)  # columns of the file that were not imported
 
     def text(self) -> str:
         s = (
@@ -112,14 +116,17 @@ def read_records(
     codes: Mapping[str, Sequence[str]] | None = None,
     tolerate_unknown_codes: bool = False,
     fields: Sequence[FieldSpec] | None = None,
+    header_row: int | None = None,
 ) -> Job[ParsedSheet]:
     """Parse and check every cell of the sheet; raise :class:`ImportRefused` listing all problems."""
     fields = tuple(fields or spec.fields)
     yield Progress(f"正在读取“{path.name}”……")
     sheet_name, rows = read_sheet(path, sheet)
     if not rows:
-        raise ImportRefused(path, sheet_name, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")])
-    hdr = find_header_row(rows, fields)
+        raise ImportRefused(
+            path, sheet_name, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")]
+        )
+    hdr = find_header_row(rows, fields) if header_row is None else header_row - 1
     if hdr is None:
         expected = "、".join(f.header for f in fields if f.required)
         raise ImportRefused(
@@ -186,14 +193,19 @@ def read_records(
                 col = key_cols[0][1]
                 label = "、".join(spec.field(k).header for k in spec.key)
                 problems.append(
-                    Problem(rn, col, label, f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次")
+                    Problem(
+                        rn,
+                        col,
+                        label,
+                        f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次",
+                    )
                 )
     if n_problems:
-        raise ImportRefused(path, sheet_name, sorted(problems, key=lambda p: (p.row or 0, p.col or 0)), n_problems)
+        raise ImportRefused(
+            path, sheet_name, sorted(problems, key=lambda p: (p.row or 0, p.col or 0)), n_problems
+        )
     unknown = {
-        f.codelist: conv.unknown_codes
-        for f, _, conv in converters
-        if f.codelist and conv.unknown_codes
+        f.codelist: conv.unknown_codes for f, _, conv in converters if f.codelist and conv.unknown_codes
     }
     return ParsedSheet(path, sheet_name, hdr + 1, dict(mapping), records, row_numbers, unknown, ignored)
 
@@ -214,7 +226,9 @@ def to_db(spec: TableSpec, rec: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def existing_rows(conn: Connection, spec: TableSpec) -> dict[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]]:
+def existing_rows(
+    conn: Connection, spec: TableSpec
+) -> dict[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]]:
     """Key → (id, stored values in spec order, archived)."""
     cols = ", ".join(spec.attrs)
     key_pos = [spec.attrs.index(k) for k in spec.key]
@@ -229,7 +243,9 @@ def check_references(conn: Connection, spec: TableSpec, parsed: ParsedSheet) -> 
     """Cross-table checks: a conflict must name a known person and a known target."""
     if spec is not CONFLICTS:
         return []
-    persons = {r[0] for r in conn.exec_driver_sql("SELECT cert_no FROM inspector UNION SELECT code FROM expert")}
+    persons = {
+        r[0] for r in conn.exec_driver_sql("SELECT cert_no FROM inspector UNION SELECT code FROM expert")
+    }
     targets = {r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target")}
     pcol = parsed.mapping.get("person_code")
     tcol = parsed.mapping.get("uscc")
@@ -244,7 +260,9 @@ def check_references(conn: Connection, spec: TableSpec, parsed: ParsedSheet) -> 
 
 
 def diff(
-    spec: TableSpec, records: Iterable[Mapping[str, Any]], existing: Mapping[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]]
+    spec: TableSpec,
+    records: Iterable[Mapping[str, Any]],
+    existing: Mapping[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[int, tuple[Any, ...]]], int, int]:
     """(rows to add, (id, row) to update, unchanged count, restored count)."""
     key_pos = [spec.attrs.index(k) for k in spec.key]
@@ -266,7 +284,10 @@ def diff(
 
 
 def write_rows(
-    conn: Connection, spec: TableSpec, add: Sequence[tuple[Any, ...]], update: Sequence[tuple[int, tuple[Any, ...]]]
+    conn: Connection,
+    spec: TableSpec,
+    add: Sequence[tuple[Any, ...]],
+    update: Sequence[tuple[int, tuple[Any, ...]]],
 ) -> Job[None]:
     stamp = now_iso()
     cols = spec.attrs
@@ -297,13 +318,20 @@ def import_directory(
     mapping: Mapping[str, int] | None = None,
     add_unknown_codes: bool = False,
     dry_run: bool = False,
+    header_row: int | None = None,
 ) -> Job[ImportSummary]:
     """Validate the whole file, then (unless *dry_run*) write it in one transaction."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)
     parsed = yield from read_records(
-        spec, path, sheet=sheet, mapping=mapping, codes=codes, tolerate_unknown_codes=add_unknown_codes
+        spec,
+        path,
+        sheet=sheet,
+        mapping=mapping,
+        codes=codes,
+        tolerate_unknown_codes=add_unknown_codes,
+        header_row=header_row,
     )
     yield Progress("正在与数据库比对……")
     # The final diff is made inside the write transaction, against exactly what it changes.
@@ -317,6 +345,8 @@ def import_directory(
             spec.kind, spec.title, path.name, parsed.sheet, len(parsed.records),
             len(add), len(update), unchanged, restored,
         )  # fmt: skip
+        summary.preview = parsed.records[:PREVIEW_ROWS]
+        summary.ignored_headers = parsed.ignored_headers
         for list_name, vals in parsed.unknown_codes.items():
             ordered = sorted(vals)
             summary.codes_added[list_name] = ordered

@@ -24,6 +24,19 @@ from dsj_desktop.io.importer import to_db
 ELIGIBLE = "eligible"
 INELIGIBLE = "ineligible"
 
+# Read-only columns shown beside a directory's own fields: (header, SQL expression, display width).
+EXTRA_COLUMNS: dict[str, list[tuple[str, str, int]]] = {
+    CONFLICTS.kind: [
+        (
+            "人员姓名",
+            "coalesce((SELECT i.name FROM inspector i WHERE i.cert_no = conflict.person_code),"
+            " (SELECT e.name || '（专家）' FROM expert e WHERE e.code = conflict.person_code), '')",
+            16,
+        ),
+        ("企业名称", "coalesce((SELECT t.name FROM target t WHERE t.uscc = conflict.uscc), '')", 32),
+    ],
+}
+
 
 @dataclass
 class Filter:
@@ -77,7 +90,8 @@ class DirectoryQuery:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def ids(self, flt: Filter, sort: str | None = None, descending: bool = False) -> list[int]:
-        sort = sort if sort in self._attrs else self.spec.order_by
+        # Without a chosen column: the order the records were entered or imported in.
+        sort = sort if sort in self._attrs else "id"
         where, params = self.where(flt)
         order = f"{sort} {'DESC' if descending else 'ASC'}, id"
         with self.db.read() as conn:
@@ -88,17 +102,21 @@ class DirectoryQuery:
         where, params = self.where(flt)
         return int(self.db.scalar(f"SELECT count(*) FROM {self.spec.table}{where}", params))
 
+    @property
+    def extras(self) -> list[tuple[str, str, int]]:
+        return EXTRA_COLUMNS.get(self.spec.kind, [])
+
     def rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """id → (values in spec field order..., archived)."""
+        """id → (values in spec field order..., archived, extra columns...)."""
         if not ids:
             return {}
-        cols = ", ".join(self.spec.attrs)
+        cols = ", ".join([*self.spec.attrs, "archived", *(expr for _, expr, _ in self.extras)])
         out: dict[int, tuple[Any, ...]] = {}
         with self.db.read() as conn:
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
                 marks = ", ".join("?" * len(chunk))
-                sql = f"SELECT id, {cols}, archived FROM {self.spec.table} WHERE id IN ({marks})"
+                sql = f"SELECT id, {cols} FROM {self.spec.table} WHERE id IN ({marks})"
                 for r in conn.exec_driver_sql(sql, tuple(chunk)):
                     out[r[0]] = tuple(r[1:])
         return out
@@ -107,7 +125,7 @@ class DirectoryQuery:
         vals = self.rows([row_id]).get(row_id)
         if vals is None:
             raise ValidationError(f"{self.spec.noun}记录不存在（id={row_id}）。")
-        rec = dict(zip([*self.spec.attrs, "archived"], vals, strict=True))
+        rec = dict(zip([*self.spec.attrs, "archived"], vals[: len(self.spec.attrs) + 1], strict=True))
         rec["id"] = row_id
         return rec
 

@@ -1,0 +1,1 @@
+"""The Qt GUI. The only package allowed to import PySide6."""

@@ -1,0 +1,369 @@
+"""One directory (检查对象 / 执法检查人员 / 专家 / 回避关系) as a tab: search as you type, filters on
+the classification fields, a lazy table, add / edit / archive, import / export / template, counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsj_desktop.clock import today
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.fields import Kind, display_value
+from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibility
+from dsj_desktop.io.exporter import export_directory, write_template
+from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
+from dsj_desktop.ui.runner import report_failure, run_with_progress
+from dsj_desktop.ui.table_model import GREY, RED, Column, LazyTableModel
+
+ALL = "全部"
+SEARCH_DELAY_MS = 150
+
+
+def _fmt_count(n: int) -> str:
+    return f"{n:,}"
+
+
+def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
+    cols: list[Column] = []
+    for i, f in enumerate(spec.fields):
+        if f.kind is Kind.BOOL:
+            cols.append(Column(f.header, lambda v, i=i: "是" if v[i] else "", f.attr, align_center=True))
+        else:
+            cols.append(Column(f.header, lambda v, i=i, f=f: display_value(f, v[i]), f.attr))
+    if spec is INSPECTORS:
+        valid = spec.attrs.index("cert_valid_until")
+        duty = spec.attrs.index("duty_status")
+
+        def eligibility(v: tuple[Any, ...]) -> str:
+            return inspector_eligibility(v[valid], v[duty], today()) or "可抽取"
+
+        cols.insert(
+            2,
+            Column(
+                "抽取资格",
+                eligibility,
+                None,
+                foreground=lambda v: None if eligibility(v) == "可抽取" else RED,
+                tooltip=lambda v: "执法证在有效期内且在岗的人员才会被抽取",
+                width=24,
+            ),
+        )
+    base = len(spec.attrs) + 1  # after the fields and the archived flag
+    for j, (header, _, width) in enumerate(query.extras):
+        cols.insert(1 + 2 * j, Column(header, lambda v, p=base + j: str(v[p] or ""), None, width=width))
+    return cols
+
+
+class DirectoryTab(QWidget):
+    changed = Signal()  # data changed (counts elsewhere may need refreshing)
+
+    def __init__(self, db: Database, spec: TableSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.spec = spec
+        self.query = DirectoryQuery(db, spec)
+        self.setObjectName(f"tab-{spec.kind}")
+
+        # Search and filters.
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("搜索：" + "、".join(spec.field(a).header for a in spec.search))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(300)
+        self.filters: dict[str, QComboBox] = {}
+        self.flag_combo: QComboBox | None = None
+        self.eligibility_combo: QComboBox | None = None
+        self.show_archived = QCheckBox("显示已归档")
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("搜索："))
+        bar.addWidget(self.search, 1)
+        filter_bar = QHBoxLayout()
+        flags = [f for f in spec.fields if f.kind is Kind.BOOL and f.filterable]
+        for f in spec.fields:
+            if f.filterable and f.kind is not Kind.BOOL:
+                combo = QComboBox()
+                combo.setObjectName(f"filter-{f.attr}")
+                combo.setToolTip(f"按{f.header}筛选")
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+                self.filters[f.attr] = combo
+                filter_bar.addWidget(combo)
+        if flags:
+            self.flag_combo = QComboBox()
+            self.flag_combo.setObjectName("filter-flags")
+            self.flag_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            self.flag_combo.addItem("标记：全部", None)
+            for f in flags:
+                self.flag_combo.addItem(f.header, f.attr)
+            filter_bar.addWidget(self.flag_combo)
+        if spec is INSPECTORS:
+            self.eligibility_combo = QComboBox()
+            self.eligibility_combo.setObjectName("filter-eligibility")
+            self.eligibility_combo.addItem("抽取资格：全部", None)
+            self.eligibility_combo.addItem("可抽取", ELIGIBLE)
+            self.eligibility_combo.addItem("不可抽取", INELIGIBLE)
+            filter_bar.addWidget(self.eligibility_combo)
+        filter_bar.addStretch(1)
+        bar.addWidget(self.show_archived)
+
+        # Table.
+        self.model = LazyTableModel(self.query, build_columns(spec, self.query), self.current_filter(), self)
+        archived_pos = len(spec.attrs)
+        self.model.row_foreground = lambda v: GREY if v[archived_pos] else None
+        self.table = QTableView()
+        self.table.setObjectName(f"table-{spec.kind}")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        for i, col in enumerate(self.model.columns):
+            width = col.width or next((f.width for f in spec.fields if f.header == col.header), 10)
+            header.resizeSection(i, max(60, width * 7 + 12))
+        self.table.doubleClicked.connect(lambda _=None: self.edit_selected())
+
+        # Buttons and counts.
+        self.count_label = QLabel()
+        self.count_label.setObjectName("count-label")
+        self.btn_add = QPushButton("新增")
+        self.btn_edit = QPushButton("编辑")
+        self.btn_archive = QPushButton("归档")
+        self.btn_restore = QPushButton("恢复")
+        self.btn_import = QPushButton("导入 Excel…")
+        self.btn_export = QPushButton("导出 Excel…")
+        self.btn_template = QPushButton("下载模板…")
+        self.btn_archive.setToolTip("归档后不再参加抽取，记录仍保留；被抽取过的记录永远不会被删除")
+        buttons = QHBoxLayout()
+        for b in (self.btn_add, self.btn_edit, self.btn_archive, self.btn_restore):
+            buttons.addWidget(b)
+        if spec.kind == "targets":
+            self.btn_codes = QPushButton("代码表…")
+            self.btn_codes.setToolTip("维护行业领域和所属区域的取值")
+            self.btn_codes.clicked.connect(self.edit_code_lists)
+            buttons.addWidget(self.btn_codes)
+        buttons.addStretch(1)
+        buttons.addWidget(self.count_label)
+        buttons.addStretch(1)
+        for b in (self.btn_import, self.btn_export, self.btn_template):
+            buttons.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        if filter_bar.count() > 1:
+            layout.addLayout(filter_bar)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        for combo in self.filters.values():
+            combo.currentIndexChanged.connect(lambda _: self.apply_filter())
+        for combo in (self.flag_combo, self.eligibility_combo):
+            if combo is not None:
+                combo.currentIndexChanged.connect(lambda _: self.apply_filter())
+        self.show_archived.toggled.connect(lambda _: self.apply_filter())
+        self.btn_add.clicked.connect(self.add_record)
+        self.btn_edit.clicked.connect(self.edit_selected)
+        self.btn_archive.clicked.connect(lambda: self.archive_selected(True))
+        self.btn_restore.clicked.connect(lambda: self.archive_selected(False))
+        self.btn_import.clicked.connect(self.import_file)
+        self.btn_export.clicked.connect(self.export_file)
+        self.btn_template.clicked.connect(self.save_template)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        self.reload_filter_values()
+        self.apply_filter()
+
+    # --- filtering --------------------------------------------------------------------------
+
+    def reload_filter_values(self) -> None:
+        with self.db.read() as conn:
+            codes = codelists.all_lists(conn)
+        for attr, combo in self.filters.items():
+            f = self.spec.field(attr)
+            if f.kind is Kind.CHOICE:
+                values = list(f.choices)
+            elif f.kind is Kind.CODELIST and f.codelist:
+                values = codes.get(f.codelist, [])
+            else:
+                values = self.query.distinct(attr)
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(f"{f.header}：{ALL}", None)
+            for v in values:
+                combo.addItem(v, v)
+            pos = combo.findData(current) if current is not None else 0
+            combo.setCurrentIndex(max(pos, 0))
+            combo.blockSignals(False)
+
+    def current_filter(self) -> Filter:
+        flt = Filter(text=self.search.text().strip(), include_archived=self.show_archived.isChecked())
+        for attr, combo in getattr(self, "filters", {}).items():
+            if combo.currentData() is not None:
+                flt.equals[attr] = combo.currentData()
+        if getattr(self, "flag_combo", None) is not None and self.flag_combo.currentData():
+            flt.flags.append(self.flag_combo.currentData())
+        if getattr(self, "eligibility_combo", None) is not None:
+            flt.eligibility = self.eligibility_combo.currentData()
+        return flt
+
+    def apply_filter(self) -> None:
+        self._search_timer.stop()
+        self.model.set_filter(self.current_filter())
+        self.update_counts()
+        self._update_buttons()
+
+    def update_counts(self) -> None:
+        counts = directory_counts(self.db, self.spec)
+        shown = self.model.rowCount()
+        unit = self.spec.unit
+        text = f"共 {_fmt_count(counts.total)} {unit}"
+        flt = self.current_filter()
+        if flt.text or flt.equals or flt.flags or flt.eligibility or flt.include_archived:
+            text += f"，当前显示 {_fmt_count(shown)} {unit}"
+        if counts.archived:
+            text += f"，已归档 {_fmt_count(counts.archived)} {unit}"
+        if self.spec is INSPECTORS:
+            eligible = self.query.count(Filter(eligibility=ELIGIBLE))
+            text += f"，今日可抽取 {_fmt_count(eligible)} {unit}"
+        self.count_label.setText(text)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.row_id(r) for r in rows]
+
+    def _update_buttons(self) -> None:
+        ids = self.selected_ids()
+        self.btn_edit.setEnabled(len(ids) == 1)
+        self.btn_archive.setEnabled(bool(ids))
+        self.btn_restore.setVisible(self.show_archived.isChecked())
+        self.btn_restore.setEnabled(bool(ids))
+
+    def refresh(self) -> None:
+        self.reload_filter_values()
+        self.apply_filter()
+        self.changed.emit()
+
+    # --- editing ----------------------------------------------------------------------------
+
+    def add_record(self) -> None:
+        from dsj_desktop.ui.record_dialog import RecordDialog
+
+        dlg = RecordDialog(self.db, self.spec, None, self)
+        if dlg.exec():
+            self.refresh()
+            self.select_id(dlg.saved_id)
+
+    def edit_selected(self) -> None:
+        from dsj_desktop.ui.record_dialog import RecordDialog
+
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            return
+        dlg = RecordDialog(self.db, self.spec, ids[0], self)
+        if dlg.exec():
+            self.refresh()
+            self.select_id(ids[0])
+
+    def select_id(self, row_id: int | None) -> None:
+        if row_id is None:
+            return
+        row = self.model.row_of(row_id)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def archive_selected(self, archived: bool) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        verb = "归档" if archived else "恢复"
+        if archived:
+            answer = QMessageBox.question(
+                self,
+                f"{verb}{self.spec.noun}",
+                f"确定归档选中的 {len(ids)} 条{self.spec.noun}记录吗？\n归档后不再参加抽取，记录仍然保留，可随时恢复。",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        n = self.query.set_archived(ids, archived)
+        self.refresh()
+        QMessageBox.information(self, f"{verb}{self.spec.noun}", f"已{verb} {n} 条记录。")
+
+    def edit_code_lists(self) -> None:
+        from dsj_desktop.ui.codelist_dialog import CodeListDialog
+
+        CodeListDialog(self.db, self).exec()
+        self.refresh()
+
+    # --- files ------------------------------------------------------------------------------
+
+    def import_file(self) -> None:
+        from dsj_desktop.ui.import_wizard import ImportWizard
+
+        wizard = ImportWizard(self.db, self.spec, self)
+        if wizard.exec() and wizard.summary is not None:
+            self.refresh()
+            QMessageBox.information(self, f"导入{self.spec.title}", wizard.summary.text())
+
+    def export_file(self) -> None:
+        default = str(Path.home() / f"{self.spec.title}-{date.today():%Y%m%d}.xlsx")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"导出{self.spec.title}", default, "Excel 工作簿 (*.xlsx)"
+        )
+        if not path:
+            return
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        out = run_with_progress(
+            self, f"导出{self.spec.title}", export_directory(self.db, self.spec, Path(path))
+        )
+        if not out.ok:
+            report_failure(self, f"导出{self.spec.title}", out)
+            return
+        QMessageBox.information(self, f"导出{self.spec.title}", f"已导出 {out.value} 条记录到：\n{path}")
+
+    def save_template(self) -> None:
+        default = str(Path.home() / f"{self.spec.title}导入模板.xlsx")
+        path, _ = QFileDialog.getSaveFileName(self, "保存导入模板", default, "Excel 工作簿 (*.xlsx)")
+        if not path:
+            return
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        with self.db.read() as conn:
+            codes = codelists.all_lists(conn)
+        try:
+            write_template(Path(path), self.spec, codes)
+        except Exception as exc:  # a UserError message is already Chinese
+            QMessageBox.warning(self, "保存导入模板", str(exc))
+            return
+        QMessageBox.information(self, "保存导入模板", f"模板已保存到：\n{path}")

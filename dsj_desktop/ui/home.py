@@ -1,0 +1,142 @@
+"""The start page: the bureau, the state of the directories, and the first steps for a newcomer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.demo import fill_demo, is_empty
+from dsj_desktop.domain.specs import DIRECTORIES, INSPECTORS
+from dsj_desktop.services import settings
+from dsj_desktop.services.directory import ELIGIBLE, DirectoryQuery, Filter, directory_counts
+from dsj_desktop.ui.runner import report_failure, run_with_progress
+
+
+class _Card(QFrame):
+    clicked = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("card")
+        self.setStyleSheet("#card { background: #ffffff; border: 1px solid #d0d7de; border-radius: 6px; }")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.title = QLabel(title)
+        self.title.setStyleSheet("color: #57606a;")
+        self.value = QLabel("—")
+        self.value.setStyleSheet("font-size: 22pt; font-weight: bold; color: #1f2328;")
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #57606a;")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.title)
+        lay.addWidget(self.value)
+        lay.addWidget(self.note)
+
+    def mouseReleaseEvent(self, event: object) -> None:
+        self.clicked.emit()
+
+
+class HomePage(QWidget):
+    navigate = Signal(str)  # directory kind
+    data_changed = Signal()
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("home-page")
+        self.bureau = QLabel()
+        self.bureau.setObjectName("bureau-label")
+        self.bureau.setStyleSheet("font-size: 18pt; font-weight: bold;")
+        rename = QPushButton("修改单位名称…")
+        rename.clicked.connect(self.edit_bureau)
+        head = QHBoxLayout()
+        head.addWidget(self.bureau)
+        head.addStretch(1)
+        head.addWidget(rename)
+
+        grid = QGridLayout()
+        self.cards: dict[str, _Card] = {}
+        for i, spec in enumerate(DIRECTORIES.values()):
+            card = _Card(spec.title)
+            card.clicked.connect(lambda k=spec.kind: self.navigate.emit(k))
+            self.cards[spec.kind] = card
+            grid.addWidget(card, 0, i)
+
+        self.welcome = QFrame()
+        self.welcome.setObjectName("welcome")
+        self.welcome.setStyleSheet(
+            "#welcome { background: #fff8e1; border: 1px solid #f0c36d; border-radius: 6px; }"
+        )
+        wl = QVBoxLayout(self.welcome)
+        msg = QLabel(
+            "<b>数据库还是空的。</b>可以先装入一个虚构的演示县（约 3000 家检查对象、48 名执法人员）熟悉程序，"
+            "也可以直接导入本局的名录 Excel 表。"
+        )
+        msg.setWordWrap(True)
+        self.demo_btn = QPushButton("装入演示数据")
+        self.demo_btn.setObjectName("demo-button")
+        self.demo_btn.clicked.connect(self.load_demo)
+        import_btn = QPushButton("导入检查对象名录…")
+        import_btn.clicked.connect(lambda: self.navigate.emit("targets"))
+        row = QHBoxLayout()
+        row.addWidget(self.demo_btn)
+        row.addWidget(import_btn)
+        row.addStretch(1)
+        wl.addWidget(msg)
+        wl.addLayout(row)
+
+        self.data_label = QLabel()
+        self.data_label.setStyleSheet("color: #57606a;")
+        self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(16)
+        layout.addLayout(head)
+        layout.addLayout(grid)
+        layout.addWidget(self.welcome)
+        layout.addStretch(1)
+        layout.addWidget(self.data_label)
+        self.refresh()
+
+    def refresh(self) -> None:
+        name = settings.bureau_name(self.db)
+        self.bureau.setText(name or "（尚未设置单位名称）")
+        for kind, card in self.cards.items():
+            spec = DIRECTORIES[kind]
+            counts = directory_counts(self.db, spec)
+            card.value.setText(f"{counts.total:,}")
+            note = f"{spec.unit}" + (f"，已归档 {counts.archived:,}" if counts.archived else "")
+            if spec is INSPECTORS:
+                eligible = DirectoryQuery(self.db, spec).count(Filter(eligibility=ELIGIBLE))
+                note += f"，今日可抽取 {eligible}"
+            card.note.setText(note)
+        self.welcome.setVisible(is_empty(self.db))
+        self.data_label.setText(f"数据保存在本机：{self.db.data_dir}")
+
+    def edit_bureau(self) -> None:
+        current = settings.bureau_name(self.db)
+        text, ok = QInputDialog.getText(self, "单位名称", "本局全称（打印在每份记录上）：", text=current)
+        if ok and text.strip():
+            settings.write(self.db, settings.BUREAU_NAME, text.strip())
+            self.refresh()
+            self.data_changed.emit()
+
+    def load_demo(self) -> None:
+        out = run_with_progress(self, "装入演示数据", fill_demo(self.db))
+        if not out.ok:
+            report_failure(self, "装入演示数据", out)
+            return
+        self.data_changed.emit()
+        QMessageBox.information(self, "装入演示数据", out.value.text())

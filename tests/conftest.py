@@ -1,0 +1,59 @@
+"""Shared fixtures. Every test works in a temporary data folder: no test touches real user data."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Qt: draw offscreen, and make an accidental default data folder harmless.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["DSJ_DATA_DIR"] = tempfile.mkdtemp(prefix="dsj-test-default-")
+os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="dsj-test-xdg-"))
+
+from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.demo import fill_demo
+from dsj_desktop.progress import run_job
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def db(data_dir: Path) -> Iterator[Database]:
+    database = open_database(data_dir)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    run_job(fill_demo(db))
+    return db
+
+
+_DEMO_CACHE: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder holding the demo county (built once per test session, copied per test)."""
+    d = tmp_path / "demo-data"
+    d.mkdir()
+    if "db" not in _DEMO_CACHE:
+        src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
+        database = open_database(src)
+        run_job(fill_demo(database))
+        database.backup_to(src / "snapshot.sqlite3")
+        database.close()
+        _DEMO_CACHE["db"] = (src / "snapshot.sqlite3").read_bytes()
+    (d / "dsj.sqlite3").write_bytes(_DEMO_CACHE["db"])
+    monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+    return d

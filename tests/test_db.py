@@ -1,0 +1,123 @@
+"""The data file: WAL, foreign keys, versions, upgrades after a backup, refusal of newer files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection
+
+from dsj_desktop.db.engine import APPLICATION_ID, open_database
+from dsj_desktop.db.migrations import SCHEMA_VERSION
+from dsj_desktop.errors import DatabaseError
+from dsj_desktop.paths import database_path, resolve_data_dir
+
+
+def test_new_database_is_current_wal_and_enforces_foreign_keys(data_dir: Path) -> None:
+    db = open_database(data_dir)
+    try:
+        assert db.schema_version() == SCHEMA_VERSION
+        assert db.scalar("PRAGMA journal_mode") == "wal"
+        assert db.scalar("PRAGMA foreign_keys") == 1
+        assert db.scalar("PRAGMA application_id") == APPLICATION_ID
+        # Seeded industries from the bureau documents.
+        assert db.scalar("SELECT count(*) FROM code_value WHERE list_name='industry'") == 13
+    finally:
+        db.close()
+
+
+def test_data_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSJ_DATA_DIR", str(tmp_path / "env"))
+    assert resolve_data_dir(None) == (tmp_path / "env").resolve()
+    assert resolve_data_dir(str(tmp_path / "cli")) == (tmp_path / "cli").resolve()
+    monkeypatch.delenv("DSJ_DATA_DIR")
+    assert "dsj-desktop" in str(resolve_data_dir(None))
+
+
+def test_newer_database_is_refused_and_left_alone(data_dir: Path) -> None:
+    open_database(data_dir).close()
+    path = database_path(data_dir)
+    with sqlite3.connect(path) as c:
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    c.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="较新版本"):
+        open_database(data_dir)
+    assert path.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_database_is_refused(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    path = database_path(data_dir)
+    path.write_bytes(b"PK\x03\x04 this is a zip, not a database" * 10)
+    with pytest.raises(DatabaseError, match="不是数据库文件"):
+        open_database(data_dir)
+
+
+def test_another_programs_database_is_refused(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    with sqlite3.connect(database_path(data_dir)) as c:
+        c.execute("PRAGMA application_id = 1234")
+        c.execute("CREATE TABLE t (x)")
+    c.close()
+    with pytest.raises(DatabaseError, match="其他程序"):
+        open_database(data_dir)
+
+
+def _make_v1(data_dir: Path) -> None:
+    db = open_database(data_dir, migrations={}, target_version=1)
+    with db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('k', '\"v1\"')")
+    db.close()
+
+
+def test_upgrade_steps_run_in_order_after_a_backup(data_dir: Path) -> None:
+    _make_v1(data_dir)
+
+    def step1(conn: Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE extra (id INTEGER PRIMARY KEY, note TEXT)")
+
+    def step2(conn: Connection) -> None:
+        conn.exec_driver_sql("INSERT INTO extra (note) SELECT value FROM setting WHERE key = 'k'")
+
+    db = open_database(data_dir, migrations={1: step1, 2: step2}, target_version=3)
+    try:
+        assert db.schema_version() == 3
+        assert db.scalar("SELECT note FROM extra") == '"v1"'
+    finally:
+        db.close()
+    backups = list((data_dir / "backups").glob("upgrade-v1-to-v3-*.sqlite3"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert c.execute("SELECT value FROM setting WHERE key='k'").fetchone()[0] == '"v1"'
+    c.close()
+
+
+def test_a_failing_upgrade_step_leaves_the_previous_version_intact(data_dir: Path) -> None:
+    _make_v1(data_dir)
+
+    def good(conn: Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE extra (id INTEGER PRIMARY KEY)")
+
+    def bad(conn: Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
+        raise RuntimeError("power cut in the middle of the step")
+
+    with pytest.raises(RuntimeError):
+        open_database(data_dir, migrations={1: good, 2: bad}, target_version=3)
+    db = open_database(data_dir, migrations={}, target_version=2)
+    try:
+        # Step 1 committed with its version; step 2 left nothing behind.
+        assert db.schema_version() == 2
+        tables = {r[0] for r in db.engine.connect().exec_driver_sql("SELECT name FROM sqlite_master")}
+        assert "extra" in tables and "half_done" not in tables
+    finally:
+        db.close()
+
+
+def test_missing_upgrade_step_is_a_clear_error(data_dir: Path) -> None:
+    _make_v1(data_dir)
+    with pytest.raises(DatabaseError, match="缺少升级步骤"):
+        open_database(data_dir, migrations={}, target_version=2)
