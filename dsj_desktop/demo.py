@@ -21,7 +21,7 @@ from dsj_desktop.domain.fields import Converter
 from dsj_desktop.domain.specs import CONFLICTS, EXPERTS, INSPECTORS, TARGETS, TableSpec
 from dsj_desktop.domain.uscc import complete
 from dsj_desktop.errors import UserError
-from dsj_desktop.io.importer import diff, write_rows
+from dsj_desktop.io.importer import diff, to_db, write_rows
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import settings
 
@@ -257,7 +257,7 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSumm
         for spec, records in ((TARGETS, targets), (INSPECTORS, inspectors), (EXPERTS, experts),
                               (CONFLICTS, conflicts)):  # fmt: skip
             yield Progress(f"正在写入{spec.title}……")
-            add, _, _, _ = diff(spec, _checked(spec, records, codes), {})
+            add, _, _, _ = diff(spec, [to_db(spec, r) for r in _checked(spec, records, codes)], {})
             yield from write_rows(conn, spec, add, [])
             summary.counts[spec.title] = len(add)
         for step in EXTRA_STEPS:

@@ -36,15 +36,17 @@ class Target(SQLModel, table=True):
     """检查对象名录库."""
 
     __tablename__ = "target"
+    # One composite index serves the region and region + industry filters; every further index
+    # slows a 100,000-row import and a full scan of 100,000 rows takes milliseconds anyway.
     __table_args__ = (Index("ix_target_region_industry", "region", "industry"),)
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(unique=True)
-    name: str = Field(index=True)
-    industry: str = Field(index=True)
-    region: str = Field(index=True)
+    name: str
+    industry: str
+    region: str
     affiliation: str = ""
     scale: str = ""
-    risk_level: str = Field(index=True)
+    risk_level: str
     std_level: str = ""
     blacklist: bool = False
     major_hazard: bool = False

@@ -102,7 +102,7 @@ def read_sheet(
     end = len(rows)
     while end and all(c in (None, "") for c in rows[end - 1]):
         end -= 1
-    return sheet, [list(r) for r in rows[:end]]
+    return sheet, rows[:end]
 
 
 def header_index(fields: Sequence[FieldSpec]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import Connection
 from dsj_desktop.clock import now_iso
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.domain.fields import CellError, Converter, FieldSpec, Kind
+from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import auto_mapping, column_letter, find_header_row, read_sheet
@@ -27,6 +28,7 @@ from dsj_desktop.progress import Job, Progress
 MAX_LISTED_PROBLEMS = 200
 PROGRESS_EVERY = 5000
 PREVIEW_ROWS = 50
+BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,32 @@ class ImportRefused(UserError):
 
 @dataclass
 class ParsedSheet:
+    """A sheet whose every cell passed the checks, held column by column."""
+
     file: Path
     sheet: str
     header_row: int  # Excel row number of the header
     mapping: dict[str, int]
-    records: list[dict[str, Any]]
-    row_numbers: list[int]  # Excel row number of each record
+    columns: dict[str, list[Any]]  # field attr → stored values, one per data row
+    row_numbers: list[int]  # Excel row number of each data row
     unknown_codes: dict[str, set[str]] = field(default_factory=dict)
     ignored_headers: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def record(self, i: int) -> dict[str, Any]:
+        return {a: col[i] for a, col in self.columns.items()}
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        attrs = list(self.columns)
+        return [dict(zip(attrs, vals, strict=True)) for vals in zip(*self.columns.values(), strict=True)]
+
+    def db_rows(self, spec: TableSpec) -> list[tuple[Any, ...]]:
+        """The rows as SQLite stores them, in the spec's field order (see :func:`to_db`)."""
+        cols = [db_column(f, self.columns[f.attr]) for f in spec.fields]
+        return list(zip(*cols, strict=True))
 
 
 @dataclass
@@ -148,69 +168,69 @@ def read_records(
     converters = [(f, mapping[f.attr], Converter(f, codes)) for f in fields if f.attr in mapping]
     for _, _, conv in converters:
         conv.tolerate_unknown = tolerate_unknown_codes
-    absent = [f for f in fields if f.attr not in mapping]
 
-    records: list[dict[str, Any]] = []
-    row_numbers: list[int] = []
-    n_problems = 0
     data = rows[hdr + 1 :]
-    total = len(data)
-    for i, row in enumerate(data):
-        if i % PROGRESS_EVERY == 0:
-            yield Progress("正在检查数据……", i, total)
-        if all(c is None or c == "" for c in row):
-            continue  # blank line inside the sheet
-        excel_row = hdr + 2 + i
-        rec: dict[str, Any] = {}
-        ok = True
-        width = len(row)
-        for f, j, conv in converters:
-            raw = row[j] if j < width else None
-            try:
-                rec[f.attr] = conv(raw)
-            except CellError as exc:
-                ok = False
-                n_problems += 1
-                if len(problems) < MAX_LISTED_PROBLEMS:
-                    problems.append(Problem(excel_row, j, f.header, str(exc)))
-        if ok:
-            for f in absent:
-                rec[f.attr] = f.default
-            records.append(rec)
-            row_numbers.append(excel_row)
-    if not records and not n_problems:
+    width = len(header)
+    if data and min(map(len, data)) < width:  # calamine gives equal rows; other readers may not
+        data = [r + [None] * (width - len(r)) if len(r) < width else r for r in data]
+    # Blank lines inside the sheet are skipped (any() is a quick first test; 0 and False need a second look).
+    blank = {i for i, r in enumerate(data) if not any(r) and r.count(None) + r.count("") == len(r)}
+    kept = [r for i, r in enumerate(data) if i not in blank] if blank else data
+    row_numbers = [hdr + 2 + i for i in range(len(data)) if i not in blank]
+    if not kept:
         raise ImportRefused(path, sheet_name, [Problem(hdr + 1, None, None, "表头下面没有数据行。")])
 
+    columns: dict[str, list[Any]] = {}
+    n_problems = 0
+    for n, (f, j, conv) in enumerate(converters):
+        yield Progress("正在检查数据……", n, len(converters))
+        values, errors = convert_column(conv, list(map(itemgetter(j), kept)))
+        columns[f.attr] = values
+        for i, message in errors.items():
+            n_problems += 1
+            if len(problems) < MAX_LISTED_PROBLEMS * 4:
+                problems.append(Problem(row_numbers[i], j, f.header, message))
+    for f in fields:
+        if f.attr not in columns:
+            columns[f.attr] = [f.default] * len(kept)
+
     # Duplicate keys inside the file.
-    key_cols = [(k, mapping.get(k)) for k in spec.key]
+    key_col = mapping.get(spec.key[0])
+    label = "、".join(spec.field(k).header for k in spec.key)
     seen: dict[tuple[Any, ...], int] = {}
-    for rec, rn in zip(records, row_numbers, strict=True):
-        key = tuple(rec[k] for k in spec.key)
+    for key, rn in zip(zip(*(columns[k] for k in spec.key), strict=True), row_numbers, strict=True):
+        if None in key:
+            continue  # that cell was refused already
         first = seen.setdefault(key, rn)
         if first != rn:
             n_problems += 1
-            if len(problems) < MAX_LISTED_PROBLEMS:
-                col = key_cols[0][1]
-                label = "、".join(spec.field(k).header for k in spec.key)
-                problems.append(
-                    Problem(
-                        rn,
-                        col,
-                        label,
-                        f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次",
-                    )
+            problems.append(
+                Problem(
+                    rn,
+                    key_col,
+                    label,
+                    f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次",
                 )
+            )
     if n_problems:
-        raise ImportRefused(
-            path, sheet_name, sorted(problems, key=lambda p: (p.row or 0, p.col or 0)), n_problems
-        )
+        problems.sort(key=lambda p: (p.row or 0, p.col or 0))
+        raise ImportRefused(path, sheet_name, problems[:MAX_LISTED_PROBLEMS], n_problems)
     unknown = {
         f.codelist: conv.unknown_codes for f, _, conv in converters if f.codelist and conv.unknown_codes
     }
-    return ParsedSheet(path, sheet_name, hdr + 1, dict(mapping), records, row_numbers, unknown, ignored)
+    return ParsedSheet(path, sheet_name, hdr + 1, dict(mapping), columns, row_numbers, unknown, ignored)
 
 
 # --- writing -----------------------------------------------------------------------------------
+
+
+def db_column(f: FieldSpec, values: list[Any]) -> list[Any]:
+    """A column as SQLite stores it (bool → 0/1, date → ISO text); the same rules as :func:`to_db`."""
+    if f.kind is Kind.BOOL:
+        return [1 if v else 0 for v in values]
+    if f.kind is Kind.DATE:
+        return [v.isoformat() if isinstance(v, date) else v for v in values]
+    return values
 
 
 def to_db(spec: TableSpec, rec: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -250,18 +270,18 @@ def check_references(conn: Connection, spec: TableSpec, parsed: ParsedSheet) -> 
     pcol = parsed.mapping.get("person_code")
     tcol = parsed.mapping.get("uscc")
     problems = []
-    for rec, rn in zip(parsed.records, parsed.row_numbers, strict=True):
-        if rec["person_code"] not in persons:
-            problems.append(Problem(rn, pcol, "人员编号",
-                                    f"“{rec['person_code']}”不在执法检查人员名录库或专家库中"))  # fmt: skip
-        if rec["uscc"] not in targets:
-            problems.append(Problem(rn, tcol, "统一社会信用代码", f"“{rec['uscc']}”不在检查对象名录库中"))
+    cols = parsed.columns
+    for person, code, rn in zip(cols["person_code"], cols["uscc"], parsed.row_numbers, strict=True):
+        if person not in persons:
+            problems.append(Problem(rn, pcol, "人员编号", f"“{person}”不在执法检查人员名录库或专家库中"))
+        if code not in targets:
+            problems.append(Problem(rn, tcol, "统一社会信用代码", f"“{code}”不在检查对象名录库中"))
     return problems
 
 
 def diff(
     spec: TableSpec,
-    records: Iterable[Mapping[str, Any]],
+    rows: Iterable[tuple[Any, ...]],
     existing: Mapping[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[int, tuple[Any, ...]]], int, int]:
     """(rows to add, (id, row) to update, unchanged count, restored count)."""
@@ -269,8 +289,7 @@ def diff(
     add: list[tuple[Any, ...]] = []
     update: list[tuple[int, tuple[Any, ...]]] = []
     unchanged = restored = 0
-    for rec in records:
-        vals = to_db(spec, rec)
+    for vals in rows:
         key = tuple(vals[p] for p in key_pos)
         old = existing.get(key)
         if old is None:
@@ -291,6 +310,23 @@ def write_rows(
 ) -> Job[None]:
     stamp = now_iso()
     cols = spec.attrs
+    # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
+    default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+    try:
+        yield from _write(conn, spec, cols, stamp, add, update)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(default_cache or -2000)}")
+
+
+def _write(
+    conn: Connection,
+    spec: TableSpec,
+    cols: list[str],
+    stamp: str,
+    add: Sequence[tuple[Any, ...]],
+    update: Sequence[tuple[int, tuple[Any, ...]]],
+) -> Job[None]:
     if add:
         sql = (
             f"INSERT INTO {spec.table} ({', '.join(cols)}, archived, created_at, updated_at) "
@@ -340,12 +376,12 @@ def import_directory(
         refs = check_references(conn, spec, parsed)
         if refs:
             raise ImportRefused(path, parsed.sheet, refs[:MAX_LISTED_PROBLEMS], len(refs))
-        add, update, unchanged, restored = diff(spec, parsed.records, existing_rows(conn, spec))
+        add, update, unchanged, restored = diff(spec, parsed.db_rows(spec), existing_rows(conn, spec))
         summary = ImportSummary(
-            spec.kind, spec.title, path.name, parsed.sheet, len(parsed.records),
+            spec.kind, spec.title, path.name, parsed.sheet, len(parsed),
             len(add), len(update), unchanged, restored,
         )  # fmt: skip
-        summary.preview = parsed.records[:PREVIEW_ROWS]
+        summary.preview = [parsed.record(i) for i in range(min(PREVIEW_ROWS, len(parsed)))]
         summary.ignored_headers = parsed.ignored_headers
         for list_name, vals in parsed.unknown_codes.items():
             ordered = sorted(vals)
