@@ -62,6 +62,24 @@ def _register_directories() -> None:
     for spec in DIRECTORIES.values():
         register_kind(make(spec))
 
+    from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
+    from dsj_desktop.services.plan import export_plan, import_plan
+
+    register_kind(make(ITEMS))
+
+    def plan_imp(db: Database, path: Path, args: argparse.Namespace) -> Job[Any]:
+        return import_plan(db, path, sheet=args.sheet, dry_run=args.dry_run)
+
+    def plan_exp(db: Database, path: Path, args: argparse.Namespace) -> Job[int]:
+        return export_plan(db, path)
+
+    def plan_tpl(db: Database, path: Path) -> None:
+        with db.read() as conn:
+            codes = codelists.all_lists(conn)
+        write_template(path, PLAN_ROWS, codes)
+
+    register_kind(Kind(PLAN_ROWS.kind, PLAN_ROWS.title, plan_imp, plan_exp, plan_tpl))
+
 
 _register_directories()
 

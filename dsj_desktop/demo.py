@@ -8,22 +8,20 @@ database is the same (this is sample data, not a draw: the draw never uses ``ran
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
-
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.domain.fields import Converter
+from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
 from dsj_desktop.domain.specs import CONFLICTS, EXPERTS, INSPECTORS, TARGETS, TableSpec
 from dsj_desktop.domain.uscc import complete
 from dsj_desktop.errors import UserError
-from dsj_desktop.io.importer import diff, to_db, write_rows
+from dsj_desktop.io.importer import ParsedSheet, diff, write_rows
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import settings
+from dsj_desktop.services.plan import apply_plan
 
 COUNTY = "青山县"
 BUREAU = "青山县应急管理局"
@@ -214,12 +212,79 @@ def make_conflicts(
     return list(out.values())
 
 
-def _checked(
-    spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, list[str]]
-) -> list[dict[str, Any]]:
+def _checked(spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, list[str]]) -> ParsedSheet:
     """Run the demo records through the import rules, so the demo can never hold what an import refuses."""
-    convs = [(f, Converter(f, codes)) for f in spec.fields]
-    return [{f.attr: conv(r.get(f.attr, f.default)) for f, conv in convs} for r in records]
+    return ParsedSheet.from_records(spec, records, codes, "演示数据")
+
+
+GONGMAO = "冶金、有色、建材、机械、轻工、纺织、烟草、商贸"
+LAWS = "《中华人民共和国安全生产法》"
+DEMO_ITEMS: list[dict[str, Any]] = [
+    {"code": "YJ-001", "name": "危险化学品生产经营单位安全生产检查", "category": "重点",
+     "basis": LAWS + "第九十条；《危险化学品安全管理条例》第六条", "subject": "县应急管理局",
+     "industries": "危险化学品", "content": "安全生产许可、重大危险源管控、特殊作业管理、隐患排查治理",
+     "method": "现场检查", "ratio": "按风险等级", "frequency": "每年不少于1次", "inspector_req": "危险化学品"},
+    {"code": "YJ-002", "name": "工贸企业安全生产管理情况检查", "category": "一般",
+     "basis": LAWS + "第九十条；《工贸企业重大事故隐患判定标准》", "subject": "县应急管理局",
+     "industries": GONGMAO, "content": "安全生产责任制、安全管理机构和人员、教育培训、隐患排查治理",
+     "method": "现场检查", "ratio": "5%", "frequency": "每年一次", "inspector_req": "工贸"},
+    {"code": "YJ-003", "name": "非煤矿山企业安全生产检查", "category": "重点",
+     "basis": LAWS + "；《非煤矿矿山企业安全生产许可证实施办法》", "subject": "县应急管理局",
+     "industries": "非煤矿山", "content": "安全生产许可、边坡管理、爆破作业、排土场管理",
+     "method": "现场检查", "ratio": "20%", "frequency": "每年一次", "inspector_req": "非煤矿山"},
+    {"code": "YJ-004", "name": "烟花爆竹经营单位安全检查", "category": "一般",
+     "basis": "《烟花爆竹安全管理条例》第三十三条", "subject": "县应急管理局", "industries": "烟花爆竹",
+     "content": "经营许可、储存场所、限量存放、防火措施", "method": "现场检查", "ratio": "30%",
+     "frequency": "春节前一次", "inspector_req": "烟花爆竹"},
+    {"code": "YJ-005", "name": "粉尘涉爆企业专项检查", "category": "重点",
+     "basis": "《工贸企业粉尘防爆安全规定》第二十七条", "subject": "县应急管理局",
+     "industries": "冶金、有色、建材、机械、轻工、纺织", "content": "除尘系统、粉尘清扫、防火防爆措施、作业规程",
+     "method": "现场检查", "ratio": "20家", "frequency": "每年一次", "inspector_req": "工贸"},
+    {"code": "YJ-006", "name": "有限空间作业安全检查", "category": "一般",
+     "basis": "《工贸企业有限空间作业安全规定》第二十三条", "subject": "县应急管理局", "industries": GONGMAO,
+     "content": "有限空间辨识与台账、作业审批、检测通风、应急救援", "method": "现场检查", "ratio": "10家",
+     "frequency": "每年一次", "inspector_req": "工贸"},
+    {"code": "YJ-007", "name": "涉氨制冷企业安全检查", "category": "重点",
+     "basis": LAWS + "第九十条", "subject": "县应急管理局", "industries": "轻工、商贸",
+     "content": "液氨储存与使用、泄漏报警、应急处置", "method": "现场检查", "ratio": "100%",
+     "frequency": "每年一次", "inspector_req": "工贸"},
+    {"code": "YJ-008", "name": "用人单位职业病危害防治情况检查", "category": "一般",
+     "basis": "《中华人民共和国职业病防治法》第六十二条", "subject": "县应急管理局", "industries": "",
+     "content": "职业病危害项目申报、检测评价、个体防护、职业健康监护", "method": "现场检查、书面检查",
+     "ratio": "3%", "frequency": "每年一次", "inspector_req": "职业卫生"},
+    {"code": "YJ-009", "name": "生产经营单位安全生产教育培训情况检查", "category": "一般",
+     "basis": LAWS + "第二十八条", "subject": "县应急管理局", "industries": "",
+     "content": "培训计划、培训档案、特种作业人员持证", "method": "书面检查", "ratio": "2%",
+     "frequency": "每年一次", "inspector_req": ""},
+    {"code": "YJ-010", "name": "小型露天采石场安全检查（2025年版）", "category": "一般",
+     "basis": "《小型露天采石场安全管理与监督检查规定》", "subject": "县应急管理局", "industries": "非煤矿山",
+     "content": "开采方式、台阶参数、爆破管理", "method": "现场检查", "ratio": "20%", "frequency": "每年一次",
+     "inspector_req": "非煤矿山", "year": 2025, "archived": True, "remark": "已并入 YJ-003"},
+]  # fmt: skip
+
+DEMO_PLAN_CODE = "JH-2026-01"
+_PLAN = {"plan_code": DEMO_PLAN_CODE, "plan_name": f"{BUREAU}2026年度“双随机、一公开”抽查计划", "plan_year": 2026,
+         "department": BUREAU}  # fmt: skip
+DEMO_TASKS: list[dict[str, Any]] = [
+    {**_PLAN, "code": "RW-2026-01", "name": "危险化学品企业分级抽查", "draw_type": "定向", "items": "YJ-001",
+     "industries": "危险化学品", "ratio": "重大:100%;较大:30%;一般:10%;低:5%", "team_size": 2, "expert_count": 1,
+     "start_date": "2026-03-01", "end_date": "2026-11-30", "scope_note": "全县危险化学品生产、经营、使用单位"},
+    {**_PLAN, "code": "RW-2026-02", "name": "工贸企业安全生产双随机抽查", "draw_type": "不定向", "items": "YJ-002",
+     "ratio": "5%", "team_size": 2, "start_date": "2026-03-01", "end_date": "2026-12-15",
+     "scope_note": "全县工贸行业生产经营单位，按乡镇均衡抽取"},
+    {**_PLAN, "code": "RW-2026-03", "name": "粉尘涉爆企业专项抽查", "draw_type": "定向", "items": "YJ-005",
+     "conditions": "粉尘涉爆", "ratio": "20家", "team_size": 2, "expert_count": 1, "start_date": "2026-04-01",
+     "end_date": "2026-10-31", "scope_note": "存在粉尘爆炸危险的工贸企业"},
+    {**_PLAN, "code": "RW-2026-04", "name": "烟花爆竹经营单位抽查", "draw_type": "定向", "items": "YJ-004",
+     "industries": "烟花爆竹", "ratio": "30%", "team_size": 2, "start_date": "2026-12-01",
+     "end_date": "2027-01-31", "scope_note": "全县烟花爆竹批发、零售经营单位"},
+    {**_PLAN, "code": "RW-2026-05", "name": "有限空间作业部门联合抽查", "draw_type": "定向", "items": "YJ-006",
+     "conditions": "有限空间", "ratio": "10家", "team_size": 3, "partners": "县市场监督管理局、县消防救援大队",
+     "start_date": "2026-05-01", "end_date": "2026-09-30", "scope_note": "涉及有限空间作业的工贸企业"},
+    {**_PLAN, "code": "RW-2026-06", "name": "职业病危害防治抽查", "draw_type": "定向", "items": "YJ-008",
+     "conditions": "职业病危害", "ratio": "3%", "team_size": 2, "start_date": "2026-06-01",
+     "end_date": "2026-11-30", "scope_note": "存在职业病危害因素的用人单位"},
+]  # fmt: skip
 
 
 def is_empty(db: Database) -> bool:
@@ -228,11 +293,6 @@ def is_empty(db: Database) -> bool:
             "SELECT (SELECT count(*) FROM target) + (SELECT count(*) FROM inspector) + (SELECT count(*) FROM expert)"
         ).scalar_one()
     return int(n) == 0
-
-
-# Later parts of the program register further demo content here (item list, plan, ...).
-# Each step runs inside the same transaction as the directories, so the demo lands whole or not at all.
-EXTRA_STEPS: list[Callable[[Connection, random.Random], Job[dict[str, int]]]] = []
 
 
 def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSummary]:
@@ -257,9 +317,13 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSumm
         for spec, records in ((TARGETS, targets), (INSPECTORS, inspectors), (EXPERTS, experts),
                               (CONFLICTS, conflicts)):  # fmt: skip
             yield Progress(f"正在写入{spec.title}……")
-            add, _, _, _ = diff(spec, [to_db(spec, r) for r in _checked(spec, records, codes)], {})
+            add, _, _, _ = diff(spec, _checked(spec, records, codes).db_rows(spec), {})
             yield from write_rows(conn, spec, add, [])
             summary.counts[spec.title] = len(add)
-        for step in EXTRA_STEPS:
-            summary.counts.update((yield from step(conn, rng)))
+        yield Progress("正在写入抽查事项清单和年度计划……")
+        add, _, _, _ = diff(ITEMS, _checked(ITEMS, DEMO_ITEMS, codes).db_rows(ITEMS), {})
+        yield from write_rows(conn, ITEMS, add, [])
+        summary.counts[ITEMS.title] = len(add)
+        plan = apply_plan(conn, _checked(PLAN_ROWS, DEMO_TASKS, codes))
+        summary.counts["抽查任务"] = plan.added
     return summary

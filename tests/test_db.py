@@ -121,3 +121,56 @@ def test_missing_upgrade_step_is_a_clear_error(data_dir: Path) -> None:
     _make_v1(data_dir)
     with pytest.raises(DatabaseError, match="缺少升级步骤"):
         open_database(data_dir, migrations={}, target_version=2)
+
+
+# --- the real upgrade path ---------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def schema_of(path: Path) -> dict[str, object]:
+    """Tables with their columns, indexes and foreign keys, as SQLite describes them."""
+    with sqlite3.connect(path) as c:
+        out: dict[str, object] = {}
+        tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        for t in tables:
+            cols = [tuple(r[1:]) for r in c.execute(f"PRAGMA table_info('{t}')")]
+            idx = sorted(
+                (bool(r[2]), tuple(i[2] for i in c.execute(f"PRAGMA index_info('{r[1]}')")))
+                for r in c.execute(f"PRAGMA index_list('{t}')")
+            )
+            fks = sorted(tuple(r[2:5]) for r in c.execute(f"PRAGMA foreign_key_list('{t}')"))
+            out[t] = (cols, idx, fks)
+    c.close()
+    return out
+
+
+def _restore_v1(data_dir: Path) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = database_path(data_dir)
+    with sqlite3.connect(path) as c:
+        c.executescript((FIXTURES / "schema-v1.sql").read_text(encoding="utf-8"))
+    c.close()
+    return path
+
+
+def test_upgrade_from_version_1_keeps_the_data_and_matches_a_new_schema(tmp_path: Path) -> None:
+    old_dir = tmp_path / "old"
+    path = _restore_v1(old_dir)
+    with sqlite3.connect(path) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 1
+        before = {t: c.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                  for t in ("target", "inspector", "expert", "conflict", "code_value", "setting")}  # fmt: skip
+    c.close()
+    db = open_database(old_dir)
+    try:
+        assert db.schema_version() == SCHEMA_VERSION
+        with db.read() as conn:
+            for t, rows in before.items():
+                assert [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1")] == rows, t
+    finally:
+        db.close()
+    assert list((old_dir / "backups").glob(f"upgrade-v1-to-v{SCHEMA_VERSION}-*.sqlite3"))
+    new_dir = tmp_path / "new"
+    open_database(new_dir).close()
+    assert schema_of(path) == schema_of(database_path(new_dir))

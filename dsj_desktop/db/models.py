@@ -109,3 +109,73 @@ class Conflict(SQLModel, table=True):
     archived: bool = False
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
+
+
+class Item(SQLModel, table=True):
+    """抽查事项清单: one spot-check item. Items are never deleted: a retired item (停用) is archived."""
+
+    __tablename__ = "item"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    name: str
+    category: str = "一般"
+    basis: str = ""
+    subject: str = ""
+    industries: str = ""  # 抽查对象: 行业领域 joined by 、; empty: every industry
+    content: str = ""
+    method: str = ""
+    ratio: str = ""
+    frequency: str = ""
+    inspector_req: str = ""  # required 执法专长 joined by 、; empty: any valid inspector
+    remark: str = ""
+    year: int
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class Plan(SQLModel, table=True):
+    """年度抽查计划."""
+
+    __tablename__ = "plan"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    name: str
+    year: int
+    department: str = ""
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class Task(SQLModel, table=True):
+    """抽查任务: everything a draw needs."""
+
+    __tablename__ = "task"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str = Field(unique=True)
+    name: str
+    draw_type: str  # 定向 / 不定向
+    items: str  # item codes joined by 、 (also linked in task_item)
+    industries: str = ""
+    regions: str = ""
+    conditions: str = ""  # flags such as 重大危险源、黑名单
+    ratio: str  # canonical text, e.g. 5% / 20家 / 重大:100%;较大:30%
+    ratio_spec: str  # JSON, exact: {"kind": "rate", "bp": 500} ...
+    team_size: int = 2
+    expert_count: int = 0
+    department: str = ""
+    partners: str = ""  # 联合部门 joined by 、
+    start_date: date
+    end_date: date
+    scope_note: str = ""
+    archived: bool = False
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class TaskItem(SQLModel, table=True):
+    __tablename__ = "task_item"
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    item_id: int = Field(foreign_key="item.id", primary_key=True, index=True)

@@ -64,6 +64,11 @@ class FieldSpec:
     # A custom parser (value after text normalisation → stored value) for special columns.
     parser: Callable[[str], Any] | None = field(default=None, compare=False)
     formatter: Callable[[Any], str] | None = field(default=None, compare=False)
+    labels: tuple[str, str] = (YES, NO)  # BOOL: the words for true and false
+    default_factory: Callable[[], Any] | None = field(default=None, compare=False)  # computed default
+
+    def empty_value(self) -> Any:
+        return self.default_factory() if self.default_factory is not None else self.default
 
     @property
     def is_flag(self) -> bool:
@@ -131,10 +136,14 @@ class Converter:
         self.ordered: tuple[str, ...] = ()
         if spec.kind is Kind.CHOICE:
             self.ordered = spec.choices
-        elif spec.kind is Kind.CODELIST:
+        elif spec.kind is Kind.CODELIST or (spec.kind is Kind.LIST and spec.codelist):
             assert spec.codelist is not None
             self.ordered = tuple((codes or {}).get(spec.codelist, ()))
-        if spec.kind in (Kind.CHOICE, Kind.CODELIST):
+        elif spec.kind is Kind.LIST and spec.choices:
+            self.ordered = spec.choices
+        if spec.kind in (Kind.CHOICE, Kind.CODELIST) or (
+            spec.kind is Kind.LIST and (spec.codelist or spec.choices)
+        ):
             self.allowed = frozenset(self.ordered)
         self.unknown_codes: set[str] = set()  # filled when unknown code values are tolerated
         self.tolerate_unknown = False
@@ -150,7 +159,7 @@ class Converter:
         if not s:
             if spec.required:
                 raise CellError("必填，不能为空")
-            return spec.default
+            return spec.empty_value()
         if len(s) > spec.max_len:
             raise CellError(f"内容过长（{len(s)} 字，最多 {spec.max_len} 字）")
         if spec.parser is not None:
@@ -164,11 +173,12 @@ class Converter:
                 raise CellError(fault)
             return code
         if kind is Kind.BOOL:
-            if s == YES:
+            yes, no = spec.labels
+            if s == yes:
                 return True
-            if s == NO:
+            if s == no:
                 return False
-            raise CellError(f"应填“是”或“否”，而不是“{s}”")
+            raise CellError(f"应填“{yes}”或“{no}”，而不是“{s}”")
         if kind is Kind.DATE:
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                 raise CellError(f"“{s}”不是日期，请写作 2027-12-31 或设为日期格式")
@@ -194,7 +204,10 @@ class Converter:
             if self.allowed is not None:
                 unknown = [p for p in parts if p not in self.allowed]
                 if unknown:
-                    raise CellError(f"“{'、'.join(unknown)}”不是允许的值")
+                    where = f"{spec.header}代码表中现有" if spec.codelist else "可选值"
+                    raise CellError(
+                        f"“{'、'.join(unknown)}”不是允许的值（{where}：{_preview(self.ordered)}）"
+                    )
             return "、".join(dict.fromkeys(parts))
         raise AssertionError(kind)
 
@@ -228,7 +241,7 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
         slow = list(range(n))
     else:
         stripped = [t.strip(_WS) if t is not None else "" for t in texts]
-        default = spec.default
+        default = spec.empty_value()
         limit = spec.max_len
         if kind is Kind.TEXT:
             values = [s or default for s in stripped]
@@ -240,7 +253,7 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             values = [uscc_mod.normalize(s) for s in stripped]
             slow += [i for i, c in enumerate(values) if not uscc_mod.is_valid_normalized(c)]
         elif kind is Kind.BOOL:
-            table: dict[str, Any] = {YES: True, NO: False}
+            table: dict[str, Any] = {spec.labels[0]: True, spec.labels[1]: False}
             if not spec.required:
                 table[""] = default
             values = [table.get(s) for s in stripped]
@@ -283,7 +296,7 @@ def format_value(spec: FieldSpec, value: Any) -> Any:
     if value is None:
         return ""
     if spec.kind is Kind.BOOL:
-        return YES if value else NO
+        return spec.labels[0] if value else spec.labels[1]
     if spec.kind is Kind.DATE:
         if isinstance(value, str):
             return date.fromisoformat(value) if value else ""

@@ -56,6 +56,11 @@ class TableSpec:
         raise KeyError(attr)
 
     @property
+    def archived_is_field(self) -> bool:
+        """Whether the archived flag is itself a column of the sheet (e.g. an item's 状态 启用/停用)."""
+        return any(f.attr == "archived" for f in self.fields)
+
+    @property
     def headers(self) -> list[str]:
         return [f.header for f in self.fields]
 

@@ -46,6 +46,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "title": "高级工程师", "phone": "13700000000",
     },
     "conflicts": {"person_code": "14052200001", "uscc": "91350100M000100Y43", "reason": "近亲属在该企业任职"},
+    "items": {
+        "code": "YJ-001", "name": "工贸企业安全生产管理情况检查", "category": "一般",
+        "basis": "《中华人民共和国安全生产法》第九十条", "subject": "县应急管理局", "industries": "机械、轻工",
+        "content": "安全生产责任制、安全管理机构和人员、教育培训、隐患排查治理", "method": "现场检查",
+        "ratio": "5%", "frequency": "每年一次", "inspector_req": "工贸", "remark": "", "year": 2026,
+        "archived": False,
+    },
+    "plan": {
+        "plan_code": "JH-2026-01", "plan_name": "2026年度安全生产双随机抽查计划", "plan_year": 2026,
+        "code": "RW-2026-01", "name": "工贸企业安全生产专项抽查", "draw_type": "定向", "items": "YJ-001",
+        "industries": "机械、轻工", "regions": "", "conditions": "", "ratio": "5%", "team_size": 2,
+        "expert_count": 0, "department": "县应急管理局", "partners": "", "start_date": "2026-03-01",
+        "end_date": "2026-11-30", "scope_note": "全县机械、轻工行业生产经营单位",
+    },
 }  # fmt: skip
 
 
@@ -111,7 +125,7 @@ def export_directory(
     """Export a directory; archived records only when asked. Returns the number of rows written."""
     path = Path(path)
     _check_writable(path)
-    where = "" if include_archived else "WHERE archived = 0"
+    where = "" if include_archived or spec.archived_is_field else "WHERE archived = 0"
     key = ", ".join(spec.key)
     with db.read() as conn:
         total = conn.exec_driver_sql(f"SELECT count(*) FROM {spec.table} {where}").scalar_one()

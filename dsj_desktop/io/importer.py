@@ -94,6 +94,22 @@ class ParsedSheet:
         attrs = list(self.columns)
         return [dict(zip(attrs, vals, strict=True)) for vals in zip(*self.columns.values(), strict=True)]
 
+    @staticmethod
+    def from_records(
+        spec: TableSpec, records: Sequence[Mapping[str, Any]], codes: Mapping[str, Sequence[str]], source: str
+    ) -> ParsedSheet:
+        """Records made by the program (the demo county) checked by exactly the import's rules."""
+        columns: dict[str, list[Any]] = {}
+        for f in spec.fields:
+            conv = Converter(f, codes)
+            values, errors = convert_column(conv, [r.get(f.attr, f.empty_value()) for r in records])
+            if errors:
+                i, message = next(iter(errors.items()))
+                raise UserError(f"{source}第 {i + 1} 条{spec.noun}的{f.header}有误：{message}")
+            columns[f.attr] = values
+        mapping = {f.attr: j for j, f in enumerate(spec.fields)}
+        return ParsedSheet(Path(source), source, 1, mapping, columns, list(range(2, len(records) + 2)))
+
     def db_rows(self, spec: TableSpec) -> list[tuple[Any, ...]]:
         """The rows as SQLite stores them, in the spec's field order (see :func:`to_db`)."""
         cols = [db_column(f, self.columns[f.attr]) for f in spec.fields]
@@ -114,6 +130,7 @@ class ImportSummary:
     codes_added: dict[str, list[str]] = field(default_factory=dict)
     preview: list[dict[str, Any]] = field(default_factory=list)  # the first records, as read
     ignored_headers: list[str] = field(default_factory=list)  # columns of the file that were not imported
+    notes: list[str] = field(default_factory=list)  # further sentences for the report
 
     def text(self) -> str:
         s = (
@@ -124,7 +141,7 @@ class ImportSummary:
             s += f"其中 {self.restored} 条原已归档的记录已恢复。"
         for name, vals in self.codes_added.items():
             s += f"已加入{codelists.LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}。"
-        return s
+        return s + "".join(self.notes)
 
 
 def read_records(
@@ -252,10 +269,11 @@ def existing_rows(
     """Key → (id, stored values in spec order, archived)."""
     cols = ", ".join(spec.attrs)
     key_pos = [spec.attrs.index(k) for k in spec.key]
+    explicit = spec.archived_is_field  # then the file decides, and nothing counts as "restored"
     out: dict[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]] = {}
     for row in conn.exec_driver_sql(f"SELECT id, archived, {cols} FROM {spec.table}"):
         vals = tuple(row[2:])
-        out[tuple(vals[p] for p in key_pos)] = (row[0], vals, bool(row[1]))
+        out[tuple(vals[p] for p in key_pos)] = (row[0], vals, bool(row[1]) and not explicit)
     return out
 
 
@@ -302,6 +320,26 @@ def diff(
     return add, update, unchanged, restored
 
 
+def insert_sql(spec: TableSpec) -> str:
+    """INSERT of a row in spec field order, then created_at, updated_at (a new row is not archived)."""
+    cols = spec.attrs
+    archived = "" if spec.archived_is_field else "archived, "
+    zero = "" if spec.archived_is_field else "0, "
+    return (
+        f"INSERT INTO {spec.table} ({', '.join(cols)}, {archived}created_at, updated_at) "
+        f"VALUES ({', '.join('?' * len(cols))}, {zero}?, ?)"
+    )
+
+
+def update_sql(spec: TableSpec, *, restore: bool) -> str:
+    """UPDATE of a row by id in spec field order, then updated_at, id. *restore* un-archives the row
+    (an import of a record brings it back), unless the archived flag is a column of its own."""
+    sets = ", ".join(f"{c} = ?" for c in spec.attrs)
+    if restore and not spec.archived_is_field:
+        sets += ", archived = 0"
+    return f"UPDATE {spec.table} SET {sets}, updated_at = ? WHERE id = ?"
+
+
 def write_rows(
     conn: Connection,
     spec: TableSpec,
@@ -328,17 +366,13 @@ def _write(
     update: Sequence[tuple[int, tuple[Any, ...]]],
 ) -> Job[None]:
     if add:
-        sql = (
-            f"INSERT INTO {spec.table} ({', '.join(cols)}, archived, created_at, updated_at) "
-            f"VALUES ({', '.join('?' * len(cols))}, 0, ?, ?)"
-        )
+        sql = insert_sql(spec)
         for start in range(0, len(add), PROGRESS_EVERY):
             chunk = add[start : start + PROGRESS_EVERY]
             conn.exec_driver_sql(sql, [(*v, stamp, stamp) for v in chunk])
             yield Progress("正在写入数据库……", start + len(chunk), len(add) + len(update))
     if update:
-        sets = ", ".join(f"{c} = ?" for c in cols)
-        sql = f"UPDATE {spec.table} SET {sets}, archived = 0, updated_at = ? WHERE id = ?"
+        sql = update_sql(spec, restore=True)
         for start in range(0, len(update), PROGRESS_EVERY):
             chunk = update[start : start + PROGRESS_EVERY]
             conn.exec_driver_sql(sql, [(*v, stamp, i) for i, v in chunk])

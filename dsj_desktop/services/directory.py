@@ -19,7 +19,7 @@ from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import CellError, Converter, Kind
 from dsj_desktop.domain.specs import CONFLICTS, INSPECTORS, ON_DUTY, TableSpec
 from dsj_desktop.errors import ValidationError
-from dsj_desktop.io.importer import to_db
+from dsj_desktop.io.importer import insert_sql, to_db, update_sql
 
 ELIGIBLE = "eligible"
 INELIGIBLE = "ineligible"
@@ -186,13 +186,8 @@ class DirectoryQuery:
     def add(self, values: Mapping[str, Any]) -> int:
         with self.db.write() as conn:
             rec = self.validate(conn, values, None)
-            cols = self.spec.attrs
             stamp = now_iso()
-            sql = (
-                f"INSERT INTO {self.spec.table} ({', '.join(cols)}, archived, created_at, updated_at) "
-                f"VALUES ({', '.join('?' * len(cols))}, 0, ?, ?)"
-            )
-            cur = conn.exec_driver_sql(sql, (*to_db(self.spec, rec), stamp, stamp))
+            cur = conn.exec_driver_sql(insert_sql(self.spec), (*to_db(self.spec, rec), stamp, stamp))
             return int(cur.lastrowid or 0)
 
     def update(self, row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,10 +200,8 @@ class DirectoryQuery:
                     raise ValidationError(
                         f"{self.spec.field(k).header}是记录的标识，不能修改；如需更正，请归档此记录后新增。"
                     )
-            sets = ", ".join(f"{c} = ?" for c in self.spec.attrs)
             conn.exec_driver_sql(
-                f"UPDATE {self.spec.table} SET {sets}, updated_at = ? WHERE id = ?",
-                (*to_db(self.spec, rec), now_iso(), row_id),
+                update_sql(self.spec, restore=False), (*to_db(self.spec, rec), now_iso(), row_id)
             )
         return before
 

@@ -1,0 +1,221 @@
+"""A task's candidate pool, its exclusions (each with a reason), its strata and quotas.
+
+Pure functions over plain rows: the same code gives the plan tab its live pool size, and the draw
+its frozen inputs. Nothing here depends on a seed (DSJ-DRAW-1 section 7).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from dsj_desktop.domain.ratio import Ratio, quota
+from dsj_desktop.domain.rules import Rules
+from dsj_desktop.domain.specs import RISK_LEVELS, TARGETS
+
+DIRECTED = "定向"
+UNDIRECTED = "不定向"
+DRAW_TYPES = (DIRECTED, UNDIRECTED)
+STRATUM_JOIN = "·"
+
+# 对象条件: the flags a task may require (a target qualifies when it has any of them).
+CONDITIONS: dict[str, str] = {f.header: f.attr for f in TARGETS.fields if f.is_flag}
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    uscc: str
+    name: str
+    industry: str
+    region: str
+    risk_level: str
+    status: str
+    blacklist: bool
+    flags: frozenset[str] = frozenset()  # attrs of the flags that are set
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a task says about its pool."""
+
+    draw_type: str
+    industries: frozenset[str] = frozenset()  # empty: every industry the items allow
+    regions: frozenset[str] = frozenset()
+    conditions: frozenset[str] = frozenset()  # flag attrs; empty: no condition
+    item_industries: frozenset[str] | None = None  # union of the items' 抽查对象; None: unrestricted
+    item_codes: frozenset[str] = frozenset()
+    task_code: str = ""
+
+
+@dataclass(frozen=True)
+class PastSelection:
+    """A confirmed earlier draw of a target (voided sessions never count)."""
+
+    uscc: str
+    session: str
+    task_code: str
+    item_codes: frozenset[str]
+    drawn_on: date
+
+
+@dataclass(frozen=True)
+class Candidate:
+    uscc: str
+    name: str
+    stratum: str
+    region: str
+    risk_level: str
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    uscc: str
+    name: str
+    reason: str
+
+
+@dataclass
+class Pool:
+    candidates: list[Candidate] = field(default_factory=list)  # to be sampled
+    mandatory: list[Candidate] = field(default_factory=list)  # 黑名单: inspected at 100 %
+    exclusions: list[Exclusion] = field(default_factory=list)
+    strata: dict[str, int] = field(default_factory=dict)  # stratum → candidates
+    quotas: dict[str, int] = field(default_factory=dict)  # stratum → to draw
+    problems: list[str] = field(default_factory=list)  # why the draw cannot be made as it stands
+    in_scope: int = 0
+
+    @property
+    def sample_size(self) -> int:
+        return sum(self.quotas.values())
+
+    @property
+    def total_selected(self) -> int:
+        return self.sample_size + len(self.mandatory)
+
+
+def in_scope(t: TargetRow, scope: Scope) -> bool:
+    if scope.item_industries is not None and t.industry not in scope.item_industries:
+        return False
+    if scope.draw_type == DIRECTED:
+        if scope.industries and t.industry not in scope.industries:
+            return False
+        if scope.regions and t.region not in scope.regions:
+            return False
+        if scope.conditions and not (scope.conditions & t.flags):
+            return False
+    return True
+
+
+def region_balance(total: int, sizes: dict[str, int]) -> dict[str, int]:
+    """Section 7: ``k_r = floor(K·N_r / N)``; the remaining units one each to the largest remainders
+    ``K·N_r mod N``, ties to the larger ``N_r``, then to the smaller name by UTF-8 bytes."""
+    n = sum(sizes.values())
+    if n == 0:
+        return {r: 0 for r in sizes}
+    out = {r: total * s // n for r, s in sizes.items()}
+    left = total - sum(out.values())
+    order = sorted(sizes, key=lambda r: (-(total * sizes[r] % n), -sizes[r], r.encode("utf-8")))
+    for r in order[:left]:
+        out[r] += 1
+    return out
+
+
+def _past_reason(rules: Rules, scope: Scope, past: Sequence[PastSelection], on: date) -> str | None:
+    start, end, label = rules.cycle_of(on)
+    if rules.once_per_cycle:
+        for p in past:
+            if not start <= p.drawn_on <= end:
+                continue
+            same = (
+                rules.once_per_cycle_scope == "all"
+                or (rules.once_per_cycle_scope == "task" and p.task_code == scope.task_code)
+                or (rules.once_per_cycle_scope == "item" and p.item_codes & scope.item_codes)
+            )
+            if same:
+                return f"本周期（{label}）已被抽中（场次 {p.session}，{p.drawn_on.isoformat()}）"
+    return None
+
+
+def compute_pool(
+    targets: Iterable[TargetRow],
+    scope: Scope,
+    ratio: Ratio,
+    rules: Rules,
+    history: Iterable[PastSelection] = (),
+    on: date | None = None,
+) -> Pool:
+    on = on or date.today()
+    by_target: dict[str, list[PastSelection]] = defaultdict(list)
+    for p in history:
+        by_target[p.uscc].append(p)
+    pool = Pool()
+    normal: list[TargetRow] = []
+    for t in targets:
+        if not in_scope(t, scope):
+            continue
+        pool.in_scope += 1
+        if t.status in rules.excluded_statuses:
+            pool.exclusions.append(Exclusion(t.uscc, t.name, f"经营状态为{t.status}"))
+            continue
+        past = by_target.get(t.uscc, [])
+        reason = _past_reason(rules, scope, past, on)
+        if reason is None and rules.yearly_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
+            this_year = sum(1 for p in past if p.drawn_on.year == on.year)
+            if this_year >= rules.yearly_cap:
+                reason = f"本年度已被抽查 {this_year} 次（每年最多 {rules.yearly_cap} 次）"
+        if reason is not None:
+            pool.exclusions.append(Exclusion(t.uscc, t.name, reason))
+            continue
+        if t.blacklist and rules.blacklist_full:
+            pool.mandatory.append(Candidate(t.uscc, t.name, "", t.region, t.risk_level))
+        else:
+            normal.append(t)
+
+    undirected = scope.draw_type == UNDIRECTED
+
+    def stratum(t: TargetRow) -> str:
+        if ratio.kind == "tiers":
+            return f"{t.risk_level}{STRATUM_JOIN}{t.region}" if undirected else t.risk_level
+        return t.region if undirected else ""
+
+    for t in normal:
+        pool.candidates.append(Candidate(t.uscc, t.name, stratum(t), t.region, t.risk_level))
+    sizes: dict[str, int] = defaultdict(int)
+    for c in pool.candidates:
+        sizes[c.stratum] += 1
+    pool.strata = dict(sorted(sizes.items(), key=lambda kv: kv[0].encode("utf-8")))
+
+    # Quotas (section 7).
+    if ratio.kind == "tiers":
+        for level in RISK_LEVELS:
+            bp = ratio.tier_bp(level)
+            if undirected:
+                tier = {s.split(STRATUM_JOIN, 1)[1]: n for s, n in pool.strata.items()
+                        if s.split(STRATUM_JOIN, 1)[0] == level}  # fmt: skip
+                k = quota(sum(tier.values()), bp)
+                for region, kr in region_balance(k, tier).items():
+                    pool.quotas[f"{level}{STRATUM_JOIN}{region}"] = kr
+            elif level in pool.strata:
+                pool.quotas[level] = quota(pool.strata[level], bp)
+    else:
+        n = len(pool.candidates)
+        if ratio.kind == "rate":
+            k = quota(n, ratio.bp)
+        else:
+            k = ratio.count
+            if k > n:
+                pool.problems.append(f"要抽取 {k} 家，但符合条件的检查对象只有 {n} 家")
+                k = n
+        if undirected:
+            pool.quotas = region_balance(k, pool.strata)
+        elif n:
+            pool.quotas = {"": k}
+    pool.quotas = {s: k for s, k in sorted(pool.quotas.items(), key=lambda kv: kv[0].encode("utf-8"))}
+    if not pool.candidates and not pool.mandatory:
+        pool.problems.append("没有符合条件的检查对象（候选名单为空）")
+    for s, k in pool.quotas.items():
+        if k > pool.strata.get(s, 0):
+            pool.problems.append(f"分层“{s or '全部'}”要抽取 {k} 家，但只有 {pool.strata.get(s, 0)} 家")
+    return pool

@@ -1,0 +1,476 @@
+"""The annual plan and its tasks: import / export, rules settings, and each task's live pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dsj_desktop.clock import now_iso, today
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.fields import split_list
+from dsj_desktop.domain.plan_specs import PLAN_ROWS
+from dsj_desktop.domain.pool import (
+    CONDITIONS,
+    DIRECTED,
+    UNDIRECTED,
+    PastSelection,
+    Pool,
+    Scope,
+    TargetRow,
+    compute_pool,
+)
+from dsj_desktop.domain.ratio import Ratio, parse_ratio
+from dsj_desktop.domain.rules import SETTING_KEY, Rules
+from dsj_desktop.domain.specs import ON_DUTY, TARGETS
+from dsj_desktop.errors import UserError, ValidationError
+from dsj_desktop.io.exporter import export_rows
+from dsj_desktop.io.importer import (
+    MAX_LISTED_PROBLEMS,
+    ImportRefused,
+    ImportSummary,
+    ParsedSheet,
+    Problem,
+    read_records,
+)
+from dsj_desktop.progress import Job, Progress
+from dsj_desktop.services import settings
+
+FLAG_ATTRS = [f.attr for f in TARGETS.fields if f.is_flag]
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def load_rules(conn: Connection) -> Rules:
+    raw = settings.get(conn, SETTING_KEY)
+    return Rules.from_json(json.dumps(raw) if raw is not None else None)
+
+
+def read_rules(db: Database) -> Rules:
+    with db.read() as conn:
+        return load_rules(conn)
+
+
+def save_rules(db: Database, rules: Rules) -> None:
+    rules.validate()
+    with db.write() as conn:
+        settings.put(conn, SETTING_KEY, json.loads(rules.to_json()))
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+TASK_COLUMNS = (
+    "id", "plan_id", "code", "name", "draw_type", "items", "industries", "regions", "conditions", "ratio",
+    "ratio_spec", "team_size", "expert_count", "department", "partners", "start_date", "end_date",
+    "scope_note", "archived",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    plan_id: int
+    plan_code: str
+    plan_name: str
+    plan_year: int
+    code: str
+    name: str
+    draw_type: str
+    item_codes: tuple[str, ...]
+    industries: tuple[str, ...]
+    regions: tuple[str, ...]
+    conditions: tuple[str, ...]  # 对象条件 headers (重大危险源 …)
+    ratio: Ratio
+    team_size: int
+    expert_count: int
+    department: str
+    partners: tuple[str, ...]
+    start_date: date
+    end_date: date
+    scope_note: str
+    archived: bool
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    code: str
+    name: str
+    industries: tuple[str, ...]
+    inspector_req: tuple[str, ...]
+    archived: bool
+
+
+def _parts(s: str) -> tuple[str, ...]:
+    return tuple(split_list(s)) if s else ()
+
+
+def _task_from_row(r: Mapping[Any, Any]) -> TaskInfo:
+    return TaskInfo(
+        id=r["id"], plan_id=r["plan_id"], plan_code=r["plan_code"], plan_name=r["plan_name"],
+        plan_year=int(r["plan_year"]), code=r["code"], name=r["name"], draw_type=r["draw_type"],
+        item_codes=_parts(r["items"]), industries=_parts(r["industries"]), regions=_parts(r["regions"]),
+        conditions=_parts(r["conditions"]), ratio=Ratio.from_json(r["ratio_spec"]), team_size=int(r["team_size"]),
+        expert_count=int(r["expert_count"]), department=r["department"], partners=_parts(r["partners"]),
+        start_date=date.fromisoformat(str(r["start_date"])), end_date=date.fromisoformat(str(r["end_date"])),
+        scope_note=r["scope_note"], archived=bool(r["archived"]),
+    )  # fmt: skip
+
+
+_TASK_SELECT = (
+    "SELECT " + ", ".join(f"t.{c}" for c in TASK_COLUMNS)
+    + ", p.code AS plan_code, p.name AS plan_name, p.year AS plan_year FROM task t JOIN plan p ON p.id = t.plan_id"
+)  # fmt: skip
+
+
+def list_tasks(
+    conn: Connection, *, include_archived: bool = False, plan_id: int | None = None
+) -> list[TaskInfo]:
+    where = [] if include_archived else ["t.archived = 0", "p.archived = 0"]
+    params: dict[str, Any] = {}
+    if plan_id is not None:
+        where.append("t.plan_id = :plan")
+        params["plan"] = plan_id
+    sql = (
+        _TASK_SELECT
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY p.year DESC, p.code, t.code"
+    )
+    return [_task_from_row(r._mapping) for r in conn.exec_driver_sql(sql, params)]
+
+
+def get_task(conn: Connection, code: str) -> TaskInfo:
+    row = conn.exec_driver_sql(_TASK_SELECT + " WHERE t.code = ?", (code,)).first()
+    if row is None:
+        raise UserError(f"没有编号为“{code}”的抽查任务。")
+    return _task_from_row(row._mapping)
+
+
+def items_of(conn: Connection, codes: tuple[str, ...]) -> list[ItemInfo]:
+    if not codes:
+        return []
+    marks = ", ".join("?" * len(codes))
+    rows = conn.exec_driver_sql(
+        f"SELECT code, name, industries, inspector_req, archived FROM item WHERE code IN ({marks})",
+        tuple(codes),
+    )
+    by_code = {r[0]: ItemInfo(r[0], r[1], _parts(r[2]), _parts(r[3]), bool(r[4])) for r in rows}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def scope_of(task: TaskInfo, items: list[ItemInfo]) -> Scope:
+    """A task's pool definition; the items' 抽查对象 bound it ("清单之外无检查")."""
+    item_industries: frozenset[str] | None = frozenset()
+    for it in items:
+        if not it.industries:
+            item_industries = None  # an item for every industry
+            break
+        assert item_industries is not None
+        item_industries |= frozenset(it.industries)
+    return Scope(
+        draw_type=task.draw_type,
+        industries=frozenset(task.industries),
+        regions=frozenset(task.regions),
+        conditions=frozenset(CONDITIONS[c] for c in task.conditions),
+        item_industries=item_industries,
+        item_codes=frozenset(task.item_codes),
+        task_code=task.code,
+    )
+
+
+def load_targets(conn: Connection, scope: Scope) -> list[TargetRow]:
+    """The directory's live targets, narrowed in SQL where the scope allows (for speed at 100,000 rows)."""
+    where = ["archived = 0"]
+    params: list[Any] = []
+    if scope.draw_type == DIRECTED and scope.regions:
+        where.append(f"region IN ({', '.join('?' * len(scope.regions))})")
+        params += sorted(scope.regions)
+    if scope.draw_type == DIRECTED and scope.industries:
+        where.append(f"industry IN ({', '.join('?' * len(scope.industries))})")
+        params += sorted(scope.industries)
+    cols = "uscc, name, industry, region, risk_level, status, " + ", ".join(FLAG_ATTRS)
+    out = []
+    for r in conn.exec_driver_sql(
+        f"SELECT {cols} FROM target WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
+    ):
+        flags = frozenset(a for a, v in zip(FLAG_ATTRS, r[6:], strict=True) if v)
+        out.append(TargetRow(r[0], r[1], r[2], r[3], r[4], r[5], "blacklist" in flags, flags))
+    return out
+
+
+# The draw engine provides the confirmed history (voided sessions never count).
+HISTORY_LOADERS: list[Any] = []
+
+
+def load_history(conn: Connection, year: int) -> list[PastSelection]:
+    out: list[PastSelection] = []
+    for loader in HISTORY_LOADERS:
+        out.extend(loader(conn, year))
+    return out
+
+
+@dataclass
+class TaskPool:
+    task: TaskInfo
+    items: list[ItemInfo]
+    pool: Pool
+    rules: Rules
+    on: date
+    inspectors_eligible: int = 0
+    inspectors_total: int = 0
+    inspector_req: tuple[str, ...] = ()
+    experts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def eligible_inspectors(conn: Connection, on: date, required: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(执法证号, 姓名, 所属科室) of the inspectors who may be drawn on *on*: a valid certificate, 在岗,
+    not archived, and — when the task's items require it — one of the required 执法专长."""
+    rows = conn.exec_driver_sql(
+        "SELECT cert_no, name, department, specialties FROM inspector "
+        "WHERE archived = 0 AND duty_status = ? AND cert_valid_until >= ? ORDER BY cert_no",
+        (ON_DUTY, on.isoformat()),
+    )
+    need = set(required)
+    return [(r[0], r[1], r[2]) for r in rows if not need or need & set(_parts(r[3]))]
+
+
+def task_pool(conn: Connection, task: TaskInfo, on: date | None = None) -> TaskPool:
+    on = on or today()
+    items = items_of(conn, task.item_codes)
+    rules = load_rules(conn)
+    scope = scope_of(task, items)
+    pool = compute_pool(load_targets(conn, scope), scope, task.ratio, rules, load_history(conn, on.year), on)
+    required = tuple(dict.fromkeys(r for it in items for r in it.inspector_req))
+    inspectors = eligible_inspectors(conn, on, required)
+    total = conn.exec_driver_sql("SELECT count(*) FROM inspector WHERE archived = 0").scalar_one()
+    experts = conn.exec_driver_sql("SELECT count(*) FROM expert WHERE archived = 0").scalar_one()
+    tp = TaskPool(task, items, pool, rules, on, len(inspectors), int(total), required, int(experts))
+    tp.problems = list(pool.problems)
+    missing = [c for c in task.item_codes if c not in {it.code for it in items}]
+    retired = [it.code for it in items if it.archived]
+    if missing:
+        tp.problems.append(f"抽查事项 {'、'.join(missing)} 不在清单中")
+    if retired:
+        tp.problems.append(f"抽查事项 {'、'.join(retired)} 已停用（清单之外无检查）")
+    if len(inspectors) < task.team_size:
+        need = f"（需具备执法专长：{'、'.join(required)}）" if required else ""
+        tp.problems.append(f"可抽取的执法人员只有 {len(inspectors)} 人{need}，少于每组 {task.team_size} 人")
+    if task.expert_count and experts < task.expert_count:
+        tp.problems.append(f"专家库只有 {experts} 人，少于每组 {task.expert_count} 人")
+    return tp
+
+
+# --- import / export --------------------------------------------------------------------------
+
+
+def _check_plan_rows(conn: Connection, parsed: ParsedSheet) -> list[Problem]:
+    cols: dict[str, list[Any]] = parsed.columns
+    col_of = parsed.mapping
+    items = {
+        r[0]: (bool(r[1]), _parts(r[2]))
+        for r in conn.exec_driver_sql("SELECT code, archived, industries FROM item")
+    }
+    problems: list[Problem] = []
+    plan_seen: dict[str, tuple[str, int, int]] = {}
+    for i, rn in enumerate(parsed.row_numbers):
+        rec = {a: c[i] for a, c in cols.items()}
+        codes = _parts(rec["items"])
+        for c in codes:
+            if c not in items:
+                problems.append(Problem(rn, col_of.get("items"), "抽查事项",
+                                        f"事项编码“{c}”不在抽查事项清单中（清单之外无检查）"))  # fmt: skip
+            elif items[c][0]:
+                problems.append(
+                    Problem(rn, col_of.get("items"), "抽查事项", f"抽查事项“{c}”已停用，不能再用于新任务")
+                )
+        if rec["end_date"] < rec["start_date"]:
+            problems.append(Problem(rn, col_of.get("end_date"), "结束日期",
+                                    f"结束日期 {rec['end_date']} 早于开始日期 {rec['start_date']}"))  # fmt: skip
+        if rec["draw_type"] == UNDIRECTED:
+            for attr, header in (
+                ("industries", "行业领域"),
+                ("regions", "所属区域"),
+                ("conditions", "对象条件"),
+            ):
+                if rec[attr]:
+                    problems.append(Problem(rn, col_of.get(attr), header,
+                                            f"不定向抽查面向全部名录（按所属区域均衡），{header}应留空；"
+                                            "如需按条件筛选，请把抽查类型改为“定向”"))  # fmt: skip
+        elif codes and all(c in items for c in codes):
+            allowed: set[str] | None = set()
+            for c in codes:
+                if not items[c][1]:
+                    allowed = None
+                    break
+                assert allowed is not None
+                allowed |= set(items[c][1])
+            outside = [x for x in _parts(rec["industries"]) if allowed is not None and x not in allowed]
+            if outside:
+                problems.append(Problem(rn, col_of.get("industries"), "行业领域",
+                                        f"行业领域“{'、'.join(outside)}”不在所选抽查事项的抽查对象之内"
+                                        f"（{'、'.join(sorted(allowed or ()))}）"))  # fmt: skip
+        plan = (rec["plan_name"], rec["plan_year"], rn)
+        first = plan_seen.setdefault(rec["plan_code"], plan)
+        if first[:2] != plan[:2]:
+            problems.append(Problem(rn, col_of.get("plan_name"), "抽查计划名称",
+                                    f"同一抽查计划编号“{rec['plan_code']}”在第 {first[2]} 行的名称或年度不同"))  # fmt: skip
+    return problems
+
+
+def _task_values(rec: Mapping[str, Any]) -> dict[str, Any]:
+    ratio = parse_ratio(rec["ratio"])
+    return {
+        "code": rec["code"], "name": rec["name"], "draw_type": rec["draw_type"], "items": rec["items"],
+        "industries": rec["industries"], "regions": rec["regions"], "conditions": rec["conditions"],
+        "ratio": ratio.text(), "ratio_spec": ratio.to_json(), "team_size": rec["team_size"],
+        "expert_count": rec["expert_count"], "department": rec["department"], "partners": rec["partners"],
+        "start_date": rec["start_date"].isoformat(), "end_date": rec["end_date"].isoformat(),
+        "scope_note": rec["scope_note"],
+    }  # fmt: skip
+
+
+def import_plan(
+    db: Database,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, int] | None = None,
+    header_row: int | None = None,
+    dry_run: bool = False,
+) -> Job[ImportSummary]:
+    """Import plans and tasks (one row per task); refused whole on any problem."""
+    path = Path(path)
+    with db.read() as conn:
+        codes = codelists.all_lists(conn)
+    parsed = yield from read_records(
+        PLAN_ROWS, path, sheet=sheet, mapping=mapping, codes=codes, header_row=header_row
+    )
+    yield Progress("正在核对抽查事项和计划……")
+    ctx = db.read() if dry_run else db.write()
+    with ctx as conn:
+        return apply_plan(conn, parsed, dry_run=dry_run)
+
+
+def apply_plan(conn: Connection, parsed: ParsedSheet, *, dry_run: bool = False) -> ImportSummary:
+    """Check the plan rows against the item list and write them (inside the caller's transaction)."""
+    path = parsed.file
+    problems = _check_plan_rows(conn, parsed)
+    if problems:
+        raise ImportRefused(path, parsed.sheet, problems[:MAX_LISTED_PROBLEMS], len(problems))
+    summary = ImportSummary(PLAN_ROWS.kind, PLAN_ROWS.title, path.name, parsed.sheet, len(parsed))
+    summary.preview = [parsed.record(i) for i in range(min(50, len(parsed)))]
+    summary.ignored_headers = parsed.ignored_headers
+    stamp = now_iso()
+    plans = {
+        r[1]: (r[0], r[2], r[3], r[4])
+        for r in conn.exec_driver_sql("SELECT id, code, name, year, department FROM plan")
+    }
+    item_ids = {r[1]: r[0] for r in conn.exec_driver_sql("SELECT id, code FROM item")}
+    tasks = {
+        r._mapping["code"]: r._mapping
+        for r in conn.exec_driver_sql(f"SELECT {', '.join(TASK_COLUMNS)} FROM task")
+    }
+    new_plans = 0
+    for i in range(len(parsed)):
+        rec = parsed.record(i)
+        pcode = rec["plan_code"]
+        want = (rec["plan_name"], rec["plan_year"], rec["department"])
+        if pcode not in plans:
+            new_plans += 1
+            if not dry_run:
+                cur = conn.exec_driver_sql(
+                    "INSERT INTO plan (code, name, year, department, archived, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (pcode, *want, stamp, stamp),
+                )
+                plans[pcode] = (int(cur.lastrowid or 0), *want)
+            else:
+                plans[pcode] = (-1, *want)
+        elif plans[pcode][1:3] != want[:2] and not dry_run:
+            conn.exec_driver_sql("UPDATE plan SET name = ?, year = ?, archived = 0, updated_at = ? WHERE code = ?",
+                                 (want[0], want[1], stamp, pcode))  # fmt: skip
+        values = _task_values(rec)
+        plan_id = plans[pcode][0]
+        old = tasks.get(rec["code"])
+        if old is None:
+            summary.added += 1
+            if dry_run:
+                continue
+            cols = ["plan_id", *values]
+            cur = conn.exec_driver_sql(
+                f"INSERT INTO task ({', '.join(cols)}, archived, created_at, updated_at) "
+                f"VALUES ({', '.join('?' * len(cols))}, 0, ?, ?)",
+                (plan_id, *values.values(), stamp, stamp),
+            )
+            task_id = int(cur.lastrowid or 0)
+        else:
+            same = (
+                old["plan_id"] == plan_id
+                and not old["archived"]
+                and all(str(old[k]) == str(v) for k, v in values.items())
+            )
+            if same:
+                summary.unchanged += 1
+                continue
+            summary.updated += 1
+            if dry_run:
+                continue
+            task_id = old["id"]
+            sets = ", ".join(f"{k} = ?" for k in values)
+            conn.exec_driver_sql(
+                f"UPDATE task SET plan_id = ?, {sets}, archived = 0, updated_at = ? WHERE id = ?",
+                (plan_id, *values.values(), stamp, task_id),
+            )
+            conn.exec_driver_sql("DELETE FROM task_item WHERE task_id = ?", (task_id,))
+        conn.exec_driver_sql(
+            "INSERT INTO task_item (task_id, item_id) VALUES (?, ?)",
+            [(task_id, item_ids[c]) for c in _parts(rec["items"])],
+        )
+    if new_plans:
+        summary.notes.append(f"新建抽查计划 {new_plans} 个。")
+    return summary
+
+
+def plan_rows(
+    conn: Connection, *, year: int | None = None, plan_code: str | None = None
+) -> list[dict[str, Any]]:
+    """One dict per task, keyed by the PLAN_ROWS attrs (for export and publication)."""
+    out = []
+    for t in list_tasks(conn):
+        if year is not None and t.plan_year != year:
+            continue
+        if plan_code is not None and t.plan_code != plan_code:
+            continue
+        out.append({
+            "plan_code": t.plan_code, "plan_name": t.plan_name, "plan_year": t.plan_year, "code": t.code,
+            "name": t.name, "draw_type": t.draw_type, "items": "、".join(t.item_codes),
+            "industries": "、".join(t.industries), "regions": "、".join(t.regions),
+            "conditions": "、".join(t.conditions), "ratio": t.ratio.text(), "team_size": t.team_size,
+            "expert_count": t.expert_count, "department": t.department, "partners": "、".join(t.partners),
+            "start_date": t.start_date, "end_date": t.end_date, "scope_note": t.scope_note,
+        })  # fmt: skip
+    return out
+
+
+def export_plan(db: Database, path: Path, *, year: int | None = None) -> Job[int]:
+    path = Path(path)
+    with db.read() as conn:
+        rows = plan_rows(conn, year=year)
+    n = yield from export_rows(path, PLAN_ROWS.title, PLAN_ROWS.fields, rows, len(rows))
+    return n
+
+
+def archive_task(db: Database, code: str, archived: bool = True) -> None:
+    with db.write() as conn:
+        cur = conn.exec_driver_sql("UPDATE task SET archived = ?, updated_at = ? WHERE code = ?",
+                                   (int(archived), now_iso(), code))  # fmt: skip
+        if not cur.rowcount:
+            raise ValidationError(f"没有编号为“{code}”的抽查任务。")
