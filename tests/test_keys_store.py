@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -114,6 +115,11 @@ def test_export_certificate(tmp_path: Path) -> None:
     other = ks.export_pdf_certificate(tmp_path / "cert.txt")
     assert other.suffix == ".cer"
     assert cer.read_bytes() == ks.pdf_certificate_der()
+    # `certutil -hashfile x.cer SHA256` / `sha256sum x.cer` give the fingerprint (docs/pdf-signature.md)
+    assert (
+        normalize_fingerprint(hashlib.sha256(cer.read_bytes()).hexdigest())
+        == ks.pdf_certificate_fingerprint()
+    )
     assert x509.load_pem_x509_certificate(pem.read_bytes()) == x509.load_der_x509_certificate(
         cer.read_bytes()
     )
