@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import (
@@ -76,7 +76,7 @@ def test_pdf_certificate(tmp_path: Path) -> None:
     assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == BUREAU
     assert cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "CN"
     assert BUREAU in str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
-    usage = cert.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
     years = (cert.not_valid_after_utc - cert.not_valid_before_utc).days / 365
     assert years > 20

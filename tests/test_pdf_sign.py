@@ -187,9 +187,9 @@ def test_later_incremental_update_fails(signed: Path, keys: KeyStore) -> None:
 
     w = IncrementalPdfFileWriter(io.BytesIO(signed.read_bytes()))
     w.root["/Lang"] = generic.TextStringObject("en")  # an innocent-looking change
-    w.update_root()
+    w.update_root()  # type: ignore[no-untyped-call]
     out = io.BytesIO()
-    w.write(out)
+    w.write(out)  # type: ignore[no-untyped-call]
     report = _report(out.getvalue(), keys)
     assert not report.ok
     assert not next(c for c in report.checks if c.name == COVERAGE).ok
