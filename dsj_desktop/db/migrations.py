@@ -8,6 +8,7 @@ in its own transaction together with the new ``user_version``, after a backup co
 History:
     1  directories (targets, inspectors, experts, conflicts), code lists, settings
     2  the item list (item) and the annual plan (plan, task, task_item)
+    3  draw sessions (draw_session, draw_event, draw_selection, draw_member, draw_record)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Step = Callable[[Connection], None]
 
@@ -53,5 +54,37 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_task_item_item_id ON task_item (item_id)")
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    for ddl in (
+        """CREATE TABLE draw_session (
+            id VARCHAR NOT NULL PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES task (id),
+            task_code VARCHAR NOT NULL, status VARCHAR NOT NULL, draw_date DATE NOT NULL,
+            place VARCHAR NOT NULL, operator VARCHAR NOT NULL, inputs VARCHAR NOT NULL, hashes VARCHAR NOT NULL,
+            commitment VARCHAR NOT NULL, nonce VARCHAR NOT NULL, witnesses VARCHAR NOT NULL, seed VARCHAR NOT NULL,
+            result VARCHAR NOT NULL, void_reason VARCHAR NOT NULL, record VARCHAR NOT NULL,
+            record_version INTEGER NOT NULL, created_at VARCHAR NOT NULL, updated_at VARCHAR NOT NULL)""",
+        "CREATE INDEX ix_draw_session_task_id ON draw_session (task_id)",
+        """CREATE TABLE draw_event (
+            id INTEGER NOT NULL PRIMARY KEY, session_id VARCHAR NOT NULL REFERENCES draw_session (id),
+            at VARCHAR NOT NULL, operator VARCHAR NOT NULL, kind VARCHAR NOT NULL, detail VARCHAR NOT NULL)""",
+        "CREATE INDEX ix_draw_event_session_id ON draw_event (session_id)",
+        """CREATE TABLE draw_selection (
+            session_id VARCHAR NOT NULL REFERENCES draw_session (id), uscc VARCHAR NOT NULL,
+            position INTEGER NOT NULL, stratum VARCHAR NOT NULL, ticket VARCHAR NOT NULL,
+            mandatory BOOLEAN NOT NULL, name VARCHAR NOT NULL, PRIMARY KEY (session_id, uscc))""",
+        "CREATE INDEX ix_draw_selection_uscc ON draw_selection (uscc)",
+        """CREATE TABLE draw_member (
+            id INTEGER NOT NULL PRIMARY KEY, session_id VARCHAR NOT NULL REFERENCES draw_session (id),
+            uscc VARCHAR NOT NULL, role VARCHAR NOT NULL, person_code VARCHAR NOT NULL, position INTEGER NOT NULL,
+            active BOOLEAN NOT NULL, replaced_by VARCHAR NOT NULL)""",
+        "CREATE INDEX ix_draw_member_session_id ON draw_member (session_id)",
+        """CREATE TABLE draw_record (
+            session_id VARCHAR NOT NULL REFERENCES draw_session (id), version INTEGER NOT NULL,
+            sha256 VARCHAR NOT NULL, record VARCHAR NOT NULL, created_at VARCHAR NOT NULL,
+            PRIMARY KEY (session_id, version))""",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 # MIGRATIONS[v] upgrades a database at version v to version v + 1.
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -179,3 +179,78 @@ class TaskItem(SQLModel, table=True):
     __tablename__ = "task_item"
     task_id: int = Field(foreign_key="task.id", primary_key=True)
     item_id: int = Field(foreign_key="item.id", primary_key=True, index=True)
+
+
+class DrawSession(SQLModel, table=True):
+    """One attempt at drawing a task (抽取场次). Never deleted, never reused; every transition is an event."""
+
+    __tablename__ = "draw_session"
+    id: str = Field(primary_key=True)  # S-2026-0007-K3F9
+    task_id: int = Field(foreign_key="task.id", index=True)
+    task_code: str
+    status: str  # prepared / committed / witnessed / revealed / confirmed / voided
+    draw_date: date  # eligibility, cycle and yearly cap are judged on this day
+    place: str = ""
+    operator: str = ""
+    inputs: str  # JSON, frozen at prepare: candidates, people, params, exclusions, previous, task
+    hashes: str = ""  # JSON {targets, inspectors, experts, params}
+    commitment: str = ""
+    nonce: str = ""  # kept secret until the reveal
+    witnesses: str = "[]"  # JSON [{name, digits}]
+    seed: str = ""
+    result: str = ""  # JSON: selected, in assignment order (the teams as drawn)
+    void_reason: str = ""
+    record: str = ""  # the latest signed record (JSON)
+    record_version: int = 0
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class DrawEvent(SQLModel, table=True):
+    """The trace of a session: every transition with its time, operator and details."""
+
+    __tablename__ = "draw_event"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="draw_session.id", index=True)
+    at: str = Field(default_factory=now_iso)
+    operator: str = ""
+    kind: str  # prepare / commit / witness / reveal / confirm / void / substitute / record
+    detail: str = "{}"  # JSON
+
+
+class DrawSelection(SQLModel, table=True):
+    """A confirmed drawn target (rows appear at confirmation; voided sessions keep theirs but stop counting)."""
+
+    __tablename__ = "draw_selection"
+    session_id: str = Field(foreign_key="draw_session.id", primary_key=True)
+    uscc: str = Field(primary_key=True, index=True)
+    position: int  # assignment order, from 1
+    stratum: str = ""
+    ticket: str
+    mandatory: bool = False
+    name: str = ""
+
+
+class DrawMember(SQLModel, table=True):
+    """Who inspects a drawn target now: the team as drawn, then as changed by substitutions."""
+
+    __tablename__ = "draw_member"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="draw_session.id", index=True)
+    uscc: str
+    role: str  # inspector / expert
+    person_code: str
+    position: int
+    active: bool = True
+    replaced_by: str = ""
+
+
+class DrawRecordVersion(SQLModel, table=True):
+    """Every signed version of a session's record (a substitution makes a new one that keeps the old hash)."""
+
+    __tablename__ = "draw_record"
+    session_id: str = Field(foreign_key="draw_session.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    sha256: str
+    record: str  # JSON, signed
+    created_at: str = Field(default_factory=now_iso)
