@@ -159,8 +159,8 @@ def _hash_sorted_targets(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def hash_targets(rows: Iterable[tuple[str, str]]) -> str:
-    """``H_targets``: ``id SEP stratum LF`` over the rows sorted by id."""
-    return _hash_sorted_targets(sorted((r[0], r[1]) for r in rows))
+    """``H_targets``: ``id SEP stratum LF`` over the ``(id, stratum)`` rows sorted by id."""
+    return _hash_sorted_targets(sorted(rows))
 
 
 def hash_ids(ids: Iterable[str]) -> str:
@@ -601,6 +601,90 @@ class SubstitutionOutcome:
     selected: tuple[SelectedTarget, ...]  # the teams after all substitutions
 
 
+class Substituter:
+    """Section 6, one substitution at a time, on data taken as given.
+
+    The substitute for target ``t`` is the first person in ``t``'s ranking who is not on the
+    team now, was never removed from ``t``'s team before (the history is kept per target and
+    kind), is not in conflict with ``t`` and is not declared unavailable in this request.
+    """
+
+    def __init__(
+        self,
+        seed: str,
+        inspectors: Sequence[str],
+        experts: Sequence[str],
+        params: DrawParams,
+        selected: Sequence[SelectedTarget],
+    ) -> None:
+        self.seed = seed
+        self.pools = {KIND_INSPECTOR: list(inspectors), KIND_EXPERT: list(experts)}
+        self.params = params
+        self.selected = list(selected)
+        self.teams = {
+            s.id: {KIND_INSPECTOR: list(s.inspectors), KIND_EXPERT: list(s.experts)} for s in selected
+        }
+        self.removed_before: dict[tuple[str, str], set[str]] = {}
+        self.done: list[Substitution] = []
+
+    def apply(self, req: SubstitutionRequest) -> Substitution:
+        kind = req.kind
+        if kind not in (KIND_INSPECTOR, KIND_EXPERT):
+            raise DrawInputError(f"递补的人员类别“{_show(str(kind))}”未知（应为 inspector 或 expert）。")
+        who = "执法人员" if kind == KIND_INSPECTOR else "专家"
+        if req.target not in self.teams:
+            raise DrawInputError(f"对象“{_show(req.target)}”不在本次抽中的名单中，不能递补。")
+        team = self.teams[req.target][kind]
+        if req.removed not in team:
+            raise DrawInputError(
+                f"“{_show(req.removed)}”不在对象“{_show(req.target)}”当前的{who}中，无法替换。"
+            )
+        history = self.removed_before.setdefault((kind, req.target), set())
+        unavailable = {i for i, _ in req.unavailable}
+        banned = self.params.conflicts(kind).get(req.target, frozenset())
+        substitute = next(
+            (
+                p
+                for p in rank_people(self.seed, kind, req.target, self.pools[kind])
+                if p not in team and p not in history and p not in banned and p not in unavailable
+            ),
+            None,
+        )
+        if substitute is None:
+            raise DrawInputError(
+                f"对象“{_show(req.target)}”已没有可以递补的{who}"
+                "（其余人员均已在组内、曾被替换、需回避或声明不能参加）。"
+            )
+        team[team.index(req.removed)] = substitute
+        history.add(req.removed)
+        sub = Substitution(
+            req.target,
+            req.removed,
+            req.reason,
+            tuple(req.unavailable),
+            substitute,
+            kind,
+            req.at,
+            req.operator,
+        )
+        self.done.append(sub)
+        return sub
+
+    def outcome(self) -> SubstitutionOutcome:
+        after = tuple(
+            SelectedTarget(
+                s.id,
+                s.stratum,
+                s.mandatory,
+                s.ticket,
+                tuple(self.teams[s.id][KIND_INSPECTOR]),
+                tuple(self.teams[s.id][KIND_EXPERT]),
+            )
+            for s in self.selected
+        )
+        return SubstitutionOutcome(tuple(self.done), after)
+
+
 def replay_substitutions(
     seed: str,
     inspectors: Sequence[str],
@@ -609,69 +693,11 @@ def replay_substitutions(
     selected: Sequence[SelectedTarget],
     requests: Iterable[SubstitutionRequest],
 ) -> SubstitutionOutcome:
-    """Section 6 on data taken as given: apply *requests* in order, return substitutes and teams.
-
-    The substitute for target ``t`` is the first person in ``t``'s ranking who is not on the
-    team now, was never removed from ``t``'s team before (kept per target and kind), is not in
-    conflict with ``t`` and is not declared unavailable in this request.
-    """
-    teams = {s.id: {KIND_INSPECTOR: list(s.inspectors), KIND_EXPERT: list(s.experts)} for s in selected}
-    removed_before: dict[tuple[str, str], set[str]] = {}
-    done: list[Substitution] = []
+    """Section 6: apply *requests* in order (see :class:`Substituter`); substitutes and final teams."""
+    sub = Substituter(seed, inspectors, experts, params, selected)
     for req in requests:
-        kind = req.kind
-        if kind not in (KIND_INSPECTOR, KIND_EXPERT):
-            raise DrawInputError(f"递补的人员类别“{req.kind}”未知（应为 inspector 或 expert）。")
-        who = "执法人员" if kind == KIND_INSPECTOR else "专家"
-        pool = inspectors if kind == KIND_INSPECTOR else experts
-        if req.target not in teams:
-            raise DrawInputError(f"对象“{_show(req.target)}”不在本次抽中的名单中，不能递补。")
-        team = teams[req.target][kind]
-        if req.removed not in team:
-            raise DrawInputError(
-                f"“{_show(req.removed)}”不在对象“{_show(req.target)}”当前的{who}中，无法替换。"
-            )
-        history = removed_before.setdefault((kind, req.target), set())
-        unavailable = {i for i, _ in req.unavailable}
-        banned = params.conflicts(kind).get(req.target, frozenset())
-        substitute = next(
-            (
-                p
-                for p in rank_people(seed, kind, req.target, pool)
-                if p not in team and p not in history and p not in banned and p not in unavailable
-            ),
-            None,
-        )
-        if substitute is None:
-            raise DrawInputError(
-                f"对象“{_show(req.target)}”已没有可以递补的{who}（其余人员均已在组内、曾被替换、需回避或声明不能参加）。"
-            )
-        team[team.index(req.removed)] = substitute
-        history.add(req.removed)
-        done.append(
-            Substitution(
-                req.target,
-                req.removed,
-                req.reason,
-                tuple(req.unavailable),
-                substitute,
-                kind,
-                req.at,
-                req.operator,
-            )
-        )
-    after = tuple(
-        SelectedTarget(
-            s.id,
-            s.stratum,
-            s.mandatory,
-            s.ticket,
-            tuple(teams[s.id][KIND_INSPECTOR]),
-            tuple(teams[s.id][KIND_EXPERT]),
-        )
-        for s in selected
-    )
-    return SubstitutionOutcome(tuple(done), after)
+        sub.apply(req)
+    return sub.outcome()
 
 
 # ---------------------------------------------------------------------------------------------
