@@ -373,6 +373,8 @@ def parse_params(params: Mapping[str, Any], *, n_inspectors: int, n_experts: int
     team_size = _param_int(params, "team_size", 2)
     expert_count = _param_int(params, "expert_count", 0) if "expert_count" in params else 0
     total = sum(quotas.values()) + len(mandatory)
+    if total <= 0:
+        raise DrawInputError("本次抽取的对象数量为 0：请设定至少一个分层的抽取数量或必查对象。")
     inspector_cap = (
         _param_int(params, "inspector_cap", 1)
         if "inspector_cap" in params
