@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dsj_desktop.draw import algorithm
 from dsj_desktop.draw.algorithm import (
     DrawInput,
     DrawInputError,
@@ -300,3 +304,27 @@ def test_substitution_errors_and_history() -> None:
     with pytest.raises(DrawInputError, match="没有可以递补"):
         apply_substitutions(result, reqs)
     assert outcome.selected[0].inspectors[1] == first.inspectors[1]
+
+
+# -- canonical JSON fast path ----------------------------------------------------------------
+
+_text = st.text(st.characters(codec="utf-8"), max_size=6)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20,
+)
+_rows = st.lists(_text, min_size=1, max_size=4, unique=True).flatmap(
+    lambda keys: st.lists(st.fixed_dictionaries({k: _text for k in keys}), min_size=1, max_size=6)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_text, _json | _rows, max_size=5) | _rows)
+def test_canonical_json_equals_json_dumps(obj: Any) -> None:
+    """The columnar path for long lists of flat objects writes exactly what json.dumps writes."""
+    plain = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(algorithm, "_FAST_ROWS", 1)
+        assert canonical_json(obj) == plain
+    assert canonical_json(obj) == plain

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +49,16 @@ from dsj_desktop.draw.algorithm import (
     canonical_json,
     commitment_of,
     compute_seed,
-    compute_selection,
+    draw_from_groups,
+    gc_paused,
+    group_by_stratum,
     hash_ids,
     hash_params,
-    hash_targets,
+    hash_target_columns,
     normalize_text,
     parse_params,
     replay_substitutions,
+    sort_target_columns,
 )
 from dsj_desktop.errors import UserError
 
@@ -385,19 +390,21 @@ class _Verifier:
 
     # -- structure --------------------------------------------------------------------------
 
-    def _list_of_dicts(
-        self, key: str, fields: Sequence[str], problems: list[str]
-    ) -> list[tuple[Any, ...]] | None:
+    def _columns(self, key: str, fields: Sequence[str], problems: list[str]) -> list[list[str]] | None:
+        """The text columns *fields* of the list of objects *key* (C-level passes over the rows)."""
         rows = self.r.get(key)
         if not isinstance(rows, list):
             problems.append(f"“{key}”应为列表")
             return None
         try:
-            out = [tuple(row[f] for f in fields) for row in rows]
-        except (KeyError, TypeError):
+            columns = [list(map(itemgetter(f), rows)) for f in fields]
+        except (KeyError, TypeError, IndexError):
             problems.append(f"“{key}”的每一项都应为含 {'、'.join(fields)} 的对象")
             return None
-        return out
+        if any(set(map(type, col)) - {str} for col in columns):
+            problems.append(f"“{key}”中的 {'、'.join(fields)} 应为文本")
+            return None
+        return columns
 
     def structure(self) -> bool:
         r = self.r
@@ -428,28 +435,16 @@ class _Verifier:
             for key in ("nonce", "seed"):
                 if r.get(key) is None:
                     problems.append(f"已确认的抽取缺少“{key}”")
-        self.target_rows = self._list_of_dicts("targets", ("id", "stratum"), problems)
-        inspectors = self._list_of_dicts("inspectors", ("id",), problems)
-        experts = self._list_of_dicts("experts", ("id",), problems)
-        self.inspectors = None if inspectors is None else [p[0] for p in inspectors]
-        self.experts = None if experts is None else [p[0] for p in experts]
-        for key, rows in (("targets", self.target_rows), ("inspectors", inspectors), ("experts", experts)):
-            if rows is not None and set(map(type, (x for row in rows for x in row))) - {str}:
-                problems.append(f"“{key}”中的代码和分层应为文本")
-                if key == "targets":
-                    self.target_rows = None
-                elif key == "inspectors":
-                    self.inspectors = None
-                else:
-                    self.experts = None
-        witnesses = self._list_of_dicts("witnesses", ("name", "digits"), problems)
-        self.witnesses = (
-            witnesses
-            if witnesses is not None and all(isinstance(a, str) and isinstance(b, str) for a, b in witnesses)
-            else None
-        )
-        if witnesses is not None and self.witnesses is None:
-            problems.append("“witnesses”中的姓名和数字应为文本")
+        targets = self._columns("targets", ("id", "stratum"), problems)
+        self.target_columns = None if targets is None else (targets[0], targets[1])
+        self.sorted_targets: tuple[list[str], list[str]] | None = None  # set by hashes()
+        self.groups: dict[str, list[str]] | None = None  # likewise
+        inspectors = self._columns("inspectors", ("id",), problems)
+        experts = self._columns("experts", ("id",), problems)
+        self.inspectors = None if inspectors is None else inspectors[0]
+        self.experts = None if experts is None else experts[0]
+        witnesses = self._columns("witnesses", ("name", "digits"), problems)
+        self.witnesses = None if witnesses is None else list(zip(witnesses[0], witnesses[1], strict=True))
         self.selected = self._parse_selected(problems)
         self.substitutions = self._parse_substitutions(problems)
         if problems:
@@ -538,8 +533,7 @@ class _Verifier:
             else:
                 self.add(title, False, f"按记录中的名单重算为 {value}，记录中为 {found!r}")
 
-        rows = self.target_rows
-        one("targets", "检查对象名单摘要", lambda: None if rows is None else self._hash_target_rows(rows))
+        one("targets", "检查对象名单摘要", self._hash_targets)
         ins, exs = self.inspectors, self.experts
         one(
             "inspectors",
@@ -558,11 +552,12 @@ class _Verifier:
             params=str(computed["params"]),
         )
 
-    @staticmethod
-    def _hash_target_rows(rows: list[tuple[Any, ...]]) -> str:
-        if len({r[0] for r in rows}) != len(rows):
-            raise DrawInputError("检查对象名单中有重复的统一社会信用代码")
-        return hash_targets(rows)
+    def _hash_targets(self) -> str | None:
+        if self.target_columns is None:
+            return None
+        self.sorted_targets = sort_target_columns(*self.target_columns)
+        self.groups = group_by_stratum(*self.sorted_targets)
+        return hash_target_columns(*self.sorted_targets)
 
     @staticmethod
     def _hash_people(ids: list[str], who: str) -> str:
@@ -639,16 +634,17 @@ class _Verifier:
             self.add("抽取数量与参数", False, str(exc))
             return None
         problems: list[str] = []
-        sizes = Counter(s for _, s in self.target_rows) if self.target_rows is not None else Counter()
+        sizes = {s: len(ids) for s, ids in (self.groups or {}).items()}
         for stratum, k in parsed.quotas.items():
             label = "（未分层）" if stratum == "" else f"“{stratum}”"
             if stratum not in sizes:
                 problems.append(f"分层{label}在检查对象名单中不存在")
             elif k > sizes[stratum]:
                 problems.append(f"分层{label}只有 {sizes[stratum]} 个对象，参数却要抽 {k} 个")
-        candidate_ids = {t for t, _ in self.target_rows} if self.target_rows is not None else set()
+        sorted_ids = self.sorted_targets[0] if self.sorted_targets is not None else []
         for tid in parsed.mandatory:
-            if tid in candidate_ids:
+            i = bisect_left(sorted_ids, tid)
+            if i < len(sorted_ids) and sorted_ids[i] == tid:
                 problems.append(f"必查对象“{tid}”同时在候选名单中")
         if self.selected is not None and self.selected:
             drawn = Counter(s["stratum"] for s in self.selected if not s["mandatory"])
@@ -687,13 +683,13 @@ class _Verifier:
                     "作废于揭示之前，没有抽取结果（不适用）" if ok else "没有随机种子却列有抽取结果",
                 )
             return None
-        if seed is None or params is None or self.target_rows is None or found is None:
+        if seed is None or params is None or self.groups is None or found is None:
             for title in titles:
                 self.add(title, False, "上面的项目有误，无法重算")
             return None
         assert self.inspectors is not None and self.experts is not None
         try:
-            expected = compute_selection(seed, self.target_rows, self.inspectors, self.experts, params)
+            expected = draw_from_groups(seed, self.groups, self.inspectors, self.experts, params)
         except DrawInputError as exc:
             for title in titles:
                 self.add(title, False, f"无法重算：{exc}")
@@ -850,6 +846,11 @@ def verify_record(record: Mapping[str, Any], *, expected_fingerprint: str | None
     verified (hashes, commitment when the nonce is there, signature) and the rest is "不适用".
     With *expected_fingerprint*, the signing key must also be that one.
     """
+    with gc_paused():
+        return _verify(record, expected_fingerprint)
+
+
+def _verify(record: Mapping[str, Any], expected_fingerprint: str | None) -> VerifyReport:
     v = _Verifier(record)
     v.spec()
     if not v.structure():
