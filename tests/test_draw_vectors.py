@@ -145,3 +145,14 @@ def test_vector_skipped_inspector_would_otherwise_be_chosen() -> None:
     plain = SubstitutionRequest(sub["target"], sub["removed"], sub["reason"])
     outcome = apply_substitutions(result, [plain])
     assert outcome.substitutions[0].substitute == sub["skipped"][0]["id"]
+
+
+def test_documented_worked_example_matches() -> None:
+    """docs/draw-algorithm.md shows the first vector's values: they must be what the code computes."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "draw-algorithm.md").read_text(encoding="utf-8")
+    result = run_draw(make_input(VECTORS[0]["inputs"]))
+    for value in (*result.hashes.to_json().values(), result.commitment, result.seed):
+        assert f"`{value}`" in doc
+    for item in result.selected:
+        assert f"`{item.ticket}`" in doc
+        assert f"**`{item.inspectors[0]}`、`{item.inspectors[1]}`**" in doc
