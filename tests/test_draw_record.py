@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dsj_desktop.draw.algorithm import (
     DrawInput,
@@ -386,3 +388,39 @@ def test_structure_errors_do_not_crash() -> None:
         report = verify_record(record)
         assert not report.ok
         assert "记录结构" in failed(report)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), replacement=_json_values)
+def test_verify_never_crashes(good: dict[str, Any], data: st.DataObject, replacement: Any) -> None:
+    """Any part of a record replaced by any JSON value: a report (not an exception), and not ok."""
+    record = copy.deepcopy(good)
+    node: Any = record
+    path: list[Any] = []
+    while True:
+        keys = (
+            list(node) if isinstance(node, dict) else list(range(len(node))) if isinstance(node, list) else []
+        )
+        if not keys or data.draw(st.booleans()):
+            break
+        key = data.draw(st.sampled_from(keys[:30]))
+        path.append(key)
+        node = node[key]
+    if not path:
+        return
+    parent: Any = record
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = replacement
+    report = verify_record(record)
+    if record != good:
+        assert not report.ok
+    for bad in ([], "x", 3, None):
+        assert not verify_record(bad).ok  # type: ignore[arg-type]

@@ -851,11 +851,13 @@ def verify_record(record: Mapping[str, Any], *, expected_fingerprint: str | None
 
 
 def _verify(record: Mapping[str, Any], expected_fingerprint: str | None) -> VerifyReport:
+    if not isinstance(record, Mapping):
+        return VerifyReport((Check("记录结构", False, "记录最外层应为 JSON 对象"),), None, None, None)
     v = _Verifier(record)
     v.spec()
     if not v.structure():
         v.signature(expected_fingerprint)
-        r = record if isinstance(record, Mapping) else {}
+        r = record
         return VerifyReport(
             tuple(v.checks), _str_or_none(r.get("session")), _str_or_none(r.get("status")), v.fingerprint
         )
