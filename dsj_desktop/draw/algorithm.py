@@ -59,8 +59,9 @@ _CODE_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector around allocation-heavy work that makes no cycles.
 
-    A draw or a verification over 100,000 candidates allocates a few hundred thousand small
-    objects; without this the collector repeatedly walks the whole record for nothing.
+    Used by the verification, which allocates a few hundred thousand small objects while it
+    holds a 100,000-row record: the collector would otherwise walk that record several times
+    (measured: about 4 % of the verification). The draw itself gains nothing from it.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -1121,10 +1122,6 @@ class DrawSetup:
     encoded: Mapping[str, Sequence[bytes]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        with gc_paused():
-            self._prepare()
-
-    def _prepare(self) -> None:
         session = normalize_text(self.session, "抽取场次编号")
         ids, strata = _normalize_target_columns(self.targets)
         inspectors = _normalize_people(self.inspectors, "执法人员")
@@ -1196,10 +1193,9 @@ def reveal(setup: DrawSetup, witnesses: Iterable[Witness | Sequence[str]]) -> Dr
     """Sections 3.3–5 after the witnesses have spoken: seed, selection, teams and experts."""
     ws = normalize_witnesses(witnesses)
     seed = compute_seed(setup.session, setup.hashes, [w.digits for w in ws], setup.nonce)
-    with gc_paused():
-        selected = draw_from_groups(
-            seed, setup.groups, setup.inspectors, setup.experts, setup.parsed, setup.encoded
-        )
+    selected = draw_from_groups(
+        seed, setup.groups, setup.inspectors, setup.experts, setup.parsed, setup.encoded
+    )
     return DrawResult(setup, ws, seed, selected)
 
 
