@@ -50,7 +50,6 @@ KIND_EXPERT: PersonKind = "expert"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NONCE = re.compile(r"[0-9a-f]{32}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _TARGET_ID = re.compile(r"[0-9A-Z]{18}")
 _CODE_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -142,9 +141,6 @@ def _check_json_types(obj: Any) -> None:
             if seq_type in types:
                 seqs = [x for x in values if type(x) is seq_type] if mixed else values
                 stack.append(list(chain.from_iterable(seqs)))
-
-
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')  # what json.dumps(ensure_ascii=False) escapes
 
 
 def _rows_parts(rows: list[Any]) -> list[str] | None:
