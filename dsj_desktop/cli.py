@@ -272,3 +272,12 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
     from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
 
     return run_gui(resolve_data_dir(args.data_dir))
+
+
+def _register_draw() -> None:
+    from dsj_desktop.draw import verify_cli
+
+    verify_cli.register(PARSER_HOOKS, HANDLERS)
+
+
+_register_draw()

@@ -1,0 +1,115 @@
+"""``dsj-desktop verify`` and the stand-alone ``docs/verify_draw.py``, run as separate processes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsj_desktop.draw.algorithm import DrawInput, run_draw
+from dsj_desktop.draw.record import build_record, sign_record
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "docs" / "verify_draw.py"
+KEY = bytes(range(1, 33))
+
+
+def make_record() -> dict[str, Any]:
+    targets = [(f"9114052200000000{i:02d}", "城关镇" if i % 3 else "北留镇") for i in range(30)]
+    inspectors = [f"1405220000{i}" for i in range(6)]
+    params = {"quotas": {"城关镇": 3, "北留镇": 2}, "team_size": 2, "mandatory": ["91140599000000000A"]}
+    result = run_draw(
+        DrawInput(
+            "S-CLI-1",
+            targets,
+            inspectors,
+            ["ZJ1", "ZJ2"],
+            params,
+            [("甲", "1234567890"), ("乙", "0987654321")],
+        )
+    )
+    return sign_record(build_record(result, task={"name": "命令行测试"}), KEY)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("records")
+    good = make_record()
+    bad = copy.deepcopy(good)
+    bad["selected"][1]["inspectors"][0], bad["selected"][1]["inspectors"][1] = (
+        bad["selected"][1]["inspectors"][1],
+        bad["selected"][1]["inspectors"][0],
+    )
+    paths = {"good": d / "good.json", "bad": d / "bad.json", "junk": d / "junk.json", "pdf": d / "x.pdf"}
+    paths["good"].write_text(json.dumps(good, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths["bad"].write_text(json.dumps(bad, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths["junk"].write_text("这不是 JSON", encoding="utf-8")
+    paths["pdf"].write_bytes(b"%PDF-1.7\n")
+    return paths
+
+
+def run(args: list[str], tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", DSJ_DATA_DIR=str(tmp_path / "no-data-here"))
+    return subprocess.run(
+        [sys.executable, *flags, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+def test_cli_good_record(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files["good"])], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "✔ 随机种子" in proc.stdout
+    assert "验证通过" in proc.stdout
+    assert "签名公钥指纹" in proc.stdout
+    assert not (tmp_path / "no-data-here").exists()  # no data folder needed or made
+
+
+def test_cli_tampered_record(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files["bad"])], tmp_path)
+    assert proc.returncode == 1
+    assert "✘ 执法人员分组" in proc.stdout
+    assert "第 1 名应为" in proc.stdout
+    assert "验证不通过" in proc.stdout
+
+
+@pytest.mark.parametrize(("name", "message"), [("junk", "不是有效的 JSON"), ("pdf", "暂不支持直接验证 PDF")])
+def test_cli_unreadable(files: dict[str, Path], tmp_path: Path, name: str, message: str) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files[name])], tmp_path)
+    assert proc.returncode == 1
+    assert message in proc.stderr
+
+
+def test_cli_fingerprint_option(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", "--fingerprint", "00" * 32, str(files["good"])], tmp_path)
+    assert proc.returncode == 1
+    assert "✘ 公钥指纹" in proc.stdout
+
+
+def test_standalone_script(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run([str(SCRIPT), str(files["good"])], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "通过    签名" in proc.stdout
+    assert "全部符合" in proc.stdout
+    proc = run([str(SCRIPT), str(files["bad"])], tmp_path)
+    assert proc.returncode == 1
+    assert "不通过  抽中对象" in proc.stdout
+
+
+def test_standalone_script_needs_only_the_standard_library(files: dict[str, Path], tmp_path: Path) -> None:
+    # -I: isolated (not even the current folder on the path); -S: no site-packages at all.
+    proc = run([str(SCRIPT), str(files["good"])], tmp_path, "-I", "-S")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "未核对签名" in proc.stdout
+    proc = run([str(SCRIPT), str(files["bad"])], tmp_path, "-I", "-S")
+    assert proc.returncode == 1
