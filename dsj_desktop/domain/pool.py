@@ -14,6 +14,7 @@ from datetime import date
 from dsj_desktop.domain.ratio import Ratio, quota
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.domain.specs import RISK_LEVELS, TARGETS
+from dsj_desktop.draw.algorithm import balance_regions as region_balance  # section 7, one implementation
 
 DIRECTED = "定向"
 UNDIRECTED = "不定向"
@@ -106,20 +107,6 @@ def in_scope(t: TargetRow, scope: Scope) -> bool:
         if scope.conditions and not (scope.conditions & t.flags):
             return False
     return True
-
-
-def region_balance(total: int, sizes: dict[str, int]) -> dict[str, int]:
-    """Section 7: ``k_r = floor(K·N_r / N)``; the remaining units one each to the largest remainders
-    ``K·N_r mod N``, ties to the larger ``N_r``, then to the smaller name by UTF-8 bytes."""
-    n = sum(sizes.values())
-    if n == 0:
-        return {r: 0 for r in sizes}
-    out = {r: total * s // n for r, s in sizes.items()}
-    left = total - sum(out.values())
-    order = sorted(sizes, key=lambda r: (-(total * sizes[r] % n), -sizes[r], r.encode("utf-8")))
-    for r in order[:left]:
-        out[r] += 1
-    return out
 
 
 def _past_reason(rules: Rules, scope: Scope, past: Sequence[PastSelection], on: date) -> str | None:

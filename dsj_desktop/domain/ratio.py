@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dsj_desktop.domain.specs import RISK_LEVELS
+from dsj_desktop.draw.algorithm import quota_from_basis_points
 
 FULL = 10000  # 100 %
 
@@ -64,9 +65,7 @@ def format_bp(bp: int) -> str:
     return f"{whole}%" if frac == 0 else f"{whole}.{frac:02d}".rstrip("0") + "%"
 
 
-def quota(n: int, bp: int) -> int:
-    """Section 7: ``ceil(n × bp / 10000)`` in integers."""
-    return (n * bp + FULL - 1) // FULL
+quota = quota_from_basis_points  # section 7: ceil(n × bp / 10000) in integers
 
 
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*[%％]$")
