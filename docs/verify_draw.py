@@ -204,7 +204,7 @@ def main(path: str) -> int:
         try:
             key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"]))
             key.verify(bytes.fromhex(sig["value"]), body)
-            fingerprint = hashlib.sha256(bytes.fromhex(sig["public_key"])).hexdigest()
+            fingerprint = hashlib.sha256(bytes.fromhex(sig["public_key"])).hexdigest().upper()
             check(
                 "签名",
                 sig.get("alg") == "Ed25519",

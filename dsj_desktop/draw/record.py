@@ -258,15 +258,14 @@ def public_key_of(private_key: bytes) -> bytes:
 
 
 def public_key_fingerprint(public_key: bytes) -> str:
-    """The fingerprint people compare: SHA-256 of the raw 32-byte public key.
+    """The fingerprint people compare: SHA-256 of the raw 32-byte public key, in the program's one
+    human format (:func:`dsj_desktop.keys.format_fingerprint`: 64 uppercase hex characters in 16
+    groups of 4, e.g. ``"3F2A 09C1 … 7D4E"``). Printed on the notice board and on every record."""
+    from dsj_desktop.keys import sha256_fingerprint
 
-    Format: the 64 lowercase hex characters in 16 groups of 4, separated by single spaces,
-    e.g. ``"3f2a 09c1 … 7d4e"``. Printed on the bureau's notice board and on every record.
-    """
     if len(public_key) != 32:
         raise RecordError("Ed25519 公钥应为 32 字节。")
-    digest = hashlib.sha256(public_key).hexdigest()
-    return " ".join(digest[i : i + 4] for i in range(0, 64, 4))
+    return sha256_fingerprint(public_key)
 
 
 def _signed_bytes(record: Mapping[str, Any]) -> bytes:
@@ -830,7 +829,7 @@ class _Verifier:
         else:
             self.add("签名", True, f"Ed25519 签名有效；公钥指纹 {self.fingerprint}（请与本局公布的指纹核对）")
         if expected_fingerprint is not None:
-            want = " ".join(expected_fingerprint.lower().split()).replace(" ", "")
+            want = "".join(ch for ch in expected_fingerprint.upper() if ch not in " :-\t")
             ok = want == self.fingerprint.replace(" ", "")
             self.add(
                 "公钥指纹",
