@@ -275,9 +275,11 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
 
 
 def _register_draw() -> None:
+    from dsj_desktop import cli_draw
     from dsj_desktop.draw import verify_cli
 
     verify_cli.register(PARSER_HOOKS, HANDLERS)
+    cli_draw.register(PARSER_HOOKS, HANDLERS)
 
 
 _register_draw()

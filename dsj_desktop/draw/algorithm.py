@@ -946,16 +946,21 @@ def _normalize_people(ids: Iterable[str], who: str) -> list[str]:
     return out
 
 
+def normalize_witness(name: object, digits: object, position: int = 1) -> Witness:
+    """One witness (section 3.2): a name and a string of ASCII digits."""
+    name = normalize_text(name, f"第 {position} 位见证人的姓名")
+    digits = normalize_text(digits, f"见证人“{name}”给出的数字")
+    if not (digits.isascii() and digits.isdigit()):
+        raise DrawInputError(f"见证人“{name}”给出的“{_show(digits)}”只能由半角数字 0–9 组成。")
+    return Witness(name, digits)
+
+
 def normalize_witnesses(witnesses: Iterable[Witness | Sequence[str]]) -> tuple[Witness, ...]:
     """Section 3.2: each witness a name and a string of ASCII digits; at least 20 digits in all."""
     out = []
     for n, w in enumerate(witnesses, 1):
         name, digits = (w.name, w.digits) if isinstance(w, Witness) else (w[0], w[1])
-        name = normalize_text(name, f"第 {n} 位见证人的姓名")
-        digits = normalize_text(digits, f"见证人“{name}”给出的数字")
-        if not (digits.isascii() and digits.isdigit()):
-            raise DrawInputError(f"见证人“{name}”给出的“{_show(digits)}”只能由半角数字 0–9 组成。")
-        out.append(Witness(name, digits))
+        out.append(normalize_witness(name, digits, n))
     total = sum(len(w.digits) for w in out)
     if total < MIN_WITNESS_DIGITS:
         raise DrawInputError(f"见证人给出的数字共 {total} 位，至少需要 {MIN_WITNESS_DIGITS} 位。")

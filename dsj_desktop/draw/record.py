@@ -20,7 +20,6 @@ Members this program writes beyond the specification's required ones:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from bisect import bisect_left
 from collections import Counter

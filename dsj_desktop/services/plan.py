@@ -205,14 +205,20 @@ def load_targets(conn: Connection, scope: Scope) -> list[TargetRow]:
     return out
 
 
-# The draw engine provides the confirmed history (voided sessions never count).
-HISTORY_LOADERS: list[Any] = []
-
-
-def load_history(conn: Connection, year: int) -> list[PastSelection]:
-    out: list[PastSelection] = []
-    for loader in HISTORY_LOADERS:
-        out.extend(loader(conn, year))
+def confirmed_history(conn: Connection, year: int) -> list[PastSelection]:
+    """Targets of the confirmed draw sessions of *year* (voided sessions never count)."""
+    rows = conn.exec_driver_sql(
+        "SELECT s.id, s.task_code, s.draw_date, s.inputs, sel.uscc FROM draw_selection sel "
+        "JOIN draw_session s ON s.id = sel.session_id "
+        "WHERE s.status = 'confirmed' AND s.draw_date BETWEEN ? AND ?",
+        (f"{year}-01-01", f"{year}-12-31"),
+    )
+    items: dict[str, frozenset[str]] = {}
+    out = []
+    for sid, task_code, drawn_on, inputs, uscc in rows:
+        if sid not in items:
+            items[sid] = frozenset(json.loads(inputs).get("task", {}).get("item_codes", []))
+        out.append(PastSelection(uscc, sid, task_code, items[sid], date.fromisoformat(str(drawn_on))))
     return out
 
 
@@ -247,7 +253,9 @@ def task_pool(conn: Connection, task: TaskInfo, on: date | None = None) -> TaskP
     items = items_of(conn, task.item_codes)
     rules = load_rules(conn)
     scope = scope_of(task, items)
-    pool = compute_pool(load_targets(conn, scope), scope, task.ratio, rules, load_history(conn, on.year), on)
+    pool = compute_pool(
+        load_targets(conn, scope), scope, task.ratio, rules, confirmed_history(conn, on.year), on
+    )
     required = tuple(dict.fromkeys(r for it in items for r in it.inspector_req))
     inspectors = eligible_inspectors(conn, on, required)
     total = conn.exec_driver_sql("SELECT count(*) FROM inspector WHERE archived = 0").scalar_one()

@@ -1,0 +1,619 @@
+"""Draw sessions (抽取场次): prepare → commit → witnesses → reveal → confirm, or void at any point;
+substitutions (递补) after confirmation. Every transition is one transaction and leaves an event.
+
+A session's inputs are frozen when it is prepared. Sessions are never deleted and their ids never
+reused; a voided session stays forever and the next session of its task lists it under
+``previous``. No code path replaces a revealed result without leaving that trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dsj_desktop.clock import now_iso, today
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain.pool import Scope, compute_pool
+from dsj_desktop.draw.algorithm import (
+    MIN_WITNESS_DIGITS,
+    DrawInputError,
+    DrawResult,
+    DrawSetup,
+    SelectedTarget,
+    Substituter,
+    Substitution,
+    SubstitutionRequest,
+    Witness,
+    canonical_conflicts,
+    canonical_json,
+    default_cap,
+    new_nonce,
+    normalize_witness,
+    normalize_witnesses,
+    reveal,
+)
+from dsj_desktop.draw.record import PreviousAttempt, build_record, sign_record
+from dsj_desktop.errors import UserError
+from dsj_desktop.keys import KeyStore
+from dsj_desktop.services import plan as plan_service
+from dsj_desktop.services import settings
+
+PREPARED = "prepared"
+COMMITTED = "committed"
+REVEALED = "revealed"
+CONFIRMED = "confirmed"
+VOIDED = "voided"
+STATUS_TITLES = {
+    PREPARED: "已准备", COMMITTED: "已公告", REVEALED: "已开奖", CONFIRMED: "已确认", VOIDED: "已作废",
+}  # fmt: skip
+OPEN = (PREPARED, COMMITTED, REVEALED)
+INSPECTOR, EXPERT = "inspector", "expert"
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class DrawError(UserError):
+    """A draw step was refused; the message says why, in Chinese."""
+
+
+# --- reading sessions -------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """A session as stored, with its frozen inputs decoded."""
+
+    id: str
+    task_id: int
+    task_code: str
+    status: str
+    draw_date: date
+    place: str
+    operator: str
+    inputs: dict[str, Any]
+    hashes: dict[str, str]
+    commitment: str
+    nonce: str
+    witnesses: list[dict[str, str]]
+    seed: str
+    result: list[dict[str, Any]]
+    void_reason: str
+    record: dict[str, Any] | None
+    record_version: int
+    created_at: str
+    substitutions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status_title(self) -> str:
+        return STATUS_TITLES.get(self.status, self.status)
+
+    @property
+    def digits(self) -> int:
+        return sum(len(w["digits"]) for w in self.witnesses)
+
+    @property
+    def task(self) -> dict[str, Any]:
+        return dict(self.inputs.get("task", {}))
+
+    @property
+    def target_names(self) -> dict[str, str]:
+        return dict(self.inputs.get("names", {}))
+
+    @property
+    def inspector_names(self) -> dict[str, str]:
+        return {p[0]: p[1] for p in self.inputs.get("inspectors", [])}
+
+    @property
+    def expert_names(self) -> dict[str, str]:
+        return {p[0]: p[1] for p in self.inputs.get("experts", [])}
+
+    def current_teams(self) -> dict[str, dict[str, list[str]]]:
+        """target → {inspector: [...], expert: [...]} after the substitutions so far."""
+        teams = {s["id"]: {INSPECTOR: list(s["inspectors"]), EXPERT: list(s["experts"])} for s in self.result}
+        for sub in self.substitutions:
+            team = teams[sub["target"]][sub.get("kind", INSPECTOR)]
+            team[team.index(sub["removed"])] = sub["substitute"]
+        return teams
+
+
+_SESSION_COLUMNS = (
+    "id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, commitment, nonce, witnesses, "
+    "seed, result, void_reason, record, record_version, created_at"
+)
+
+
+def _session_from_row(r: Any) -> Session:
+    record = json.loads(r[15]) if r[15] else None
+    s = Session(
+        id=r[0], task_id=r[1], task_code=r[2], status=r[3], draw_date=date.fromisoformat(str(r[4])), place=r[5],
+        operator=r[6], inputs=json.loads(r[7]), hashes=json.loads(r[8]) if r[8] else {}, commitment=r[9],
+        nonce=r[10], witnesses=json.loads(r[11]), seed=r[12], result=json.loads(r[13]) if r[13] else [],
+        void_reason=r[14], record=record, record_version=int(r[16]), created_at=r[17],
+    )  # fmt: skip
+    if record is not None:
+        s.substitutions = list(record.get("substitutions", []))
+    return s
+
+
+def load_session(conn: Connection, session_id: str) -> Session:
+    row = conn.exec_driver_sql(
+        f"SELECT {_SESSION_COLUMNS} FROM draw_session WHERE id = ?", (session_id,)
+    ).first()
+    if row is None:
+        raise DrawError(f"没有编号为“{session_id}”的抽取场次。")
+    return _session_from_row(row)
+
+
+def get_session(db: Database, session_id: str) -> Session:
+    with db.read() as conn:
+        return load_session(conn, session_id)
+
+
+def list_sessions(conn: Connection, task_code: str | None = None) -> list[Session]:
+    where, params = ("WHERE task_code = ?", (task_code,)) if task_code else ("", ())
+    rows = conn.exec_driver_sql(
+        f"SELECT {_SESSION_COLUMNS} FROM draw_session {where} ORDER BY created_at, id", params
+    )
+    return [_session_from_row(r) for r in rows]
+
+
+def events(conn: Connection, session_id: str) -> list[dict[str, Any]]:
+    rows = conn.exec_driver_sql(
+        "SELECT at, operator, kind, detail FROM draw_event WHERE session_id = ? ORDER BY id", (session_id,)
+    )
+    return [{"at": r[0], "operator": r[1], "kind": r[2], "detail": json.loads(r[3])} for r in rows]
+
+
+def _event(conn: Connection, session_id: str, kind: str, by: str, **detail: Any) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO draw_event (session_id, at, operator, kind, detail) VALUES (?, ?, ?, ?, ?)",
+        (session_id, now_iso(), by, kind, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+    )
+
+
+def _set(conn: Connection, session_id: str, **values: Any) -> None:
+    sets = ", ".join(f"{k} = ?" for k in values)
+    conn.exec_driver_sql(
+        f"UPDATE draw_session SET {sets}, updated_at = ? WHERE id = ?",
+        (*values.values(), now_iso(), session_id),
+    )
+
+
+def _require(s: Session, *allowed: str, action: str) -> None:
+    if s.status not in allowed:
+        titles = "、".join(STATUS_TITLES[a] for a in allowed)
+        raise DrawError(f"场次 {s.id} 当前为“{s.status_title}”，不能{action}（只有“{titles}”的场次可以）。")
+
+
+# --- prepare ----------------------------------------------------------------------------------
+
+
+def _new_session_id(conn: Connection, year: int) -> str:
+    n = conn.exec_driver_sql(
+        "SELECT count(*) FROM draw_session WHERE id LIKE ?", (f"S-{year}-%",)
+    ).scalar_one()
+    suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
+    return f"S-{year}-{int(n) + 1:04d}-{suffix}"
+
+
+def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
+    """The task's earlier announced attempts (a new session is only prepared once all are closed)."""
+    return [
+        PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, (s.record or {}).get("nonce"))
+        for s in list_sessions(conn, task_code)
+        if s.commitment  # never announced: nothing public to list (its events stay in the database)
+    ]
+
+
+def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[list[str]]:
+    rows = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
+    return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
+
+
+def prepare(
+    db: Database, task_code: str, *, on: date | None = None, place: str = "", operator: str = ""
+) -> Session:
+    """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
+    when the draw cannot be made as it stands."""
+    on = on or today()
+    with db.write() as conn:
+        task = plan_service.get_task(conn, task_code)
+        if task.archived:
+            raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
+        open_ = [s.id for s in list_sessions(conn, task_code) if s.status in OPEN]
+        if open_:
+            raise DrawError(
+                f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}，请先完成或作废它。"
+            )
+        tp = plan_service.task_pool(conn, task, on)
+        if tp.problems:
+            raise DrawError("无法抽取：\n" + "\n".join(f"· {p}" for p in tp.problems))
+        pool = tp.pool
+        inspectors = plan_service.eligible_inspectors(conn, on, tp.inspector_req)
+        experts = [
+            (r[0], r[1], r[2])
+            for r in conn.exec_driver_sql(
+                "SELECT code, name, employer FROM expert WHERE archived = 0 ORDER BY code"
+            )
+        ]
+        target_ids = {c.uscc for c in pool.candidates} | {c.uscc for c in pool.mandatory}
+        total = pool.total_selected
+        params: dict[str, Any] = {
+            "quotas": dict(pool.quotas),
+            "mandatory": sorted(c.uscc for c in pool.mandatory),
+            "team_size": task.team_size,
+            "inspector_cap": default_cap(total, task.team_size, len(inspectors)),
+            "inspector_conflicts": _conflicts(conn, {i[0] for i in inspectors}, target_ids),
+            "expert_count": task.expert_count,
+            "expert_cap": default_cap(total, task.expert_count, len(experts)) if task.expert_count else 0,
+            "expert_conflicts": _conflicts(conn, {e[0] for e in experts}, target_ids)
+            if task.expert_count
+            else [],
+            "task": task.code,
+            "draw_date": on.isoformat(),
+        }
+        if not task.expert_count:
+            experts = []
+        session_id = _new_session_id(conn, on.year)
+        targets = [(c.uscc, c.stratum) for c in pool.candidates]
+        try:  # validate everything and check feasibility now, before anything is announced
+            DrawSetup(
+                session_id, targets, tuple(i[0] for i in inspectors), tuple(e[0] for e in experts), params
+            )
+        except DrawInputError as exc:
+            raise DrawError(f"无法抽取：{exc}") from None
+        names = {c.uscc: c.name for c in pool.candidates} | {c.uscc: c.name for c in pool.mandatory}
+        bureau = settings.get(conn, settings.BUREAU_NAME, "") or ""
+        inputs = {
+            "task": {
+                "code": task.code, "name": task.name, "plan_code": task.plan_code, "plan_name": task.plan_name,
+                "year": task.plan_year, "draw_type": task.draw_type, "ratio": task.ratio.text(),
+                "item_codes": list(task.item_codes),
+                "items": [{"code": it.code, "name": it.name} for it in tp.items],
+                "industries": list(task.industries), "regions": list(task.regions),
+                "conditions": list(task.conditions), "team_size": task.team_size,
+                "expert_count": task.expert_count, "department": task.department,
+                "partners": list(task.partners), "start_date": task.start_date.isoformat(),
+                "end_date": task.end_date.isoformat(), "inspector_req": list(tp.inspector_req),
+                "rules": tp.rules.describe(), "bureau": bureau, "draw_date": on.isoformat(),
+                "place": place, "operator": operator,
+            },
+            "targets": targets,
+            "names": names,
+            "mandatory_reasons": {c.uscc: "黑名单（100% 必查）" for c in pool.mandatory},
+            "inspectors": [list(i) for i in inspectors],
+            "experts": [list(e) for e in experts],
+            "params": params,
+            "exclusions": [[e.uscc, e.reason] for e in pool.exclusions],
+            "exclusion_names": {e.uscc: e.name for e in pool.exclusions},
+            "strata": pool.strata,
+            "previous": [p.to_json() for p in _previous(conn, task_code)],
+        }  # fmt: skip
+        now = now_iso()
+        conn.exec_driver_sql(
+            "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, "
+            "commitment, nonce, witnesses, seed, result, void_reason, record, record_version, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', '', 0, ?, ?)",
+            (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator,
+             json.dumps(inputs, ensure_ascii=False), now, now),
+        )  # fmt: skip
+        _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
+               mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
+               exclusions=len(pool.exclusions), sample=total)  # fmt: skip
+        return load_session(conn, session_id)
+
+
+def _setup(s: Session) -> DrawSetup:
+    inp = s.inputs
+    return DrawSetup(
+        s.id,
+        [(t[0], t[1]) for t in inp["targets"]],
+        tuple(i[0] for i in inp["inspectors"]),
+        tuple(e[0] for e in inp["experts"]),
+        inp["params"],
+        s.nonce,
+    )
+
+
+# --- commit, witnesses, reveal ----------------------------------------------------------------
+
+
+def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
+    """Draw the nonce and publish the commitment with the four input hashes (抽取前公告)."""
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, PREPARED, action="公告")
+        s.nonce = new_nonce()
+        setup = _setup(s)
+        hashes = setup.hashes.to_json()
+        _set(conn, s.id, status=COMMITTED, nonce=s.nonce, commitment=setup.commitment,
+             hashes=json.dumps(hashes, sort_keys=True))  # fmt: skip
+        _event(conn, s.id, "commit", operator, commitment=setup.commitment, hashes=hashes)
+        return load_session(conn, s.id)
+
+
+def add_witness(db: Database, session_id: str, name: str, digits: str, *, operator: str = "") -> Session:
+    """Record one witness's name and digits (in the order given)."""
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, COMMITTED, action="录入见证人数字")
+        try:
+            w = normalize_witness(name, digits, len(s.witnesses) + 1)
+        except DrawInputError as exc:
+            raise DrawError(str(exc)) from None
+        if not w.name:
+            raise DrawError("请填写见证人姓名。")
+        if not w.digits:
+            raise DrawError(f"请填写见证人“{w.name}”给出的数字。")
+        witnesses = [*s.witnesses, w.to_json()]
+        _set(conn, s.id, witnesses=json.dumps(witnesses, ensure_ascii=False))
+        _event(conn, s.id, "witness", operator, name=w.name, digits=w.digits, position=len(witnesses))
+        return load_session(conn, s.id)
+
+
+def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
+    """Reveal the nonce, compute the seed, the selection and the teams."""
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, COMMITTED, action="开奖")
+        if s.digits < MIN_WITNESS_DIGITS:
+            raise DrawError(f"见证人数字共 {s.digits} 位，至少需要 {MIN_WITNESS_DIGITS} 位后才能开奖。")
+        result = reveal(_setup(s), [(w["name"], w["digits"]) for w in s.witnesses])
+        selected = [x.to_json() for x in result.selected]
+        _set(conn, s.id, status=REVEALED, seed=result.seed, result=json.dumps(selected, ensure_ascii=False))
+        _event(conn, s.id, "reveal", operator, nonce=s.nonce, seed=result.seed, selected=len(selected))
+        return load_session(conn, s.id)
+
+
+def _result(s: Session) -> DrawResult:
+    setup = _setup(s)
+    ws = normalize_witnesses([(w["name"], w["digits"]) for w in s.witnesses])
+    selected = tuple(
+        SelectedTarget(
+            x["id"], x["stratum"], x["mandatory"], x["ticket"], tuple(x["inspectors"]), tuple(x["experts"])
+        )
+        for x in s.result
+    )
+    return DrawResult(setup, ws, s.seed, selected)
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def _private_key(db: Database) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    key = KeyStore(db.data_dir).record_private_key()
+    return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+
+def record_sha256(record: dict[str, Any]) -> str:
+    """The hash a later version of a record carries of the earlier one (canonical JSON, signed)."""
+    return hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest()
+
+
+def _substitution_objects(subs: Iterable[dict[str, Any]]) -> list[Substitution]:
+    return [
+        Substitution(
+            x["target"],
+            x["removed"],
+            x["reason"],
+            tuple((k["id"], k["reason"]) for k in x["skipped"]),
+            x["substitute"],
+            x.get("kind", INSPECTOR),
+            x.get("at", ""),
+            x.get("operator", ""),
+        )
+        for x in subs
+    ]
+
+
+def _write_record(
+    db: Database,
+    conn: Connection,
+    s: Session,
+    draw: DrawResult | DrawSetup,
+    *,
+    status: str,
+    void_reason: str | None = None,
+    substitutions: Sequence[Substitution] = (),
+    reveal_nonce: bool = False,
+) -> dict[str, Any]:
+    inp = s.inputs
+    record = build_record(
+        draw,
+        status=status,
+        void_reason=void_reason,
+        task=inp["task"],
+        target_names=inp["names"],
+        inspector_names={i[0]: i[1] for i in inp["inspectors"]},
+        inspector_units={i[0]: i[2] for i in inp["inspectors"]},
+        expert_names={e[0]: e[1] for e in inp["experts"]},
+        mandatory_reasons=inp["mandatory_reasons"],
+        witnesses=[(w["name"], w["digits"]) for w in s.witnesses],
+        substitutions=substitutions,
+        exclusions=[(e[0], e[1]) for e in inp["exclusions"]],
+        previous=[PreviousAttempt(**p) for p in inp["previous"]],
+    )
+    if reveal_nonce and record.get("nonce") is None:
+        # A session voided before its reveal still discloses its nonce, so anyone can see what it
+        # would have drawn: voiding can never hide an unwelcome result.
+        record["nonce"] = s.nonce
+    version = s.record_version + 1
+    record["version"] = version
+    if s.record is not None:
+        record["supersedes"] = {"version": s.record_version, "sha256": record_sha256(s.record)}
+    signed = sign_record(record, _private_key(db))
+    digest = record_sha256(signed)
+    text = json.dumps(signed, ensure_ascii=False, sort_keys=True)
+    conn.exec_driver_sql(
+        "INSERT INTO draw_record (session_id, version, sha256, record, created_at) VALUES (?, ?, ?, ?, ?)",
+        (s.id, version, digest, text, now_iso()),
+    )
+    _set(conn, s.id, record=text, record_version=version)
+    return signed
+
+
+# --- confirm, void ----------------------------------------------------------------------------
+
+
+def _recheck(conn: Connection, s: Session) -> list[str]:
+    """Confirmations made since this session was prepared must not make it break the rules."""
+    task = plan_service.get_task(conn, s.task_code)
+    rules = plan_service.load_rules(conn)
+    drawn = {x["id"] for x in s.result}
+    history = [p for p in plan_service.confirmed_history(conn, s.draw_date.year) if p.uscc in drawn]
+    if not history:
+        return []
+    items = plan_service.items_of(conn, task.item_codes)
+    scope: Scope = plan_service.scope_of(task, items)
+    rows = [t for t in plan_service.load_targets(conn, scope) if t.uscc in drawn]
+    pool = compute_pool(rows, scope, task.ratio, rules, history, s.draw_date)
+    return [f"{e.name}（{e.uscc}）：{e.reason}" for e in pool.exclusions]
+
+
+def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
+    """Make the result binding: the targets now count towards the cycle and the yearly cap."""
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, REVEALED, action="确认")
+        clash = _recheck(conn, s)
+        if clash:
+            raise DrawError(
+                "抽取准备之后，另有场次确认了其中的检查对象，本场次已不符合抽取规则，请作废后重新抽取：\n"
+                + "\n".join(f"· {c}" for c in clash)
+            )
+        names = s.target_names
+        sel_rows, member_rows = [], []
+        for pos, x in enumerate(s.result, start=1):
+            sel_rows.append((s.id, x["id"], pos, x["stratum"] or "", x["ticket"], int(x["mandatory"]),
+                             names.get(x["id"], "")))  # fmt: skip
+            for role in (INSPECTOR, EXPERT):
+                for j, p in enumerate(x[role + "s"], start=1):
+                    member_rows.append((s.id, x["id"], role, p, j))
+        conn.exec_driver_sql(
+            "INSERT INTO draw_selection (session_id, uscc, position, stratum, ticket, mandatory, name) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            sel_rows,
+        )
+        if member_rows:
+            conn.exec_driver_sql(
+                "INSERT INTO draw_member (session_id, uscc, role, person_code, position, active, replaced_by) "
+                "VALUES (?, ?, ?, ?, ?, 1, '')",
+                member_rows,
+            )
+        _set(conn, s.id, status=CONFIRMED)
+        s.status = CONFIRMED
+        signed = _write_record(db, conn, s, _result(s), status=CONFIRMED)
+        _event(conn, s.id, "confirm", operator, selected=len(s.result), record_sha256=record_sha256(signed))
+        return load_session(conn, s.id)
+
+
+def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> Session:
+    """Void a session at any point, with a reason. It stays in the database forever."""
+    reason = reason.strip()
+    if not reason:
+        raise DrawError("作废必须写明原因。")
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, PREPARED, COMMITTED, REVEALED, CONFIRMED, action="作废")
+        was = s.status
+        _set(conn, s.id, status=VOIDED, void_reason=reason)
+        s.status, s.void_reason = VOIDED, reason
+        signed = None
+        if was in (REVEALED, CONFIRMED):
+            subs = _substitution_objects(s.substitutions)
+            signed = _write_record(
+                db, conn, s, _result(s), status=VOIDED, void_reason=reason, substitutions=subs
+            )
+        elif was == COMMITTED:
+            setup = _setup(s)
+            draw: DrawResult | DrawSetup = setup
+            if s.digits >= MIN_WITNESS_DIGITS:
+                draw = reveal(setup, [(w["name"], w["digits"]) for w in s.witnesses])
+            signed = _write_record(db, conn, s, draw, status=VOIDED, void_reason=reason, reveal_nonce=True)
+        if was == CONFIRMED:
+            conn.exec_driver_sql("UPDATE draw_member SET active = 0 WHERE session_id = ?", (s.id,))
+        _event(conn, s.id, "void", operator, reason=reason, was=was,
+               record_sha256=record_sha256(signed) if signed else None)  # fmt: skip
+        return load_session(conn, s.id)
+
+
+# --- substitution (递补) ----------------------------------------------------------------------
+
+
+def substitute(
+    db: Database,
+    session_id: str,
+    target: str,
+    removed: str,
+    reason: str,
+    *,
+    unavailable: Sequence[tuple[str, str]] = (),
+    kind: str = INSPECTOR,
+    operator: str = "",
+) -> Substitution:
+    """Replace a team member who cannot serve (section 6); a new signed record version follows."""
+    if not reason.strip():
+        raise DrawError("递补必须写明原因。")
+    with db.write() as conn:
+        s = load_session(conn, session_id)
+        _require(s, CONFIRMED, action="递补")
+        result = _result(s)
+        setup = result.setup
+        subst = Substituter(result.seed, setup.inspectors, setup.experts, setup.parsed, result.selected)
+        done = _substitution_objects(s.substitutions)
+        for d in done:
+            subst.apply(
+                SubstitutionRequest(d.target, d.removed, d.reason, d.skipped, d.kind, d.at, d.operator)
+            )
+        req = SubstitutionRequest(target.strip().upper(), removed.strip(), reason.strip(),
+                                  tuple((i.strip(), r.strip()) for i, r in unavailable), kind,  # type: ignore[arg-type]
+                                  now_iso(), operator)  # fmt: skip
+        try:
+            new = subst.apply(req)
+        except DrawInputError as exc:
+            raise DrawError(str(exc)) from None
+        conn.exec_driver_sql(
+            "UPDATE draw_member SET active = 0, replaced_by = ? "
+            "WHERE session_id = ? AND uscc = ? AND role = ? AND person_code = ? AND active = 1",
+            (new.substitute, s.id, new.target, kind, new.removed),
+        )
+        pos = conn.exec_driver_sql(
+            "SELECT position FROM draw_member WHERE session_id = ? AND uscc = ? AND role = ? AND person_code = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (s.id, new.target, kind, new.removed),
+        ).scalar_one()
+        conn.exec_driver_sql(
+            "INSERT INTO draw_member (session_id, uscc, role, person_code, position, active, replaced_by) "
+            "VALUES (?, ?, ?, ?, ?, 1, '')",
+            (s.id, new.target, kind, new.substitute, pos),
+        )
+        signed = _write_record(db, conn, s, result, status=CONFIRMED, substitutions=[*done, new])
+        _event(conn, s.id, "substitute", operator, **new.to_json(), record_version=signed["version"],
+               record_sha256=record_sha256(signed))  # fmt: skip
+        return new
+
+
+def record_versions(conn: Connection, session_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    rows = conn.exec_driver_sql(
+        "SELECT version, sha256, record FROM draw_record WHERE session_id = ? ORDER BY version", (session_id,)
+    )
+    return [(int(r[0]), r[1], json.loads(r[2])) for r in rows]
+
+
+def witness_list(pairs: Iterable[str]) -> list[Witness]:
+    """``NAME=DIGITS`` strings from the command line."""
+    out = []
+    for p in pairs:
+        if "=" not in p:
+            raise DrawError(f"见证人“{p}”的格式应为 姓名=数字，例如 张三=31415926")
+        name, digits = p.split("=", 1)
+        out.append(Witness(name.strip(), digits.strip()))
+    return out

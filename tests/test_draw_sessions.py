@@ -1,0 +1,274 @@
+"""Draw sessions over the database: the state machine, its trace, voids, cycles, caps, 递补, records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.plan_specs import PLAN_ROWS
+from dsj_desktop.domain.rules import Rules
+from dsj_desktop.draw.record import verify_record
+from dsj_desktop.io.importer import ParsedSheet
+from dsj_desktop.services import draw as draws
+from dsj_desktop.services.plan import apply_plan, get_task, save_rules, task_pool
+
+ON = date(2026, 6, 1)
+W1, W2 = ("企业代表", "3141592653"), ("纪检监督员", "2718281828")
+
+
+def add_task(db: Database, code: str, **over: Any) -> None:
+    row = {
+        "plan_code": "JH-TEST", "plan_name": "测试计划", "plan_year": 2026, "code": code, "name": f"任务{code}",
+        "draw_type": "定向", "items": "YJ-004", "industries": "烟花爆竹", "ratio": "30%", "team_size": 2,
+        "expert_count": 0, "start_date": "2026-01-01", "end_date": "2026-12-31",
+    }  # fmt: skip
+    row.update(over)
+    with db.write() as conn:
+        apply_plan(conn, ParsedSheet.from_records(PLAN_ROWS, [row], codelists.all_lists(conn), "测试"))
+
+
+def full_draw(
+    db: Database, task: str, on: date = ON, witnesses: tuple[tuple[str, str], ...] = (W1, W2)
+) -> draws.Session:
+    s = draws.prepare(db, task, on=on, place="会议室", operator="测试员")
+    s = draws.commit(db, s.id, operator="测试员")
+    for name, digits in witnesses:
+        s = draws.add_witness(db, s.id, name, digits, operator="测试员")
+    s = draws.do_reveal(db, s.id, operator="测试员")
+    return draws.confirm(db, s.id, operator="测试员")
+
+
+def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Database) -> None:
+    s = draws.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
+    assert s.status == draws.PREPARED and not s.commitment and not s.nonce
+    s = draws.commit(demo_db, s.id, operator="张明")
+    assert s.status == draws.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
+        "targets", "inspectors", "experts", "params"}  # fmt: skip
+    with pytest.raises(draws.DrawError, match="至少需要 20 位"):
+        draws.do_reveal(demo_db, s.id)
+    with pytest.raises(draws.DrawError, match="只能由半角数字"):
+        draws.add_witness(demo_db, s.id, "某人", "12a4")
+    with pytest.raises(draws.DrawError, match="不能确认"):
+        draws.confirm(demo_db, s.id)
+    s = draws.add_witness(demo_db, s.id, *W1)
+    s = draws.add_witness(demo_db, s.id, *W2)
+    s = draws.do_reveal(demo_db, s.id, operator="张明")
+    assert s.status == draws.REVEALED and len(s.result) == 20
+    s = draws.confirm(demo_db, s.id, operator="张明")
+    assert s.status == draws.CONFIRMED
+    assert s.record is not None and verify_record(s.record).ok
+    assert s.record["status"] == "confirmed" and s.record["version"] == 1
+    assert demo_db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 20
+    with demo_db.read() as conn:
+        kinds = [e["kind"] for e in draws.events(conn, s.id)]
+    assert kinds == ["prepare", "commit", "witness", "witness", "reveal", "confirm"]
+    # Drawn targets are real candidates; teams have two distinct eligible, non-conflicting members.
+    candidates = {t[0] for t in s.inputs["targets"]}
+    eligible = {i[0] for i in s.inputs["inspectors"]}
+    conflicts = {tuple(p) for p in s.inputs["params"]["inspector_conflicts"]}
+    for x in s.result:
+        assert x["id"] in candidates
+        assert len(set(x["inspectors"])) == 2 and set(x["inspectors"]) <= eligible
+        assert not any((p, x["id"]) in conflicts for p in x["inspectors"])
+
+
+def test_the_commitment_is_published_before_the_nonce(demo_db: Database) -> None:
+    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id)
+    with demo_db.read() as conn:
+        commit_event = draws.events(conn, s.id)[-1]
+    assert commit_event["detail"]["commitment"] == s.commitment
+    assert s.nonce not in json.dumps(commit_event, ensure_ascii=False)
+
+
+def test_a_void_is_never_silent(demo_db: Database) -> None:
+    first = draws.prepare(demo_db, "RW-2026-04", on=ON)
+    with pytest.raises(draws.DrawError, match="已有进行中的抽取场次"):
+        draws.prepare(demo_db, "RW-2026-04", on=ON)
+    first = draws.commit(demo_db, first.id)
+    for w in (W1, W2):
+        first = draws.add_witness(demo_db, first.id, *w)
+    first = draws.do_reveal(demo_db, first.id)
+    with pytest.raises(draws.DrawError, match="原因"):
+        draws.void(demo_db, first.id, "  ")
+    first = draws.void(demo_db, first.id, "见证人未到场", operator="张明")
+    assert first.status == draws.VOIDED and first.record is not None
+    rec = first.record
+    assert rec["status"] == "voided" and rec["void_reason"] == "见证人未到场" and rec["selected"]
+    assert verify_record(rec).ok
+    second = full_draw(demo_db, "RW-2026-04")
+    prev = second.record["previous"] if second.record else []
+    assert prev == [{"session": first.id, "status": "voided", "reason": "见证人未到场",
+                     "commitment": first.commitment, "nonce_revealed": first.nonce}]  # fmt: skip
+    assert second.commitment != first.commitment
+    # Both stay, forever.
+    with demo_db.read() as conn:
+        assert [s.id for s in draws.list_sessions(conn, "RW-2026-04")] == [first.id, second.id]
+
+
+def test_voiding_before_the_reveal_still_discloses_what_it_would_have_drawn(demo_db: Database) -> None:
+    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id)
+    for w in (W1, W2):
+        s = draws.add_witness(demo_db, s.id, *w)
+    s = draws.void(demo_db, s.id, "操作失误")
+    rec = s.record
+    assert rec is not None and rec["nonce"] == s.nonce and rec["seed"] and rec["selected"]
+    assert verify_record(rec).ok
+    # A session voided before any witness spoke discloses its nonce too.
+    t = draws.void(demo_db, draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id).id, "停电")
+    assert t.record is not None and t.record["nonce"] == t.nonce and t.record["selected"] == []
+    assert verify_record(t.record).ok
+
+
+def test_second_session_in_a_cycle_excludes_the_first_ones_targets(demo_db: Database) -> None:
+    first = full_draw(demo_db, "RW-2026-04")
+    drawn = {x["id"] for x in first.result}
+    # Another task with the same item, later in the same cycle (the default rule: same item, calendar year).
+    add_task(demo_db, "RW-T-2", ratio="100%")
+    second = draws.prepare(demo_db, "RW-T-2", on=date(2026, 7, 1))
+    excluded = {e[0]: e[1] for e in second.inputs["exclusions"]}
+    assert drawn <= set(excluded)
+    assert all(f"场次 {first.id}" in excluded[u] for u in drawn)
+    assert not drawn & {t[0] for t in second.inputs["targets"]}
+    # A voided session does not count.
+    draws.void(demo_db, first.id, "测试作废已确认的场次")
+    draws.void(demo_db, second.id, "重新准备")
+    third = draws.prepare(demo_db, "RW-T-2", on=date(2026, 7, 2))
+    assert drawn <= {t[0] for t in third.inputs["targets"]}
+
+
+def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> None:
+    save_rules(demo_db, Rules(once_per_cycle=False, yearly_cap=2))
+    add_task(demo_db, "RW-ALL", ratio="100%")
+    with demo_db.write() as conn:  # one blacklisted 烟花爆竹 unit
+        conn.exec_driver_sql("UPDATE target SET blacklist = 1 WHERE id = (SELECT min(id) FROM target "
+                             "WHERE industry = '烟花爆竹' AND status = '存续')")  # fmt: skip
+    black = demo_db.scalar("SELECT uscc FROM target WHERE industry = '烟花爆竹' AND blacklist = 1")
+    counts: dict[str, int] = {}
+    for month in (3, 5, 9):
+        s = full_draw(demo_db, "RW-ALL", on=date(2026, month, 1))
+        for x in s.result:
+            counts[x["id"]] = counts.get(x["id"], 0) + 1
+        assert black in {x["id"] for x in s.result if x["mandatory"]}
+    assert counts[black] == 3
+    assert max(n for u, n in counts.items() if u != black) == 2
+    s = draws.prepare(demo_db, "RW-ALL", on=date(2026, 11, 1))
+    assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
+    # A new year starts afresh.
+    draws.void(demo_db, s.id, "换年度重试")
+    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5))
+    assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
+
+
+def test_confirmation_is_refused_when_another_session_took_the_same_targets(demo_db: Database) -> None:
+    add_task(demo_db, "RW-A", ratio="100%")
+    add_task(demo_db, "RW-B", ratio="100%")
+    a = draws.prepare(demo_db, "RW-A", on=ON)
+    b = draws.prepare(demo_db, "RW-B", on=ON)
+    for s in (a, b):
+        draws.commit(demo_db, s.id)
+        for w in (W1, W2):
+            draws.add_witness(demo_db, s.id, *w)
+        draws.do_reveal(demo_db, s.id)
+    draws.confirm(demo_db, a.id)
+    with pytest.raises(draws.DrawError, match="另有场次确认了其中的检查对象"):
+        draws.confirm(demo_db, b.id)
+
+
+def test_infeasible_draws_are_refused_before_anything_is_announced(demo_db: Database) -> None:
+    add_task(demo_db, "RW-BIG", team_size=12)  # only 9 inspectors hold the 烟花爆竹 specialty
+    with pytest.raises(draws.DrawError, match="少于每组 12 人"):
+        draws.prepare(demo_db, "RW-BIG", on=ON)
+    add_task(demo_db, "RW-MANY", ratio="500家")
+    with pytest.raises(draws.DrawError, match="要抽取 500 家"):
+        draws.prepare(demo_db, "RW-MANY", on=ON)
+    add_task(demo_db, "RW-NONE", conditions="液氨制冷")  # no fireworks shop refrigerates with ammonia
+    with pytest.raises(draws.DrawError, match="候选名单为空"):
+        draws.prepare(demo_db, "RW-NONE", on=ON)
+    assert demo_db.scalar("SELECT count(*) FROM draw_session") == 0
+
+
+def test_substitution_makes_a_new_record_version_that_keeps_the_old_hash(demo_db: Database) -> None:
+    s = full_draw(demo_db, "RW-2026-04")
+    target = s.result[0]["id"]
+    removed = s.result[0]["inspectors"][0]
+    with pytest.raises(draws.DrawError, match="不在对象"):
+        draws.substitute(demo_db, s.id, target, "无此人", "出差")
+    v1 = s.record
+    new = draws.substitute(demo_db, s.id, target, removed, "因公出差", operator="张明")
+    assert new.substitute not in s.result[0]["inspectors"]
+    s2 = draws.get_session(demo_db, s.id)
+    assert s2.record_version == 2 and s2.record is not None
+    assert s2.record["supersedes"] == {"version": 1, "sha256": draws.record_sha256(v1)}
+    assert verify_record(s2.record).ok
+    assert s2.current_teams()[target]["inspector"][0] == new.substitute
+    # A further unavailable inspector is skipped, with a reason, and the next one in rank steps in.
+    again = draws.substitute(demo_db, s.id, target, new.substitute, "生病",
+                             unavailable=[(s.result[1]["inspectors"][0], "请假")])  # fmt: skip
+    s3 = draws.get_session(demo_db, s.id)
+    assert s3.record_version == 3 and verify_record(s3.record).ok  # type: ignore[arg-type]
+    assert again.substitute not in (removed, new.substitute)
+    with demo_db.read() as conn:
+        versions = draws.record_versions(conn, s.id)
+    assert [v for v, _, _ in versions] == [1, 2, 3]
+    assert versions[2][2]["supersedes"]["sha256"] == versions[1][1]
+    active = demo_db.scalar(
+        "SELECT group_concat(person_code) FROM draw_member WHERE session_id = :s AND uscc = :t "
+        "AND role = 'inspector' AND active = 1",
+        {"s": s.id, "t": target},
+    )
+    assert sorted(active.split(",")) == sorted(s3.current_teams()[target]["inspector"])
+
+
+def test_a_tampered_session_record_fails_verification(demo_db: Database) -> None:
+    s = full_draw(demo_db, "RW-2026-04")
+    rec = json.loads(json.dumps(s.record))
+    rec["selected"][0]["inspectors"][0], rec["selected"][0]["inspectors"][1] = (
+        rec["selected"][0]["inspectors"][1], rec["selected"][0]["inspectors"][0])  # fmt: skip
+    report = verify_record(rec)
+    assert not report.ok
+    assert any(not c.ok and "分组" in c.name for c in report.checks)
+
+
+def test_cli_draw_substitute_void_and_verify(demo_data_dir: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dsj_desktop", "--data-dir", str(demo_data_dir), *args],
+                              capture_output=True, text=True, encoding="utf-8")  # fmt: skip
+
+    out = tmp_path / "out"
+    p = run("draw", "RW-2026-04", "--witness", "甲=31415926535", "--witness", "乙=27182818284",
+            "--out", str(out), "--date", "2026-06-01")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.index("承诺值") < p.stdout.index("随机种子")  # the commitment comes first
+    (record_file,) = out.glob("S-2026-*.json")
+    session = record_file.stem
+    assert run("verify", str(record_file)).returncode == 0
+    rec = json.loads(record_file.read_text(encoding="utf-8"))
+    target, person = rec["selected"][0]["id"], rec["selected"][0]["inspectors"][0]
+    p = run("substitute", session, target, person, "--reason", "因公出差", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "第 2 版" in p.stdout
+    assert run("verify", str(record_file)).returncode == 0
+    assert json.loads(record_file.read_text(encoding="utf-8"))["version"] == 2
+    p = run("draw", "RW-2026-04", "--witness", "甲=1234", "--out", str(out))
+    assert p.returncode == 1 and "至少需要 20 位" in p.stderr
+    p = run("sessions", "RW-2026-04")  # the refused draw never opened a session
+    assert p.stdout.count("S-2026-") == 1 and "已确认" in p.stdout
+    p = run("void", session, "--reason", "测试", "--out", str(out))
+    assert p.returncode == 0 and "已作废" in p.stdout
+    assert json.loads(record_file.read_text(encoding="utf-8"))["status"] == "voided"
+    assert run("verify", str(record_file)).returncode == 0
+
+
+def test_task_pool_counts_confirmed_history(demo_db: Database) -> None:
+    s = full_draw(demo_db, "RW-2026-04")
+    with demo_db.read() as conn:
+        tp = task_pool(conn, get_task(conn, "RW-2026-04"), on=date(2026, 6, 2))
+    assert {e.uscc for e in tp.pool.exclusions} >= {x["id"] for x in s.result}
