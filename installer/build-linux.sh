@@ -85,13 +85,27 @@ mount_root() {
         MOUNTS+=("$ROOT/$dir")
     done
     cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+    if [[ -f $HOST_CA ]]; then
+        mkdir -p "$ROOT/etc/ssl/certs"
+        cp -L "$HOST_CA" "$ROOT/etc/ssl/certs/dsj-host-ca.crt"
+    fi
 }
 
-# Run a command inside the root with a clean environment (no host pip configuration leaks in).
+# Run a command inside the root with a clean environment (no host pip configuration leaks in), except
+# what reaching the package registries from this host needs: proxy settings, a pip index given in the
+# environment, and the host's CA bundle (copied into the root: a TLS-inspecting proxy's CA is only there).
+HOST_CA=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
+PASS_ENV=()
+for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_INDEX_URL PIP_EXTRA_INDEX_URL; do
+    [[ -n ${!var:-} && ${!var} != file:* ]] && PASS_ENV+=("$var=${!var}")
+done
 in_root() {
+    local ca=()
+    [[ -f $ROOT/etc/ssl/certs/dsj-host-ca.crt ]] &&
+        ca=(PIP_CERT=/etc/ssl/certs/dsj-host-ca.crt SSL_CERT_FILE=/etc/ssl/certs/dsj-host-ca.crt)
     chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=dumb \
         PATH=$PY_PREFIX/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        DEBIAN_FRONTEND=noninteractive "$@"
+        DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 "${ca[@]}" "${PASS_ENV[@]}" "$@"
 }
 
 # ------------------------------------------------------------------------------------------ 1. the root
