@@ -137,7 +137,7 @@ if [[ $(cat "$ROOT/.dsj-root-packages" 2>/dev/null) != "$PKG_STAMP" ]]; then
     in_root apt-get clean
     echo "$PKG_STAMP" >"$ROOT/.dsj-root-packages"
 fi
-GLIBC_BUILD=$(in_root ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+GLIBC_BUILD=$(in_root getconf GNU_LIBC_VERSION | awk '{print $2}')
 log "build root: Debian $(cat "$ROOT/etc/debian_version"), glibc $GLIBC_BUILD"
 
 # ----------------------------------------------------------------------------------------- 2. CPython
