@@ -5,8 +5,9 @@
 #
 # What it does:
 #   1. debootstraps a Debian 11 (bullseye, glibc 2.31) root into $DSJ_BUILD_CACHE/bullseye-root (once);
-#   2. builds CPython 3.11 there from Debian's python3.11 source package (bookworm's upstream tarball plus
-#      Debian's security patches), --enable-shared, pinned to glibc-2.28 symbol versions (once);
+#   2. builds SQLite and CPython 3.11 there from Debian's source packages (sqlite3 from trixie, python3.11
+#      from bookworm: upstream tarballs plus Debian's bug and security fixes), --enable-shared, libm calls
+#      pinned to glibc-2.28 symbol versions (once);
 #   3. copies `git archive HEAD` into the root (only committed files are built), makes a fresh venv,
 #      `pip install .` plus PyInstaller, runs installer/build_bundle.py (PyInstaller one-folder build,
 #      glibc scan, BUILDINFO.txt) and installer/linux/make-deb.sh;
@@ -39,13 +40,23 @@ PY_ORIG_SHA256=2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849
 PY_DEBIAN=python3.11_$PY_VERSION-$PY_DEBIAN_REV.debian.tar.xz
 PY_DEBIAN_SHA256=ece2d63c70ac0b7a401fbe6b51b0103be997c294a01a3865549be1862794ba97
 PY_PREFIX=/opt/python3.11
+# SQLite, built into $PY_PREFIX/lib for Python's sqlite3 module: bullseye's libsqlite3 needs glibc 2.29
+# (log@GLIBC_2.29), and this way every Linux build has the same, newer SQLite.  Debian's sqlite3 source
+# package (trixie): the upstream tree plus Debian's bug and CVE fixes.
+SQLITE_VERSION=3.46.1
+SQLITE_DEBIAN_REV=7+deb13u2
+SQLITE_POOL=$MIRROR/pool/main/s/sqlite3
+SQLITE_ORIG=sqlite3_$SQLITE_VERSION.orig.tar.xz
+SQLITE_ORIG_SHA256=d0cdd2ece271b29e7ce18095745d892517ee26d0f270065b3a25c2e9eb11639c
+SQLITE_DEBIAN=sqlite3_$SQLITE_VERSION-$SQLITE_DEBIAN_REV.debian.tar.xz
+SQLITE_DEBIAN_SHA256=59d33bc436258603702bb051d645743ab03612b82f79e7c7d638c65127c21261
 
 # Packages in the build root.  Build tools and -dev packages for CPython; the runtime libraries Qt's
 # core needs so PyInstaller can resolve (and bundle) them.  Deliberately NOT installed: the xcb-util
 # libraries and libxkbcommon-x11, so they are not bundled and the .deb depends on the system's instead.
 ROOT_PACKAGES=(
     build-essential pkg-config patch xz-utils ca-certificates file binutils
-    zlib1g-dev libssl-dev libffi-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
+    zlib1g-dev libssl-dev libffi-dev libbz2-dev liblzma-dev uuid-dev tcl
     libglib2.0-0 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libegl1 libgl1 libdbus-1-3 libzstd1
 )
 
@@ -141,27 +152,31 @@ GLIBC_BUILD=$(in_root getconf GNU_LIBC_VERSION | awk '{print $2}')
 log "build root: Debian $(cat "$ROOT/etc/debian_version"), glibc $GLIBC_BUILD"
 
 # ----------------------------------------------------------------------------------------- 2. CPython
-fetch() { # fetch FILE SHA256: into $SRC, verified
-    local file=$1 sum=$2
+fetch() { # fetch POOL_URL FILE SHA256: into $SRC, verified
+    local pool=$1 file=$2 sum=$3
     if [[ ! -f $SRC/$file ]] || ! echo "$sum  $SRC/$file" | sha256sum -c --quiet - 2>/dev/null; then
         log "downloading $file"
-        curl -fsSL --retry 3 -o "$SRC/$file.part" "$PY_POOL/$file"
+        curl -fsSL --retry 3 -o "$SRC/$file.part" "$pool/$file"
         mv "$SRC/$file.part" "$SRC/$file"
     fi
     echo "$sum  $SRC/$file" | sha256sum -c --quiet - || die "checksum mismatch: $SRC/$file"
 }
 PY_STAMP=$(cat "$HERE/linux/build-python.sh" "$HERE/linux/glibc-2.28-compat.h" |
-    { cat; echo "$PY_ORIG_SHA256 $PY_DEBIAN_SHA256"; } | sha256sum | cut -c1-16)
+    { cat; echo "$PY_ORIG_SHA256 $PY_DEBIAN_SHA256 $SQLITE_ORIG_SHA256 $SQLITE_DEBIAN_SHA256"; } |
+    sha256sum | cut -c1-16)
 if [[ $(cat "$ROOT/.dsj-python" 2>/dev/null) != "$PY_STAMP" || ! -x $ROOT$PY_PREFIX/bin/python3.11 ]]; then
-    fetch "$PY_ORIG" "$PY_ORIG_SHA256"
-    fetch "$PY_DEBIAN" "$PY_DEBIAN_SHA256"
+    fetch "$PY_POOL" "$PY_ORIG" "$PY_ORIG_SHA256"
+    fetch "$PY_POOL" "$PY_DEBIAN" "$PY_DEBIAN_SHA256"
+    fetch "$SQLITE_POOL" "$SQLITE_ORIG" "$SQLITE_ORIG_SHA256"
+    fetch "$SQLITE_POOL" "$SQLITE_DEBIAN" "$SQLITE_DEBIAN_SHA256"
     T=$(date +%s)
-    log "building CPython $PY_VERSION in the root (several minutes, once)"
-    rm -rf "$ROOT/build/python"
+    log "building SQLite $SQLITE_VERSION and CPython $PY_VERSION in the root (several minutes, once)"
+    rm -rf "$ROOT/build/python" "$ROOT$PY_PREFIX"
     mkdir -p "$ROOT/build/python"
-    cp "$SRC/$PY_ORIG" "$SRC/$PY_DEBIAN" "$HERE/linux/build-python.sh" "$HERE/linux/glibc-2.28-compat.h" \
-        "$ROOT/build/python/"
-    in_root bash /build/python/build-python.sh /build/python "$PY_ORIG" "$PY_DEBIAN" "$PY_PREFIX"
+    cp "$SRC/$PY_ORIG" "$SRC/$PY_DEBIAN" "$SRC/$SQLITE_ORIG" "$SRC/$SQLITE_DEBIAN" \
+        "$HERE/linux/build-python.sh" "$HERE/linux/glibc-2.28-compat.h" "$ROOT/build/python/"
+    in_root bash /build/python/build-python.sh /build/python "$PY_PREFIX" \
+        "$PY_ORIG" "$PY_DEBIAN" "$SQLITE_ORIG" "$SQLITE_DEBIAN"
     rm -rf "$ROOT/build/python"
     echo "$PY_STAMP" >"$ROOT/.dsj-python"
     log "CPython built in $(($(date +%s) - T)) s"
