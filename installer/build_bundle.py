@@ -165,7 +165,9 @@ def run_pyinstaller(dist: Path, work: Path, *, quiet: bool = False) -> Path:
     """Run PyInstaller on the spec with this interpreter; returns the bundle folder."""
     work.mkdir(parents=True, exist_ok=True)
     if sys.platform == "win32":
-        windows_version_file(work / "version-info.txt", app_version())
+        version_file = work / "version-info.txt"
+        windows_version_file(version_file, app_version())
+        os.environ["DSJ_VERSION_FILE"] = str(version_file)
     cmd = [
         sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
         "--distpath", str(dist), "--workpath", str(work),
