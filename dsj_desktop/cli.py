@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", help="数据文件夹（默认：系统的用户数据文件夹；也可用环境变量 DSJ_DATA_DIR）")
     p.add_argument("--version", action="version", version=f"dsj-desktop {__version__}")
+    p.add_argument("--self-test", action="store_true",
+                   help="启动图形界面、打开主窗口后立即退出（安装后自检用）")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="SUBCOMMAND")
 
     kinds = sorted(KINDS)
@@ -271,7 +273,7 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
             return main()
     from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
 
-    return run_gui(resolve_data_dir(args.data_dir))
+    return run_gui(resolve_data_dir(args.data_dir), self_test=args.self_test)
 
 
 def _register_draw() -> None:

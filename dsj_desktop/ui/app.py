@@ -51,7 +51,7 @@ def setup_application(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
-def run_gui(data_dir: Path) -> int:
+def run_gui(data_dir: Path, *, self_test: bool = False) -> int:
     from dsj_desktop.db.engine import open_database
     from dsj_desktop.ui.main_window import MainWindow
 
@@ -65,6 +65,14 @@ def run_gui(data_dir: Path) -> int:
         return 1
     window = MainWindow(db)
     window.show()
+    if self_test:
+        from PySide6.QtCore import QTimer
+
+        def report() -> None:
+            print(f"主窗口已打开：{window.windowTitle()}（数据文件夹 {data_dir}）", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, report)
     code = app.exec()
     db.close()
     return int(code)
