@@ -1,0 +1,116 @@
+"""A draw session over the database at 100,000 targets with 200 inspectors (a script, not a test).
+
+    python benchmarks/bench_session.py [--keep DIR]
+
+Measures, in one run, against (a) the bare cost of hashing 100,000 tickets:
+    prepare   — read the task, the 100,000 targets and the people from SQLite, apply the rules
+                (pool, exclusions, strata, quotas), check feasibility, freeze the inputs;
+    reveal    — commit + witnesses + the reveal (hashes, seed, selection, teams), stored;
+    confirm   — selections, teams and the signed record written;
+    verify    — ``verify_record`` on that record.
+The algorithm alone (without the database) is measured by ``bench_draw.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import target_workbook  # noqa: E402
+
+from dsj_desktop.db.engine import open_database  # noqa: E402
+from dsj_desktop.domain import codelists  # noqa: E402
+from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS  # noqa: E402
+from dsj_desktop.domain.specs import INSPECTORS, TARGETS  # noqa: E402
+from dsj_desktop.draw.record import verify_record  # noqa: E402
+from dsj_desktop.io.importer import ParsedSheet, diff, import_directory, write_rows  # noqa: E402
+from dsj_desktop.progress import run_job  # noqa: E402
+from dsj_desktop.services import draw as draws  # noqa: E402
+from dsj_desktop.services.plan import apply_plan  # noqa: E402
+
+ON = date(2026, 6, 1)
+
+
+def build(data_dir: Path, work: Path) -> None:
+    db = open_database(data_dir)
+    if db.scalar("SELECT count(*) FROM target") >= 100_000:
+        db.close()
+        return
+    xlsx = target_workbook(work / "targets-100000.xlsx", 100_000)
+    run_job(import_directory(db, TARGETS, xlsx, add_unknown_codes=True))
+    inspectors = [
+        {"cert_no": f"1499{n:07d}", "name": f"执法人员{n}", "department": "执法监察大队",
+         "cert_valid_until": "2030-12-31", "specialties": "", "duty_status": "在岗"}
+        for n in range(200)
+    ]  # fmt: skip
+    item = {"code": "YJ-ALL", "name": "安全生产综合检查", "year": 2026}
+    task = {"plan_code": "JH-B", "plan_name": "基准", "plan_year": 2026, "code": "RW-B", "name": "基准任务",
+            "draw_type": "不定向", "items": "YJ-ALL", "ratio": "200家", "team_size": 2,
+            "start_date": "2026-01-01", "end_date": "2026-12-31"}  # fmt: skip
+    with db.write() as conn:
+        codes = codelists.all_lists(conn)
+        for spec, recs in ((INSPECTORS, inspectors), (ITEMS, [item])):
+            add, _, _, _ = diff(spec, ParsedSheet.from_records(spec, recs, codes, "基准").db_rows(spec), {})
+            run_job(write_rows(conn, spec, add, []))
+        apply_plan(conn, ParsedSheet.from_records(PLAN_ROWS, [task], codes, "基准"))
+    db.close()
+
+
+def bare_hashing() -> float:
+    seed = "f" * 64
+    ids = [f"91149921{n:010d}".encode() for n in range(100_000)]
+    t = time.perf_counter()
+    for i in ids:
+        hashlib.sha256(seed.encode() + b"\x1ftarget\x1f" + i).hexdigest()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keep", type=Path, help="folder kept between runs (the 100,000-row data is reused)")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="dsj-bench-session-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data_dir = work / "data"
+    build(data_dir, work)
+    db = open_database(data_dir)
+    a = min(bare_hashing() for _ in range(5))
+    rows = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        s = draws.prepare(db, "RW-B", on=ON)
+        t1 = time.perf_counter()
+        draws.commit(db, s.id)
+        draws.add_witness(db, s.id, "甲", "31415926535")
+        draws.add_witness(db, s.id, "乙", "27182818284")
+        draws.do_reveal(db, s.id)
+        t2 = time.perf_counter()
+        s = draws.confirm(db, s.id)
+        t3 = time.perf_counter()
+        assert s.record is not None
+        report = verify_record(s.record)
+        t4 = time.perf_counter()
+        assert report.ok
+        rows.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3, len(s.inputs["targets"])))
+        draws.void(db, s.id, "基准测试，作废后重抽")
+    db.close()
+    best = [min(r[i] for r in rows) for i in range(4)]
+    print(f"pool: {rows[0][4]:,} candidates, 200 inspectors, 200 targets drawn (不定向, 12 regions)")
+    print(f"(a) bare hashing of 100,000 tickets: {a * 1000:8.1f} ms   1.00")
+    for label, v in zip(("prepare (database → frozen inputs)", "commit + witnesses + reveal",
+                         "confirm (selections, teams, signed record)", "verify_record"), best, strict=True):  # fmt: skip
+        print(f"{label:<45} {v * 1000:8.1f} ms  {v / a:6.2f}")
+    print(
+        f"{'prepare + reveal':<45} {(best[0] + best[1]) * 1000:8.1f} ms  {(best[0] + best[1]) / a:6.2f}  (goal ≤ 3)"
+    )
+
+
+if __name__ == "__main__":
+    main()
