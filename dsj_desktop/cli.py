@@ -272,3 +272,13 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
     from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
 
     return run_gui(resolve_data_dir(args.data_dir))
+
+
+def _register_publication() -> None:
+    from dsj_desktop.publish import commands
+
+    PARSER_HOOKS.append(commands.add_parsers)
+    HANDLERS.update(commands.HANDLERS)
+
+
+_register_publication()

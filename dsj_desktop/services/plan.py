@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -474,3 +474,19 @@ def archive_task(db: Database, code: str, archived: bool = True) -> None:
                                    (int(archived), now_iso(), code))  # fmt: skip
         if not cur.rowcount:
             raise ValidationError(f"没有编号为“{code}”的抽查任务。")
+
+
+def tasks_using_items(conn: Connection, item_ids: Sequence[int]) -> dict[str, list[str]]:
+    """Item code → codes of the tasks (not archived) that use it, for the items among *item_ids*
+    that are used at all (retiring such an item warns first)."""
+    if not item_ids:
+        return {}
+    marks = ", ".join("?" * len(item_ids))
+    out: dict[str, list[str]] = {}
+    for item_code, task_code in conn.exec_driver_sql(
+        "SELECT i.code, t.code FROM task_item ti JOIN item i ON i.id = ti.item_id "
+        f"JOIN task t ON t.id = ti.task_id WHERE t.archived = 0 AND i.id IN ({marks}) ORDER BY i.code, t.code",
+        tuple(item_ids),
+    ):
+        out.setdefault(item_code, []).append(task_code)
+    return out
