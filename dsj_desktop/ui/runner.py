@@ -143,7 +143,9 @@ def run_with_progress(
 class BackgroundJob(QObject):
     """A job run on the thread pool without a dialog and without waiting: for work the user need not
     wait for (e.g. the plan tab's pool sizes). Every step arrives on the GUI thread through
-    ``stepped`` and the outcome through ``finished``; a cancelled job stops at its next step."""
+    ``stepped`` and the outcome through ``finished`` (connect them to slots of GUI objects); a
+    cancelled job stops at its next step. Keep it without a Qt parent: the pool thread holds it
+    until the job has ended, whatever happens to the window meanwhile."""
 
     stepped = Signal(object)  # Progress (or a subclass carrying a partial result)
     finished = Signal(object)  # Outcome
@@ -160,11 +162,18 @@ class BackgroundJob(QObject):
 
     def _run(self) -> None:  # on a pool thread
         try:
-            out = _drive(self._job, self._cancel, self.stepped.emit)
+            out = _drive(self._job, self._cancel, self._emit_step)
             self.outcome = out
             self.finished.emit(out)
+        except RuntimeError:
+            pass  # the Qt side is gone (the window closed): nobody is waiting for the result
         finally:
             self._ended.set()
+
+    def _emit_step(self, step: Progress) -> None:
+        if self._cancel.is_set():
+            return  # nobody wants it any more
+        self.stepped.emit(step)
 
     def cancel(self) -> None:
         self._cancel.set()
