@@ -649,13 +649,18 @@ class PlanTab(QWidget):
 
     # --- files ------------------------------------------------------------------------------
 
-    def import_file(self) -> None:
+    def import_wizard(self, path: str = "") -> Any:
+        """The import wizard for plan files: the same steps and guarantees as for the directories
+        (every problem listed, nothing written unless all rows are good), with :func:`import_plan`."""
         from dsj_desktop.ui.import_wizard import ImportWizard
 
         def importer(path: Path, add_unknown_codes: bool = False, **kw: Any) -> Any:
             return import_plan(self.db, path, **kw)
 
-        wizard = ImportWizard(self.db, PLAN_ROWS, self, importer=importer, new_codes=False)
+        return ImportWizard(self.db, PLAN_ROWS, self, path, importer=importer, new_codes=False)
+
+    def import_file(self) -> None:
+        wizard = self.import_wizard()
         if wizard.exec() and wizard.summary is not None:
             self.reload_plans()
             self.changed.emit()
