@@ -138,6 +138,17 @@ PLAN_COLUMNS = (
 )
 
 
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _numbered(names: Sequence[str]) -> str:
+    """Several items one a line, numbered ①②… so that a wrapped name is not taken for two."""
+    if len(names) <= 1:
+        return "".join(names)
+    marks = CIRCLED if len(names) <= len(CIRCLED) else [f"{i}." for i in range(1, len(names) + 1)]
+    return "\n".join(f"{m}{n}" for m, n in zip(marks, names, strict=False))
+
+
 def _period(start: date, end: date) -> str:
     return f"{start:%Y-%m-%d}\n至\n{end:%Y-%m-%d}"
 
@@ -180,7 +191,7 @@ def plan_table(db: Database, *, year: int | None = None, plan: str | None = None
                 t.plan_code,
                 t.name,
                 kind,
-                "\n".join(r.item_names),
+                _numbered(r.item_names),
                 target,
                 ratio_label(t.ratio, multiline=True),
                 t.department or bureau,

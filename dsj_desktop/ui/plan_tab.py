@@ -386,8 +386,9 @@ class PlanTab(QWidget):
         split.setObjectName("plan-split")
         split.addWidget(self.table)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([280, 420])
         split.setChildrenCollapsible(False)
 
         self.btn_add = QPushButton("新增任务")
