@@ -62,3 +62,30 @@ def test_tasks_using_items(demo_db: Any) -> None:
     with demo_db.read() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM item WHERE code IN ('YJ-002', 'YJ-009')")]
         assert tasks_using_items(conn, ids) == {"YJ-002": ["RW-2026-02"]}
+
+
+def test_save_task_uses_the_import_rules(demo_db: Any) -> None:
+    import pytest
+
+    from dsj_desktop.errors import ValidationError
+    from dsj_desktop.services.plan import save_task
+
+    values = {
+        "plan_code": "JH-2026-01", "plan_name": "青山县应急管理局2026年度“双随机、一公开”抽查计划",
+        "plan_year": 2026, "code": "RW-X", "name": "测试", "draw_type": "定向", "items": "YJ-004",
+        "industries": "烟花爆竹", "ratio": "5%", "team_size": 1, "start_date": date(2026, 5, 1),
+        "end_date": date(2026, 4, 1),
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        save_task(demo_db, values, new=True)
+    assert err.value.problems == ["每组检查人数：每组检查人数至少为 2，不能是 1"]
+    with pytest.raises(ValidationError) as err:
+        save_task(demo_db, {**values, "team_size": 2}, new=True)
+    assert err.value.problems == ["结束日期：结束日期 2026-04-01 早于开始日期 2026-05-01"]
+    with pytest.raises(ValidationError, match="已存在"):
+        save_task(demo_db, {**values, "team_size": 2, "code": "RW-2026-01"}, new=True)
+    task = save_task(demo_db, {**values, "team_size": 2, "end_date": date(2026, 6, 1)}, new=True)
+    assert (task.code, task.plan_code, task.item_codes) == ("RW-X", "JH-2026-01", ("YJ-004",))
+    task = save_task(demo_db, {**values, "team_size": 3, "end_date": date(2026, 6, 1)}, new=False)
+    assert task.team_size == 3
+    assert demo_db.scalar("SELECT count(*) FROM task") == 7

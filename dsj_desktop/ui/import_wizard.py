@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.codelists import LIST_TITLES
-from dsj_desktop.domain.fields import display_value
+from dsj_desktop.domain.fields import Kind, display_value
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import (
@@ -287,7 +287,10 @@ class PreviewPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.add_codes = QCheckBox("把代码表中还没有的行业领域、所属区域加入代码表")
         self.add_codes.setObjectName("add-codes")
-        self.add_codes.setVisible(wizard.new_codes and any(f.codelist for f in wizard.spec.fields))
+        # Only single-value code-list columns can take new values during an import.
+        self.add_codes.setVisible(
+            wizard.new_codes and any(f.codelist and f.kind is Kind.CODELIST for f in wizard.spec.fields)
+        )
         self.problems = QPlainTextEdit()
         self.problems.setObjectName("problems")
         self.problems.setReadOnly(True)
