@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,7 @@ class ChecklistEdit(QWidget):
         lay.addWidget(self.edit, 1)
         lay.addWidget(self.button)
         self.setFocusProxy(self.edit)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # as tall as a line edit
 
     def text(self) -> str:
         return self.edit.text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -87,6 +88,7 @@ class TaskDialog(QDialog):
                 "start_date": date(year, 3, 1), "end_date": date(year, 11, 30),
             }  # fmt: skip
         item_options = [(str(c), f"{c}　{n}") for c, n in items]
+        self.item_names = {str(c): str(n) for c, n in items}
 
         self.editors: dict[str, QWidget] = {}
         for f in PLAN_ROWS.fields:
@@ -119,6 +121,10 @@ class TaskDialog(QDialog):
         self.ratio_hint = QLabel()
         self.ratio_hint.setObjectName("ratio-hint")
         self.ratio_hint.setStyleSheet("color: #57606a;")
+        self.items_hint = QLabel()
+        self.items_hint.setObjectName("items-hint")
+        self.items_hint.setWordWrap(True)
+        self.items_hint.setStyleSheet("color: #57606a;")
         self.plan_hint = QLabel()
         self.plan_hint.setStyleSheet("color: #57606a;")
         self.plan_hint.setWordWrap(True)
@@ -126,6 +132,7 @@ class TaskDialog(QDialog):
         def form_for(attrs: tuple[str, ...]) -> QFormLayout:
             form = QFormLayout()
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             for attr in attrs:
                 f = PLAN_ROWS.field(attr)
                 form.addRow(f.header + ("（必填）" if f.required else ""), self.editors[attr])
@@ -133,6 +140,8 @@ class TaskDialog(QDialog):
                     form.addRow("", self.plan_hint)
                 if attr == "ratio":
                     form.addRow("", self.ratio_hint)
+                if attr == "items":
+                    form.addRow("", self.items_hint)
             return form
 
         left = QGroupBox("计划与任务")
@@ -146,8 +155,8 @@ class TaskDialog(QDialog):
         scope_note.setStyleSheet("color: #57606a;")
         right.layout().insertRow(0, scope_note)  # type: ignore[union-attr]
         columns = QHBoxLayout()
-        columns.addWidget(left, 1)
-        columns.addWidget(right, 1)
+        columns.addWidget(left, 1, Qt.AlignmentFlag.AlignTop)
+        columns.addWidget(right, 1, Qt.AlignmentFlag.AlignTop)
 
         self.error = QLabel()
         self.error.setObjectName("error-label")
@@ -171,7 +180,9 @@ class TaskDialog(QDialog):
         self.editors["ratio"].textChanged.connect(lambda _: self.update_ratio_hint())  # type: ignore[attr-defined]
         self.update_plan_fields()
         self.update_scope_fields()
+        self.editors["items"].changed.connect(self.update_items_hint)  # type: ignore[attr-defined]
         self.update_ratio_hint()
+        self.update_items_hint()
         fit_to_screen(self, 900)
 
     @property
@@ -216,6 +227,16 @@ class TaskDialog(QDialog):
         except RatioError as exc:
             self.ratio_hint.setText(str(exc))
             self.ratio_hint.setStyleSheet("color: #b00020;")
+
+    def update_items_hint(self) -> None:
+        """The chosen items by name; a code that is not an item in use says so at once."""
+        from dsj_desktop.domain.fields import split_list
+
+        codes = split_list(str(editor_value(self.editors["items"])))
+        names = [self.item_names.get(c, f"{c}（不在清单中或已停用）") for c in codes]
+        self.items_hint.setText("即：" + "；".join(names) if names else "点“选择…”从抽查事项清单中勾选")
+        bad = any(c not in self.item_names for c in codes)
+        self.items_hint.setStyleSheet("color: #b00020;" if bad else "color: #57606a;")
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
