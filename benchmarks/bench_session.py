@@ -23,17 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import target_workbook  # noqa: E402
+from common import target_workbook
 
-from dsj_desktop.db.engine import open_database  # noqa: E402
-from dsj_desktop.domain import codelists  # noqa: E402
-from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS  # noqa: E402
-from dsj_desktop.domain.specs import INSPECTORS, TARGETS  # noqa: E402
-from dsj_desktop.draw.record import verify_record  # noqa: E402
-from dsj_desktop.io.importer import ParsedSheet, diff, import_directory, write_rows  # noqa: E402
-from dsj_desktop.progress import run_job  # noqa: E402
-from dsj_desktop.services import draw as draws  # noqa: E402
-from dsj_desktop.services.plan import apply_plan  # noqa: E402
+from dsj_desktop.db.engine import open_database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
+from dsj_desktop.domain.specs import INSPECTORS, TARGETS
+from dsj_desktop.draw.record import verify_record
+from dsj_desktop.io.importer import ParsedSheet, diff, import_directory, write_rows
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import draw as draws
+from dsj_desktop.services.plan import apply_plan
 
 ON = date(2026, 6, 1)
 

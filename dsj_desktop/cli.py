@@ -276,12 +276,15 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
     return run_gui(resolve_data_dir(args.data_dir), self_test=args.self_test)
 
 
-def _register_draw() -> None:
+def _register_more() -> None:
     from dsj_desktop import cli_draw
     from dsj_desktop.draw import verify_cli
+    from dsj_desktop.publish import commands
 
     verify_cli.register(PARSER_HOOKS, HANDLERS)
     cli_draw.register(PARSER_HOOKS, HANDLERS)
+    PARSER_HOOKS.append(commands.add_parsers)
+    HANDLERS.update(commands.HANDLERS)
 
 
-_register_draw()
+_register_more()

@@ -98,6 +98,16 @@ def test_wrap_lines_respects_width_and_punctuation() -> None:
             assert line[0] not in "，。、）》", (width, lines)
 
 
+def test_wrap_keeps_a_number_with_its_percent_and_comma() -> None:
+    measure = TextMeasure(fonts.register_cjk_font(), 9)
+    text = "重大100%，较大30%，一般10%，低5%"
+    for width in range(40, 130, 3):
+        lines = measure.wrap_lines(text, width)
+        assert "".join(lines) == text
+        for line in lines[1:]:
+            assert line[0] not in "%，", (width, lines)
+
+
 def test_missing_font_is_a_user_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(fonts, "cjk_font_path", lambda: tmp_path / "missing.ttc")
     with pytest.raises(UserError, match="字体"):

@@ -53,6 +53,8 @@ ITEMS = TableSpec(
     table="item",
     key=("code",),
     search=("code", "name", "basis", "content", "subject"),
+    archive_verb="停用",
+    restore_verb="启用",
     fields=(
         FieldSpec("code", "事项编码", required=True, max_len=40, aliases=("编码", "事项编号", "序号编码"), width=14),
         FieldSpec("name", "抽查事项", required=True, aliases=("抽查事项名称", "事项名称", "检查事项"), width=30),

@@ -48,6 +48,14 @@ class TableSpec:
     fields: tuple[FieldSpec, ...]
     key: tuple[str, ...]
     search: tuple[str, ...]
+    # The words for taking a record out of use and back (items: 停用 / 启用); nothing is ever deleted.
+    archive_verb: str = "归档"
+    restore_verb: str = "恢复"
+
+    @property
+    def archived_word(self) -> str:
+        """已归档 / 已停用."""
+        return f"已{self.archive_verb}"
 
     def field(self, attr: str) -> FieldSpec:
         for f in self.fields:

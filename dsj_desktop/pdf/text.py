@@ -95,6 +95,9 @@ class TextMeasure:
                 carry: list[str] = []
                 if token[0] in NO_LINE_START and current:
                     carry.append(current.pop())
+                    # "10%，": the carried "%" may not start a line either; take "10" along.
+                    while current and carry[0][0] in NO_LINE_START:
+                        carry.insert(0, current.pop())
                 while current and current[-1][-1] in NO_LINE_END:
                     carry.insert(0, current.pop())
                 if not "".join(current).strip():

@@ -168,7 +168,12 @@ class DirectoryQuery:
             ).first()
             if clash:
                 label = "、".join(self.spec.field(k).header for k in self.spec.key)
-                extra = "（已归档，可在“显示已归档”中找到并恢复）" if clash[1] else ""
+                sp = self.spec
+                extra = (
+                    f"（{sp.archived_word}，可在“显示{sp.archived_word}”中找到并{sp.restore_verb}）"
+                    if clash[1]
+                    else ""
+                )
                 problems.append(f"{label}“{self.spec.key_text(rec)}”已存在{extra}")
         if not problems and self.spec is CONFLICTS:
             person = conn.exec_driver_sql(
@@ -198,7 +203,8 @@ class DirectoryQuery:
             for k in self.spec.key:
                 if rec[k] != before[k]:
                     raise ValidationError(
-                        f"{self.spec.field(k).header}是记录的标识，不能修改；如需更正，请归档此记录后新增。"
+                        f"{self.spec.field(k).header}是记录的标识，不能修改；"
+                        f"如需更正，请{self.spec.archive_verb}此记录后新增。"
                     )
             conn.exec_driver_sql(
                 update_sql(self.spec, restore=False), (*to_db(self.spec, rec), now_iso(), row_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.domain.fields import split_list
+from dsj_desktop.domain.fields import CellError, Converter, split_list
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import (
     CONDITIONS,
@@ -482,3 +482,49 @@ def archive_task(db: Database, code: str, archived: bool = True) -> None:
                                    (int(archived), now_iso(), code))  # fmt: skip
         if not cur.rowcount:
             raise ValidationError(f"没有编号为“{code}”的抽查任务。")
+
+
+def tasks_using_items(conn: Connection, item_ids: Sequence[int]) -> dict[str, list[str]]:
+    """Item code → codes of the tasks (not archived) that use it, for the items among *item_ids*
+    that are used at all (retiring such an item warns first)."""
+    if not item_ids:
+        return {}
+    marks = ", ".join("?" * len(item_ids))
+    out: dict[str, list[str]] = {}
+    for item_code, task_code in conn.exec_driver_sql(
+        "SELECT i.code, t.code FROM task_item ti JOIN item i ON i.id = ti.item_id "
+        f"JOIN task t ON t.id = ti.task_id WHERE t.archived = 0 AND i.id IN ({marks}) ORDER BY i.code, t.code",
+        tuple(item_ids),
+    ):
+        out.setdefault(item_code, []).append(task_code)
+    return out
+
+
+def save_task(db: Database, values: Mapping[str, Any], *, new: bool) -> TaskInfo:
+    """Add (*new*) or update one task typed into a dialog, checked by exactly the plan import's rules
+    (each cell, then the rows against the item list via :func:`apply_plan`). Raises
+    :class:`ValidationError` listing every problem; nothing is written unless all is well."""
+    with db.write() as conn:
+        codes = codelists.all_lists(conn)
+        problems: list[str] = []
+        rec: dict[str, Any] = {}
+        for f in PLAN_ROWS.fields:
+            try:
+                rec[f.attr] = Converter(f, codes)(values.get(f.attr, f.empty_value()))
+            except CellError as exc:
+                problems.append(f"{f.header}：{exc}")
+        if problems:
+            raise ValidationError("；".join(problems), problems)
+        row = conn.exec_driver_sql("SELECT archived FROM task WHERE code = ?", (rec["code"],)).first()
+        if new and row is not None:
+            extra = "（已归档，可在“显示已归档任务”中找到并恢复）" if row[0] else ""
+            raise ValidationError(f"抽查任务编号“{rec['code']}”已存在{extra}")
+        if not new and row is None:
+            raise ValidationError(f"没有编号为“{rec['code']}”的抽查任务。")
+        parsed = ParsedSheet.from_records(PLAN_ROWS, [values], codes, "抽查任务")
+        try:
+            apply_plan(conn, parsed)
+        except ImportRefused as exc:
+            found = [f"{p.header}：{p.message}" if p.header else p.message for p in exc.problems]
+            raise ValidationError("；".join(found), found) from None
+        return get_task(conn, rec["code"])

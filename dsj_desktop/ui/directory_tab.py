@@ -3,6 +3,7 @@ the classification fields, a lazy table, add / edit / archive, import / export /
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.domain.fields import Kind, display_value
+from dsj_desktop.domain.fields import NO, YES, FieldSpec, Kind, display_value
 from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibility
 from dsj_desktop.io.exporter import export_directory, write_template
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
@@ -42,11 +43,30 @@ def _fmt_count(n: int) -> str:
     return f"{n:,}"
 
 
+def full_text_tooltip(text: str) -> str | None:
+    """A tooltip showing a long text whole, wrapped (rich text wraps; plain text would not)."""
+    if not text:
+        return None
+    return f"<p style='white-space: pre-wrap;'>{html.escape(text)}</p>"
+
+
+def has_labels(f: FieldSpec) -> bool:
+    """A yes/no field with words of its own (an item's 状态: 停用 / 启用)."""
+    return f.kind is Kind.BOOL and f.labels != (YES, NO)
+
+
 def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
     cols: list[Column] = []
     for i, f in enumerate(spec.fields):
-        if f.kind is Kind.BOOL:
+        if has_labels(f):
+            cols.append(Column(f.header, lambda v, i=i, f=f: f.labels[0] if v[i] else f.labels[1], f.attr,
+                               align_center=True))  # fmt: skip
+        elif f.kind is Kind.BOOL:
             cols.append(Column(f.header, lambda v, i=i: "是" if v[i] else "", f.attr, align_center=True))
+        elif f.multiline:
+            # One line in the table; the whole text in the tooltip.
+            cols.append(Column(f.header, lambda v, i=i: " ".join(str(v[i] or "").split("\n")), f.attr,
+                               tooltip=lambda v, i=i: full_text_tooltip(str(v[i] or ""))))  # fmt: skip
         else:
             cols.append(Column(f.header, lambda v, i=i, f=f: display_value(f, v[i]), f.attr))
     if spec is INSPECTORS:
@@ -91,15 +111,16 @@ class DirectoryTab(QWidget):
         self.filters: dict[str, QComboBox] = {}
         self.flag_combo: QComboBox | None = None
         self.eligibility_combo: QComboBox | None = None
-        self.show_archived = QCheckBox("显示已归档")
+        self.show_archived = QCheckBox(f"显示{spec.archived_word}")
+        self.show_archived.setObjectName("show-archived")
 
         bar = QHBoxLayout()
         bar.addWidget(QLabel("搜索："))
         bar.addWidget(self.search, 1)
         filter_bar = QHBoxLayout()
-        flags = [f for f in spec.fields if f.kind is Kind.BOOL and f.filterable]
+        flags = [f for f in spec.fields if f.kind is Kind.BOOL and f.filterable and not has_labels(f)]
         for f in spec.fields:
-            if f.filterable and f.kind is not Kind.BOOL:
+            if f.filterable and (f.kind is not Kind.BOOL or has_labels(f)):
                 combo = QComboBox()
                 combo.setObjectName(f"filter-{f.attr}")
                 combo.setToolTip(f"按{f.header}筛选")
@@ -152,13 +173,14 @@ class DirectoryTab(QWidget):
         self.count_label.setObjectName("count-label")
         self.btn_add = QPushButton("新增")
         self.btn_edit = QPushButton("编辑")
-        self.btn_archive = QPushButton("归档")
-        self.btn_restore = QPushButton("恢复")
+        self.btn_archive = QPushButton(spec.archive_verb)
+        self.btn_restore = QPushButton(spec.restore_verb)
         self.btn_import = QPushButton("导入 Excel…")
         self.btn_export = QPushButton("导出 Excel…")
         self.btn_template = QPushButton("下载模板…")
-        self.btn_archive.setToolTip("归档后不再参加抽取，记录仍保留；被抽取过的记录永远不会被删除")
+        self.btn_archive.setToolTip(self.archive_tooltip())
         buttons = QHBoxLayout()
+        self.buttons_layout = buttons
         for b in (self.btn_add, self.btn_edit, self.btn_archive, self.btn_restore):
             buttons.addWidget(b)
         if spec.kind == "targets":
@@ -209,7 +231,10 @@ class DirectoryTab(QWidget):
             codes = codelists.all_lists(conn)
         for attr, combo in self.filters.items():
             f = self.spec.field(attr)
-            if f.kind is Kind.CHOICE:
+            values: list[Any]
+            if has_labels(f):
+                values = [(f.labels[0], True), (f.labels[1], False)]
+            elif f.kind is Kind.CHOICE:
                 values = list(f.choices)
             elif f.kind is Kind.CODELIST and f.codelist:
                 values = codes.get(f.codelist, [])
@@ -220,7 +245,8 @@ class DirectoryTab(QWidget):
             combo.clear()
             combo.addItem(f"{f.header}：{ALL}", None)
             for v in values:
-                combo.addItem(v, v)
+                label, data = v if isinstance(v, tuple) else (v, v)
+                combo.addItem(label, data)
             pos = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(pos, 0))
             combo.blockSignals(False)
@@ -230,6 +256,8 @@ class DirectoryTab(QWidget):
         for attr, combo in getattr(self, "filters", {}).items():
             if combo.currentData() is not None:
                 flt.equals[attr] = combo.currentData()
+                if attr == "archived":  # a chosen 状态 shows those records, archived or not
+                    flt.include_archived = True
         if getattr(self, "flag_combo", None) is not None and self.flag_combo.currentData():
             flt.flags.append(self.flag_combo.currentData())
         if getattr(self, "eligibility_combo", None) is not None:
@@ -251,7 +279,7 @@ class DirectoryTab(QWidget):
         if flt.text or flt.equals or flt.flags or flt.eligibility or flt.include_archived:
             text += f"，当前显示 {_fmt_count(shown)} {unit}"
         if counts.archived:
-            text += f"，已归档 {_fmt_count(counts.archived)} {unit}"
+            text += f"，{self.spec.archived_word} {_fmt_count(counts.archived)} {unit}"
         if self.spec is INSPECTORS:
             eligible = self.query.count(Filter(eligibility=ELIGIBLE))
             text += f"，今日可抽取 {_fmt_count(eligible)} {unit}"
@@ -265,7 +293,7 @@ class DirectoryTab(QWidget):
         ids = self.selected_ids()
         self.btn_edit.setEnabled(len(ids) == 1)
         self.btn_archive.setEnabled(bool(ids))
-        self.btn_restore.setVisible(self.show_archived.isChecked())
+        self.btn_restore.setVisible(self.current_filter().include_archived)
         self.btn_restore.setEnabled(bool(ids))
 
     def refresh(self) -> None:
@@ -302,17 +330,24 @@ class DirectoryTab(QWidget):
             self.table.selectRow(row)
             self.table.scrollTo(self.model.index(row, 0))
 
+    def archive_tooltip(self) -> str:
+        return f"{self.spec.archive_verb}后不再参加抽取，记录仍保留；被抽取过的记录永远不会被删除"
+
+    def archive_question(self, ids: list[int]) -> str:
+        """The question asked before archiving *ids* (a tab for a particular directory may add to it)."""
+        verb = self.spec.archive_verb
+        return (
+            f"确定{verb}选中的 {len(ids)} 条{self.spec.noun}记录吗？\n"
+            f"{verb}后不再参加抽取，记录仍然保留，可随时{self.spec.restore_verb}。"
+        )
+
     def archive_selected(self, archived: bool) -> None:
         ids = self.selected_ids()
         if not ids:
             return
-        verb = "归档" if archived else "恢复"
+        verb = self.spec.archive_verb if archived else self.spec.restore_verb
         if archived:
-            answer = QMessageBox.question(
-                self,
-                f"{verb}{self.spec.noun}",
-                f"确定归档选中的 {len(ids)} 条{self.spec.noun}记录吗？\n归档后不再参加抽取，记录仍然保留，可随时恢复。",
-            )
+            answer = QMessageBox.question(self, f"{verb}{self.spec.noun}", self.archive_question(ids))
             if answer != QMessageBox.StandardButton.Yes:
                 return
         n = self.query.set_archived(ids, archived)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.codelists import LIST_TITLES
-from dsj_desktop.domain.fields import display_value
+from dsj_desktop.domain.fields import Kind, display_value
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import (
@@ -43,17 +44,33 @@ from dsj_desktop.io.excel import (
     read_sheet,
 )
 from dsj_desktop.io.importer import ImportRefused, ImportSummary, import_directory
+from dsj_desktop.progress import Job
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
 NOT_IMPORTED = "（不导入）"
 
+# An import job for the wizard: (path, *, sheet, mapping, header_row, add_unknown_codes, dry_run).
+# The default imports a directory; the annual plan passes its own (import_plan).
+Importer = Callable[..., Job[ImportSummary]]
+
 
 class ImportWizard(QWizard):
-    def __init__(self, db: Database, spec: TableSpec, parent: QWidget | None = None, path: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        spec: TableSpec,
+        parent: QWidget | None = None,
+        path: str = "",
+        *,
+        importer: Importer | None = None,
+        new_codes: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.db = db
         self.spec = spec
+        self.importer: Importer = importer or (lambda p, **kw: import_directory(db, spec, p, **kw))
+        self.new_codes = new_codes  # whether unknown code-list values may be added by the import
         self.path = Path(path) if path else None
         self.sheets: list[SheetInfo] = []
         self.sheet: str | None = None
@@ -78,9 +95,7 @@ class ImportWizard(QWizard):
 
     def accept(self) -> None:
         assert self.path is not None
-        job = import_directory(
-            self.db,
-            self.spec,
+        job = self.importer(
             self.path,
             sheet=self.sheet,
             mapping=self.mapping,
@@ -272,7 +287,10 @@ class PreviewPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.add_codes = QCheckBox("把代码表中还没有的行业领域、所属区域加入代码表")
         self.add_codes.setObjectName("add-codes")
-        self.add_codes.setVisible(any(f.codelist for f in wizard.spec.fields))
+        # Only single-value code-list columns can take new values during an import.
+        self.add_codes.setVisible(
+            wizard.new_codes and any(f.codelist and f.kind is Kind.CODELIST for f in wizard.spec.fields)
+        )
         self.problems = QPlainTextEdit()
         self.problems.setObjectName("problems")
         self.problems.setReadOnly(True)
@@ -294,9 +312,7 @@ class PreviewPage(QWizardPage):
     def check(self) -> None:
         assert self.w.path is not None
         self.w.add_codes = self.add_codes.isChecked()
-        job = import_directory(
-            self.w.db,
-            self.w.spec,
+        job = self.w.importer(
             self.w.path,
             sheet=self.w.sheet,
             mapping=self.w.mapping,
@@ -316,6 +332,8 @@ class PreviewPage(QWizardPage):
                 text += f"其中 {s.restored} 条已归档的记录将被恢复。"
             for name, vals in s.codes_added.items():
                 text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
+            for note in s.notes:
+                text += f"\n{note}"
             if s.ignored_headers:
                 text += f"\n以下列不导入：{'、'.join(s.ignored_headers)}"
             self.summary.setText(text)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
 from dsj_desktop.db.engine import Database
+from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import DIRECTORIES
 from dsj_desktop.services import settings
 from dsj_desktop.ui.directory_tab import DirectoryTab
 from dsj_desktop.ui.home import HomePage
+from dsj_desktop.ui.items_tab import ItemsTab
+from dsj_desktop.ui.plan_tab import PlanTab
 
 
 class MainWindow(QMainWindow):
@@ -37,6 +40,13 @@ class MainWindow(QMainWindow):
             self.directory_tabs[spec.kind] = tab
             self.directories.addTab(tab, spec.title)
         self.tabs.addTab(self.directories, "名录库")
+        self.items_tab = ItemsTab(db, self)
+        self.tabs.addTab(self.items_tab, ITEMS.title)
+        self.plan_tab = PlanTab(db, self)
+        self.tabs.addTab(self.plan_tab, "年度计划")
+        for tab in [*self.directory_tabs.values(), self.items_tab]:
+            tab.changed.connect(self.plan_tab.mark_stale)
+        self.items_tab.changed.connect(self.home.refresh)
         self.setCentralWidget(self.tabs)
         self.home.navigate.connect(self.show_directory)
         self.home.data_changed.connect(self.refresh_all)
@@ -52,6 +62,12 @@ class MainWindow(QMainWindow):
             act = QAction(f"导入{spec.title}…", self)
             act.triggered.connect(lambda _=False, k=spec.kind: self._import(k))
             file_menu.addAction(act)
+        act = QAction(f"导入{ITEMS.title}…", self)
+        act.triggered.connect(self._import_items)
+        file_menu.addAction(act)
+        act = QAction("导入年度计划…", self)
+        act.triggered.connect(self._import_plan)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         open_dir = QAction("打开数据文件夹", self)
         open_dir.triggered.connect(
@@ -63,6 +79,11 @@ class MainWindow(QMainWindow):
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
         quit_act.triggered.connect(self.close)
         file_menu.addAction(quit_act)
+        settings_menu = self.menuBar().addMenu("设置(&S)")
+        rules = QAction("抽查规则设置…", self)
+        rules.setObjectName("rules-action")
+        rules.triggered.connect(self.edit_rules)
+        settings_menu.addAction(rules)
         help_menu = self.menuBar().addMenu("帮助(&H)")
         about = QAction("关于", self)
         about.triggered.connect(self.about)
@@ -72,6 +93,18 @@ class MainWindow(QMainWindow):
         self.show_directory(kind)
         self.directory_tabs[kind].import_file()
 
+    def _import_items(self) -> None:
+        self.tabs.setCurrentWidget(self.items_tab)
+        self.items_tab.import_file()
+
+    def _import_plan(self) -> None:
+        self.tabs.setCurrentWidget(self.plan_tab)
+        self.plan_tab.import_file()
+
+    def edit_rules(self) -> None:
+        self.tabs.setCurrentWidget(self.plan_tab)
+        self.plan_tab.edit_rules()
+
     def show_directory(self, kind: str) -> None:
         self.tabs.setCurrentWidget(self.directories)
         self.directories.setCurrentWidget(self.directory_tabs[kind])
@@ -79,6 +112,8 @@ class MainWindow(QMainWindow):
     def refresh_all(self) -> None:
         for tab in self.directory_tabs.values():
             tab.refresh()
+        self.items_tab.refresh()
+        self.plan_tab.mark_stale()
         self.home.refresh()
         self.update_title()
 
@@ -86,6 +121,10 @@ class MainWindow(QMainWindow):
         bureau = settings.bureau_name(self.db)
         self.setWindowTitle(f"{APP_TITLE} — {bureau}" if bureau else APP_TITLE)
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.plan_tab.shutdown()
+        super().closeEvent(event)
 
     def about(self) -> None:
         QMessageBox.about(

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.domain.fields import FieldSpec, Kind
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import ValidationError
 from dsj_desktop.services.directory import DirectoryQuery
+from dsj_desktop.ui.editors import editor_value, make_editor
+
+
+def fit_to_screen(dialog: QDialog, width: int) -> None:
+    """A dialog as tall as its contents, but never taller than the screen it is on."""
+    screen = dialog.screen().availableGeometry()
+    hint = dialog.sizeHint()
+    dialog.resize(
+        min(max(width, hint.width()), screen.width() - 40), min(hint.height(), screen.height() - 60)
+    )
 
 
 class RecordDialog(QDialog):
@@ -42,19 +47,33 @@ class RecordDialog(QDialog):
         with db.read() as conn:
             self.codes = codelists.all_lists(conn)
         record = self.query.get(row_id) if row_id is not None else {}
+        self.record = record
         self.editors: dict[str, QWidget] = {}
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for f in spec.fields:
-            editor = self._editor(f, record.get(f.attr, f.default))
+            if f.attr == "archived":
+                # 启用 / 停用 is changed with the tab's buttons (which warn when the item is in use).
+                state = f.labels[0] if record.get("archived") else f.labels[1]
+                form.addRow(
+                    f.header,
+                    QLabel(f"{state}（用列表下方的“{spec.archive_verb}”“{spec.restore_verb}”按钮更改）"),
+                )
+                continue
+            editor = make_editor(
+                f, record.get(f.attr, f.empty_value() if row_id is None else f.default), self.codes
+            )
+            editor.setObjectName(f"edit-{f.attr}")
             if row_id is not None and f.attr in spec.key:
                 editor.setEnabled(False)
-                editor.setToolTip("记录的标识不能修改；如需更正，请归档后新增")
+                editor.setToolTip(f"记录的标识不能修改；如需更正，请{spec.archive_verb}后新增")
             self.editors[f.attr] = editor
             label = f.header + ("（必填）" if f.required else "")
             form.addRow(label, editor)
-        if record.get("archived"):
-            form.addRow("", QLabel("此记录已归档，不参加抽取。"))
+        if record.get("archived") and not spec.archived_is_field:
+            form.addRow("", QLabel(f"此记录{spec.archived_word}，不参加抽取。"))
 
         self.error = QLabel()
         self.error.setObjectName("error-label")
@@ -68,53 +87,32 @@ class RecordDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        inner = QWidget()
+        inner.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setObjectName("record-scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self._inner = inner
+        fit_to_screen(self, 560)
 
-    def _editor(self, f: FieldSpec, value: Any) -> QWidget:
-        if f.kind is Kind.BOOL:
-            box = QCheckBox()
-            box.setChecked(bool(value))
-            return box
-        if f.kind is Kind.DATE:
-            edit = QDateEdit()
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            if isinstance(value, str) and value:
-                value = date.fromisoformat(value)
-            d = value if isinstance(value, date) else date(date.today().year + 2, 12, 31)
-            edit.setDate(QDate(d.year, d.month, d.day))
-            return edit
-        if f.kind in (Kind.CHOICE, Kind.CODELIST):
-            combo = QComboBox()
-            values = list(f.choices) if f.kind is Kind.CHOICE else list(self.codes.get(f.codelist or "", []))
-            if not f.required and "" not in values and not f.default:
-                values.insert(0, "")
-            if value and value not in values:
-                values.append(str(value))
-            for v in values:
-                combo.addItem(v)
-            combo.setCurrentIndex(max(0, combo.findText(str(value or f.default or ""))))
-            return combo
-        edit = QLineEdit("" if value is None else str(value))
-        if f.hint:
-            edit.setPlaceholderText(f.hint)
-        return edit
+    def sizeHint(self):  # type: ignore[no-untyped-def]
+        hint = super().sizeHint()
+        inner = getattr(self, "_inner", None)
+        if inner is not None:
+            hint.setHeight(inner.sizeHint().height() + 90)
+            hint.setWidth(max(hint.width(), inner.sizeHint().width() + 40))
+        return hint
 
     def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for attr, w in self.editors.items():
-            if isinstance(w, QCheckBox):
-                out[attr] = w.isChecked()
-            elif isinstance(w, QDateEdit):
-                q = w.date()
-                out[attr] = date(q.year(), q.month(), q.day())
-            elif isinstance(w, QComboBox):
-                out[attr] = w.currentText()
-            elif isinstance(w, QLineEdit):
-                out[attr] = w.text()
+        out = {attr: editor_value(w, self.spec.field(attr)) for attr, w in self.editors.items()}
+        if self.spec.archived_is_field:
+            out["archived"] = bool(self.record.get("archived", False))
         return out
 
     def save(self) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from dsj_desktop.errors import UserError
-from dsj_desktop.progress import Job
+from dsj_desktop.progress import Job, Progress
 
 SHOW_AFTER_MS = 500
 
@@ -29,6 +30,27 @@ class Outcome:
         return self.error is None and not self.cancelled
 
 
+def _drive(job: Job[Any], cancel: threading.Event, on_step: Callable[[Progress], None]) -> Outcome:
+    """Run *job* to its end on the calling thread; never raises (errors go into the outcome)."""
+    out = Outcome()
+    try:
+        while True:
+            if cancel.is_set():
+                job.close()  # GeneratorExit inside the job: open transactions roll back
+                out.cancelled = True
+                break
+            try:
+                step = next(job)
+            except StopIteration as stop:
+                out.value = stop.value
+                break
+            on_step(step)
+    except BaseException as exc:  # reported to the GUI thread, never lost
+        out.error = exc
+        out.trace = traceback.format_exc()
+    return out
+
+
 class _Worker(QObject):
     progress = Signal(str, int, int)  # message, done, total (-1: unknown)
     done = Signal(object)
@@ -40,23 +62,10 @@ class _Worker(QObject):
 
     @Slot()
     def run(self) -> None:
-        out = Outcome()
-        try:
-            while True:
-                if self.cancel.is_set():
-                    self.job.close()  # GeneratorExit inside the job: open transactions roll back
-                    out.cancelled = True
-                    break
-                try:
-                    step = next(self.job)
-                except StopIteration as stop:
-                    out.value = stop.value
-                    break
-                self.progress.emit(step.message, step.done, -1 if step.total is None else step.total)
-        except BaseException as exc:  # reported to the GUI thread, never lost
-            out.error = exc
-            out.trace = traceback.format_exc()
-        self.done.emit(out)
+        def step(p: Progress) -> None:
+            self.progress.emit(p.message, p.done, -1 if p.total is None else p.total)
+
+        self.done.emit(_drive(self.job, self.cancel, step))
 
 
 class _Receiver(QObject):
@@ -129,6 +138,53 @@ def run_with_progress(
     dialog.hide()
     dialog.deleteLater()
     return result[0]
+
+
+class BackgroundJob(QObject):
+    """A job run on the thread pool without a dialog and without waiting: for work the user need not
+    wait for (e.g. the plan tab's pool sizes). Every step arrives on the GUI thread through
+    ``stepped`` and the outcome through ``finished`` (connect them to slots of GUI objects); a
+    cancelled job stops at its next step. Keep it without a Qt parent: the pool thread holds it
+    until the job has ended, whatever happens to the window meanwhile."""
+
+    stepped = Signal(object)  # Progress (or a subclass carrying a partial result)
+    finished = Signal(object)  # Outcome
+
+    def __init__(self, job: Job[Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._job = job
+        self._cancel = threading.Event()
+        self._ended = threading.Event()
+        self.outcome: Outcome | None = None
+
+    def start(self) -> None:
+        QThreadPool.globalInstance().start(self._run)
+
+    def _run(self) -> None:  # on a pool thread
+        try:
+            out = _drive(self._job, self._cancel, self._emit_step)
+            self.outcome = out
+            self.finished.emit(out)
+        except RuntimeError:
+            pass  # the Qt side is gone (the window closed): nobody is waiting for the result
+        finally:
+            self._ended.set()
+
+    def _emit_step(self, step: Progress) -> None:
+        if self._cancel.is_set():
+            return  # nobody wants it any more
+        self.stepped.emit(step)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def running(self) -> bool:
+        return not self._ended.is_set()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Block until the job has ended (for shutting down); True if it did."""
+        return self._ended.wait(timeout_s)
 
 
 def report_failure(parent: QWidget | None, title: str, out: Outcome) -> None:
