@@ -361,4 +361,5 @@ def test_item_used_by_a_task_can_be_retired_not_deleted(demo_db: Any) -> None:
     assert "YJ-002" not in [q.get(i)["code"] for i in q.ids(Filter())]
     with demo_db.read() as conn:
         tp = task_pool(conn, get_task(conn, "RW-2026-02"))
-    assert any("已停用" in p for p in tp.problems)
+    # The task planned with it keeps working (and says so); new tasks cannot use it.
+    assert not tp.problems and any("已停用" in n for n in tp.notes)

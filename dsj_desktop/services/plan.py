@@ -233,7 +233,8 @@ class TaskPool:
     inspectors_total: int = 0
     inspector_req: tuple[str, ...] = ()
     experts: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the draw cannot be made
+    notes: list[str] = field(default_factory=list)  # worth knowing, not blocking
 
 
 def eligible_inspectors(conn: Connection, on: date, required: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -267,7 +268,8 @@ def task_pool(conn: Connection, task: TaskInfo, on: date | None = None) -> TaskP
     if missing:
         tp.problems.append(f"抽查事项 {'、'.join(missing)} 不在清单中")
     if retired:
-        tp.problems.append(f"抽查事项 {'、'.join(retired)} 已停用（清单之外无检查）")
+        # Planned while the item was listed: the task keeps it; new tasks cannot use it any more.
+        tp.notes.append(f"抽查事项 {'、'.join(retired)} 已停用：本任务按原计划仍可抽取，新任务不能再使用")
     if len(inspectors) < task.team_size:
         need = f"（需具备执法专长：{'、'.join(required)}）" if required else ""
         tp.problems.append(f"可抽取的执法人员只有 {len(inspectors)} 人{need}，少于每组 {task.team_size} 人")

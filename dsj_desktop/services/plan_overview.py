@@ -152,6 +152,7 @@ class PoolSummary:
     partners: tuple[str, ...]
     rules: tuple[str, ...]  # Rules.describe()
     problems: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def to_inspect(self) -> int:
@@ -192,6 +193,7 @@ def summarize(tp: TaskPool) -> PoolSummary:
         partners=tp.task.partners,
         rules=tuple(tp.rules.describe()),
         problems=tuple(tp.problems),
+        notes=tuple(tp.notes),
     )
 
 

@@ -306,6 +306,11 @@ class TaskDetail(QWidget):
                 parts.append(
                     f"<p style='color:#b00020'><b>现在还不能抽取：</b></p><ul style='color:#b00020'>{items}</ul>"
                 )
+            if pool.notes:
+                notes = "".join(f"<li>{e(n)}</li>" for n in pool.notes)
+                parts.append(
+                    f"<p style='color:#8a5a00'><b>提示：</b></p><ul style='color:#8a5a00'>{notes}</ul>"
+                )
             rules = "".join(f"<li>{e(x)}</li>" for x in pool.rules)
             parts.append(
                 f"<p style='color:#57606a'>适用的抽查规则（{pool.on.isoformat()}）：</p><ul>{rules}</ul>"
