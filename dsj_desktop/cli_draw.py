@@ -180,12 +180,12 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         with db.read() as conn:
-            rows = draws.list_sessions(conn, args.task)
+            rows = draws.session_summaries(conn, args.task)
         if not rows:
             print("没有抽取场次。")
         for s in rows:
             extra = f"  作废原因：{s.void_reason}" if s.void_reason else ""
-            print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {len(s.result)} 家{extra}")
+            print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {s.selected} 家{extra}")
     finally:
         db.close()
     return 0

@@ -48,7 +48,8 @@ def full_draw(
 
 def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Database) -> None:
     s = draws.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
-    assert s.status == draws.PREPARED and not s.commitment and not s.nonce
+    assert s.status == draws.PREPARED and not s.commitment  # nothing announced yet
+    assert s.nonce not in repr(s)  # the nonce is secret until the reveal
     s = draws.commit(demo_db, s.id, operator="张明")
     assert s.status == draws.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
         "targets", "inspectors", "experts", "params"}  # fmt: skip

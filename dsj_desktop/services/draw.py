@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
@@ -67,7 +68,8 @@ class DrawError(UserError):
 
 @dataclass
 class Session:
-    """A session as stored, with its frozen inputs decoded."""
+    """A session as stored. The large JSON columns (the frozen inputs of up to 100,000 candidates,
+    the result and the signed record) are decoded only when first used."""
 
     id: str
     task_id: int
@@ -76,18 +78,41 @@ class Session:
     draw_date: date
     place: str
     operator: str
-    inputs: dict[str, Any]
-    hashes: dict[str, str]
+    inputs_json: str = field(repr=False)
+    hashes_json: str = field(repr=False)
     commitment: str
-    nonce: str
-    witnesses: list[dict[str, str]]
+    nonce: str = field(repr=False)
+    witnesses_json: str = field(repr=False)
     seed: str
-    result: list[dict[str, Any]]
+    result_json: str = field(repr=False)
     void_reason: str
-    record: dict[str, Any] | None
+    record_json: str = field(repr=False)
     record_version: int
     created_at: str
-    substitutions: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        return dict(json.loads(self.inputs_json))
+
+    @cached_property
+    def hashes(self) -> dict[str, str]:
+        return dict(json.loads(self.hashes_json)) if self.hashes_json else {}
+
+    @cached_property
+    def witnesses(self) -> list[dict[str, str]]:
+        return list(json.loads(self.witnesses_json))
+
+    @cached_property
+    def result(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.result_json)) if self.result_json else []
+
+    @cached_property
+    def record(self) -> dict[str, Any] | None:
+        return dict(json.loads(self.record_json)) if self.record_json else None
+
+    @property
+    def substitutions(self) -> list[dict[str, Any]]:
+        return list(self.record.get("substitutions", [])) if self.record is not None else []
 
     @property
     def status_title(self) -> str:
@@ -129,16 +154,12 @@ _SESSION_COLUMNS = (
 
 
 def _session_from_row(r: Any) -> Session:
-    record = json.loads(r[15]) if r[15] else None
-    s = Session(
+    return Session(
         id=r[0], task_id=r[1], task_code=r[2], status=r[3], draw_date=date.fromisoformat(str(r[4])), place=r[5],
-        operator=r[6], inputs=json.loads(r[7]), hashes=json.loads(r[8]) if r[8] else {}, commitment=r[9],
-        nonce=r[10], witnesses=json.loads(r[11]), seed=r[12], result=json.loads(r[13]) if r[13] else [],
-        void_reason=r[14], record=record, record_version=int(r[16]), created_at=r[17],
+        operator=r[6], inputs_json=r[7], hashes_json=r[8], commitment=r[9], nonce=r[10], witnesses_json=r[11],
+        seed=r[12], result_json=r[13], void_reason=r[14], record_json=r[15], record_version=int(r[16]),
+        created_at=r[17],
     )  # fmt: skip
-    if record is not None:
-        s.substitutions = list(record.get("substitutions", []))
-    return s
 
 
 def load_session(conn: Connection, session_id: str) -> Session:
@@ -161,6 +182,36 @@ def list_sessions(conn: Connection, task_code: str | None = None) -> list[Sessio
         f"SELECT {_SESSION_COLUMNS} FROM draw_session {where} ORDER BY created_at, id", params
     )
     return [_session_from_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """The few columns of a session that lists need (without its large JSON)."""
+
+    id: str
+    task_code: str
+    status: str
+    draw_date: date
+    commitment: str
+    nonce: str = field(repr=False)
+    void_reason: str = ""
+    selected: int = 0
+    created_at: str = ""
+
+    @property
+    def status_title(self) -> str:
+        return STATUS_TITLES.get(self.status, self.status)
+
+
+def session_summaries(conn: Connection, task_code: str | None = None) -> list[SessionSummary]:
+    where, params = ("WHERE task_code = ?", (task_code,)) if task_code else ("", ())
+    rows = conn.exec_driver_sql(
+        "SELECT id, task_code, status, draw_date, commitment, nonce, void_reason, "
+        f"CASE WHEN result = '' THEN 0 ELSE json_array_length(result) END, created_at FROM draw_session {where} "
+        "ORDER BY created_at, id",
+        params,
+    )
+    return [SessionSummary(r[0], r[1], r[2], date.fromisoformat(str(r[3])), *r[4:]) for r in rows]
 
 
 def events(conn: Connection, session_id: str) -> list[dict[str, Any]]:
@@ -205,8 +256,9 @@ def _new_session_id(conn: Connection, year: int) -> str:
 def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
     """The task's earlier announced attempts (a new session is only prepared once all are closed)."""
     return [
-        PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, (s.record or {}).get("nonce"))
-        for s in list_sessions(conn, task_code)
+        # Every announced session discloses its nonce once closed (a void before the reveal included).
+        PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, s.nonce)
+        for s in session_summaries(conn, task_code)
         if s.commitment  # never announced: nothing public to list (its events stay in the database)
     ]
 
@@ -226,7 +278,7 @@ def prepare(
         task = plan_service.get_task(conn, task_code)
         if task.archived:
             raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
-        open_ = [s.id for s in list_sessions(conn, task_code) if s.status in OPEN]
+        open_ = [s.id for s in session_summaries(conn, task_code) if s.status in OPEN]
         if open_:
             raise DrawError(
                 f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}，请先完成或作废它。"
@@ -262,9 +314,15 @@ def prepare(
             experts = []
         session_id = _new_session_id(conn, on.year)
         targets = [(c.uscc, c.stratum) for c in pool.candidates]
+        nonce = new_nonce()  # secret until the reveal; its commitment is published at commit
         try:  # validate everything and check feasibility now, before anything is announced
-            DrawSetup(
-                session_id, targets, tuple(i[0] for i in inspectors), tuple(e[0] for e in experts), params
+            setup = DrawSetup(
+                session_id,
+                targets,
+                tuple(i[0] for i in inspectors),
+                tuple(e[0] for e in experts),
+                params,
+                nonce,
             )
         except DrawInputError as exc:
             raise DrawError(f"无法抽取：{exc}") from None
@@ -299,41 +357,59 @@ def prepare(
         conn.exec_driver_sql(
             "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, "
             "commitment, nonce, witnesses, seed, result, void_reason, record, record_version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', '', 0, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, '[]', '', '', '', '', 0, ?, ?)",
             (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator,
-             json.dumps(inputs, ensure_ascii=False), now, now),
+             json.dumps(inputs, ensure_ascii=False), nonce, now, now),
         )  # fmt: skip
+        _SETUPS[(session_id, nonce)] = setup
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
         return load_session(conn, session_id)
 
 
+# Validated setups of recent sessions: their inputs are frozen, so (id, nonce) identifies one exactly,
+# and a session driven step by step (the draw screen) validates 100,000 candidates only once.
+_SETUPS: dict[tuple[str, str], DrawSetup] = {}
+_SETUPS_KEPT = 4
+
+
 def _setup(s: Session) -> DrawSetup:
-    inp = s.inputs
-    return DrawSetup(
-        s.id,
-        [(t[0], t[1]) for t in inp["targets"]],
-        tuple(i[0] for i in inp["inspectors"]),
-        tuple(e[0] for e in inp["experts"]),
-        inp["params"],
-        s.nonce,
-    )
+    key = (s.id, s.nonce)
+    setup = _SETUPS.get(key)
+    if setup is None:
+        inp = s.inputs
+        setup = DrawSetup(
+            s.id,
+            [(t[0], t[1]) for t in inp["targets"]],
+            tuple(i[0] for i in inp["inspectors"]),
+            tuple(e[0] for e in inp["experts"]),
+            inp["params"],
+            s.nonce,
+        )
+        _SETUPS[key] = setup
+    while len(_SETUPS) > _SETUPS_KEPT:
+        del _SETUPS[next(iter(_SETUPS))]
+    return setup
 
 
 # --- commit, witnesses, reveal ----------------------------------------------------------------
 
 
 def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
-    """Draw the nonce and publish the commitment with the four input hashes (抽取前公告)."""
+    """Publish the commitment to the (secret) nonce with the four input hashes (抽取前公告)."""
     with db.write() as conn:
         s = load_session(conn, session_id)
         _require(s, PREPARED, action="公告")
-        s.nonce = new_nonce()
         setup = _setup(s)
         hashes = setup.hashes.to_json()
-        _set(conn, s.id, status=COMMITTED, nonce=s.nonce, commitment=setup.commitment,
-             hashes=json.dumps(hashes, sort_keys=True))  # fmt: skip
+        _set(
+            conn,
+            s.id,
+            status=COMMITTED,
+            commitment=setup.commitment,
+            hashes=json.dumps(hashes, sort_keys=True),
+        )
         _event(conn, s.id, "commit", operator, commitment=setup.commitment, hashes=hashes)
         return load_session(conn, s.id)
 

@@ -196,13 +196,21 @@ def load_targets(conn: Connection, scope: Scope) -> list[TargetRow]:
         where.append(f"industry IN ({', '.join('?' * len(scope.industries))})")
         params += sorted(scope.industries)
     cols = "uscc, name, industry, region, risk_level, status, " + ", ".join(FLAG_ATTRS)
+    sql = f"SELECT {cols} FROM target WHERE {' AND '.join(where)} ORDER BY id"
+    rows = raw_rows(conn, sql, params)
+    none: frozenset[str] = frozenset()
     out = []
-    for r in conn.exec_driver_sql(
-        f"SELECT {cols} FROM target WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
-    ):
-        flags = frozenset(a for a, v in zip(FLAG_ATTRS, r[6:], strict=True) if v)
+    for r in rows:
+        flags = frozenset(a for a, v in zip(FLAG_ATTRS, r[6:], strict=True) if v) if any(r[6:]) else none
         out.append(TargetRow(r[0], r[1], r[2], r[3], r[4], r[5], "blacklist" in flags, flags))
     return out
+
+
+def raw_rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """All rows at once through the driver's own cursor: 100,000 rows without per-row overhead."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    return list(dbapi.execute(sql, tuple(params)).fetchall())
 
 
 def confirmed_history(conn: Connection, year: int) -> list[PastSelection]:
