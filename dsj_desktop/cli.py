@@ -43,11 +43,12 @@ def _register_directories() -> None:
     from dsj_desktop.domain.specs import DIRECTORIES, TableSpec
     from dsj_desktop.io.exporter import export_directory, write_template
     from dsj_desktop.io.importer import import_directory
+    from dsj_desktop.services.backup import backup_hook
 
     def make(spec: TableSpec) -> Kind:
         def imp(db: Database, path: Path, args: argparse.Namespace) -> Job[Any]:
             return import_directory(db, spec, path, sheet=args.sheet, add_unknown_codes=args.add_codes,
-                                    dry_run=args.dry_run)  # fmt: skip
+                                    dry_run=args.dry_run, before_write=backup_hook(db))  # fmt: skip
 
         def exp(db: Database, path: Path, args: argparse.Namespace) -> Job[int]:
             return export_directory(db, spec, path, include_archived=args.include_archived)
@@ -68,7 +69,7 @@ def _register_directories() -> None:
     register_kind(make(ITEMS))
 
     def plan_imp(db: Database, path: Path, args: argparse.Namespace) -> Job[Any]:
-        return import_plan(db, path, sheet=args.sheet, dry_run=args.dry_run)
+        return import_plan(db, path, sheet=args.sheet, dry_run=args.dry_run, before_write=backup_hook(db))
 
     def plan_exp(db: Database, path: Path, args: argparse.Namespace) -> Job[int]:
         return export_plan(db, path)
@@ -122,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", help="数据文件夹（默认：系统的用户数据文件夹；也可用环境变量 DSJ_DATA_DIR）")
     p.add_argument("--version", action="version", version=f"dsj-desktop {__version__}")
+    p.add_argument(
+        "--user", help="以该账户身份操作（已设账户的数据文件夹修改数据时需要；密码从终端输入或 DSJ_PASSWORD）"
+    )
     p.add_argument("--self-test", action="store_true",
                    help="启动图形界面、打开主窗口后立即退出（安装后自检用）")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="SUBCOMMAND")
@@ -257,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_gui(args)
     handler = HANDLERS.get(args.command) or BUILTIN[args.command]
     try:
+        from dsj_desktop.cli_admin import login_from_args
+
+        login_from_args(args)
         return handler(args)
     except UserError as exc:
         print(str(exc), file=sys.stderr)
@@ -277,10 +284,11 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
 
 
 def _register_more() -> None:
-    from dsj_desktop import cli_draw
+    from dsj_desktop import cli_admin, cli_draw
     from dsj_desktop.draw import verify_cli
     from dsj_desktop.publish import commands
 
+    cli_admin.register(PARSER_HOOKS, HANDLERS)
     verify_cli.register(PARSER_HOOKS, HANDLERS)
     cli_draw.register(PARSER_HOOKS, HANDLERS)
     PARSER_HOOKS.append(commands.add_parsers)

@@ -309,7 +309,7 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1) -> Job[DemoSumm
     experts = make_experts(rng)
     people = [i["cert_no"] for i in inspectors] + [e["code"] for e in experts]
     conflicts = make_conflicts(rng, targets, people)
-    with db.write() as conn:
+    with db.write("装入演示数据（青山县，虚构）") as conn:
         codelists.add_values(conn, codelists.REGION, list(TOWNS))
         if not settings.get(conn, settings.BUREAU_NAME):
             settings.put(conn, settings.BUREAU_NAME, BUREAU)

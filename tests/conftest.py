@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,21 +40,24 @@ def demo_db(db: Database) -> Database:
     return db
 
 
-_DEMO_CACHE: dict[str, bytes] = {}
+_DEMO_CACHE: dict[str, Path] = {}
 
 
 @pytest.fixture
 def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data folder holding the demo county (built once per test session, copied per test)."""
+    """A data folder holding the demo county (built once per test session, copied per test with
+    its keys: the journal's signatures and the row seals belong to the folder's key)."""
     d = tmp_path / "demo-data"
     d.mkdir()
-    if "db" not in _DEMO_CACHE:
+    if "src" not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
         run_job(fill_demo(database))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
-        _DEMO_CACHE["db"] = (src / "snapshot.sqlite3").read_bytes()
-    (d / "dsj.sqlite3").write_bytes(_DEMO_CACHE["db"])
+        _DEMO_CACHE["src"] = src
+    src = _DEMO_CACHE["src"]
+    shutil.copyfile(src / "snapshot.sqlite3", d / "dsj.sqlite3")
+    shutil.copytree(src / "keys", d / "keys")
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
     return d

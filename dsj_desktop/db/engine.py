@@ -1,10 +1,12 @@
-"""Opening the one SQLite file: WAL, foreign keys, schema version, upgrades after a backup copy."""
+"""Opening the one SQLite file: WAL, foreign keys, schema version, upgrades after a backup copy,
+and the guard (row seals, roles, journal — see :mod:`dsj_desktop.db.guard`) on every connection."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,24 +15,39 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
-from dsj_desktop.db import models  # noqa: F401  (registers the tables)
-from dsj_desktop.db.migrations import MIGRATIONS, SCHEMA_VERSION, Step
-from dsj_desktop.errors import DatabaseError
+from dsj_desktop.clock import now_iso
+from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db import (
+    lock,
+    models,  # noqa: F401  (registers the tables)
+)
+from dsj_desktop.db.guard import Guard, TxState
+from dsj_desktop.db.migrations import GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
+from dsj_desktop.errors import DatabaseError, PermissionDenied
 from dsj_desktop.paths import backups_dir, database_path
 
 APPLICATION_ID = 0x44534A31  # "DSJ1" in the SQLite header: marks our files
 SQLITE_MAGIC = b"SQLite format 3\x00"
+STATE_KEY = "dsj_tx"
+GUARD_KEY = "dsj_guard"
 
 
-def _configure(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    # Transactions are begun explicitly (see _begin); the driver must not begin its own.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout = 10000")
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = FULL")
-    cur.close()
+def _configure_with(guard: Guard) -> Any:
+    def configure(dbapi_conn: sqlite3.Connection, record: Any) -> None:
+        # Transactions are begun explicitly (see _begin); the driver must not begin its own.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+        state = TxState()
+        record.info[STATE_KEY] = state
+        record.info[GUARD_KEY] = guard
+        guard.register(dbapi_conn, state)
+
+    return configure
 
 
 def _begin(conn: Connection) -> None:
@@ -40,23 +57,49 @@ def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(path: Path) -> Engine:
+def make_engine(path: Path, guard: Guard) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False},
         poolclass=NullPool if str(path) == ":memory:" else None,
     )
-    event.listen(engine, "connect", _configure)
+    event.listen(engine, "connect", _configure_with(guard))
     event.listen(engine, "begin", _begin)
     return engine
+
+
+def tx_state(conn: Connection) -> TxState:
+    """The guard's record of what the current write transaction on *conn* has changed."""
+    state: TxState = conn.connection.info[STATE_KEY]
+    return state
+
+
+def guard_of(conn: Connection) -> Guard:
+    guard: Guard = conn.connection.info[GUARD_KEY]
+    return guard
+
+
+def make_guard(data_dir: Path) -> Guard:
+    """The bureau's Ed25519 key signs the journal; a key derived from it seals the rows."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from dsj_desktop.keys import KeyStore
+
+    private = KeyStore(data_dir).record_private_key()
+    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    seal_key = hashlib.sha256(b"dsj-row-seal-v1" + raw).digest()
+    public = KeyStore(data_dir).record_public_key_bytes()
+    return Guard(seal_key, private.sign, public)
 
 
 class Database:
     """One open data file. Thread-safe: each use takes its own connection."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, guard: Guard) -> None:
         self.path = path
         self.engine = engine
+        self.guard = guard
+        self.warnings: list[str] = []  # found while opening, for the start page
 
     @property
     def data_dir(self) -> Path:
@@ -69,11 +112,43 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(
+        self,
+        action: str = "",
+        detail: Mapping[str, Any] | None = None,
+        *,
+        bulk: bool = False,
+        system: bool = False,
+        journal: bool = False,
+    ) -> Iterator[Connection]:
         """A write transaction: ``BEGIN IMMEDIATE``; commits on success, rolls back on any exception
-        (including ``GeneratorExit`` when a job is cancelled)."""
-        with self.engine.connect().execution_options(dsj_write=True) as conn, conn.begin():
-            yield conn
+        (including ``GeneratorExit`` when a job is cancelled). It ends with one journal entry naming
+        *action* (or the tables changed) and the account; *journal* forces the entry even without
+        row changes (exports). *bulk* turns the row triggers off: the writer seals its rows itself
+        (:func:`dsj_desktop.db.guard.seal_rows`). *system*: internal bookkeeping, no role check."""
+        marker = lock.operation(self.data_dir, action) if action and not system else nullcontext()
+        with marker, self.engine.connect().execution_options(dsj_write=True) as conn:
+            state: TxState = conn.connection.info[STATE_KEY]
+            state.reset()
+            state.action, state.bulk, state.system, state.forced = action, bulk, system, journal
+            state.detail = dict(detail or {})
+            if bulk:
+                self.guard.check(state, "*")
+            try:
+                with conn.begin():
+                    yield conn
+                    guard_mod.flush(conn, self.guard, state, now_iso())
+            except Exception:
+                if state.denied:  # a trigger refused a change this account may not make
+                    raise PermissionDenied(state.denied) from None
+                raise
+            finally:
+                state.reset()
+
+    def record(self, action: str, detail: Mapping[str, Any] | None = None) -> None:
+        """A journal entry for work that changes no rows (an export, a backup, a check)."""
+        with self.write(action, detail, journal=True, system=True):
+            pass
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
@@ -142,7 +217,8 @@ def open_database(
     data_dir.mkdir(parents=True, exist_ok=True)
     path = database_path(data_dir)
     _check_file(path)
-    db = Database(path, make_engine(path))
+    guard = make_guard(data_dir)
+    db = Database(path, make_engine(path, guard), guard)
     try:
         version = db.schema_version()
         with db.read() as conn:
@@ -158,20 +234,51 @@ def open_database(
             )
         elif version < latest:
             _upgrade(db, version, latest, steps)
+        _start_guard(db)
     except BaseException:
         db.close()
         raise
     return db
 
 
+def _guarded(db: Database) -> bool:
+    with db.read() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='row_seal'"
+            ).scalar()
+        )
+
+
+def _start_guard(db: Database) -> None:
+    """Triggers as the current columns need them, the account flag, and a warning when the triggers
+    had been removed or changed since the program last ran (an edit outside the program)."""
+    if not _guarded(db):
+        return  # a test of the upgrade mechanism stopped before version 4
+    with db.read() as conn:
+        want = guard_mod.expected_triggers(conn)
+        have = guard_mod.installed_triggers(conn)
+        db.guard.columns = guard_mod.guarded_tables(conn)
+        db.guard.accounts_exist = bool(conn.exec_driver_sql("SELECT count(*) FROM account").scalar())
+    if want != have:
+        missing = sorted(set(want) - set(have)) + sorted(n for n in have if n in want and have[n] != want[n])
+        note = f"数据库的保护触发器缺失或被改动（{len(missing)} 个），可能有人用其他工具改过数据库；已恢复，请运行“完整性检查”。"
+        db.warnings.append(note)
+        with db.write("恢复数据库保护触发器", {"triggers": missing}, system=True, journal=True) as conn:
+            guard_mod.install(conn)
+
+
 def _create_fresh(db: Database, version: int) -> None:
     from dsj_desktop.domain.codelists import seed_code_lists
 
-    with db.write() as conn:
+    with db.write("创建数据文件", {"schema_version": version}, system=True) as conn:
         SQLModel.metadata.create_all(conn)
-        seed_code_lists(conn)
         conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        if version >= GUARDED_FROM:
+            guard_mod.install(conn)
+            db.guard.columns = guard_mod.guarded_tables(conn)
+        seed_code_lists(conn)
 
 
 def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> None:
@@ -180,8 +287,19 @@ def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> Non
         raise DatabaseError(f"数据文件版本 {old} 无法升级到 {new}：缺少升级步骤 {missing}。")
     _backup_before_upgrade(db, old, new)
     for v in range(old, new):
-        # Each step and its version number commit together, or not at all.
-        with db.write() as conn:
+        # Each step and its version number commit together, or not at all. The triggers are off
+        # (bulk) during steps: the whole file is re-sealed once the columns are final.
+        with db.write(f"升级数据库：版本 {v} → {v + 1}", system=True, bulk=True) as conn:
             steps[v](conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {v + 1}")
             conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    if new >= GUARDED_FROM:
+        with db.write(
+            f"数据库升级到版本 {new}：重新封存全部数据行", system=True, bulk=True, journal=True
+        ) as conn:
+            guard_mod.install(conn)
+            db.guard.columns = guard_mod.guarded_tables(conn)
+            n = guard_mod.seal_all(conn, db.guard)
+            conn.exec_driver_sql("SELECT 1")
+            db.guard.columns = guard_mod.guarded_tables(conn)
+        db.warnings.append(f"数据库已从版本 {old} 升级到 {new}（升级前已自动备份），{n} 行数据已重新封存。")

@@ -9,6 +9,7 @@ History:
     1  directories (targets, inspectors, experts, conflicts), code lists, settings
     2  the item list (item) and the annual plan (plan, task, task_item)
     3  draw sessions (draw_session, draw_event, draw_selection, draw_member, draw_record)
+    4  accounts, the hash-chained journal and the row seals (account, journal, row_seal)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Step = Callable[[Connection], None]
 
@@ -86,5 +87,24 @@ def _v2_to_v3(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    for ddl in (
+        """CREATE TABLE account (
+            id INTEGER NOT NULL PRIMARY KEY, username VARCHAR NOT NULL UNIQUE, display_name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL, password_hash VARCHAR NOT NULL, recovery_hash VARCHAR NOT NULL,
+            failed_count INTEGER NOT NULL, locked_until VARCHAR NOT NULL, active BOOLEAN NOT NULL,
+            created_at VARCHAR NOT NULL, updated_at VARCHAR NOT NULL)""",
+        """CREATE TABLE journal (
+            id INTEGER NOT NULL PRIMARY KEY, at VARCHAR NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+            detail VARCHAR NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL, signature VARCHAR NOT NULL)""",
+        """CREATE TABLE row_seal (
+            tbl VARCHAR NOT NULL, row_id INTEGER NOT NULL, seal BLOB NOT NULL, PRIMARY KEY (tbl, row_id))
+            WITHOUT ROWID""",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 # MIGRATIONS[v] upgrades a database at version v to version v + 1.
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
+# The row seals and the journal exist from version 4 on; every upgrade ends by re-sealing (engine.py).
+GUARDED_FROM = 4
+MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -254,3 +254,44 @@ class DrawRecordVersion(SQLModel, table=True):
     sha256: str
     record: str  # JSON, signed
     created_at: str = Field(default_factory=now_iso)
+
+
+class Account(SQLModel, table=True):
+    """An operator account (管理员 / 操作员 / 查看). Passwords only as memory-hard hashes."""
+
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    display_name: str
+    role: str
+    password_hash: str
+    recovery_hash: str = ""  # administrators: the hash of the offline recovery code
+    failed_count: int = 0
+    locked_until: str = ""
+    active: bool = True
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class JournalEntry(SQLModel, table=True):
+    """操作日志: one entry per change, chained by hash and signed with the bureau's key."""
+
+    __tablename__ = "journal"
+    id: int | None = Field(default=None, primary_key=True)
+    at: str
+    actor: str
+    action: str
+    detail: str  # JSON
+    prev_hash: str
+    hash: str
+    signature: str
+
+
+class RowSeal(SQLModel, table=True):
+    """The keyed seal of every data row, kept by triggers (see dsj_desktop.db.guard)."""
+
+    __tablename__ = "row_seal"
+    __table_args__ = {"sqlite_with_rowid": False}
+    tbl: str = Field(primary_key=True)
+    row_id: int = Field(primary_key=True)
+    seal: bytes

@@ -7,7 +7,7 @@ Re-importing updates existing rows by their key and reports added / updated / un
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from dsj_desktop.clock import now_iso
-from dsj_desktop.db.engine import Database
+from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db.engine import Database, guard_of, tx_state
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
@@ -28,6 +29,7 @@ from dsj_desktop.progress import Job, Progress
 MAX_LISTED_PROBLEMS = 200
 PROGRESS_EVERY = 5000
 PREVIEW_ROWS = 50
+BULK_ROWS = 2000  # from this many rows an import seals its rows in one pass
 BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
 
 
@@ -348,6 +350,8 @@ def write_rows(
 ) -> Job[None]:
     stamp = now_iso()
     cols = spec.attrs
+    state = tx_state(conn)
+    first_new = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) + 1 FROM {spec.table}").scalar_one()
     # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
     default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
@@ -355,6 +359,18 @@ def write_rows(
         yield from _write(conn, spec, cols, stamp, add, update)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(default_cache or -2000)}")
+    if state.bulk:  # the row triggers were off: seal the written rows in one pass
+        yield Progress("正在封存数据……")
+        guard = guard_of(conn)
+        guard_mod.seal_rows(conn, guard, spec.table, "WHERE rowid >= ?", (first_new,))
+        ids = [i for i, _ in update]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            guard_mod.seal_rows(
+                conn, guard, spec.table, f"WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk
+            )
+        state.count(spec.table, "insert", len(add))
+        state.count(spec.table, "update", len(update))
 
 
 def _write(
@@ -389,8 +405,12 @@ def import_directory(
     add_unknown_codes: bool = False,
     dry_run: bool = False,
     header_row: int | None = None,
+    before_write: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Job[ImportSummary]:
-    """Validate the whole file, then (unless *dry_run*) write it in one transaction."""
+    """Validate the whole file, then (unless *dry_run*) write it in one transaction.
+
+    *before_write* runs once the file is known to be good and before anything is written (the
+    automatic backup); what it returns goes into the journal entry."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)
@@ -405,7 +425,12 @@ def import_directory(
     )
     yield Progress("正在与数据库比对……")
     # The final diff is made inside the write transaction, against exactly what it changes.
-    ctx = db.read() if dry_run else db.write()
+    action = f"导入{spec.title}：文件“{path.name}”工作表“{parsed.sheet}”"
+    detail: dict[str, Any] = {"file": path.name, "rows": len(parsed)}
+    if before_write is not None and not dry_run:
+        yield Progress("正在备份……")
+        detail.update(before_write())
+    ctx = db.read() if dry_run else db.write(action, detail, bulk=len(parsed) >= BULK_ROWS)
     with ctx as conn:
         refs = check_references(conn, spec, parsed)
         if refs:

@@ -189,7 +189,7 @@ class DirectoryQuery:
         return rec
 
     def add(self, values: Mapping[str, Any]) -> int:
-        with self.db.write() as conn:
+        with self.db.write(f"新增{self.spec.noun}") as conn:
             rec = self.validate(conn, values, None)
             stamp = now_iso()
             cur = conn.exec_driver_sql(insert_sql(self.spec), (*to_db(self.spec, rec), stamp, stamp))
@@ -198,7 +198,7 @@ class DirectoryQuery:
     def update(self, row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
         """Save an edited record; returns the values before the edit."""
         before = self.get(row_id)
-        with self.db.write() as conn:
+        with self.db.write(f"修改{self.spec.noun}：{self.spec.key_text(before)}") as conn:
             rec = self.validate(conn, values, row_id)
             for k in self.spec.key:
                 if rec[k] != before[k]:
@@ -215,7 +215,8 @@ class DirectoryQuery:
         """Archive (or restore) records. Nothing is ever hard-deleted."""
         if not ids:
             return 0
-        with self.db.write() as conn:
+        verb = self.spec.archive_verb if archived else self.spec.restore_verb
+        with self.db.write(f"{verb}{self.spec.noun} {len(ids)} 条", {"ids": list(ids)}) as conn:
             marks = ", ".join("?" * len(ids))
             cur = conn.exec_driver_sql(
                 f"UPDATE {self.spec.table} SET archived = ?, updated_at = ? WHERE id IN ({marks}) AND archived != ?",

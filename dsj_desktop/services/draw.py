@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import Scope, compute_pool
@@ -222,6 +223,7 @@ def events(conn: Connection, session_id: str) -> list[dict[str, Any]]:
 
 
 def _event(conn: Connection, session_id: str, kind: str, by: str, **detail: Any) -> None:
+    by = by or actor_mod.label()
     conn.exec_driver_sql(
         "INSERT INTO draw_event (session_id, at, operator, kind, detail) VALUES (?, ?, ?, ?, ?)",
         (session_id, now_iso(), by, kind, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
@@ -274,7 +276,7 @@ def prepare(
     """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
     when the draw cannot be made as it stands."""
     on = on or today()
-    with db.write() as conn:
+    with db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
             raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
@@ -398,7 +400,7 @@ def _setup(s: Session) -> DrawSetup:
 
 def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Publish the commitment to the (secret) nonce with the four input hashes (抽取前公告)."""
-    with db.write() as conn:
+    with db.write(f"抽取前公告：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, PREPARED, action="公告")
         setup = _setup(s)
@@ -416,7 +418,7 @@ def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
 
 def add_witness(db: Database, session_id: str, name: str, digits: str, *, operator: str = "") -> Session:
     """Record one witness's name and digits (in the order given)."""
-    with db.write() as conn:
+    with db.write(f"见证人输入：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="录入见证人数字")
         try:
@@ -435,7 +437,7 @@ def add_witness(db: Database, session_id: str, name: str, digits: str, *, operat
 
 def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Reveal the nonce, compute the seed, the selection and the teams."""
-    with db.write() as conn:
+    with db.write(f"开奖：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="开奖")
         if s.digits < MIN_WITNESS_DIGITS:
@@ -556,7 +558,7 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
 
 def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
-    with db.write() as conn:
+    with db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
         clash = _recheck(conn, s)
@@ -596,7 +598,7 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
     reason = reason.strip()
     if not reason:
         raise DrawError("作废必须写明原因。")
-    with db.write() as conn:
+    with db.write(f"作废抽取场次：{session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, PREPARED, COMMITTED, REVEALED, CONFIRMED, action="作废")
         was = s.status
@@ -638,7 +640,7 @@ def substitute(
     """Replace a team member who cannot serve (section 6); a new signed record version follows."""
     if not reason.strip():
         raise DrawError("递补必须写明原因。")
-    with db.write() as conn:
+    with db.write(f"递补：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, CONFIRMED, action="递补")
         result = _result(s)

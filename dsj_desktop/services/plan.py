@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -60,7 +60,7 @@ def read_rules(db: Database) -> Rules:
 
 def save_rules(db: Database, rules: Rules) -> None:
     rules.validate()
-    with db.write() as conn:
+    with db.write("修改抽查规则设置", {"rules": json.loads(rules.to_json())}) as conn:
         settings.put(conn, SETTING_KEY, json.loads(rules.to_json()))
 
 
@@ -363,8 +363,10 @@ def import_plan(
     mapping: Mapping[str, int] | None = None,
     header_row: int | None = None,
     dry_run: bool = False,
+    before_write: Callable[[], Mapping[str, Any]] | None = None,
 ) -> Job[ImportSummary]:
-    """Import plans and tasks (one row per task); refused whole on any problem."""
+    """Import plans and tasks (one row per task); refused whole on any problem. *before_write*:
+    as for :func:`dsj_desktop.io.importer.import_directory`."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)
@@ -372,7 +374,14 @@ def import_plan(
         PLAN_ROWS, path, sheet=sheet, mapping=mapping, codes=codes, header_row=header_row
     )
     yield Progress("正在核对抽查事项和计划……")
-    ctx = db.read() if dry_run else db.write()
+    detail: dict[str, Any] = {"rows": len(parsed)}
+    if before_write is not None and not dry_run:
+        with db.read() as conn:  # the file must fit the item list before anything else happens
+            problems = _check_plan_rows(conn, parsed)
+        if problems:
+            raise ImportRefused(path, parsed.sheet, problems[:MAX_LISTED_PROBLEMS], len(problems))
+        detail.update(before_write())
+    ctx = db.read() if dry_run else db.write(f"导入年度抽查计划：文件“{path.name}”", detail)
     with ctx as conn:
         return apply_plan(conn, parsed, dry_run=dry_run)
 
@@ -487,7 +496,7 @@ def export_plan(db: Database, path: Path, *, year: int | None = None) -> Job[int
 
 
 def archive_task(db: Database, code: str, archived: bool = True) -> None:
-    with db.write() as conn:
+    with db.write(f"{'归档' if archived else '恢复'}抽查任务 {code}") as conn:
         cur = conn.exec_driver_sql("UPDATE task SET archived = ?, updated_at = ? WHERE code = ?",
                                    (int(archived), now_iso(), code))  # fmt: skip
         if not cur.rowcount:
@@ -514,7 +523,7 @@ def save_task(db: Database, values: Mapping[str, Any], *, new: bool) -> TaskInfo
     """Add (*new*) or update one task typed into a dialog, checked by exactly the plan import's rules
     (each cell, then the rows against the item list via :func:`apply_plan`). Raises
     :class:`ValidationError` listing every problem; nothing is written unless all is well."""
-    with db.write() as conn:
+    with db.write(f"{'新增' if new else '修改'}抽查任务 {values.get('code', '')}") as conn:
         codes = codelists.all_lists(conn)
         problems: list[str] = []
         rec: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from dsj_desktop.db.engine import Database
 
 BUREAU_NAME = "bureau_name"
+TITLES = {BUREAU_NAME: "单位名称", "rules": "抽查规则"}
 
 
 def get(conn: Connection, key: str, default: Any = None) -> Any:
@@ -30,7 +31,7 @@ def read(db: Database, key: str, default: Any = None) -> Any:
 
 
 def write(db: Database, key: str, value: Any) -> None:
-    with db.write() as conn:
+    with db.write(f"修改设置：{TITLES.get(key, key)}") as conn:
         put(conn, key, value)
 
 

@@ -58,7 +58,7 @@ class _ListPage(QWidget):
     def add(self) -> None:
         text, ok = QInputDialog.getText(self, f"添加{self.title}", f"新的{self.title}名称：")
         if ok and text.strip():
-            with self.db.write() as conn:
+            with self.db.write(f"代码表：添加{self.title}“{text.strip()}”") as conn:
                 if not codelists.add_values(conn, self.list_name, [text.strip()]):
                     QMessageBox.information(self, f"添加{self.title}", f"“{text.strip()}”已在代码表中。")
             self.reload()
@@ -71,7 +71,7 @@ class _ListPage(QWidget):
         if not ok or text.strip() == old:
             return
         try:
-            with self.db.write() as conn:
+            with self.db.write(f"代码表：{self.title}“{old}”改名") as conn:
                 n = codelists.rename_value(conn, self.list_name, old, text)
         except ValidationError as exc:
             QMessageBox.warning(self, f"{self.title}改名", str(exc))
@@ -84,7 +84,7 @@ class _ListPage(QWidget):
         if value is None:
             return
         try:
-            with self.db.write() as conn:
+            with self.db.write(f"代码表：删除{self.title}“{value}”") as conn:
                 codelists.remove_value(conn, self.list_name, value)
         except ValidationError as exc:
             QMessageBox.warning(self, f"删除{self.title}", str(exc))

@@ -1,0 +1,202 @@
+"""完整性检查: is the data file exactly what the program wrote?
+
+Checks SQLite's own structure, the protection triggers, the journal's hash chain and signatures,
+every row's seal (a row changed, added or removed with another tool is named with its table and
+key), and every signed draw record. Runs at start (in the background) and on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db.engine import Database
+from dsj_desktop.progress import Job, Progress
+
+KEY_COLUMNS = ("uscc", "cert_no", "code", "username", "session_id", "person_code", "key", "name")
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str  # 数据库结构 / 保护触发器 / 操作日志 / 数据行 / 抽取记录
+    table: str
+    row: str  # which row, for a person to find it
+    detail: str
+
+    def text(self) -> str:
+        where = f"{self.table} {self.row}".strip()
+        return f"【{self.area}】{where}：{self.detail}" if where else f"【{self.area}】{self.detail}"
+
+
+@dataclass
+class IntegrityReport:
+    findings: list[Finding] = field(default_factory=list)
+    rows_checked: int = 0
+    journal_entries: int = 0
+    records_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def text(self, limit: int = 200) -> str:
+        head = (
+            f"完整性检查：数据行 {self.rows_checked:,} 行，操作日志 {self.journal_entries:,} 条，"
+            f"抽取记录 {self.records_checked} 份。"
+        )
+        if self.ok:
+            return head + "\n结论：全部一致，未发现程序以外的改动。"
+        lines = [head, f"结论：发现 {len(self.findings)} 处问题（可能有人用其他工具改过数据库）："]
+        lines += [f"  {f.text()}" for f in self.findings[:limit]]
+        if len(self.findings) > limit:
+            lines.append(f"  ……另有 {len(self.findings) - limit} 处。")
+        return "\n".join(lines)
+
+
+def _describe(table: str, cols: list[str], values: tuple[Any, ...] | None, rowid: int) -> str:
+    label = f"第 {rowid} 行"
+    if values is None:
+        return label
+    named = dict(zip(cols, values, strict=False))
+    keys = [f"{k}={named[k]}" for k in KEY_COLUMNS if named.get(k) not in (None, "")][:2]
+    return f"{label}（{'，'.join(keys)}）" if keys else label
+
+
+def verify_journal(rows: list[tuple[Any, ...]], public_key: bytes | None) -> list[Finding]:
+    """The chain (each entry carries the previous hash), each hash, each signature."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    key = Ed25519PublicKey.from_public_bytes(public_key) if public_key else None
+    findings: list[Finding] = []
+    prev = guard_mod.GENESIS
+    for jid, at, who, action, detail, prev_hash, h, sig in rows:
+        where = f"第 {jid} 条（{at} {action[:30]}）"
+        if prev_hash != prev:
+            findings.append(
+                Finding("操作日志", "journal", where, "与前一条的链接断开（有日志被删除、插入或改动）")
+            )
+        expect = guard_mod.entry_hash(prev_hash, at, who, action, detail)
+        if expect != h:
+            findings.append(Finding("操作日志", "journal", where, "内容与其哈希不符（这条日志被改动过）"))
+        elif key is not None:
+            try:
+                key.verify(bytes.fromhex(sig), bytes.fromhex(h))
+            except (InvalidSignature, ValueError):
+                findings.append(Finding("操作日志", "journal", where, "签名无效（不是本局密钥签署的）"))
+        prev = h
+    return findings
+
+
+def _check_records(conn: Connection) -> tuple[int, list[Finding]]:
+    from dsj_desktop.draw.algorithm import canonical_json
+    from dsj_desktop.draw.record import verify_record
+
+    findings = []
+    n = 0
+    latest: dict[str, tuple[int, str]] = {}
+    for sid, version, sha, text in conn.exec_driver_sql(
+        "SELECT session_id, version, sha256, record FROM draw_record ORDER BY session_id, version"
+    ):
+        n += 1
+        where = f"场次 {sid} 第 {version} 版"
+        try:
+            record = json.loads(text)
+        except ValueError:
+            findings.append(Finding("抽取记录", "draw_record", where, "记录不是有效的 JSON"))
+            continue
+        if hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest() != sha:
+            findings.append(Finding("抽取记录", "draw_record", where, "记录内容与保存时的哈希不符"))
+        report = verify_record(record)
+        for c in report.failed:
+            findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
+        latest[sid] = (version, text)
+    for sid, version, text in conn.exec_driver_sql("SELECT id, record_version, record FROM draw_session"):
+        if not version:
+            continue
+        have = latest.get(sid)
+        if have is None or have[0] != version or json.loads(have[1]) != json.loads(text):
+            findings.append(
+                Finding("抽取记录", "draw_session", f"场次 {sid}", "场次中保存的记录与记录版本表不一致")
+            )
+    return n, findings
+
+
+def check(db: Database) -> Job[IntegrityReport]:
+    report = IntegrityReport()
+    guard = db.guard
+    with db.read() as conn:
+        yield Progress("正在检查数据库结构……")
+        problems = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            for p in problems[:20]:
+                report.findings.append(Finding("数据库结构", "", "", str(p)))
+        want = guard_mod.expected_triggers(conn)
+        have = guard_mod.installed_triggers(conn)
+        for name in sorted(set(want) | set(have)):
+            if want.get(name) != have.get(name):
+                what = "缺失" if name not in have else "多出" if name not in want else "被改动"
+                report.findings.append(Finding("保护触发器", "", name, what))
+
+        yield Progress("正在核对操作日志……")
+        rows = conn.exec_driver_sql(
+            "SELECT id, at, actor, action, detail, prev_hash, hash, signature FROM journal ORDER BY id"
+        ).fetchall()
+        report.journal_entries = len(rows)
+        report.findings += verify_journal([tuple(r) for r in rows], guard.public_key)
+
+        tables = guard_mod.guarded_tables(conn)
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        for i, (table, cols) in enumerate(tables.items()):
+            yield Progress("正在核对数据行……", i, len(tables))
+            seals = dict(
+                dbapi.execute("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,)).fetchall()
+            )
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            title = guard_mod.table_title(table)
+            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"'):
+                report.rows_checked += 1
+                rowid, values = r[0], tuple(r[1:])
+                stored = seals.pop(rowid, None)
+                if stored is None:
+                    report.findings.append(Finding("数据行", title, _describe(table, cols, values, rowid),
+                                                   "这一行不是本程序写入的（没有封存记录）"))  # fmt: skip
+                elif stored != guard.seal(table, rowid, values):
+                    report.findings.append(Finding("数据行", title, _describe(table, cols, values, rowid),
+                                                   "这一行在本程序之外被改动过"))  # fmt: skip
+            for rowid in sorted(seals):
+                report.findings.append(Finding("数据行", title, _describe(table, cols, None, rowid),
+                                               "这一行在本程序之外被删除了"))  # fmt: skip
+
+        yield Progress("正在核对抽取记录的签名……")
+        report.records_checked, found = _check_records(conn)
+        report.findings += found
+    return report
+
+
+def check_file(path: Path, public_key: bytes | None) -> tuple[str, list[Finding], int]:
+    """A quick check of a backup file without opening it as the live database: SQLite's structure
+    and the journal chain. Returns (integrity_check result, findings, schema version)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        result = con.execute("PRAGMA integrity_check").fetchone()[0]
+        version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        has_journal = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'journal'").fetchone()[0]
+        rows = (
+            con.execute(
+                "SELECT id, at, actor, action, detail, prev_hash, hash, signature FROM journal ORDER BY id"
+            ).fetchall()
+            if has_journal
+            else []
+        )
+    finally:
+        con.close()
+    return str(result), verify_journal(rows, public_key), version

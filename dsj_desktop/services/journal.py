@@ -1,0 +1,95 @@
+"""Reading and exporting the journal (操作日志)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.errors import UserError
+from dsj_desktop.fileutil import atomic_write_bytes
+
+HEADERS = ("序号", "时间", "账户", "操作", "详情", "哈希")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    detail: str
+    hash: str
+
+    def detail_text(self, limit: int = 400) -> str:
+        try:
+            d: dict[str, Any] = json.loads(self.detail)
+        except ValueError:
+            return self.detail[:limit]
+        d.pop("rows", None)
+        text = json.dumps(d, ensure_ascii=False, sort_keys=True)
+        return text if len(text) <= limit else text[:limit] + "…"
+
+
+def entries(
+    db: Database,
+    *,
+    text: str = "",
+    actor: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int | None = None,
+    newest_first: bool = True,
+) -> list[Entry]:
+    where, params = [], []
+    if text:
+        where.append("(action LIKE ? OR detail LIKE ?)")
+        params += [f"%{text}%", f"%{text}%"]
+    if actor:
+        where.append("actor LIKE ?")
+        params.append(f"%{actor}%")
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if until:
+        where.append("at < ?")
+        params.append(until + "T99")
+    sql = "SELECT id, at, actor, action, detail, hash FROM journal"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    with db.read() as conn:
+        return [Entry(*r) for r in conn.exec_driver_sql(sql, tuple(params))]
+
+
+def actors(db: Database) -> list[str]:
+    with db.read() as conn:
+        return [r[0] for r in conn.exec_driver_sql("SELECT DISTINCT actor FROM journal ORDER BY actor")]
+
+
+def export(db: Database, path: Path, **filters: Any) -> int:
+    """The journal (or a filtered part) as .xlsx or .json; the export itself is journalled."""
+    path = Path(path)
+    rows = entries(db, newest_first=False, **filters)
+    if path.suffix.lower() == ".json":
+        data = [e.__dict__ for e in rows]
+        atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    elif path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        from dsj_desktop.io.exporter import save_workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("操作日志")
+        ws.append(list(HEADERS))
+        for e in rows:
+            ws.append([e.id, e.at, e.actor, e.action, e.detail_text(2000), e.hash])
+        save_workbook(wb, path)
+    else:
+        raise UserError("操作日志只能导出为 .xlsx 或 .json 文件。")
+    db.record("导出操作日志", {"file": path.name, "entries": len(rows)})
+    return len(rows)
