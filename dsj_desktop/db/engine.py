@@ -132,9 +132,9 @@ class Database:
             state.reset()
             state.action, state.bulk, state.system, state.forced = action, bulk, system, journal
             state.detail = dict(detail or {})
-            if bulk:
-                self.guard.check(state, "*")
             try:
+                if bulk:  # the triggers will be off: the role is checked once, here
+                    self.guard.check(state, "*")
                 with conn.begin():
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
@@ -260,6 +260,13 @@ def _start_guard(db: Database) -> None:
         have = guard_mod.installed_triggers(conn)
         db.guard.columns = guard_mod.guarded_tables(conn)
         db.guard.accounts_exist = bool(conn.exec_driver_sql("SELECT count(*) FROM account").scalar())
+    current = f"{guard_mod.TRIGGER_PREFIX}v{guard_mod.GUARD_VERSION}_"
+    if have and not any(n.startswith(current) for n in have):
+        # Triggers of an earlier version of the program: replace them and re-seal with the new rules.
+        with db.write("更新数据库保护触发器", system=True, bulk=True, journal=True) as conn:
+            guard_mod.install(conn)
+            guard_mod.seal_all(conn, db.guard)
+        return
     if want != have:
         missing = sorted(set(want) - set(have)) + sorted(n for n in have if n in want and have[n] != want[n])
         note = f"数据库的保护触发器缺失或被改动（{len(missing)} 个），可能有人用其他工具改过数据库；已恢复，请运行“完整性检查”。"

@@ -30,6 +30,7 @@ from dsj_desktop import actor as actor_mod
 
 UNGUARDED = frozenset({"journal", "row_seal"})
 TRIGGER_PREFIX = "dsj_guard_"
+GUARD_VERSION = 2  # in every trigger's name: a program with new trigger SQL replaces the old ones quietly
 ROWS_IN_JOURNAL = 20  # changes beyond this are counted, not listed
 SEP = "\x1f"
 
@@ -160,7 +161,7 @@ class Guard:
 
 
 _TABLE_TITLES = {
-    "setting": "设置", "account": "账户", "holiday": "节假日设置", "target": "检查对象名录库",
+    "*": "数据", "setting": "设置", "account": "账户", "holiday": "节假日设置", "target": "检查对象名录库",
     "inspector": "执法检查人员名录库", "expert": "专家库", "conflict": "回避关系", "code_value": "代码表",
     "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次",
 }  # fmt: skip
@@ -189,20 +190,24 @@ def guarded_tables(conn: Connection) -> dict[str, list[str]]:
 
 
 def trigger_sql(table: str, columns: Sequence[str]) -> dict[str, str]:
+    # Delete-then-insert rather than INSERT OR REPLACE: inside a trigger, the conflict clause of the
+    # outer statement (e.g. an upsert) would override OR REPLACE.
     new = ", ".join(f'NEW."{c}"' for c in columns)
     old = ", ".join(f'OLD."{c}"' for c in columns)
-    p = f"{TRIGGER_PREFIX}{table}"
+    p = f"{TRIGGER_PREFIX}v{GUARD_VERSION}_{table}"
+    forget = f"DELETE FROM row_seal WHERE tbl = '{table}' AND row_id IN (OLD.rowid, NEW.rowid); "
     return {
         f"{p}_ins": (
             f'CREATE TRIGGER "{p}_ins" AFTER INSERT ON "{table}" WHEN dsj_bulk() = 0 BEGIN '
-            f"INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) "
+            f"DELETE FROM row_seal WHERE tbl = '{table}' AND row_id = NEW.rowid; "
+            f"INSERT INTO row_seal (tbl, row_id, seal) "
             f"VALUES ('{table}', NEW.rowid, dsj_new('{table}', 'I', NEW.rowid, {new})); END"
         ),
         f"{p}_upd": (
             f'CREATE TRIGGER "{p}_upd" AFTER UPDATE ON "{table}" WHEN dsj_bulk() = 0 BEGIN '
             f"SELECT dsj_old('{table}', OLD.rowid, {old}); "
-            f"DELETE FROM row_seal WHERE tbl = '{table}' AND row_id = OLD.rowid AND OLD.rowid != NEW.rowid; "
-            f"INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) "
+            + forget
+            + f"INSERT INTO row_seal (tbl, row_id, seal) "
             f"VALUES ('{table}', NEW.rowid, dsj_new('{table}', 'U', NEW.rowid, {new})); END"
         ),
         f"{p}_del": (
@@ -254,7 +259,7 @@ def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", param
     rows = dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}" {where}', tuple(params)).fetchall()
     seal = guard.seal
     dbapi.executemany(
-        "INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)",
+        "INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)",  # not in a trigger: fine
         [(table, r[0], seal(table, r[0], r[1:])) for r in rows],
     )
     return len(rows)

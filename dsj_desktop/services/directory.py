@@ -126,6 +126,12 @@ class DirectoryQuery:
         if vals is None:
             raise ValidationError(f"{self.spec.noun}记录不存在（id={row_id}）。")
         rec = dict(zip([*self.spec.attrs, "archived"], vals[: len(self.spec.attrs) + 1], strict=True))
+        for f in self.spec.fields:  # stored forms back to values: 0/1 → bool, ISO text → date
+            if f.kind is Kind.BOOL:
+                rec[f.attr] = bool(rec[f.attr])
+            elif f.kind is Kind.DATE and isinstance(rec[f.attr], str) and rec[f.attr]:
+                rec[f.attr] = date.fromisoformat(rec[f.attr])
+        rec["archived"] = bool(rec["archived"])
         rec["id"] = row_id
         return rec
 
