@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from dsj_desktop.errors import DatabaseError
 LOCK_NAME = ".dsj-desktop.lock"
 MARKER_GLOB = "operation-*.json"
 _held: dict[Path, tuple[IO[bytes], int]] = {}
+_markers = itertools.count(1)
 
 
 def _try_lock(f: IO[bytes]) -> bool:
@@ -97,7 +99,7 @@ def _alive(pid: int) -> bool:
 def operation(data_dir: Path, action: str) -> Iterator[None]:
     """A marker for the duration of one operation. If the process dies before the end (killed,
     power cut), the next start finds it and says what was interrupted."""
-    path = data_dir / f"operation-{os.getpid()}.json"
+    path = data_dir / f"operation-{os.getpid()}-{next(_markers)}.json"
     try:
         path.write_text(json.dumps({"action": action, "started": now_iso(), "pid": os.getpid()},
                                    ensure_ascii=False), encoding="utf-8")  # fmt: skip
@@ -112,7 +114,7 @@ def operation(data_dir: Path, action: str) -> Iterator[None]:
 
 def interrupted(data_dir: Path) -> list[str]:
     """Messages for operations a crash interrupted (their markers are then removed)."""
-    out = []
+    out: list[str] = []
     for marker in sorted(data_dir.glob(MARKER_GLOB)):
         try:
             info = json.loads(marker.read_text(encoding="utf-8"))
@@ -122,9 +124,11 @@ def interrupted(data_dir: Path) -> list[str]:
             continue
         if _alive(pid):
             continue
-        out.append(
-            f"上次的操作“{info.get('action', '')}”（{info.get('started', '')} 开始）没有完成："
-            "程序被关闭或断电。数据库保持在这项操作之前的状态，没有留下半截数据；如有需要请重新操作。"
+        text = (
+            f"上次的操作“{info.get('action', '')}”没有完成（{str(info.get('started', ''))[:19].replace('T', ' ')} "
+            "开始；程序被关闭或断电）。数据库保持在这项操作之前的状态，没有留下半截数据；如有需要请重新操作。"
         )
+        if text not in out:  # an operation and its transaction may both have left a marker
+            out.append(text)
         marker.unlink(missing_ok=True)
     return out

@@ -8,6 +8,7 @@ Re-importing updates existing rows by their key and reports added / updated / un
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -18,6 +19,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database, guard_of, tx_state
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
@@ -412,6 +414,23 @@ def import_directory(
     *before_write* runs once the file is known to be good and before anything is written (the
     automatic backup); what it returns goes into the journal entry."""
     path = Path(path)
+    marker = nullcontext() if dry_run else lock.operation(db.data_dir, f"导入{spec.title}：文件“{path.name}”")
+    with marker:
+        return (yield from _import_directory(db, spec, path, sheet, mapping, add_unknown_codes, dry_run,
+                                             header_row, before_write))  # fmt: skip
+
+
+def _import_directory(
+    db: Database,
+    spec: TableSpec,
+    path: Path,
+    sheet: str | None,
+    mapping: Mapping[str, int] | None,
+    add_unknown_codes: bool,
+    dry_run: bool,
+    header_row: int | None,
+    before_write: Callable[[], Mapping[str, Any]] | None,
+) -> Job[ImportSummary]:
     with db.read() as conn:
         codes = codelists.all_lists(conn)
     parsed = yield from read_records(
@@ -425,7 +444,7 @@ def import_directory(
     )
     yield Progress("正在与数据库比对……")
     # The final diff is made inside the write transaction, against exactly what it changes.
-    action = f"导入{spec.title}：文件“{path.name}”工作表“{parsed.sheet}”"
+    action = f"导入{spec.title}：文件“{path.name}”"
     detail: dict[str, Any] = {"file": path.name, "rows": len(parsed)}
     if before_write is not None and not dry_run:
         yield Progress("正在备份……")
