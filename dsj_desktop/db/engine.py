@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,6 +58,7 @@ class Database:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self._shared = threading.local()
 
     @property
     def data_dir(self) -> Path:
@@ -65,6 +67,10 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction (a consistent snapshot)."""
+        shared = getattr(self._shared, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -72,8 +78,25 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction: ``BEGIN IMMEDIATE``; commits on success, rolls back on any exception
         (including ``GeneratorExit`` when a job is cancelled)."""
+        shared = getattr(self._shared, "conn", None)
+        if shared is not None:
+            with shared.begin_nested():  # a savepoint inside the shared transaction
+                yield shared
+            return
         with self.engine.connect().execution_options(dsj_write=True) as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def sharing(self, conn: Connection) -> Iterator[None]:
+        """Inside this block, on this thread, :meth:`read` and :meth:`write` join *conn*'s open write
+        transaction (each nested write in a savepoint), so a larger job can call services that open
+        their own transactions and still commit all or nothing (the demo draws use this)."""
+        previous = getattr(self._shared, "conn", None)
+        self._shared.conn = conn
+        try:
+            yield
+        finally:
+            self._shared.conn = previous
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
