@@ -359,7 +359,7 @@ def _protect_all() -> None:
     tables = SQLModel.metadata.tables
     for name, append_only in PROTECTED_TABLES:
         for ddl in protect_triggers(name, append_only=append_only):
-            event.listen(tables[name], "after_create", DDL(ddl))
+            event.listen(tables[name], "after_create", DDL(ddl))  # type: ignore[no-untyped-call]
 
 
 _protect_all()
