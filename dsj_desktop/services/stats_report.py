@@ -1,0 +1,126 @@
+"""The annual summary PDF (年度统计报告): the tables and charts of :func:`stats.year_statistics`,
+drawn with reportlab graphics, so the PDF shows exactly the numbers of the statistics tab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.piecharts import Pie
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+
+from dsj_desktop.pdf.document import Column, PdfDocument
+from dsj_desktop.services.stats import PALETTE, Chart, YearStats
+
+
+def _pie(chart: Chart, font: str, width: float) -> Drawing:
+    height = 62 * mm
+    d = Drawing(width, height)
+    d.add(String(0, height - 10, chart.title, fontName=font, fontSize=10.5))
+    total = sum(v for _, v in chart.data)
+    if not chart.data or total <= 0:
+        d.add(String(0, height - 30, "（暂无数据）", fontName=font, fontSize=9, fillColor=colors.grey))
+        return d
+    pie = Pie()
+    size = height - 22
+    pie.x, pie.y, pie.width, pie.height = 6, 4, size, size
+    pie.data = [v for _, v in chart.data]
+    pie.labels = None
+    pie.simpleLabels = 1
+    pie.slices.strokeColor = colors.white
+    pie.slices.strokeWidth = 0.8
+    for i in range(len(chart.data)):
+        pie.slices[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
+    d.add(pie)
+    legend = Legend()
+    legend.x, legend.y = size + 24, height - 22
+    legend.fontName = font
+    legend.fontSize = 8.5
+    legend.alignment = "right"
+    legend.dx = legend.dy = 7
+    legend.deltay = 12
+    legend.columnMaximum = 12
+    legend.colorNamePairs = [
+        (colors.HexColor(PALETTE[i % len(PALETTE)]), f"{label}  {v:g}（{100 * v / total:.1f}%）")
+        for i, (label, v) in enumerate(chart.data)
+    ]
+    d.add(legend)
+    return d
+
+
+def _bars(chart: Chart, font: str, width: float) -> Drawing:
+    n = max(1, len(chart.data))
+    bar_h = 13.0
+    height = 26 + n * bar_h + 18
+    d = Drawing(width, height)
+    d.add(String(0, height - 10, chart.title, fontName=font, fontSize=10.5))
+    if not chart.data:
+        d.add(String(0, height - 30, "（暂无数据）", fontName=font, fontSize=9, fillColor=colors.grey))
+        return d
+    bc = HorizontalBarChart()
+    bc.x, bc.y = 70, 14
+    bc.width, bc.height = width - 70 - 40, n * bar_h
+    # Top to bottom in the given order.
+    bc.data = [[v for _, v in reversed(chart.data)]]
+    bc.categoryAxis.categoryNames = [label for label, _ in reversed(chart.data)]
+    bc.categoryAxis.labels.fontName = font
+    bc.categoryAxis.labels.fontSize = 8
+    bc.categoryAxis.labels.boxAnchor = "e"
+    bc.categoryAxis.labels.dx = -3
+    bc.valueAxis.labels.fontName = font
+    bc.valueAxis.labels.fontSize = 7.5
+    bc.valueAxis.valueMin = 0
+    top = max(v for _, v in chart.data)
+    if chart.unit == "%":
+        bc.valueAxis.valueMax = 100 if top <= 100 else top
+        bc.valueAxis.valueStep = 20
+        bc.valueAxis.labelTextFormat = "%d%%"
+    else:
+        bc.valueAxis.valueMax = max(1.0, top * 1.15)
+    bc.bars[0].fillColor = colors.HexColor(PALETTE[0])
+    bc.bars[0].strokeColor = None
+    bc.barLabelFormat = "%.1f%%" if chart.unit == "%" else "%g"
+    bc.barLabels.fontName = font
+    bc.barLabels.fontSize = 7.5
+    bc.barLabels.boxAnchor = "w"
+    bc.barLabels.dx = 3
+    d.add(bc)
+    return d
+
+
+def chart_drawing(chart: Chart, font: str, width: float) -> Drawing:
+    return _pie(chart, font, width) if chart.kind == "pie" else _bars(chart, font, width)
+
+
+def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
+    """The annual summary; returns the number of pages."""
+    doc = PdfDocument(f"{stats.year} 年度“双随机、一公开”抽查工作统计", bureau=bureau or "（未设置单位名称）")
+    doc.heading(
+        lines=[f"统计日期：{stats.on.isoformat()}　统计口径：{stats.year} 年度抽查计划的任务及其已确认的抽取"]
+    )
+    tables = stats.tables()
+    doc.key_values(stats.summary(), columns=1)
+    doc.section("一、图表")
+    for chart in stats.charts():
+        drawing = chart_drawing(chart, doc.font, doc.frame_width)
+        drawing.hAlign = "LEFT"
+        doc.add(drawing)
+        doc.spacer(4)
+    for i, t in enumerate(tables[1:], start=2):
+        doc.section(f"{'二三四五六七八九十'[i - 2]}、{t.title}")
+        if t.note:
+            doc.paragraph(t.note)
+        if t.rows:
+            widths = {"企业名称": 3.0, "抽查任务": 3.0, "抽取场次": 2.2, "检查结果": 3.0}
+            doc.table([Column(h or "项目", widths.get(h, 1.2)) for h in t.headers], t.rows)
+        elif not t.note:
+            doc.note("（无）")
+    doc.save(path)
+    return doc.page_count
+
+
+def default_pdf_name(year: int) -> str:
+    return f"{year}年度抽查工作统计.pdf"
