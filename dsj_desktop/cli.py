@@ -285,3 +285,12 @@ def _register_draw() -> None:
 
 
 _register_draw()
+
+
+def _register_results() -> None:
+    from dsj_desktop import cli_results
+
+    cli_results.register(PARSER_HOOKS, HANDLERS)
+
+
+_register_results()

@@ -35,6 +35,14 @@ def db(data_dir: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def demo_db(db: Database) -> Database:
+    """The demo county's directories and plan, without draws (tests make their own)."""
+    run_job(fill_demo(db, draws=False))
+    return db
+
+
+@pytest.fixture
+def demo_results_db(db: Database) -> Database:
+    """The whole demo as a new user gets it: also two confirmed draws with some results."""
     run_job(fill_demo(db))
     return db
 
@@ -42,18 +50,29 @@ def demo_db(db: Database) -> Database:
 _DEMO_CACHE: dict[str, bytes] = {}
 
 
-@pytest.fixture
-def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data folder holding the demo county (built once per test session, copied per test)."""
+def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> Path:
     d = tmp_path / "demo-data"
     d.mkdir()
-    if "db" not in _DEMO_CACHE:
+    key = f"db-{draws}"
+    if key not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
-        run_job(fill_demo(database))
+        run_job(fill_demo(database, draws=draws))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
-        _DEMO_CACHE["db"] = (src / "snapshot.sqlite3").read_bytes()
-    (d / "dsj.sqlite3").write_bytes(_DEMO_CACHE["db"])
+        _DEMO_CACHE[key] = (src / "snapshot.sqlite3").read_bytes()
+    (d / "dsj.sqlite3").write_bytes(_DEMO_CACHE[key])
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
     return d
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder holding the demo county without draws (built once per test session, copied per test)."""
+    return _demo_copy(tmp_path, monkeypatch, draws=False)
+
+
+@pytest.fixture
+def demo_results_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder holding the whole demo, draws and results included."""
+    return _demo_copy(tmp_path, monkeypatch, draws=True)

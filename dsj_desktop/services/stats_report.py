@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.piecharts import Pie
@@ -124,3 +127,24 @@ def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
 
 def default_pdf_name(year: int) -> str:
     return f"{year}年度抽查工作统计.pdf"
+
+
+def tables_workbook(stats: YearStats) -> Workbook:
+    """The statistics tables as a workbook, one sheet per table (the same numbers as the PDF)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for t in stats.tables():
+        ws = wb.create_sheet(t.title[:31])
+        ws.append([f"{stats.year} 年度 {t.title}"])
+        ws["A1"].font = Font(bold=True, size=12)
+        if t.note:
+            ws.append([t.note])
+        ws.append([h or "项目" for h in t.headers])
+        for c in ws[ws.max_row]:
+            c.font = Font(bold=True)
+            c.fill = PatternFill("solid", fgColor="DDEBF7")
+        for row in t.rows:
+            ws.append([int(v) if v.isdigit() else v for v in row])
+        for j in range(1, len(t.headers) + 1):
+            ws.column_dimensions[get_column_letter(j)].width = 40 if j == 1 else 16
+    return wb
