@@ -43,7 +43,7 @@ def _count(db: Database, table: str) -> int:
 def test_every_drawn_target_is_listed_with_its_team(
     drawn: tuple[Database, draws.Session, list[ResultRow]],
 ) -> None:
-    db, s, rows = drawn
+    _db, s, rows = drawn
     assert len(rows) == len(s.result) == 20
     assert all(r.status == TODO and r.result_id is None for r in rows)
     teams = s.current_teams()
@@ -58,8 +58,8 @@ def test_a_target_that_was_not_drawn_is_refused(
 ) -> None:
     db, s, rows = drawn
     drawn_ids = {r.uscc for r in rows}
-    other = db.scalar(
-        "SELECT uscc FROM target WHERE uscc NOT IN (%s) LIMIT 1" % ",".join(f"'{u}'" for u in drawn_ids)
+    other = next(
+        u for (u,) in db.engine.connect().exec_driver_sql("SELECT uscc FROM target") if u not in drawn_ids
     )
     with pytest.raises(ValidationError, match=f"企业 {other} 不是抽取场次 {s.id} 抽中的检查对象"):
         save_result(db, s.id, other, OK, at=AT)
