@@ -705,7 +705,9 @@ def import_results(
 ) -> Job[ImportSummary]:
     """A batch of results from a sheet; refused whole (with row and column) on any problem."""
     path = Path(path)
-    parsed = yield from read_records(RESULT_ROWS, path, sheet=sheet, mapping=mapping, header_row=header_row)
+    parsed = yield from read_records(
+        RESULT_ROWS, path, sheet=sheet, mapping=mapping, header_row=header_row, keep_going=True
+    )
     yield Progress("正在核对抽取场次和检查对象……")
     ctx_db = db.read() if dry_run else db.write()
     with ctx_db as conn:
@@ -718,10 +720,23 @@ def apply_results(
     ctx = _Context(conn, on)
     col = parsed.mapping
     header = {f.attr: f.header for f in RESULT_ROWS.fields}
-    problems: list[Problem] = []
+    # Rows left blank (no date, result or disposal, as in an exported sheet not yet filled in) are skipped.
+    blank_cols = {col.get(a) for a in ("inspected_on", "category", "disposal")}
+    empties: dict[int | None, set[int | None]] = {}
+    for p in parsed.problems:
+        if p.message == "必填，不能为空" and p.col in blank_cols:
+            empties.setdefault(p.row, set()).add(p.col)
+    blank = {rn for rn, cols in empties.items() if cols == blank_cols}
+    problems: list[Problem] = [p for p in parsed.problems if p.row not in blank]
+    bad_cells = {(p.row, p.col) for p in parsed.problems}
+    bad_rows = {p.row for p in parsed.problems}
     todo: list[tuple[ResultRow, ResultInput]] = []
     for i, rn in enumerate(parsed.row_numbers):
         rec = parsed.record(i)
+        if rn in blank:
+            continue
+        if (rn, col.get("session_id")) in bad_cells or (rn, col.get("uscc")) in bad_cells:
+            continue
         sid, uscc = str(rec["session_id"]).strip().upper(), str(rec["uscc"])
         found = _check_key(ctx, sid, uscc)
         if found:
@@ -729,6 +744,8 @@ def apply_results(
             continue
         row = get_row(conn, sid, uscc)
         codes: list[str] | None = None
+        if rn in bad_rows:
+            continue  # a refused cell: the values cannot be checked together
         if rec.get("inspectors"):
             codes, bad = _inspector_codes(str(rec["inspectors"]), ctx, row)
             problems += [Problem(rn, col.get("inspectors"), "检查人员", m) for m in bad]
@@ -747,6 +764,8 @@ def apply_results(
         problems.sort(key=lambda p: (p.row or 0, p.col or 0))
         raise ImportRefused(parsed.file, parsed.sheet, problems[:MAX_LISTED_PROBLEMS], len(problems))
     summary = ImportSummary(RESULT_ROWS.kind, RESULT_ROWS.title, parsed.file.name, parsed.sheet, len(parsed))
+    if blank:
+        summary.notes.append(f"检查日期、检查结果和处置措施都未填写的 {len(blank)} 行已跳过。")
     summary.preview = [parsed.record(i) for i in range(min(50, len(parsed)))]
     summary.ignored_headers = parsed.ignored_headers
     stamp = now_iso()
