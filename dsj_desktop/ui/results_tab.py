@@ -82,8 +82,9 @@ def result_columns() -> list[Column]:
 
 def counts_html(c: results.Counts, days: int) -> str:
     def part(label: str, n: int, color: str | None = None) -> str:
-        style = f' style="color:{color}; font-weight:bold;"' if color and n else ""
-        return f"{label} <span{style}>{n}</span>"
+        if color and n:
+            return f'{label} <span style="color:{color}; font-weight:bold;">{n}</span>'
+        return f"{label} {n}"
 
     parts = [part(s, c.by_status.get(s, 0)) for s in STATUSES]
     warn = [
