@@ -132,4 +132,4 @@ def test_annual_summary_pdf_shows_the_same_numbers(county: Database, tmp_path: P
     for expected in ("1/2（50.0%）", "2/3（66.7%）", "机械企业9", "黑名单对象2家，已抽中1家", "检查员"):
         assert expected in text, expected
     wb = stats_report.tables_workbook(st)
-    assert wb.sheetnames[0] == "总体情况" and "执法人员工作量" in wb.sheetnames
+    assert wb.sheetnames[0] == "总体情况" and "检查人员工作量" in wb.sheetnames

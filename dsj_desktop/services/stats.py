@@ -213,7 +213,7 @@ class YearStats:
                 ),
             ),
             StatTable(
-                "执法人员工作量",
+                "检查人员工作量",
                 ("执法证号/专家编号", "姓名", "分派检查对象", "实际参加检查"),
                 [(p.code, p.name, str(p.assigned), str(p.inspected)) for p in self.workload],
             ),
@@ -237,7 +237,7 @@ class YearStats:
             Chart("按所属区域覆盖率", "bar",
                   [(r.label, r.coverage.pct or 0.0) for r in self.by_region if r.targets], "%"),
             Chart("按风险等级覆盖率", "bar", [(r.label, r.coverage.pct or 0.0) for r in self.by_risk], "%"),
-            Chart("执法人员工作量（前 12 名，分派家数）", "bar", [(p.name, float(p.assigned)) for p in top], "家"),
+            Chart("检查人员工作量（前 12 名，分派家数）", "bar", [(p.name, float(p.assigned)) for p in top], "家"),
         ]  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from dsj_desktop.services.stats import PALETTE, Chart, YearStats
 
 
 def _pie(chart: Chart, font: str, width: float) -> Drawing:
-    height = 62 * mm
+    height = 50 * mm
     d = Drawing(width, height)
     d.add(String(0, height - 10, chart.title, fontName=font, fontSize=10.5))
     total = sum(v for _, v in chart.data)
@@ -98,6 +98,30 @@ def chart_drawing(chart: Chart, font: str, width: float) -> Drawing:
     return _pie(chart, font, width) if chart.kind == "pie" else _bars(chart, font, width)
 
 
+_COLUMNS = {
+    "企业名称": Column("企业名称", 3.0),
+    "抽查任务": Column("抽查任务", 2.4),
+    "抽取场次": Column("抽取场次", fit="S-2026-0000-XXXX"),
+    "抽查比例": Column("抽查比例", 1.6),
+    "实际比例": Column("实际比例", 2.6),
+    "是否达到": Column("是否达到", align="center", fit="未达到"),
+    "检查结果": Column("检查结果", 3.0),
+    "统一社会信用代码": Column("统一社会信用代码", fit="91350100M000100Y43"),
+    "执法证号/专家编号": Column("执法证号/专家编号", fit="执法证号/专家编号"),
+    "覆盖率": Column("覆盖率", align="right", fit="100.0%"),
+    "占比": Column("占比", align="right", fit="100.0%"),
+}
+_NUMBERS = ("名录数", "抽中", "已检查", "候选", "家数", "分派检查对象", "实际参加检查")
+
+
+def _column(header: str) -> Column:
+    if header in _COLUMNS:
+        return _COLUMNS[header]
+    if header in _NUMBERS:
+        return Column(header, align="right", fit=header if len(header) > 3 else "000000")
+    return Column(header or "项目", 1.4)
+
+
 def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
     """The annual summary; returns the number of pages."""
     doc = PdfDocument(f"{stats.year} 年度“双随机、一公开”抽查工作统计", bureau=bureau or "（未设置单位名称）")
@@ -117,8 +141,7 @@ def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
         if t.note:
             doc.paragraph(t.note)
         if t.rows:
-            widths = {"企业名称": 3.0, "抽查任务": 3.0, "抽取场次": 2.2, "检查结果": 3.0}
-            doc.table([Column(h or "项目", widths.get(h, 1.2)) for h in t.headers], t.rows)
+            doc.table([_column(h) for h in t.headers], t.rows)
         elif not t.note:
             doc.note("（无）")
     doc.save(path)

@@ -78,6 +78,7 @@ class HolidayDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
 
@@ -140,7 +141,8 @@ class HolidayDialog(QDialog):
             for i in self.infos
         ]  # fmt: skip
         self.model.set_rows(self.model.headers, rows)
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + 26 * min(len(rows), 8) + 4)
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(header + 26 * min(len(rows), 8) + 2 * self.table.frameWidth() + 2)
         want = select_year
         if want is None:
             want = next((i.year for i in self.infos if i.missing), today().year)
@@ -186,6 +188,10 @@ class HolidayDialog(QDialog):
 
     def update_preview(self) -> None:
         if self.year is None or not self.off.isEnabled():
+            return
+        if not self.off.toPlainText().strip() and not self.work.toPlainText().strip():
+            self.preview.setStyleSheet("color: #57606a;")
+            self.preview.setText("尚未录入。放假日期包括节日期间的周六、周日；调休上班日期只填周六、周日。")
             return
         try:
             arr = self.arrangement()

@@ -61,10 +61,7 @@ def result_columns() -> list[Column]:
         return Column(header, lambda v: fn(v[0]), key, width=width, **kw)
 
     return [
-        c("抽查任务", lambda r: r.task_code, "task_code", 12),
-        c("抽取场次", lambda r: r.session_id, None, 18),
         c("企业名称", lambda r: r.name, "name", 28),
-        c("统一社会信用代码", lambda r: r.uscc, "uscc", 20),
         Column("状态", lambda v: v[0].status_text, "status", width=12,
                foreground=lambda v: RED if v[0].republish_needed else None),
         c("检查日期", lambda r: r.inspected_on.isoformat() if r.inspected_on else "", "inspected_on", 11),
@@ -74,6 +71,9 @@ def result_columns() -> list[Column]:
         c("隐患", lambda r: str(r.hazards) if r.category else "", None, 5, align_center=True),
         c("处置措施", lambda r: r.disposal, None, 12),
         c("检查人员", lambda r: "、".join(n for _, n in r.people), None, 20),
+        c("统一社会信用代码", lambda r: r.uscc, "uscc", 20),
+        c("抽查任务", lambda r: r.task_code, "task_code", 12),
+        c("抽取场次", lambda r: r.session_id, None, 18),
         c("录入人", lambda r: r.entered_by, None, 8),
         c("录入时间", lambda r: _when(r.entered_at), "entered_at", 16),
         c("公示时间", lambda r: _when(r.published_at), None, 16),
