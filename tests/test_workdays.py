@@ -142,3 +142,11 @@ def test_deadline_states() -> None:
     assert on_time.state is DeadlineState.ON_TIME and on_time.text == "按期"
     late = deadline(CAL, inspected, 7, date(2026, 10, 14), date(2026, 11, 1))
     assert late.state is DeadlineState.LATE and late.is_overdue and late.text == "逾期录入（超期 1 个工作日）"
+
+
+def test_past_due_stays_overdue_when_today_is_in_an_unknown_year() -> None:
+    # Due in 2026; on 2027-01-15 (no 2027 arrangement) it is overdue, only the count is unknown.
+    over = deadline(CAL, date(2026, 12, 1), 7, None, date(2027, 1, 15))
+    assert over.state is DeadlineState.OVERDUE and over.late_by is None and over.text == "已逾期"
+    late = deadline(CAL, date(2026, 12, 1), 7, date(2027, 1, 15), date(2027, 2, 1))
+    assert late.state is DeadlineState.LATE and late.text == "逾期录入"

@@ -213,17 +213,21 @@ def deadline(
     if base.due is None:
         return base
     due = base.due
-    try:
-        if done_on is not None:
-            if done_on <= due:
-                return Deadline(DeadlineState.ON_TIME, due)
-            return Deadline(DeadlineState.LATE, due, late_by=cal.workdays_between(due, done_on))
-        if today > due:
-            return Deadline(DeadlineState.OVERDUE, due, late_by=cal.workdays_between(due, today))
-        # Working days left, today counting when it is one.
-        left = cal.workdays_between(today, due) + (1 if cal.is_workday(today) else 0)
-    except MissingYear as exc:  # "today" or the entry day lies in an unknown year
-        return Deadline(DeadlineState.UNKNOWN, due, missing_year=exc.year)
+
+    def late_by(until: date) -> int | None:
+        try:
+            return cal.workdays_between(due, until)
+        except MissingYear:  # late for sure; by how many working days cannot be counted
+            return None
+
+    if done_on is not None:
+        if done_on <= due:
+            return Deadline(DeadlineState.ON_TIME, due)
+        return Deadline(DeadlineState.LATE, due, late_by=late_by(done_on))
+    if today > due:
+        return Deadline(DeadlineState.OVERDUE, due, late_by=late_by(today))
+    # Working days left, today counting when it is one (every day up to the due date is known).
+    left = cal.workdays_between(today, due) + (1 if cal.is_workday(today) else 0)
     left = max(left, 1)
     state = DeadlineState.DUE_SOON if left <= DUE_SOON_WORKDAYS else DeadlineState.OPEN
     return Deadline(state, due, left=left, due_today=due == today)
