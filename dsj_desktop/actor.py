@@ -16,7 +16,7 @@ ROLE_DUTIES = {
 }
 
 # Tables only an administrator may change (settings, accounts); everything else: operators too.
-ADMIN_TABLES = frozenset({"setting", "account", "holiday"})
+ADMIN_TABLES = frozenset({"setting", "account", "holiday_year", "holiday_day"})
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,9 @@ def _register_more() -> None:
     from dsj_desktop.publish import commands
 
     cli_admin.register(PARSER_HOOKS, HANDLERS)
+    from dsj_desktop import cli_results
+
+    cli_results.register(PARSER_HOOKS, HANDLERS)
     verify_cli.register(PARSER_HOOKS, HANDLERS)
     cli_draw.register(PARSER_HOOKS, HANDLERS)
     PARSER_HOOKS.append(commands.add_parsers)

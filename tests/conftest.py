@@ -36,6 +36,14 @@ def db(data_dir: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def demo_db(db: Database) -> Database:
+    """The demo county's directories and plan, without draws (tests make their own)."""
+    run_job(fill_demo(db, draws=False))
+    return db
+
+
+@pytest.fixture
+def demo_results_db(db: Database) -> Database:
+    """The whole demo as a new user gets it: also two confirmed draws with some results."""
     run_job(fill_demo(db))
     return db
 
@@ -43,21 +51,33 @@ def demo_db(db: Database) -> Database:
 _DEMO_CACHE: dict[str, Path] = {}
 
 
-@pytest.fixture
-def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data folder holding the demo county (built once per test session, copied per test with
-    its keys: the journal's signatures and the row seals belong to the folder's key)."""
+def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> Path:
+    """A copy of a demo data folder (built once per test session) with its keys: the journal's
+    signatures and the row seals belong to the folder's key."""
     d = tmp_path / "demo-data"
     d.mkdir()
-    if "src" not in _DEMO_CACHE:
+    key = f"src-{draws}"
+    if key not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
-        run_job(fill_demo(database))
+        run_job(fill_demo(database, draws=draws))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
-        _DEMO_CACHE["src"] = src
-    src = _DEMO_CACHE["src"]
+        _DEMO_CACHE[key] = src
+    src = _DEMO_CACHE[key]
     shutil.copyfile(src / "snapshot.sqlite3", d / "dsj.sqlite3")
     shutil.copytree(src / "keys", d / "keys")
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
     return d
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder holding the demo county without draws (built once per test session, copied per test)."""
+    return _demo_copy(tmp_path, monkeypatch, draws=False)
+
+
+@pytest.fixture
+def demo_results_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder holding the whole demo, draws and results included."""
+    return _demo_copy(tmp_path, monkeypatch, draws=True)

@@ -149,3 +149,14 @@ def test_gui_starts(bundle: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "主窗口已打开" in r.stdout
     assert "Could not load the Qt platform plugin" not in r.stderr
+
+
+def test_results_pdfs_from_the_bundle(bundle: Path, tmp_path: Path) -> None:
+    """The publication and the annual summary (reportlab tables and charts) work in the bundle."""
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert run(bundle, "demo", data_dir=data).returncode == 0
+    r = run(bundle, "publish", "--task", "RW-2026-01", "--draft", "--out", str(out), data_dir=data)
+    assert r.returncode == 0, r.stderr
+    r = run(bundle, "stats", "2026", "--out", str(out), data_dir=data)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".pdf", ".xlsx", ".xlsx"]

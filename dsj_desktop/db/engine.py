@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
@@ -100,6 +101,7 @@ class Database:
         self.engine = engine
         self.guard = guard
         self.warnings: list[str] = []  # found while opening, for the start page
+        self._shared = threading.local()
 
     @property
     def data_dir(self) -> Path:
@@ -108,6 +110,10 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction (a consistent snapshot)."""
+        shared = getattr(self._shared, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -126,6 +132,11 @@ class Database:
         *action* (or the tables changed) and the account; *journal* forces the entry even without
         row changes (exports). *bulk* turns the row triggers off: the writer seals its rows itself
         (:func:`dsj_desktop.db.guard.seal_rows`). *system*: internal bookkeeping, no role check."""
+        shared = getattr(self._shared, "conn", None)
+        if shared is not None:
+            with shared.begin_nested():  # a savepoint inside the shared transaction (see sharing())
+                yield shared
+            return
         marker = lock.operation(self.data_dir, action) if action and not system else nullcontext()
         with marker, self.engine.connect().execution_options(dsj_write=True) as conn:
             state: TxState = conn.connection.info[STATE_KEY]
@@ -149,6 +160,18 @@ class Database:
         """A journal entry for work that changes no rows (an export, a backup, a check)."""
         with self.write(action, detail, journal=True, system=True):
             pass
+
+    @contextmanager
+    def sharing(self, conn: Connection) -> Iterator[None]:
+        """Inside this block, on this thread, :meth:`read` and :meth:`write` join *conn*'s open write
+        transaction (each nested write in a savepoint), so a larger job can call services that open
+        their own transactions and still commit all or nothing (the demo draws use this)."""
+        previous = getattr(self._shared, "conn", None)
+        self._shared.conn = conn
+        try:
+            yield
+        finally:
+            self._shared.conn = previous
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:

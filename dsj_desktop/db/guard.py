@@ -161,7 +161,7 @@ class Guard:
 
 
 _TABLE_TITLES = {
-    "*": "数据", "setting": "设置", "account": "账户", "holiday": "节假日设置", "target": "检查对象名录库",
+    "*": "数据", "setting": "设置", "account": "账户", "holiday_year": "节假日安排", "holiday_day": "节假日安排", "target": "检查对象名录库",
     "inspector": "执法检查人员名录库", "expert": "专家库", "conflict": "回避关系", "code_value": "代码表",
     "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次",
 }  # fmt: skip

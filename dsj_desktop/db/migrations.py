@@ -10,6 +10,9 @@ History:
     2  the item list (item) and the annual plan (plan, task, task_item)
     3  draw sessions (draw_session, draw_event, draw_selection, draw_member, draw_record)
     4  accounts, the hash-chained journal and the row seals (account, journal, row_seal)
+    5  inspection results and their versions (inspection_result, result_version), publications
+       (publication, publication_item), operator-entered holiday arrangements (holiday_year,
+       holiday_day); triggers that refuse to delete anything tied to a draw
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Step = Callable[[Connection], None]
 
@@ -104,7 +107,72 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
-# MIGRATIONS[v] upgrades a database at version v to version v + 1.
 # The row seals and the journal exist from version 4 on; every upgrade ends by re-sealing (engine.py).
 GUARDED_FROM = 4
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+
+
+KEEP_MESSAGE = "抽取和检查结果记录至少保存 5 年，不能删除或改写"
+
+# (table, append-only): nothing tied to a draw is ever deleted; logs are never rewritten either.
+PROTECTED_TABLES = (
+    ("draw_session", False), ("draw_selection", False), ("draw_member", False), ("draw_event", True),
+    ("draw_record", True), ("inspection_result", False), ("result_version", True), ("publication", True),
+    ("publication_item", True),
+)  # fmt: skip
+
+
+def protect_triggers(table: str, *, append_only: bool = False) -> list[str]:
+    """Triggers that make SQLite refuse a DELETE (and, for append-only tables, an UPDATE)."""
+    out = [
+        f"CREATE TRIGGER keep_{table}_rows BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{KEEP_MESSAGE}'); END"
+    ]
+    if append_only:
+        out.append(
+            f"CREATE TRIGGER keep_{table}_unchanged BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{KEEP_MESSAGE}'); END"
+        )
+    return out
+
+
+def _v4_to_v5(conn: Connection) -> None:
+    for ddl in (
+        """CREATE TABLE inspection_result (
+            id INTEGER NOT NULL PRIMARY KEY, session_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL,
+            task_code VARCHAR NOT NULL, inspected_on DATE, inspectors VARCHAR NOT NULL, method VARCHAR NOT NULL,
+            category VARCHAR NOT NULL, hazards INTEGER NOT NULL, rectify_by DATE, disposal VARCHAR NOT NULL,
+            remarks VARCHAR NOT NULL, items VARCHAR NOT NULL, version INTEGER NOT NULL, entered_by VARCHAR NOT NULL,
+            entered_at VARCHAR NOT NULL, first_entered_at VARCHAR NOT NULL, published_version INTEGER NOT NULL,
+            published_at VARCHAR NOT NULL, published_by VARCHAR NOT NULL, created_at VARCHAR NOT NULL,
+            updated_at VARCHAR NOT NULL, UNIQUE (session_id, uscc),
+            FOREIGN KEY (session_id, uscc) REFERENCES draw_selection (session_id, uscc))""",
+        "CREATE INDEX ix_inspection_result_task_code ON inspection_result (task_code)",
+        """CREATE TABLE result_version (
+            result_id INTEGER NOT NULL REFERENCES inspection_result (id), version INTEGER NOT NULL,
+            data VARCHAR NOT NULL, changed_by VARCHAR NOT NULL, changed_at VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+            PRIMARY KEY (result_id, version))""",
+        """CREATE TABLE publication (
+            id INTEGER NOT NULL PRIMARY KEY, scope VARCHAR NOT NULL, task_code VARCHAR NOT NULL, period_from DATE,
+            period_to DATE, title VARCHAR NOT NULL, rows INTEGER NOT NULL, files VARCHAR NOT NULL,
+            published_by VARCHAR NOT NULL, published_at VARCHAR NOT NULL)""",
+        """CREATE TABLE publication_item (
+            publication_id INTEGER NOT NULL REFERENCES publication (id),
+            result_id INTEGER NOT NULL REFERENCES inspection_result (id), version INTEGER NOT NULL,
+            PRIMARY KEY (publication_id, result_id))""",
+        "CREATE INDEX ix_publication_item_result_id ON publication_item (result_id)",
+        """CREATE TABLE holiday_year (
+            year INTEGER NOT NULL PRIMARY KEY, note VARCHAR NOT NULL, entered_by VARCHAR NOT NULL,
+            entered_at VARCHAR NOT NULL)""",
+        """CREATE TABLE holiday_day (
+            day DATE NOT NULL PRIMARY KEY, year INTEGER NOT NULL REFERENCES holiday_year (year),
+            kind VARCHAR NOT NULL, name VARCHAR NOT NULL)""",
+        "CREATE INDEX ix_holiday_day_year ON holiday_day (year)",
+    ):
+        conn.exec_driver_sql(ddl)
+    for table, append_only in PROTECTED_TABLES:
+        for ddl in protect_triggers(table, append_only=append_only):
+            conn.exec_driver_sql(ddl)
+
+
+# MIGRATIONS[v] upgrades a database at version v to version v + 1.
+MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

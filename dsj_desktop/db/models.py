@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import DDL, ForeignKeyConstraint, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from dsj_desktop.clock import now_iso
@@ -295,3 +295,112 @@ class RowSeal(SQLModel, table=True):
     tbl: str = Field(primary_key=True)
     row_id: int = Field(primary_key=True)
     seal: bytes
+
+
+# --- schema v5: inspection results, publication, holiday arrangements -------------------------
+
+
+class InspectionResult(SQLModel, table=True):
+    """The current state of one drawn target's inspection (检查结果). Every saved state is also kept,
+    whole, in :class:`ResultVersion`; a correction never loses the earlier values."""
+
+    __tablename__ = "inspection_result"
+    __table_args__ = (
+        UniqueConstraint("session_id", "uscc"),
+        ForeignKeyConstraint(
+            ["session_id", "uscc"], ["draw_selection.session_id", "draw_selection.uscc"]
+        ),  # only a target drawn in that session can have a result
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str
+    uscc: str
+    task_code: str = Field(index=True)
+    inspected_on: date | None = None  # None: not inspected yet (待检查)
+    inspectors: str = "[]"  # JSON [[code, name], ...]: who actually went
+    method: str = ""
+    category: str = ""  # '' until the result is entered (已检查待录入)
+    hazards: int = 0
+    rectify_by: date | None = None
+    disposal: str = ""
+    remarks: str = ""
+    items: str = "[]"  # JSON [{code, name, checked, problem, disposal}]
+    version: int = 0
+    entered_by: str = ""  # of the current version
+    entered_at: str = ""
+    first_entered_at: str = ""  # when a result category was first saved: decides 逾期录入
+    published_version: int = 0  # the version that was last published (0: never)
+    published_at: str = ""
+    published_by: str = ""
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+
+
+class ResultVersion(SQLModel, table=True):
+    """Every saved state of a result, with who, when and why (append-only)."""
+
+    __tablename__ = "result_version"
+    result_id: int = Field(foreign_key="inspection_result.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    data: str  # JSON: the values of that version
+    changed_by: str = ""
+    changed_at: str = Field(default_factory=now_iso)
+    reason: str = ""
+
+
+class Publication(SQLModel, table=True):
+    """One publication (公示) of results: per task or per period, with the files written."""
+
+    __tablename__ = "publication"
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str  # task / period
+    task_code: str = ""
+    period_from: date | None = None
+    period_to: date | None = None
+    title: str
+    rows: int
+    files: str = "[]"  # JSON [{name, sha256}]
+    published_by: str = ""
+    published_at: str = Field(default_factory=now_iso)
+
+
+class PublicationItem(SQLModel, table=True):
+    """Which version of which result a publication carried."""
+
+    __tablename__ = "publication_item"
+    publication_id: int = Field(foreign_key="publication.id", primary_key=True)
+    result_id: int = Field(foreign_key="inspection_result.id", primary_key=True, index=True)
+    version: int
+
+
+class HolidayYear(SQLModel, table=True):
+    """A year's official holiday arrangement entered by the operator (years the bundled calendar
+    does not cover)."""
+
+    __tablename__ = "holiday_year"
+    year: int = Field(primary_key=True)
+    note: str = ""
+    entered_by: str = ""
+    entered_at: str = Field(default_factory=now_iso)
+
+
+class HolidayDay(SQLModel, table=True):
+    """One day of an entered arrangement: 放假 (holiday) or 调休上班 (workday)."""
+
+    __tablename__ = "holiday_day"
+    day: date = Field(primary_key=True)
+    year: int = Field(foreign_key="holiday_year.year", index=True)
+    kind: str  # holiday / workday
+    name: str = ""
+
+
+def _protect_all() -> None:
+    """Rows tied to a draw are kept at least five years: SQLite itself refuses to delete them."""
+    from dsj_desktop.db.migrations import PROTECTED_TABLES, protect_triggers
+
+    tables = SQLModel.metadata.tables
+    for name, append_only in PROTECTED_TABLES:
+        for ddl in protect_triggers(name, append_only=append_only):
+            event.listen(tables[name], "after_create", DDL(ddl))  # type: ignore[no-untyped-call]
+
+
+_protect_all()

@@ -86,6 +86,9 @@ class ParsedSheet:
     row_numbers: list[int]  # Excel row number of each data row
     unknown_codes: dict[str, set[str]] = field(default_factory=dict)
     ignored_headers: list[str] = field(default_factory=list)
+    # With read_records(keep_going=True): the refused cells (their values are None), for callers that
+    # check the other rows further and then refuse the file with every problem at once.
+    problems: list[Problem] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -158,8 +161,11 @@ def read_records(
     tolerate_unknown_codes: bool = False,
     fields: Sequence[FieldSpec] | None = None,
     header_row: int | None = None,
+    keep_going: bool = False,
 ) -> Job[ParsedSheet]:
-    """Parse and check every cell of the sheet; raise :class:`ImportRefused` listing all problems."""
+    """Parse and check every cell of the sheet; raise :class:`ImportRefused` listing all problems.
+    *keep_going*: return the sheet with its cell problems in ``problems`` instead of raising (a
+    caller that checks the rows further raises with all of them)."""
     fields = tuple(fields or spec.fields)
     yield Progress(f"正在读取“{path.name}”……")
     sheet_name, rows = read_sheet(path, sheet)
@@ -233,13 +239,15 @@ def read_records(
                     f"与第 {first} 行重复（{' / '.join(map(str, key))}），同一文件中每条记录只能出现一次",
                 )
             )
-    if n_problems:
+    if n_problems and not keep_going:
         problems.sort(key=lambda p: (p.row or 0, p.col or 0))
         raise ImportRefused(path, sheet_name, problems[:MAX_LISTED_PROBLEMS], n_problems)
     unknown = {
         f.codelist: conv.unknown_codes for f, _, conv in converters if f.codelist and conv.unknown_codes
     }
-    return ParsedSheet(path, sheet_name, hdr + 1, dict(mapping), columns, row_numbers, unknown, ignored)
+    return ParsedSheet(
+        path, sheet_name, hdr + 1, dict(mapping), columns, row_numbers, unknown, ignored, problems
+    )
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -17,10 +17,15 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.demo import fill_demo, is_empty
+from dsj_desktop.domain.result_specs import INSPECTED
 from dsj_desktop.domain.specs import DIRECTORIES, INSPECTORS
+from dsj_desktop.domain.workdays import DUE_SOON_WORKDAYS
 from dsj_desktop.services import settings
 from dsj_desktop.services.directory import ELIGIBLE, DirectoryQuery, Filter, directory_counts
+from dsj_desktop.services.results import deadline_counts
 from dsj_desktop.ui.runner import report_failure, run_with_progress
+
+DEADLINE_CARDS = (("", "待录入结果"), ("due_soon", "即将到期"), ("overdue", "已逾期"), ("late", "逾期录入"))
 
 
 class _Card(QFrame):
@@ -49,6 +54,7 @@ class _Card(QFrame):
 
 class HomePage(QWidget):
     navigate = Signal(str)  # directory kind
+    navigate_results = Signal(str)  # a deadline filter of the results tab ('' for all)
     data_changed = Signal()
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
@@ -72,6 +78,12 @@ class HomePage(QWidget):
             card.clicked.connect(lambda k=spec.kind: self.navigate.emit(k))
             self.cards[spec.kind] = card
             grid.addWidget(card, 0, i)
+        self.deadline_cards: dict[str, _Card] = {}
+        for i, (key, title) in enumerate(DEADLINE_CARDS):
+            card = _Card(title)
+            card.clicked.connect(lambda k=key: self.navigate_results.emit(k))
+            self.deadline_cards[key] = card
+            grid.addWidget(card, 1, i)
 
         self.welcome = QFrame()
         self.welcome.setObjectName("welcome")
@@ -123,6 +135,22 @@ class HomePage(QWidget):
                 note += f"，今日可抽取 {eligible}"
             card.note.setText(note)
         self.welcome.setVisible(is_empty(self.db))
+        self.refresh_deadlines()
+
+    def refresh_deadlines(self) -> None:
+        c = deadline_counts(self.db)
+        values = {
+            "": (c.by_status.get(INSPECTED, 0), "家已检查，结果未录入", None),
+            "due_soon": (c.due_soon, f"家在 {DUE_SOON_WORKDAYS} 个工作日内到期", "#b36b00"),
+            "overdue": (c.overdue, "家已过期限仍未录入", "#b00020"),
+            "late": (c.late, "家录入时已超过期限", "#b00020"),
+        }
+        for key, card in self.deadline_cards.items():
+            n, note, color = values[key]
+            card.value.setText(str(n))
+            card.note.setText(note)
+            shade = color if (n and color) else "#1f2328"
+            card.value.setStyleSheet(f"font-size: 22pt; font-weight: bold; color: {shade};")
         self.data_label.setText(f"数据保存在本机：{self.db.data_dir}")
 
     def edit_bureau(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
 from dsj_desktop.db.engine import Database
@@ -15,6 +15,8 @@ from dsj_desktop.ui.directory_tab import DirectoryTab
 from dsj_desktop.ui.home import HomePage
 from dsj_desktop.ui.items_tab import ItemsTab
 from dsj_desktop.ui.plan_tab import PlanTab
+from dsj_desktop.ui.results_tab import ResultsTab
+from dsj_desktop.ui.stats_tab import StatsTab
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +57,33 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
         self.update_title()
+        self._add_results()
+
+    def _add_results(self) -> None:
+        """The results and statistics tabs, their menu entries and the start page's deadline cards."""
+        self.results_tab = ResultsTab(self.db, self)
+        self.stats_tab = StatsTab(self.db, self)
+        self.tabs.addTab(self.results_tab, "结果录入")
+        self.tabs.addTab(self.stats_tab, "统计")
+        self.results_tab.changed.connect(self.home.refresh)
+        self.results_tab.changed.connect(self.stats_tab.mark_stale)
+        self.home.navigate_results.connect(self.show_results)
+        file_menu = next(m for m in self.menuBar().findChildren(QMenu) if m.title().startswith("文件"))
+        separators = [a for a in file_menu.actions() if a.isSeparator()]
+        first = separators[0] if separators else None
+        for title, slot in (
+            ("导入检查结果…", self.results_tab.import_file),
+            ("公示检查结果…", self.results_tab.publish),
+            ("导出年度档案…", self.stats_tab.export_archive),
+            ("节假日安排与录入期限…", self.results_tab.edit_holidays),
+        ):
+            act = QAction(title, self)
+            act.triggered.connect(lambda _=False, f=slot: f())
+            file_menu.insertAction(first, act)
+
+    def show_results(self, deadline: str = "") -> None:
+        self.tabs.setCurrentWidget(self.results_tab)
+        self.results_tab.set_deadline_filter(deadline or None)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
@@ -116,6 +145,10 @@ class MainWindow(QMainWindow):
         self.plan_tab.mark_stale()
         self.home.refresh()
         self.update_title()
+        if hasattr(self, "results_tab"):
+            self.results_tab.refresh()
+            self.stats_tab.reload_years()
+            self.stats_tab.mark_stale()
 
     def update_title(self) -> None:
         bureau = settings.bureau_name(self.db)

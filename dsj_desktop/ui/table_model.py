@@ -160,6 +160,7 @@ class ListTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.headers = list(headers)
         self.rows = [list(r) for r in rows]
+        self.foreground: Callable[[int, int], QBrush | None] | None = None  # (row, column) → colour
 
     def set_rows(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         self.beginResetModel()
@@ -177,6 +178,8 @@ class ListTableModel(QAbstractTableModel):
         if index.isValid() and role == Qt.ItemDataRole.DisplayRole:
             v = self.rows[index.row()][index.column()]
             return "" if v is None else str(v)
+        if index.isValid() and role == Qt.ItemDataRole.ForegroundRole and self.foreground is not None:
+            return self.foreground(index.row(), index.column())
         return None
 
     def headerData(

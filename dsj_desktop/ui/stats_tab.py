@@ -1,0 +1,296 @@
+"""统计: the statistics of a plan year as cards, QPainter charts and tables; PNG / PDF / Excel export
+and the year's archive. Every number comes from :func:`dsj_desktop.services.stats.year_statistics`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.io.exporter import save_workbook
+from dsj_desktop.services import settings, stats, stats_report
+from dsj_desktop.services.archive import export_archive
+from dsj_desktop.ui.charts import ChartWidget
+from dsj_desktop.ui.runner import report_failure, run_with_progress
+from dsj_desktop.ui.table_model import RED, ListTableModel
+
+
+class _Card(QFrame):
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stat-card")
+        self.setStyleSheet(
+            "#stat-card { background: #ffffff; border: 1px solid #d0d7de; border-radius: 6px; }"
+        )
+        self.title = QLabel(title)
+        self.title.setStyleSheet("color: #57606a;")
+        self.value = QLabel("—")
+        self.value.setStyleSheet("font-size: 18pt; font-weight: bold; color: #1f2328;")
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #57606a;")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(self.title)
+        lay.addWidget(self.value)
+        lay.addWidget(self.note)
+
+    def set(self, value: str, note: str, alarm: bool = False) -> None:
+        self.value.setText(value)
+        self.note.setText(note)
+        color = "#b00020" if alarm else "#1f2328"
+        self.value.setStyleSheet(f"font-size: 18pt; font-weight: bold; color: {color};")
+
+
+class StatsTab(QWidget):
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("tab-stats")
+        self.stats: stats.YearStats | None = None
+        self.stale = True
+
+        self.year = QComboBox()
+        self.year.setObjectName("stats-year")
+        self.btn_refresh = QPushButton("刷新")
+        self.btn_png = QPushButton("导出图表 PNG…")
+        self.btn_pdf = QPushButton("年度统计报告 PDF…")
+        self.btn_pdf.setObjectName("btn-stats-pdf")
+        self.btn_xlsx = QPushButton("统计表 Excel…")
+        self.btn_archive = QPushButton("导出年度档案…")
+        self.btn_archive.setObjectName("btn-archive")
+        self.btn_archive.setToolTip(
+            "抽取记录、检查结果、公示表、统计报告和 SHA-256 清单，存为一个文件夹（记录至少保存 5 年）"
+        )
+        top = QHBoxLayout()
+        top.addWidget(QLabel("统计年度："))
+        top.addWidget(self.year)
+        top.addWidget(self.btn_refresh)
+        top.addStretch(1)
+        for b in (self.btn_png, self.btn_pdf, self.btn_xlsx, self.btn_archive):
+            top.addWidget(b)
+
+        self.cards = {
+            "plan": _Card("计划完成率"),
+            "inspect": _Card("检查完成率"),
+            "black": _Card("黑名单覆盖"),
+            "deadline": _Card("录入期限"),
+        }
+        cards = QHBoxLayout()
+        for c in self.cards.values():
+            cards.addWidget(c)
+
+        self.chart_host = QWidget()
+        self.chart_grid = QGridLayout(self.chart_host)
+        self.chart_grid.setContentsMargins(4, 4, 4, 4)
+        self.chart_grid.setSpacing(10)
+        self.chart_widgets: list[ChartWidget] = []
+        scroll = QScrollArea()
+        scroll.setObjectName("stats-charts")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.chart_host)
+
+        self.table_tabs = QTabWidget()
+        self.table_tabs.setObjectName("stats-tables")
+        self.table_models: list[ListTableModel] = []
+        self.notes: list[QLabel] = []
+
+        self.views = QTabWidget()
+        self.views.addTab(scroll, "图表")
+        self.views.addTab(self.table_tabs, "统计表")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(cards)
+        layout.addWidget(self.views, 1)
+
+        self.year.currentIndexChanged.connect(lambda _: self.refresh())
+        self.btn_refresh.clicked.connect(self.refresh)
+        self.btn_png.clicked.connect(self.export_png)
+        self.btn_pdf.clicked.connect(self.export_pdf)
+        self.btn_xlsx.clicked.connect(self.export_xlsx)
+        self.btn_archive.clicked.connect(self.export_archive)
+        self.reload_years()
+
+    def reload_years(self) -> None:
+        with self.db.read() as conn:
+            years = stats.plan_years(conn)
+        current = self.year.currentData()
+        self.year.blockSignals(True)
+        self.year.clear()
+        for y in years:
+            self.year.addItem(f"{y} 年", y)
+        self.year.setCurrentIndex(max(0, self.year.findData(current)) if current else 0)
+        self.year.blockSignals(False)
+
+    def mark_stale(self) -> None:
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: object) -> None:
+        if self.stale:
+            self.refresh()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def refresh(self) -> None:
+        year = self.year.currentData()
+        if year is None:
+            return
+        with self.db.read() as conn:
+            st = stats.year_statistics(conn, int(year))
+        self.stats = st
+        self.stale = False
+        pc, ic, bc = st.plan_completion, st.inspection_completion, st.blacklist_coverage
+        self.cards["plan"].set(pc.pct_text, f"已确认抽取 {pc.num} / 计划任务 {pc.den}")
+        self.cards["inspect"].set(ic.pct_text, f"已检查 {ic.num} / 应检查 {ic.den}")
+        self.cards["black"].set(
+            bc.pct_text if bc.den else "—",
+            f"已抽中 {bc.num} / 黑名单 {bc.den}" + ("" if st.blacklist_ok else "，未达 100%"),
+            alarm=not st.blacklist_ok,
+        )
+        d = st.deadlines
+        self.cards["deadline"].set(
+            f"逾期 {d.overdue + d.late}",
+            f"未录入 {d.overdue}，逾期录入 {d.late}，即将到期 {d.due_soon}",
+            alarm=bool(d.overdue + d.late),
+        )
+        self._fill_charts(st)
+        self._fill_tables(st)
+
+    def _fill_charts(self, st: stats.YearStats) -> None:
+        charts = st.charts()
+        if len(self.chart_widgets) != len(charts):
+            for w in self.chart_widgets:
+                w.setParent(None)
+            self.chart_widgets = [ChartWidget(c) for c in charts]
+            for i, w in enumerate(self.chart_widgets):
+                w.setObjectName(f"chart-{i}")
+                self.chart_grid.addWidget(w, i // 2, i % 2, Qt.AlignmentFlag.AlignTop)
+            self.chart_grid.setRowStretch(len(charts) // 2 + 1, 1)
+        else:
+            for w, c in zip(self.chart_widgets, charts, strict=True):
+                w.set_chart(c)
+        self.chart_grid.activate()
+
+    def _fill_tables(self, st: stats.YearStats) -> None:
+        tables = st.tables()
+        current = self.table_tabs.currentIndex()
+        if len(self.table_models) != len(tables):
+            self.table_tabs.clear()
+            self.table_models, self.notes = [], []
+            for t in tables:
+                page = QWidget()
+                lay = QVBoxLayout(page)
+                note = QLabel()
+                note.setWordWrap(True)
+                model = ListTableModel(t.headers)
+                view = QTableView()
+                view.setModel(model)
+                view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+                view.setAlternatingRowColors(True)
+                view.horizontalHeader().setStretchLastSection(True)
+                view.verticalHeader().setVisible(False)
+                lay.addWidget(note)
+                lay.addWidget(view, 1)
+                self.table_tabs.addTab(page, t.title)
+                self.table_models.append(model)
+                self.notes.append(note)
+        for i, (t, model, note) in enumerate(zip(tables, self.table_models, self.notes, strict=True)):
+            model.set_rows([h or "项目" for h in t.headers], t.rows)
+            note.setText(t.note)
+            note.setVisible(bool(t.note))
+            if t.title == "黑名单对象覆盖":
+                note.setStyleSheet("" if st.blacklist_ok else "color: #b00020; font-weight: bold;")
+                model.foreground = lambda r, c: RED
+            if t.title == "各抽取场次实际比例":
+                model.foreground = lambda r, c, rows=t.rows: RED if rows[r][-1] == "未达到" else None
+            view = self.table_tabs.widget(i).findChild(QTableView)
+            if view is not None:
+                view.resizeColumnsToContents()
+        self.table_tabs.setCurrentIndex(max(0, current))
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def _year(self) -> int:
+        return int(self.year.currentData())
+
+    def export_png(self) -> None:
+        if self.stats is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "选择保存图表的文件夹", str(Path.home()))
+        if not folder:
+            return
+        written = []
+        try:
+            for i, w in enumerate(self.chart_widgets, start=1):
+                path = Path(folder) / f"{self._year()}年统计图{i}-{w.chart.title.split('（')[0]}.png"
+                w.save_png(path)
+                written.append(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "导出图表", str(exc))
+            return
+        QMessageBox.information(self, "导出图表", f"已导出 {len(written)} 张图表到：\n{folder}")
+
+    def export_pdf(self) -> None:
+        if self.stats is None:
+            return
+        default = str(Path.home() / stats_report.default_pdf_name(self._year()))
+        path, _ = QFileDialog.getSaveFileName(self, "保存年度统计报告", default, "PDF 文件 (*.pdf)")
+        if not path:
+            return
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        try:
+            pages = stats_report.write_stats_pdf(self.stats, Path(path), bureau=settings.bureau_name(self.db))
+        except Exception as exc:  # UserError messages are Chinese already
+            QMessageBox.warning(self, "年度统计报告", str(exc))
+            return
+        QMessageBox.information(self, "年度统计报告", f"已保存（{pages} 页）：\n{path}")
+
+    def export_xlsx(self) -> None:
+        if self.stats is None:
+            return
+        default = str(Path.home() / f"{self._year()}年度抽查工作统计.xlsx")
+        path, _ = QFileDialog.getSaveFileName(self, "保存统计表", default, "Excel 工作簿 (*.xlsx)")
+        if not path:
+            return
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        try:
+            save_workbook(stats_report.tables_workbook(self.stats), Path(path))
+        except Exception as exc:
+            QMessageBox.warning(self, "统计表", str(exc))
+            return
+        QMessageBox.information(self, "统计表", f"已保存：\n{path}")
+
+    def export_archive(self) -> None:
+        parent = QFileDialog.getExistingDirectory(self, "选择存放年度档案的位置", str(Path.home()))
+        if not parent:
+            return
+        folder = Path(parent) / f"抽查档案-{self._year()}"
+        n = 2
+        while folder.exists():
+            folder = Path(parent) / f"抽查档案-{self._year()}-{n}"
+            n += 1
+        out = run_with_progress(self, "导出年度档案", export_archive(self.db, self._year(), folder))
+        if not out.ok:
+            report_failure(self, "导出年度档案", out)
+            return
+        QMessageBox.information(self, "导出年度档案", out.value.text())

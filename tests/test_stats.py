@@ -1,0 +1,136 @@
+"""Statistics on a small county whose every number is computed by hand below."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.demo import AREA_CODE, _org_code
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
+from dsj_desktop.domain.specs import INSPECTORS, TARGETS, TableSpec
+from dsj_desktop.domain.uscc import complete
+from dsj_desktop.io.importer import ParsedSheet, diff, write_rows
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import stats, stats_report
+from dsj_desktop.services.plan import apply_plan
+from dsj_desktop.services.results import ResultInput, load_rows, save_result
+from tests.pdf_helpers import pdf_pages_text
+from tests.test_draw_sessions import full_draw
+
+ON = date(2026, 6, 1)
+AT = datetime(2026, 6, 5, 16, 0)
+
+
+def _write(db: Database, spec: TableSpec, records: list[dict[str, Any]]) -> None:
+    with db.write() as conn:
+        parsed = ParsedSheet.from_records(spec, records, codelists.all_lists(conn), "测试")
+        add, _, _, _ = diff(spec, parsed.db_rows(spec), {})
+        run_job(write_rows(conn, spec, add, []))
+
+
+@pytest.fixture
+def county(db: Database) -> Database:
+    """6 fireworks shops in 城关镇 (risk 一般, one blacklisted), 4 machine shops in 东关镇 (risk 低, one
+    blacklisted), 4 inspectors, one item, two tasks of 2026 of which one is drawn (40 %)."""
+    rng = random.Random(7)
+    with db.write() as conn:
+        codelists.add_values(conn, codelists.REGION, ["城关镇", "东关镇"])
+    targets = []
+    for i in range(10):
+        fireworks = i < 6
+        targets.append({
+            "uscc": complete("91" + AREA_CODE + _org_code(rng)), "name": f"{'烟花' if fireworks else '机械'}企业{i}",
+            "industry": "烟花爆竹" if fireworks else "机械", "region": "城关镇" if fireworks else "东关镇",
+            "risk_level": "一般" if fireworks else "低", "blacklist": i in (0, 9), "phone": "13800000000",
+        })  # fmt: skip
+    _write(db, TARGETS, targets)
+    _write(db, INSPECTORS, [
+        {"cert_no": f"T{i:04d}", "name": f"检查员{i}", "cert_valid_until": date(2028, 12, 31),
+         "specialties": "烟花爆竹", "duty_status": "在岗"} for i in range(4)
+    ])  # fmt: skip
+    _write(db, ITEMS, [{"code": "YJ-004", "name": "烟花爆竹经营单位安全检查", "industries": "烟花爆竹",
+                        "inspector_req": "烟花爆竹", "year": 2026}])  # fmt: skip
+    plan = {"plan_code": "JH-S", "plan_name": "测试计划", "plan_year": 2026, "draw_type": "定向", "items": "YJ-004",
+            "industries": "烟花爆竹", "team_size": 2, "start_date": "2026-01-01", "end_date": "2026-12-31"}  # fmt: skip
+    with db.write() as conn:
+        rows = [{**plan, "code": "RW-S1", "name": "烟花爆竹抽查", "ratio": "40%"},
+                {**plan, "code": "RW-S2", "name": "烟花爆竹复查", "ratio": "20%"}]  # fmt: skip
+        apply_plan(conn, ParsedSheet.from_records(PLAN_ROWS, rows, codelists.all_lists(conn), "测试"))
+    s = full_draw(db, "RW-S1", on=ON)
+    with db.read() as conn:
+        # The mandatory (黑名单) unit first, whatever its random place: the expectations below need it entered.
+        drawn = sorted(load_rows(conn, session_id=s.id), key=lambda r: (not r.mandatory, r.position))
+    assert len(drawn) == 3  # 1 blacklisted (mandatory) + ceil(5 × 40 %) = 2
+    save_result(
+        db, s.id, drawn[0].uscc, ResultInput(date(2026, 6, 2), "未发现问题", 0, "无需后续处置"), at=AT
+    )
+    save_result(
+        db, s.id, drawn[1].uscc, ResultInput(date(2026, 6, 3), "发现问题已责令改正", 2, "责令改正"), at=AT
+    )
+    return db
+
+
+def test_statistics_of_a_known_small_county(county: Database) -> None:
+    with county.read() as conn:
+        st = stats.year_statistics(conn, 2026, on=date(2026, 6, 5))
+    assert (st.plan_completion.num, st.plan_completion.den, st.plan_completion.pct_text) == (1, 2, "50.0%")
+    assert (st.inspection_completion.num, st.inspection_completion.den) == (2, 3)
+    assert st.inspection_completion.pct_text == "66.7%"
+    assert (st.entered, st.published, st.hazards) == (2, 0, 2)
+    cats = dict(st.categories)
+    assert cats["未发现问题"] == 1 and cats["发现问题已责令改正"] == 1 and sum(cats.values()) == 2
+    assert [(r.label, r.targets, r.drawn, r.inspected) for r in st.by_industry] == [
+        ("烟花爆竹", 6, 3, 2), ("机械", 4, 0, 0)]  # fmt: skip
+    assert st.by_industry[0].coverage.pct_text == "50.0%"
+    assert [(r.label, r.targets, r.drawn, r.inspected) for r in st.by_region] == [
+        ("城关镇", 6, 3, 2), ("东关镇", 4, 0, 0)]  # fmt: skip
+    assert [(r.label, r.targets, r.drawn) for r in st.by_risk] == [
+        ("重大", 0, 0), ("较大", 0, 0), ("一般", 6, 3), ("低", 4, 0)]  # fmt: skip
+    [ratio] = st.ratios
+    assert (ratio.task_code, ratio.ratio_text, ratio.pool, ratio.drawn, ratio.inspected, ratio.meets) == (
+        "RW-S1", "40%", 6, 3, 2, True)  # fmt: skip
+    assert ratio.achieved.pct_text == "50.0%"
+    assert (st.blacklist_total, st.blacklist_drawn, st.blacklist_inspected) == (2, 1, 1)
+    assert not st.blacklist_ok and [m.name for m in st.blacklist_missing] == ["机械企业9"]
+    assert sum(p.assigned for p in st.workload) == 6 and sum(p.inspected for p in st.workload) == 4
+    assert {p.code for p in st.workload} <= {f"T{i:04d}" for i in range(4)}
+    # Entered 6/5 for inspections of 6/2 and 6/3: on time; the third not inspected: no deadline.
+    assert (st.deadlines.overdue, st.deadlines.late, st.deadlines.due_soon) == (0, 0, 0)
+    # The charts carry the same numbers as the tables.
+    charts = {c.title: c for c in st.charts()}
+    assert charts["检查完成情况"].data == [("已检查", 2.0), ("待检查", 1.0)]
+    assert charts["检查结果分布"].data == [("未发现问题", 1.0), ("发现问题已责令改正", 1.0)]
+    assert charts["按行业领域覆盖率"].data == [("烟花爆竹", 50.0), ("机械", 0.0)]
+    tables = {t.title: t for t in st.tables()}
+    assert ("计划完成率", "1/2（50.0%）（已确认抽取的任务/计划任务）") in tables["总体情况"].rows
+    assert tables["黑名单对象覆盖"].rows[0][1] == "机械企业9"
+    assert tables["各抽取场次实际比例"].rows[0][-1] == "达到"
+
+
+def test_tiered_ratios_are_compared_per_tier(demo_results_db: Database) -> None:
+    with demo_results_db.read() as conn:
+        st = stats.year_statistics(conn, 2026, on=date(2026, 11, 23))
+    tiered = next(r for r in st.ratios if r.task_code == "RW-2026-01")
+    assert tiered.ratio_text == "重大:100%;较大:30%;一般:10%;低:5%"
+    assert tiered.meets and tiered.detail.startswith("重大 ")
+    assert (st.due, st.inspected, st.entered) == (62, 26, 24)
+    assert (st.deadlines.overdue, st.deadlines.late) == (2, 2)
+
+
+def test_annual_summary_pdf_shows_the_same_numbers(county: Database, tmp_path: Path) -> None:
+    with county.read() as conn:
+        st = stats.year_statistics(conn, 2026, on=date(2026, 6, 5))
+    pdf = tmp_path / "统计.pdf"
+    pages = stats_report.write_stats_pdf(st, pdf, bureau="测试县应急管理局")
+    text = "".join(pdf_pages_text(pdf))
+    assert pages >= 1 and f"第1页共{pages}页" in text
+    for expected in ("1/2（50.0%）", "2/3（66.7%）", "机械企业9", "黑名单对象2家，已抽中1家", "检查员"):
+        assert expected in text, expected
+    wb = stats_report.tables_workbook(st)
+    assert wb.sheetnames[0] == "总体情况" and "检查人员工作量" in wb.sheetnames
