@@ -42,6 +42,7 @@ from dsj_desktop.pdf.document import Column, PdfDocument
 from dsj_desktop.pdf.sign import Attachment, SignedPdf, sign_pdf
 from dsj_desktop.pdf.text import TextMeasure, markup
 from dsj_desktop.pdf.verify import TRUST, PdfReport, extract_attachments, verify_pdf
+from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services import settings
 
@@ -706,3 +707,30 @@ def verify_record_pdf(
     if name != attachment_name(str(record.get("session"))):
         check.problems.append(f"附件名称“{name}”与记录中的场次编号“{record.get('session')}”不符。")
     return check
+
+
+# ---------------------------------------------------------------------------------------------
+# Files in the data folder
+
+
+def records_dir(db: Database) -> Path:
+    """Where the program keeps the PDFs it made (records and notices), inside the data folder."""
+    return db.data_dir / "records"
+
+
+def record_pdf_path(db: Database, s: draws.Session) -> Path:
+    return records_dir(db) / f"{s.id}-第{s.record_version}版.pdf"
+
+
+def notice_pdf_path(db: Database, s: draws.Session) -> Path:
+    return records_dir(db) / f"{s.id}-抽取前公告.pdf"
+
+
+def save_record_pdf(db: Database, session_id: str, path: Path | None = None) -> Job[Path]:
+    """Build, sign and write a session's record PDF (by default into :func:`records_dir`)."""
+    yield Progress("正在生成并签署抽取记录 PDF……")
+    s = draws.get_session(db, session_id)
+    target = Path(path) if path is not None else record_pdf_path(db, s)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    session_record_pdf(db, s).save(target)
+    return target
