@@ -11,6 +11,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.specs import DIRECTORIES
 from dsj_desktop.services import settings
 from dsj_desktop.ui.directory_tab import DirectoryTab
+from dsj_desktop.ui.draw_tab import DrawTab
 from dsj_desktop.ui.home import HomePage
 
 
@@ -37,6 +38,8 @@ class MainWindow(QMainWindow):
             self.directory_tabs[spec.kind] = tab
             self.directories.addTab(tab, spec.title)
         self.tabs.addTab(self.directories, "名录库")
+        self.draw_tab = DrawTab(db, self)
+        self.tabs.addTab(self.draw_tab, "抽取")
         self.setCentralWidget(self.tabs)
         self.home.navigate.connect(self.show_directory)
         self.home.data_changed.connect(self.refresh_all)
@@ -79,6 +82,7 @@ class MainWindow(QMainWindow):
     def refresh_all(self) -> None:
         for tab in self.directory_tabs.values():
             tab.refresh()
+        self.draw_tab.refresh()
         self.home.refresh()
         self.update_title()
 
