@@ -415,6 +415,10 @@ class PdfDocument:
         labels = [f"{r}：" for r in roles]
         label_w = max(measure.width(s) for s in [*labels, "日期："]) + 2
         gap = 8 * mm
+        # Fewer per row when long labels would leave too short a line for a signature and the date.
+        min_line = max(28 * mm, measure.width("年　　月　　日") + 6 * mm)
+        while per_row > 1 and (self.frame_width + gap) / per_row - label_w - gap < min_line:
+            per_row -= 1
         line_w = (self.frame_width + gap) / per_row - label_w - gap
         widths = ([label_w, line_w, gap] * per_row)[:-1]
         style: list[tuple[Any, ...]] = [
