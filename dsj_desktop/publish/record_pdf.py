@@ -143,7 +143,7 @@ def team_chains(
 def _chain_text(chains: list[list[str]], people: _People, kind: str) -> str:
     parts = []
     for chain in chains:
-        text = " → ".join(people.person(p, kind) for p in chain)
+        text = "\n→ ".join(people.person(p, kind) for p in chain)
         parts.append(text + ("（递补）" if len(chain) > 1 else ""))
     return "\n".join(parts)
 
@@ -396,13 +396,13 @@ def build_record_document(
     if subs:
         doc.table(
             [Column("序号", 0.45, "center"), Column("检查对象", 2.0), Column("不能参加的人员及原因", 2.0),
-             Column("同时声明不能递补的人员", 1.8), Column("递补人员", 1.5), Column("时间 / 操作人员", 1.4)],
+             Column("同时声明不能递补的人员", 1.8), Column("递补人员", 1.5), Column("时间 / 操作人员", fit="2026-01-01 00:00:00")],
             [
                 [
                     str(i),
                     people.target(s["target"]),
                     f"{people.person(s['removed'], s.get('kind', draws.INSPECTOR))}\n原因：{s.get('reason', '')}",
-                    "\n".join(f"{people.person(k['id'], s.get('kind', draws.INSPECTOR))}：{k.get('reason', '')}"
+                    "\n".join(f"{people.person(k['id'], s.get('kind', draws.INSPECTOR))}\n原因：{k.get('reason', '')}"
                               for k in s.get("skipped") or []) or "—",
                     people.person(s["substitute"], s.get("kind", draws.INSPECTOR)),
                     f"{format_time(s.get('at'))}\n{s.get('operator') or ''}".strip(),
@@ -457,20 +457,20 @@ def build_record_document(
     doc.section(number("签字"))
     doc.paragraph("以上抽取过程在见证人和监督人员的现场见证下完成，记录内容与现场一致。", style="small")
     roles = ["操作人员", *(f"见证人 {w.get('name', '')}" for w in witnesses), "监督人"]
-    long_label = max(len(r) for r in roles) > 9
-    doc.signature_lines(roles, per_row=2 if long_label else 3)
+    doc.signature_lines(roles)  # as many per row as leave room to sign
     doc.stamp_area()
 
     # 附录
     doc.page_break()
     doc.section("附录一　候选检查对象名单（参加随机抽取的全部对象，按统一社会信用代码排序）")
-    doc.table(
-        [Column("序号", 0.6, "center"), Column("统一社会信用代码", fit="91350100M000100Y43"), Column("名称", 3.4),
-         Column("分层", 1.4)],
-        ([str(i), t["id"], t.get("name") or "", stratum_title(t.get("stratum"))]
-         for i, t in enumerate(record.get("targets") or [], start=1)),
-        font_size=8.0,
-    )  # fmt: skip
+    candidate_cols = [Column("序号", 0.6, "center"), Column("统一社会信用代码", fit="91350100M000100Y43"),
+                      Column("名称", 3.4), Column("分层", 1.4)]  # fmt: skip
+    candidate_rows = [[str(i), t["id"], t.get("name") or "", stratum_title(t.get("stratum"))]
+                      for i, t in enumerate(record.get("targets") or [], start=1)]  # fmt: skip
+    if set(quotas) == {""}:  # not stratified: no column of "全部"
+        doc.table(candidate_cols[:3], (r[:3] for r in candidate_rows), font_size=8.0)
+    else:
+        doc.table(candidate_cols, candidate_rows, font_size=8.0)
     if mandatory:
         doc.section("附录二　必查对象（不参加随机抽取）")
         doc.table(
@@ -567,7 +567,9 @@ def write_record_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
 # The pre-draw notice
 
 
-def build_notice_document(s: draws.Session, *, bureau: str = "", fingerprint: str = "") -> PdfDocument:
+def build_notice_document(
+    s: draws.Session, *, bureau: str = "", fingerprint: str = "", announced: str = ""
+) -> PdfDocument:
     """The one-page 抽取前公告: what is fixed before any witness speaks (section 3.1)."""
     if not s.commitment:
         raise UserError(f"场次 {s.id} 尚未生成承诺值，不能打印抽取前公告。")
@@ -583,6 +585,7 @@ def build_notice_document(s: draws.Session, *, bureau: str = "", fingerprint: st
     strata = inp.get("strata") or {}
     doc.key_values(
         [
+            ("公告时间", announced or "—"),
             ("抽取地点", s.place or "—"),
             ("操作人员", s.operator or "—"),
             ("候选检查对象", f"{len(inp.get('targets') or [])} 家，分 {len(quotas)} 层"),
@@ -607,6 +610,7 @@ def build_notice_document(s: draws.Session, *, bureau: str = "", fingerprint: st
         [(title, s.hashes.get(key, "")) for key, title in HASH_TITLES] + [("承诺值 C = H(N)", s.commitment)],
         columns=1,
     )
+    doc.paragraph(f"承诺值 C（四位一组，便于朗读核对）：\n{group_hex(s.commitment)}", style="subtitle")
     doc.paragraph(
         "说明：程序已用操作系统的安全随机源生成一个随机数 N，但暂不公开，只公布它的 SHA-256 摘要 C。"
         f"接下来由见证人当场给出数字（合计至少 {MIN_WITNESS_DIGITS} 位）；数字录入完毕后才公开 N，"
@@ -630,7 +634,8 @@ def notice_pdf(db: Database, s: draws.Session) -> bytes:
     """The notice as PDF bytes (unsigned: it is posted and read aloud before the draw)."""
     bureau = settings.bureau_name(db) or str(s.task.get("bureau") or "")
     fingerprint = KeyStore(db.data_dir).record_fingerprint()
-    return build_notice_document(s, bureau=bureau, fingerprint=fingerprint).build()
+    announced = session_times(db, s.id).get("commit", "")
+    return build_notice_document(s, bureau=bureau, fingerprint=fingerprint, announced=announced).build()
 
 
 def write_notice_pdf(db: Database, s: draws.Session, path: Path) -> Path:
