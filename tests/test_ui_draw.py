@@ -193,7 +193,8 @@ def test_the_projector_follows_the_operator(window: MainWindow, qtbot: Any) -> N
     assert not any(p and p in text for p in phones)
     # Esc on the operator's side closes the projector
     window.activateWindow()
-    scr.esc.activated.emit()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(scr.speed_combo, Qt.Key.Key_Escape)
     assert scr.projector is None and not scr.btn_projector.isChecked()
 
 

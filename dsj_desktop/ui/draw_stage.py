@@ -647,8 +647,8 @@ def _paint_stage(p: QPainter, rect: QRectF, c: DrawController, th: Theme, record
     s = c.session
     task = s.task
     head_w = w * 0.62
-    pen.text(x, y, head_w, f"{task.get('bureau', '')}　“双随机、一公开”随机抽取", 0.55, th.muted, elide=True)
-    pen.text(x + head_w, y, w - head_w, f"场次 {s.id}", 0.55, th.muted, align=Qt.AlignmentFlag.AlignRight)
+    pen.text(x, y, head_w, f"{task.get('bureau', '')}　“双随机、一公开”随机抽取", 0.6, th.muted, elide=True)
+    pen.text(x + head_w, y, w - head_w, f"场次 {s.id}", 0.6, th.muted, align=Qt.AlignmentFlag.AlignRight)
     y += 0.95 * u
     pen.text(x, y, w, f"{task.get('code', '')}　{task.get('name', '')}", 0.8, th.fg, bold=True, elide=True)
     y += 1.3 * u
@@ -708,7 +708,7 @@ def _step_bar(pen: _Painter, x: float, y: float, w: float, c: DrawController, th
     n = len(STEPS)
     gap = 0.3 * pen.u
     cw = (w - gap * (n - 1)) / n
-    h = 1.05 * pen.u
+    h = 1.2 * pen.u
     for i, step in enumerate(STEPS):
         r = QRectF(x + i * (cw + gap), y, cw, h)
         title = STEP_TITLES[step]
@@ -727,8 +727,8 @@ def _step_bar(pen: _Painter, x: float, y: float, w: float, c: DrawController, th
         pen.rect(r, fill or th.panel, None if fill else th.line, radius=0.25 * pen.u)
         mark = "✔" if done and fill is None else ("" if c.step == CLOSED and i == n - 1 else str(i + 1))
         label = f"{mark}  {title}".strip()
-        th_ = pen.font(0.5).pixelSize()
-        pen.text(r.left() + 0.2 * pen.u, r.top() + (h - th_ * 1.3) / 2, cw - 0.4 * pen.u, label, 0.5, color,
+        th_ = pen.font(0.6).pixelSize()
+        pen.text(r.left() + 0.2 * pen.u, r.top() + (h - th_ * 1.3) / 2, cw - 0.4 * pen.u, label, 0.6, color,
                  bold=fill is not None, align=Qt.AlignmentFlag.AlignCenter)  # fmt: skip
     return h
 
@@ -974,8 +974,11 @@ def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:
             x, y, left_w, f"必查对象 {len(beat.indices)} 家（黑名单，100% 检查，不参加随机抽取）", 0.65, th.fg
         )
         yy = y + 1.2 * u
-        for i in beat.indices[: int((r.bottom() - yy) / (0.9 * u))]:
-            yy += pen.text(
+        line = 1.05 * u
+        room = max(1, int((r.bottom() - yy) / line))
+        shown = beat.indices if len(beat.indices) <= room else beat.indices[: room - 1]
+        for i in shown:
+            pen.text(
                 x + 0.5 * u,
                 yy,
                 left_w - 0.5 * u,
@@ -984,7 +987,10 @@ def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:
                 th.accent,
                 elide=True,
             )
-            yy += 0.2 * u
+            yy += line
+        if len(shown) < len(beat.indices):
+            pen.text(x + 0.5 * u, yy, left_w - 0.5 * u, f"…… 另有 {len(beat.indices) - len(shown)} 家，见结果清单",
+                     0.55, th.muted)  # fmt: skip
     elif beat.kind == TARGET:
         x_ = s.result[beat.indices[0]]
         stratum = x_["stratum"]
@@ -1005,7 +1011,7 @@ def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:
         ty = drum.bottom() + 0.4 * u
         if done:
             pen.text(x, ty, left_w, f"票号 T = {group_hex(x_['ticket'][:24])} …", 0.6, th.accent, mono=True)
-        pen.text(x, ty + 1.1 * u, left_w, f"第 {beat.number} / {beat.of} 家", 0.5, th.muted)
+        pen.text(x, ty + 1.1 * u, left_w, f"第 {beat.number} / {beat.of} 家", 0.6, th.muted)
     else:
         x_ = s.result[beat.indices[0]]
         pen.text(
@@ -1018,9 +1024,9 @@ def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:
         height = min(r.bottom() - top - 2.6 * u, 18.0 * u)
         for j, reel in enumerate(beat.reels):
             rx = x + j * (rw + gap)
-            pen.text(rx, top, rw, reel.label, 0.5, th.muted, align=Qt.AlignmentFlag.AlignCenter)
+            pen.text(rx, top, rw, reel.label, 0.6, th.muted, align=Qt.AlignmentFlag.AlignCenter)
             _drum(pen, QRectF(rx, top + 0.9 * u, rw, height), reel, roll.t, th, size=1.2)
-        pen.text(x, top + height + 1.3 * u, left_w, f"第 {beat.number} / {beat.of} 家", 0.5, th.muted)
+        pen.text(x, top + height + 1.3 * u, left_w, f"第 {beat.number} / {beat.of} 家", 0.6, th.muted)
     # the right-hand list: what has landed so far, numbered in the order shown
     panel = QRectF(right_x, r.top(), right_w, r.height())
     pen.rect(panel, th.panel, th.line, radius=0.3 * u)
@@ -1112,11 +1118,7 @@ class ProjectorWindow(QWidget):
 
     def show_on(self, screen: Any) -> None:
         """Full screen on *screen* (a QScreen); the operator's own screen when it is the only one."""
-        if self.windowHandle() is None:
-            self.winId()  # create the native window so it can be moved to the screen
-        handle = self.windowHandle()
-        if handle is not None:
-            handle.setScreen(screen)
+        self.setScreen(screen)
         geometry = screen.geometry()
         self.setGeometry(geometry)
         self.move(geometry.topLeft())

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -92,10 +93,12 @@ class DrawTab(QWidget):
         self.pool_tabs = QTabWidget()
         self.pool_tabs.setObjectName("pool-tabs")
         self.models: dict[str, ListTableModel] = {}
+        self.views: list[QTableView] = []
         for key in ("strata", "exclusions", "mandatory", "inspectors", "experts"):
             model = ListTableModel([])
             self.models[key] = model
             view = make_table(model)
+            self.views.append(view)
             view.setObjectName(f"pool-{key}")
             self.pool_tabs.addTab(view, "")
         self.rules_text = QPlainTextEdit()
@@ -261,6 +264,8 @@ class DrawTab(QWidget):
                 for s in pv.sessions
             ],
         )
+        for view in [*self.views, self.sessions_view]:
+            view.resizeColumnsToContents()
         self.btn_open.setEnabled(bool(pv.sessions))
         self.btn_start.setEnabled(pv.can_start)
         if pv.open_sessions:
