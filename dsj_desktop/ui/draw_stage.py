@@ -72,7 +72,7 @@ class Timing:
 TIMINGS = {
     "slow": Timing(3000, 3200, 1100, 1800, 10.0),
     "normal": Timing(2200, 2400, 650, 1300, 12.0),
-    "fast": Timing(380, 480, 110, 400, 18.0),
+    "fast": Timing(320, 400, 90, 400, 20.0),
 }
 
 
