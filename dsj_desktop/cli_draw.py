@@ -4,7 +4,6 @@ draw screen, over the same core)."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -64,14 +63,24 @@ OUTPUT_WRITERS: list[Callable[[Database, draws.Session, Path], list[Path]]] = []
 
 
 def write_json(db: Database, s: draws.Session, out: Path) -> list[Path]:
+    from dsj_desktop.publish.record_pdf import record_json_bytes
+
     if s.record is None:
         return []
     path = out / f"{s.id}.json"
-    atomic_write_bytes(path, (json.dumps(s.record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, record_json_bytes(s.record))
     return [path]
 
 
+def write_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
+    """The signed record PDF, with the JSON record attached (``<session>.pdf``)."""
+    from dsj_desktop.publish.record_pdf import write_record_pdf
+
+    return write_record_pdf(db, s, out)
+
+
 OUTPUT_WRITERS.append(write_json)
+OUTPUT_WRITERS.append(write_pdf)
 
 
 def write_outputs(db: Database, s: draws.Session, out: Path) -> list[Path]:

@@ -133,6 +133,10 @@ def test_draw_then_verify(bundle: Path, tmp_path: Path) -> None:
     r = run(bundle, "verify", str(records[0]))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "验证通过" in r.stdout
+    # The signed PDF record beside it (QR code, CJK font, signature) verifies too.
+    r = run(bundle, "verify", str(records[0].with_suffix(".pdf")))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "总结论：验证通过" in r.stdout
     # One changed character anywhere in the record makes verification fail.
     text = records[0].read_text(encoding="utf-8")
     seed = next(line for line in text.splitlines() if '"seed"' in line)

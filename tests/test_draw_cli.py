@@ -83,11 +83,16 @@ def test_cli_tampered_record(files: dict[str, Path], tmp_path: Path) -> None:
     assert "验证不通过" in proc.stdout
 
 
-@pytest.mark.parametrize(("name", "message"), [("junk", "不是有效的 JSON"), ("pdf", "暂不支持直接验证 PDF")])
-def test_cli_unreadable(files: dict[str, Path], tmp_path: Path, name: str, message: str) -> None:
-    proc = run(["-m", "dsj_desktop", "verify", str(files[name])], tmp_path)
+def test_cli_unreadable(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files["junk"])], tmp_path)
     assert proc.returncode == 1
-    assert message in proc.stderr
+    assert "不是有效的 JSON" in proc.stderr
+
+
+def test_cli_broken_pdf(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files["pdf"])], tmp_path)
+    assert proc.returncode == 1
+    assert "不是 PDF 文件" in proc.stdout and "总结论：验证不通过" in proc.stdout
 
 
 def test_cli_fingerprint_option(files: dict[str, Path], tmp_path: Path) -> None:

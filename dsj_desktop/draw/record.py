@@ -311,23 +311,28 @@ def load_record(path: Path | str) -> dict[str, Any]:
         raise RecordError(f"找不到文件“{path}”。") from None
     except OSError as exc:
         raise RecordError(f"无法读取文件“{path}”：{exc.strerror or exc}") from None
+    return parse_record(data, path.name)
+
+
+def parse_record(data: bytes, name: str) -> dict[str, Any]:
+    """A record from the bytes of a JSON file called *name* (e.g. a PDF attachment), with the same
+    checks and messages as :func:`load_record`."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RecordError(f"文件“{path.name}”不是 UTF-8 编码的 JSON 文本，不是抽取记录。") from None
+        raise RecordError(f"文件“{name}”不是 UTF-8 编码的 JSON 文本，不是抽取记录。") from None
     try:
         record = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_bad_constant)
     except json.JSONDecodeError as exc:
         raise RecordError(
-            f"文件“{path.name}”不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错误），"
-            "不是抽取记录。"
+            f"文件“{name}”不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错误），不是抽取记录。"
         ) from None
     if not isinstance(record, dict):
-        raise RecordError(f"文件“{path.name}”不是抽取记录：最外层应为 JSON 对象。")
+        raise RecordError(f"文件“{name}”不是抽取记录：最外层应为 JSON 对象。")
     spec = record.get("spec")
     if spec != SPEC_ID:
         found = "没有 spec 字段" if spec is None else f"spec 为“{spec}”"
-        raise RecordError(f"文件“{path.name}”不是 {SPEC_ID} 抽取记录（{found}）。")
+        raise RecordError(f"文件“{name}”不是 {SPEC_ID} 抽取记录（{found}）。")
     return record
 
 

@@ -1,5 +1,8 @@
 """``dsj-desktop verify FILE``: check a draw record (DSJ-DRAW-1 section 9) without a data folder.
 
+``FILE`` is the JSON record, or the signed record PDF: then the PDF signature is checked too, and
+the record attached to the PDF is the one verified.
+
 Exit status 0 only when every check holds, 1 otherwise (also for an unreadable file).
 """
 
@@ -10,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dsj_desktop.draw.record import STATUS_CONFIRMED, STATUS_VOIDED, load_record, verify_record
+from dsj_desktop.draw.record import STATUS_CONFIRMED, STATUS_VOIDED, VerifyReport, load_record, verify_record
 from dsj_desktop.errors import UserError
 
 COMMAND = "verify"
@@ -23,7 +26,7 @@ def add_parser(subparsers: Any) -> None:
         help="验证抽取记录（重算摘要、随机种子、抽取结果、分组、递补并核对签名），不需要数据文件夹",
         description="按 DSJ-DRAW-1 第 9 节验证一份抽取记录。全部符合时退出码为 0，否则为 1。",
     )
-    p.add_argument("file", type=Path, help="抽取记录文件（.json）")
+    p.add_argument("file", type=Path, help="抽取记录文件（.json，或带签章和附件记录的 .pdf）")
     p.add_argument(
         "--fingerprint",
         metavar="指纹",
@@ -31,21 +34,19 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.suffix.lower() == ".pdf":
-        # HOOK (PDF): a signed PDF carries the JSON record as an attached file. When the PDF
-        # module lands, extract that attachment here and return load_record-equivalent data
-        # (and also report the PDF signature). Until then, refuse clearly.
-        raise UserError(f"暂不支持直接验证 PDF 文件“{path.name}”：请验证随 PDF 一同导出的 .json 抽取记录。")
-    return load_record(path)
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    record = _load(path)
+    if path.suffix.lower() == ".pdf":
+        return _verify_pdf(path, args.fingerprint)
+    record = load_record(path)
     report = verify_record(record, expected_fingerprint=args.fingerprint)
-    status = _STATUS_TITLES.get(str(report.status), str(report.status))
     print(f"抽取记录：{path}")
+    _print_record(record, report)
+    return 0 if report.ok else 1
+
+
+def _print_record(record: dict[str, Any], report: VerifyReport) -> None:
+    status = _STATUS_TITLES.get(str(report.status), str(report.status))
     print(f"场次：{report.session}    状态：{status}")
     if record.get("status") == STATUS_VOIDED and record.get("void_reason"):
         print(f"作废原因：{record['void_reason']}")
@@ -53,7 +54,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"签名公钥指纹：{report.fingerprint}")
     print()
     print(report.text())
-    return 0 if report.ok else 1
+
+
+def _verify_pdf(path: Path, fingerprint: str | None) -> int:
+    """A signed record PDF: its PAdES signature, then the DSJ-DRAW-1 record attached to it."""
+    from dsj_desktop.publish.record_pdf import verify_record_pdf
+
+    if not path.is_file():
+        raise UserError(f"找不到文件“{path}”。")
+    check = verify_record_pdf(path, expected_fingerprint=fingerprint)
+    print(f"抽取记录 PDF：{path}")
+    print()
+    print("【一】PDF 电子签章")
+    print("\n".join(check.pdf_lines()))
+    print()
+    print("【二】PDF 附带的抽取记录（DSJ-DRAW-1 第 9 节）")
+    if check.attachment:
+        print(f"附件：{check.attachment}")
+    if check.record is not None and check.report is not None:
+        print(f"记录摘要（SHA-256）：{check.record_sha256}（应与 PDF“核验”一节印出的摘要一致）")
+        _print_record(check.record, check.report)
+    for problem in check.problems:
+        print(f"✘ {problem}")
+    print()
+    if check.ok:
+        print("总结论：验证通过——PDF 签章有效且文件未被改动，附带的抽取记录经重算全部符合。")
+        return 0
+    parts = []
+    if not check.pdf.ok:
+        parts.append("PDF 签章")
+    if check.report is None or not check.report.ok or check.problems:
+        parts.append("抽取记录")
+    print(f"总结论：验证不通过（{'、'.join(parts)}不符合），不能认定该文件是原始、完整的抽取记录。")
+    return 1
 
 
 def register(

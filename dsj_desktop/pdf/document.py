@@ -69,6 +69,7 @@ GRID = colors.HexColor("#b8bcc2")
 HEADER_FILL = colors.HexColor("#e3e8ef")
 ZEBRA_FILL = colors.HexColor("#f5f6f8")
 LABEL_FILL = colors.HexColor("#f0f2f5")
+WATERMARK = colors.HexColor("#c62828")
 
 # Page geometry (points).
 MARGIN_X = 18 * mm
@@ -198,8 +199,10 @@ class PdfDocument:
         doc_id: str | None = None,
         orientation: Literal["portrait", "landscape"] = "portrait",
         subject: str | None = None,
+        watermark: str | None = None,
     ) -> None:
         self.title = title
+        self.watermark = watermark
         self.bureau = bureau
         self.doc_id = doc_id
         self.subject = subject
@@ -412,6 +415,10 @@ class PdfDocument:
         labels = [f"{r}：" for r in roles]
         label_w = max(measure.width(s) for s in [*labels, "日期："]) + 2
         gap = 8 * mm
+        # Fewer per row when long labels would leave too short a line for a signature and the date.
+        min_line = max(28 * mm, measure.width("年　　月　　日") + 6 * mm)
+        while per_row > 1 and (self.frame_width + gap) / per_row - label_w - gap < min_line:
+            per_row -= 1
         line_w = (self.frame_width + gap) / per_row - label_w - gap
         widths = ([label_w, line_w, gap] * per_row)[:-1]
         style: list[tuple[Any, ...]] = [
@@ -487,6 +494,23 @@ class PdfDocument:
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.5)
         canv.line(MARGIN_X, y - 2.5 * mm, width - MARGIN_X, y - 2.5 * mm)
+        canv.restoreState()
+        if self.watermark:
+            self._draw_watermark(canv)
+
+    def _draw_watermark(self, canv: Canvas) -> None:
+        """Large diagonal text across the page, e.g. "作废" on a voided record (drawn under the
+        content, translucent, so the page stays legible)."""
+        width, height = self.pagesize
+        text = self.watermark or ""
+        size = min(160.0, 0.9 * min(width, height) / max(1, len(text)))
+        canv.saveState()
+        canv.setFillColor(WATERMARK)
+        canv.setFillAlpha(0.16)
+        canv.setFont(self.font, size)
+        canv.translate(width / 2, height / 2)
+        canv.rotate(35)
+        canv.drawCentredString(0, -size / 3, text)
         canv.restoreState()
 
     def _draw_footer(self, canv: Canvas, total: int) -> None:

@@ -1,7 +1,7 @@
-"""Publication exports (“一公开”): the item list and the annual plan as the bureau publishes them on
-its website, as a formatted Excel sheet or a landscape A4 PDF. Qt-free; the GUI and the command
-line both run :func:`publish_items` and :func:`publish_plan`.
+"""What the bureau gives to the public and to the file (“一公开”), Qt-free:
 
-Modules: ``tables`` (what is published), ``render`` (Excel and PDF), ``jobs`` (the jobs the GUI
-and the command line run), ``commands`` (the subcommands, kept light to import).
+* the item list and the annual plan as published on the website (formatted Excel, landscape PDF):
+  ``tables`` (what is published), ``render`` (Excel and PDF), ``jobs``, ``commands``;
+* a draw: the printed, signed draw record (PDF) and the pre-draw notice (``record_pdf``), the
+  result list in Excel and the export to a USB drive (``export``, ``usb``).
 """

@@ -12,6 +12,7 @@ from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import DIRECTORIES
 from dsj_desktop.services import settings
 from dsj_desktop.ui.directory_tab import DirectoryTab
+from dsj_desktop.ui.draw_tab import DrawTab
 from dsj_desktop.ui.home import HomePage
 from dsj_desktop.ui.items_tab import ItemsTab
 from dsj_desktop.ui.plan_tab import PlanTab
@@ -49,6 +50,8 @@ class MainWindow(QMainWindow):
         for tab in [*self.directory_tabs.values(), self.items_tab]:
             tab.changed.connect(self.plan_tab.mark_stale)
         self.items_tab.changed.connect(self.home.refresh)
+        self.draw_tab = DrawTab(db, self)
+        self.tabs.addTab(self.draw_tab, "抽取")
         self.setCentralWidget(self.tabs)
         self.home.navigate.connect(self.show_directory)
         self.home.data_changed.connect(self.refresh_all)
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
             tab.refresh()
         self.items_tab.refresh()
         self.plan_tab.mark_stale()
+        self.draw_tab.refresh()
         self.home.refresh()
         self.update_title()
         if hasattr(self, "results_tab"):

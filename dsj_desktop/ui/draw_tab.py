@@ -1,0 +1,366 @@
+"""The 抽取 tab: choose a plan and a task, see its pool and the rules applied, start a session or open
+an earlier one. A session runs on its own page (:class:`~dsj_desktop.ui.draw_session.SessionScreen`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsj_desktop.clock import today
+from dsj_desktop.db.engine import Database
+from dsj_desktop.errors import UserError
+from dsj_desktop.services import draw as draws
+from dsj_desktop.services import plan as plan_service
+from dsj_desktop.services import settings
+from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
+from dsj_desktop.ui.draw_session import SessionScreen, make_table
+from dsj_desktop.ui.draw_stage import DrawController
+from dsj_desktop.ui.table_model import ListTableModel
+
+PLACE_KEY = "draw_last_place"
+OPERATOR_KEY = "draw_last_operator"
+
+
+class DrawTab(QWidget):
+    """抽取: the task chooser with its pool, and the page of the session being run."""
+
+    changed = Signal()  # a session changed state (other tabs' counts may change)
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("draw-tab")
+        self.preview: PoolPreview | None = None
+        self.session_screen: SessionScreen | None = None
+
+        self.stack = QStackedWidget()
+        self.chooser = QWidget()
+        self.stack.addWidget(self.chooser)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        # Choice of plan, task and date.
+        self.plan_combo = QComboBox()
+        self.plan_combo.setObjectName("draw-plan")
+        self.plan_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.task_combo = QComboBox()
+        self.task_combo.setObjectName("draw-task")
+        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.date_edit = QDateEdit()
+        self.date_edit.setObjectName("draw-date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        d = today()
+        self.date_edit.setDate(QDate(d.year, d.month, d.day))
+        self.date_edit.setToolTip("抽取日期：执法证有效期、在岗状态、抽查周期和年度上限都按这一天判断")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("抽查计划："))
+        bar.addWidget(self.plan_combo, 2)
+        bar.addWidget(QLabel("抽查任务："))
+        bar.addWidget(self.task_combo, 3)
+        bar.addWidget(QLabel("抽取日期："))
+        bar.addWidget(self.date_edit)
+
+        # The pool.
+        self.summary = QLabel()
+        self.summary.setObjectName("pool-summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems = QLabel()
+        self.problems.setObjectName("pool-problems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #b00020;")
+        self.pool_tabs = QTabWidget()
+        self.pool_tabs.setObjectName("pool-tabs")
+        self.models: dict[str, ListTableModel] = {}
+        self.views: list[QTableView] = []
+        for key in ("strata", "exclusions", "mandatory", "inspectors", "experts"):
+            model = ListTableModel([])
+            self.models[key] = model
+            view = make_table(model)
+            self.views.append(view)
+            view.setObjectName(f"pool-{key}")
+            self.pool_tabs.addTab(view, "")
+        self.rules_text = QPlainTextEdit()
+        self.rules_text.setObjectName("pool-rules")
+        self.rules_text.setReadOnly(True)
+        self.pool_tabs.addTab(self.rules_text, "适用的规则")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.summary)
+        left_layout.addWidget(self.problems)
+        left_layout.addWidget(self.pool_tabs, 1)
+
+        # Start a session.
+        start_box = QGroupBox("开始新的抽取")
+        self.place = QLineEdit(str(settings.read(db, PLACE_KEY, "") or ""))
+        self.place.setObjectName("draw-place")
+        self.place.setPlaceholderText("例如：局三楼会议室")
+        self.operator = QLineEdit(str(settings.read(db, OPERATOR_KEY, "") or ""))
+        self.operator.setObjectName("draw-operator")
+        self.operator.setPlaceholderText("操作人员姓名")
+        self.btn_start = QPushButton("开始抽取（生成抽取前公告）")
+        self.btn_start.setObjectName("start-button")
+        self.btn_start.setStyleSheet("QPushButton { font-weight: bold; padding: 6px 14px; }")
+        self.btn_start.clicked.connect(self.start_session)
+        self.start_note = QLabel()
+        self.start_note.setWordWrap(True)
+        self.start_note.setStyleSheet("color: #57606a;")
+        form = QFormLayout(start_box)
+        form.addRow("抽取地点：", self.place)
+        form.addRow("操作人员：", self.operator)
+        form.addRow(self.btn_start)
+        form.addRow(self.start_note)
+
+        # Earlier sessions.
+        sessions_box = QGroupBox("本任务的抽取场次")
+        self.sessions_model = ListTableModel(["场次编号"])
+        self.sessions_view = make_table(self.sessions_model)
+        self.sessions_view.setObjectName("sessions-table")
+        self.sessions_view.doubleClicked.connect(lambda _=None: self.open_selected())
+        self.btn_open = QPushButton("打开场次页面")
+        self.btn_open.setObjectName("open-session")
+        self.btn_open.clicked.connect(self.open_selected)
+        sl = QVBoxLayout(sessions_box)
+        sl.addWidget(self.sessions_view, 1)
+        sl.addWidget(self.btn_open)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(start_box)
+        right_layout.addWidget(sessions_box, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self.chooser)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+
+        self.plan_combo.currentIndexChanged.connect(lambda _: self._fill_tasks())
+        self.task_combo.currentIndexChanged.connect(lambda _: self.show_pool())
+        self.date_edit.dateChanged.connect(lambda _: self.show_pool())
+        self.refresh()
+
+    # -- data ------------------------------------------------------------------------------
+
+    @property
+    def on(self) -> date:
+        d = self.date_edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def refresh(self) -> None:
+        """Reload plans and tasks (after an import), keeping the current choice."""
+        keep = self.task_combo.currentData()
+        with self.db.read() as conn:
+            self.tasks = plan_service.list_tasks(conn)
+        plans: dict[str, str] = {}
+        for t in self.tasks:
+            plans.setdefault(t.plan_code, f"{t.plan_year} {t.plan_name}（{t.plan_code}）")
+        self.plan_combo.blockSignals(True)
+        current_plan = self.plan_combo.currentData()
+        self.plan_combo.clear()
+        for code, title in plans.items():
+            self.plan_combo.addItem(title, code)
+        i = self.plan_combo.findData(current_plan)
+        self.plan_combo.setCurrentIndex(max(0, i))
+        self.plan_combo.blockSignals(False)
+        self._fill_tasks(keep)
+
+    def _fill_tasks(self, keep: str | None = None) -> None:
+        plan = self.plan_combo.currentData()
+        self.task_combo.blockSignals(True)
+        self.task_combo.clear()
+        for t in self.tasks:
+            if t.plan_code == plan:
+                self.task_combo.addItem(f"{t.code} {t.name}（{t.draw_type}，{t.ratio.text()}）", t.code)
+        i = self.task_combo.findData(keep) if keep else -1
+        self.task_combo.setCurrentIndex(max(0, i) if self.task_combo.count() else -1)
+        self.task_combo.blockSignals(False)
+        self.show_pool()
+
+    def show_pool(self) -> None:
+        code = self.task_combo.currentData()
+        self.preview = None
+        if not code:
+            self.summary.setText("没有抽查任务。请先在“抽查计划”中导入年度抽查计划。")
+            self.problems.clear()
+            for m in self.models.values():
+                m.set_rows([], [])
+            self.sessions_model.set_rows(["场次编号"], [])
+            self.btn_start.setEnabled(False)
+            return
+        try:
+            with self.db.read() as conn:
+                self.preview = pool_preview(conn, code, self.on)
+        except UserError as exc:
+            self.summary.setText(str(exc))
+            self.btn_start.setEnabled(False)
+            return
+        pv = self.preview
+        t, tp, pool = pv.task, pv.pool, pv.pool.pool
+        items = "、".join(f"{it.code} {it.name}" for it in tp.items)
+        self.summary.setText(
+            f"<b>{t.code} {t.name}</b>　{t.draw_type}抽查，比例 {t.ratio.text()}，每组 {t.team_size} 人"
+            + (f"，专家 {t.expert_count} 人" if t.expert_count else "")
+            + f"<br>抽查事项：{items or '—'}"
+            + f"<br>候选 <b>{len(pool.candidates)}</b> 家（{len(pool.strata)} 层），本次抽取 <b>{pool.sample_size}</b> 家；"
+            f"必查 {len(pool.mandatory)} 家；排除 {len(pool.exclusions)} 家；"
+            f"可抽取执法检查人员 {len(pv.inspectors)} 人"
+            + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
+        )
+        self.problems.setText("\n".join(f"· {p}" for p in tp.problems))
+        self.problems.setVisible(bool(tp.problems))
+        self.models["strata"].set_rows(
+            ["分层", "候选数（家）", "抽取数（家）"],
+            [[s or "全部（不分层）", n, pool.quotas.get(s, 0)] for s, n in pool.strata.items()]
+            + [["合计", len(pool.candidates), pool.sample_size]],
+        )
+        self.models["exclusions"].set_rows(
+            ["名称", "统一社会信用代码", "排除原因"], [[e.name, e.uscc, e.reason] for e in pool.exclusions]
+        )
+        self.models["mandatory"].set_rows(
+            ["名称", "统一社会信用代码", "所属区域", "原因"],
+            [[m.name, m.uscc, m.region, "黑名单（100% 检查）"] for m in pool.mandatory],
+        )
+        self.models["inspectors"].set_rows(["执法证号", "姓名", "所属科室"], [list(i) for i in pv.inspectors])
+        self.models["experts"].set_rows(["编号", "姓名", "工作单位"], [list(e) for e in pv.experts])
+        for i, title in enumerate((
+            f"分层与配额（{len(pool.strata)}）", f"排除对象（{len(pool.exclusions)}）",
+            f"必查对象·黑名单（{len(pool.mandatory)}）", f"可抽取执法人员（{len(pv.inspectors)}）",
+            f"专家（{len(pv.experts)}）",
+        )):  # fmt: skip
+            self.pool_tabs.setTabText(i, title)
+        self.pool_tabs.setTabVisible(4, bool(t.expert_count))
+        self.rules_text.setPlainText("\n".join(f"· {line}" for line in pv.rules_text()))
+        self.sessions_model.set_rows(
+            ["场次编号", "抽取日期", "状态", "抽中", "作废原因"],
+            [
+                [s.id, s.draw_date.isoformat(), s.status_title, len(s.result), s.void_reason]
+                for s in pv.sessions
+            ],
+        )
+        for view in [*self.views, self.sessions_view]:
+            view.resizeColumnsToContents()
+        self.btn_open.setEnabled(bool(pv.sessions))
+        self.btn_start.setEnabled(pv.can_start)
+        if pv.open_sessions:
+            self.start_note.setText(
+                f"本任务有进行中的场次 {pv.open_sessions[-1].id}：请在下方打开它继续，或作废后重新开始。"
+            )
+        elif tp.problems:
+            self.start_note.setText("上述问题解决后才能抽取。")
+        else:
+            self.start_note.setText(
+                "开始后，程序冻结候选名单、执法人员名单和抽取参数，生成随机数 N 并公布其摘要（承诺值 C）。"
+            )
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def select_task(self, task_code: str) -> bool:
+        task = next((t for t in self.tasks if t.code == task_code), None)
+        if task is None:
+            self.refresh()
+            task = next((t for t in self.tasks if t.code == task_code), None)
+        if task is None:
+            return False
+        self.plan_combo.setCurrentIndex(self.plan_combo.findData(task.plan_code))
+        self.task_combo.setCurrentIndex(self.task_combo.findData(task_code))
+        return True
+
+    def start_for_task(self, task_code: str) -> bool:
+        """Show this tab with *task_code* chosen, ready to start a session (for the plan tab)."""
+        found = self.select_task(task_code)
+        self.show_chooser()
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QTabWidget):
+            parent = parent.parentWidget()
+        if isinstance(parent, QTabWidget):
+            parent.setCurrentWidget(self)
+        if found:
+            self.place.setFocus()
+        return found
+
+    def show_chooser(self) -> None:
+        if self.session_screen is not None:
+            self.session_screen.close_projector()  # the public screen never shows a page left behind
+        self.stack.setCurrentWidget(self.chooser)
+        self.show_pool()
+
+    def selected_session(self) -> str | None:
+        idx = self.sessions_view.currentIndex()
+        rows = self.sessions_model.rows
+        if idx.isValid():
+            return str(rows[idx.row()][0])
+        return str(rows[-1][0]) if rows else None
+
+    def open_selected(self) -> None:
+        sid = self.selected_session()
+        if sid:
+            self.open_session(sid)
+
+    def open_session(self, session_id: str) -> SessionScreen:
+        self.close_session()
+        screen = SessionScreen(self.db, session_id, self)
+        screen.back.connect(self.show_chooser)
+        screen.session_changed.connect(lambda _: self.changed.emit())
+        self.session_screen = screen
+        self.stack.addWidget(screen)
+        self.stack.setCurrentWidget(screen)
+        return screen
+
+    def close_session(self) -> None:
+        if self.session_screen is not None:
+            self.session_screen.shutdown()
+            self.stack.removeWidget(self.session_screen)
+            self.session_screen.deleteLater()
+            self.session_screen = None
+
+    @property
+    def controller(self) -> DrawController | None:
+        return self.session_screen.controller if self.session_screen else None
+
+    def start_session(self) -> SessionScreen | None:
+        code = self.task_combo.currentData()
+        if not code:
+            return None
+        place, operator = self.place.text().strip(), self.operator.text().strip()
+        if not operator:
+            QMessageBox.warning(self, "开始抽取", "请填写操作人员姓名（将写入抽取记录）。")
+            self.operator.setFocus()
+            return None
+        settings.write(self.db, PLACE_KEY, place)
+        settings.write(self.db, OPERATOR_KEY, operator)
+        try:
+            s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator)
+            s = draws.commit(self.db, s.id, operator=operator)
+        except UserError as exc:
+            QMessageBox.warning(self, "开始抽取", str(exc))
+            self.show_pool()
+            return None
+        self.changed.emit()
+        return self.open_session(s.id)

@@ -1,0 +1,353 @@
+"""The 抽取 tab, the session screen and the projector, driven with pytest-qt (offscreen).
+
+No test asserts anything about time: the animation is stopped or waited for by its state."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+
+from dsj_desktop.db.engine import Database
+from dsj_desktop.draw.record import verify_record
+from dsj_desktop.publish import record_pdf as rp
+from dsj_desktop.services import draw as draws
+from dsj_desktop.services import settings
+from dsj_desktop.ui.draw_session import ExportDialog, SessionScreen, SubstituteDialog
+from dsj_desktop.ui.draw_stage import CLOSED, NOTICE, RESULT, REVEAL, ROLLING, SPEED_KEY, WITNESSES, group_hex
+from dsj_desktop.ui.main_window import MainWindow
+
+from .pdf_helpers import pdf_pages_text
+from .test_ui_directories import messages, window  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Files the program asks the system to open (a PDF viewer), recorded instead."""
+    seen: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: seen.append(url.toLocalFile()) or True)
+    return seen
+
+
+def start(window: MainWindow, qtbot: Any, task: str = "RW-2026-04") -> SessionScreen:  # noqa: F811
+    tab = window.draw_tab
+    assert tab.start_for_task(task)
+    assert window.tabs.currentWidget() is tab
+    tab.operator.setText("王明")
+    tab.place.setText("三楼会议室")
+    qtbot.mouseClick(tab.btn_start, Qt.MouseButton.LeftButton)
+    assert tab.session_screen is not None
+    return tab.session_screen
+
+
+def add_witness(scr: SessionScreen, qtbot: Any, name: str, digits: str) -> None:
+    scr.witness_name.setText(name)  # QTest cannot type Chinese
+    qtbot.keyClicks(scr.witness_digits, digits)
+    qtbot.mouseClick(scr.btn_add_witness, Qt.MouseButton.LeftButton)
+
+
+def test_the_tab_shows_the_pool_rules_and_sessions(window: MainWindow) -> None:  # noqa: F811
+    tab = window.draw_tab
+    assert tab.start_for_task("RW-2026-02")
+    pv = tab.preview
+    assert pv is not None and pv.task.code == "RW-2026-02"
+    strata = tab.models["strata"].rows
+    assert len(strata) == 13 and strata[-1] == ["合计", 2395, 120]  # 12 towns, quotas by region balance
+    assert {r[0] for r in strata[:-1]} >= {"城关镇", "龙泉镇"}
+    assert len(tab.models["exclusions"].rows) == len(pv.pool.pool.exclusions) > 0
+    assert all(r[2] for r in tab.models["exclusions"].rows)  # every exclusion has its reason
+    assert len(tab.models["mandatory"].rows) == 11  # 黑名单
+    assert len(tab.models["inspectors"].rows) == len(pv.inspectors) > 2
+    rules = tab.rules_text.toPlainText()
+    assert "区域均衡" in rules and "黑名单" in rules and "向上取整" in rules
+    assert tab.btn_start.isEnabled()
+    assert not tab.start_for_task("RW-NO-SUCH")
+
+
+def test_a_whole_session_from_the_gui(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    opened: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    db: Database = window.db
+    scr = start(window, qtbot)
+    c = scr.controller
+    s = c.session
+    assert s.status == draws.COMMITTED and c.step == NOTICE and s.witnesses == []
+    assert s.place == "三楼会议室" and s.operator == "王明"
+    # the notice prints before any witness speaks
+    notice = tmp_path / "公告.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(notice), ""))
+    qtbot.mouseClick(scr.btn_print_notice, Qt.MouseButton.LeftButton)
+    (page,) = pdf_pages_text(notice)
+    assert s.commitment in page and opened == [str(notice)]
+    qtbot.mouseClick(scr.btn_to_witnesses, Qt.MouseButton.LeftButton)
+    assert c.step == WITNESSES and not scr.btn_reveal.isEnabled()
+    scr.witness_name.setText("张三（企业代表）")
+    qtbot.keyClicks(scr.witness_digits, "3141")
+    assert c.pending == ("张三（企业代表）", "3141")  # shown on the stage as it is typed
+    qtbot.keyClicks(scr.witness_digits, "5926535")
+    qtbot.mouseClick(scr.btn_add_witness, Qt.MouseButton.LeftButton)
+    assert not scr.btn_reveal.isEnabled() and "还需 9 位" in scr.digits_label.text()
+    add_witness(scr, qtbot, "李四（纪检监督员）", "27182818284")
+    assert scr.btn_reveal.isEnabled()
+    qtbot.mouseClick(scr.btn_reveal, Qt.MouseButton.LeftButton)
+    assert c.step == REVEAL and c.session.status == draws.REVEALED
+    h, ok = c.nonce_check()
+    assert ok and h == c.session.commitment and c.seed_check()
+    result = list(c.session.result)
+    # the animation only shows what the seed fixed: let one target land, then stop it
+    qtbot.mouseClick(scr.btn_roll, Qt.MouseButton.LeftButton)
+    assert c.step == ROLLING and c.roll is not None
+    qtbot.waitUntil(lambda: len(c.roll.landed_targets) >= 1, timeout=20000)
+    qtbot.mouseClick(scr.btn_stop, Qt.MouseButton.LeftButton)
+    assert c.step == RESULT and c.session.result == result
+    assert scr.result_model.rowCount() == len(result) == 11
+    qtbot.mouseClick(scr.btn_confirm, Qt.MouseButton.LeftButton)
+    assert c.step == CLOSED
+    s = draws.get_session(db, s.id)
+    assert s.status == draws.CONFIRMED and s.result == result and s.record is not None
+    assert verify_record(s.record).ok
+    assert db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 11
+    with db.read() as conn:
+        kinds = [e["kind"] for e in draws.events(conn, s.id)]
+    assert kinds == ["prepare", "commit", "witness", "witness", "reveal", "confirm"]
+    pdf = rp.record_pdf_path(db, s)  # written on confirmation
+    assert rp.verify_record_pdf(pdf).ok
+    qtbot.mouseClick(scr.btn_open_pdf, Qt.MouseButton.LeftButton)
+    assert opened[-1] == str(pdf)
+
+    # A second attempt, voided: it stays, with its reason, and the tab lists both.
+    qtbot.mouseClick(scr.btn_back, Qt.MouseButton.LeftButton)
+    scr2 = start(window, qtbot)
+    c2 = scr2.controller
+    assert c2.session.id != s.id
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("见证人未到场", True))
+    qtbot.mouseClick(scr2.btn_void, Qt.MouseButton.LeftButton)
+    v = draws.get_session(db, c2.session.id)
+    assert v.status == draws.VOIDED and v.void_reason == "见证人未到场" and c2.step == CLOSED
+    assert v.record is not None and v.record["status"] == "voided" and v.record["nonce"] == v.nonce
+    scr2.stage.render_image()
+    assert "本场次已作废" in scr2.stage.painted and any("见证人未到场" in t for t in scr2.stage.painted)
+    qtbot.mouseClick(scr2.btn_back, Qt.MouseButton.LeftButton)
+    rows = window.draw_tab.sessions_model.rows
+    assert [(r[0], r[2], r[4]) for r in rows] == [(s.id, "已确认", ""), (v.id, "已作废", "见证人未到场")]
+    # any session's page opens again from the list
+    window.draw_tab.sessions_view.selectRow(0)
+    qtbot.mouseClick(window.draw_tab.btn_open, Qt.MouseButton.LeftButton)
+    assert window.draw_tab.session_screen.controller.session.id == s.id
+
+
+def test_the_projector_follows_the_operator(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    scr = start(window, qtbot)
+    c = scr.controller
+    proj = scr.open_projector()
+    assert proj is not None
+    qtbot.waitExposed(proj)
+    assert proj.isFullScreen() and proj.geometry() == proj.screen().geometry()  # one screen: a rehearsal
+    assert proj.stage.controller is c  # the same state, not a copy
+
+    def same_step() -> None:
+        proj.stage.render_image()
+        scr.stage.render_image()
+        assert proj.stage.painted_step == scr.stage.painted_step == c.step
+        shown = {t for t in proj.stage.painted if len(t) > 3}
+        assert shown == {t for t in scr.stage.painted if len(t) > 3}  # the same words, each at its own size
+
+    same_step()
+    assert any(c.session.commitment[:19] == t.replace(" ", "")[:19] for t in proj.stage.painted) or any(
+        group_hex(c.session.commitment)[:20] in t for t in proj.stage.painted
+    )
+    c.go(WITNESSES)
+    c.add_witness("张三", "31415926535")
+    c.set_pending("李四", "2718")
+    same_step()
+    assert any("2718" in t for t in proj.stage.painted)
+    c.add_witness("李四", "27182818284")
+    c.reveal()
+    same_step()
+    assert any("H(N) = C" in t for t in proj.stage.painted)
+    c.start_roll()
+    same_step()
+    c.stop_roll()
+    same_step()
+    # nothing private on the public screen: no phone numbers, no 执法证号
+    with window.db.read() as conn:
+        phones = [str(r[0]) for r in conn.exec_driver_sql("SELECT phone FROM inspector")]
+    text = "".join(proj.stage.painted)
+    assert not any(i[0] in text for i in c.session.inputs["inspectors"])
+    assert not any(p and p in text for p in phones)
+    # Esc on the operator's side closes the projector
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(scr.speed_combo, Qt.Key.Key_Escape)
+    assert scr.projector is None and not scr.btn_projector.isChecked()
+
+
+def test_substitution_from_the_session_page(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    opened: list[str],
+) -> None:
+    db: Database = window.db
+    s = draws.prepare(db, "RW-2026-04", operator="王明")
+    s = draws.commit(db, s.id)
+    for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
+        s = draws.add_witness(db, s.id, name, digits)
+    draws.do_reveal(db, s.id)
+    s = draws.confirm(db, s.id, operator="王明")
+    tab = window.draw_tab
+    tab.start_for_task("RW-2026-04")
+    scr = tab.open_session(s.id)
+    assert scr.controller.step == CLOSED and scr.btn_substitute.isEnabled()
+    dlg = SubstituteDialog(scr.controller, scr)
+    qtbot.addWidget(dlg)
+    target = s.result[2]["id"]
+    dlg.target.setCurrentIndex(dlg.target.findData(target))
+    removed = s.result[2]["inspectors"][1]
+    dlg.member.setCurrentIndex(dlg.member.findData(f"inspector:{removed}"))
+    dlg.reason.setText("因公出差")
+    skip = dlg.other.itemData(0)
+    dlg.other_reason.setText("病假")
+    dlg.add_unavailable()
+    assert dlg.unavailable == [(skip, "病假")]
+    qtbot.mouseClick(dlg.btn_apply, Qt.MouseButton.LeftButton)
+    new = dlg.substitution
+    assert (
+        new.removed == removed and new.skipped == ((skip, "病假"),) and new.substitute not in (removed, skip)
+    )
+    assert "递补完成" in dlg.outcome.text() and s.inspector_names[new.substitute] in dlg.outcome.text()
+    s2 = draws.get_session(db, s.id)
+    assert s2.record_version == 2 and s2.record is not None and verify_record(s2.record).ok
+    assert s2.current_teams()[target]["inspector"][1] == new.substitute
+    scr.stage.render_image()
+    assert any(t.startswith("最近一次递补") for t in scr.stage.painted)
+    assert any("（递补）" in row[5] for row in scr.result_model.rows)
+
+
+def test_export_to_a_folder(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db: Database = window.db
+    s = draws.commit(db, draws.prepare(db, "RW-2026-04", operator="王明").id)
+    for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
+        draws.add_witness(db, s.id, name, digits)
+    draws.do_reveal(db, s.id)
+    s = draws.confirm(db, s.id)
+    dlg = ExportDialog(db, s.id)
+    qtbot.addWidget(dlg)
+    assert dlg.places.count() >= 1  # at least the home folder
+    usb = tmp_path / "U盘"
+    usb.mkdir()
+    written = dlg.export_to(usb)
+    names = sorted(w.path.name for w in written)
+    assert names == sorted([f"{s.id}.pdf", f"{s.id}.json", f"{s.id}-抽取结果.xlsx"])
+    assert messages and messages[-1][0] == "information"
+    assert all(n in messages[-1][1] for n in names) and "KB" in messages[-1][1]
+
+
+def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    scr = start(window, qtbot)
+    c = scr.controller
+    scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("fast"))
+    assert c.speed == "fast" and settings.read(window.db, SPEED_KEY) == "fast"
+    c.go(WITNESSES)
+    c.add_witness("甲", "12345678901234567890")
+    c.reveal()
+    qtbot.mouseClick(scr.btn_skip, Qt.MouseButton.LeftButton)
+    assert c.step == RESULT and scr.lower.isVisible()
+
+
+TWO_SCREENS = r"""
+import json, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv)
+from dsj_desktop.ui.app import setup_application
+setup_application(app)
+from pathlib import Path
+from dsj_desktop.db.engine import open_database
+from dsj_desktop.ui.main_window import MainWindow
+db = open_database(Path(sys.argv[1]))
+w = MainWindow(db)
+w.setGeometry(app.screens()[0].availableGeometry())
+w.show()
+tab = w.draw_tab
+tab.start_for_task("RW-2026-04")
+tab.operator.setText("王明")
+scr = tab.start_session()
+proj = scr.open_projector()
+for _ in range(5):
+    app.processEvents()
+out = {"screens": [s.name() for s in app.screens()], "operator": w.screen().name(),
+       "combo": scr.screen_combo.currentData(), "projector": proj.screen().name(),
+       "full": proj.isFullScreen(), "geometry": proj.geometry().getRect(),
+       "screen_geometry": proj.screen().geometry().getRect()}
+steps = []
+c = scr.controller
+for action in (lambda: c.go("witnesses"), lambda: c.add_witness("甲", "31415926535"),
+               lambda: c.add_witness("乙", "27182818284"), c.reveal, c.start_roll, c.stop_roll):
+    action()
+    proj.stage.render_image(); scr.stage.render_image()
+    steps.append([proj.stage.painted_step, scr.stage.painted_step,
+                  sorted(t for t in proj.stage.painted if len(t) > 3) == sorted(t for t in scr.stage.painted if len(t) > 3)])
+out["steps"] = steps
+scr.close_projector()
+out["closed"] = scr.projector is None
+print(json.dumps(out))
+"""
+
+
+def test_two_screens_the_projector_goes_full_screen_on_the_second(
+    demo_data_dir: Path, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "screens.json"
+    cfg.write_text(json.dumps({"screens": [
+        {"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768, "logicalDpi": 96, "dpr": 1},
+        {"name": "projector", "x": 1366, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96, "dpr": 1},
+    ]}))  # fmt: skip
+    data = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data)
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={cfg}", PYTHONIOENCODING="utf-8")
+    proc = subprocess.run([sys.executable, "-c", TWO_SCREENS, str(data)], capture_output=True, text=True,
+                          encoding="utf-8", env=env, cwd=ROOT, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["screens"] == ["laptop", "projector"]
+    assert out["operator"] == "laptop" and out["combo"] == "projector" and out["projector"] == "projector"
+    assert out["full"] and out["geometry"] == out["screen_geometry"] == [1366, 0, 1920, 1080]
+    assert [s[0] for s in out["steps"]] == [
+        "witnesses",
+        "witnesses",
+        "witnesses",
+        "reveal",
+        "rolling",
+        "result",
+    ]
+    assert all(p == o and same for p, o, same in out["steps"])
+    assert out["closed"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_qapplication_font_is_used_on_the_stage(window: MainWindow) -> None:  # noqa: F811
+    from dsj_desktop.ui.draw_stage import stage_fonts
+
+    text, mono = stage_fonts()
+    assert text == QApplication.font().family() and "Mono" in mono
