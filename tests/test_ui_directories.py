@@ -272,3 +272,14 @@ def test_demo_button_fills_an_empty_database(qtbot: Any, data_dir: Path, qapp: Q
     assert "青山县应急管理局" in w.windowTitle()
     w.close()
     db.close()
+
+
+def test_the_plan_tab_leads_to_the_draw_tab(window: MainWindow, qtbot: Any) -> None:
+    plan = window.plan_tab
+    window.tabs.setCurrentWidget(plan)
+    row = next(i for i, r in enumerate(plan.model.rows) if r.task.code == "RW-2026-03")
+    plan.table.selectRow(row)
+    assert plan.btn_draw.isEnabled()
+    qtbot.mouseClick(plan.btn_draw, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.draw_tab
+    assert window.draw_tab.task_combo.currentData() == "RW-2026-03"

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.items_tab.changed.connect(self.home.refresh)
         self.draw_tab = DrawTab(db, self)
         self.tabs.addTab(self.draw_tab, "抽取")
+        self.plan_tab.draw_requested.connect(self.draw_tab.start_for_task)
         self.setCentralWidget(self.tabs)
         self.home.navigate.connect(self.show_directory)
         self.home.data_changed.connect(self.refresh_all)

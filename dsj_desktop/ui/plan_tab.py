@@ -401,6 +401,9 @@ class PlanTab(QWidget):
         self.btn_archive = QPushButton("归档任务")
         self.btn_archive.setToolTip("归档的任务不再参加抽取，也不公示；任务记录永远不会被删除，可随时恢复")
         self.btn_restore = QPushButton("恢复任务")
+        self.btn_draw = QPushButton("抽取…")
+        self.btn_draw.setObjectName("draw-task")
+        self.btn_draw.setToolTip("到“抽取”页为选中的任务开始一次公开抽取")
         self.btn_import = QPushButton("导入计划…")
         self.btn_export = QPushButton("导出计划…")
         self.btn_template = QPushButton("下载模板…")
@@ -410,7 +413,7 @@ class PlanTab(QWidget):
         self.status = QLabel()
         self.status.setObjectName("pool-status")
         buttons = QHBoxLayout()
-        for b in (self.btn_add, self.btn_edit, self.btn_archive, self.btn_restore):
+        for b in (self.btn_add, self.btn_edit, self.btn_archive, self.btn_restore, self.btn_draw):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.status)
@@ -435,6 +438,9 @@ class PlanTab(QWidget):
         self.btn_export.clicked.connect(self.export_file)
         self.btn_template.clicked.connect(self.save_template)
         self.btn_publish.clicked.connect(self.publish)
+        self.btn_draw.clicked.connect(
+            lambda: (code := self.selected_code()) and self.draw_requested.emit(code)
+        )
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.on_selection())
         self.reload_plans()
 
@@ -586,6 +592,7 @@ class PlanTab(QWidget):
         archived = row is not None and self.model.rows[row].task.archived
         self.btn_edit.setEnabled(row is not None and not archived)
         self.btn_archive.setEnabled(row is not None and not archived)
+        self.btn_draw.setEnabled(row is not None and not archived)
         self.btn_restore.setVisible(self.show_archived.isChecked())
         self.btn_restore.setEnabled(archived)
         if row is None:
