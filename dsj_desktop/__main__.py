@@ -1,5 +1,5 @@
 import sys
 
-from dsj_desktop.cli import main
+from dsj_desktop.launch import main
 
 sys.exit(main())

@@ -280,7 +280,7 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
             return main()
     from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
 
-    return run_gui(resolve_data_dir(args.data_dir), self_test=args.self_test)
+    return run_gui(resolve_data_dir(args.data_dir), self_test=args.self_test, user=args.user or "")
 
 
 def _register_more() -> None:

@@ -5,7 +5,7 @@ Without a subcommand the program starts the Qt GUI; with one it runs the command
 
 import sys
 
-from dsj_desktop.cli import main
+from dsj_desktop.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

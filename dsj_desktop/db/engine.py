@@ -14,14 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel
 
 from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db import (
-    lock,
-    models,  # noqa: F401  (registers the tables)
-)
+from dsj_desktop.db import lock
 from dsj_desktop.db.guard import Guard, TxState
 from dsj_desktop.db.migrations import GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
 from dsj_desktop.errors import DatabaseError, PermissionDenied
@@ -173,15 +169,6 @@ class Database:
         finally:
             self._shared.conn = previous
 
-    @contextmanager
-    def session(self, write: bool = False) -> Iterator[Session]:
-        """An ORM session in one transaction; committed on success when *write* is true."""
-        ctx = self.write() if write else self.read()
-        with ctx as conn, Session(bind=conn, expire_on_commit=False) as s:
-            yield s
-            if write:
-                s.flush()
-
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         with self.read() as conn:
             return conn.exec_driver_sql(sql, dict(params or {})).scalar()
@@ -299,6 +286,11 @@ def _start_guard(db: Database) -> None:
 
 
 def _create_fresh(db: Database, version: int) -> None:
+    # The SQLModel definitions are needed only here (and by the tests that compare schemas): a
+    # program opening an existing file never pays for importing them.
+    from sqlmodel import SQLModel
+
+    import dsj_desktop.db.models  # noqa: F401  (defines the tables on SQLModel.metadata)
     from dsj_desktop.domain.codelists import seed_code_lists
 
     with db.write("创建数据文件", {"schema_version": version}, system=True) as conn:

@@ -51,28 +51,84 @@ def setup_application(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
-def run_gui(data_dir: Path, *, self_test: bool = False) -> int:
-    from dsj_desktop.db.engine import open_database
+def run_gui(data_dir: Path, *, self_test: bool = False, user: str = "") -> int:
+    """Show the window at once, then open the data behind it (lock, upgrade, login) and fill it."""
+    from PySide6.QtCore import QTimer
+
     from dsj_desktop.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     setup_application(app)
-    try:
-        db = open_database(data_dir)
-    except UserError as exc:
-        QMessageBox.critical(None, APP_TITLE, str(exc))
-        return 1
-    window = MainWindow(db)
+    window = MainWindow()
     window.show()
-    if self_test:
-        from PySide6.QtCore import QTimer
-
-        def report() -> None:
-            print(f"主窗口已打开：{window.windowTitle()}（数据文件夹 {data_dir}）", flush=True)
-            app.quit()
-
-        QTimer.singleShot(0, report)
+    session = GuiSession(app, window, data_dir, self_test=self_test, user=user)
+    QTimer.singleShot(0, session.open)
     code = app.exec()
-    db.close()
-    return int(code)
+    session.close()
+    return int(code) or session.exit_code
+
+
+class GuiSession:
+    """What happens between the window appearing and the first screen of data, and at the end."""
+
+    def __init__(
+        self, app: QApplication, window: object, data_dir: Path, *, self_test: bool, user: str
+    ) -> None:
+        self.app = app
+        self.window = window
+        self.data_dir = data_dir
+        self.self_test = self_test
+        self.user = user
+        self.db: object | None = None
+        self.locked = False
+        self.exit_code = 0
+
+    def fail(self, message: str) -> None:
+        self.exit_code = 1
+        if self.self_test:
+            print(message, file=sys.stderr, flush=True)
+        else:
+            QMessageBox.critical(self.window, APP_TITLE, message)  # type: ignore[arg-type]
+        self.app.exit(1)
+
+    def open(self) -> None:
+        from dsj_desktop.db import lock
+        from dsj_desktop.db.engine import open_database
+
+        try:
+            lock.acquire(self.data_dir)
+            self.locked = True
+            notices = lock.interrupted(self.data_dir)
+            db = open_database(self.data_dir)
+        except UserError as exc:
+            self.fail(str(exc))
+            return
+        self.db = db
+        notices += db.warnings
+        if not self.self_test and not self.sign_in(db):
+            self.app.exit(0)
+            return
+        self.window.attach(db)  # type: ignore[attr-defined]
+        if notices:
+            self.window.home.show_notices(notices)  # type: ignore[attr-defined]
+        self.started(db)
+        if self.self_test:
+            print(f"主窗口已打开：{self.window.windowTitle()}（数据文件夹 {self.data_dir}）", flush=True)  # type: ignore[attr-defined]
+            self.app.quit()
+
+    def sign_in(self, db: object) -> bool:
+        """Who works: set up the first account on a new data folder, else log in (or the
+        administrator's single-user setting). False: the user gave up."""
+        return True
+
+    def started(self, db: object) -> None:
+        """Work that follows the first screen: the check and the backup at start."""
+
+    def close(self) -> None:
+        from dsj_desktop.db import lock
+
+        if self.db is not None:
+            self.db.close()  # type: ignore[attr-defined]
+        if self.locked:
+            lock.release(self.data_dir)

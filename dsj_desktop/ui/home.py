@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.demo import fill_demo, is_empty
 from dsj_desktop.domain.result_specs import INSPECTED
 from dsj_desktop.domain.specs import DIRECTORIES, INSPECTORS
 from dsj_desktop.domain.workdays import DUE_SOON_WORKDAYS
@@ -116,11 +115,27 @@ class HomePage(QWidget):
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(16)
         layout.addLayout(head)
+        self.notices = QLabel()
+        self.notices.setObjectName("notices")
+        self.notices.setWordWrap(True)
+        self.notices.setStyleSheet(
+            "#notices { background: #fff4e5; border: 1px solid #f0a35e; border-radius: 6px; padding: 8px; }"
+        )
+        self.notices.hide()
+        layout.addWidget(self.notices)
         layout.addLayout(grid)
         layout.addWidget(self.welcome)
         layout.addStretch(1)
         layout.addWidget(self.data_label)
         self.refresh()
+
+    def show_notices(self, notices: list[str]) -> None:
+        """Things the user must know about this start (an interrupted import, an upgrade, …)."""
+        if not notices:
+            self.notices.hide()
+            return
+        self.notices.setText("<b>请注意：</b><br>" + "<br>".join(f"· {n}" for n in notices))
+        self.notices.show()
 
     def refresh(self) -> None:
         name = settings.bureau_name(self.db)
@@ -134,6 +149,8 @@ class HomePage(QWidget):
                 eligible = DirectoryQuery(self.db, spec).count(Filter(eligibility=ELIGIBLE))
                 note += f"，今日可抽取 {eligible}"
             card.note.setText(note)
+        from dsj_desktop.demo import is_empty
+
         self.welcome.setVisible(is_empty(self.db))
         self.refresh_deadlines()
 
@@ -162,6 +179,8 @@ class HomePage(QWidget):
             self.data_changed.emit()
 
     def load_demo(self) -> None:
+        from dsj_desktop.demo import fill_demo
+
         out = run_with_progress(self, "装入演示数据", fill_demo(self.db))
         if not out.ok:
             report_failure(self, "装入演示数据", out)

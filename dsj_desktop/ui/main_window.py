@@ -1,126 +1,295 @@
-"""The main window: a start page and one tab per part of the work."""
+"""The main window: a start page and one tab per part of the work.
+
+It appears at once: the window itself needs only Qt. The data is attached afterwards
+(:meth:`MainWindow.attach`), and each tab is built the first time it is shown, so a directory of
+100,000 rows costs nothing until someone opens it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
-from dsj_desktop.db.engine import Database
-from dsj_desktop.domain.plan_specs import ITEMS
-from dsj_desktop.domain.specs import DIRECTORIES
-from dsj_desktop.services import settings
-from dsj_desktop.ui.directory_tab import DirectoryTab
-from dsj_desktop.ui.draw_tab import DrawTab
-from dsj_desktop.ui.home import HomePage
-from dsj_desktop.ui.items_tab import ItemsTab
-from dsj_desktop.ui.plan_tab import PlanTab
-from dsj_desktop.ui.results_tab import ResultsTab
-from dsj_desktop.ui.stats_tab import StatsTab
+
+if TYPE_CHECKING:
+    from dsj_desktop.db.engine import Database
+    from dsj_desktop.ui.directory_tab import DirectoryTab
+    from dsj_desktop.ui.draw_tab import DrawTab
+    from dsj_desktop.ui.home import HomePage
+    from dsj_desktop.ui.items_tab import ItemsTab
+    from dsj_desktop.ui.plan_tab import PlanTab
+    from dsj_desktop.ui.results_tab import ResultsTab
+    from dsj_desktop.ui.stats_tab import StatsTab
+
+
+class _Placeholder(QWidget):
+    """Stands in for a tab until it is first shown."""
+
+    def __init__(self, key: str, text: str = "") -> None:
+        super().__init__()
+        self.key = key
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet("color: #57606a; font-size: 14pt;")
+        lay = QVBoxLayout(self)
+        lay.addWidget(label)
+
+
+class _LazyTabs:
+    """Tabs of a QTabWidget that are built on first use (by showing them or by asking for them)."""
+
+    def __init__(self, widget: QTabWidget, on_built: Callable[[str, QWidget], None]) -> None:
+        self.widget = widget
+        self.builders: dict[str, Callable[[], QWidget]] = {}
+        self.built: dict[str, QWidget] = {}
+        self.on_built = on_built
+        self._swapping = False
+        widget.currentChanged.connect(self._shown)
+
+    def add(self, key: str, title: str, build: Callable[[], QWidget]) -> None:
+        self.builders[key] = build
+        self.widget.addTab(_Placeholder(key), title)
+
+    def get(self, key: str) -> QWidget:
+        if key in self.built:
+            return self.built[key]
+        index = next(
+            i for i in range(self.widget.count()) if getattr(self.widget.widget(i), "key", None) == key
+        )
+        placeholder = self.widget.widget(index)
+        page = self.builders[key]()
+        self.built[key] = page
+        current = self.widget.currentIndex() == index
+        self._swapping = True
+        try:
+            title = self.widget.tabText(index)
+            self.widget.removeTab(index)
+            self.widget.insertTab(index, page, title)
+            if current:
+                self.widget.setCurrentIndex(index)
+        finally:
+            self._swapping = False
+        placeholder.deleteLater()
+        self.on_built(key, page)
+        return page
+
+    def _shown(self, index: int) -> None:
+        if self._swapping or index < 0:
+            return
+        key = getattr(self.widget.widget(index), "key", None)
+        if key is not None and key not in self.built:
+            self.get(key)
+
+    def if_built(self, key: str) -> QWidget | None:
+        return self.built.get(key)
+
+    def __iter__(self) -> Iterator[tuple[str, QWidget]]:
+        return iter(list(self.built.items()))
+
+
+class _DirectoryTabs:
+    """``window.directory_tabs[kind]``: each directory tab, built when first needed."""
+
+    def __init__(self, lazy: _LazyTabs) -> None:
+        self.lazy = lazy
+
+    def __getitem__(self, kind: str) -> DirectoryTab:
+        return self.lazy.get(kind)  # type: ignore[return-value]
+
+    def values(self) -> list[DirectoryTab]:
+        return [self[k] for k in self.lazy.builders]
+
+    def built(self) -> list[DirectoryTab]:
+        return [t for _, t in self.lazy]  # type: ignore[misc]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
         self.setObjectName("main-window")
+        self.setWindowTitle(APP_TITLE)
         self.resize(1280, 800)
         self.setMinimumSize(960, 640)
+        self.db: Database | None = None
+        self.opening = _Placeholder("", "正在打开数据……")
+        self.setCentralWidget(self.opening)
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status)
+        if db is not None:
+            self.attach(db)
 
+    # --- the data ---------------------------------------------------------------------------
+
+    def attach(self, db: Database) -> None:
+        """Fill the window with the data of *db*: the start page now, the other tabs when shown."""
+        from dsj_desktop.domain.plan_specs import ITEMS
+        from dsj_desktop.domain.specs import DIRECTORIES
+        from dsj_desktop.ui.home import HomePage
+
+        self.db = db
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main-tabs")
         self.tabs.setDocumentMode(True)
-        self.home = HomePage(db, self)
+        self.home: HomePage = HomePage(db, self)
         self.tabs.addTab(self.home, "首页")
-
         self.directories = QTabWidget()
         self.directories.setObjectName("directory-tabs")
-        self.directory_tabs: dict[str, DirectoryTab] = {}
+        self._dirs = _LazyTabs(self.directories, self._wire)
         for spec in DIRECTORIES.values():
-            tab = DirectoryTab(db, spec, self)
-            tab.changed.connect(self.home.refresh)
-            self.directory_tabs[spec.kind] = tab
-            self.directories.addTab(tab, spec.title)
+            self._dirs.add(spec.kind, spec.title, lambda spec=spec: self._build_directory(spec))
+        self.directory_tabs = _DirectoryTabs(self._dirs)
+        self._pages = _LazyTabs(self.tabs, self._wire)
         self.tabs.addTab(self.directories, "名录库")
-        self.items_tab = ItemsTab(db, self)
-        self.tabs.addTab(self.items_tab, ITEMS.title)
-        self.plan_tab = PlanTab(db, self)
-        self.tabs.addTab(self.plan_tab, "年度计划")
-        for tab in [*self.directory_tabs.values(), self.items_tab]:
-            tab.changed.connect(self.plan_tab.mark_stale)
-        self.items_tab.changed.connect(self.home.refresh)
-        self.draw_tab = DrawTab(db, self)
-        self.tabs.addTab(self.draw_tab, "抽取")
-        self.plan_tab.draw_requested.connect(self.draw_tab.start_for_task)
+        self.tabs.currentChanged.connect(self._main_shown)
+        self._pages.add("items", ITEMS.title, self._build_items)
+        self._pages.add("plan", "年度计划", self._build_plan)
+        self._pages.add("draw", "抽取", self._build_draw)
+        self._pages.add("results", "结果录入", self._build_results)
+        self._pages.add("stats", "统计", self._build_stats)
         self.setCentralWidget(self.tabs)
+        self.opening.deleteLater()
         self.home.navigate.connect(self.show_directory)
-        self.home.data_changed.connect(self.refresh_all)
-
-        self._build_menus()
-        self.status = QLabel()
-        self.statusBar().addPermanentWidget(self.status)
-        self.update_title()
-        self._add_results()
-
-    def _add_results(self) -> None:
-        """The results and statistics tabs, their menu entries and the start page's deadline cards."""
-        self.results_tab = ResultsTab(self.db, self)
-        self.stats_tab = StatsTab(self.db, self)
-        self.tabs.addTab(self.results_tab, "结果录入")
-        self.tabs.addTab(self.stats_tab, "统计")
-        self.results_tab.changed.connect(self.home.refresh)
-        self.results_tab.changed.connect(self.stats_tab.mark_stale)
         self.home.navigate_results.connect(self.show_results)
-        file_menu = next(m for m in self.menuBar().findChildren(QMenu) if m.title().startswith("文件"))
-        separators = [a for a in file_menu.actions() if a.isSeparator()]
-        first = separators[0] if separators else None
-        for title, slot in (
-            ("导入检查结果…", self.results_tab.import_file),
-            ("公示检查结果…", self.results_tab.publish),
-            ("导出年度档案…", self.stats_tab.export_archive),
-            ("节假日安排与录入期限…", self.results_tab.edit_holidays),
-        ):
-            act = QAction(title, self)
-            act.triggered.connect(lambda _=False, f=slot: f())
-            file_menu.insertAction(first, act)
+        self.home.data_changed.connect(self.refresh_all)
+        self._build_menus()
+        self.update_title()
 
-    def show_results(self, deadline: str = "") -> None:
-        self.tabs.setCurrentWidget(self.results_tab)
-        self.results_tab.set_deadline_filter(deadline or None)
+    def _main_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self.directories and self.directories.count():
+            self._dirs._shown(self.directories.currentIndex())
+
+    # builders (heavy modules are imported here, not at start)
+
+    def _build_directory(self, spec: Any) -> QWidget:
+        from dsj_desktop.ui.directory_tab import DirectoryTab
+
+        assert self.db is not None
+        return DirectoryTab(self.db, spec, self)
+
+    def _build_items(self) -> QWidget:
+        from dsj_desktop.ui.items_tab import ItemsTab
+
+        assert self.db is not None
+        return ItemsTab(self.db, self)
+
+    def _build_plan(self) -> QWidget:
+        from dsj_desktop.ui.plan_tab import PlanTab
+
+        assert self.db is not None
+        return PlanTab(self.db, self)
+
+    def _build_draw(self) -> QWidget:
+        from dsj_desktop.ui.draw_tab import DrawTab
+
+        assert self.db is not None
+        return DrawTab(self.db, self)
+
+    def _build_results(self) -> QWidget:
+        from dsj_desktop.ui.results_tab import ResultsTab
+
+        assert self.db is not None
+        return ResultsTab(self.db, self)
+
+    def _build_stats(self) -> QWidget:
+        from dsj_desktop.ui.stats_tab import StatsTab
+
+        assert self.db is not None
+        return StatsTab(self.db, self)
+
+    def _wire(self, key: str, page: QWidget) -> None:
+        """Connect a freshly built tab to the others (those not built yet read fresh data when built)."""
+        changed = getattr(page, "changed", None)
+        if changed is not None:
+            changed.connect(self.home.refresh)
+            if key in ("targets", "inspectors", "experts", "conflicts", "items"):
+                changed.connect(lambda: self._call_if_built("plan", "mark_stale"))
+            if key == "results":
+                changed.connect(lambda: self._call_if_built("stats", "mark_stale"))
+        if key == "plan":
+            page.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))  # type: ignore[attr-defined]
+
+    def _call_if_built(self, key: str, method: str) -> None:
+        page = self._pages.if_built(key)
+        if page is not None:
+            getattr(page, method)()
+
+    # the tabs, built on first use
+
+    @property
+    def items_tab(self) -> ItemsTab:
+        return self._pages.get("items")  # type: ignore[return-value]
+
+    @property
+    def plan_tab(self) -> PlanTab:
+        return self._pages.get("plan")  # type: ignore[return-value]
+
+    @property
+    def draw_tab(self) -> DrawTab:
+        return self._pages.get("draw")  # type: ignore[return-value]
+
+    @property
+    def results_tab(self) -> ResultsTab:
+        return self._pages.get("results")  # type: ignore[return-value]
+
+    @property
+    def stats_tab(self) -> StatsTab:
+        return self._pages.get("stats")  # type: ignore[return-value]
+
+    # --- menus ------------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
+        from dsj_desktop.domain.plan_specs import ITEMS
+        from dsj_desktop.domain.specs import DIRECTORIES
+
+        self.menuBar().clear()
         file_menu = self.menuBar().addMenu("文件(&F)")
-        for spec in DIRECTORIES.values():
-            act = QAction(f"导入{spec.title}…", self)
-            act.triggered.connect(lambda _=False, k=spec.kind: self._import(k))
+        entries: list[tuple[str, Callable[[], Any]]] = [
+            (f"导入{spec.title}…", lambda k=spec.kind: self._import(k)) for spec in DIRECTORIES.values()
+        ]
+        entries += [
+            (f"导入{ITEMS.title}…", self._import_items),
+            ("导入年度计划…", self._import_plan),
+            ("导入检查结果…", lambda: self._on("results", "import_file")),
+            ("公示检查结果…", lambda: self._on("results", "publish")),
+            ("导出年度档案…", lambda: self._on("stats", "export_archive")),
+            ("节假日安排与录入期限…", lambda: self._on("results", "edit_holidays")),
+        ]
+        for title, slot in entries:
+            act = QAction(title, self)
+            act.triggered.connect(lambda _=False, f=slot: f())
             file_menu.addAction(act)
-        act = QAction(f"导入{ITEMS.title}…", self)
-        act.triggered.connect(self._import_items)
-        file_menu.addAction(act)
-        act = QAction("导入年度计划…", self)
-        act.triggered.connect(self._import_plan)
-        file_menu.addAction(act)
         file_menu.addSeparator()
         open_dir = QAction("打开数据文件夹", self)
-        open_dir.triggered.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.db.data_dir)))
-        )
+        open_dir.triggered.connect(self._open_data_dir)
         file_menu.addAction(open_dir)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
         quit_act.triggered.connect(self.close)
         file_menu.addAction(quit_act)
-        settings_menu = self.menuBar().addMenu("设置(&S)")
+        self.settings_menu = self.menuBar().addMenu("设置(&S)")
         rules = QAction("抽查规则设置…", self)
         rules.setObjectName("rules-action")
         rules.triggered.connect(self.edit_rules)
-        settings_menu.addAction(rules)
-        help_menu = self.menuBar().addMenu("帮助(&H)")
+        self.settings_menu.addAction(rules)
+        self.help_menu = self.menuBar().addMenu("帮助(&H)")
         about = QAction("关于", self)
         about.triggered.connect(self.about)
-        help_menu.addAction(about)
+        self.help_menu.addAction(about)
+
+    def _on(self, key: str, method: str) -> None:
+        page = self._pages.get(key)
+        self.tabs.setCurrentWidget(page)
+        getattr(page, method)()
+
+    def _open_data_dir(self) -> None:
+        if self.db is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.db.data_dir)))
 
     def _import(self, kind: str) -> None:
         self.show_directory(kind)
@@ -139,37 +308,44 @@ class MainWindow(QMainWindow):
         self.plan_tab.edit_rules()
 
     def show_directory(self, kind: str) -> None:
+        tab = self.directory_tabs[kind]
         self.tabs.setCurrentWidget(self.directories)
-        self.directories.setCurrentWidget(self.directory_tabs[kind])
+        self.directories.setCurrentWidget(tab)
+
+    def show_results(self, deadline: str = "") -> None:
+        self.tabs.setCurrentWidget(self.results_tab)
+        self.results_tab.set_deadline_filter(deadline or None)
 
     def refresh_all(self) -> None:
-        for tab in self.directory_tabs.values():
-            tab.refresh()
-        self.items_tab.refresh()
-        self.plan_tab.mark_stale()
-        self.draw_tab.refresh()
+        """After a change that touches everything (the demo, a restore): refresh what is built."""
+        for _, tab in self._dirs:
+            tab.refresh()  # type: ignore[attr-defined]
+        for key, method in (("items", "refresh"), ("plan", "mark_stale"), ("draw", "refresh"),
+                            ("results", "refresh"), ("stats", "reload_years"), ("stats", "mark_stale")):  # fmt: skip
+            self._call_if_built(key, method)
         self.home.refresh()
         self.update_title()
-        if hasattr(self, "results_tab"):
-            self.results_tab.refresh()
-            self.stats_tab.reload_years()
-            self.stats_tab.mark_stale()
 
     def update_title(self) -> None:
+        from dsj_desktop.services import settings
+
+        assert self.db is not None
         bureau = settings.bureau_name(self.db)
         self.setWindowTitle(f"{APP_TITLE} — {bureau}" if bureau else APP_TITLE)
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.plan_tab.shutdown()
+        if self.db is not None:
+            self._call_if_built("plan", "shutdown")
         super().closeEvent(event)
 
     def about(self) -> None:
+        folder = self.db.data_dir if self.db is not None else ""
         QMessageBox.about(
             self,
             f"关于{APP_TITLE}",
             f"<h3>{APP_TITLE}</h3><p>版本 {__version__}</p>"
             "<p>“双随机、一公开”监管工作台：一单两库、年度抽查计划、可公开验证的随机抽取（DSJ-DRAW-1）、"
             "结果录入与公示。全部数据保存在本机，不需要网络。</p>"
-            f"<p>数据文件夹：{self.db.data_dir}</p>",
+            f"<p>数据文件夹：{folder}</p>",
         )

@@ -1,0 +1,50 @@
+"""The program's entry point. Without a subcommand it starts the GUI at once, importing only what
+the first window needs; with one it hands over to the command line (:mod:`dsj_desktop.cli`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+# The options that may come without a subcommand (see cli.build_parser).
+_GUI_FLAGS = {"--self-test"}
+_GUI_OPTIONS = {"--data-dir", "--user"}
+
+
+def _gui_args(argv: Sequence[str]) -> dict[str, str | bool] | None:
+    """The GUI's options when *argv* names no subcommand and asks for nothing else, else None."""
+    out: dict[str, str | bool] = {}
+    it = iter(argv)
+    for arg in it:
+        if arg in _GUI_FLAGS:
+            out[arg] = True
+        elif arg in _GUI_OPTIONS:
+            value = next(it, None)
+            if value is None:
+                return None
+            out[arg] = value
+        elif any(arg.startswith(o + "=") for o in _GUI_OPTIONS):
+            key, value = arg.split("=", 1)
+            out[key] = value
+        else:
+            return None  # a subcommand, --help, --version, …: the full command line
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    gui = _gui_args(args)
+    if gui is None:
+        from dsj_desktop.cli import main as cli_main
+
+        return cli_main(args)
+    from dsj_desktop.paths import resolve_data_dir
+    from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
+
+    data = gui.get("--data-dir")
+    return run_gui(resolve_data_dir(str(data) if data else None), self_test=bool(gui.get("--self-test")),
+                   user=str(gui.get("--user") or ""))  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
