@@ -283,3 +283,20 @@ def test_the_plan_tab_leads_to_the_draw_tab(window: MainWindow, qtbot: Any) -> N
     qtbot.mouseClick(plan.btn_draw, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.draw_tab
     assert window.draw_tab.task_combo.currentData() == "RW-2026-03"
+
+
+def test_verify_a_record_from_the_menu(window: MainWindow, tmp_path: Path) -> None:
+    from dsj_desktop.publish import record_pdf as rp
+    from tests.test_draw_sessions import full_draw
+
+    s = full_draw(window.db, "RW-2026-04")
+    (pdf,) = rp.write_record_pdf(window.db, s, tmp_path)
+    window.verify_record_file(str(pdf))
+    ok, text = window.last_verification
+    assert ok and "总结论：验证通过" in text and "PDF 电子签章" in text
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(bytes(data))
+    window.verify_record_file(str(bad))
+    assert window.last_verification[0] is False

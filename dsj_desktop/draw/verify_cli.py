@@ -35,58 +35,57 @@ def add_parser(subparsers: Any) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    ok, text = verify_file(Path(args.file), args.fingerprint)
+    print(text)
+    return 0 if ok else 1
+
+
+def verify_file(path: Path, fingerprint: str | None = None) -> tuple[bool, str]:
+    """Check a record (.json) or a signed record PDF; (all checks hold, the report in Chinese).
+    The command line prints it; the GUI shows it."""
     if path.suffix.lower() == ".pdf":
-        return _verify_pdf(path, args.fingerprint)
+        return _verify_pdf(path, fingerprint)
     record = load_record(path)
-    report = verify_record(record, expected_fingerprint=args.fingerprint)
-    print(f"抽取记录：{path}")
-    _print_record(record, report)
-    return 0 if report.ok else 1
+    report = verify_record(record, expected_fingerprint=fingerprint)
+    return report.ok, "\n".join([f"抽取记录：{path}", *_record_lines(record, report)])
 
 
-def _print_record(record: dict[str, Any], report: VerifyReport) -> None:
+def _record_lines(record: dict[str, Any], report: VerifyReport) -> list[str]:
     status = _STATUS_TITLES.get(str(report.status), str(report.status))
-    print(f"场次：{report.session}    状态：{status}")
+    lines = [f"场次：{report.session}    状态：{status}"]
     if record.get("status") == STATUS_VOIDED and record.get("void_reason"):
-        print(f"作废原因：{record['void_reason']}")
+        lines.append(f"作废原因：{record['void_reason']}")
     if report.fingerprint:
-        print(f"签名公钥指纹：{report.fingerprint}")
-    print()
-    print(report.text())
+        lines.append(f"签名公钥指纹：{report.fingerprint}")
+    return [*lines, "", report.text()]
 
 
-def _verify_pdf(path: Path, fingerprint: str | None) -> int:
+def _verify_pdf(path: Path, fingerprint: str | None) -> tuple[bool, str]:
     """A signed record PDF: its PAdES signature, then the DSJ-DRAW-1 record attached to it."""
     from dsj_desktop.publish.record_pdf import verify_record_pdf
 
     if not path.is_file():
         raise UserError(f"找不到文件“{path}”。")
     check = verify_record_pdf(path, expected_fingerprint=fingerprint)
-    print(f"抽取记录 PDF：{path}")
-    print()
-    print("【一】PDF 电子签章")
-    print("\n".join(check.pdf_lines()))
-    print()
-    print("【二】PDF 附带的抽取记录（DSJ-DRAW-1 第 9 节）")
+    lines = [f"抽取记录 PDF：{path}", "", "【一】PDF 电子签章", *check.pdf_lines(), "",
+             "【二】PDF 附带的抽取记录（DSJ-DRAW-1 第 9 节）"]  # fmt: skip
     if check.attachment:
-        print(f"附件：{check.attachment}")
+        lines.append(f"附件：{check.attachment}")
     if check.record is not None and check.report is not None:
-        print(f"记录摘要（SHA-256）：{check.record_sha256}（应与 PDF“核验”一节印出的摘要一致）")
-        _print_record(check.record, check.report)
-    for problem in check.problems:
-        print(f"✘ {problem}")
-    print()
+        lines.append(f"记录摘要（SHA-256）：{check.record_sha256}（应与 PDF“核验”一节印出的摘要一致）")
+        lines += _record_lines(check.record, check.report)
+    lines += [f"✘ {problem}" for problem in check.problems]
+    lines.append("")
     if check.ok:
-        print("总结论：验证通过——PDF 签章有效且文件未被改动，附带的抽取记录经重算全部符合。")
-        return 0
+        lines.append("总结论：验证通过——PDF 签章有效且文件未被改动，附带的抽取记录经重算全部符合。")
+        return True, "\n".join(lines)
     parts = []
     if not check.pdf.ok:
         parts.append("PDF 签章")
     if check.report is None or not check.report.ok or check.problems:
         parts.append("抽取记录")
-    print(f"总结论：验证不通过（{'、'.join(parts)}不符合），不能认定该文件是原始、完整的抽取记录。")
-    return 1
+    lines.append(f"总结论：验证不通过（{'、'.join(parts)}不符合），不能认定该文件是原始、完整的抽取记录。")
+    return False, "\n".join(lines)
 
 
 def register(

@@ -264,6 +264,10 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=slot: f())
             file_menu.addAction(act)
         file_menu.addSeparator()
+        verify = QAction("核验抽取记录…", self)
+        verify.setObjectName("verify-action")
+        verify.triggered.connect(self.verify_record_file)
+        file_menu.addAction(verify)
         open_dir = QAction("打开数据文件夹", self)
         open_dir.triggered.connect(self._open_data_dir)
         file_menu.addAction(open_dir)
@@ -281,6 +285,37 @@ class MainWindow(QMainWindow):
         about = QAction("关于", self)
         about.triggered.connect(self.about)
         self.help_menu.addAction(about)
+
+    def verify_record_file(self, path: str = "") -> None:
+        """Check a record (.pdf or .json) someone brought, and show every check in Chinese."""
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        from dsj_desktop.draw.verify_cli import verify_file
+        from dsj_desktop.errors import UserError
+
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "核验抽取记录", "", "抽取记录 (*.pdf *.json)")
+        if not path:
+            return
+        try:
+            ok, text = verify_file(Path(path))
+        except UserError as exc:
+            QMessageBox.warning(self, "核验抽取记录", str(exc))
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Information if ok else QMessageBox.Icon.Critical,
+            "核验抽取记录",
+            ("验证通过：签章有效，文件未被改动，抽取过程经重算全部符合。" if ok
+             else "验证不通过：不能认定该文件是原始、完整的抽取记录。") + "\n\n点“显示详细信息”查看每一项检查。",
+            parent=self,
+        )  # fmt: skip
+        box.setDetailedText(text)
+        box.setObjectName("verify-result")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_verification = (ok, text)
+        box.open()  # window-modal, without a nested event loop
 
     def _on(self, key: str, method: str) -> None:
         page = self._pages.get(key)
