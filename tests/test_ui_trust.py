@@ -777,3 +777,25 @@ def test_first_run_on_a_folder_that_already_holds_data_offers_no_demo(demo_db: D
     qtbot.addWidget(wz)
     assert wz.bureau_page.name.text() == "青山县应急管理局"  # kept from before
     assert not wz.start_page.options["demo"].isEnabled() and wz.start_page.selected() == "later"
+
+
+@pytest.mark.qt_log_ignore(
+    "does not support raise", "does not support grabbing the keyboard"
+)  # the popup, offscreen
+def test_an_open_date_field_opens_its_calendar_at_this_month(bureau: Database, qtbot: Any) -> None:
+    from PySide6.QtCore import QDate, QPoint, Qt
+
+    tab = JournalTab(bureau)
+    qtbot.addWidget(tab)
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.mouseClick(
+        tab.since,
+        Qt.MouseButton.LeftButton,
+        pos=tab.since.rect().center() + QPoint(tab.since.width() // 2 - 6, 0),
+    )
+    cal = tab.since.calendarWidget()
+    qtbot.waitUntil(cal.isVisible, timeout=3000)
+    today = QDate.currentDate()
+    assert (cal.yearShown(), cal.monthShown()) == (today.year(), today.month())
+    cal.window().hide()

@@ -319,7 +319,7 @@ class AccountsDialog(QDialog):
         self.table.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-        self.table.doubleClicked.connect(lambda _=None: self.change_role())
+        self.table.doubleClicked.connect(lambda _=None: self.btn_role.isEnabled() and self.change_role())
 
         self.btn_add = QPushButton("新增账户…")
         self.btn_role = QPushButton("修改角色…")

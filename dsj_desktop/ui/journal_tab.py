@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -240,6 +241,20 @@ def _export_job(db: Database, path: Path, flt: JournalFilter) -> Job[int]:
     return journal.export(db, path, **flt.kwargs())
 
 
+class _OpenAtToday(QObject):
+    """A date field showing "不限" opens its calendar at this month, not at the year 2000."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Show
+            and isinstance(watched, QCalendarWidget)
+            and watched.selectedDate() == NO_DATE
+        ):
+            today = QDate.currentDate()
+            watched.setCurrentPage(today.year(), today.month())
+        return False
+
+
 class JournalTab(QWidget):
     changed = Signal()  # the integrity check or an export added journal entries
 
@@ -255,6 +270,7 @@ class JournalTab(QWidget):
         self.actor_combo = QComboBox()
         self.actor_combo.setObjectName("journal-actor")
         self.actor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._calendar_filter = _OpenAtToday(self)
         self.since = self._date_edit("journal-since")
         self.until = self._date_edit("journal-until")
         self.btn_clear = QPushButton("清除筛选")
@@ -338,8 +354,7 @@ class JournalTab(QWidget):
         self.reload_actors()
         self.apply_filter()
 
-    @staticmethod
-    def _date_edit(name: str) -> QDateEdit:
+    def _date_edit(self, name: str) -> QDateEdit:
         edit = QDateEdit()
         edit.setObjectName(name)
         edit.setCalendarPopup(True)
@@ -347,6 +362,7 @@ class JournalTab(QWidget):
         edit.setMinimumDate(NO_DATE)
         edit.setSpecialValueText("不限")
         edit.setDate(NO_DATE)
+        edit.calendarWidget().installEventFilter(self._calendar_filter)
         return edit
 
     # --- filtering --------------------------------------------------------------------------

@@ -150,8 +150,9 @@ class SettingsDialog(QDialog):
         who = actor_mod.current()
         if self.auto_user:
             return f"现在启动时以账户“{self.auto_user}”进入。" + AUTO_LOGIN_NOTE.split("。", 1)[1]
-        name = who.username if who is not None else "当前账户"
-        return f"勾选后，启动时以“{name}”的身份进入。" + AUTO_LOGIN_NOTE.split("。", 1)[1]
+        if not self.editable or who is None:
+            return AUTO_LOGIN_NOTE
+        return f"勾选后，启动时以“{who.username}”的身份进入。" + AUTO_LOGIN_NOTE.split("。", 1)[1]
 
     def load_fingerprints(self) -> None:
         try:
