@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,7 @@ class Entry:
         return text if len(text) <= limit else text[:limit] + "…"
 
 
-def entries(
-    db: Database,
-    *,
-    text: str = "",
-    actor: str = "",
-    since: str = "",
-    until: str = "",
-    limit: int | None = None,
-    newest_first: bool = True,
-) -> list[Entry]:
+def _where(text: str, actor: str, since: str, until: str) -> tuple[str, list[str]]:
     where, params = [], []
     if text:
         where.append("(action LIKE ? OR detail LIKE ?)")
@@ -56,14 +48,55 @@ def entries(
     if until:
         where.append("at < ?")
         params.append(until + "T99")
-    sql = "SELECT id, at, actor, action, detail, hash FROM journal"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def entries(
+    db: Database,
+    *,
+    text: str = "",
+    actor: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int | None = None,
+    newest_first: bool = True,
+) -> list[Entry]:
+    where, params = _where(text, actor, since, until)
+    sql = "SELECT id, at, actor, action, detail, hash FROM journal" + where
     sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
     if limit:
         sql += f" LIMIT {int(limit)}"
     with db.read() as conn:
         return [Entry(*r) for r in conn.exec_driver_sql(sql, tuple(params))]
+
+
+def entry_ids(
+    db: Database,
+    *,
+    text: str = "",
+    actor: str = "",
+    since: str = "",
+    until: str = "",
+    newest_first: bool = True,
+) -> list[int]:
+    """The ids of the matching entries (for a lazy view of a long journal; see :func:`entries_by_id`)."""
+    where, params = _where(text, actor, since, until)
+    sql = "SELECT id FROM journal" + where + " ORDER BY id " + ("DESC" if newest_first else "ASC")
+    with db.read() as conn:
+        return [int(r[0]) for r in conn.exec_driver_sql(sql, tuple(params))]
+
+
+def entries_by_id(db: Database, ids: Sequence[int]) -> dict[int, Entry]:
+    out: dict[int, Entry] = {}
+    with db.read() as conn:
+        for i in range(0, len(ids), 500):
+            chunk = [int(x) for x in ids[i : i + 500]]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.exec_driver_sql(
+                f"SELECT id, at, actor, action, detail, hash FROM journal WHERE id IN ({marks})", tuple(chunk)
+            ):
+                out[int(r[0])] = Entry(*r)
+    return out
 
 
 def actors(db: Database) -> list[str]:

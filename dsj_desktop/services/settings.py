@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from dsj_desktop.db.engine import Database
 
 BUREAU_NAME = "bureau_name"
-TITLES = {BUREAU_NAME: "单位名称", "rules": "抽查规则"}
+TITLES = {BUREAU_NAME: "单位名称", "rules": "抽查规则", "backup_keep": "自动备份保留份数"}
 
 
 def get(conn: Connection, key: str, default: Any = None) -> Any:
