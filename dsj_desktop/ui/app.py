@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from dsj_desktop import APP_NAME, APP_TITLE, __version__
 from dsj_desktop.errors import UserError
@@ -62,11 +62,28 @@ def run_gui(data_dir: Path, *, self_test: bool = False, user: str = "") -> int:
     setup_application(app)
     window = MainWindow()
     window.show()
+    sys.excepthook = _report_uncaught(window)
     session = GuiSession(app, window, data_dir, self_test=self_test, user=user)
     QTimer.singleShot(0, session.open)
     code = app.exec()
     session.close()
     return int(code) or session.exit_code
+
+
+def _report_uncaught(window: QWidget) -> object:
+    """An exception that escapes a button's handler is shown, not lost (and never quits the program):
+    a refusal by the core (a role, a rule) in plain words, anything else as an internal error."""
+    import traceback
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        if isinstance(exc, UserError):
+            QMessageBox.warning(window, APP_TITLE, str(exc))
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, f"程序内部错误：{exc}", parent=window)
+        box.setDetailedText("".join(traceback.format_exception(kind, exc, tb)))  # type: ignore[arg-type]
+        box.exec()
+
+    return hook
 
 
 class GuiSession:
@@ -120,14 +137,85 @@ class GuiSession:
     def sign_in(self, db: object) -> bool:
         """Who works: set up the first account on a new data folder, else log in (or the
         administrator's single-user setting). False: the user gave up."""
-        return True
+        from dsj_desktop import actor
+        from dsj_desktop.services import accounts
+
+        if not accounts.has_accounts(db):  # type: ignore[arg-type]
+            from dsj_desktop.ui.first_run import FirstRunWizard
+
+            wizard = FirstRunWizard(db, self.window)  # type: ignore[arg-type]
+            if not wizard.exec() or actor.current() is None:
+                return False
+            self.first_choice = wizard.choice
+            return True
+        who = accounts.auto_login_account(db)  # type: ignore[arg-type]
+        if who is not None and not self.user:
+            actor.set_current(who)
+            db.record(f"免密码登录：{who.label}（单用户设置）")  # type: ignore[attr-defined]
+            return True
+        from dsj_desktop.ui.login import LoginDialog
+
+        dialog = LoginDialog(db, self.window)  # type: ignore[arg-type]
+        if self.user:
+            dialog.username.setText(self.user)
+        return bool(dialog.exec()) and actor.current() is not None
 
     def started(self, db: object) -> None:
-        """Work that follows the first screen: the check and the backup at start."""
+        """Work that follows the first screen: what the first-run wizard chose, the integrity check
+        and the backup at start (both off the GUI thread), and a daily backup while running."""
+        from dsj_desktop.ui.backup_dialogs import DailyBackup
+        from dsj_desktop.ui.integrity import BackgroundIntegrityCheck, show_report
+
+        window = self.window
+        choice = getattr(self, "first_choice", None)
+        if choice == "demo":
+            window.home.load_demo()  # type: ignore[attr-defined]
+        elif choice == "import":
+            window.show_directory("targets")  # type: ignore[attr-defined]
+            window.directory_tabs["targets"].import_file()  # type: ignore[attr-defined]
+        window.reopen_requested.connect(self.reopen)  # type: ignore[attr-defined]
+        self.check = BackgroundIntegrityCheck(db, window)  # type: ignore[arg-type]
+
+        def checked(report: object) -> None:
+            if not report.ok:  # type: ignore[attr-defined]
+                window.home.show_notices(  # type: ignore[attr-defined]
+                    ["启动时的完整性检查发现问题：可能有人用其他工具改过数据库。详情见下面弹出的报告。"]
+                )
+                show_report(report, window)  # type: ignore[arg-type]
+
+        self.check.finished.connect(checked)
+        self.daily = DailyBackup(db, window)  # type: ignore[arg-type]
+        if not self.self_test:
+            self.check.start()
+            self.daily.start(backup_now=True)
+
+    def reopen(self) -> None:
+        """After a restore: the restored file, in the same window."""
+        from dsj_desktop.db.engine import open_database
+        from dsj_desktop.services import backup
+
+        dialog = self.window.restore_dialog  # type: ignore[attr-defined]
+        try:
+            db = open_database(self.data_dir)
+        except UserError as exc:
+            self.fail(str(exc))
+            return
+        backup.note_restore(db, dialog.safety, dialog.info)
+        self.db = db
+        self.daily.set_database(db)
+        self.window.attach(db)  # type: ignore[attr-defined]
+        self.window.home.show_notices(  # type: ignore[attr-defined]
+            [f"已从备份“{dialog.info.path.name}”恢复。恢复前的数据已另存为 {dialog.safety.name}。"]
+        )
 
     def close(self) -> None:
         from dsj_desktop.db import lock
 
+        for helper in (getattr(self, "check", None), getattr(self, "daily", None)):
+            if helper is not None:
+                helper.wait()
+        if getattr(self, "daily", None) is not None:
+            self.daily.stop()
         if self.db is not None:
             self.db.close()  # type: ignore[attr-defined]
         if self.locked:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
@@ -109,6 +109,8 @@ class _DirectoryTabs:
 
 
 class MainWindow(QMainWindow):
+    reopen_requested = Signal()  # after a restore: the database must be opened again
+
     def __init__(self, db: Database | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("main-window")
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
         self._pages.add("draw", "抽取", self._build_draw)
         self._pages.add("results", "结果录入", self._build_results)
         self._pages.add("stats", "统计", self._build_stats)
+        self._pages.add("journal", "操作日志", self._build_journal)
         self.setCentralWidget(self.tabs)
         self.opening.deleteLater()
         self.home.navigate.connect(self.show_directory)
@@ -200,6 +203,12 @@ class MainWindow(QMainWindow):
 
         assert self.db is not None
         return StatsTab(self.db, self)
+
+    def _build_journal(self) -> QWidget:
+        from dsj_desktop.ui.journal_tab import JournalTab
+
+        assert self.db is not None
+        return JournalTab(self.db, self)
 
     def _wire(self, key: str, page: QWidget) -> None:
         """Connect a freshly built tab to the others (those not built yet read fresh data when built)."""
@@ -264,6 +273,11 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=slot: f())
             file_menu.addAction(act)
         file_menu.addSeparator()
+        for title, slot in (("备份到U盘/文件夹…", self.backup), ("从备份恢复…", self.restore)):
+            act = QAction(title, self)
+            act.triggered.connect(lambda _=False, f=slot: f())
+            file_menu.addAction(act)
+        file_menu.addSeparator()
         verify = QAction("核验抽取记录…", self)
         verify.setObjectName("verify-action")
         verify.triggered.connect(self.verify_record_file)
@@ -280,11 +294,94 @@ class MainWindow(QMainWindow):
         rules = QAction("抽查规则设置…", self)
         rules.setObjectName("rules-action")
         rules.triggered.connect(self.edit_rules)
+        for title, slot in (("设置（单位名称、备份、签名密钥）…", self.edit_settings), ("账户管理…", self.manage_accounts),
+                            ("修改我的密码…", self.change_password), ("切换账户…", self.switch_account)):  # fmt: skip
+            act = QAction(title, self)
+            act.triggered.connect(lambda _=False, f=slot: f())
+            self.settings_menu.addAction(act)
+        self.settings_menu.addSeparator()
         self.settings_menu.addAction(rules)
         self.help_menu = self.menuBar().addMenu("帮助(&H)")
+        check = QAction("完整性检查", self)
+        check.triggered.connect(self.integrity_check)
+        self.help_menu.addAction(check)
+        journal = QAction("操作日志", self)
+        journal.triggered.connect(lambda: self.tabs.setCurrentWidget(self._pages.get("journal")))
+        self.help_menu.addAction(journal)
+        self.help_menu.addSeparator()
         about = QAction("关于", self)
         about.triggered.connect(self.about)
         self.help_menu.addAction(about)
+
+    # --- trust: settings, accounts, backups, integrity ----------------------------------------
+
+    def edit_settings(self) -> None:
+        from dsj_desktop.ui.settings_dialog import SettingsDialog
+
+        assert self.db is not None
+        dialog = SettingsDialog(self.db, self)
+        dialog.exec()
+        self.update_title()
+        self.home.refresh()
+
+    def manage_accounts(self) -> None:
+        from dsj_desktop.ui.accounts_dialog import AccountsDialog
+
+        assert self.db is not None
+        dialog = AccountsDialog(self.db, self)
+        dialog.current_changed.connect(lambda _: self.update_title())
+        dialog.exec()
+
+    def change_password(self) -> None:
+        from dsj_desktop import actor
+        from dsj_desktop.ui.accounts_dialog import ChangePasswordDialog
+
+        who = actor.current()
+        if who is None or self.db is None:
+            QMessageBox.information(self, "修改密码", "本数据文件夹还没有设置账户。")
+            return
+        ChangePasswordDialog(self.db, who.username, self).exec()
+
+    def switch_account(self) -> None:
+        from dsj_desktop import actor
+        from dsj_desktop.services import accounts
+        from dsj_desktop.ui.login import LoginDialog
+
+        assert self.db is not None
+        if not accounts.has_accounts(self.db):
+            QMessageBox.information(self, "切换账户", "本数据文件夹还没有设置账户。")
+            return
+        previous = actor.current()
+        dialog = LoginDialog(self.db, self)
+        if dialog.exec() and actor.current() is not None:
+            if previous is not None and previous != actor.current():
+                self.db.record(f"切换账户：{previous.label} → {actor.label()}")
+            self.update_title()
+        else:
+            actor.set_current(previous)
+
+    def backup(self) -> None:
+        from dsj_desktop.ui.backup_dialogs import BackupDialog
+
+        assert self.db is not None
+        BackupDialog(self.db, self).exec()
+
+    def restore(self) -> None:
+        from dsj_desktop.ui.backup_dialogs import RestoreDialog
+
+        assert self.db is not None
+        self.restore_dialog = RestoreDialog(self.db, self)
+        self.restore_dialog.exec()
+        if self.restore_dialog.restored:  # the old database object is closed now
+            self.reopen_requested.emit()
+
+    def integrity_check(self) -> None:
+        from dsj_desktop.ui.integrity import run_integrity_check, show_report
+
+        assert self.db is not None
+        report = run_integrity_check(self.db, self)
+        if report is not None:
+            show_report(report, self)
 
     def verify_record_file(self, path: str = "") -> None:
         """Check a record (.pdf or .json) someone brought, and show every check in Chinese."""
@@ -362,11 +459,14 @@ class MainWindow(QMainWindow):
         self.update_title()
 
     def update_title(self) -> None:
+        from dsj_desktop import actor
         from dsj_desktop.services import settings
 
         assert self.db is not None
         bureau = settings.bureau_name(self.db)
-        self.setWindowTitle(f"{APP_TITLE} — {bureau}" if bureau else APP_TITLE)
+        who = actor.current()
+        title = f"{APP_TITLE} — {bureau}" if bureau else APP_TITLE
+        self.setWindowTitle(title + (f" — {who.label}（{who.role_title}）" if who else ""))
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
