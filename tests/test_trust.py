@@ -276,6 +276,7 @@ def test_a_damaged_backup_is_refused(bureau: Database, tmp_path: Path) -> None:
     bad.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
     info = backup.inspect(bad, bureau.guard.public_key)
     assert not info.ok
+    accounts.login(bureau, "admin", PW)
     with pytest.raises(Exception, match="校验不通过"):
         backup.restore(bureau, bad)
 
@@ -373,3 +374,36 @@ def test_cli_accounts_check_backup_restore(demo_data_dir: Path, tmp_path: Path) 
     r = _cli(data, "check")
     assert r.returncode == 1
     assert "执法检查人员名录库 第 9 行" in r.stdout
+
+
+def test_a_backup_carries_its_keys_to_a_new_pc(bureau: Database, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    accounts.login(bureau, "admin", PW)
+    info = backup.backup_to_folder(bureau, usb)
+    assert (usb / (info.path.stem + ".keys") / "keys" / "record-ed25519.key").is_file()
+    saved = _tables(bureau)
+    # A new PC: a fresh data folder with keys of its own.
+    actor.set_current(None)
+    new_pc = open_database(tmp_path / "new-pc")
+    try:
+        preview = backup.inspect(info.path, new_pc.guard.public_key)
+        assert preview.ok and preview.keys is not None and "签名密钥" in preview.text()
+        safety, _ = backup.restore(new_pc, info.path)
+    finally:
+        new_pc.close()
+    restored = open_database(tmp_path / "new-pc")
+    try:
+        assert _tables(restored)["target"] == saved["target"]
+        assert run_job(integrity.check(restored)).ok  # seals and journal check with the carried keys
+    finally:
+        restored.close()
+    assert list((tmp_path / "new-pc").glob("keys-replaced-*"))  # the new PC's own keys are kept aside
+
+
+def test_only_an_administrator_may_restore(bureau: Database, tmp_path: Path) -> None:
+    accounts.login(bureau, "admin", PW)
+    copy = backup.auto_backup(bureau, "t").path
+    accounts.login(bureau, "op", PW)
+    with pytest.raises(PermissionDenied, match="只有管理员"):
+        backup.restore(bureau, copy)

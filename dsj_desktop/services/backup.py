@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.errors import UserError
+from dsj_desktop.errors import PermissionDenied, UserError
+from dsj_desktop.keys import RECORD_KEY_FILE, KeyStore
 from dsj_desktop.paths import backups_dir, database_path
 from dsj_desktop.services import integrity, settings
 
@@ -33,6 +34,7 @@ class BackupInfo:
     last_entry: str  # the last journal entry: time and action
     journal_entries: int
     problems: list[str]
+    keys: Path | None = None  # the bureau keys saved beside the backup, when the file was signed with them
 
     @property
     def ok(self) -> bool:
@@ -46,6 +48,8 @@ class BackupInfo:
             f"操作日志：{self.journal_entries:,} 条；最后一条：{self.last_entry or '（无）'}",
         ]
         lines.append("校验：通过" if self.ok else "校验：不通过 —— " + "；".join(self.problems))
+        if self.keys is not None:
+            lines.append(f"签名密钥：来自备份旁的“{self.keys.name}”（与本机现有密钥不同，恢复时一并恢复）")
         return "\n".join(lines)
 
 
@@ -84,7 +88,22 @@ def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
     except sqlite3.DatabaseError as exc:
         problems.append(f"不是可读取的数据库文件（{exc}）")
     made = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
-    return BackupInfo(path, path.stat().st_size, made, version, counts, last, entries, problems)
+    keys = None
+    signed_elsewhere = any("签名无效" in p for p in problems)
+    beside = keys_beside(path)
+    if signed_elsewhere and beside is not None:
+        # Signed with the keys saved next to it (a backup from another PC, or before new keys).
+        result, findings, version = integrity.check_file(path, KeyStore(beside).record_public_key_bytes())
+        if result == "ok" and not findings:
+            problems = [p for p in problems if "签名无效" not in p and "操作日志" not in p]
+            keys = beside
+    return BackupInfo(path, path.stat().st_size, made, version, counts, last, entries, problems, keys)
+
+
+def keys_beside(backup: Path) -> Path | None:
+    """The folder of keys a manual backup carries beside it (``<backup>.keys/keys/…``), if any."""
+    folder = backup.with_name(backup.stem + ".keys")
+    return folder if (folder / "keys" / RECORD_KEY_FILE).is_file() else None
 
 
 def _copy_verified(db: Database, dest: Path) -> BackupInfo:
@@ -149,19 +168,29 @@ def backup_to_folder(db: Database, folder: Path) -> BackupInfo:
         raise UserError(f"文件夹“{folder}”不存在。")
     bureau = settings.bureau_name(db) or "dsj"
     info = _copy_verified(db, folder / f"{bureau}-数据备份-{_stamp()}{SUFFIX}")
-    db.record("手动备份", {"file": str(info.path), "size": info.size})
+    # The keys go with it: on a new PC the journal's signatures and the row seals can only be checked,
+    # and the data restored, with the keys that made them. (The stick holds the private keys: keep it safe.)
+    keys = info.path.with_name(info.path.stem + ".keys") / "keys"
+    shutil.copytree(db.data_dir / "keys", keys, ignore=shutil.ignore_patterns("*.part"))
+    db.record("手动备份", {"file": str(info.path), "size": info.size, "keys": str(keys.parent)})
     return info
 
 
 def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
     """Replace the live data with *backup*, after backing up the current state. The database is
     closed here; the caller opens it again. Returns (the safety copy of the current data, the backup)."""
+    _require_admin(db)
     info = inspect(Path(backup), db.guard.public_key)
     if not info.ok:
         raise UserError("这个备份文件校验不通过，不能用于恢复：" + "；".join(info.problems))
     safety = auto_backup(db, "before-restore")
     target = database_path(db.data_dir)
     db.close()
+    if info.keys is not None:  # the backup's own keys replace this PC's (kept aside, never deleted)
+        current = db.data_dir / "keys"
+        if current.exists():
+            current.rename(db.data_dir / f"keys-replaced-{_stamp()}")
+        shutil.copytree(info.keys / "keys", current)
     part = target.with_name(target.name + ".restore-part")
     shutil.copyfile(info.path, part)
     with part.open("rb+") as f:
@@ -170,6 +199,17 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
         Path(str(target) + suffix).unlink(missing_ok=True)
     part.replace(target)
     return safety.path, info
+
+
+def _require_admin(db: Database) -> None:
+    from dsj_desktop import actor
+
+    if db.guard.accounts_exist:
+        who = actor.current()
+        if who is None or who.role != actor.ADMIN:
+            raise PermissionDenied(
+                "从备份恢复数据会替换全部数据，只有管理员可以进行（命令行请用 --user 指定管理员账户）。"
+            )
 
 
 def note_restore(db: Database, safety: Path, info: BackupInfo) -> None:
