@@ -389,7 +389,7 @@ def test_a_backup_carries_its_keys_to_a_new_pc(bureau: Database, tmp_path: Path)
     try:
         preview = backup.inspect(info.path, new_pc.guard.public_key)
         assert preview.ok and preview.keys is not None and "签名密钥" in preview.text()
-        safety, _ = backup.restore(new_pc, info.path)
+        backup.restore(new_pc, info.path)
     finally:
         new_pc.close()
     restored = open_database(tmp_path / "new-pc")
