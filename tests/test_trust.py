@@ -407,3 +407,24 @@ def test_only_an_administrator_may_restore(bureau: Database, tmp_path: Path) -> 
     accounts.login(bureau, "op", PW)
     with pytest.raises(PermissionDenied, match="只有管理员"):
         backup.restore(bureau, copy)
+
+
+def test_a_changed_role_applies_to_the_next_write(bureau: Database) -> None:
+    accounts.login(bureau, "op", PW)
+    q = DirectoryQuery(bureau, TARGETS)
+    q.set_archived([1], True)  # an operator may
+    other = open_database(bureau.data_dir)  # the administrator, elsewhere, demotes the operator
+    try:
+        who = actor.current()
+        accounts.login(other, "admin", PW)
+        accounts.update_account(other, "op", role=VIEWER)
+        actor.set_current(who)  # back in the operator's still-open session
+        with pytest.raises(PermissionDenied, match="查看"):
+            q.set_archived([1], False)
+        accounts.login(other, "admin", PW)
+        accounts.update_account(other, "op", role=OPERATOR, active=False)
+        actor.set_current(who)
+        with pytest.raises(PermissionDenied, match="已被停用"):
+            q.set_archived([1], False)
+    finally:
+        other.close()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
+from dsj_desktop import actor
 from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import lock
@@ -140,9 +141,15 @@ class Database:
             state.action, state.bulk, state.system, state.forced = action, bulk, system, journal
             state.detail = dict(detail or {})
             try:
-                if bulk:  # the triggers will be off: the role is checked once, here
-                    self.guard.check(state, "*")
                 with conn.begin():
+                    who = actor.current()
+                    if who is not None and self.guard.accounts_exist and not system:
+                        row = conn.exec_driver_sql(
+                            "SELECT role, active FROM account WHERE username = ?", (who.username,)
+                        ).first()
+                        state.role, state.active = (row[0], bool(row[1])) if row else (None, False)
+                    if bulk:  # the triggers will be off: the role is checked once, here
+                        self.guard.check(state, "*")
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
             except Exception:

@@ -52,6 +52,8 @@ class TxState:
     before: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
     denied: str | None = None
     forced: bool = False  # a journal entry even without row changes (exports, logins)
+    role: str | None = None  # the account's role as the database has it now (None: not looked up)
+    active: bool = True
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -108,15 +110,19 @@ class Guard:
         if st.system or not self.accounts_exist:
             return
         who = actor_mod.current()
+        # The role the database holds now, not the one at login: a change by an administrator
+        # (a new role, a disabled account) applies to the very next write.
+        role = st.role if st.role is not None else (who.role if who else None)
         if who is None:
             st.denied = (
                 "此数据文件夹已设置账户，修改数据前需要登录（命令行请用 --user 指定账户，"
                 "密码从终端输入或由环境变量 DSJ_PASSWORD 提供）。"
             )
-        elif not actor_mod.may_write(who.role, table):
-            st.denied = (
-                f"账户“{who.label}”的角色是“{who.role_title}”，无权修改{_TABLE_TITLES.get(table, table)}。"
-            )
+        elif not st.active:
+            st.denied = f"账户“{who.label}”已被停用，不能再修改数据。"
+        elif not actor_mod.may_write(role, table):
+            title = actor_mod.ROLE_TITLES.get(role or "", role or "")
+            st.denied = f"账户“{who.label}”的角色是“{title}”，无权修改{_TABLE_TITLES.get(table, table)}。"
         else:
             return
         raise GuardError(st.denied)

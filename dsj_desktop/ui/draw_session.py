@@ -883,7 +883,7 @@ class ExportDialog(QDialog):
     def refresh(self) -> None:
         self.places.clear()
         for d in destinations(mounted_volumes()):
-            item = QListWidgetItem(("💾 " if d.removable else "📁 ") + d.label)
+            item = QListWidgetItem(("［U盘］" if d.removable else "［文件夹］") + d.label)
             item.setData(Qt.ItemDataRole.UserRole, str(d.path))
             self.places.addItem(item)
         if self.places.count():
