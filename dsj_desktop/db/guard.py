@@ -67,22 +67,29 @@ class TxState:
         return bool(self.counts) or self.forced
 
 
+def _encode_other(v: Any) -> str:
+    if v is None:
+        return "\x00"
+    if isinstance(v, bool):
+        return f"i{int(v)}"
+    if isinstance(v, int):
+        return f"i{v}"
+    if isinstance(v, float):
+        return f"f{v!r}"
+    if isinstance(v, bytes):
+        return "b" + v.hex()
+    return "s" + str(v)
+
+
 def _encode(values: Iterable[Any]) -> bytes:
-    parts = []
-    for v in values:
-        if v is None:
-            parts.append("\x00")
-        elif isinstance(v, bool):
-            parts.append(f"i{int(v)}")
-        elif isinstance(v, int):
-            parts.append(f"i{v}")
-        elif isinstance(v, float):
-            parts.append(f"f{v!r}")
-        elif isinstance(v, bytes):
-            parts.append("b" + v.hex())
-        else:
-            parts.append("s" + str(v))
-    return SEP.join(parts).encode("utf-8")
+    """Each value tagged with its type, joined by U+001F (text and integers on the fast path: a
+    100,000-row import seals every row)."""
+    return SEP.join(
+        [
+            ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v)
+            for v in values
+        ]
+    ).encode("utf-8")
 
 
 class Guard:
@@ -269,6 +276,42 @@ def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", param
         [(table, r[0], seal(table, r[0], r[1:])) for r in rows],
     )
     return len(rows)
+
+
+def seal_new_rows(
+    conn: Connection,
+    guard: Guard,
+    table: str,
+    first_rowid: int,
+    attrs: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    fixed: dict[str, Any],
+) -> int:
+    """Seal rows just inserted (rowids from *first_rowid* on, in order) from the values written,
+    without reading them back: *rows* hold the *attrs* columns, *fixed* the others. The seals are
+    the ones the triggers compute (a test compares them), only faster."""
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    pos = {a: i for i, a in enumerate(attrs)}
+    pick: list[tuple[int, Any]] = []  # for each table column: (index in the row, or -1 with a constant)
+    for c in cols:
+        if c in pos:
+            pick.append((pos[c], None))
+        elif c == "id":
+            pick.append((-2, None))
+        elif c in fixed:
+            pick.append((-1, fixed[c]))
+        else:
+            raise ValueError(f"no value for column {table}.{c}")
+    seal = guard.seal
+    out = []
+    for n, row in enumerate(rows):
+        rowid = first_rowid + n
+        values = [rowid if i == -2 else const if i == -1 else row[i] for i, const in pick]
+        out.append((table, rowid, seal(table, rowid, values)))
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", out)
+    return len(out)
 
 
 def seal_all(conn: Connection, guard: Guard) -> int:
