@@ -92,6 +92,20 @@ def _encode(values: Iterable[Any]) -> bytes:
     ).encode("utf-8")
 
 
+JOURNAL_VALUE_CHARS = 300
+
+
+def _brief(v: Any) -> Any:
+    """A value as the journal shows it: long texts (a draw's frozen inputs, a signed record) by
+    their length and SHA-256, so the journal names them without copying megabytes."""
+    if isinstance(v, bytes):
+        return f"〈{len(v)} 字节，SHA-256 {hashlib.sha256(v).hexdigest()[:16]}…〉"
+    if isinstance(v, str) and len(v) > JOURNAL_VALUE_CHARS:
+        digest = hashlib.sha256(v.encode("utf-8")).hexdigest()[:16]
+        return f"{v[:80]}…〈共 {len(v):,} 字符，SHA-256 {digest}…〉"
+    return v
+
+
 class Guard:
     """The seal key, the journal key and the per-connection functions of one data file."""
 
@@ -155,9 +169,11 @@ class Guard:
                 before = st.before.pop((table, rowid), None)
                 if before is not None:
                     prev = dict(zip(cols, before, strict=False))
-                    row["changed"] = {k: [prev.get(k), v] for k, v in after.items() if prev.get(k) != v}
+                    row["changed"] = {
+                        k: [_brief(prev.get(k)), _brief(v)] for k, v in after.items() if prev.get(k) != v
+                    }
                 else:
-                    row["values"] = after
+                    row["values"] = {k: _brief(v) for k, v in after.items()}
                 st.rows.append(row)
             return self.seal(table, rowid, values)
 
