@@ -33,9 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -200,7 +198,8 @@ def set_contact(db: Database, text: str) -> None:
 # --- reading a session --------------------------------------------------------------------------
 
 
-def _refuse_unless_confirmed(s: draws.Session) -> None:
+def check_printable(s: draws.Session) -> None:
+    """Refuses (:class:`PapersError`) a voided or not yet confirmed session."""
     if s.status == draws.VOIDED:
         raise PapersError(
             f"场次 {s.id} 已作废（原因：{s.void_reason}），不能打印检查文书：作废场次抽中的单位不应被检查。"
@@ -215,7 +214,7 @@ def load_papers(conn: Connection, session_id: str) -> Papers:
     """The content of the papers of a confirmed session; refused for an unknown, voided or not yet
     confirmed session."""
     s = draws.load_session(conn, session_id.strip())
-    _refuse_unless_confirmed(s)
+    check_printable(s)
     record = s.record
     assert record is not None
     inp = s.inputs
@@ -681,13 +680,8 @@ class _Builder:
         form = f"qr{index}"
         if form not in forms:
             forms.add(form)
-            widget = QrCodeWidget(self.p.scan_text(t), barLevel="M")
-            widget.barWidth = widget.barHeight = QR_SIZE
-            drawing = Drawing(QR_SIZE, QR_SIZE)
-            drawing.initialFontName = self.font  # or the renderer selects (unembedded) Helvetica
-            drawing.add(widget)
             canv.beginForm(form, 0, 0, QR_SIZE, QR_SIZE)
-            renderPDF.draw(drawing, canv, 0, 0, showBoundary=False)
+            draw_qr(canv, self.p.scan_text(t), QR_SIZE)
             canv.endForm()
         canv.saveState()
         top = PAGE_H - 8 * mm
@@ -764,6 +758,46 @@ class _Builder:
         template.addPageTemplates([PageTemplate(id="page", frames=[frame])])
         template.build(self.story(), canvasmaker=PapersCanvas)
         return out.getvalue()
+
+
+QR_BORDER = 2  # modules of quiet zone inside the drawn square (the page margin adds more)
+QR_MASK = 0  # a fixed mask pattern: the search for the best of eight costs 7x the encoding
+
+
+def qr_modules(text: str) -> list[list[bool]]:
+    """The QR code (error correction level M) of *text*, as rows of dark/light modules.
+
+    reportlab's encoder, with a fixed mask pattern: any of the eight is valid and every decoder
+    reads it; choosing the "best" one would cost some 20 ms per code (20 s for 1,000 targets).
+    """
+    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    qr.addData(text)
+    qr.version = qr.calculate_version()
+    qr.makeImpl(False, QR_MASK)
+    return [[bool(m) for m in row] for row in qr.modules]
+
+
+def draw_qr(canv: Canvas, text: str, size: float) -> None:
+    """Draw the QR code of *text* as a black *size* square at the origin: one filled path of the
+    dark runs of each row, written as PDF operators in module units (integers, so no float
+    formatting for the few hundred rectangles)."""
+    rows = qr_modules(text)
+    n = len(rows)
+    box = size / (n + 2 * QR_BORDER)
+    ops = [f"q 0 g {box:.5f} 0 0 {box:.5f} {QR_BORDER * box:.5f} {QR_BORDER * box:.5f} cm"]
+    for r, row in enumerate(rows):
+        y = n - 1 - r
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                ops.append(f"{start} {y} {c - start} 1 re")
+            else:
+                c += 1
+    ops.append("f Q")
+    canv.addLiteral("\n".join(ops))
 
 
 def _period(task: dict[str, Any]) -> str:
