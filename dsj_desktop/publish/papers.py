@@ -382,19 +382,19 @@ def resolve_scan(conn: Connection, text: str) -> ScanMatch:
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=font, fontSize=BODY, leading=BODY * 1.7, textColor=INK,
+    body = ParagraphStyle("body", fontName=font, fontSize=BODY, leading=BODY * 1.55, textColor=INK,
                           wordWrap="CJK", firstLineIndent=2 * BODY, spaceAfter=2)  # fmt: skip
     return {
         "body": body,
         "plain": ParagraphStyle("plain", parent=body, firstLineIndent=0),
         "bureau": ParagraphStyle(
-            "bureau", parent=body, fontSize=20, leading=28, alignment=TA_CENTER, firstLineIndent=0
+            "bureau", parent=body, fontSize=18, leading=24, alignment=TA_CENTER, firstLineIndent=0
         ),
         "title": ParagraphStyle(
             "title",
             parent=body,
-            fontSize=18,
-            leading=26,
+            fontSize=17,
+            leading=23,
             alignment=TA_CENTER,
             firstLineIndent=0,
             spaceAfter=4,
@@ -448,8 +448,8 @@ class _Builder:
         return "\n".join(self.measure.wrap_lines(text, avail))
 
     def grid(self, rows: list[list[Any]], widths: Sequence[float], extra: Iterable[tuple[Any, ...]] = (),
-             heights: Sequence[float | None] | None = None, repeat: int = 0) -> Table:  # fmt: skip
-        """A black-ruled table of plain (pre-wrapped) strings."""
+             heights: Sequence[float | None] | None = None, repeat: int = 0, ruled: bool = True) -> Table:  # fmt: skip
+        """A black-ruled table of plain (pre-wrapped) strings (*ruled* False: only the lines in *extra*)."""
         style: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), self.font),
             ("FONTSIZE", (0, 0), (-1, -1), CELL),
@@ -458,9 +458,9 @@ class _Builder:
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("LEFTPADDING", (0, 0), (-1, -1), PAD),
             ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
-            ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4.5),
-            ("GRID", (0, 0), (-1, -1), LINE, INK),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+            *([("GRID", (0, 0), (-1, -1), LINE, INK)] if ruled else []),
             *extra,
         ]
         table = Table(
@@ -532,15 +532,16 @@ class _Builder:
             self.para(f"六、联系人及电话：{p.contact or '＿＿＿＿＿＿＿＿＿＿＿＿＿＿'}", "plain"),
         ]
         seal = KeepTogether([
-            Spacer(1, 8 * mm),
+            Spacer(1, 4 * mm),
             self.grid([[f"{p.bureau or '（单位名称）'}（印章）"], ["年　　月　　日"]], [w],
-                      [("GRID", (0, 0), (-1, -1), 0, colors.white), ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-                       ("FONTSIZE", (0, 0), (-1, -1), BODY), ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm)]),
-            Spacer(1, 6 * mm),
+                      [("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                       ("FONTSIZE", (0, 0), (-1, -1), BODY), ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm)],
+                      ruled=False),
+            Spacer(1, 4 * mm),
             self.grid([["被检查单位签收：", "", "签收日期：", "年　　月　　日"]],
                       [30 * mm, w - 30 * mm - 24 * mm - 40 * mm, 24 * mm, 40 * mm],
-                      [("GRID", (0, 0), (-1, -1), 0, colors.white), ("LINEBELOW", (1, 0), (1, 0), LINE, INK),
-                       ("LINEBELOW", (3, 0), (3, 0), LINE, INK)]),
+                      [("LINEBELOW", (1, 0), (1, 0), LINE, INK),
+                       ("LINEBELOW", (3, 0), (3, 0), LINE, INK)], ruled=False),
             Spacer(1, 3 * mm),
             self.para("本通知书一式两份，一份送达被检查单位，一份由检查组带回存档。", "small"),
         ])  # fmt: skip
@@ -625,7 +626,6 @@ class _Builder:
         sign.append(["见证人（签字）：", "", "日期：", date])
         reason_row = len(sign) - 2
         lines: list[tuple[Any, ...]] = [
-            ("GRID", (0, 0), (-1, -1), 0, colors.white),
             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
         ]
         for r in range(len(sign)):
@@ -636,7 +636,7 @@ class _Builder:
             ("SPAN", (1, reason_row), (3, reason_row)),
             ("LINEBELOW", (1, reason_row), (3, reason_row), LINE, INK),
         ]
-        signatures = self.grid(sign, sw, lines, [9 * mm] * len(sign))
+        signatures = self.grid(sign, sw, lines, [9 * mm] * len(sign), ruled=False)
         return [
             self.para(RECORD_TITLE, "title"),
             Spacer(1, 2 * mm),
@@ -645,7 +645,7 @@ class _Builder:
             items_table,
             Spacer(1, 3 * mm),
             KeepTogether(tail),
-            KeepTogether([signatures, Spacer(1, 1 * mm),
+            KeepTogether([Spacer(1, 3 * mm), signatures, Spacer(1, 1 * mm),
                           self.para("注：无法取得被检查单位签字或盖章的，检查人员应注明原因，必要时可邀请有关人员作为见证人。", "small")]),
         ]  # fmt: skip
 
