@@ -274,3 +274,17 @@ def test_cli_papers(demo_data_dir: Path, tmp_path: Path) -> None:
     p = run("papers", session, "--out", str(papers))
     assert p.returncode == 1 and "已作废" in p.stderr
     assert run("check").returncode == 0
+
+
+def test_a_cancelled_job_stops_the_layout_and_writes_no_file(demo_db: Database, tmp_path: Path) -> None:
+    s = full_draw(demo_db, "RW-2026-01")
+    out = tmp_path / "out"
+    job = pp.make_papers(demo_db, s.id, out)
+    steps = []
+    for step in job:
+        steps.append(step)
+        if step.message.startswith("正在生成"):
+            break
+    assert steps[-1].total == len(s.result)
+    job.close()  # what the progress dialog's 取消 does
+    assert out.is_dir() and list(out.iterdir()) == []
