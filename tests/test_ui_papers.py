@@ -115,7 +115,9 @@ def test_scanning_a_paper_opens_that_targets_result_form(
         dlg.show()
         qtbot.waitExposed(dlg)
         shot(dlg, "result-form-after-scan")
-        shot(window, "results-tab-after-scan")
+        for w, h in ((1920, 1080), (1024, 768)):
+            window.resize(w, h)
+            shot(window, f"results-tab-after-scan-{w}")
         dlg.close()
         return 0
 

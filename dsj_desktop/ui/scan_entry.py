@@ -21,10 +21,11 @@ class ScanField(QLineEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("results-scan")
-        self.setPlaceholderText("扫码录入：扫描检查文书上的二维码")
+        self.setPlaceholderText("扫码录入（检查文书二维码）")
         self.setToolTip("用扫码枪扫描检查通知书或实地检查记录表上的二维码，直接打开该单位的检查结果表")
         self.setClearButtonEnabled(True)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(150)
+        self.setMaximumWidth(260)
 
     def take(self) -> str:
         text = self.text()
