@@ -119,6 +119,13 @@ def test_the_papers_name_every_target_its_code_team_after_substitution_and_the_i
         assert f"第{n}页共{len(pages)}页" in page
         assert drawn.id in page
     assert all(page.count("本单位第") == 1 for page in pages)
+    # A4 portrait, only the bundled font, embedded (a subset).
+    pdf = pdfium.PdfDocument(str(path))
+    assert {tuple(round(v) for v in page.get_size()) for page in pdf} == {(595, 842)}
+    pdf.close()
+    data = path.read_bytes()
+    fonts = set(re.findall(rb"/BaseFont /([^\s/]+)", data))
+    assert fonts and all(b"WenQuanYi" in f for f in fonts) and data.count(b"/FontFile2") == len(fonts)
 
 
 def test_the_qr_code_on_every_page_decodes_to_session_code_and_record_hash(
