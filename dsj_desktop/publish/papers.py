@@ -29,7 +29,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,7 @@ def number_notices(db: Database, papers: Papers, *, operator: str = "") -> Paper
         have = assigned_numbers(conn, papers.session_id)
     if any(t.uscc not in have for t in papers.targets):
         with db.write(f"检查通知书编号：场次 {papers.session_id}") as conn:
+            check_printable(draws.load_session(conn, papers.session_id))  # not voided meanwhile
             have = assigned_numbers(conn, papers.session_id)
             missing = [t.uscc for t in papers.targets if t.uscc not in have]
             if missing:
@@ -326,14 +327,8 @@ def number_notices(db: Database, papers: Papers, *, operator: str = "") -> Paper
                      json.dumps(detail, ensure_ascii=False, sort_keys=True)),
                 )  # fmt: skip
                 have = {**have, **new}
-    papers.targets = [_with_number(t, have[t.uscc][1]) for t in papers.targets]
+    papers.targets = [replace(t, number=have[t.uscc][1]) for t in papers.targets]
     return papers
-
-
-def _with_number(t: Target, number: str) -> Target:
-    from dataclasses import replace
-
-    return replace(t, number=number)
 
 
 # --- scanning -----------------------------------------------------------------------------------
