@@ -296,6 +296,9 @@ def _register_more() -> None:
     cli_draw.register(PARSER_HOOKS, HANDLERS)
     PARSER_HOOKS.append(commands.add_parsers)
     HANDLERS.update(commands.HANDLERS)
+    from dsj_desktop import cli_papers
+
+    cli_papers.register(PARSER_HOOKS, HANDLERS)
 
 
 _register_more()

@@ -364,8 +364,13 @@ class SessionScreen(QWidget):
         self.btn_substitute.setObjectName("substitute-button")
         self.btn_substitute.setToolTip("检查组成员不能参加时，按规则递补（生成新版本的抽取记录）")
         self.btn_substitute.clicked.connect(self.substitute)
+        self.btn_papers = QPushButton("打印检查文书…")
+        self.btn_papers.setObjectName("papers-button")
+        self.btn_papers.setToolTip("为每个检查对象生成检查通知书和实地检查记录表（PDF，按递补后的检查组）")
+        self.btn_papers.clicked.connect(self.print_papers)
         for b in (self.btn_open_pdf, self.btn_save_pdf, self.btn_export, self.btn_substitute):
             lay.addWidget(b)
+        lay.addWidget(self.btn_papers)
         return page
 
     # -- keeping the controls in step --------------------------------------------------------
@@ -442,6 +447,7 @@ class SessionScreen(QWidget):
         for b in (self.btn_open_pdf, self.btn_save_pdf, self.btn_export):
             b.setEnabled(has_record)
         self.btn_substitute.setEnabled(s.status == draws.CONFIRMED)
+        self.btn_papers.setEnabled(s.status == draws.CONFIRMED)
         self._update_roll_label()
         if s.status != self._last_status:
             self._last_status = s.status
@@ -586,6 +592,11 @@ class SessionScreen(QWidget):
 
     def substitute(self) -> None:
         SubstituteDialog(self.controller, self).exec()
+
+    def print_papers(self) -> None:
+        from dsj_desktop.ui.papers_dialog import print_papers
+
+        print_papers(self, self.db, self.controller.session.id)
 
     # -- the projector ----------------------------------------------------------------------
 

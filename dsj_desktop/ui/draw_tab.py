@@ -142,9 +142,14 @@ class DrawTab(QWidget):
         self.btn_open = QPushButton("打开场次页面")
         self.btn_open.setObjectName("open-session")
         self.btn_open.clicked.connect(self.open_selected)
+        self.btn_papers = QPushButton("打印检查文书…")
+        self.btn_papers.setObjectName("history-papers")
+        self.btn_papers.setToolTip("为选中的已确认场次的每个检查对象生成检查通知书和实地检查记录表")
+        self.btn_papers.clicked.connect(self.print_papers)
         sl = QVBoxLayout(sessions_box)
         sl.addWidget(self.sessions_view, 1)
         sl.addWidget(self.btn_open)
+        sl.addWidget(self.btn_papers)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -267,6 +272,7 @@ class DrawTab(QWidget):
         for view in [*self.views, self.sessions_view]:
             view.resizeColumnsToContents()
         self.btn_open.setEnabled(bool(pv.sessions))
+        self.btn_papers.setEnabled(any(s.status == draws.CONFIRMED for s in pv.sessions))
         self.btn_start.setEnabled(pv.can_start)
         if pv.open_sessions:
             self.start_note.setText(
@@ -322,6 +328,18 @@ class DrawTab(QWidget):
         sid = self.selected_session()
         if sid:
             self.open_session(sid)
+
+    def print_papers(self) -> None:
+        """The papers of the selected session (or the latest confirmed one when none is selected)."""
+        from dsj_desktop.ui.papers_dialog import print_papers
+
+        rows = self.sessions_model.rows
+        sid = self.selected_session() if self.sessions_view.currentIndex().isValid() else None
+        if sid is None:
+            confirmed = [r[0] for r in rows if r[2] == draws.STATUS_TITLES[draws.CONFIRMED]]
+            sid = str(confirmed[-1]) if confirmed else None
+        if sid:
+            print_papers(self, self.db, sid)
 
     def open_session(self, session_id: str) -> SessionScreen:
         self.close_session()

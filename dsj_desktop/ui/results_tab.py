@@ -35,6 +35,7 @@ from dsj_desktop.domain.workdays import DeadlineState
 from dsj_desktop.services import result_publication, results, settings
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui.runner import report_failure, run_with_progress
+from dsj_desktop.ui.scan_entry import ScanField, open_scanned
 from dsj_desktop.ui.table_model import GREY, ORANGE, RED, Column, LazyTableModel, ListTableModel
 
 OPERATOR_KEY = "results_operator"
@@ -148,6 +149,8 @@ class ResultsTab(QWidget):
         bar.addWidget(self.session_combo)
         bar.addWidget(self.status_combo)
         bar.addWidget(self.deadline_combo)
+        self.scan = ScanField(self)
+        bar.addWidget(self.scan)
 
         self.model = LazyTableModel(self.query, result_columns(), self.current_filter(), self)
         self.table = QTableView()
@@ -205,6 +208,7 @@ class ResultsTab(QWidget):
         for combo in (self.session_combo, self.status_combo, self.deadline_combo):
             combo.currentIndexChanged.connect(lambda _: self.apply_filter())
         self.btn_enter.clicked.connect(self.enter_selected)
+        self.scan.returnPressed.connect(lambda: self.enter_scanned(self.scan.take()))
         self.btn_inspected.clicked.connect(self.record_inspection)
         self.btn_history.clicked.connect(self.show_history)
         self.btn_publish.clicked.connect(self.publish)
@@ -346,6 +350,10 @@ class ResultsTab(QWidget):
         if dlg.exec():
             self._remember(dlg.operator.text().strip())
             self._after_save({r.key for r in rows})
+
+    def enter_scanned(self, text: str) -> Any:
+        """The result form of the target whose paper was scanned (see ui.scan_entry)."""
+        return open_scanned(self, text)
 
     def record_inspection(self) -> None:
         from dsj_desktop.ui.result_dialog import InspectionDialog
