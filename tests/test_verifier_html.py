@@ -1,0 +1,420 @@
+"""The browser verifier (核验工具.html) in real headless Chromium: the spec's vectors, random draws
+made by the Python core and altered copies of each (the page must agree with ``verify`` on every
+one), the record PDF, bad input, the fingerprint box, the command and the files written beside
+records."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import tarfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from dsj_desktop.draw.algorithm import (
+    DrawInput,
+    DrawInputError,
+    SubstitutionRequest,
+    apply_substitutions,
+    balance_regions,
+    run_draw,
+)
+from dsj_desktop.draw.record import (
+    PreviousAttempt,
+    build_record,
+    parse_record,
+    public_key_fingerprint,
+    public_key_of,
+    sign_record,
+    verify_record,
+)
+from dsj_desktop.paths import resource
+from dsj_desktop.publish import verifier_html as vh
+
+from .browser_helpers import load_page, start_chromium, verify_many
+
+VECTORS_PATH = Path(os.environ.get("DSJ_DRAW_VECTORS", "/work/shared/spec/draw-v1-vectors.json"))
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.exists() else []
+KEY = bytes(range(32))
+ATTACKER = bytes(range(1, 33))
+N_DRAWS = 200
+USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+REGIONS = ["城关镇", "北留镇", "润城镇", "町店镇", "芹池镇"]
+RISKS = ["高风险", "较高风险", "一般风险"]
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return vh.write_verifier_html(tmp_path_factory.mktemp("verifier") / vh.FILE_NAME)
+
+
+@pytest.fixture(scope="module")
+def browser(page_file: Path) -> Iterator[Any]:
+    driver = start_chromium()
+    load_page(driver, page_file)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def as_bytes(record: dict[str, Any]) -> bytes:
+    """The record file as the program writes it beside the PDF (indented, sorted keys)."""
+    return (json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def python_verdict(
+    data: bytes, name: str, fingerprint: str | None = None
+) -> tuple[bool, list[tuple[str, bool]]]:
+    report = verify_record(parse_record(data, name), expected_fingerprint=fingerprint)
+    return report.ok, [(c.name, c.ok) for c in report.checks]
+
+
+def page_verdict(result: dict[str, Any]) -> tuple[bool, list[tuple[str, bool]]]:
+    assert result.get("error") is None, result
+    return result["ok"], [(name, ok) for name, ok, _ in result["checks"]]
+
+
+def canon(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sign_plain(record: dict[str, Any], key: bytes = KEY) -> dict[str, Any]:
+    """Ed25519 over the canonical JSON, written here from the spec (no program code)."""
+    private = Ed25519PrivateKey.from_private_bytes(key)
+    body = {k: v for k, v in record.items() if k != "signature"}
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    body["signature"] = {
+        "alg": "Ed25519",
+        "public_key": public.hex(),
+        "value": private.sign(canon(body).encode()).hex(),
+    }
+    return body
+
+
+# -- the page itself --------------------------------------------------------------------------
+
+
+def test_the_page_is_one_self_contained_offline_file(page_file: Path) -> None:
+    data = page_file.read_bytes()
+    assert len(data) < 1024 * 1024
+    text = data.decode("utf-8")
+    assert "default-src 'none'" in text and "connect-src 'none'" in text
+    # nothing is loaded from anywhere: no src/href attributes at all, no stylesheet links
+    assert " src=" not in text and "href=" not in text and "<link" not in text
+    assert text.count("<script") == 3  # the vendored Ed25519 (as text), the verifier, the page
+    assert vh.verifier_html() == data
+
+
+def test_vendored_noble_matches_its_recorded_hash() -> None:
+    info = vh.noble_info()
+    vendored = resource("verifier", "vendor", info["vendored_as"]).read_bytes()
+    assert hashlib.sha256(vendored).hexdigest() == info["sha256"]
+    licence = resource("verifier", "vendor", info["license_file"]).read_bytes()
+    assert hashlib.sha256(licence).hexdigest() == info["license_sha256"]
+    assert b"MIT License" in licence and info["version"] in info["tarball"]
+    assert vendored.decode("utf-8") in vh.verifier_html().decode("utf-8")  # inlined unchanged
+
+
+def test_vendored_noble_is_the_published_package_file(tmp_path: Path) -> None:
+    info = vh.noble_info()
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(
+            "npm is not installed: cannot fetch the published package (the recorded SHA-256 is still checked)"
+        )
+    spec = f"{info['package']}@{info['version']}"
+    try:
+        out = subprocess.run([npm, "pack", spec, "--json", "--pack-destination", str(tmp_path)],
+                             capture_output=True, text=True, timeout=90, cwd=tmp_path)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.skip("the npm registry did not answer in 90 s (offline?)")
+    if out.returncode != 0:
+        pytest.skip(f"npm pack {spec} failed (offline?): {out.stderr.strip()[-200:]}")
+    meta = json.loads(out.stdout)[0]
+    assert meta["integrity"] == info["tarball_integrity"]
+    with tarfile.open(tmp_path / meta["filename"]) as tar:
+        published = tar.extractfile(info["file_in_package"])
+        licence = tar.extractfile("package/LICENSE")
+        assert published is not None and licence is not None
+        vendor = resource("verifier", "vendor")
+        assert published.read() == (vendor / info["vendored_as"]).read_bytes()
+        assert licence.read() == (vendor / info["license_file"]).read_bytes()
+
+
+# -- the spec's test vectors ------------------------------------------------------------------
+
+
+def vector_record(v: dict[str, Any]) -> dict[str, Any]:
+    """A signed record holding a vector's inputs and its expected outputs, assembled by hand."""
+    i, e = v["inputs"], v["expected"]
+    return sign_plain({
+        "spec": "DSJ-DRAW-1", "session": i["session"], "status": "confirmed", "task": {}, "targets": i["targets"],
+        "inspectors": i["inspectors"], "experts": i["experts"], "params": i["params"], "hashes": e["hashes"],
+        "commitment": e["commitment"], "nonce": i["nonce"], "witnesses": i["witnesses"], "seed": e["seed"],
+        "selected": e["selected"], "substitutions": e["substitutions"], "exclusions": [], "previous": [],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("force_noble", [False, True], ids=["webcrypto-ed25519", "noble-ed25519"])
+def test_every_spec_vector_verifies_in_the_page(browser: Any, force_noble: bool) -> None:
+    if not VECTORS:
+        pytest.skip(f"test vectors not found at {VECTORS_PATH}")
+    files = [(as_bytes(vector_record(v)), f"vector-{n}.json") for n, v in enumerate(VECTORS)]
+    results = verify_many(browser, files, force_noble=force_noble)
+    for v, r in zip(VECTORS, results, strict=True):
+        assert r["ok"], (v["name"], [c for c in r["checks"] if not c[1]])
+        assert r["engine"] == ("noble" if force_noble else "webcrypto")
+        assert len(r["checks"]) == 16
+    # Each expected output the page re-derived, changed in turn, is caught by its own check.
+    altered = []
+    for n, v in enumerate(VECTORS):
+        for path, check in ((("hashes", "targets"), "检查对象名单摘要"), (("hashes", "params"), "抽取参数摘要"),
+                            (("commitment",), "承诺值"), (("seed",), "随机种子"),
+                            (("selected", 0, "ticket"), "抽中对象"), (("selected", 0, "inspectors", 0), "执法人员分组")):  # fmt: skip
+            rec = copy.deepcopy(vector_record(v))
+            node = rec
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = bump(node[path[-1]])
+            altered.append((as_bytes(sign_plain(rec)), f"vector-{n}.json", check))
+        if v["expected"]["substitutions"]:
+            rec = copy.deepcopy(vector_record(v))
+            rec["substitutions"][0]["substitute"] = rec["selected"][-1]["inspectors"][0]
+            altered.append((as_bytes(sign_plain(rec)), f"vector-{n}.json", "递补"))
+    results = verify_many(browser, [(d, name) for d, name, _ in altered], force_noble=force_noble)
+    for (_, name, check), r in zip(altered, results, strict=True):
+        failed = [c[0] for c in r["checks"] if not c[1]]
+        assert check in failed and "签名" not in failed, (name, check, failed)
+
+
+def bump(value: str) -> str:
+    """The same text with its last character changed (a digit, hex or letter)."""
+    last = value[-1]
+    return value[:-1] + ("1" if last == "0" else "0")
+
+
+# -- random draws made by the Python core, and altered copies --------------------------------
+
+
+def _uscc(rng: random.Random, taken: set[str]) -> str:
+    while True:
+        code = "91140522" + "".join(rng.choices(USCC, k=10))
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+def random_record(rng: random.Random, n: int) -> dict[str, Any] | None:
+    """One draw of a random kind (定向 / 不定向 by region / strata by risk, experts, substitutions,
+    voided before or after the reveal, earlier attempts), as the program records it."""
+    taken: set[str] = set()
+    mode = n % 3
+    size = rng.randint(8, 60)
+    if mode == 0:
+        strata = [""]
+    elif mode == 1:
+        strata = rng.sample(REGIONS, rng.randint(2, len(REGIONS)))
+    else:
+        strata = [f"{r}·{g}" for r in RISKS[: rng.randint(1, 3)] for g in rng.sample(REGIONS, 2)]
+    targets = [(_uscc(rng, taken), rng.choice(strata)) for _ in range(size)]
+    sizes = Counter(s for _, s in targets)
+    total = rng.randint(1, max(1, size // 3))
+    if mode == 1:
+        quotas = balance_regions(total, dict(sizes))
+    else:
+        quotas = {s: rng.randint(0, min(k, 4)) for s, k in sizes.items()}
+        if not any(quotas.values()):
+            quotas[targets[0][1]] = 1
+    mandatory = sorted(_uscc(rng, taken) for _ in range(rng.choice([0, 0, 1, 2])))
+    inspectors = [f"1405220{k:04d}" for k in rng.sample(range(100), rng.randint(4, 12))]
+    experts = [f"ZJ{k:03d}" for k in rng.sample(range(50), rng.choice([0, 0, 3, 5]))]
+    team = rng.choice([2, 2, 3])
+    params: dict[str, Any] = {"quotas": quotas, "team_size": team, "mandatory": mandatory}
+    if experts:
+        params["expert_count"] = rng.choice([1, 2])
+    if rng.random() < 0.5:
+        pool = [t for t, _ in targets] + mandatory
+        params["inspector_conflicts"] = sorted(
+            {(rng.choice(inspectors), rng.choice(pool)) for _ in range(rng.randint(1, 6))}
+        )
+        params["inspector_conflicts"] = [list(p) for p in params["inspector_conflicts"]]
+    if experts and rng.random() < 0.5:
+        params["expert_conflicts"] = [[rng.choice(experts), rng.choice([t for t, _ in targets])]]
+    witnesses = [
+        (f"见证人{k + 1}", "".join(rng.choices("0123456789", k=rng.randint(5, 12))))
+        for k in range(rng.randint(2, 4))
+    ]
+    while sum(len(d) for _, d in witnesses) < 20:
+        witnesses.append(("补充见证人", "".join(rng.choices("0123456789", k=10))))
+    session = f"S-2026-{n:04d}-RND"
+    try:
+        result = run_draw(DrawInput(session, targets, inspectors, experts, params, witnesses))
+    except DrawInputError:
+        return None
+    setup = result.setup
+    previous = []
+    for k in range(rng.choice([0, 0, 0, 1, 2])):
+        earlier = run_draw(DrawInput(f"{session}-{k}", targets, inspectors, experts, params, witnesses))
+        if rng.random() < 0.5:
+            voided = build_record(earlier, status="voided", void_reason="设备故障，重新抽取")
+        else:
+            voided = build_record(earlier.setup, status="voided", void_reason="开奖前中断")
+        previous.append(PreviousAttempt.from_record(voided))
+    fate = rng.random()
+    names = {
+        "task": {
+            "code": f"RW-2026-{n:02d}",
+            "name": "随机抽查任务",
+            "draw_type": "定向" if mode == 0 else "不定向",
+        },
+        "target_names": {t: f"测试企业{k:03d}有限公司" for k, (t, _) in enumerate(targets)},
+        "inspector_names": {p: f"执法人员{p[-3:]}" for p in inspectors},
+        "inspector_units": dict.fromkeys(inspectors, "执法监察大队"),
+        "expert_names": {e: f"专家{e[-3:]}" for e in experts},
+        "exclusions": [(_uscc(rng, taken), "经营状态为注销")] if rng.random() < 0.3 else [],
+        "previous": previous,
+    }
+    if fate < 0.06:
+        record = build_record(
+            setup, status="voided", void_reason="开奖前中断", witnesses=witnesses[:1], **names
+        )
+        return sign_record(record, KEY)
+    done = []
+    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        outcome = apply_substitutions(result, done)
+        s = rng.choice(outcome.selected)
+        kind = "expert" if s.experts and rng.random() < 0.3 else "inspector"
+        team_now = s.experts if kind == "expert" else s.inspectors
+        pool = experts if kind == "expert" else inspectors
+        others = [p for p in pool if p not in team_now]
+        unavailable = ((rng.choice(others), "请假"),) if others and rng.random() < 0.5 else ()
+        req = SubstitutionRequest(
+            s.id, rng.choice(team_now), "因公出差", unavailable, kind, "2026-06-02T10:00", "王明"
+        )
+        try:
+            apply_substitutions(result, [*done, req])
+        except DrawInputError:
+            continue
+        done.append(req)
+    subs = apply_substitutions(result, done).substitutions
+    status = "voided" if fate < 0.15 else "confirmed"
+    reason = "监督人提出异议，作废" if status == "voided" else None
+    return sign_record(
+        build_record(result, status=status, void_reason=reason, substitutions=subs, **names), KEY
+    )
+
+
+def altered_copies(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """What a forger might change: each alteration as is (signature now wrong), and re-signed
+    with another key (signature valid, so only recomputing the draw can catch it)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+
+    def both(label: str, rec: dict[str, Any]) -> None:
+        out.append((label, rec))
+        out.append((label + "（重新签名）", sign_record(rec, ATTACKER)))
+
+    if record["witnesses"] and record["seed"] is not None:  # before the reveal the digits seed nothing
+        rec = copy.deepcopy(record)
+        rec["witnesses"][0]["digits"] = bump(rec["witnesses"][0]["digits"])
+        both("见证人数字", rec)
+    if len(record["selected"]) >= 2:
+        rec = copy.deepcopy(record)
+        rec["selected"][0], rec["selected"][1] = rec["selected"][1], rec["selected"][0]
+        both("抽中对象互换", rec)
+    rec = copy.deepcopy(record)
+    rec["targets"][0]["name"] += "（改）"
+    out.append(("对象名称", rec))
+    if record["selected"]:
+        rec = copy.deepcopy(record)
+        rec["selected"][-1]["inspectors"].reverse()
+        both("组内顺序", rec)
+    if record["substitutions"]:
+        rec = copy.deepcopy(record)
+        rec["substitutions"].pop()
+        both("删除递补", rec)
+    rec = copy.deepcopy(record)
+    rec["signature"]["value"] = bump(rec["signature"]["value"])
+    out.append(("签名值", rec))
+    return out
+
+
+@pytest.fixture(scope="module")
+def random_records() -> list[dict[str, Any]]:
+    rng = random.Random(20261207)
+    records: list[dict[str, Any]] = []
+    n = 0
+    while len(records) < N_DRAWS:
+        n += 1
+        rec = random_record(rng, n)
+        if rec is not None:
+            records.append(rec)
+    return records
+
+
+def test_the_random_draws_cover_every_kind(random_records: list[dict[str, Any]]) -> None:
+    kinds = Counter()
+    for r in random_records:
+        kinds[r["task"]["draw_type"]] += 1
+        kinds["strata"] += len({t["stratum"] for t in r["targets"]}) > 1
+        kinds["experts"] += any(s["experts"] for s in r["selected"])
+        kinds["mandatory"] += bool(r["params"]["mandatory"])
+        kinds["substitutions"] += bool(r["substitutions"])
+        kinds["expert substitutions"] += any(s.get("kind") == "expert" for s in r["substitutions"])
+        kinds["void after reveal"] += r["status"] == "voided" and r["seed"] is not None
+        kinds["void before reveal"] += r["status"] == "voided" and r["seed"] is None
+        kinds["previous"] += bool(r["previous"])
+        kinds["conflicts"] += bool(r["params"].get("inspector_conflicts"))
+    assert len(random_records) == N_DRAWS
+    assert min(kinds.values()) >= 5, kinds
+
+
+def test_the_page_agrees_with_verify_on_random_draws_and_their_altered_copies(
+    browser: Any, random_records: list[dict[str, Any]]
+) -> None:
+    files: list[tuple[bytes, str, str]] = []
+    for rec in random_records:
+        files.append((as_bytes(rec), f"{rec['session']}.json", "原样"))
+        for label, altered in altered_copies(rec):
+            files.append((as_bytes(altered), f"{rec['session']}.json", label))
+    results = verify_many(browser, [(d, n) for d, n, _ in files])
+    seen: Counter[tuple[str, bool]] = Counter()
+    for (data, name, label), r in zip(files, results, strict=True):
+        expected = python_verdict(data, name)
+        assert page_verdict(r) == expected, (name, label, r["checks"])
+        seen[label, expected[0]] += 1
+    assert seen["原样", True] == N_DRAWS
+    for label in ("见证人数字", "抽中对象互换", "组内顺序", "删除递补", "签名值"):
+        assert seen[label, True] == 0 and seen[label, False] > 0, label
+        if label not in ("签名值", "删除递补"):
+            assert seen[label + "（重新签名）", True] == 0, label  # caught without the signature
+    # Without its last substitution a record still replays (the draw before that substitution):
+    # only the signature catches the removal, and a re-signed copy passes in both verifiers.
+    assert seen["删除递补（重新签名）", False] == 0
+    assert seen["对象名称", False] > 0 and seen["对象名称", True] == 0
+
+
+def test_the_fingerprint_box_pins_the_key(browser: Any, random_records: list[dict[str, Any]]) -> None:
+    rec = random_records[0]
+    data, name = as_bytes(rec), "r.json"
+    ours = public_key_fingerprint(public_key_of(KEY))
+    other = public_key_fingerprint(public_key_of(ATTACKER))
+    for typed in (ours, ours.replace(" ", "").lower(), ours.replace(" ", ":"), other):
+        r = verify_many(browser, [(data, name)], fingerprint=typed)[0]
+        assert page_verdict(r) == python_verdict(data, name, typed)
+        assert r["checks"][-1][0] == "公钥指纹" and r["checks"][-1][1] == (typed != other)
+        assert r["fingerprint"] == ours
+    forged = as_bytes(sign_record(rec, ATTACKER))
+    r = verify_many(browser, [(forged, name)], fingerprint=ours)[0]
+    assert not r["ok"] and [c[0] for c in r["checks"] if not c[1]] == ["公钥指纹"]
