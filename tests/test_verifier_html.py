@@ -418,3 +418,226 @@ def test_the_fingerprint_box_pins_the_key(browser: Any, random_records: list[dic
     forged = as_bytes(sign_record(rec, ATTACKER))
     r = verify_many(browser, [(forged, name)], fingerprint=ours)[0]
     assert not r["ok"] and [c[0] for c in r["checks"] if not c[1]] == ["公钥指纹"]
+
+
+def test_odd_but_consistent_records_agree(browser: Any) -> None:
+    """Ids outside the Basic Multilingual Plane sort differently by UTF-16 units than by UTF-8
+    bytes; strata with such names; odd JSON (floats, huge integers, wrong types) re-signed."""
+    people = ["ｱ001", "𠀀002", "A003", "ﬀ004", "𝒜005", "z006"]
+    targets = [(f"91140522{k:010d}", s) for k, s in enumerate(["𠀀镇", "ｱ区", "𠀀镇", "ｱ区", "甲"] * 4)]
+    result = run_draw(
+        DrawInput(
+            "S-奇-𠀀",
+            targets,
+            people,
+            people[:3],
+            {"quotas": {"𠀀镇": 2, "ｱ区": 2, "甲": 1}, "team_size": 2, "expert_count": 1},
+            [("甲", "12345678901234567890")],
+        )
+    )
+    good = sign_record(build_record(result), KEY)
+    odd: list[dict[str, Any]] = [good]
+    for change in (
+        lambda r: r["params"].__setitem__("team_size", 2.0),
+        lambda r: r["task"].__setitem__("ratio", 0.3),
+        lambda r: r["task"].__setitem__("big", 10**30),
+        lambda r: r["params"]["quotas"].__setitem__("甲", True),
+        lambda r: r.pop("exclusions"),
+        lambda r: r.__setitem__("nonce", 5),
+        lambda r: r.__setitem__("status", "voided"),
+        lambda r: r["selected"][0].__setitem__("mandatory", "否"),
+        lambda r: r["substitutions"].append({"target": r["selected"][0]["id"]}),
+        lambda r: r.__setitem__(
+            "previous", [{"session": "x", "commitment": "0" * 64, "nonce_revealed": "ab"}]
+        ),
+        lambda r: r["targets"].append(dict(r["targets"][0])),
+        lambda r: r["inspectors"].append(dict(r["inspectors"][0])),
+        lambda r: r["witnesses"].__setitem__(
+            0, {"name": "甲", "digits": "１２３４５６７８９０１２３４５６７８９０"}
+        ),
+        lambda r: r["signature"].__setitem__("alg", "RSA"),
+        lambda r: r["signature"].__setitem__("public_key", "zz"),
+    ):
+        rec = copy.deepcopy(good)
+        change(rec)
+        odd += [rec, sign_record(rec, KEY) if _signable(rec) else rec]
+    files = [(as_bytes(r), "odd.json") for r in odd]
+    results = verify_many(browser, files)
+    assert results[0]["ok"], results[0]["checks"]
+    for (data, name), r in zip(files, results, strict=True):
+        assert page_verdict(r) == python_verdict(data, name), (data[:300], r["checks"])
+
+
+def _signable(rec: dict[str, Any]) -> bool:
+    try:
+        sign_record(rec, KEY)
+    except Exception:
+        return False
+    return True
+
+
+# -- the record PDF, the files written beside records, the command ---------------------------
+
+
+@pytest.fixture(scope="module")
+def record_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A real session of the demo county: its JSON record, signed PDF and 核验工具.html, written
+    by the draw command's writers; and the record PDF saved into the data folder."""
+    from dsj_desktop.db.engine import open_database
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.progress import run_job
+    from dsj_desktop.publish.record_pdf import save_record_pdf
+
+    from .test_draw_sessions import full_draw
+
+    base = tmp_path_factory.mktemp("records")
+    db = open_database(base / "data")
+    try:
+        run_job(fill_demo(db, draws=False))
+        s = full_draw(db, "RW-2026-04")
+        from dsj_desktop.cli_draw import write_outputs
+
+        written = write_outputs(db, s, base / "out")
+        saved = run_job(save_record_pdf(db, s.id))
+    finally:
+        db.close()
+    return {p.suffix: p for p in written} | {"saved": saved}
+
+
+def test_records_are_written_with_the_verifier_beside_them(record_files: dict[str, Path]) -> None:
+    assert record_files[".html"].name == vh.FILE_NAME
+    assert record_files[".html"].read_bytes() == vh.verifier_html()
+    assert (record_files["saved"].parent / vh.FILE_NAME).read_bytes() == vh.verifier_html()
+
+
+def test_the_page_verifies_the_record_pdf_through_its_attachment(
+    browser: Any, record_files: dict[str, Path]
+) -> None:
+    from dsj_desktop.publish.record_pdf import verify_record_pdf
+
+    pdf, js = record_files[".pdf"], record_files[".json"]
+    check = verify_record_pdf(pdf)
+    assert check.ok and check.report is not None
+    r_pdf, r_json = verify_many(browser, [(pdf.read_bytes(), pdf.name), (js.read_bytes(), js.name)])
+    assert r_pdf["ok"] and r_pdf["pdf"] == {"attachment": js.name}
+    assert r_pdf["checks"][-1][:2] == ["PDF 附件", True] and "dsj-desktop verify" in r_pdf["checks"][-1][2]
+    assert [(c[0], c[1]) for c in r_pdf["checks"][:-1]] == [(c.name, c.ok) for c in check.report.checks]
+    assert r_json["ok"] and r_json["pdf"] is None and r_json["checks"] == r_pdf["checks"][:-1]
+
+
+def test_bad_input_gets_a_clear_chinese_message(browser: Any, record_files: dict[str, Path]) -> None:
+    pdf = record_files[".pdf"].read_bytes()
+    at = pdf.index(b"/Type /EmbeddedFile")
+    stream = pdf.index(b"stream", at) + 8
+    corrupt = bytearray(pdf)
+    corrupt[stream + 40 : stream + 48] = b"\x00" * 8
+    cases = [
+        (b"", "empty.json", "是空的"),
+        (b"hello, world", "notes.txt", "不是抽取记录"),
+        ("见证人名单".encode("gb18030"), "x.json", "不是抽取记录"),
+        (b"[1, 2, 3]", "list.json", "不是抽取记录"),
+        (b"{\xff\xfe}", "bad.json", "不是 UTF-8"),
+        (b'{"a": 1,}', "bad.json", "不是有效的 JSON（第 1 行第 9 列"),
+        (b'{"spec": "DSJ-DRAW-2"}', "other.json", "不是 DSJ-DRAW-1 抽取记录"),
+        (b'{"spec": "DSJ-DRAW-1", "spec": "DSJ-DRAW-1"}', "dup.json", "出现了两次键"),
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested.json", "嵌套超过"),
+        (b"[" * 200_000, "nested.json", "不是抽取记录"),
+        (b'{"spec": "DSJ-DRAW-1", "x": NaN}', "nan.json", "不是有效的 JSON"),
+        (pdf[: at - 100], "cut.pdf", "没有找到附带的抽取记录"),
+        (bytes(corrupt), "corrupt.pdf", "已损坏"),
+        (b"%PDF-1.7\n" + os.urandom(5000), "junk.pdf", "没有找到附带的抽取记录"),
+        (b"PK\x03\x04" + os.urandom(100), "记录.pdf", "内容不是 PDF"),
+    ]
+    results = verify_many(browser, [(d, n) for d, n, _ in cases])
+    for (_, name, message), r in zip(cases, results, strict=True):
+        assert not r["ok"] and r["checks"] == [] and r["error"], (name, r)
+        assert message in r["error"], (name, r["error"])
+
+
+_BIG = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const out = [];
+  const mb = 1024 * 1024;
+  const zeros = new Uint8Array(50 * mb);
+  const text = new Uint8Array(50 * mb).fill(0x61);
+  text.set(new TextEncoder().encode('{"spec":"DSJ-DRAW-1","x":"'));
+  text.set(new TextEncoder().encode('"}'), text.length - 2);
+  const pdf = new Uint8Array(50 * mb).fill(0x20);
+  pdf.set(new TextEncoder().encode('%PDF-1.7\\n'));
+  for (const [bytes, name] of [[zeros, 'big.json'], [text, 'big.json'], [pdf, 'big.pdf'],
+                               [new Uint8Array(70 * mb), 'huge.pdf']]) {
+    const r = await window.dsjVerify(bytes, name);
+    out.push([r.ok, r.error, r.checks.length, r.ms]);
+  }
+  return JSON.stringify(out);
+})().then(done, e => done(JSON.stringify(String(e))));
+"""
+
+
+def test_big_files_get_a_message_not_a_hang(browser: Any) -> None:
+    results = json.loads(browser.execute_async_script(_BIG))
+    zeros, text, pdf, huge = results
+    assert zeros[:3] == [False, zeros[1], 0] and "不是抽取记录" in zeros[1]
+    assert text[0] is False and text[2] > 0  # a 50 MB file that is JSON is read and checked
+    assert pdf[:3] == [False, pdf[1], 0] and "没有找到附带的抽取记录" in pdf[1]
+    assert huge[:3] == [False, huge[1], 0] and "超过本页面能核验的 64 MB 上限" in huge[1]
+
+
+def test_the_command_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dsj_desktop.cli import main
+
+    assert main(["verifier-html", str(tmp_path / "v.html")]) == 0
+    assert (tmp_path / "v.html").read_bytes() == vh.verifier_html()
+    assert "已写出核验工具" in capsys.readouterr().out
+    assert main(["verifier-html", str(tmp_path)]) == 0  # a folder: 核验工具.html in it
+    assert (tmp_path / vh.FILE_NAME).is_file()
+
+
+def test_the_year_archive_carries_the_verifier(demo_results_data_dir: Path, tmp_path: Path) -> None:
+    from dsj_desktop.cli import main
+
+    arch = tmp_path / "档案"
+    assert main(["--data-dir", str(demo_results_data_dir), "archive", "2026", "--out", str(arch)]) == 0
+    page = arch / "抽取记录" / vh.FILE_NAME
+    assert page.read_bytes() == vh.verifier_html()
+    manifest = json.loads((arch / "manifest.json").read_text(encoding="utf-8"))
+    assert f"抽取记录/{vh.FILE_NAME}" in {f["path"] for f in manifest["files"]}
+
+
+def test_the_page_shows_the_checklist_and_the_record(browser: Any, record_files: dict[str, Path]) -> None:
+    data = record_files[".json"].read_bytes()
+    record = json.loads(data)
+    res = browser.execute_async_script(
+        "const [b, n] = arguments; const done = arguments[arguments.length - 1];"
+        "window.dsjShow(new TextEncoder().encode(b), n).then(r => done(r.ok));",
+        data.decode("utf-8"),
+        record_files[".json"].name,
+    )
+    assert res is True
+    verdict = browser.find_element("id", "verdict").text
+    assert verdict.startswith("✔ 验证通过")
+    rows = browser.find_elements("css selector", "#checks tbody tr")
+    assert len(rows) == 16 and all(r.get_attribute("class") == "ok" for r in rows)
+    body = browser.find_element("id", "report").text
+    assert record["task"]["name"] in body and record["session"] in body
+    for w in record["witnesses"]:
+        assert w["name"] in body and w["digits"] in body
+    names = {t["id"]: t["name"] for t in record["targets"]}
+    people = {p["id"]: p["name"] for p in record["inspectors"]}
+    for s in record["selected"]:
+        assert s["id"] in body and names[s["id"]] in body
+        assert all(people[p] in body for p in s["inspectors"])
+    # an altered copy: the first difference is named
+    record["witnesses"][0]["digits"] = bump(record["witnesses"][0]["digits"])
+    res = browser.execute_async_script(
+        "const [b, n] = arguments; const done = arguments[arguments.length - 1];"
+        "window.dsjShow(new TextEncoder().encode(b), n).then(r => done(r.ok));",
+        json.dumps(record, ensure_ascii=False),
+        "altered.json",
+    )
+    assert res is False
+    verdict = browser.find_element("id", "verdict").text
+    assert verdict.startswith("✘ 验证不通过") and "第一处不符——随机种子" in verdict
+    # nothing was fetched from anywhere
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
