@@ -38,7 +38,7 @@
     var s = String(v).replace(/[\x00-\x1f\x7f]/g, function (c) {
       return '\\x' + HEX[c.charCodeAt(0)];
     });
-    return s.length > 40 ? s.slice(0, 39) + '…' : s;
+    return s.length > 80 ? s.slice(0, 79) + '…' : s;
   }
 
   function limited(problems) {

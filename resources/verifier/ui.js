@@ -69,7 +69,10 @@
     var task = (r.task && typeof r.task === 'object') ? r.task : {};
     var statusTitle = r.status === 'confirmed' ? '已确认' : (r.status === 'voided' ? '已作废' : String(r.status));
     out.push(section('抽取任务与场次', [kv(
-      TASK_FIELDS.map(function (f) { return [f[1], task[f[0]]]; }).concat([
+      TASK_FIELDS.map(function (f) {
+        var v = task[f[0]];
+        return [f[1], Array.isArray(v) && f[0] === 'rules' ? v.map(text).join('；') : v];
+      }).concat([
         ['场次编号', r.session], ['状态', statusTitle], ['作废原因', r.void_reason], ['记录版本', r.version],
         ['生成软件', r.software],
         ['候选对象', (Array.isArray(r.targets) ? r.targets.length : 0) + ' 个'],
@@ -109,10 +112,10 @@
     out.push(section('抽中的检查对象（' + sel.length + ' 个，按分配顺序）', [
       sel.length ? table(headers, sel.map(function (s, i) {
         s = s || {};
-        var row = [String(i + 1), el('span', { cls: 'mono', text: text(s.id) }), names.get(s.id) || '',
+        var row = [String(i + 1), el('span', { cls: 'mono code', text: text(s.id) }), names.get(s.id) || '',
           s.mandatory ? '必查' : (s.stratum === '' ? '（未分层）' : text(s.stratum)), after('inspector', s)];
         if (hasExperts) row.push(after('expert', s));
-        row.push(el('span', { cls: 'mono', text: typeof s.ticket === 'string' ? s.ticket.slice(0, 16) : '' }));
+        row.push(el('span', { cls: 'mono code', text: typeof s.ticket === 'string' ? s.ticket.slice(0, 16) : '' }));
         return row;
       })) : el('p', { text: '（没有抽取结果）' })
     ]));
@@ -156,13 +159,18 @@
     }
     var failed = res.checks.filter(function (c) { return !c.ok; });
     verdict.textContent = '';
-    if (res.ok) {
+    if (res.ok && res.pdf) {
+      verdict.className = 'ok';
+      verdict.appendChild(document.createTextNode('✔ PDF 附带的抽取记录验证通过：' + res.checks.length +
+        ' 项全部符合，与按 DSJ-DRAW-1 重算的结果一致，记录的签名有效。PDF 的电子签章本身未在本页面核验（见下方说明）。'));
+    } else if (res.ok) {
       verdict.className = 'ok';
       verdict.appendChild(document.createTextNode('✔ 验证通过：' + res.checks.length + ' 项全部符合。这份记录与按 DSJ-DRAW-1 重算的结果一致，签名有效。'));
-      if (!res.checks.some(function (c) { return c.name === '公钥指纹'; })) {
-        verdict.appendChild(el('span', { cls: 'first', text: '请把签名公钥指纹 ' + res.fingerprint + ' 与本局公布的指纹核对（可填入上面的指纹框后点“重新核验”）。' }));
-      }
-    } else {
+    }
+    if (res.ok && !res.checks.some(function (c) { return c.name === '公钥指纹'; })) {
+      verdict.appendChild(el('span', { cls: 'first', text: '请把签名公钥指纹 ' + res.fingerprint + ' 与本局公布的指纹核对（可填入上面的指纹框后点“重新核验”）。' }));
+    }
+    if (!res.ok) {
       verdict.className = 'bad';
       verdict.appendChild(document.createTextNode('✘ 验证不通过：' + failed.length + ' 项不符（' + failed.map(function (c) { return c.name; }).join('、') + '）。不能认定这是原始、完整的抽取记录。'));
       verdict.appendChild(el('span', { cls: 'first', text: '第一处不符——' + failed[0].name + '：' + failed[0].detail }));
