@@ -37,7 +37,8 @@ def start_chromium(width: int = 1280, height: int = 900) -> Any:
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 f"--window-size={width},{height}", "--lang=zh-CN"):  # fmt: skip
         opts.add_argument(arg)
-    assert CHROMEDRIVER is not None
+    assert CHROMIUM is not None and CHROMEDRIVER is not None
+    opts.binary_location = shutil.which(CHROMIUM) or CHROMIUM
     driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
     driver.set_script_timeout(300)
     return driver
