@@ -588,6 +588,22 @@ def test_bad_input_gets_a_clear_chinese_message(browser: Any, record_files: dict
         (bytes(corrupt), "corrupt.pdf", "已损坏"),
         (b"%PDF-1.7\n" + os.urandom(5000), "junk.pdf", "没有找到附带的抽取记录"),
         (b"PK\x03\x04" + os.urandom(100), "记录.pdf", "内容不是 PDF"),
+        (
+            b"%PDF-1.7\n" + b"".join(b"%d 0 obj " % k for k in range(300_000)),
+            "objs.pdf",
+            "没有找到附带的抽取记录",
+        ),
+        (b"%PDF-1.7\n" + b"1 0 obj " + b"<<" * 2_000_000, "deep.pdf", "没有找到附带的抽取记录"),
+        (
+            b"%PDF-1.7\n" + b"".join(b"%d 0 obj " % k + b"<<" * 3000 for k in range(1000)),
+            "deep.pdf",
+            "结构异常",
+        ),
+        (
+            b"%PDF-1.7\n" + b"".join(b"%d 0 obj << /Type /EmbeddedFile >> stream\n" % k for k in range(100)),
+            "many.pdf",
+            "附件多得不正常",
+        ),
     ]
     results = verify_many(browser, [(d, n) for d, n, _ in cases])
     for (_, name, message), r in zip(cases, results, strict=True):

@@ -1000,31 +1000,41 @@
     var objects = new Map(); // "n g" -> offset of the object's body (last definition wins)
     var OBJ = /(\d+)\s+(\d+)\s+obj\b/g, m;
     while ((m = OBJ.exec(text))) objects.set(m[1] + ' ' + m[2], OBJ.lastIndex);
+    var budget = 4 * text.length + (1 << 20); // characters all dictionaries may cost together
     function dictAt(start) {
-      // the text of the dictionary that starts at or after `start`, with nested << >> balanced
-      var open = text.indexOf('<<', start);
-      if (open < 0 || open - start > 64) return null;
+      // the text of the dictionary right after "obj" (never a search through the file), with
+      // nested << >> balanced, at most 64 KB long
+      DICT_START.lastIndex = start;
+      if (!DICT_START.test(text)) return null;
+      var open = DICT_START.lastIndex - 2;
+      var limit = Math.min(text.length, open + (1 << 16));
       var depth = 0, k = open;
-      while (k < text.length) {
-        if (text.startsWith('<<', k)) { depth++; k += 2; continue; }
-        if (text.startsWith('>>', k)) { depth--; k += 2; if (!depth) return { body: text.slice(open, k), end: k }; continue; }
-        if (text.charAt(k) === '<') { // a hex string
+      budget -= limit - open;
+      if (budget < 0) throw new InputProblem('PDF“' + name + '”的结构异常（对象过多或相互嵌套），不是本程序生成的抽取记录 PDF。');
+      while (k < limit) {
+        var ch = text.charCodeAt(k);
+        if (ch === 60 && text.charCodeAt(k + 1) === 60) { depth++; k += 2; continue; } // <<
+        if (ch === 62 && text.charCodeAt(k + 1) === 62) { // >>
+          depth--; k += 2;
+          if (!depth) return { body: text.slice(open, k), end: k };
+          continue;
+        }
+        if (ch === 60) { // a hex string
           var close = text.indexOf('>', k);
-          if (close < 0) return null;
+          if (close < 0 || close >= limit) return null;
           k = close + 1;
           continue;
         }
-        if (text.charAt(k) === '(') { // skip a literal string
+        if (ch === 40) { // a literal string, with nested parentheses and escapes
           var lvl = 0;
-          for (; k < text.length; k++) {
-            var c = text.charAt(k);
-            if (c === '\\') { k++; continue; }
-            if (c === '(') lvl++;
-            else if (c === ')' && --lvl === 0) break;
+          for (; k < limit; k++) {
+            var c = text.charCodeAt(k);
+            if (c === 92) { k++; continue; }
+            if (c === 40) lvl++;
+            else if (c === 41 && --lvl === 0) break;
           }
         }
         k++;
-        if (k - open > 1 << 20) return null;
       }
       return null;
     }
@@ -1034,7 +1044,9 @@
       var mm = /^\s*(\d+)\s+endobj/.exec(text.slice(at, at + 64));
       return mm ? Number(mm[1]) : null;
     }
+    var DICT_START = /\s{0,64}<</y;
     var files = new Map(); // "n g" -> {bytes}
+    var streams = 0;
     var names = new Map(); // "n g" of the embedded stream -> name
     var errors = [];
     var entries = Array.from(objects.entries());
@@ -1052,6 +1064,7 @@
         continue;
       }
       if (!/\/Type\s*\/EmbeddedFile\b/.test(body)) continue;
+      if (++streams > 50) throw new InputProblem('PDF“' + name + '”中的附件多得不正常（超过 50 个），不是本程序生成的抽取记录 PDF。');
       var sm = /^\s*stream\r?\n/.exec(text.slice(d.end, d.end + 16));
       if (!sm) { errors.push('附件对象没有数据流'); continue; }
       var start = d.end + sm[0].length;
