@@ -79,8 +79,16 @@ def write_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
     return write_record_pdf(db, s, out)
 
 
+def write_verifier(db: Database, s: draws.Session, out: Path) -> list[Path]:
+    """核验工具.html beside the records: the offline browser page that verifies them."""
+    from dsj_desktop.publish.verifier_html import write_beside
+
+    return [write_beside(out)] if s.record is not None else []
+
+
 OUTPUT_WRITERS.append(write_json)
 OUTPUT_WRITERS.append(write_pdf)
+OUTPUT_WRITERS.append(write_verifier)
 
 
 def write_outputs(db: Database, s: draws.Session, out: Path) -> list[Path]:

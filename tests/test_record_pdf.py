@@ -32,7 +32,7 @@ def drawn(demo_db: Database) -> draws.Session:
 
 def _pdf(db: Database, s: draws.Session, out: Path) -> Path:
     written = write_outputs(db, s, out)
-    assert [p.suffix for p in written] == [".json", ".pdf"]
+    assert [p.suffix for p in written] == [".json", ".pdf", ".html"]  # and 核验工具.html
     return written[1]
 
 

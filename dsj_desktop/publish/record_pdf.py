@@ -738,4 +738,7 @@ def save_record_pdf(db: Database, session_id: str, path: Path | None = None) -> 
     target = Path(path) if path is not None else record_pdf_path(db, s)
     target.parent.mkdir(parents=True, exist_ok=True)
     session_record_pdf(db, s).save(target)
+    from dsj_desktop.publish.verifier_html import write_beside
+
+    write_beside(target.parent)  # 核验工具.html: anyone can check the record in a browser
     return target
