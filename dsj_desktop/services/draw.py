@@ -222,7 +222,8 @@ def events(conn: Connection, session_id: str) -> list[dict[str, Any]]:
     return [{"at": r[0], "operator": r[1], "kind": r[2], "detail": json.loads(r[3])} for r in rows]
 
 
-def _event(conn: Connection, session_id: str, kind: str, by: str, **detail: Any) -> None:
+def _event(conn: Connection, session_id: str, kind: str, by: str, /, **detail: Any) -> None:
+    """*detail* may hold any key, ``kind`` included (an expert substitution's own kind)."""
     by = by or actor_mod.label()
     conn.exec_driver_sql(
         "INSERT INTO draw_event (session_id, at, operator, kind, detail) VALUES (?, ?, ?, ?, ?)",
