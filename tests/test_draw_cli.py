@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dsj_desktop.draw.algorithm import DrawInput, run_draw
-from dsj_desktop.draw.record import build_record, sign_record
+from dsj_desktop.draw.record import build_record, public_key_fingerprint, public_key_of, sign_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "verify_draw.py"
@@ -66,13 +66,27 @@ def run(args: list[str], tmp_path: Path, *flags: str) -> subprocess.CompletedPro
     )
 
 
+FINGERPRINT = public_key_fingerprint(public_key_of(KEY))
+
+
 def test_cli_good_record(files: dict[str, Path], tmp_path: Path) -> None:
-    proc = run(["-m", "dsj_desktop", "verify", str(files["good"])], tmp_path)
+    proc = run(
+        ["-m", "dsj_desktop", "verify", "--fingerprint", FINGERPRINT.lower(), str(files["good"])], tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "✔ 随机种子" in proc.stdout
     assert "验证通过" in proc.stdout
     assert "签名公钥指纹" in proc.stdout
+    assert not proc.stderr
     assert not (tmp_path / "no-data-here").exists()  # no data folder needed or made
+
+
+def test_cli_good_record_without_a_pinned_key_is_not_passed(files: dict[str, Path], tmp_path: Path) -> None:
+    proc = run(["-m", "dsj_desktop", "verify", str(files["good"])], tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "签名人未经核实" in proc.stdout and "验证通过" not in proc.stdout
+    assert "✔ 随机种子" in proc.stdout and not proc.stderr
+    assert not (tmp_path / "no-data-here").exists()
 
 
 def test_cli_tampered_record(files: dict[str, Path], tmp_path: Path) -> None:
@@ -92,7 +106,7 @@ def test_cli_unreadable(files: dict[str, Path], tmp_path: Path) -> None:
 def test_cli_broken_pdf(files: dict[str, Path], tmp_path: Path) -> None:
     proc = run(["-m", "dsj_desktop", "verify", str(files["pdf"])], tmp_path)
     assert proc.returncode == 1
-    assert "不是 PDF 文件" in proc.stdout and "总结论：验证不通过" in proc.stdout
+    assert "无法解析" in proc.stdout and "总结论：验证不通过" in proc.stdout and not proc.stderr
 
 
 def test_cli_fingerprint_option(files: dict[str, Path], tmp_path: Path) -> None:

@@ -13,6 +13,9 @@ Members this program writes beyond the specification's required ones:
 * ``software``: ``"dsj-desktop <version>"``, informative;
 * in a ``substitutions`` entry, ``kind: "expert"`` when an expert was replaced (absent for
   inspectors, the only case the specification describes).
+* ``pdf_key_fingerprint``: the SHA-256 fingerprint (grouped upper-case hex) of the
+  SubjectPublicKeyInfo of the key that signs the record PDF: a record key pinned by its published
+  fingerprint thereby pins the PDF certificate too (docs/pdf-signature.md).
 
 ``previous[].nonce_revealed`` is the earlier attempt's nonce when it was revealed, else ``null``
 (the specification does not fix its type; a boolean is also accepted when verifying).

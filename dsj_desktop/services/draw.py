@@ -528,6 +528,8 @@ def _write_record(
     record["version"] = version
     if s.record is not None:
         record["supersedes"] = {"version": s.record_version, "sha256": record_sha256(s.record)}
+    # Binds the PDF signature to the record key: one published fingerprint pins both.
+    record["pdf_key_fingerprint"] = KeyStore(db.data_dir).pdf_public_key_fingerprint()
     signed = sign_record(record, _private_key(db))
     digest = record_sha256(signed)
     text = json.dumps(signed, ensure_ascii=False, sort_keys=True)
