@@ -502,5 +502,6 @@ def extract_attachments(source: Path | bytes) -> dict[str, bytes]:
                 if stream is not None:
                     result[name] = bytes(stream.get_object().data)
     except Exception:  # any parse failure of an untrusted file
-        raise UserError("无法读取附件：文件不是 PDF，或已损坏。") from None
+        what = "PDF 文件已损坏或被改动" if data.lstrip()[:5] == b"%PDF-" else "文件不是 PDF"
+        raise UserError(f"无法读取附件：{what}。") from None
     return result
