@@ -128,7 +128,105 @@ def test_standalone_script(files: dict[str, Path], tmp_path: Path) -> None:
 def test_standalone_script_needs_only_the_standard_library(files: dict[str, Path], tmp_path: Path) -> None:
     # -I: isolated (not even the current folder on the path); -S: no site-packages at all.
     proc = run([str(SCRIPT), str(files["good"])], tmp_path, "-I", "-S")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "未核对签名" in proc.stdout
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "未核对签名" in proc.stdout and "全部符合" not in proc.stdout
     proc = run([str(SCRIPT), str(files["bad"])], tmp_path, "-I", "-S")
     assert proc.returncode == 1
+
+
+# Runs the script with `cryptography` made unimportable, though it is installed here.
+BLOCKED = """
+import runpy, sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cryptography" or name.startswith("cryptography."):
+            raise ImportError("blocked for the test: " + name)
+        return None
+sys.meta_path.insert(0, Blocker())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _variants() -> list[tuple[str, dict[str, Any]]]:
+    """Every altered record the ``verify`` tests use, plus earlier attempts and voids changed."""
+    from dsj_desktop.draw.algorithm import commitment_of
+
+    from .test_draw_record import CASES, signed_record
+
+    good = signed_record()
+    out = []
+    for what, tamper, _, _ in CASES:
+        record = copy.deepcopy(good)
+        tamper(record)
+        out.append((what, record))
+    nonce = "0" * 31 + "1"
+    from .test_draw_record import KEY as RECORD_KEY
+
+    with_previous = sign_record(
+        dict(good, previous=[{"session": "S-OLD", "status": "voided", "reason": "测试",
+                              "commitment": commitment_of(nonce), "nonce_revealed": nonce}]),
+        RECORD_KEY,
+    )  # fmt: skip
+    out.append(
+        ("previous reason", dict(with_previous, previous=[dict(with_previous["previous"][0], reason="改")]))
+    )
+    # earlier attempts changed and re-signed by anybody: the broken commitment still shows
+    broken = dict(with_previous, previous=[dict(with_previous["previous"][0], nonce_revealed="1" * 32)])
+    out.append(("previous nonce, re-signed", sign_record(broken, KEY)))
+    out.append(("previous removed", dict(with_previous, previous=[])))
+    out.append(("void reason", dict(good, status="voided", void_reason="改写的原因")))
+    out.append(("substitution reason", _sub_reason(good)))
+    out.append(("no signature at all", {k: v for k, v in good.items() if k != "signature"}))
+    return out
+
+
+def _sub_reason(good: dict[str, Any]) -> dict[str, Any]:
+    record = copy.deepcopy(good)
+    record["substitutions"][0]["reason"] = "改写的原因"
+    return record
+
+
+def test_standalone_script_never_passes_an_altered_record(tmp_path: Path) -> None:
+    from .test_draw_record import KEY as RECORD_KEY
+    from .test_draw_record import signed_record
+
+    good = signed_record()
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
+    fp = public_key_fingerprint(public_key_of(RECORD_KEY))
+    assert run([str(SCRIPT), str(path), fp], tmp_path).returncode == 0
+    assert run([str(SCRIPT), str(path), "00" * 32], tmp_path).returncode == 1
+    blocked = run(["-c", BLOCKED, str(SCRIPT), str(path)], tmp_path)
+    assert blocked.returncode == 2 and "未核对签名" in blocked.stdout, blocked.stdout + blocked.stderr
+    for what, record in _variants():
+        path = tmp_path / "variant.json"
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        full = run([str(SCRIPT), str(path)], tmp_path)
+        assert full.returncode == 1, (what, full.stdout, full.stderr)
+        assert "全部符合" not in full.stdout and not full.stderr, what
+        bare = run(["-c", BLOCKED, str(SCRIPT), str(path)], tmp_path)
+        assert bare.returncode in (1, 2), (what, bare.stdout, bare.stderr)
+        assert "全部符合" not in bare.stdout and not bare.stderr, what
+        assert ("未核对签名" in bare.stdout) == (bare.returncode == 2), what
+        if what.startswith("previous nonce"):
+            assert full.returncode == bare.returncode == 1 and "此前的抽取" in bare.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"spec": "DSJ-DRAW-1", "spec": "X"}', "两次键"),
+        (b"[" * 100_000 + b"]" * 100_000, "嵌套层数过多"),
+        (b'{"spec": "DSJ-DRAW-1", "n": ' + b"9" * 100_000 + b"}", "位的整数"),
+        (b'{"spec": "DSJ-DRAW-1", "n": 0.5}', "小数"),
+        (b"\xff\xfe", "UTF-8"),
+        (b'{"spec": "DSJ-DRAW-1"}', "记录结构"),
+        (b"[1, 2]", "JSON 对象"),
+    ],
+)
+def test_standalone_script_on_hostile_input(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_bytes(content)
+    proc = run([str(SCRIPT), str(path)], tmp_path)
+    assert proc.returncode == 1 and message in proc.stdout and not proc.stderr, proc.stdout + proc.stderr
