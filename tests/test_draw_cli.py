@@ -230,3 +230,81 @@ def test_standalone_script_on_hostile_input(tmp_path: Path, content: bytes, mess
     path.write_bytes(content)
     proc = run([str(SCRIPT), str(path)], tmp_path)
     assert proc.returncode == 1 and message in proc.stdout and not proc.stderr, proc.stdout + proc.stderr
+
+
+def _bomb_pdf(tmp_path: Path) -> Path:
+    """A PDF whose attachment inflates to 200 MB (from about 200 KB)."""
+    import io
+    import zlib
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from .pdf_helpers import sample_record
+
+    def name(n: str) -> generic.NameObject:
+        return generic.NameObject(n)
+
+    w = IncrementalPdfFileWriter(io.BytesIO(sample_record(rows=3).build()))
+    bomb = zlib.compress(b"\0" * (200 * 1024 * 1024), 9)
+    stream = generic.StreamObject(
+        {name("/Type"): name("/EmbeddedFile"), name("/Filter"): name("/FlateDecode")}, encoded_data=bomb
+    )
+    ef = w.add_object(stream)
+    spec = w.add_object(generic.DictionaryObject({
+        name("/Type"): name("/Filespec"), name("/F"): generic.TextStringObject("S-1.json"),
+        name("/UF"): generic.TextStringObject("S-1.json"),
+        name("/EF"): generic.DictionaryObject({name("/F"): ef, name("/UF"): ef}),
+    }))  # fmt: skip
+    names = generic.ArrayObject([generic.TextStringObject("S-1.json"), spec])
+    w.root["/Names"] = generic.DictionaryObject(
+        {name("/EmbeddedFiles"): generic.DictionaryObject({name("/Names"): names})}
+    )
+    w.update_root()  # type: ignore[no-untyped-call]
+    out = io.BytesIO()
+    w.write(out)  # type: ignore[no-untyped-call]
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("deep.json", b'{"spec": "DSJ-DRAW-1", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "嵌套"),
+        ("deep2.json", b'{"spec": "DSJ-DRAW-1", "x": ' + b"[" * 500 + b"]" * 500 + b"}", "嵌套超过"),
+        ("bigint.json", b'{"spec": "DSJ-DRAW-1", "n": ' + b"7" * 100_000 + b"}", "位的整数"),
+        ("dup.json", b'{"spec": "DSJ-DRAW-1", "seed": "a", "seed": "b"}', "两次键"),
+        ("junk.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40, "无法解析"),
+    ],
+)
+def test_cli_verify_hostile_input_gets_a_message_not_a_traceback(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    proc = run(["-m", "dsj_desktop", "verify", str(path)], tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert message in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) <= 1, proc.stderr
+
+
+def test_cli_verify_refuses_50_mb_early(tmp_path: Path) -> None:
+    for name in ("huge.json", "huge.pdf"):
+        path = tmp_path / name
+        with path.open("wb") as f:
+            f.truncate(60 * 1024 * 1024)  # sparse: refused by its size, never read
+        proc = run(["-m", "dsj_desktop", "verify", str(path)], tmp_path)
+        assert proc.returncode == 1 and "超过 50 MB" in proc.stderr, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_cli_verify_a_pdf_with_a_decompression_bomb(tmp_path: Path) -> None:
+    from dsj_desktop.pdf.verify import MAX_ATTACHMENT_BYTES, UserError, extract_attachments
+
+    path = _bomb_pdf(tmp_path)
+    with pytest.raises(UserError, match="解压后超过"):
+        extract_attachments(path)
+    assert MAX_ATTACHMENT_BYTES == 50 * 1024 * 1024
+    proc = run(["-m", "dsj_desktop", "verify", str(path)], tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr

@@ -245,3 +245,31 @@ def test_cli_refuses_a_forgery_quietly(tmp_path: Path, bureau: KeyStore, genuine
         env=env,
     )
     assert proc.returncode == 3 and "签名人未经核实" in proc.stdout
+
+
+def test_mutated_files_are_refused_with_a_quiet_stderr(
+    tmp_path: Path, bureau: KeyStore, genuine: bytes, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Random flips, cuts and insertions anywhere: a verdict (never 验证通过), never a traceback or
+    a library's log line on stderr."""
+    import random
+
+    from dsj_desktop.cli import main
+
+    rng = random.Random(13)
+    path = tmp_path / "m.pdf"
+    for n in range(40):
+        bad = bytearray(genuine)
+        pos = rng.randrange(len(bad))
+        if n % 3 == 0:
+            bad[pos] ^= 1 << rng.randrange(8)
+        elif n % 3 == 1:
+            del bad[pos : pos + rng.randrange(1, 64)]
+        else:
+            bad[pos:pos] = rng.randbytes(rng.randrange(1, 16))
+        path.write_bytes(bytes(bad))
+        code = main(["verify", "--fingerprint", bureau.record_fingerprint(), str(path)])
+        out, err = capfd.readouterr()
+        assert code == 1, (n, pos, out)
+        assert "验证通过" not in out
+        assert err == "" or (len(err.splitlines()) == 1 and "Traceback" not in err), (n, pos, err)

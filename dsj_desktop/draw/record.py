@@ -305,10 +305,48 @@ def _bad_constant(name: str) -> Any:
     raise RecordError(f"记录中含有 JSON 不允许的数值 {name}。")
 
 
+MAX_RECORD_BYTES = 50 * 1024 * 1024  # a 2,400-candidate record is about 1 MB
+MAX_DEPTH = 32  # a record nests 5 levels deep
+MAX_INT_DIGITS = 40  # quotas, caps, versions: small numbers only
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise RecordError(f"记录中含有 {len(text)} 位的整数，抽取记录中没有这样的数，不能验证。")
+    return int(text)
+
+
+def _too_deep(value: Any) -> bool:
+    """Nesting deeper than :data:`MAX_DEPTH` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def size_error(name: str, size: int) -> RecordError:
+    return RecordError(
+        f"文件“{name}”有 {size / 1048576:.0f} MB，超过 {MAX_RECORD_BYTES // 1048576} MB 的上限，不是抽取记录，未读取。"
+    )
+
+
 def load_record(path: Path | str) -> dict[str, Any]:
-    """Read a record file (JSON, UTF-8) with clear Chinese errors for anything else."""
+    """Read a record file (JSON, UTF-8) with clear Chinese errors for anything else; files over
+    :data:`MAX_RECORD_BYTES` are refused before reading."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_RECORD_BYTES:
+            raise size_error(path.name, size)
         data = path.read_bytes()
     except FileNotFoundError:
         raise RecordError(f"找不到文件“{path}”。") from None
@@ -319,22 +357,36 @@ def load_record(path: Path | str) -> dict[str, Any]:
 
 def parse_record(data: bytes, name: str) -> dict[str, Any]:
     """A record from the bytes of a JSON file called *name* (e.g. a PDF attachment), with the same
-    checks and messages as :func:`load_record`."""
+    checks and messages as :func:`load_record`: bounded size, depth and numbers, no duplicate keys."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise size_error(name, len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RecordError(f"文件“{name}”不是 UTF-8 编码的 JSON 文本，不是抽取记录。") from None
     try:
-        record = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_bad_constant)
+        record = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_bad_constant, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         raise RecordError(
             f"文件“{name}”不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错误），不是抽取记录。"
         ) from None
+    except (RecursionError, ValueError):
+        raise RecordError(f"文件“{name}”的 JSON 嵌套过深或含有过大的数值，不是抽取记录。") from None
+    if _too_deep(record):
+        raise RecordError(f"文件“{name}”的 JSON 嵌套超过 {MAX_DEPTH} 层，不是抽取记录。")
     if not isinstance(record, dict):
         raise RecordError(f"文件“{name}”不是抽取记录：最外层应为 JSON 对象。")
     spec = record.get("spec")
     if spec != SPEC_ID:
-        found = "没有 spec 字段" if spec is None else f"spec 为“{spec}”"
+        found = (
+            "没有 spec 字段"
+            if spec is None
+            else f"spec 为“{spec[:40]}”"
+            if isinstance(spec, str)
+            else "spec 不是文本"
+        )
         raise RecordError(f"文件“{name}”不是 {SPEC_ID} 抽取记录（{found}）。")
     return record
 

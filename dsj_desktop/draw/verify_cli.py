@@ -70,9 +70,15 @@ def registered_keys(data_dir: Path | None) -> list[str]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     data_dir = getattr(args, "data_dir", None)
-    verdict = check_file(
-        Path(args.file), args.fingerprint, trusted=registered_keys(Path(data_dir) if data_dir else None)
-    )
+    trusted = registered_keys(Path(data_dir) if data_dir else None)
+    try:
+        verdict = check_file(Path(args.file), args.fingerprint, trusted=trusted)
+    except UserError:
+        raise
+    except Exception as exc:  # hostile input must never end in a traceback
+        raise UserError(
+            f"无法核验“{args.file}”：文件内容异常（{type(exc).__name__}），不能认定是原始抽取记录。"
+        ) from None
     print(verdict.text)
     return EXIT_CODES[verdict.status]
 

@@ -109,13 +109,49 @@ def _quiet_pyhanko() -> Iterator[None]:
         _verifying.active = previous
 
 
+MAX_PDF_BYTES = 50 * 1024 * 1024  # a 2,400-candidate record PDF is a few MB
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # decoded; a compressed stream may claim anything
+
+
+def _too_large(name: str, size: int) -> UserError:
+    return UserError(
+        f"文件“{name}”有 {size / 1048576:.0f} MB，超过 {MAX_PDF_BYTES // 1048576} MB 的上限，"
+        "不是本程序签出的文件，未读取。"
+    )
+
+
 def _read(source: Path | bytes) -> bytes:
     if isinstance(source, bytes):
+        if len(source) > MAX_PDF_BYTES:
+            raise _too_large("（内存中的文件）", len(source))
         return source
     try:
+        size = Path(source).stat().st_size
+        if size > MAX_PDF_BYTES:
+            raise _too_large(Path(source).name, size)
         return Path(source).read_bytes()
     except OSError as exc:
         raise UserError(f"无法读取“{source}”：{exc.strerror or exc}") from None
+
+
+def _stream_bytes(stream: Any) -> bytes:
+    """The decoded bytes of an embedded file, refusing more than :data:`MAX_ATTACHMENT_BYTES`
+    (a few KB of deflated zeros can expand to gigabytes)."""
+    import zlib
+
+    filters = stream.get("/Filter")
+    names = [] if filters is None else [str(f) for f in (filters if isinstance(filters, list) else [filters])]
+    raw = bytes(stream.encoded_data)
+    if not names:
+        data = raw
+    elif names == ["/FlateDecode"] and stream.get("/DecodeParms") is None:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(raw, MAX_ATTACHMENT_BYTES + 1)
+    else:
+        raise UserError("附件使用了本程序不写的压缩方式，无法读取。")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise UserError(f"附件解压后超过 {MAX_ATTACHMENT_BYTES // 1048576} MB，不是抽取记录，未读取。")
+    return data
 
 
 def _open_reader(data: bytes) -> Any:
@@ -500,7 +536,9 @@ def extract_attachments(source: Path | bytes) -> dict[str, bytes]:
                 ef = spec.get("/EF")
                 stream = None if ef is None else ef.get_object().get("/UF", ef.get_object().get("/F"))
                 if stream is not None:
-                    result[name] = bytes(stream.get_object().data)
+                    result[name] = _stream_bytes(stream.get_object())
+    except UserError:
+        raise
     except Exception:  # any parse failure of an untrusted file
         what = "PDF 文件已损坏或被改动" if data.lstrip()[:5] == b"%PDF-" else "文件不是 PDF"
         raise UserError(f"无法读取附件：{what}。") from None
