@@ -181,6 +181,7 @@ def _void_banner(doc: PdfDocument, reason: str, detail: str) -> None:
         colWidths=[doc.frame_width],
         style=TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), doc.font),  # else the cell selects (unembedded) Helvetica
                 ("BOX", (0, 0), (-1, -1), 2, RED),
                 ("BACKGROUND", (0, 0), (-1, -1), RED_FILL),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
@@ -225,6 +226,7 @@ def build_record_document(
         doc_id=session,
         subject=f"{task.get('code', '')} {task.get('name', '')} 抽取记录",
         watermark=VOID_MARK if voided else None,
+        header_mark=STATUS_TITLES[STATUS_VOIDED] if voided else None,
     )
     status = STATUS_TITLES.get(str(record.get("status")), str(record.get("status")))
     lines = [f"场次编号：{session}　　状态：{status}" + (f"　　记录第 {version} 版" if version else "")]
