@@ -558,7 +558,11 @@ class PdfDocument:
             id="body",
         )
         template.addPageTemplates(
-            [PageTemplate(id="page", frames=[frame], onPage=self._draw_header, onPageEnd=self._draw_watermark)]
+            [
+                PageTemplate(
+                    id="page", frames=[frame], onPage=self._draw_header, onPageEnd=self._draw_watermark
+                )
+            ]
         )
         template.build(list(self.story), canvasmaker=_numbered_canvas(self._draw_footer))
         self.page_count = template.page
