@@ -60,6 +60,7 @@ from dsj_desktop.draw.algorithm import (
     normalize_text,
     parse_params,
     replay_substitutions,
+    show_value,
     sort_target_columns,
 )
 from dsj_desktop.errors import UserError
@@ -565,7 +566,9 @@ class _Verifier:
     def spec(self) -> None:
         spec = self.r.get("spec") if isinstance(self.r, Mapping) else None
         self.add(
-            "规范版本", spec == SPEC_ID, SPEC_ID if spec == SPEC_ID else f"应为 {SPEC_ID}，记录中为 {spec!r}"
+            "规范版本",
+            spec == SPEC_ID,
+            SPEC_ID if spec == SPEC_ID else f"应为 {SPEC_ID}，记录中为 {show_value(spec)}",
         )
 
     def hashes(self) -> DrawHashes | None:
@@ -589,7 +592,7 @@ class _Verifier:
             if value == found:
                 self.add(title, True, f"{value}")
             else:
-                self.add(title, False, f"按记录中的名单重算为 {value}，记录中为 {found!r}")
+                self.add(title, False, f"按记录中的名单重算为 {value}，记录中为 {show_value(found)}")
 
         one("targets", "检查对象名单摘要", self._hash_targets)
         ins, exs = self.inspectors, self.experts
@@ -638,7 +641,9 @@ class _Verifier:
             self.add("承诺值", True, f"H(随机数 {nonce}) = 抽取前公布的承诺值 {commitment}")
         else:
             self.add(
-                "承诺值", False, f"H(随机数 {nonce}) = {commitment_of(nonce)}，与承诺值 {commitment!r} 不符"
+                "承诺值",
+                False,
+                f"H(随机数 {nonce}) = {commitment_of(nonce)}，与承诺值 {show_value(commitment)} 不符",
             )
 
     def witness_digits(self, needed: bool) -> list[str] | None:
@@ -678,7 +683,7 @@ class _Verifier:
         if seed == recorded:
             self.add("随机种子", True, seed)
         else:
-            self.add("随机种子", False, f"按记录中的数据应为 {seed}，记录中为 {recorded!r}")
+            self.add("随机种子", False, f"按记录中的数据应为 {seed}，记录中为 {show_value(recorded)}")
         return seed
 
     def params(self) -> DrawParams | None:
@@ -760,7 +765,9 @@ class _Verifier:
                 problems.append(f"第 {n} 个抽中对象应为“{exp.id}”，记录中为“{got['id']}”")
                 continue
             if exp.stratum != got["stratum"]:
-                problems.append(f"对象“{exp.id}”的分层应为 {exp.stratum!r}，记录中为 {got['stratum']!r}")
+                problems.append(
+                    f"对象“{exp.id}”的分层应为 {show_value(exp.stratum)}，记录中为 {show_value(got['stratum'])}"
+                )
             if exp.mandatory != got["mandatory"]:
                 problems.append(f"对象“{exp.id}”的必查标记应为 {exp.mandatory}，记录中为 {got['mandatory']}")
             if exp.ticket != got["ticket"]:
@@ -861,7 +868,7 @@ class _Verifier:
             self.add("签名", False, "记录没有签名")
             return
         if sig.get("alg") != SIGNATURE_ALG:
-            self.add("签名", False, f"签名算法应为 {SIGNATURE_ALG}，记录中为 {sig.get('alg')!r}")
+            self.add("签名", False, f"签名算法应为 {SIGNATURE_ALG}，记录中为 {show_value(sig.get('alg'))}")
             return
         try:
             public_key = bytes.fromhex(sig["public_key"])
