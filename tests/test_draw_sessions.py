@@ -164,7 +164,7 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
     assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
     # A new year starts afresh.
     draws.void(demo_db, s.id, "换年度重试")
-    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5))
+    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5), outside_period_reason="跨年补抽")
     assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
 
 
@@ -353,3 +353,44 @@ def test_cli_expert_substitution(demo_data_dir: Path, tmp_path: Path) -> None:
     assert new["version"] == 2 and new["substitutions"][0]["kind"] == "expert"
     assert _rederived_substitutes(new) == [new["substitutions"][0]["substitute"]]
     assert run("verify", str(record_file)).returncode == 0
+
+
+def test_a_draw_outside_the_task_period_needs_a_reason_printed_in_the_record(demo_db: Database) -> None:
+    add_task(demo_db, "RW-LATE", start_date="2026-07-01", end_date="2026-08-31")
+    with pytest.raises(
+        draws.OutsidePeriod, match="不在抽查任务 RW-LATE 的检查期限（2026-07-01 至 2026-08-31）内"
+    ):
+        draws.prepare(demo_db, "RW-LATE", on=ON)
+    assert demo_db.scalar("SELECT count(*) FROM draw_session WHERE task_code = 'RW-LATE'") == 0
+    s = draws.prepare(demo_db, "RW-LATE", on=ON, outside_period_reason="上级部署提前开展")
+    assert s.task["outside_period_reason"] == "上级部署提前开展"
+    s = draws.commit(demo_db, s.id)
+    for name, digits in (W1, W2):
+        s = draws.add_witness(demo_db, s.id, name, digits)
+    draws.do_reveal(demo_db, s.id)
+    s = draws.confirm(demo_db, s.id)
+    assert s.record is not None and s.record["task"]["outside_period_reason"] == "上级部署提前开展"
+    from dsj_desktop.publish.record_pdf import build_record_document
+    from tests.pdf_helpers import pdf_pages_text
+
+    path = Path(demo_db.data_dir) / "late.pdf"
+    build_record_document(s.record).save(path)
+    assert "期限外抽取原因上级部署提前开展" in "".join(pdf_pages_text(path))
+    # inside the period no reason is asked for, and none is recorded
+    inside = draws.prepare(demo_db, "RW-LATE", on=date(2026, 7, 2), outside_period_reason="多余")
+    assert "outside_period_reason" not in inside.task
+
+
+def test_demo_draw_events_happen_on_their_draw_dates(demo_results_db: Database) -> None:
+    from dsj_desktop.progress import run_job
+    from dsj_desktop.services.integrity import check
+
+    with demo_results_db.read() as conn:
+        sessions = draws.list_sessions(conn)
+        assert sessions
+        for s in sessions:
+            times = [e["at"] for e in draws.events(conn, s.id)]
+            assert times and all(t[:10] == s.draw_date.isoformat() for t in times), (s.id, times)
+            assert times == sorted(times)
+    report = run_job(check(demo_results_db))
+    assert report.ok, report

@@ -59,6 +59,30 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
+def main(argv: list[str]) -> int:
+    """``dsj-desktop [--data-dir DIR] verify ...`` on its own (see :mod:`dsj_desktop.launch`):
+    the same options and messages as the full command line, without loading the rest."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    parser = argparse.ArgumentParser(prog="dsj-desktop")
+    parser.add_argument("--data-dir", help="数据文件夹：其中登记的本局密钥和证书视为已核实")
+    parser.add_argument("--user", help=argparse.SUPPRESS)
+    add_parser(parser.add_subparsers(dest="command", metavar="SUBCOMMAND"))
+    args = parser.parse_args(argv)
+    try:
+        return cmd_verify(args)
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
 def registered_keys(data_dir: Path | None) -> list[str]:
     """The fingerprints registered in *data_dir* (nothing when None; never creates anything)."""
     if data_dir is None:
@@ -106,15 +130,9 @@ def check_file(path: Path, fingerprint: str | None = None, *, trusted: Iterable[
             f"结论：验证不通过（{len(report.failed)} 项不符：{'、'.join(c.name for c in report.failed)}）。"
         )
         return Verdict(FAILED, "\n".join(lines))
-    from dsj_desktop.keys import normalize_fingerprint
-
-    pins = set()
-    for fp in trusted:
-        try:
-            pins.add(normalize_fingerprint(fp))
-        except UserError:
-            continue
-    if fingerprint is not None or (report.fingerprint and report.fingerprint in pins):
+    pins = {"".join(ch for ch in fp.upper() if ch in "0123456789ABCDEF") for fp in trusted}
+    own = (report.fingerprint or "").replace(" ", "")
+    if fingerprint is not None or (own and own in pins):
         lines.append(f"结论：验证通过（{len(report.checks)} 项全部符合，签名公钥是本局公布或登记的公钥）。")
         return Verdict(PASSED, "\n".join(lines))
     lines.append(

@@ -260,6 +260,11 @@ def build_record_document(
             f"执法检查人员 {params.get('team_size', '—')} 人，专家 {params.get('expert_count', 0)} 人",
         ),
         ("抽取日期", str(task.get("draw_date") or "")),
+        *(
+            [("期限外抽取原因", str(task["outside_period_reason"]))]
+            if task.get("outside_period_reason")
+            else []
+        ),
         ("抽取地点", str(task.get("place") or "—")),
         ("操作人员", str(task.get("operator") or "—")),
     ]
