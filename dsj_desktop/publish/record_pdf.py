@@ -689,11 +689,20 @@ class RecordPdfCheck:
 
     def pdf_lines(self) -> list[str]:
         out = []
+        through_record = self.signer_verified and not self.pdf.trusted
         for c in self.pdf.checks:
+            if c.name == TRUST and through_record:
+                out.append(
+                    f"✔ {c.name}：证书的公钥是抽取记录中登记的本局签章公钥，记录的签名公钥已核实（见下文“签名人核实”）。"
+                )
+                continue
             mark = "·" if c.name == TRUST else ("✔" if c.ok else "✘")
             extra = "（见下文“签名人核实”）" if c.name == TRUST and not c.ok else ""
             out.append(f"{mark} {c.name}：{c.detail}{extra}")
-        out.append(f"{'✔' if self.pdf.ok else '✘'} PDF 签章结论：{self.pdf.verdict}")
+        verdict = self.pdf.verdict
+        if through_record and self.pdf.ok:
+            verdict = "核验通过：文件自签章以来未被改动，签章证书经抽取记录核实为本局证书。"
+        out.append(f"{'✔' if self.pdf.ok else '✘'} PDF 签章结论：{verdict}")
         return out
 
 
