@@ -156,7 +156,7 @@ def _record_lines(record: dict[str, Any], report: VerifyReport) -> list[str]:
 
 def _verify_pdf(path: Path, fingerprint: str | None, trusted: list[str]) -> Verdict:
     """A signed record PDF: its PAdES signature, then the DSJ-DRAW-1 record attached to it."""
-    from dsj_desktop.publish.record_pdf import verify_record_pdf
+    from dsj_desktop.publish.record_check import verify_record_pdf
 
     if not path.is_file():
         raise UserError(f"找不到文件“{path}”。")
