@@ -34,3 +34,10 @@ def now_iso() -> str:
 
 def today() -> date:
     return now().date()
+
+
+def format_signing_time(when: datetime) -> str:
+    """E.g. ``2025-03-01 09:30:12（UTC+08:00）`` (the signing time shown on stamps and in reports)."""
+    offset = when.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "本地时间"
+    return f"{when:%Y-%m-%d %H:%M:%S}（{zone}）"

@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dsj_desktop.clock import format_signing_time
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import normalize_fingerprint, sha256_fingerprint
-from dsj_desktop.pdf.sign import format_signing_time
 
 
 @dataclass(frozen=True)
