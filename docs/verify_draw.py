@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """独立验证一份 DSJ-DRAW-1 抽取记录（只用 Python 标准库）。
 
-用法：python3 verify_draw.py 抽取记录.json
-全部符合时退出码为 0，否则为 1。若已安装 cryptography，还核对 Ed25519 签名；否则跳过并注明。
+用法：python3 verify_draw.py 抽取记录.json [本局公布的记录签名公钥指纹]
+
+退出码：0 全部符合（含 Ed25519 签名；给出指纹时还核对了签名公钥）；1 有不符之处或文件无法读取；
+2 未核对签名（没有安装 cryptography：其余各项都符合，但名称、递补原因、作废原因等只有签名保护，
+不能据此认定记录未被改动，请 pip install cryptography 后再核验）；64 用法错误。
 
 This script deliberately shares no code with dsj-desktop: it re-implements the published
 standard (draw-v1.md, sections 1-9) in the plainest way, so that anyone can read it and check
@@ -13,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 
+MAX_BYTES = 50 * 1024 * 1024  # a real record is well under 10 MB
+MAX_DIGITS = 40  # no number in a record is longer
 SEP = "\x1f"  # section 1
 LF = "\n"
 
@@ -56,9 +62,72 @@ def make_teams(seed, kind, order, people, size, cap, conflicts):
     return teams
 
 
-def main(path: str) -> int:
-    with open(path, encoding="utf-8") as f:
-        r = json.load(f)
+class BadRecord(Exception):
+    """The file is not a record this script can read; the message says why."""
+
+
+def _no_duplicates(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise BadRecord(f"同一个对象里出现了两次键“{dup}”，这样的文件可能被改动过")
+    return dict(pairs)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise BadRecord(f"含有 {len(text)} 位的整数，记录中没有这样的数")
+    return int(text)
+
+
+def _no_float(text: str) -> None:
+    raise BadRecord(f"含有小数或特殊数值 {text[:20]}，规范 JSON 中不允许")
+
+
+def load(path: str) -> dict:
+    """The record, or BadRecord: too large, not UTF-8 JSON, duplicate keys, floats, huge numbers."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise BadRecord(
+                f"文件有 {size // (1024 * 1024)} MB，超过 {MAX_BYTES // (1024 * 1024)} MB，不是抽取记录"
+            )
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8-sig")
+    except OSError as exc:
+        raise BadRecord(f"无法读取文件：{exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadRecord("不是 UTF-8 编码的文本") from None
+    try:
+        record = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_int=_bounded_int,
+            parse_float=_no_float,
+            parse_constant=_no_float,
+        )
+    except RecursionError:
+        raise BadRecord("嵌套层数过多，不是抽取记录") from None
+    except ValueError as exc:
+        raise BadRecord(f"不是有效的 JSON（{exc}）") from None
+    if not isinstance(record, dict):
+        raise BadRecord("最外层不是 JSON 对象")
+    return record
+
+
+def main(path: str, fingerprint: str | None = None) -> int:
+    try:
+        r = load(path)
+        return verify(r, fingerprint)
+    except BadRecord as exc:
+        print(f"不通过  文件：{exc}")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+        print(f"不通过  记录结构：缺少或有误的项目（{type(exc).__name__}: {str(exc)[:80]}）")
+    print("结论：有不符之处")
+    return 1
+
+
+def verify(r: dict, fingerprint: str | None) -> int:
     results = []
 
     def check(name: str, ok: bool, detail: str = "") -> None:
@@ -67,6 +136,13 @@ def main(path: str) -> int:
 
     print(f"场次 {r['session']}，状态 {r['status']}")
     check("规范版本", r.get("spec") == "DSJ-DRAW-1", str(r.get("spec")))
+    status, reason = r["status"], r.get("void_reason")
+    check(
+        "状态",
+        (status == "confirmed" and not reason)
+        or (status == "voided" and isinstance(reason, str) and reason != ""),
+        f"{status}" + (f"（作废原因：{reason}）" if reason else ""),
+    )
 
     # Section 2: the four hashes, from the lists in the record.
     targets = sorted((t["id"], t["stratum"]) for t in r["targets"])
@@ -192,34 +268,75 @@ def main(path: str) -> int:
             history.add(s["removed"])
         check("递补", sub_ok, "；".join(notes) or f"{len(r['substitutions'])} 次")
 
+    # Section 8: earlier attempts at the task. A revealed nonce must open its commitment.
+    prev_notes, prev_ok = [], isinstance(r["previous"], list)
+    for n, p in enumerate(r["previous"] if prev_ok else [], 1):
+        if (
+            not isinstance(p, dict)
+            or not isinstance(p.get("commitment"), str)
+            or not isinstance(p.get("session"), str)
+        ):
+            prev_ok = False
+            prev_notes.append(f"第 {n} 项格式有误")
+            continue
+        nonce_revealed = p.get("nonce_revealed")
+        if isinstance(nonce_revealed, str):
+            if H(nonce_revealed) != p["commitment"]:
+                prev_ok = False
+                prev_notes.append(f"场次 {p['session']} 公开的随机数与其承诺值不符")
+            else:
+                prev_notes.append(f"场次 {p['session']}：随机数与承诺值相符")
+        elif nonce_revealed not in (None, False, True):
+            prev_ok = False
+            prev_notes.append(f"场次 {p['session']} 的 nonce_revealed 格式有误")
+        else:
+            prev_notes.append(f"场次 {p['session']}：随机数未公开")
+    check("此前的抽取", prev_ok, "；".join(prev_notes) or "无")
+
     # Section 8: the Ed25519 signature over the canonical JSON without "signature".
     body = canonical({k: v for k, v in r.items() if k != "signature"}).encode("utf-8")
     sig = r.get("signature") or {}
+    signature_checked = False
     try:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     except ImportError:
-        print("提示    签名：未安装 cryptography，未核对签名（pip install cryptography 后可核对）")
+        print(
+            "未核对  签名：没有安装 cryptography，无法核对 Ed25519 签名（pip install cryptography 后可核对）"
+        )
     else:
         try:
             key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"]))
             key.verify(bytes.fromhex(sig["value"]), body)
-            fingerprint = hashlib.sha256(bytes.fromhex(sig["public_key"])).hexdigest().upper()
-            check(
-                "签名",
-                sig.get("alg") == "Ed25519",
-                "公钥指纹 " + " ".join(fingerprint[i : i + 4] for i in range(0, 64, 4)),
-            )
-        except (InvalidSignature, KeyError, ValueError, TypeError):
+            found = hashlib.sha256(bytes.fromhex(sig["public_key"])).hexdigest().upper()
+            shown = " ".join(found[i : i + 4] for i in range(0, 64, 4))
+            check("签名", sig.get("alg") == "Ed25519", "Ed25519 签名有效，公钥指纹 " + shown)
+            signature_checked = True
+            if fingerprint is not None:
+                wanted = "".join(ch for ch in fingerprint.upper() if ch in "0123456789ABCDEF")
+                check(
+                    "公钥指纹", wanted == found, "与给定的指纹一致" if wanted == found else "与给定的指纹不同"
+                )
+            else:
+                print("提示    请把上面的公钥指纹与本局公布的指纹逐组核对（或把指纹作为第二个参数给出）")
+        except (InvalidSignature, KeyError, ValueError, TypeError, AttributeError):
             check("签名", False, "签名无效或缺失")
 
-    ok = all(results)
-    print("结论：" + ("全部符合" if ok else "有不符之处"))
-    return 0 if ok else 1
+    if not all(results):
+        print("结论：有不符之处")
+        return 1
+    if not signature_checked:
+        print(
+            "结论：未核对签名——其余各项均符合，但名称、递补原因、作废原因和此前的抽取等只有签名能保护，"
+            "不能据此认定记录未被改动。"
+        )
+        return 2
+    print("结论：全部符合")
+    return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         print(__doc__)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+        sys.exit(64)
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else None))

@@ -36,6 +36,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--date", type=_date, help="抽取日期（默认今天；资格、周期和年度上限按此日判断）")
     p.add_argument("--place", default="", help="抽取地点")
     p.add_argument("--operator", default="", help="操作人员")
+    p.add_argument("--outside-period", default="", metavar="原因",
+                   help="抽取日期不在任务检查期限内时必须写明原因（印在抽取记录上）")  # fmt: skip
 
     s = sub.add_parser("substitute", help="递补：为已确认场次中的某个检查对象替换不能参加的执法人员")
     s.add_argument("session", metavar="SESSION")
@@ -113,7 +115,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     db = _open(args)
     try:
-        s = draws.prepare(db, args.task, on=args.date, place=args.place, operator=args.operator)
+        s = draws.prepare(db, args.task, on=args.date, place=args.place, operator=args.operator,
+                          outside_period_reason=args.outside_period)  # fmt: skip
         t = s.task
         print(f"抽取场次：{s.id}")
         print(f"抽查任务：{t['code']} {t['name']}（{t['draw_type']}，抽查比例 {t['ratio']}）")

@@ -98,6 +98,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from dsj_desktop.io.exporter import save_workbook
+    from dsj_desktop.keys import KeyStore
     from dsj_desktop.services import settings, stats, stats_report
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         with db.read() as conn:
             st = stats.year_statistics(conn, args.year)
         pdf = args.out / stats_report.default_pdf_name(args.year)
-        pages = stats_report.write_stats_pdf(st, pdf, bureau=settings.bureau_name(db))
+        pages = stats_report.write_stats_pdf(
+            st, pdf, bureau=settings.bureau_name(db), keys=KeyStore(db.data_dir)
+        )
     finally:
         db.close()
     xlsx = args.out / f"{args.year}年度抽查工作统计.xlsx"

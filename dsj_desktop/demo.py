@@ -276,7 +276,7 @@ DEMO_TASKS: list[dict[str, Any]] = [
      "conditions": "粉尘涉爆", "ratio": "20家", "team_size": 2, "expert_count": 1, "start_date": "2026-04-01",
      "end_date": "2026-10-31", "scope_note": "存在粉尘爆炸危险的工贸企业"},
     {**_PLAN, "code": "RW-2026-04", "name": "烟花爆竹经营单位抽查", "draw_type": "定向", "items": "YJ-004",
-     "industries": "烟花爆竹", "ratio": "30%", "team_size": 2, "start_date": "2026-12-01",
+     "industries": "烟花爆竹", "ratio": "30%", "team_size": 2, "start_date": "2026-05-01",
      "end_date": "2027-01-31", "scope_note": "全县烟花爆竹批发、零售经营单位"},
     {**_PLAN, "code": "RW-2026-05", "name": "有限空间作业部门联合抽查", "draw_type": "定向", "items": "YJ-006",
      "conditions": "有限空间", "ratio": "10家", "team_size": 3, "partners": "县市场监督管理局、县消防救援大队",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from dsj_desktop import clock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import CATEGORIES, DISPOSALS, NO_HAZARD_CATEGORIES, ON_SITE
 from dsj_desktop.services import draw as draws
@@ -70,12 +71,13 @@ def make_demo_draws(db: Database) -> tuple[int, int]:
     """Run the demo draws and enter results; returns (sessions confirmed, results entered)."""
     sessions = entered = 0
     for dd in DEMO_DRAWS:
-        s = draws.prepare(db, dd.task, on=dd.on, place=PLACE, operator=OPERATOR)
-        s = draws.commit(db, s.id, operator=OPERATOR)
-        for name, digits in WITNESSES:
-            s = draws.add_witness(db, s.id, name, digits, operator=OPERATOR)
-        s = draws.do_reveal(db, s.id, operator=OPERATOR)
-        s = draws.confirm(db, s.id, operator=OPERATOR)
+        with clock.pinned(_at(dd.on, 9)):  # the trace shows the draw on its date, from 09:30
+            s = draws.prepare(db, dd.task, on=dd.on, place=PLACE, operator=OPERATOR)
+            s = draws.commit(db, s.id, operator=OPERATOR)
+            for name, digits in WITNESSES:
+                s = draws.add_witness(db, s.id, name, digits, operator=OPERATOR)
+            s = draws.do_reveal(db, s.id, operator=OPERATOR)
+            s = draws.confirm(db, s.id, operator=OPERATOR)
         sessions += 1
         with db.read() as conn:
             rows = sorted(load_rows(conn, session_id=s.id), key=lambda r: r.position)

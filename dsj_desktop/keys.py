@@ -321,6 +321,31 @@ class KeyStore:
         """SHA-256 of the certificate's DER encoding, in the human format."""
         return sha256_fingerprint(self.pdf_certificate_der())
 
+    def pdf_public_key_fingerprint(self) -> str:
+        """SHA-256 of the PDF signing key's SubjectPublicKeyInfo (DER), in the human format. Every
+        signed draw record names it (``pdf_key_fingerprint``), binding the record key to the PDF
+        certificate; it survives :meth:`renew_pdf_certificate`, which keeps the key pair."""
+        spki = (
+            self._pdf_private_key()
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        return sha256_fingerprint(spki)
+
+    def registered_fingerprints(self) -> list[str]:
+        """The fingerprints of the keys this folder holds (record key, current and retired PDF
+        certificates), for ``verify --data-dir``. Read only: creates nothing, and a folder without
+        keys gives an empty list."""
+        result: list[str] = []
+        try:
+            if self.record_key_path.is_file():
+                result.append(self.record_fingerprint())
+            if self.pdf_cert_path.is_file() and self.pdf_key_path.is_file():
+                result += self.known_pdf_certificate_fingerprints()
+        except UserError:
+            return result
+        return result
+
     def known_pdf_certificate_fingerprints(self) -> list[str]:
         """The current certificate's fingerprint first, then those of retired certificates."""
         result = [self.pdf_certificate_fingerprint()] if self.has_pdf_certificate() else []

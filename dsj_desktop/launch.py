@@ -31,8 +31,24 @@ def _gui_args(argv: Sequence[str]) -> dict[str, str | bool] | None:
     return out
 
 
+def _is_verify(argv: Sequence[str]) -> bool:
+    """``[--data-dir DIR] [--user NAME] verify ...``: checked without loading the rest of the
+    program (no database, Qt, reportlab or pyHanko for a JSON record)."""
+    it = iter(argv)
+    for arg in it:
+        if arg in _GUI_OPTIONS:
+            next(it, None)
+        elif not any(arg.startswith(o + "=") for o in _GUI_OPTIONS):
+            return arg == "verify"
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if _is_verify(args):
+        from dsj_desktop.draw.verify_cli import main as verify_main
+
+        return verify_main(args)
     gui = _gui_args(args)
     if gui is None:
         from dsj_desktop.cli import main as cli_main

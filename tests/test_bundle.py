@@ -131,10 +131,12 @@ def test_draw_then_verify(bundle: Path, tmp_path: Path) -> None:
     records = list(out.glob("S-2026-*.json"))
     assert len(records) == 1
     r = run(bundle, "verify", str(records[0]))
+    assert r.returncode == 3 and "签名人未经核实" in r.stdout, r.stdout + r.stderr  # no key pinned
+    r = run(bundle, "verify", str(records[0]), data_dir=data)  # the folder's keys are the bureau's
     assert r.returncode == 0, r.stdout + r.stderr
     assert "验证通过" in r.stdout
     # The signed PDF record beside it (QR code, CJK font, signature) verifies too.
-    r = run(bundle, "verify", str(records[0].with_suffix(".pdf")))
+    r = run(bundle, "verify", str(records[0].with_suffix(".pdf")), data_dir=data)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "总结论：验证通过" in r.stdout
     # One changed character anywhere in the record makes verification fail.

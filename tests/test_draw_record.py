@@ -424,3 +424,13 @@ def test_verify_never_crashes(good: dict[str, Any], data: st.DataObject, replace
         assert not report.ok
     for bad in ([], "x", 3, None):
         assert not verify_record(bad).ok  # type: ignore[arg-type]
+
+
+def test_messages_show_values_in_json_terms_not_python_quotes(good: dict[str, Any]) -> None:
+    record = copy.deepcopy(good)
+    record["seed"] = "x'y"
+    record["commitment"] = "c'd"
+    record["selected"][1]["stratum"] = "某镇"
+    text = verify_record(record).text()
+    assert "记录中为 “x'y”" in text and "与承诺值 “c'd” 不符" in text and "记录中为 “某镇”" in text
+    assert "'" not in text.replace("x'y", "").replace("c'd", "")

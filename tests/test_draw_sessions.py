@@ -164,7 +164,7 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
     assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
     # A new year starts afresh.
     draws.void(demo_db, s.id, "换年度重试")
-    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5))
+    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5), outside_period_reason="跨年补抽")
     assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
 
 
@@ -273,3 +273,124 @@ def test_task_pool_counts_confirmed_history(demo_db: Database) -> None:
     with demo_db.read() as conn:
         tp = task_pool(conn, get_task(conn, "RW-2026-04"), on=date(2026, 6, 2))
     assert {e.uscc for e in tp.pool.exclusions} >= {x["id"] for x in s.result}
+
+
+def _rederived_substitutes(record: dict[str, Any]) -> list[str]:
+    """Replay the record's substitutions with the stand-alone rule (DSJ-DRAW-1 section 6)."""
+    from dsj_desktop.draw.algorithm import Substituter, SubstitutionRequest, parse_params
+
+    rec_inspectors = [p["id"] for p in record["inspectors"]]
+    rec_experts = [p["id"] for p in record["experts"]]
+    report = verify_record(record)
+    assert report.ok, report.text()
+    params = parse_params(record["params"], n_inspectors=len(rec_inspectors), n_experts=len(rec_experts))
+    from dsj_desktop.draw.algorithm import SelectedTarget
+
+    selected = tuple(
+        SelectedTarget(
+            x["id"], x["stratum"], x["mandatory"], x["ticket"], tuple(x["inspectors"]), tuple(x["experts"])
+        )
+        for x in record["selected"]
+    )
+    sub = Substituter(record["seed"], rec_inspectors, rec_experts, params, selected)
+    out = []
+    for x in record["substitutions"]:
+        skipped = tuple((k["id"], k["reason"]) for k in x["skipped"])
+        req = SubstitutionRequest(
+            x["target"], x["removed"], x["reason"], skipped, x.get("kind", "inspector"), "", ""
+        )
+        out.append(sub.apply(req).substitute)
+    return out
+
+
+def test_expert_substitution_with_skipped_people_makes_a_verifiable_version(demo_db: Database) -> None:
+    add_task(demo_db, "RW-EXP", expert_count=1)
+    s = full_draw(demo_db, "RW-EXP")
+    target = s.result[0]["id"]
+    removed = s.result[0]["experts"][0]
+    others = [e[0] for e in s.inputs["experts"] if e[0] != removed]
+    new = draws.substitute(demo_db, s.id, target, removed, "回避", kind=draws.EXPERT,
+                           unavailable=[(others[0], "外地")], operator="张明")  # fmt: skip
+    assert new.kind == draws.EXPERT and new.substitute not in (removed, others[0])
+    s2 = draws.get_session(demo_db, s.id)
+    assert s2.record is not None and s2.record_version == 2
+    last = s2.record["substitutions"][-1]
+    assert last["kind"] == "expert" and last["skipped"] == [{"id": others[0], "reason": "外地"}]
+    assert _rederived_substitutes(s2.record) == [new.substitute]
+    assert s2.current_teams()[target]["expert"] == [new.substitute]
+    with demo_db.read() as conn:
+        kinds = [e["kind"] for e in draws.events(conn, s.id)]
+        detail = draws.events(conn, s.id)[-1]["detail"]
+    assert kinds[-1] == "substitute" and detail["kind"] == "expert"
+    # then an inspector of the same target, skipping two people
+    team = s2.current_teams()[target]["inspector"]
+    free = [i[0] for i in s.inputs["inspectors"] if i[0] not in team]
+    again = draws.substitute(demo_db, s.id, target, team[1], "生病",
+                             unavailable=[(free[0], "请假"), (free[1], "培训")])  # fmt: skip
+    s3 = draws.get_session(demo_db, s.id)
+    assert s3.record is not None and _rederived_substitutes(s3.record) == [new.substitute, again.substitute]
+    assert again.substitute not in free[:2]
+
+
+def test_cli_expert_substitution(demo_data_dir: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dsj_desktop", "--data-dir", str(demo_data_dir), *args],
+                              capture_output=True, text=True, encoding="utf-8")  # fmt: skip
+
+    out = tmp_path / "out"
+    p = run("draw", "RW-2026-03", "--witness", "甲=31415926535", "--witness", "乙=27182818284",
+            "--out", str(out), "--date", "2026-06-01")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    (record_file,) = out.glob("S-2026-*.json")
+    rec = json.loads(record_file.read_text(encoding="utf-8"))
+    target, expert = rec["selected"][0]["id"], rec["selected"][0]["experts"][0]
+    skip = next(e["id"] for e in rec["experts"] if e["id"] != expert)
+    p = run("substitute", record_file.stem, target, expert, "--expert", "--reason", "回避",
+            "--skip", f"{skip}=外地", "--out", str(out))  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "第 2 版" in p.stdout and "外地" in p.stdout and not p.stderr
+    new = json.loads(record_file.read_text(encoding="utf-8"))
+    assert new["version"] == 2 and new["substitutions"][0]["kind"] == "expert"
+    assert _rederived_substitutes(new) == [new["substitutions"][0]["substitute"]]
+    assert run("verify", str(record_file)).returncode == 0
+
+
+def test_a_draw_outside_the_task_period_needs_a_reason_printed_in_the_record(demo_db: Database) -> None:
+    add_task(demo_db, "RW-LATE", start_date="2026-07-01", end_date="2026-08-31")
+    with pytest.raises(
+        draws.OutsidePeriod, match="不在抽查任务 RW-LATE 的检查期限（2026-07-01 至 2026-08-31）内"
+    ):
+        draws.prepare(demo_db, "RW-LATE", on=ON)
+    assert demo_db.scalar("SELECT count(*) FROM draw_session WHERE task_code = 'RW-LATE'") == 0
+    s = draws.prepare(demo_db, "RW-LATE", on=ON, outside_period_reason="上级部署提前开展")
+    assert s.task["outside_period_reason"] == "上级部署提前开展"
+    s = draws.commit(demo_db, s.id)
+    for name, digits in (W1, W2):
+        s = draws.add_witness(demo_db, s.id, name, digits)
+    draws.do_reveal(demo_db, s.id)
+    s = draws.confirm(demo_db, s.id)
+    assert s.record is not None and s.record["task"]["outside_period_reason"] == "上级部署提前开展"
+    from dsj_desktop.publish.record_pdf import build_record_document
+    from tests.pdf_helpers import pdf_pages_text
+
+    path = Path(demo_db.data_dir) / "late.pdf"
+    build_record_document(s.record).save(path)
+    assert "期限外抽取原因上级部署提前开展" in "".join(pdf_pages_text(path))
+    # inside the period no reason is asked for, and none is recorded
+    inside = draws.prepare(demo_db, "RW-LATE", on=date(2026, 7, 2), outside_period_reason="多余")
+    assert "outside_period_reason" not in inside.task
+
+
+def test_demo_draw_events_happen_on_their_draw_dates(demo_results_db: Database) -> None:
+    from dsj_desktop.progress import run_job
+    from dsj_desktop.services.integrity import check
+
+    with demo_results_db.read() as conn:
+        sessions = draws.list_sessions(conn)
+        assert sessions
+        for s in sessions:
+            times = [e["at"] for e in draws.events(conn, s.id)]
+            assert times and all(t[:10] == s.draw_date.isoformat() for t in times), (s.id, times)
+            assert times == sorted(times)
+    report = run_job(check(demo_results_db))
+    assert report.ok, report

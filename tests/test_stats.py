@@ -20,7 +20,7 @@ from dsj_desktop.progress import run_job
 from dsj_desktop.services import stats, stats_report
 from dsj_desktop.services.plan import apply_plan
 from dsj_desktop.services.results import ResultInput, load_rows, save_result
-from tests.pdf_helpers import pdf_pages_text
+from tests.pdf_helpers import pdf_fonts, pdf_pages_text
 from tests.test_draw_sessions import full_draw
 
 ON = date(2026, 6, 1)
@@ -134,3 +134,19 @@ def test_annual_summary_pdf_shows_the_same_numbers(county: Database, tmp_path: P
         assert expected in text, expected
     wb = stats_report.tables_workbook(st)
     assert wb.sheetnames[0] == "总体情况" and "检查人员工作量" in wb.sheetnames
+    assert all(emb == "yes" for _, emb in pdf_fonts(pdf))
+
+
+def test_annual_summary_pdf_is_signed_like_a_record(county: Database, tmp_path: Path) -> None:
+    from dsj_desktop.keys import KeyStore
+    from dsj_desktop.pdf.verify import verify_pdf
+
+    with county.read() as conn:
+        st = stats.year_statistics(conn, 2026, on=date(2026, 6, 5))
+    pdf = tmp_path / "统计.pdf"
+    keys = KeyStore(tmp_path / "keys")
+    stats_report.write_stats_pdf(st, pdf, bureau="测试县应急管理局", keys=keys)
+    report = verify_pdf(pdf, trusted_fingerprints=keys.known_pdf_certificate_fingerprints())
+    assert report.ok and report.trusted and report.signature_count == 1, report.checks
+    assert all(emb == "yes" for _, emb in pdf_fonts(pdf))
+    assert "测试县应急管理局电子签章" in pdf_pages_text(pdf)[-1]

@@ -300,3 +300,21 @@ def test_verify_a_record_from_the_menu(window: MainWindow, tmp_path: Path) -> No
     bad.write_bytes(bytes(data))
     window.verify_record_file(str(bad))
     assert window.last_verification[0] is False
+
+
+def test_verify_from_the_menu_names_an_unverified_signer(window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from dsj_desktop.keys import KeyStore
+    from dsj_desktop.publish.record_pdf import record_pdf
+    from tests.test_forgery import _record
+
+    other = KeyStore(tmp_path / "another-folder")  # a record from elsewhere: intact, signer unknown here
+    pdf = tmp_path / "other.pdf"
+    record_pdf(_record(other), other, "青山县应急管理局").save(pdf)
+    window.verify_record_file(str(pdf))
+    ok, text = window.last_verification
+    assert not ok and "签名人未经核实" in text and "验证通过" not in text
+    box = window.findChild(QMessageBox, "verify-result")
+    assert box is not None and box.text().startswith("签名人未经核实")
+    box.close()

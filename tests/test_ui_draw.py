@@ -240,6 +240,45 @@ def test_substitution_from_the_session_page(
     assert any("（递补）" in row[5] for row in scr.result_model.rows)
 
 
+def test_expert_substitution_from_the_session_page(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    opened: list[str],
+) -> None:
+    from datetime import date
+
+    db: Database = window.db
+    s = draws.prepare(db, "RW-2026-03", operator="王明", on=date(2026, 6, 1))
+    s = draws.commit(db, s.id)
+    for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
+        s = draws.add_witness(db, s.id, name, digits)
+    draws.do_reveal(db, s.id)
+    s = draws.confirm(db, s.id, operator="王明")
+    tab = window.draw_tab
+    tab.start_for_task("RW-2026-03")
+    scr = tab.open_session(s.id)
+    dlg = SubstituteDialog(scr.controller, scr)
+    qtbot.addWidget(dlg)
+    target = s.result[0]["id"]
+    dlg.target.setCurrentIndex(dlg.target.findData(target))
+    removed = s.result[0]["experts"][0]
+    dlg.member.setCurrentIndex(dlg.member.findData(f"expert:{removed}"))
+    dlg.reason.setText("回避")
+    skip = dlg.other.itemData(0)
+    dlg.other_reason.setText("外地")
+    dlg.add_unavailable()
+    qtbot.mouseClick(dlg.btn_apply, Qt.MouseButton.LeftButton)
+    assert not messages, messages
+    new = dlg.substitution
+    assert new.kind == draws.EXPERT and new.removed == removed and new.skipped == ((skip, "外地"),)
+    assert "递补完成" in dlg.outcome.text()
+    s2 = draws.get_session(db, s.id)
+    assert s2.record is not None and s2.record_version == 2 and verify_record(s2.record).ok
+    assert s2.record["substitutions"][0]["kind"] == "expert"
+    assert s2.current_teams()[target]["expert"] == [new.substitute]
+
+
 def test_export_to_a_folder(
     window: MainWindow,  # noqa: F811
     qtbot: Any,

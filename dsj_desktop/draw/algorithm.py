@@ -79,6 +79,18 @@ class DrawInputError(UserError):
 # Section 1: text, hashing, canonical JSON
 
 
+def show_value(value: Any, limit: int = 72) -> str:
+    """Any value for a Chinese message, in JSON terms (never Python's repr quotes): text in
+    “”, null, true/false, numbers and lists as JSON, shortened."""
+    if isinstance(value, str):
+        return f"“{_show(value, limit)}”"
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _show(value: str, limit: int = 40) -> str:
     """A value for a message: control characters made visible, long values shortened."""
     shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
@@ -88,7 +100,7 @@ def _show(value: str, limit: int = 40) -> str:
 def normalize_text(value: object, what: str, *, allow_empty: bool = False) -> str:
     """NFC, trimmed, without control characters (section 1); *what* names the value in errors."""
     if not isinstance(value, str):
-        raise DrawInputError(f"{what}应为文本，现为 {value!r}。")
+        raise DrawInputError(f"{what}应为文本，现为 {show_value(value)}。")
     text = unicodedata.normalize("NFC", value).strip()
     bad = _CONTROL.search(text)
     if bad:
@@ -125,7 +137,9 @@ def _check_json_types(obj: Any) -> None:
             continue
         if float in types:
             bad = next(x for x in values if type(x) is float)
-            raise DrawInputError(f"规范 JSON 中不允许小数（浮点数）：{bad!r}。请改用整数（如基点）。")
+            raise DrawInputError(
+                f"规范 JSON 中不允许小数（浮点数）：{show_value(bad)}。请改用整数（如基点）。"
+            )
         odd = types - _SCALARS - {dict, list, tuple}
         if odd:
             raise DrawInputError(
@@ -399,7 +413,7 @@ def quota_from_basis_points(n: int, basis_points: int) -> int:
     """``k = ceil(N × bp / 10000)`` in integers."""
     if isinstance(basis_points, bool) or not isinstance(basis_points, int) or not 0 <= basis_points <= 10000:
         raise DrawInputError(
-            f"抽取比例应为 0 到 10000 之间的整数基点（1 基点 = 0.01%），现为 {basis_points!r}。"
+            f"抽取比例应为 0 到 10000 之间的整数基点（1 基点 = 0.01%），现为 {show_value(basis_points)}。"
         )
     if n < 0:
         raise DrawInputError(f"对象数量不能为负数：{n}。")
@@ -487,7 +501,7 @@ def _param_int(params: Mapping[str, Any], key: str, minimum: int) -> int:
     value = params[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise DrawInputError(
-            f"抽取参数“{key}”（{_PARAM_TITLES[key]}）应为不小于 {minimum} 的整数，现为 {value!r}。"
+            f"抽取参数“{key}”（{_PARAM_TITLES[key]}）应为不小于 {minimum} 的整数，现为 {show_value(value)}。"
         )
     return value
 
@@ -500,7 +514,7 @@ def _param_conflicts(params: Mapping[str, Any], key: str) -> dict[str, frozenset
     for pair in raw:
         if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
             raise DrawInputError(
-                f"抽取参数“{key}”（{_PARAM_TITLES[key]}）中的 {pair!r} 不是 [人员代码, 统一社会信用代码] 对。"
+                f"抽取参数“{key}”（{_PARAM_TITLES[key]}）中的 {show_value(pair)} 不是 [人员代码, 统一社会信用代码] 对。"
             )
         out.setdefault(pair[1], set()).add(pair[0])
     return {t: frozenset(ps) for t, ps in out.items()}
@@ -523,7 +537,9 @@ def parse_params(params: Mapping[str, Any], *, n_inspectors: int, n_experts: int
         raise DrawInputError("抽取参数“quotas”（各分层抽取数量）应为“分层名称 → 数量”的对象。")
     for stratum, k in quotas.items():
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise DrawInputError(f"分层“{_show(str(stratum))}”的抽取数量应为不小于 0 的整数，现为 {k!r}。")
+            raise DrawInputError(
+                f"分层“{_show(str(stratum))}”的抽取数量应为不小于 0 的整数，现为 {show_value(k)}。"
+            )
     mandatory = params.get("mandatory", [])
     if not isinstance(mandatory, list | tuple) or not all(isinstance(x, str) for x in mandatory):
         raise DrawInputError("抽取参数“mandatory”（必查对象）应为统一社会信用代码的列表。")
@@ -901,7 +917,7 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
     rows = rows if isinstance(rows, list | tuple) else list(rows)
     if set(map(len, rows)) - {2}:
         bad = next(r for r in rows if len(r) != 2)
-        raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {bad!r}。")
+        raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {show_value(bad)}。")
     ids: list[str] = list(map(itemgetter(0), rows))
     strata: list[str] = list(map(itemgetter(1), rows))
     # Fast path: every id already 18 characters from 0-9 and A-Z (then it is NFC and trimmed).
@@ -911,7 +927,7 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
         ids = [normalize_target_id(i) for i in ids]
     if set(map(type, strata)) - {str}:
         bad_s = next(s for s in strata if type(s) is not str)
-        raise DrawInputError(f"分层名称应为文本，现为 {bad_s!r}。")
+        raise DrawInputError(f"分层名称应为文本，现为 {show_value(bad_s)}。")
     names = {s: normalize_text(s, "分层名称", allow_empty=True) for s in set(strata)}
     if any(k != v for k, v in names.items()):
         strata = list(map(names.__getitem__, strata))
@@ -974,7 +990,7 @@ def _normalize_pairs(raw: Any, key: str) -> list[list[str]]:
     for pair in raw:
         if not (isinstance(pair, list | tuple) and len(pair) == 2):
             raise DrawInputError(
-                f"抽取参数“{key}”（{_PARAM_TITLES[key]}）中的 {pair!r} 不是 [人员代码, 统一社会信用代码] 对。"
+                f"抽取参数“{key}”（{_PARAM_TITLES[key]}）中的 {show_value(pair)} 不是 [人员代码, 统一社会信用代码] 对。"
             )
         out.append(
             [normalize_text(pair[0], "回避关系中的人员代码"), normalize_text(pair[1], "回避关系中的对象代码")]

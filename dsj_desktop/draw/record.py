@@ -13,6 +13,9 @@ Members this program writes beyond the specification's required ones:
 * ``software``: ``"dsj-desktop <version>"``, informative;
 * in a ``substitutions`` entry, ``kind: "expert"`` when an expert was replaced (absent for
   inspectors, the only case the specification describes).
+* ``pdf_key_fingerprint``: the SHA-256 fingerprint (grouped upper-case hex) of the
+  SubjectPublicKeyInfo of the key that signs the record PDF: a record key pinned by its published
+  fingerprint thereby pins the PDF certificate too (docs/pdf-signature.md).
 
 ``previous[].nonce_revealed`` is the earlier attempt's nonce when it was revealed, else ``null``
 (the specification does not fix its type; a boolean is also accepted when verifying).
@@ -57,6 +60,7 @@ from dsj_desktop.draw.algorithm import (
     normalize_text,
     parse_params,
     replay_substitutions,
+    show_value,
     sort_target_columns,
 )
 from dsj_desktop.errors import UserError
@@ -302,10 +306,48 @@ def _bad_constant(name: str) -> Any:
     raise RecordError(f"记录中含有 JSON 不允许的数值 {name}。")
 
 
+MAX_RECORD_BYTES = 50 * 1024 * 1024  # a 2,400-candidate record is about 1 MB
+MAX_DEPTH = 32  # a record nests 5 levels deep
+MAX_INT_DIGITS = 40  # quotas, caps, versions: small numbers only
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise RecordError(f"记录中含有 {len(text)} 位的整数，抽取记录中没有这样的数，不能验证。")
+    return int(text)
+
+
+def _too_deep(value: Any) -> bool:
+    """Nesting deeper than :data:`MAX_DEPTH` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def size_error(name: str, size: int) -> RecordError:
+    return RecordError(
+        f"文件“{name}”有 {size / 1048576:.0f} MB，超过 {MAX_RECORD_BYTES // 1048576} MB 的上限，不是抽取记录，未读取。"
+    )
+
+
 def load_record(path: Path | str) -> dict[str, Any]:
-    """Read a record file (JSON, UTF-8) with clear Chinese errors for anything else."""
+    """Read a record file (JSON, UTF-8) with clear Chinese errors for anything else; files over
+    :data:`MAX_RECORD_BYTES` are refused before reading."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_RECORD_BYTES:
+            raise size_error(path.name, size)
         data = path.read_bytes()
     except FileNotFoundError:
         raise RecordError(f"找不到文件“{path}”。") from None
@@ -316,22 +358,36 @@ def load_record(path: Path | str) -> dict[str, Any]:
 
 def parse_record(data: bytes, name: str) -> dict[str, Any]:
     """A record from the bytes of a JSON file called *name* (e.g. a PDF attachment), with the same
-    checks and messages as :func:`load_record`."""
+    checks and messages as :func:`load_record`: bounded size, depth and numbers, no duplicate keys."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise size_error(name, len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RecordError(f"文件“{name}”不是 UTF-8 编码的 JSON 文本，不是抽取记录。") from None
     try:
-        record = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_bad_constant)
+        record = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_bad_constant, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         raise RecordError(
             f"文件“{name}”不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错误），不是抽取记录。"
         ) from None
+    except (RecursionError, ValueError):
+        raise RecordError(f"文件“{name}”的 JSON 嵌套过深或含有过大的数值，不是抽取记录。") from None
+    if _too_deep(record):
+        raise RecordError(f"文件“{name}”的 JSON 嵌套超过 {MAX_DEPTH} 层，不是抽取记录。")
     if not isinstance(record, dict):
         raise RecordError(f"文件“{name}”不是抽取记录：最外层应为 JSON 对象。")
     spec = record.get("spec")
     if spec != SPEC_ID:
-        found = "没有 spec 字段" if spec is None else f"spec 为“{spec}”"
+        found = (
+            "没有 spec 字段"
+            if spec is None
+            else f"spec 为“{spec[:40]}”"
+            if isinstance(spec, str)
+            else "spec 不是文本"
+        )
         raise RecordError(f"文件“{name}”不是 {SPEC_ID} 抽取记录（{found}）。")
     return record
 
@@ -510,7 +566,9 @@ class _Verifier:
     def spec(self) -> None:
         spec = self.r.get("spec") if isinstance(self.r, Mapping) else None
         self.add(
-            "规范版本", spec == SPEC_ID, SPEC_ID if spec == SPEC_ID else f"应为 {SPEC_ID}，记录中为 {spec!r}"
+            "规范版本",
+            spec == SPEC_ID,
+            SPEC_ID if spec == SPEC_ID else f"应为 {SPEC_ID}，记录中为 {show_value(spec)}",
         )
 
     def hashes(self) -> DrawHashes | None:
@@ -534,7 +592,7 @@ class _Verifier:
             if value == found:
                 self.add(title, True, f"{value}")
             else:
-                self.add(title, False, f"按记录中的名单重算为 {value}，记录中为 {found!r}")
+                self.add(title, False, f"按记录中的名单重算为 {value}，记录中为 {show_value(found)}")
 
         one("targets", "检查对象名单摘要", self._hash_targets)
         ins, exs = self.inspectors, self.experts
@@ -583,7 +641,9 @@ class _Verifier:
             self.add("承诺值", True, f"H(随机数 {nonce}) = 抽取前公布的承诺值 {commitment}")
         else:
             self.add(
-                "承诺值", False, f"H(随机数 {nonce}) = {commitment_of(nonce)}，与承诺值 {commitment!r} 不符"
+                "承诺值",
+                False,
+                f"H(随机数 {nonce}) = {commitment_of(nonce)}，与承诺值 {show_value(commitment)} 不符",
             )
 
     def witness_digits(self, needed: bool) -> list[str] | None:
@@ -623,7 +683,7 @@ class _Verifier:
         if seed == recorded:
             self.add("随机种子", True, seed)
         else:
-            self.add("随机种子", False, f"按记录中的数据应为 {seed}，记录中为 {recorded!r}")
+            self.add("随机种子", False, f"按记录中的数据应为 {seed}，记录中为 {show_value(recorded)}")
         return seed
 
     def params(self) -> DrawParams | None:
@@ -705,7 +765,9 @@ class _Verifier:
                 problems.append(f"第 {n} 个抽中对象应为“{exp.id}”，记录中为“{got['id']}”")
                 continue
             if exp.stratum != got["stratum"]:
-                problems.append(f"对象“{exp.id}”的分层应为 {exp.stratum!r}，记录中为 {got['stratum']!r}")
+                problems.append(
+                    f"对象“{exp.id}”的分层应为 {show_value(exp.stratum)}，记录中为 {show_value(got['stratum'])}"
+                )
             if exp.mandatory != got["mandatory"]:
                 problems.append(f"对象“{exp.id}”的必查标记应为 {exp.mandatory}，记录中为 {got['mandatory']}")
             if exp.ticket != got["ticket"]:
@@ -806,7 +868,7 @@ class _Verifier:
             self.add("签名", False, "记录没有签名")
             return
         if sig.get("alg") != SIGNATURE_ALG:
-            self.add("签名", False, f"签名算法应为 {SIGNATURE_ALG}，记录中为 {sig.get('alg')!r}")
+            self.add("签名", False, f"签名算法应为 {SIGNATURE_ALG}，记录中为 {show_value(sig.get('alg'))}")
             return
         try:
             public_key = bytes.fromhex(sig["public_key"])

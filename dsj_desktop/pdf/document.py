@@ -200,9 +200,11 @@ class PdfDocument:
         orientation: Literal["portrait", "landscape"] = "portrait",
         subject: str | None = None,
         watermark: str | None = None,
+        header_mark: str | None = None,
     ) -> None:
         self.title = title
         self.watermark = watermark
+        self.header_mark = header_mark  # e.g. "已作废": in red in every page header
         self.bureau = bureau
         self.doc_id = doc_id
         self.subject = subject
@@ -478,10 +480,11 @@ class PdfDocument:
         size = 8.0
         left = f"{self.bureau}　{self.title}"
         right = f"编号：{self.doc_id}" if self.doc_id else ""
+        mark = f"【{self.header_mark}】" if self.header_mark else ""
         avail = width - 2 * MARGIN_X
         while (
             size > 5
-            and canv.stringWidth(left, self.font, size) + canv.stringWidth(right, self.font, size) + 12
+            and canv.stringWidth(left, self.font, size) + canv.stringWidth(mark + right, self.font, size) + 12
             > avail
         ):
             size -= 0.5
@@ -491,22 +494,26 @@ class PdfDocument:
         canv.drawString(MARGIN_X, y, left)
         if right:
             canv.drawRightString(width - MARGIN_X, y, right)
+        if mark:
+            canv.setFillColor(WATERMARK)
+            canv.drawRightString(width - MARGIN_X - canv.stringWidth(right, self.font, size), y, mark)
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.5)
         canv.line(MARGIN_X, y - 2.5 * mm, width - MARGIN_X, y - 2.5 * mm)
         canv.restoreState()
-        if self.watermark:
-            self._draw_watermark(canv)
 
-    def _draw_watermark(self, canv: Canvas) -> None:
-        """Large diagonal text across the page, e.g. "作废" on a voided record (drawn under the
-        content, translucent, so the page stays legible)."""
+    def _draw_watermark(self, canv: Canvas, _doc: Any = None) -> None:
+        """Large diagonal text across the page, e.g. "作废" on a voided record: drawn above the
+        content (no table or picture can hide it; a page taken out still shows it), translucent
+        so the page stays legible."""
+        if not self.watermark:
+            return
         width, height = self.pagesize
         text = self.watermark or ""
         size = min(160.0, 0.9 * min(width, height) / max(1, len(text)))
         canv.saveState()
         canv.setFillColor(WATERMARK)
-        canv.setFillAlpha(0.16)
+        canv.setFillAlpha(0.2)
         canv.setFont(self.font, size)
         canv.translate(width / 2, height / 2)
         canv.rotate(35)
@@ -550,7 +557,13 @@ class PdfDocument:
             bottomPadding=0,
             id="body",
         )
-        template.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._draw_header)])
+        template.addPageTemplates(
+            [
+                PageTemplate(
+                    id="page", frames=[frame], onPage=self._draw_header, onPageEnd=self._draw_watermark
+                )
+            ]
+        )
         template.build(list(self.story), canvasmaker=_numbered_canvas(self._draw_footer))
         self.page_count = template.page
         return out.getvalue()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsj_desktop import clock
+from dsj_desktop.clock import format_signing_time as format_signing_time  # re-exported
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.keys import KeyStore
@@ -58,13 +59,6 @@ class SignedPdf:
     def save(self, path: Path) -> None:
         """Write the signed PDF atomically (temporary file + replace)."""
         atomic_write_bytes(Path(path), self.data)
-
-
-def format_signing_time(when: datetime) -> str:
-    """E.g. ``2025-03-01 09:30:12（UTC+08:00）``."""
-    offset = when.strftime("%z")
-    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "本地时间"
-    return f"{when:%Y-%m-%d %H:%M:%S}（{zone}）"
 
 
 def _font_factory(text: str) -> Any:

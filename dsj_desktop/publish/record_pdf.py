@@ -7,7 +7,7 @@ printed — the four input hashes and the commitment, each witness's digits, the
 parameters, the full candidate pool and the inspector and expert lists — and the record itself is
 attached as ``<session>.json`` before the PDF is signed, so the signature covers it.
 
-:func:`verify_record_pdf` checks both layers: the PDF signature (:func:`~dsj_desktop.pdf.verify.verify_pdf`)
+:func:`verify_record_pdf` (in :mod:`.record_check`) checks both layers: the PDF signature (:func:`~dsj_desktop.pdf.verify.verify_pdf`)
 and the attached record (:func:`~dsj_desktop.draw.record.verify_record`, DSJ-DRAW-1 section 9).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,7 @@ from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, canonical_json
 from dsj_desktop.draw.record import (
     STATUS_VOIDED,
     RecordError,
-    VerifyReport,
-    parse_record,
     public_key_fingerprint,
-    verify_record,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
@@ -41,8 +38,10 @@ from dsj_desktop.keys import KeyStore
 from dsj_desktop.pdf.document import Column, PdfDocument
 from dsj_desktop.pdf.sign import Attachment, SignedPdf, sign_pdf
 from dsj_desktop.pdf.text import TextMeasure, markup
-from dsj_desktop.pdf.verify import TRUST, PdfReport, extract_attachments, verify_pdf
 from dsj_desktop.progress import Job, Progress
+from dsj_desktop.publish.record_check import RecordPdfCheck as RecordPdfCheck  # re-exported
+from dsj_desktop.publish.record_check import attachment_name
+from dsj_desktop.publish.record_check import verify_record_pdf as verify_record_pdf  # re-exported
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services import settings
 
@@ -65,10 +64,6 @@ _CN_NUMBERS = "一二三四五六七八九十"
 def record_json_bytes(record: Mapping[str, Any]) -> bytes:
     """The record file as written beside the PDF and attached to it (UTF-8, indented, sorted)."""
     return (json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-def attachment_name(session_id: str) -> str:
-    return f"{session_id}.json"
 
 
 def format_time(iso: str | None) -> str:
@@ -181,6 +176,7 @@ def _void_banner(doc: PdfDocument, reason: str, detail: str) -> None:
         colWidths=[doc.frame_width],
         style=TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), doc.font),  # else the cell selects (unembedded) Helvetica
                 ("BOX", (0, 0), (-1, -1), 2, RED),
                 ("BACKGROUND", (0, 0), (-1, -1), RED_FILL),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
@@ -225,6 +221,7 @@ def build_record_document(
         doc_id=session,
         subject=f"{task.get('code', '')} {task.get('name', '')} 抽取记录",
         watermark=VOID_MARK if voided else None,
+        header_mark=STATUS_TITLES[STATUS_VOIDED] if voided else None,
     )
     status = STATUS_TITLES.get(str(record.get("status")), str(record.get("status")))
     lines = [f"场次编号：{session}　　状态：{status}" + (f"　　记录第 {version} 版" if version else "")]
@@ -258,6 +255,11 @@ def build_record_document(
             f"执法检查人员 {params.get('team_size', '—')} 人，专家 {params.get('expert_count', 0)} 人",
         ),
         ("抽取日期", str(task.get("draw_date") or "")),
+        *(
+            [("期限外抽取原因", str(task["outside_period_reason"]))]
+            if task.get("outside_period_reason")
+            else []
+        ),
         ("抽取地点", str(task.get("place") or "—")),
         ("操作人员", str(task.get("operator") or "—")),
     ]
@@ -641,77 +643,6 @@ def notice_pdf(db: Database, s: draws.Session) -> bytes:
 def write_notice_pdf(db: Database, s: draws.Session, path: Path) -> Path:
     atomic_write_bytes(Path(path), notice_pdf(db, s))
     return Path(path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Verifying a record PDF
-
-
-@dataclass
-class RecordPdfCheck:
-    """Both layers of a record PDF: its signature, and the DSJ-DRAW-1 record attached to it."""
-
-    pdf: PdfReport
-    record: dict[str, Any] | None = None
-    report: VerifyReport | None = None
-    attachment: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.pdf.ok and self.report is not None and self.report.ok and not self.problems
-
-    @property
-    def record_sha256(self) -> str | None:
-        return draws.record_sha256(self.record) if self.record is not None else None
-
-    def pdf_lines(self) -> list[str]:
-        out = []
-        for c in self.pdf.checks:
-            mark = "·" if c.name == TRUST else ("✔" if c.ok else "✘")
-            extra = "（仅供参考，不影响结论）" if c.name == TRUST and not c.ok else ""
-            out.append(f"{mark} {c.name}：{c.detail}{extra}")
-        out.append(f"{'✔' if self.pdf.ok else '✘'} PDF 签章结论：{self.pdf.verdict}")
-        return out
-
-
-def verify_record_pdf(
-    source: Path | bytes,
-    *,
-    expected_fingerprint: str | None = None,
-    trusted_fingerprints: Iterable[str] = (),
-) -> RecordPdfCheck:
-    """Check the PDF signature and the attached record; never raises for a bad file except when it
-    cannot be read at all (:class:`UserError`)."""
-    pdf = verify_pdf(source, trusted_fingerprints=trusted_fingerprints)
-    check = RecordPdfCheck(pdf)
-    try:
-        files = extract_attachments(source)
-    except UserError as exc:
-        check.problems.append(str(exc))
-        return check
-    candidates = sorted(name for name in files if name.lower().endswith(".json"))
-    if not candidates:
-        check.problems.append("PDF 中没有附带 JSON 抽取记录（应有附件“<场次编号>.json”）。")
-        return check
-    records: list[tuple[str, dict[str, Any]]] = []
-    errors: list[str] = []
-    for name in candidates:
-        try:
-            records.append((name, parse_record(files[name], name)))
-        except RecordError as exc:
-            errors.append(str(exc))
-    if not records:
-        check.problems.extend(errors)
-        return check
-    if len(records) > 1:
-        check.problems.append(f"PDF 中附带了 {len(records)} 份抽取记录，无法确定以哪一份为准。")
-    name, record = records[0]
-    check.attachment, check.record = name, record
-    check.report = verify_record(record, expected_fingerprint=expected_fingerprint)
-    if name != attachment_name(str(record.get("session"))):
-        check.problems.append(f"附件名称“{name}”与记录中的场次编号“{record.get('session')}”不符。")
-    return check
 
 
 # ---------------------------------------------------------------------------------------------

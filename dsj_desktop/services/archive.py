@@ -30,6 +30,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.io.exporter import export_rows
+from dsj_desktop.keys import KeyStore
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services import result_publication, settings, stats, stats_report
@@ -130,7 +131,9 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
     stats_dir = out / "统计"
     stats_dir.mkdir()
     yield Progress("正在生成年度统计……")
-    stats_report.write_stats_pdf(year_stats, stats_dir / stats_report.default_pdf_name(year), bureau=bureau)
+    stats_report.write_stats_pdf(
+        year_stats, stats_dir / stats_report.default_pdf_name(year), bureau=bureau, keys=KeyStore(db.data_dir)
+    )
 
     yield Progress("正在计算文件摘要……")
     files = []

@@ -222,7 +222,8 @@ def events(conn: Connection, session_id: str) -> list[dict[str, Any]]:
     return [{"at": r[0], "operator": r[1], "kind": r[2], "detail": json.loads(r[3])} for r in rows]
 
 
-def _event(conn: Connection, session_id: str, kind: str, by: str, **detail: Any) -> None:
+def _event(conn: Connection, session_id: str, kind: str, by: str, /, **detail: Any) -> None:
+    """*detail* may hold any key, ``kind`` included (an expert substitution's own kind)."""
     by = by or actor_mod.label()
     conn.exec_driver_sql(
         "INSERT INTO draw_event (session_id, at, operator, kind, detail) VALUES (?, ?, ?, ?, ?)",
@@ -270,16 +271,43 @@ def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[li
     return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
 
 
+class OutsidePeriod(DrawError):
+    """The draw date lies outside the task's period and no reason was given."""
+
+
+def outside_period(task: Any, on: date) -> str:
+    """Why *on* lies outside the task's 开始日期–结束日期 (empty when it does not)."""
+    if task.start_date <= on <= task.end_date:
+        return ""
+    return (
+        f"抽取日期 {on.isoformat()} 不在抽查任务 {task.code} 的检查期限"
+        f"（{task.start_date.isoformat()} 至 {task.end_date.isoformat()}）内"
+    )
+
+
 def prepare(
-    db: Database, task_code: str, *, on: date | None = None, place: str = "", operator: str = ""
+    db: Database,
+    task_code: str,
+    *,
+    on: date | None = None,
+    place: str = "",
+    operator: str = "",
+    outside_period_reason: str = "",
 ) -> Session:
     """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
-    when the draw cannot be made as it stands."""
+    when the draw cannot be made as it stands. A draw outside the task's period needs
+    *outside_period_reason*, which the record prints."""
     on = on or today()
     with db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
             raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
+        outside = outside_period(task, on)
+        outside_period_reason = outside_period_reason.strip()
+        if outside and not outside_period_reason:
+            raise OutsidePeriod(f"{outside}。确需在期限外抽取的，请写明原因（原因将印在抽取记录上）。")
+        if not outside:
+            outside_period_reason = ""
         open_ = [s.id for s in session_summaries(conn, task_code) if s.status in OPEN]
         if open_:
             raise DrawError(
@@ -343,7 +371,7 @@ def prepare(
                 "end_date": task.end_date.isoformat(), "inspector_req": list(tp.inspector_req),
                 "rules": tp.rules.describe(), "bureau": bureau, "draw_date": on.isoformat(),
                 "place": place, "operator": operator,
-            },
+            } | ({"outside_period_reason": outside_period_reason} if outside_period_reason else {}),
             "targets": targets,
             "names": names,
             "mandatory_reasons": {c.uscc: "黑名单（100% 必查）" for c in pool.mandatory},
@@ -527,6 +555,8 @@ def _write_record(
     record["version"] = version
     if s.record is not None:
         record["supersedes"] = {"version": s.record_version, "sha256": record_sha256(s.record)}
+    # Binds the PDF signature to the record key: one published fingerprint pins both.
+    record["pdf_key_fingerprint"] = KeyStore(db.data_dir).pdf_public_key_fingerprint()
     signed = sign_record(record, _private_key(db))
     digest = record_sha256(signed)
     text = json.dumps(signed, ensure_ascii=False, sort_keys=True)

@@ -15,7 +15,9 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
+from dsj_desktop.keys import KeyStore
 from dsj_desktop.pdf.document import Column, PdfDocument
+from dsj_desktop.pdf.sign import sign_pdf
 from dsj_desktop.services.stats import PALETTE, Chart, YearStats
 
 
@@ -95,7 +97,9 @@ def _bars(chart: Chart, font: str, width: float) -> Drawing:
 
 
 def chart_drawing(chart: Chart, font: str, width: float) -> Drawing:
-    return _pie(chart, font, width) if chart.kind == "pie" else _bars(chart, font, width)
+    d = _pie(chart, font, width) if chart.kind == "pie" else _bars(chart, font, width)
+    d.initialFontName = font  # or the renderer selects (unembedded) Helvetica
+    return d
 
 
 _COLUMNS = {
@@ -122,8 +126,9 @@ def _column(header: str) -> Column:
     return Column(header or "项目", 1.4)
 
 
-def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
-    """The annual summary; returns the number of pages."""
+def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str, keys: KeyStore | None = None) -> int:
+    """The annual summary; returns the number of pages. With *keys* (the data folder's), it is
+    signed like a draw record: the bureau's certification signature, no later changes allowed."""
     doc = PdfDocument(f"{stats.year} 年度“双随机、一公开”抽查工作统计", bureau=bureau or "（未设置单位名称）")
     doc.heading(
         lines=[f"统计日期：{stats.on.isoformat()}　统计口径：{stats.year} 年度抽查计划的任务及其已确认的抽取"]
@@ -144,7 +149,13 @@ def write_stats_pdf(stats: YearStats, path: Path, *, bureau: str) -> int:
             doc.table([_column(h) for h in t.headers], t.rows)
         elif not t.note:
             doc.note("（无）")
-    doc.save(path)
+    if keys is None:
+        doc.save(path)
+        return doc.page_count
+    doc.signature_lines(["制表人", "审核人"], per_row=2)
+    doc.stamp_area()
+    data = doc.build()
+    sign_pdf(data, keys, bureau, stamp=doc.stamp_placement, reason="年度抽查工作统计").save(path)
     return doc.page_count
 
 

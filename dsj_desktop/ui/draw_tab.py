@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -374,7 +375,14 @@ class DrawTab(QWidget):
         settings.write(self.db, PLACE_KEY, place)
         settings.write(self.db, OPERATOR_KEY, operator)
         try:
-            s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator)
+            try:
+                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator)
+            except draws.OutsidePeriod as exc:
+                reason, ok = QInputDialog.getText(self, "期限外抽取", f"{exc}\n\n原因：")
+                if not ok or not reason.strip():
+                    return None
+                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator,
+                                  outside_period_reason=reason)  # fmt: skip
             s = draws.commit(self.db, s.id, operator=operator)
         except UserError as exc:
             QMessageBox.warning(self, "开始抽取", str(exc))

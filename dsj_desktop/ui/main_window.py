@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
 
         from PySide6.QtWidgets import QFileDialog
 
-        from dsj_desktop.draw.verify_cli import verify_file
+        from dsj_desktop.draw.verify_cli import FAILED, PASSED, check_file, registered_keys
         from dsj_desktop.errors import UserError
 
         if not path:
@@ -397,15 +397,23 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            ok, text = verify_file(Path(path))
+            # This folder's own keys count as the bureau's: the signer is verified against them.
+            trusted = registered_keys(self.db.data_dir if self.db is not None else None)
+            verdict = check_file(Path(path), trusted=trusted)
         except UserError as exc:
             QMessageBox.warning(self, "核验抽取记录", str(exc))
             return
+        ok, text = verdict.ok, verdict.text
+        headline = {
+            PASSED: "验证通过：签章有效，文件未被改动，签名人是本局，抽取过程经重算全部符合。",
+            FAILED: "验证不通过：不能认定该文件是原始、完整的抽取记录。",
+        }.get(verdict.status, "签名人未经核实：文件未被改动、重算全部符合，但签名密钥不是本数据文件夹登记的本局密钥，"
+              "请与本局公布的指纹核对。")  # fmt: skip
         box = QMessageBox(
-            QMessageBox.Icon.Information if ok else QMessageBox.Icon.Critical,
+            QMessageBox.Icon.Information if ok else (
+                QMessageBox.Icon.Critical if verdict.status == FAILED else QMessageBox.Icon.Warning),
             "核验抽取记录",
-            ("验证通过：签章有效，文件未被改动，抽取过程经重算全部符合。" if ok
-             else "验证不通过：不能认定该文件是原始、完整的抽取记录。") + "\n\n点“显示详细信息”查看每一项检查。",
+            headline + "\n\n点“显示详细信息”查看每一项检查。",
             parent=self,
         )  # fmt: skip
         box.setDetailedText(text)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.io.exporter import save_workbook
+from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import settings, stats, stats_report
 from dsj_desktop.services.archive import export_archive
 from dsj_desktop.ui.charts import ChartWidget
@@ -258,7 +259,9 @@ class StatsTab(QWidget):
         if not path.lower().endswith(".pdf"):
             path += ".pdf"
         try:
-            pages = stats_report.write_stats_pdf(self.stats, Path(path), bureau=settings.bureau_name(self.db))
+            pages = stats_report.write_stats_pdf(
+                self.stats, Path(path), bureau=settings.bureau_name(self.db), keys=KeyStore(self.db.data_dir)
+            )
         except Exception as exc:  # UserError messages are Chinese already
             QMessageBox.warning(self, "年度统计报告", str(exc))
             return
