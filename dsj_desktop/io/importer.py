@@ -412,6 +412,19 @@ def _write(
             yield Progress("正在写入数据库……", len(add) + start + len(chunk), len(add) + len(update))
 
 
+def _add_codes(conn: Connection, list_name: str, values: list[str]) -> None:
+    """Code values an import adds go through the row triggers even in a bulk import (a few rows):
+    sealed, counted and listed like any other change, and named in the journal entry."""
+    state = tx_state(conn)
+    bulk, state.bulk = state.bulk, False
+    try:
+        added = codelists.add_values(conn, list_name, values)
+    finally:
+        state.bulk = bulk
+    if added:
+        state.detail.setdefault("codes_added", {})[codelists.LIST_TITLES.get(list_name, list_name)] = values
+
+
 def import_directory(
     db: Database,
     spec: TableSpec,
@@ -480,7 +493,7 @@ def _import_directory(
             ordered = sorted(vals)
             summary.codes_added[list_name] = ordered
             if not dry_run:
-                codelists.add_values(conn, list_name, ordered)
+                _add_codes(conn, list_name, ordered)
         if not dry_run:
             yield from write_rows(conn, spec, add, update)
     return summary
