@@ -21,8 +21,9 @@ from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database, guard_of, tx_state
-from dsj_desktop.domain import codelists
+from dsj_desktop.domain import codelists, staffing
 from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
+from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import auto_mapping, column_letter, find_header_row, read_sheet
@@ -489,6 +490,9 @@ def _import_directory(
         )  # fmt: skip
         summary.preview = [parsed.record(i) for i in range(min(PREVIEW_ROWS, len(parsed)))]
         summary.ignored_headers = parsed.ignored_headers
+        if spec.kind == ITEMS.kind:  # what the program reads in each 检查人员要求
+            known = staffing.known_specialties(conn)
+            summary.notes += ["\n" + s for s in staffing.import_notes(parsed.records, known)]
         for list_name, vals in parsed.unknown_codes.items():
             ordered = sorted(vals)
             summary.codes_added[list_name] = ordered

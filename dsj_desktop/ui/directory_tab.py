@@ -146,7 +146,7 @@ class DirectoryTab(QWidget):
         bar.addWidget(self.show_archived)
 
         # Table.
-        self.model = LazyTableModel(self.query, build_columns(spec, self.query), self.current_filter(), self)
+        self.model = LazyTableModel(self.query, self.build_columns(), self.current_filter(), self)
         archived_pos = len(spec.attrs)
         self.model.row_foreground = lambda v: GREY if v[archived_pos] else None
         self.table = QTableView()
@@ -295,6 +295,9 @@ class DirectoryTab(QWidget):
         self.btn_archive.setEnabled(bool(ids))
         self.btn_restore.setVisible(self.current_filter().include_archived)
         self.btn_restore.setEnabled(bool(ids))
+
+    def build_columns(self) -> list[Column]:
+        return build_columns(self.spec, self.query)
 
     def refresh(self) -> None:
         self.reload_filter_values()
