@@ -105,7 +105,9 @@ def cmd_draw(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     db = _open(args)
     try:
-        s = draws.prepare(db, args.task, on=args.date, place=args.place, operator=args.operator)
+        s = draws.prepare(
+            db, args.task, on=args.date, place=args.place, operator=args.operator, out_dir=args.out
+        )
         t = s.task
         print(f"抽取场次：{s.id}")
         print(f"抽查任务：{t['code']} {t['name']}（{t['draw_type']}，抽查比例 {t['ratio']}）")

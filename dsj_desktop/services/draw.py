@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -44,8 +45,8 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.draw.record import PreviousAttempt, build_record, sign_record
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
+from dsj_desktop.services import draw_ready, settings
 from dsj_desktop.services import plan as plan_service
-from dsj_desktop.services import settings
 
 PREPARED = "prepared"
 COMMITTED = "committed"
@@ -271,11 +272,21 @@ def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[li
 
 
 def prepare(
-    db: Database, task_code: str, *, on: date | None = None, place: str = "", operator: str = ""
+    db: Database,
+    task_code: str,
+    *,
+    on: date | None = None,
+    place: str = "",
+    operator: str = "",
+    out_dir: Path | None = None,
 ) -> Session:
     """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
-    when the draw cannot be made as it stands."""
+    when the draw cannot be made as it stands — or its record could not be signed and written
+    (into *out_dir*, by default the data folder's records)."""
     on = on or today()
+    unsignable = draw_ready.signing_problems(db, out_dir, create=True)
+    if unsignable:
+        raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
     with db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:

@@ -29,8 +29,8 @@ from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.services import draw as draws
+from dsj_desktop.services import draw_ready, settings
 from dsj_desktop.services import plan as plan_service
-from dsj_desktop.services import settings
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
 from dsj_desktop.ui.draw_session import SessionScreen, make_table
 from dsj_desktop.ui.draw_stage import DrawController
@@ -233,8 +233,10 @@ class DrawTab(QWidget):
             f"可抽取执法检查人员 {len(pv.inspectors)} 人"
             + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
         )
-        self.problems.setText("\n".join(f"· {p}" for p in tp.problems))
-        self.problems.setVisible(bool(tp.problems))
+        # Everything that would stop the draw or its signed record, before anything starts.
+        problems = [*tp.problems, *draw_ready.signing_problems(self.db)]
+        self.problems.setText("\n".join(f"· {p}" for p in problems))
+        self.problems.setVisible(bool(problems))
         self.models["strata"].set_rows(
             ["分层", "候选数（家）", "抽取数（家）"],
             [[s or "全部（不分层）", n, pool.quotas.get(s, 0)] for s, n in pool.strata.items()]
@@ -267,12 +269,12 @@ class DrawTab(QWidget):
         for view in [*self.views, self.sessions_view]:
             view.resizeColumnsToContents()
         self.btn_open.setEnabled(bool(pv.sessions))
-        self.btn_start.setEnabled(pv.can_start)
+        self.btn_start.setEnabled(pv.can_start and not problems)
         if pv.open_sessions:
             self.start_note.setText(
                 f"本任务有进行中的场次 {pv.open_sessions[-1].id}：请在下方打开它继续，或作废后重新开始。"
             )
-        elif tp.problems:
+        elif problems:
             self.start_note.setText("上述问题解决后才能抽取。")
         else:
             self.start_note.setText(
