@@ -36,6 +36,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--date", type=_date, help="抽取日期（默认今天；资格、周期和年度上限按此日判断）")
     p.add_argument("--place", default="", help="抽取地点")
     p.add_argument("--operator", default="", help="操作人员")
+    p.add_argument(
+        "--again", default="", metavar="REASON", help="任务已有确认的场次时再次抽取的原因（必填，写入记录）"
+    )
 
     s = sub.add_parser("substitute", help="递补：为已确认场次中的某个检查对象替换不能参加的执法人员")
     s.add_argument("session", metavar="SESSION")
@@ -106,7 +109,13 @@ def cmd_draw(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         s = draws.prepare(
-            db, args.task, on=args.date, place=args.place, operator=args.operator, out_dir=args.out
+            db,
+            args.task,
+            on=args.date,
+            place=args.place,
+            operator=args.operator,
+            out_dir=args.out,
+            again=args.again,
         )
         t = s.task
         print(f"抽取场次：{s.id}")

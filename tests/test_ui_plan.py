@@ -77,7 +77,7 @@ def test_items_tab_filters_and_wording(window: MainWindow, qtbot: Any) -> None:
     )
     assert tab.model.rowCount() == 9  # YJ-010 is retired
     assert "共 9 项" in tab.count_label.text() and "已停用 1 项" in tab.count_label.text()
-    status_col = ITEMS.attrs.index("archived")
+    status_col = ITEMS.attrs.index("archived") + 1  # after 程序识别的人员要求
     assert tab.model.data(tab.model.index(0, status_col)) == "启用"
 
     category = tab.filters["category"]

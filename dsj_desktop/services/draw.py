@@ -266,6 +266,11 @@ def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
     ]
 
 
+def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
+    """The task's confirmed sessions (a new draw of it needs a reason)."""
+    return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
+
+
 def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[list[str]]:
     rows = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
     return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
@@ -279,10 +284,12 @@ def prepare(
     place: str = "",
     operator: str = "",
     out_dir: Path | None = None,
+    again: str = "",
 ) -> Session:
     """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
     when the draw cannot be made as it stands — or its record could not be signed and written
-    (into *out_dir*, by default the data folder's records)."""
+    (into *out_dir*, by default the data folder's records). A task that already has a confirmed
+    session is drawn *again* only with a reason, printed in the new record."""
     on = on or today()
     unsignable = draw_ready.signing_problems(db, out_dir, create=True)
     if unsignable:
@@ -295,6 +302,13 @@ def prepare(
         if open_:
             raise DrawError(
                 f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}，请先完成或作废它。"
+            )
+        confirmed = confirmed_sessions(conn, task_code)
+        again = again.strip()
+        if confirmed and not again:
+            raise DrawError(
+                f"抽查任务 {task_code} 已有确认的抽取场次 {'、'.join(confirmed)}。再次抽取须写明原因"
+                "（原因和此前的场次将写入新的抽取记录；命令行请用 --again 原因）。"
             )
         tp = plan_service.task_pool(conn, task, on)
         if tp.problems:
@@ -354,6 +368,7 @@ def prepare(
                 "end_date": task.end_date.isoformat(), "inspector_req": list(tp.inspector_req),
                 "rules": tp.rules.describe(), "bureau": bureau, "draw_date": on.isoformat(),
                 "place": place, "operator": operator,
+                **({"again": {"reason": again, "confirmed": confirmed}} if confirmed else {}),
             },
             "targets": targets,
             "names": names,

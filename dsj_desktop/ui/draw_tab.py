@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -32,6 +34,7 @@ from dsj_desktop.services import draw as draws
 from dsj_desktop.services import draw_ready, settings
 from dsj_desktop.services import plan as plan_service
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.draw_session import SessionScreen, make_table
 from dsj_desktop.ui.draw_stage import DrawController
 from dsj_desktop.ui.table_model import ListTableModel
@@ -173,6 +176,22 @@ class DrawTab(QWidget):
         d = self.date_edit.date()
         return date(d.year(), d.month(), d.day())
 
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """Tasks, pools and sessions: reloaded now when the task chooser is in view, else when shown
+        (an open session screen is never disturbed)."""
+        if source is self or kinds == {data_hub.JOURNAL}:
+            return
+        if self.isVisible() and self.stack.currentWidget() is self.chooser:
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if getattr(self, "_stale", False) and self.stack.currentWidget() is self.chooser:
+            self._stale = False
+            self.refresh()
+
     def refresh(self) -> None:
         """Reload plans and tasks (after an import), keeping the current choice."""
         keep = self.task_combo.currentData()
@@ -276,6 +295,10 @@ class DrawTab(QWidget):
             )
         elif problems:
             self.start_note.setText("上述问题解决后才能抽取。")
+        elif done := [s.id for s in pv.sessions if s.status == draws.CONFIRMED]:
+            self.start_note.setText(
+                f"本任务已于场次 {'、'.join(done)} 确认抽取结果。再次抽取须写明原因，原因和此前的场次将写入新的抽取记录。"
+            )
         else:
             self.start_note.setText(
                 "开始后，程序冻结候选名单、执法人员名单和抽取参数，生成随机数 N 并公布其摘要（承诺值 C）。"
@@ -355,10 +378,22 @@ class DrawTab(QWidget):
             QMessageBox.warning(self, "开始抽取", "请填写操作人员姓名（将写入抽取记录）。")
             self.operator.setFocus()
             return None
+        again = ""
+        done = [s.id for s in self.preview.sessions if s.status == draws.CONFIRMED] if self.preview else []
+        if done:  # a second draw of a drawn task: only with a reason, printed in the new record
+            again, ok = QInputDialog.getText(
+                self, "再次抽取", f"本任务已有确认的抽取场次 {'、'.join(done)}。\n"
+                "再次抽取须写明原因（原因和此前的场次将写入新的抽取记录）：",
+            )  # fmt: skip
+            if not ok:
+                return None
+            if not again.strip():
+                QMessageBox.warning(self, "再次抽取", "再次抽取必须写明原因。")
+                return None
         settings.write(self.db, PLACE_KEY, place)
         settings.write(self.db, OPERATOR_KEY, operator)
         try:
-            s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator)
+            s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator, again=again)
             s = draws.commit(self.db, s.id, operator=operator)
         except UserError as exc:
             QMessageBox.warning(self, "开始抽取", str(exc))

@@ -22,6 +22,7 @@ from dsj_desktop.domain.workdays import DUE_SOON_WORKDAYS
 from dsj_desktop.services import settings
 from dsj_desktop.services.directory import ELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.services.results import deadline_counts
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
 DEADLINE_CARDS = (("", "待录入结果"), ("due_soon", "即将到期"), ("overdue", "已逾期"), ("late", "逾期录入"))
@@ -136,6 +137,9 @@ class HomePage(QWidget):
             return
         self.notices.setText("<b>请注意：</b><br>" + "<br>".join(f"· {n}" for n in notices))
         self.notices.show()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         name = settings.bureau_name(self.db)

@@ -10,6 +10,7 @@ from dsj_desktop.domain import staffing
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.publish.jobs import publish_items
 from dsj_desktop.services.plan import tasks_using_items
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.directory_tab import DirectoryTab, full_text_tooltip
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.table_model import Column
@@ -55,6 +56,14 @@ class ItemsTab(DirectoryTab):
     def refresh(self) -> None:
         self._known = None
         super().refresh()
+
+    def watches(self) -> tuple[str, ...]:
+        return (data_hub.ITEMS, "inspectors", data_hub.CODES)  # the specialties come from the inspectors
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        if source is not self and data_hub.touches(kinds, *self.watches()):
+            self._known = None
+        super().on_data_changed(kinds, source)
 
     def archive_tooltip(self) -> str:
         return "停用后不能再用于新任务；事项永远不会被删除，可随时启用"

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBo
 
 from dsj_desktop import APP_TITLE, __version__
 
+DATA_SETTINGS = "settings"  # a kind of change (see ui/data_hub.py)
+
 if TYPE_CHECKING:
     from dsj_desktop.db.engine import Database
     from dsj_desktop.ui.directory_tab import DirectoryTab
@@ -131,9 +133,11 @@ class MainWindow(QMainWindow):
         """Fill the window with the data of *db*: the start page now, the other tabs when shown."""
         from dsj_desktop.domain.plan_specs import ITEMS
         from dsj_desktop.domain.specs import DIRECTORIES
+        from dsj_desktop.ui.data_hub import DataHub
         from dsj_desktop.ui.home import HomePage
 
         self.db = db
+        self.hub = DataHub(self)  # one "data changed" signal that every tab listens to
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main-tabs")
         self.tabs.setDocumentMode(True)
@@ -158,6 +162,7 @@ class MainWindow(QMainWindow):
         self.opening.deleteLater()
         self.home.navigate.connect(self.show_directory)
         self.home.navigate_results.connect(self.show_results)
+        self.hub.changed.connect(self.home.on_data_changed)
         self.home.data_changed.connect(self.refresh_all)
         self._build_menus()
         self.update_title()
@@ -211,21 +216,16 @@ class MainWindow(QMainWindow):
         return JournalTab(self.db, self)
 
     def _wire(self, key: str, page: QWidget) -> None:
-        """Connect a freshly built tab to the others (those not built yet read fresh data when built)."""
+        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built):
+        what it changes is announced to all, and it hears what the others change."""
         changed = getattr(page, "changed", None)
         if changed is not None:
-            changed.connect(self.home.refresh)
-            if key in ("targets", "inspectors", "experts", "conflicts", "items"):
-                changed.connect(lambda: self._call_if_built("plan", "mark_stale"))
-            if key == "results":
-                changed.connect(lambda: self._call_if_built("stats", "mark_stale"))
+            changed.connect(lambda key=key, page=page: self.hub.announce(key, source=page))
+        listener = getattr(page, "on_data_changed", None)
+        if listener is not None:
+            self.hub.changed.connect(listener)
         if key == "plan":
             page.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))  # type: ignore[attr-defined]
-
-    def _call_if_built(self, key: str, method: str) -> None:
-        page = self._pages.if_built(key)
-        if page is not None:
-            getattr(page, method)()
 
     # the tabs, built on first use
 
@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.db, self)
         dialog.exec()
         self.update_title()
-        self.home.refresh()
+        self.hub.announce(DATA_SETTINGS)
 
     def manage_accounts(self) -> None:
         from dsj_desktop.ui.accounts_dialog import AccountsDialog
@@ -449,13 +449,8 @@ class MainWindow(QMainWindow):
         self.results_tab.set_deadline_filter(deadline or None)
 
     def refresh_all(self) -> None:
-        """After a change that touches everything (the demo, a restore): refresh what is built."""
-        for _, tab in self._dirs:
-            tab.refresh()  # type: ignore[attr-defined]
-        for key, method in (("items", "refresh"), ("plan", "mark_stale"), ("draw", "refresh"),
-                            ("results", "refresh"), ("stats", "reload_years"), ("stats", "mark_stale")):  # fmt: skip
-            self._call_if_built(key, method)
-        self.home.refresh()
+        """After a change that touches everything (the demo, a restore, the bureau's name)."""
+        self.hub.announce()
         self.update_title()
 
     def update_title(self) -> None:
@@ -470,8 +465,9 @@ class MainWindow(QMainWindow):
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.db is not None:
-            self._call_if_built("plan", "shutdown")
+        plan = self._pages.if_built("plan") if self.db is not None else None
+        if plan is not None:
+            plan.shutdown()  # type: ignore[attr-defined]
         super().closeEvent(event)
 
     def about(self) -> None:

@@ -44,6 +44,7 @@ from dsj_desktop.services.plan_overview import (
     pool_summaries,
     task_rows,
 )
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -159,6 +160,8 @@ class TaskTableModel(QAbstractTableModel):
             if p.problems:
                 more = f"（等 {len(p.problems)} 项）" if len(p.problems) > 1 else ""
                 return f"⚠ {p.problems[0]}{more}"
+            if p.drawn:
+                return f"已抽取（场次 {'、'.join(p.drawn)} 已确认）；再次抽取须写明原因"
             return "可以抽取"
         return ""
 
@@ -176,7 +179,7 @@ class TaskTableModel(QAbstractTableModel):
             if col in self.POOL_COLUMNS and p is None:
                 return GREY
             if col == self.STATUS and p is not None:
-                return RED if p.problems else GREEN
+                return RED if p.problems else GREY if p.drawn else GREEN
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.NUMBERS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -487,6 +490,13 @@ class PlanTab(QWidget):
     def refresh(self) -> None:
         """After data changed anywhere: plans, tasks, then pools (when the tab is seen)."""
         self.reload_plans()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """Pools depend on the directories, the items, the plan, the confirmed draws and the rules."""
+        watched = (*data_hub.DIRECTORIES, data_hub.ITEMS, data_hub.PLAN, data_hub.DRAW, data_hub.SETTINGS,
+                   data_hub.CODES)  # fmt: skip
+        if source is not self and data_hub.touches(kinds, *watched):
+            self.mark_stale()
 
     def mark_stale(self) -> None:
         """The directories or items changed: recompute the pools now if visible, else when shown."""
