@@ -333,7 +333,7 @@ class PreviewPage(QWizardPage):
             for name, vals in s.codes_added.items():
                 text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
             for note in s.notes:
-                text += f"\n{note}"
+                text += f"\n{note.strip()}"
             if s.ignored_headers:
                 text += f"\n以下列不导入：{'、'.join(s.ignored_headers)}"
             self.summary.setText(text)

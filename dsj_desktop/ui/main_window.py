@@ -8,6 +8,7 @@ It appears at once: the window itself needs only Qt. The data is attached afterw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -258,6 +259,9 @@ class MainWindow(QMainWindow):
         self.menuBar().clear()
         file_menu = self.menuBar().addMenu("文件(&F)")
         entries: list[tuple[str, Callable[[], Any]]] = [
+            ("导入向导（按顺序导入六份表格）…", self.start_import_guide)
+        ]
+        entries += [
             (f"导入{spec.title}…", lambda k=spec.kind: self._import(k)) for spec in DIRECTORIES.values()
         ]
         entries += [
@@ -285,6 +289,10 @@ class MainWindow(QMainWindow):
         open_dir = QAction("打开数据文件夹", self)
         open_dir.triggered.connect(self._open_data_dir)
         file_menu.addAction(open_dir)
+        switch = QAction("切换数据文件夹…", self)
+        switch.setObjectName("switch-data-dir")
+        switch.triggered.connect(lambda _=False: self.switch_data_dir())
+        file_menu.addAction(switch)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -385,8 +393,6 @@ class MainWindow(QMainWindow):
 
     def verify_record_file(self, path: str = "") -> None:
         """Check a record (.pdf or .json) someone brought, and show every check in Chinese."""
-        from pathlib import Path
-
         from PySide6.QtWidgets import QFileDialog
 
         from dsj_desktop.draw.verify_cli import verify_file
@@ -418,6 +424,52 @@ class MainWindow(QMainWindow):
         page = self._pages.get(key)
         self.tabs.setCurrentWidget(page)
         getattr(page, method)()
+
+    def start_import_guide(self) -> None:
+        """The six imports in order (skippable), ending on the plan tab."""
+        from dsj_desktop.ui.import_guide import ImportGuide
+
+        assert self.db is not None
+        starts: dict[str, Callable[[], None]] = {"items": self._import_items, "plan": self._import_plan}
+        self.import_guide = ImportGuide(
+            self.db,
+            lambda kind: starts.get(kind, lambda: self._import(kind))(),
+            lambda: self.tabs.setCurrentWidget(self.plan_tab),
+            self,
+        )
+        self.import_guide.open()
+
+    def switch_data_dir(self, folder: str = "") -> bool:
+        """Open another data folder: remembered for the next start, opened now in a new window of the
+        program (its own lock, login and first-run wizard); this one closes."""
+        import sys
+
+        from PySide6.QtCore import QProcess
+        from PySide6.QtWidgets import QFileDialog
+
+        from dsj_desktop.paths import remember_data_dir
+
+        current = str(self.db.data_dir) if self.db is not None else ""
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self, "选择数据文件夹（可以是新建的空文件夹）", current)
+        if not folder or folder == current:
+            return False
+        answer = QMessageBox.question(
+            self,
+            "切换数据文件夹",
+            f"改用数据文件夹“{folder}”？\n程序将在新文件夹中重新打开（空文件夹会先进入首次使用向导），"
+            "以后启动时也打开它。当前文件夹中的数据不受影响。",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        remember_data_dir(Path(folder))
+        frozen = getattr(sys, "frozen", False)
+        args = ["--data-dir", folder] if frozen else ["-m", "dsj_desktop", "--data-dir", folder]
+        if not QProcess.startDetached(sys.executable, args):
+            QMessageBox.warning(self, "切换数据文件夹", "无法启动新的程序窗口：请手动重新启动程序。")
+            return False
+        self.close()
+        return True
 
     def _open_data_dir(self) -> None:
         if self.db is not None:
