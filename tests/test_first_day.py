@@ -223,3 +223,31 @@ def test_switching_the_data_folder(
     monkeypatch.delenv("DSJ_DATA_DIR")
     assert paths.resolve_data_dir() == other.resolve()
     assert paths.resolve_data_dir(str(tmp_path / "x")) == (tmp_path / "x").resolve()  # --data-dir first
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1920, 1080)])
+def test_the_first_day_fits_the_screen(tmp_path: Path, size: tuple[int, int]) -> None:
+    """In its own process (the offscreen screen size is fixed when Qt starts): the wizard, the main
+    window and the session title fit; the long task name is elided with a tooltip at 1024×768."""
+    import os
+    import subprocess
+    import sys
+
+    w, h = size
+    screens = tmp_path / "screen.json"
+    screens.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": w, "height": h,
+                                                "logicalDpi": 96, "dpr": 1}]}))  # fmt: skip
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screens}", PYTHONIOENCODING="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.ui_shots", str(tmp_path / "shots"), str(tmp_path / "data")],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    facts = json.loads(run.stdout.strip().splitlines()[-1])
+    assert facts["screen"] == [w, h]
+    assert facts["window_fits"] and facts["wizard_fits"] and facts["window"][0] <= w
+    assert facts["wizard_choice"] == "import"
+    assert facts["title_tooltip"]
+    assert facts["title_elided"] == (w == 1024)
+    assert len(list((tmp_path / "shots").glob("*.png"))) == 6

@@ -65,10 +65,12 @@ class DrawTab(QWidget):
         # Choice of plan, task and date.
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("draw-plan")
-        self.plan_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("draw-task")
-        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for combo in (self.plan_combo, self.task_combo):  # long names shrink (…) at 1024×768, never overlap
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.currentTextChanged.connect(lambda text, c=combo: c.setToolTip(text))
         self.date_edit = QDateEdit()
         self.date_edit.setObjectName("draw-date")
         self.date_edit.setCalendarPopup(True)

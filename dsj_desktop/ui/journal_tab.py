@@ -87,6 +87,8 @@ def _value(column: str, value: Any) -> str:
         return "（空）"
     if value == "":
         return "（空白）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

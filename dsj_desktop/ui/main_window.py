@@ -118,8 +118,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("main-window")
         self.setWindowTitle(APP_TITLE)
-        self.resize(1280, 800)
-        self.setMinimumSize(960, 640)
+        self.setMinimumSize(800, 560)
+        self.fit_to_screen()
         self.db: Database | None = None
         self.opening = _Placeholder("", "正在打开数据……")
         self.setCentralWidget(self.opening)
@@ -127,6 +127,21 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status)
         if db is not None:
             self.attach(db)
+
+    def fit_to_screen(self, preferred: tuple[int, int] = (1280, 800)) -> None:
+        """Open within the screen's available area (1024×768 with a taskbar included), centred."""
+        from PySide6.QtGui import QGuiApplication
+
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*preferred)
+            return
+        avail = screen.availableGeometry()
+        frame = 40  # the title bar and borders the window manager adds around the client area
+        w = max(min(preferred[0], avail.width() - 16), self.minimumWidth())
+        h = max(min(preferred[1], avail.height() - frame), self.minimumHeight())
+        self.resize(w, h)
+        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + max(0, (avail.height() - h - frame) // 2))
 
     # --- the data ---------------------------------------------------------------------------
 
@@ -310,6 +325,11 @@ class MainWindow(QMainWindow):
         self.settings_menu.addSeparator()
         self.settings_menu.addAction(rules)
         self.help_menu = self.menuBar().addMenu("帮助(&H)")
+        guide = QAction("使用说明", self)
+        guide.setObjectName("guide-action")
+        guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        guide.triggered.connect(lambda _=False: self.show_guide())
+        self.help_menu.addAction(guide)
         check = QAction("完整性检查", self)
         check.triggered.connect(self.integrity_check)
         self.help_menu.addAction(check)
@@ -521,6 +541,12 @@ class MainWindow(QMainWindow):
         if plan is not None:
             plan.shutdown()  # type: ignore[attr-defined]
         super().closeEvent(event)
+
+    def show_guide(self) -> None:
+        from dsj_desktop.ui.guide_dialog import GuideDialog
+
+        self.guide = GuideDialog(self)
+        self.guide.open()
 
     def about(self) -> None:
         folder = self.db.data_dir if self.db is not None else ""

@@ -196,7 +196,7 @@ class TaskTableModel(QAbstractTableModel):
                 return f"执法人员共 {p.inspectors_total} 人，可抽取 {p.inspectors_eligible} 人（执法专长：{need}）"
             if col == self.STATUS and p is not None and p.problems:
                 return "\n".join(p.problems)
-            if col in (self.NAME, self.RATIO, self.SAMPLE):
+            if col in (self.NAME, self.RATIO, self.SAMPLE, self.STATUS):  # the whole text where it is cut
                 return self.text(row, col)
         if role == Qt.ItemDataRole.UserRole:
             return r.task.code
