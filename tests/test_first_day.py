@@ -251,3 +251,20 @@ def test_the_first_day_fits_the_screen(tmp_path: Path, size: tuple[int, int]) ->
     assert facts["title_tooltip"]
     assert facts["title_elided"] == (w == 1024)
     assert len(list((tmp_path / "shots").glob("*.png"))) == 6
+
+
+def test_the_home_page_points_on_after_the_first_import(empty_window: Any, tmp_path: Path) -> None:
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.io.importer import import_directory
+
+    w = empty_window
+    home = w.home
+    assert home.welcome.isVisibleTo(w) and not home.next_step.isVisibleTo(w)
+    files = county_files(tmp_path / "表格", n_targets=30)
+    run_job(import_directory(w.db, TARGETS, files["targets"], add_unknown_codes=True))
+    w.hub.announce("targets")
+    assert not home.welcome.isVisibleTo(w) and home.next_step.isVisibleTo(w)
+    assert "执法检查人员名录库、抽查事项清单、年度抽查计划" in home.next_label.text()
+    home.findChild(type(home.demo_btn), "next-step-import").click()
+    assert w.import_guide.isVisible() and w.import_guide.index == 1  # on from the first empty list
+    w.import_guide.close()

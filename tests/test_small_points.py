@@ -135,3 +135,31 @@ def test_the_plan_status_is_whole_in_its_tooltip(window: MainWindow, qtbot: Any)
         tip = cell(tab, code, M.STATUS, Qt.ItemDataRole.ToolTipRole)
         assert text and tip and (tip == text or text.lstrip("⚠ ").split("（等")[0] in tip)
     assert QMessageBox  # the module's dialogs are patched by the messages fixture
+
+
+def test_new_towns_point_to_the_checkbox_not_to_excel(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    tmp_path: Path,
+) -> None:
+    from dsj_desktop.domain.specs import DIRECTORIES
+    from dsj_desktop.ui.import_wizard import ImportWizard
+
+    from .test_import import target_row
+    from .test_ui_directories import _run_wizard_to_preview, _xlsx
+
+    path = _xlsx(tmp_path / "new.xlsx", [target_row(1, 所属区域="新设镇"), target_row(2, 所属区域="白沙乡")])
+    wizard = ImportWizard(window.db, DIRECTORIES["targets"], window, str(path))
+    qtbot.addWidget(wizard)
+    _run_wizard_to_preview(wizard, qtbot)
+    page = wizard.preview_page
+    assert not page.isComplete()
+    assert "请勾选上方" in page.summary.text() and "不在代码表中" in page.summary.text()
+    page.add_codes.setChecked(True)
+    assert page.isComplete()
+    bad = _xlsx(tmp_path / "bad.xlsx", [target_row(3, 风险等级="高")])
+    wizard2 = ImportWizard(window.db, DIRECTORIES["targets"], window, str(bad))
+    qtbot.addWidget(wizard2)
+    _run_wizard_to_preview(wizard2, qtbot)
+    assert "请在 Excel 中改正" in wizard2.preview_page.summary.text()
+    assert "请勾选上方" not in wizard2.preview_page.summary.text()

@@ -94,6 +94,8 @@ class ImportGuide(QDialog):
         layout.addWidget(self.current)
         layout.addLayout(buttons)
         self.resize(620, 440)
+        # Continuing a first day: start at the first list that is still empty.
+        self.index = next((i for i, step in enumerate(STEPS) if not self.count(step)), 0)
         self.update_view()
 
     def count(self, step: Step) -> int:

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.home.navigate_results.connect(self.show_results)
         self.hub.changed.connect(self.home.on_data_changed)
         self.home.data_changed.connect(self.refresh_all)
+        self.home.import_guide_requested.connect(self.start_import_guide)
         self._build_menus()
         self.update_title()
 
