@@ -86,3 +86,18 @@ def test_an_import_reaches_the_plan_and_draw_tabs(
     assert heard and heard[-1][0] == frozenset({"targets"}) and heard[-1][1] is tab
     assert plan._stale or plan.isVisible()
     assert getattr(draw, "_stale", False) or draw.isVisible()
+
+
+def test_a_plan_change_during_a_session_shows_on_going_back(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+) -> None:
+    from .test_draw_sessions import add_task
+
+    scr = start(window, qtbot)
+    tab = window.draw_tab
+    add_task(window.db, "RW-NEW-1", plan_code="JH-NEW", plan_name="新计划")
+    window.hub.announce("plan")
+    assert tab.stack.currentWidget() is scr  # the open session is not disturbed
+    qtbot.mouseClick(scr.btn_back, Qt.MouseButton.LeftButton)
+    assert any(t.code == "RW-NEW-1" for t in tab.tasks)

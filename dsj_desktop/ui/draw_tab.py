@@ -336,7 +336,11 @@ class DrawTab(QWidget):
         if self.session_screen is not None:
             self.session_screen.close_projector()  # the public screen never shows a page left behind
         self.stack.setCurrentWidget(self.chooser)
-        self.show_pool()
+        if getattr(self, "_stale", False):  # data changed while a session was on screen
+            self._stale = False
+            self.refresh()
+        else:
+            self.show_pool()
 
     def selected_session(self) -> str | None:
         idx = self.sessions_view.currentIndex()
