@@ -268,3 +268,19 @@ def test_the_home_page_points_on_after_the_first_import(empty_window: Any, tmp_p
     home.findChild(type(home.demo_btn), "next-step-import").click()
     assert w.import_guide.isVisible() and w.import_guide.index == 1  # on from the first empty list
     w.import_guide.close()
+
+
+def test_the_demo_button_asks_first_and_defaults_to_no(
+    empty_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[Any] = []
+
+    def answer(*args: Any) -> Any:
+        asked.append(args)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    empty_window.home.demo_btn.click()
+    assert asked and asked[0][-1] == QMessageBox.StandardButton.No  # Enter means no
+    assert "正式使用的文件夹请不要装入" in asked[0][2]
+    assert empty_window.db.scalar("SELECT count(*) FROM target") == 0

@@ -112,7 +112,7 @@ class HomePage(QWidget):
         msg.setWordWrap(True)
         self.demo_btn = QPushButton("装入演示数据")
         self.demo_btn.setObjectName("demo-button")
-        self.demo_btn.clicked.connect(self.load_demo)
+        self.demo_btn.clicked.connect(self.ask_demo)
         import_btn = QPushButton("导入本局的表格（导入向导）…")
         import_btn.setObjectName("welcome-import")
         import_btn.clicked.connect(self.import_guide_requested.emit)
@@ -219,6 +219,20 @@ class HomePage(QWidget):
             settings.write(self.db, settings.BUREAU_NAME, text.strip())
             self.refresh()
             self.data_changed.emit()
+
+    def ask_demo(self) -> None:
+        """The demo goes into this folder for good: only after saying so (never by pressing Enter)."""
+        answer = QMessageBox.question(
+            self,
+            "装入演示数据",
+            f"虚构的青山县演示数据将写进当前数据文件夹：\n{self.db.data_dir}\n\n"
+            "装入后不能删除。正式使用的文件夹请不要装入；想试用可以先用“文件 › 切换数据文件夹”另建一个文件夹。"
+            "\n\n仍要装入吗？",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.load_demo()
 
     def load_demo(self) -> None:
         from dsj_desktop.demo import fill_demo
