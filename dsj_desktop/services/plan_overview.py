@@ -155,6 +155,8 @@ class PoolSummary:
     problems: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
     drawn: tuple[str, ...] = field(default=())  # confirmed sessions: drawing again needs a reason
+    # (item code, what its 检查人员要求 was read as)
+    staffing: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def to_inspect(self) -> int:
@@ -197,6 +199,7 @@ def summarize(tp: TaskPool, drawn: Sequence[str] = ()) -> PoolSummary:
         problems=tuple(tp.problems),
         notes=tuple(tp.notes),
         drawn=tuple(drawn),
+        staffing=tuple((it.code, f"“{req.text}”→ {req.explain()}") for it, req in tp.staffing),
     )
 
 

@@ -297,6 +297,7 @@ class TaskDetail(QWidget):
                              f"需具备执法专长：{'、'.join(pool.inspector_req) or '不限'}）"),
                 ("专家", f"专家库 {pool.experts} 人" + (f"，每组抽 {pool.expert_count} 人" if pool.expert_count else "，本任务不抽专家")),
             ]  # fmt: skip
+            facts += [(f"检查人员要求 {code}", reading) for code, reading in pool.staffing]
         parts.append("<table cellspacing='0' cellpadding='2'>")
         for k, v in facts:
             parts.append(
