@@ -25,7 +25,51 @@ def _wait(app: Any, until: Any, limit: int = 400) -> None:
         time.sleep(0.05)
 
 
+def dialog_sizes(window: Any, db: Any, out: Path, tag: str) -> dict[str, list[int]]:
+    """Every dialog of a first day, shown on this screen: its size (and a screenshot)."""
+    from PySide6.QtWidgets import QApplication
+
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.services.plan import list_tasks
+    from dsj_desktop.ui.accounts_dialog import AccountsDialog
+    from dsj_desktop.ui.codelist_dialog import CodeListDialog
+    from dsj_desktop.ui.guide_dialog import GuideDialog
+    from dsj_desktop.ui.holiday_dialog import HolidayDialog
+    from dsj_desktop.ui.import_guide import ImportGuide
+    from dsj_desktop.ui.import_wizard import ImportWizard
+    from dsj_desktop.ui.rules_dialog import RulesDialog
+    from dsj_desktop.ui.settings_dialog import SettingsDialog
+    from dsj_desktop.ui.task_dialog import TaskDialog
+
+    with db.read() as conn:
+        task = list_tasks(conn)[0]
+    makers = {
+        "settings": lambda: SettingsDialog(db, window),
+        "rules": lambda: RulesDialog(db, window),
+        "task": lambda: TaskDialog(db, task, window),
+        "holidays": lambda: HolidayDialog(db, window),
+        "accounts": lambda: AccountsDialog(db, window),
+        "codes": lambda: CodeListDialog(db, window),
+        "import": lambda: ImportWizard(db, TARGETS, window),
+        "import-guide": lambda: ImportGuide(db, lambda kind: None, lambda: None, window),
+        "guide": lambda: GuideDialog(window),
+    }
+    sizes: dict[str, list[int]] = {}
+    app = QApplication.instance()
+    for name, make in makers.items():
+        dialog = make()
+        dialog.show()
+        app.processEvents()  # type: ignore[union-attr]
+        frame = dialog.frameGeometry()
+        sizes[name] = [frame.width(), frame.height()]
+        dialog.grab().save(str(out / f"dialog-{name}-{tag}.png"))
+        dialog.close()
+        dialog.deleteLater()
+    return sizes
+
+
 def main(out: Path, data: Path) -> dict[str, Any]:
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from dsj_desktop.db.engine import open_database
@@ -81,6 +125,14 @@ def main(out: Path, data: Path) -> dict[str, Any]:
     run_job(import_directory(db, ITEMS, files["items"]))
     run_job(import_plan(db, files["plan"]))
     window.hub.announce()
+    window.tabs.setCurrentWidget(window.items_tab)
+    items = window.items_tab
+    col = [
+        items.model.headerData(i, Qt.Orientation.Horizontal) for i in range(items.model.columnCount())
+    ].index("程序识别的人员要求")
+    items.table.scrollTo(items.model.index(0, col))
+    app.processEvents()
+    window.grab().save(str(out / f"items-{tag}.png"))
     window.tabs.setCurrentWidget(window.plan_tab)
     _wait(app, lambda: window.plan_tab.model.rowCount() > 0 and window.plan_tab.model.complete)
     window.grab().save(str(out / f"plan-{tag}.png"))
@@ -98,6 +150,7 @@ def main(out: Path, data: Path) -> dict[str, Any]:
     facts["title_elided"] = scr.title.is_elided()
     facts["title_tooltip"] = scr.title.toolTip() == scr.title.full_text()
     facts["bureau"] = settings.bureau_name(db)
+    facts["dialogs"] = dialog_sizes(window, db, out, tag)
     window.close()
     db.close()
     return facts
