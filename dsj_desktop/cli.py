@@ -284,7 +284,7 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
 
 
 def _register_more() -> None:
-    from dsj_desktop import cli_admin, cli_draw
+    from dsj_desktop import cli_admin, cli_draw, cli_settings
     from dsj_desktop.draw import verify_cli
     from dsj_desktop.publish import commands, verifier_html
 
@@ -295,6 +295,7 @@ def _register_more() -> None:
     verify_cli.register(PARSER_HOOKS, HANDLERS)
     cli_draw.register(PARSER_HOOKS, HANDLERS)
     verifier_html.register(PARSER_HOOKS, HANDLERS)
+    cli_settings.register(PARSER_HOOKS, HANDLERS)
     PARSER_HOOKS.append(commands.add_parsers)
     HANDLERS.update(commands.HANDLERS)
     from dsj_desktop import cli_papers

@@ -38,6 +38,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--operator", default="", help="操作人员")
     p.add_argument("--outside-period", default="", metavar="原因",
                    help="抽取日期不在任务检查期限内时必须写明原因（印在抽取记录上）")  # fmt: skip
+    p.add_argument(
+        "--again", default="", metavar="REASON", help="任务已有确认的场次时再次抽取的原因（必填，写入记录）"
+    )
 
     s = sub.add_parser("substitute", help="递补：为已确认场次中的某个检查对象替换不能参加的执法人员")
     s.add_argument("session", metavar="SESSION")
@@ -115,8 +118,16 @@ def cmd_draw(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     db = _open(args)
     try:
-        s = draws.prepare(db, args.task, on=args.date, place=args.place, operator=args.operator,
-                          outside_period_reason=args.outside_period)  # fmt: skip
+        s = draws.prepare(
+            db,
+            args.task,
+            on=args.date,
+            place=args.place,
+            operator=args.operator,
+            out_dir=args.out,
+            again=args.again,
+            outside_period_reason=args.outside_period,
+        )
         t = s.task
         print(f"抽取场次：{s.id}")
         print(f"抽查任务：{t['code']} {t['name']}（{t['draw_type']}，抽查比例 {t['ratio']}）")

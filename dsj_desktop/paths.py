@@ -18,14 +18,30 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=False))
 
 
+def remembered_data_dir_file() -> Path:
+    """Where 文件 › 切换数据文件夹 remembers the folder chosen (the next start opens it)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=False)) / "data-dir.txt"
+
+
+def remember_data_dir(folder: Path) -> None:
+    path = remembered_data_dir_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(Path(folder).resolve()), encoding="utf-8")
+
+
 def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
-    """The data folder chosen by the command line, the environment, or the platform default."""
+    """The data folder chosen by the command line, the environment, the one chosen last in the
+    menu (切换数据文件夹), or the platform default."""
     if cli_value:
         return Path(cli_value).expanduser().resolve()
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser().resolve()
-    return default_data_dir()
+    try:
+        remembered = remembered_data_dir_file().read_text(encoding="utf-8").strip()
+    except OSError:
+        remembered = ""
+    return Path(remembered) if remembered else default_data_dir()
 
 
 def database_path(data_dir: Path) -> Path:

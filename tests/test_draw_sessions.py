@@ -36,9 +36,13 @@ def add_task(db: Database, code: str, **over: Any) -> None:
 
 
 def full_draw(
-    db: Database, task: str, on: date = ON, witnesses: tuple[tuple[str, str], ...] = (W1, W2)
+    db: Database,
+    task: str,
+    on: date = ON,
+    witnesses: tuple[tuple[str, str], ...] = (W1, W2),
+    again: str = "",
 ) -> draws.Session:
-    s = draws.prepare(db, task, on=on, place="会议室", operator="测试员")
+    s = draws.prepare(db, task, on=on, place="会议室", operator="测试员", again=again)
     s = draws.commit(db, s.id, operator="测试员")
     for name, digits in witnesses:
         s = draws.add_witness(db, s.id, name, digits, operator="测试员")
@@ -154,17 +158,19 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
     black = demo_db.scalar("SELECT uscc FROM target WHERE industry = '烟花爆竹' AND blacklist = 1")
     counts: dict[str, int] = {}
     for month in (3, 5, 9):
-        s = full_draw(demo_db, "RW-ALL", on=date(2026, month, 1))
+        s = full_draw(demo_db, "RW-ALL", on=date(2026, month, 1), again="" if month == 3 else "复查")
         for x in s.result:
             counts[x["id"]] = counts.get(x["id"], 0) + 1
         assert black in {x["id"] for x in s.result if x["mandatory"]}
     assert counts[black] == 3
     assert max(n for u, n in counts.items() if u != black) == 2
-    s = draws.prepare(demo_db, "RW-ALL", on=date(2026, 11, 1))
+    s = draws.prepare(demo_db, "RW-ALL", on=date(2026, 11, 1), again="复查")
     assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
     # A new year starts afresh.
     draws.void(demo_db, s.id, "换年度重试")
-    s = draws.prepare(demo_db, "RW-ALL", on=date(2027, 1, 5), outside_period_reason="跨年补抽")
+    s = draws.prepare(
+        demo_db, "RW-ALL", on=date(2027, 1, 5), again="新年度", outside_period_reason="跨年补抽"
+    )
     assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
 
 

@@ -41,6 +41,9 @@ def county(db: Database) -> Database:
     rng = random.Random(7)
     with db.write() as conn:
         codelists.add_values(conn, codelists.REGION, ["城关镇", "东关镇"])
+        conn.exec_driver_sql(
+            "INSERT INTO setting (key, value) VALUES ('bureau_name', '\"测试县应急管理局\"')"
+        )
     targets = []
     for i in range(10):
         fireworks = i < 6

@@ -133,10 +133,12 @@ def test_a_whole_session_from_the_gui(
 
     # A second attempt, voided: it stays, with its reason, and the tab lists both.
     qtbot.mouseClick(scr.btn_back, Qt.MouseButton.LeftButton)
+    # The answer both to "why draw again" and to "why void".
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("见证人未到场", True))
     scr2 = start(window, qtbot)
     c2 = scr2.controller
     assert c2.session.id != s.id
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("见证人未到场", True))
+    assert c2.session.task["again"] == {"reason": "见证人未到场", "confirmed": [s.id]}
     qtbot.mouseClick(scr2.btn_void, Qt.MouseButton.LeftButton)
     v = draws.get_session(db, c2.session.id)
     assert v.status == draws.VOIDED and v.void_reason == "见证人未到场" and c2.step == CLOSED

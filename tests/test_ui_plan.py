@@ -77,7 +77,7 @@ def test_items_tab_filters_and_wording(window: MainWindow, qtbot: Any) -> None:
     )
     assert tab.model.rowCount() == 9  # YJ-010 is retired
     assert "共 9 项" in tab.count_label.text() and "已停用 1 项" in tab.count_label.text()
-    status_col = ITEMS.attrs.index("archived")
+    status_col = ITEMS.attrs.index("archived") + 1  # after 程序识别的人员要求
     assert tab.model.data(tab.model.index(0, status_col)) == "启用"
 
     category = tab.filters["category"]
@@ -201,6 +201,7 @@ def test_task_detail_panel(window: MainWindow, qtbot: Any) -> None:
     for line in tp.rules.describe():
         assert line in text
     assert "需具备执法专长：工贸" in text
+    assert "检查人员要求 YJ-002" in text and "“工贸”→ 要求执法专长：工贸" in text  # what was read, as written
     assert f"可抽取 {tp.inspectors_eligible} 人" in text
     assert "专家库 30 人" in text
     assert d.strata.rowCount() == len(tp.pool.strata) + 1  # and a total row

@@ -126,7 +126,7 @@ class Item(SQLModel, table=True):
     method: str = ""
     ratio: str = ""
     frequency: str = ""
-    inspector_req: str = ""  # required 执法专长 joined by 、; empty: any valid inspector
+    inspector_req: str = ""  # 检查人员要求 as written (see domain/staffing.py); empty: any valid inspector
     remark: str = ""
     year: int
     archived: bool = False

@@ -21,8 +21,9 @@ from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database, guard_of, tx_state
-from dsj_desktop.domain import codelists
+from dsj_desktop.domain import codelists, staffing
 from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
+from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import auto_mapping, column_letter, find_header_row, read_sheet
@@ -412,6 +413,19 @@ def _write(
             yield Progress("正在写入数据库……", len(add) + start + len(chunk), len(add) + len(update))
 
 
+def _add_codes(conn: Connection, list_name: str, values: list[str]) -> None:
+    """Code values an import adds go through the row triggers even in a bulk import (a few rows):
+    sealed, counted and listed like any other change, and named in the journal entry."""
+    state = tx_state(conn)
+    bulk, state.bulk = state.bulk, False
+    try:
+        added = codelists.add_values(conn, list_name, values)
+    finally:
+        state.bulk = bulk
+    if added:
+        state.detail.setdefault("codes_added", {})[codelists.LIST_TITLES.get(list_name, list_name)] = values
+
+
 def import_directory(
     db: Database,
     spec: TableSpec,
@@ -476,11 +490,14 @@ def _import_directory(
         )  # fmt: skip
         summary.preview = [parsed.record(i) for i in range(min(PREVIEW_ROWS, len(parsed)))]
         summary.ignored_headers = parsed.ignored_headers
+        if spec.kind == ITEMS.kind:  # what the program reads in each 检查人员要求
+            known = staffing.known_specialties(conn)
+            summary.notes += ["\n" + s for s in staffing.import_notes(parsed.records, known)]
         for list_name, vals in parsed.unknown_codes.items():
             ordered = sorted(vals)
             summary.codes_added[list_name] = ordered
             if not dry_run:
-                codelists.add_values(conn, list_name, ordered)
+                _add_codes(conn, list_name, ordered)
         if not dry_run:
             yield from write_rows(conn, spec, add, update)
     return summary

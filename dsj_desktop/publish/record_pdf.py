@@ -435,6 +435,12 @@ def build_record_document(
         doc.note("作废的场次永久保留，不能删除；任何人都可以用其公开的随机数核对它原本会抽中的对象。")
     else:
         doc.paragraph("无（这是本任务的第一次抽取）。")
+    again = task.get("again") or {}
+    if again:
+        doc.paragraph(
+            f"本次为再次抽取：本任务此前已确认的场次 {'、'.join(again.get('confirmed') or [])}；"
+            f"再次抽取的原因：{again.get('reason', '')}"
+        )
 
     # 九、核验
     doc.section(number("核验"))

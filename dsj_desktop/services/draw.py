@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -44,8 +45,8 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.draw.record import PreviousAttempt, build_record, sign_record
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
+from dsj_desktop.services import draw_ready, settings
 from dsj_desktop.services import plan as plan_service
-from dsj_desktop.services import settings
 
 PREPARED = "prepared"
 COMMITTED = "committed"
@@ -266,6 +267,11 @@ def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
     ]
 
 
+def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
+    """The task's confirmed sessions (a new draw of it needs a reason)."""
+    return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
+
+
 def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[list[str]]:
     rows = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
     return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
@@ -293,11 +299,18 @@ def prepare(
     place: str = "",
     operator: str = "",
     outside_period_reason: str = "",
+    out_dir: Path | None = None,
+    again: str = "",
 ) -> Session:
     """Freeze a task's inputs for a new session (nothing random yet). Refused, with every reason,
-    when the draw cannot be made as it stands. A draw outside the task's period needs
-    *outside_period_reason*, which the record prints."""
+    when the draw cannot be made as it stands — or its record could not be signed and written
+    (into *out_dir*, by default the data folder's records). A draw outside the task's period needs
+    *outside_period_reason*, which the record prints. A task that already has a confirmed session
+    is drawn *again* only with a reason, printed in the new record."""
     on = on or today()
+    unsignable = draw_ready.signing_problems(db, out_dir, create=True)
+    if unsignable:
+        raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
     with db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
@@ -312,6 +325,13 @@ def prepare(
         if open_:
             raise DrawError(
                 f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}，请先完成或作废它。"
+            )
+        confirmed = confirmed_sessions(conn, task_code)
+        again = again.strip()
+        if confirmed and not again:
+            raise DrawError(
+                f"抽查任务 {task_code} 已有确认的抽取场次 {'、'.join(confirmed)}。再次抽取须写明原因"
+                "（原因和此前的场次将写入新的抽取记录；命令行请用 --again 原因）。"
             )
         tp = plan_service.task_pool(conn, task, on)
         if tp.problems:
@@ -371,7 +391,9 @@ def prepare(
                 "end_date": task.end_date.isoformat(), "inspector_req": list(tp.inspector_req),
                 "rules": tp.rules.describe(), "bureau": bureau, "draw_date": on.isoformat(),
                 "place": place, "operator": operator,
-            } | ({"outside_period_reason": outside_period_reason} if outside_period_reason else {}),
+                **({"again": {"reason": again, "confirmed": confirmed}} if confirmed else {}),
+            }
+            | ({"outside_period_reason": outside_period_reason} if outside_period_reason else {}),
             "targets": targets,
             "names": names,
             "mandatory_reasons": {c.uscc: "黑名单（100% 必查）" for c in pool.mandatory},

@@ -47,11 +47,14 @@ class PoolPreview:
                 "余下名额依次给余数最大的区域（余数相同给候选多的区域，再相同按区域名称）"
             )
         total = p.total_selected
-        cap = default_cap(total, t.team_size, len(self.inspectors)) if self.inspectors else 0
-        lines.append(
-            f"每组执法检查人员 {t.team_size} 人；每人最多分配 ⌈{total} × {t.team_size} ÷ {len(self.inspectors)}⌉"
-            f" = {cap} 家（均衡分配），有回避关系的不分配"
-        )
+        if self.inspectors:
+            cap = default_cap(total, t.team_size, len(self.inspectors))
+            lines.append(
+                f"每组执法检查人员 {t.team_size} 人；每人最多分配 ⌈{total} × {t.team_size} ÷ {len(self.inspectors)}⌉"
+                f" = {cap} 家（均衡分配），有回避关系的不分配"
+            )
+        else:
+            lines.append(f"每组执法检查人员 {t.team_size} 人；目前没有可抽取的执法检查人员，无法分配")
         if t.expert_count:
             lines.append(f"每个检查对象抽取专家 {t.expert_count} 人")
         if self.pool.inspector_req:
@@ -60,6 +63,8 @@ class PoolPreview:
             )
         else:
             lines.append("执法检查人员须执法证在有效期内且在岗")
+        for it, req in self.pool.staffing:
+            lines.append(f"抽查事项 {it.code} 的检查人员要求“{req.text}”：{req.explain()}")
         lines.append("以上规则都在随机数产生之前适用，与抽取结果无关；排除的对象逐一列明原因")
         return lines
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
+from dsj_desktop.domain import codelists, staffing
 from dsj_desktop.domain.fields import CellError, Converter, split_list
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import (
@@ -29,6 +29,7 @@ from dsj_desktop.domain.pool import (
 from dsj_desktop.domain.ratio import Ratio, parse_ratio
 from dsj_desktop.domain.rules import SETTING_KEY, Rules
 from dsj_desktop.domain.specs import ON_DUTY, TARGETS
+from dsj_desktop.domain.staffing import StaffRequirement
 from dsj_desktop.errors import UserError, ValidationError
 from dsj_desktop.io.exporter import export_rows
 from dsj_desktop.io.importer import (
@@ -104,7 +105,7 @@ class ItemInfo:
     code: str
     name: str
     industries: tuple[str, ...]
-    inspector_req: tuple[str, ...]
+    inspector_req: str  # 检查人员要求 as written
     archived: bool
 
 
@@ -161,7 +162,7 @@ def items_of(conn: Connection, codes: tuple[str, ...]) -> list[ItemInfo]:
         f"SELECT code, name, industries, inspector_req, archived FROM item WHERE code IN ({marks})",
         tuple(codes),
     )
-    by_code = {r[0]: ItemInfo(r[0], r[1], _parts(r[2]), _parts(r[3]), bool(r[4])) for r in rows}
+    by_code = {r[0]: ItemInfo(r[0], r[1], _parts(r[2]), str(r[3] or ""), bool(r[4])) for r in rows}
     return [by_code[c] for c in codes if c in by_code]
 
 
@@ -239,8 +240,11 @@ class TaskPool:
     on: date
     inspectors_eligible: int = 0
     inspectors_total: int = 0
-    inspector_req: tuple[str, ...] = ()
+    inspector_req: tuple[str, ...] = ()  # the 执法专长 the items' 检查人员要求 name (any one of them)
     experts: int = 0
+    # What was read in each item's 检查人员要求 (items with text only).
+    staffing: list[tuple[ItemInfo, StaffRequirement]] = field(default_factory=list)
+    min_team: int = 0  # the largest team size an item asks for (0: none stated)
     problems: list[str] = field(default_factory=list)  # the draw cannot be made
     notes: list[str] = field(default_factory=list)  # worth knowing, not blocking
 
@@ -265,11 +269,15 @@ def task_pool(conn: Connection, task: TaskInfo, on: date | None = None) -> TaskP
     pool = compute_pool(
         load_targets(conn, scope), scope, task.ratio, rules, confirmed_history(conn, on.year), on
     )
-    required = tuple(dict.fromkeys(r for it in items for r in it.inspector_req))
+    known = staffing.known_specialties(conn) if any(it.inspector_req for it in items) else []
+    reqs = [(it, staffing.parse(it.inspector_req, known)) for it in items if it.inspector_req.strip()]
+    required = tuple(dict.fromkeys(r for _, req in reqs for r in req.specialties))
     inspectors = eligible_inspectors(conn, on, required)
     total = conn.exec_driver_sql("SELECT count(*) FROM inspector WHERE archived = 0").scalar_one()
     experts = conn.exec_driver_sql("SELECT count(*) FROM expert WHERE archived = 0").scalar_one()
     tp = TaskPool(task, items, pool, rules, on, len(inspectors), int(total), required, int(experts))
+    tp.staffing = reqs
+    tp.min_team = max((req.min_team for _, req in reqs), default=0)
     tp.problems = list(pool.problems)
     missing = [c for c in task.item_codes if c not in {it.code for it in items}]
     retired = [it.code for it in items if it.archived]
@@ -278,8 +286,24 @@ def task_pool(conn: Connection, task: TaskInfo, on: date | None = None) -> TaskP
     if retired:
         # Planned while the item was listed: the task keeps it; new tasks cannot use it any more.
         tp.notes.append(f"抽查事项 {'、'.join(retired)} 已停用：本任务按原计划仍可抽取，新任务不能再使用")
+    for it, req in reqs:
+        if req.min_team > task.team_size:
+            tp.problems.append(
+                f"抽查事项 {it.code}“{it.name}”的检查人员要求“{req.text}”：每组至少 {req.min_team} 人，"
+                f"本任务每组检查人数为 {task.team_size}，请在年度计划中修改每组检查人数"
+            )
     if len(inspectors) < task.team_size:
-        need = f"（需具备执法专长：{'、'.join(required)}）" if required else ""
+        causes = [
+            f"{it.code}“{it.name}”要求{'、'.join(req.specialties)}" for it, req in reqs if req.specialties
+        ]
+        if causes:
+            need = (
+                f"（执法证有效、在岗且具备执法专长：{'、'.join(required)}。"
+                f"专长来自抽查事项的检查人员要求：{'；'.join(causes)}；"
+                "如要求写错，请在“抽查事项清单”中修改）"
+            )
+        else:
+            need = "（执法证有效且在岗）"
         tp.problems.append(f"可抽取的执法人员只有 {len(inspectors)} 人{need}，少于每组 {task.team_size} 人")
     if task.expert_count and experts < task.expert_count:
         tp.problems.append(f"专家库只有 {experts} 人，少于每组 {task.expert_count} 人")

@@ -15,6 +15,7 @@ from dsj_desktop.domain.pool import STRATUM_JOIN, UNDIRECTED, Exclusion
 from dsj_desktop.domain.ratio import Ratio, format_bp
 from dsj_desktop.domain.specs import RISK_LEVELS
 from dsj_desktop.progress import Job, Progress
+from dsj_desktop.services.draw import confirmed_sessions
 from dsj_desktop.services.plan import ItemInfo, TaskInfo, TaskPool, get_task, items_of, list_tasks, task_pool
 
 ALL_STRATUM = "全部"
@@ -153,6 +154,9 @@ class PoolSummary:
     rules: tuple[str, ...]  # Rules.describe()
     problems: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    drawn: tuple[str, ...] = field(default=())  # confirmed sessions: drawing again needs a reason
+    # (item code, what its 检查人员要求 was read as)
+    staffing: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def to_inspect(self) -> int:
@@ -171,7 +175,7 @@ def _stratum_order(label: str) -> tuple[int, bytes]:
     return rank, label.encode("utf-8")
 
 
-def summarize(tp: TaskPool) -> PoolSummary:
+def summarize(tp: TaskPool, drawn: Sequence[str] = ()) -> PoolSummary:
     pool = tp.pool
     labels = sorted(dict.fromkeys([*pool.strata, *pool.quotas]), key=_stratum_order)
     strata = tuple(Stratum(s or ALL_STRATUM, pool.strata.get(s, 0), pool.quotas.get(s, 0)) for s in labels)
@@ -194,6 +198,8 @@ def summarize(tp: TaskPool) -> PoolSummary:
         rules=tuple(tp.rules.describe()),
         problems=tuple(tp.problems),
         notes=tuple(tp.notes),
+        drawn=tuple(drawn),
+        staffing=tuple((it.code, f"“{req.text}”→ {req.explain()}") for it, req in tp.staffing),
     )
 
 
@@ -212,7 +218,7 @@ def pool_summaries(db: Database, codes: Sequence[str], on: date | None = None) -
     total = len(codes)
     for i, code in enumerate(codes):
         with db.read() as conn:
-            summary = summarize(task_pool(conn, get_task(conn, code), on))
+            summary = summarize(task_pool(conn, get_task(conn, code), on), confirmed_sessions(conn, code))
         out[code] = summary
         yield PoolReady("正在计算候选名单……", i + 1, total, summary)
     return out

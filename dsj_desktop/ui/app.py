@@ -171,8 +171,7 @@ class GuiSession:
         if choice == "demo":
             window.home.load_demo()  # type: ignore[attr-defined]
         elif choice == "import":
-            window.show_directory("targets")  # type: ignore[attr-defined]
-            window.directory_tabs["targets"].import_file()  # type: ignore[attr-defined]
+            window.start_import_guide()  # type: ignore[attr-defined]
         window.reopen_requested.connect(self.reopen)  # type: ignore[attr-defined]
         self.check = BackgroundIntegrityCheck(db, window)  # type: ignore[arg-type]
 

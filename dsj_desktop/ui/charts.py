@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -75,6 +76,19 @@ def _pie(p: QPainter, body: QRectF, chart: Chart, font: QFont, total: float) -> 
         y += line
 
 
+def nice_scale(top: float, max_steps: int = 5) -> tuple[float, int]:
+    """The end of a count axis and its number of steps: round steps (1, 2, 5 × 10ⁿ, whole numbers),
+    so the ticks read 0, 2, 4, 6, 8 — never 0, 3, 5, 8."""
+    if top <= 0:
+        return 1.0, 1
+    raw = top / max_steps
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(step, 1.0)
+    steps = max(1, math.ceil(top / step))
+    return step * steps, steps
+
+
 def _bars(p: QPainter, body: QRectF, chart: Chart, font: QFont) -> None:
     fm = QFontMetrics(font)
     n = len(chart.data)
@@ -84,10 +98,12 @@ def _bars(p: QPainter, body: QRectF, chart: Chart, font: QFont) -> None:
         body.left() + label_w, body.top(), body.width() - label_w - value_w, body.height() - fm.height() - 4
     )
     top = max(v for _, v in chart.data)
-    vmax = 100.0 if chart.unit == "%" and top <= 100 else max(1.0, top * 1.1)
+    if chart.unit == "%" and top <= 100:
+        vmax, steps = 100.0, 5
+    else:
+        vmax, steps = nice_scale(top)
     # Grid lines and the scale.
     p.setPen(QPen(GRIDLINE, 1))
-    steps = 5
     for k in range(steps + 1):
         x = plot.left() + plot.width() * k / steps
         p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))

@@ -32,6 +32,7 @@ from dsj_desktop.domain.fields import NO, YES, FieldSpec, Kind, display_value
 from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibility
 from dsj_desktop.io.exporter import export_directory, write_template
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, Column, LazyTableModel
 
@@ -146,7 +147,7 @@ class DirectoryTab(QWidget):
         bar.addWidget(self.show_archived)
 
         # Table.
-        self.model = LazyTableModel(self.query, build_columns(spec, self.query), self.current_filter(), self)
+        self.model = LazyTableModel(self.query, self.build_columns(), self.current_filter(), self)
         archived_pos = len(spec.attrs)
         self.model.row_foreground = lambda v: GREY if v[archived_pos] else None
         self.table = QTableView()
@@ -295,6 +296,18 @@ class DirectoryTab(QWidget):
         self.btn_archive.setEnabled(bool(ids))
         self.btn_restore.setVisible(self.current_filter().include_archived)
         self.btn_restore.setEnabled(bool(ids))
+
+    def build_columns(self) -> list[Column]:
+        return build_columns(self.spec, self.query)
+
+    def watches(self) -> tuple[str, ...]:
+        """The kinds of data this tab shows (see :mod:`dsj_desktop.ui.data_hub`)."""
+        return (*data_hub.DIRECTORIES, data_hub.CODES)
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        if source is not self and data_hub.touches(kinds, *self.watches()):
+            self.reload_filter_values()
+            self.apply_filter()
 
     def refresh(self) -> None:
         self.reload_filter_values()

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -62,6 +61,8 @@ from dsj_desktop.ui.draw_stage import (
     group_hex,
     screens,
 )
+from dsj_desktop.ui.elide import ElidedLabel
+from dsj_desktop.ui.open_file import open_file
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -106,11 +107,10 @@ class SessionScreen(QWidget):
         # Top bar.
         self.btn_back = QPushButton("← 返回抽取任务")
         self.btn_back.clicked.connect(self.back.emit)
-        self.title = QLabel()
+        self.title = ElidedLabel()  # the task's name may be long: cut with "…", whole in the tooltip
         self.title.setObjectName("session-title")
         self.title.setStyleSheet("font-size: 12pt; font-weight: bold;")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.screen_combo = QComboBox()
         self.screen_combo.setObjectName("projector-screen")
         self.screen_combo.setToolTip("投影窗口显示在哪块屏幕上（只有一块屏幕时用于彩排）")
@@ -379,7 +379,6 @@ class SessionScreen(QWidget):
         c = self.controller
         s = c.session
         self.title.setText(f"场次 {s.id}　【{s.status_title}】　{s.task_code} {s.task.get('name', '')}")
-        self.title.setToolTip(self.title.text())
         self.panel.setCurrentWidget(self.pages[c.step])
         self.btn_void.setEnabled(s.status != draws.VOIDED)
         # notice
@@ -466,12 +465,15 @@ class SessionScreen(QWidget):
             )
 
         rows = []
+        stratified = any(x["stratum"] for x in s.result)  # else the column says how each was chosen
         for i, x in enumerate(s.result, start=1):
+            how = "必查" if x["mandatory"] else (x["stratum"] if stratified else "随机抽取")
             rows.append([
-                i, s.target_names.get(x["id"], ""), x["id"], "必查" if x["mandatory"] else (x["stratum"] or "—"),
+                i, s.target_names.get(x["id"], ""), x["id"], how,
                 x["ticket"][:16] + "…", members(x["id"], draws.INSPECTOR), members(x["id"], draws.EXPERT),
             ])  # fmt: skip
-        headers = ["序号", "检查对象", "统一社会信用代码", "分层", "票号", "执法检查人员", "专家"]
+        headers = ["序号", "检查对象", "统一社会信用代码", "分层" if stratified else "抽取方式", "票号",
+                   "执法检查人员", "专家"]  # fmt: skip
         if self.result_model.rows != rows:
             self.result_model.set_rows(headers, rows)
             header = self.result_table.horizontalHeader()
@@ -566,14 +568,14 @@ class SessionScreen(QWidget):
             return None
         self.record_path = Path(out.value)
         if open_after:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out.value)))
+            open_file(self, self.record_path)
         return self.record_path
 
     def open_record_pdf(self) -> None:
         s = self.controller.session
         path = rp.record_pdf_path(self.db, s)
         if path.exists():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            open_file(self, path)
         else:
             self._write_record_pdf()
 

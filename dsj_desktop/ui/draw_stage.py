@@ -30,7 +30,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
 )
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, DrawHashes, compute_seed
@@ -246,7 +246,7 @@ class DrawController(QObject):
                 "no": i + 1,
                 "id": x["id"],
                 "name": names.get(x["id"], x["id"]),
-                "stratum": "必查" if x["mandatory"] else (x["stratum"] or "全部"),
+                "stratum": "必查" if x["mandatory"] else (x["stratum"] or "随机抽取"),
                 "ticket": x["ticket"],
                 "inspectors": [inspectors.get(p, p) + ("（递补）" if (x["id"], p) in replaced else "")
                                for p in team[draws.INSPECTOR]],
@@ -421,8 +421,20 @@ class DrawController(QObject):
         n = max(6, min(40, round(timing.team_ms / 1000 * timing.names_per_s)))
         reels = []
         k = len(members)
+        landing = {
+            (s.inspector_names if kd == draws.INSPECTOR else s.expert_names).get(p, p) for kd, p in members
+        }
+        # Each reel scrolls its own share of the other names: two reels never show one person at once.
+        shares: dict[str, list[list[str]]] = {}
+        for kind, names in ((draws.INSPECTOR, inspector_names), (draws.EXPERT, expert_names)):
+            n_reels = sum(1 for kd, _ in members if kd == kind) or 1
+            rest = [p for p in dict.fromkeys(names) if p not in landing]
+            shares[kind] = [rest[i::n_reels] for i in range(n_reels)]
+        seen: dict[str, int] = {}
         for j, (kind, pid) in enumerate(members):
-            pool = inspector_names if kind == draws.INSPECTOR else expert_names
+            nth = seen.get(kind, 0)
+            seen[kind] = nth + 1
+            pool = shares[kind][nth]
             name = (s.inspector_names if kind == draws.INSPECTOR else s.expert_names).get(pid, pid)
             label = f"执法检查人员 {j + 1}" if kind == draws.INSPECTOR else "专家"
             stop = 0.5 + 0.5 * (j + 1) / k
@@ -860,8 +872,8 @@ def _result_table(pen: _Painter, r: QRectF, c: DrawController, th: Theme, title:
     y += 0.25 * u
     experts = any(row["experts"] for row in rows)
     cols: list[tuple[str, float]] = [("序号", 0.06), ("检查对象", 0.42 if c.stratified else 0.52)]
-    if c.stratified:
-        cols.append(("分层", 0.12))
+    if c.stratified:  # strata, or only 必查 beside the random draw (then it says how each was chosen)
+        cols.append(("分层" if set(c.session.inputs["params"]["quotas"]) != {""} else "抽取方式", 0.12))
     cols.append(("执法检查人员", 0.40 if not experts else 0.26))
     if experts:
         cols.append(("专家", 0.14))
@@ -1115,9 +1127,20 @@ class ProjectorWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage)
+        self.hint = QLabel("彩排：投影占满了本屏幕，按 Esc 关闭投影", self)
+        self.hint.setObjectName("projector-hint")
+        self.hint.setStyleSheet(
+            "background: rgba(0,0,0,160); color: white; padding: 6px 12px; border-radius: 4px; font-size: 12pt;"
+        )
+        self.hint.adjustSize()
+        self.hint.move(16, 16)
+        self.hint.hide()
 
     def show_on(self, screen: Any) -> None:
-        """Full screen on *screen* (a QScreen); the operator's own screen when it is the only one."""
+        """Full screen on *screen* (a QScreen); the operator's own screen when it is the only one (a
+        rehearsal, which says how to close it)."""
+        owner = self.parentWidget()
+        self.hint.setVisible(owner is not None and owner.screen() is screen)
         self.setScreen(screen)
         geometry = screen.geometry()
         self.setGeometry(geometry)

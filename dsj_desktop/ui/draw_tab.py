@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -30,9 +31,10 @@ from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.services import draw as draws
+from dsj_desktop.services import draw_ready, settings
 from dsj_desktop.services import plan as plan_service
-from dsj_desktop.services import settings
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.draw_session import SessionScreen, make_table
 from dsj_desktop.ui.draw_stage import DrawController
 from dsj_desktop.ui.table_model import ListTableModel
@@ -63,10 +65,12 @@ class DrawTab(QWidget):
         # Choice of plan, task and date.
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("draw-plan")
-        self.plan_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("draw-task")
-        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for combo in (self.plan_combo, self.task_combo):  # long names shrink (…) at 1024×768, never overlap
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.currentTextChanged.connect(lambda text, c=combo: c.setToolTip(text))
         self.date_edit = QDateEdit()
         self.date_edit.setObjectName("draw-date")
         self.date_edit.setCalendarPopup(True)
@@ -179,6 +183,22 @@ class DrawTab(QWidget):
         d = self.date_edit.date()
         return date(d.year(), d.month(), d.day())
 
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """Tasks, pools and sessions: reloaded now when the task chooser is in view, else when shown
+        (an open session screen is never disturbed)."""
+        if source is self or kinds == {data_hub.JOURNAL}:
+            return
+        if self.isVisible() and self.stack.currentWidget() is self.chooser:
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if getattr(self, "_stale", False) and self.stack.currentWidget() is self.chooser:
+            self._stale = False
+            self.refresh()
+
     def refresh(self) -> None:
         """Reload plans and tasks (after an import), keeping the current choice."""
         keep = self.task_combo.currentData()
@@ -239,8 +259,10 @@ class DrawTab(QWidget):
             f"可抽取执法检查人员 {len(pv.inspectors)} 人"
             + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
         )
-        self.problems.setText("\n".join(f"· {p}" for p in tp.problems))
-        self.problems.setVisible(bool(tp.problems))
+        # Everything that would stop the draw or its signed record, before anything starts.
+        problems = [*tp.problems, *draw_ready.signing_problems(self.db)]
+        self.problems.setText("\n".join(f"· {p}" for p in problems))
+        self.problems.setVisible(bool(problems))
         self.models["strata"].set_rows(
             ["分层", "候选数（家）", "抽取数（家）"],
             [[s or "全部（不分层）", n, pool.quotas.get(s, 0)] for s, n in pool.strata.items()]
@@ -274,13 +296,17 @@ class DrawTab(QWidget):
             view.resizeColumnsToContents()
         self.btn_open.setEnabled(bool(pv.sessions))
         self.btn_papers.setEnabled(any(s.status == draws.CONFIRMED for s in pv.sessions))
-        self.btn_start.setEnabled(pv.can_start)
+        self.btn_start.setEnabled(pv.can_start and not problems)
         if pv.open_sessions:
             self.start_note.setText(
                 f"本任务有进行中的场次 {pv.open_sessions[-1].id}：请在下方打开它继续，或作废后重新开始。"
             )
-        elif tp.problems:
+        elif problems:
             self.start_note.setText("上述问题解决后才能抽取。")
+        elif done := [s.id for s in pv.sessions if s.status == draws.CONFIRMED]:
+            self.start_note.setText(
+                f"本任务已于场次 {'、'.join(done)} 确认抽取结果。再次抽取须写明原因，原因和此前的场次将写入新的抽取记录。"
+            )
         else:
             self.start_note.setText(
                 "开始后，程序冻结候选名单、执法人员名单和抽取参数，生成随机数 N 并公布其摘要（承诺值 C）。"
@@ -316,7 +342,11 @@ class DrawTab(QWidget):
         if self.session_screen is not None:
             self.session_screen.close_projector()  # the public screen never shows a page left behind
         self.stack.setCurrentWidget(self.chooser)
-        self.show_pool()
+        if getattr(self, "_stale", False):  # data changed while a session was on screen
+            self._stale = False
+            self.refresh()
+        else:
+            self.show_pool()
 
     def selected_session(self) -> str | None:
         idx = self.sessions_view.currentIndex()
@@ -372,17 +402,31 @@ class DrawTab(QWidget):
             QMessageBox.warning(self, "开始抽取", "请填写操作人员姓名（将写入抽取记录）。")
             self.operator.setFocus()
             return None
+        again = ""
+        done = [s.id for s in self.preview.sessions if s.status == draws.CONFIRMED] if self.preview else []
+        if done:  # a second draw of a drawn task: only with a reason, printed in the new record
+            again, ok = QInputDialog.getText(
+                self, "再次抽取", f"本任务已有确认的抽取场次 {'、'.join(done)}。\n"
+                "再次抽取须写明原因（原因和此前的场次将写入新的抽取记录）：",
+            )  # fmt: skip
+            if not ok:
+                return None
+            if not again.strip():
+                QMessageBox.warning(self, "再次抽取", "再次抽取必须写明原因。")
+                return None
         settings.write(self.db, PLACE_KEY, place)
         settings.write(self.db, OPERATOR_KEY, operator)
         try:
             try:
-                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator)
+                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator, again=again)
             except draws.OutsidePeriod as exc:
                 reason, ok = QInputDialog.getText(self, "期限外抽取", f"{exc}\n\n原因：")
                 if not ok or not reason.strip():
                     return None
-                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator,
-                                  outside_period_reason=reason)  # fmt: skip
+                s = draws.prepare(
+                    self.db, code, on=self.on, place=place, operator=operator, again=again,
+                    outside_period_reason=reason,
+                )  # fmt: skip
             s = draws.commit(self.db, s.id, operator=operator)
         except UserError as exc:
             QMessageBox.warning(self, "开始抽取", str(exc))

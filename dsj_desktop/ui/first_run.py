@@ -284,12 +284,14 @@ class StartPage(QWizardPage):
         self.group = QButtonGroup(self)
         layout = QVBoxLayout(self)
         for key, text, note in (
-            ("demo", "装入演示数据（虚构的青山县）",
-             "约 3000 家检查对象、48 名执法人员、30 名专家和一份年度计划，全部虚构，用来熟悉程序。"
-             "演示数据只能装入空的数据库；正式使用时请另建一个数据文件夹。"),
-            ("import", "导入本局的名录表格…",
-             "从 Excel 表导入检查对象名录（之后再导入执法人员、专家等）。导入前逐行检查，有问题时整表不导入。"),
-            ("later", "以后再说", "直接进入主窗口。"),
+            ("import", "导入本局的表格（按顺序六步，可跳过）…",
+             "依次导入检查对象名录、执法检查人员、专家库、回避关系、抽查事项清单和年度抽查计划，最后进入年度计划。"
+             "每份表格导入前逐行检查，有问题时整表不导入。"),
+            ("later", "以后再说", "直接进入主窗口；以后可在“文件 › 导入向导”中导入。"),
+            ("demo", "把虚构的演示数据（青山县）装入这个数据文件夹",
+             "约 3000 家检查对象、48 名执法人员、30 名专家和一份年度计划，全部虚构，只用来熟悉程序。"
+             "注意：演示数据会写进当前数据文件夹，正式使用的文件夹不要装入；"
+             "想试用请先用“文件 › 切换数据文件夹”另建一个文件夹。"),
         ):  # fmt: skip
             radio = QRadioButton(text)
             radio.setObjectName(f"choice-{key}")
@@ -300,7 +302,7 @@ class StartPage(QWizardPage):
             hint.setContentsMargins(24, 0, 0, 6)
             layout.addWidget(hint)
         if is_empty(wizard.db):
-            self.options["demo"].setChecked(True)
+            self.options["import"].setChecked(True)  # never the demo: Enter must not fill a real folder
         else:  # an older data folder that already holds data, without accounts until now
             self.options["demo"].setEnabled(False)
             self.options["demo"].setText(self.options["demo"].text() + "（数据库中已有数据，不能装入）")

@@ -22,6 +22,7 @@ from dsj_desktop.domain.workdays import DUE_SOON_WORKDAYS
 from dsj_desktop.services import settings
 from dsj_desktop.services.directory import ELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.services.results import deadline_counts
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
 DEADLINE_CARDS = (("", "待录入结果"), ("due_soon", "即将到期"), ("overdue", "已逾期"), ("late", "逾期录入"))
@@ -51,10 +52,24 @@ class _Card(QFrame):
         self.clicked.emit()
 
 
+def missing_for_a_draw(db: Database) -> list[str]:
+    """The lists a draw needs that are still empty (experts and conflicts are optional)."""
+    from dsj_desktop.domain.plan_specs import ITEMS
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.services.plan import list_tasks
+
+    out = [spec.title for spec in (TARGETS, INSPECTORS, ITEMS) if not directory_counts(db, spec).total]
+    with db.read() as conn:
+        if not list_tasks(conn):
+            out.append("年度抽查计划")
+    return out
+
+
 class HomePage(QWidget):
     navigate = Signal(str)  # directory kind
     navigate_results = Signal(str)  # a deadline filter of the results tab ('' for all)
     data_changed = Signal()
+    import_guide_requested = Signal()  # the six imports in order (文件 › 导入向导)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,15 +112,32 @@ class HomePage(QWidget):
         msg.setWordWrap(True)
         self.demo_btn = QPushButton("装入演示数据")
         self.demo_btn.setObjectName("demo-button")
-        self.demo_btn.clicked.connect(self.load_demo)
-        import_btn = QPushButton("导入检查对象名录…")
-        import_btn.clicked.connect(lambda: self.navigate.emit("targets"))
+        self.demo_btn.clicked.connect(self.ask_demo)
+        import_btn = QPushButton("导入本局的表格（导入向导）…")
+        import_btn.setObjectName("welcome-import")
+        import_btn.clicked.connect(self.import_guide_requested.emit)
         row = QHBoxLayout()
         row.addWidget(self.demo_btn)
         row.addWidget(import_btn)
         row.addStretch(1)
         wl.addWidget(msg)
         wl.addLayout(row)
+
+        # After a first import: what is still missing before a draw, and the way on.
+        self.next_step = QFrame()
+        self.next_step.setObjectName("next-step")
+        self.next_step.setStyleSheet(
+            "#next-step { background: #eef6ff; border: 1px solid #9cc3ee; border-radius: 6px; }"
+        )
+        self.next_label = QLabel()
+        self.next_label.setObjectName("next-step-text")
+        self.next_label.setWordWrap(True)
+        next_btn = QPushButton("继续导入（导入向导）…")
+        next_btn.setObjectName("next-step-import")
+        next_btn.clicked.connect(self.import_guide_requested.emit)
+        nl = QHBoxLayout(self.next_step)
+        nl.addWidget(self.next_label, 1)
+        nl.addWidget(next_btn, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.data_label = QLabel()
         self.data_label.setStyleSheet("color: #57606a;")
@@ -125,6 +157,7 @@ class HomePage(QWidget):
         layout.addWidget(self.notices)
         layout.addLayout(grid)
         layout.addWidget(self.welcome)
+        layout.addWidget(self.next_step)
         layout.addStretch(1)
         layout.addWidget(self.data_label)
         self.refresh()
@@ -136,6 +169,9 @@ class HomePage(QWidget):
             return
         self.notices.setText("<b>请注意：</b><br>" + "<br>".join(f"· {n}" for n in notices))
         self.notices.show()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         name = settings.bureau_name(self.db)
@@ -151,7 +187,13 @@ class HomePage(QWidget):
             card.note.setText(note)
         from dsj_desktop.demo import is_empty
 
-        self.welcome.setVisible(is_empty(self.db))
+        empty = is_empty(self.db)
+        self.welcome.setVisible(empty)
+        missing = [] if empty else missing_for_a_draw(self.db)
+        self.next_label.setText(
+            f"<b>下一步：</b>抽取前还需要导入{'、'.join(missing)}。导入向导按顺序引导，暂时没有的表格可以跳过。"
+        )
+        self.next_step.setVisible(bool(missing))
         self.refresh_deadlines()
 
     def refresh_deadlines(self) -> None:
@@ -177,6 +219,20 @@ class HomePage(QWidget):
             settings.write(self.db, settings.BUREAU_NAME, text.strip())
             self.refresh()
             self.data_changed.emit()
+
+    def ask_demo(self) -> None:
+        """The demo goes into this folder for good: only after saying so (never by pressing Enter)."""
+        answer = QMessageBox.question(
+            self,
+            "装入演示数据",
+            f"虚构的青山县演示数据将写进当前数据文件夹：\n{self.db.data_dir}\n\n"
+            "装入后不能删除。正式使用的文件夹请不要装入；想试用可以先用“文件 › 切换数据文件夹”另建一个文件夹。"
+            "\n\n仍要装入吗？",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.load_demo()
 
     def load_demo(self) -> None:
         from dsj_desktop.demo import fill_demo

@@ -333,7 +333,7 @@ class PreviewPage(QWizardPage):
             for name, vals in s.codes_added.items():
                 text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
             for note in s.notes:
-                text += f"\n{note}"
+                text += f"\n{note.strip()}"
             if s.ignored_headers:
                 text += f"\n以下列不导入：{'、'.join(s.ignored_headers)}"
             self.summary.setText(text)
@@ -346,7 +346,19 @@ class PreviewPage(QWizardPage):
             self.problems.show()
             if isinstance(out.error, ImportRefused):
                 err = out.error
-                self.summary.setText(f"发现 {err.total} 处问题，不能导入。请在 Excel 中改正后重新选择文件：")
+                coded = {f.header for f in self.w.spec.fields if f.codelist and f.kind is Kind.CODELIST}
+                only_codes = bool(err.problems) and all(p.header in coded for p in err.problems)
+                if only_codes and not self.add_codes.isHidden() and not self.add_codes.isChecked():
+                    # The file may well be right: the code list is what is new (a first import).
+                    self.summary.setText(
+                        f"发现 {err.total} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
+                        "第一次导入），请勾选上方“把代码表中还没有的行业领域、所属区域加入代码表”；"
+                        "如果是写错了，请在 Excel 中改正后重新选择文件："
+                    )
+                else:
+                    self.summary.setText(
+                        f"发现 {err.total} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
+                    )
                 self.problems.setPlainText("\n".join(p.text() for p in err.problems))
                 if err.total > len(err.problems):
                     self.problems.appendPlainText(f"……另有 {err.total - len(err.problems)} 处问题未列出。")

@@ -40,6 +40,7 @@ from dsj_desktop.domain.specs import CONFLICTS, EXPERTS, INSPECTORS, TARGETS
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import journal
 from dsj_desktop.services.journal import Entry
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, Column, LazyTableModel
 
@@ -86,6 +87,8 @@ def _value(column: str, value: Any) -> str:
         return "（空）"
     if value == "":
         return "（空白）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -423,6 +426,11 @@ class JournalTab(QWidget):
     def refresh(self) -> None:
         self.reload_actors()
         self.apply_filter()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """Every change adds an entry: shown at once when visible (else on showing, see showEvent)."""
+        if source is not self and self.isVisible():
+            self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

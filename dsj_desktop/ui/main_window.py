@@ -8,6 +8,7 @@ It appears at once: the window itself needs only Qt. The data is attached afterw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -15,6 +16,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
+
+DATA_SETTINGS = "settings"  # a kind of change (see ui/data_hub.py)
 
 if TYPE_CHECKING:
     from dsj_desktop.db.engine import Database
@@ -115,8 +118,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("main-window")
         self.setWindowTitle(APP_TITLE)
-        self.resize(1280, 800)
-        self.setMinimumSize(960, 640)
+        self.setMinimumSize(800, 560)
+        self.fit_to_screen()
         self.db: Database | None = None
         self.opening = _Placeholder("", "正在打开数据……")
         self.setCentralWidget(self.opening)
@@ -125,15 +128,32 @@ class MainWindow(QMainWindow):
         if db is not None:
             self.attach(db)
 
+    def fit_to_screen(self, preferred: tuple[int, int] = (1280, 800)) -> None:
+        """Open within the screen's available area (1024×768 with a taskbar included), centred."""
+        from PySide6.QtGui import QGuiApplication
+
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*preferred)
+            return
+        avail = screen.availableGeometry()
+        frame = 40  # the title bar and borders the window manager adds around the client area
+        w = max(min(preferred[0], avail.width() - 16), self.minimumWidth())
+        h = max(min(preferred[1], avail.height() - frame), self.minimumHeight())
+        self.resize(w, h)
+        self.move(avail.x() + (avail.width() - w) // 2, avail.y() + max(0, (avail.height() - h - frame) // 2))
+
     # --- the data ---------------------------------------------------------------------------
 
     def attach(self, db: Database) -> None:
         """Fill the window with the data of *db*: the start page now, the other tabs when shown."""
         from dsj_desktop.domain.plan_specs import ITEMS
         from dsj_desktop.domain.specs import DIRECTORIES
+        from dsj_desktop.ui.data_hub import DataHub
         from dsj_desktop.ui.home import HomePage
 
         self.db = db
+        self.hub = DataHub(self)  # one "data changed" signal that every tab listens to
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main-tabs")
         self.tabs.setDocumentMode(True)
@@ -158,7 +178,9 @@ class MainWindow(QMainWindow):
         self.opening.deleteLater()
         self.home.navigate.connect(self.show_directory)
         self.home.navigate_results.connect(self.show_results)
+        self.hub.changed.connect(self.home.on_data_changed)
         self.home.data_changed.connect(self.refresh_all)
+        self.home.import_guide_requested.connect(self.start_import_guide)
         self._build_menus()
         self.update_title()
 
@@ -211,21 +233,16 @@ class MainWindow(QMainWindow):
         return JournalTab(self.db, self)
 
     def _wire(self, key: str, page: QWidget) -> None:
-        """Connect a freshly built tab to the others (those not built yet read fresh data when built)."""
+        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built):
+        what it changes is announced to all, and it hears what the others change."""
         changed = getattr(page, "changed", None)
         if changed is not None:
-            changed.connect(self.home.refresh)
-            if key in ("targets", "inspectors", "experts", "conflicts", "items"):
-                changed.connect(lambda: self._call_if_built("plan", "mark_stale"))
-            if key == "results":
-                changed.connect(lambda: self._call_if_built("stats", "mark_stale"))
+            changed.connect(lambda key=key, page=page: self.hub.announce(key, source=page))
+        listener = getattr(page, "on_data_changed", None)
+        if listener is not None:
+            self.hub.changed.connect(listener)
         if key == "plan":
             page.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))  # type: ignore[attr-defined]
-
-    def _call_if_built(self, key: str, method: str) -> None:
-        page = self._pages.if_built(key)
-        if page is not None:
-            getattr(page, method)()
 
     # the tabs, built on first use
 
@@ -258,6 +275,9 @@ class MainWindow(QMainWindow):
         self.menuBar().clear()
         file_menu = self.menuBar().addMenu("文件(&F)")
         entries: list[tuple[str, Callable[[], Any]]] = [
+            ("导入向导（按顺序导入六份表格）…", self.start_import_guide)
+        ]
+        entries += [
             (f"导入{spec.title}…", lambda k=spec.kind: self._import(k)) for spec in DIRECTORIES.values()
         ]
         entries += [
@@ -285,6 +305,10 @@ class MainWindow(QMainWindow):
         open_dir = QAction("打开数据文件夹", self)
         open_dir.triggered.connect(self._open_data_dir)
         file_menu.addAction(open_dir)
+        switch = QAction("切换数据文件夹…", self)
+        switch.setObjectName("switch-data-dir")
+        switch.triggered.connect(lambda _=False: self.switch_data_dir())
+        file_menu.addAction(switch)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -302,6 +326,11 @@ class MainWindow(QMainWindow):
         self.settings_menu.addSeparator()
         self.settings_menu.addAction(rules)
         self.help_menu = self.menuBar().addMenu("帮助(&H)")
+        guide = QAction("使用说明", self)
+        guide.setObjectName("guide-action")
+        guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        guide.triggered.connect(lambda _=False: self.show_guide())
+        self.help_menu.addAction(guide)
         check = QAction("完整性检查", self)
         check.triggered.connect(self.integrity_check)
         self.help_menu.addAction(check)
@@ -322,7 +351,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.db, self)
         dialog.exec()
         self.update_title()
-        self.home.refresh()
+        self.hub.announce(DATA_SETTINGS)
 
     def manage_accounts(self) -> None:
         from dsj_desktop.ui.accounts_dialog import AccountsDialog
@@ -385,8 +414,6 @@ class MainWindow(QMainWindow):
 
     def verify_record_file(self, path: str = "") -> None:
         """Check a record (.pdf or .json) someone brought, and show every check in Chinese."""
-        from pathlib import Path
-
         from PySide6.QtWidgets import QFileDialog
 
         from dsj_desktop.draw.verify_cli import FAILED, PASSED, check_file, registered_keys
@@ -427,6 +454,52 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(page)
         getattr(page, method)()
 
+    def start_import_guide(self) -> None:
+        """The six imports in order (skippable), ending on the plan tab."""
+        from dsj_desktop.ui.import_guide import ImportGuide
+
+        assert self.db is not None
+        starts: dict[str, Callable[[], None]] = {"items": self._import_items, "plan": self._import_plan}
+        self.import_guide = ImportGuide(
+            self.db,
+            lambda kind: starts.get(kind, lambda: self._import(kind))(),
+            lambda: self.tabs.setCurrentWidget(self.plan_tab),
+            self,
+        )
+        self.import_guide.open()
+
+    def switch_data_dir(self, folder: str = "") -> bool:
+        """Open another data folder: remembered for the next start, opened now in a new window of the
+        program (its own lock, login and first-run wizard); this one closes."""
+        import sys
+
+        from PySide6.QtCore import QProcess
+        from PySide6.QtWidgets import QFileDialog
+
+        from dsj_desktop.paths import remember_data_dir
+
+        current = str(self.db.data_dir) if self.db is not None else ""
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self, "选择数据文件夹（可以是新建的空文件夹）", current)
+        if not folder or folder == current:
+            return False
+        answer = QMessageBox.question(
+            self,
+            "切换数据文件夹",
+            f"改用数据文件夹“{folder}”？\n程序将在新文件夹中重新打开（空文件夹会先进入首次使用向导），"
+            "以后启动时也打开它。当前文件夹中的数据不受影响。",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        remember_data_dir(Path(folder))
+        frozen = getattr(sys, "frozen", False)
+        args = ["--data-dir", folder] if frozen else ["-m", "dsj_desktop", "--data-dir", folder]
+        if not QProcess.startDetached(sys.executable, args):
+            QMessageBox.warning(self, "切换数据文件夹", "无法启动新的程序窗口：请手动重新启动程序。")
+            return False
+        self.close()
+        return True
+
     def _open_data_dir(self) -> None:
         if self.db is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.db.data_dir)))
@@ -457,13 +530,8 @@ class MainWindow(QMainWindow):
         self.results_tab.set_deadline_filter(deadline or None)
 
     def refresh_all(self) -> None:
-        """After a change that touches everything (the demo, a restore): refresh what is built."""
-        for _, tab in self._dirs:
-            tab.refresh()  # type: ignore[attr-defined]
-        for key, method in (("items", "refresh"), ("plan", "mark_stale"), ("draw", "refresh"),
-                            ("results", "refresh"), ("stats", "reload_years"), ("stats", "mark_stale")):  # fmt: skip
-            self._call_if_built(key, method)
-        self.home.refresh()
+        """After a change that touches everything (the demo, a restore, the bureau's name)."""
+        self.hub.announce()
         self.update_title()
 
     def update_title(self) -> None:
@@ -478,9 +546,16 @@ class MainWindow(QMainWindow):
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.db is not None:
-            self._call_if_built("plan", "shutdown")
+        plan = self._pages.if_built("plan") if self.db is not None else None
+        if plan is not None:
+            plan.shutdown()  # type: ignore[attr-defined]
         super().closeEvent(event)
+
+    def show_guide(self) -> None:
+        from dsj_desktop.ui.guide_dialog import GuideDialog
+
+        self.guide = GuideDialog(self)
+        self.guide.open()
 
     def about(self) -> None:
         folder = self.db.data_dir if self.db is not None else ""

@@ -44,6 +44,7 @@ from dsj_desktop.services.plan_overview import (
     pool_summaries,
     task_rows,
 )
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -159,6 +160,8 @@ class TaskTableModel(QAbstractTableModel):
             if p.problems:
                 more = f"（等 {len(p.problems)} 项）" if len(p.problems) > 1 else ""
                 return f"⚠ {p.problems[0]}{more}"
+            if p.drawn:
+                return f"已抽取（场次 {'、'.join(p.drawn)} 已确认）；再次抽取须写明原因"
             return "可以抽取"
         return ""
 
@@ -176,7 +179,7 @@ class TaskTableModel(QAbstractTableModel):
             if col in self.POOL_COLUMNS and p is None:
                 return GREY
             if col == self.STATUS and p is not None:
-                return RED if p.problems else GREEN
+                return RED if p.problems else GREY if p.drawn else GREEN
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.NUMBERS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -193,7 +196,7 @@ class TaskTableModel(QAbstractTableModel):
                 return f"执法人员共 {p.inspectors_total} 人，可抽取 {p.inspectors_eligible} 人（执法专长：{need}）"
             if col == self.STATUS and p is not None and p.problems:
                 return "\n".join(p.problems)
-            if col in (self.NAME, self.RATIO, self.SAMPLE):
+            if col in (self.NAME, self.RATIO, self.SAMPLE, self.STATUS):  # the whole text where it is cut
                 return self.text(row, col)
         if role == Qt.ItemDataRole.UserRole:
             return r.task.code
@@ -294,6 +297,7 @@ class TaskDetail(QWidget):
                              f"需具备执法专长：{'、'.join(pool.inspector_req) or '不限'}）"),
                 ("专家", f"专家库 {pool.experts} 人" + (f"，每组抽 {pool.expert_count} 人" if pool.expert_count else "，本任务不抽专家")),
             ]  # fmt: skip
+            facts += [(f"检查人员要求 {code}", reading) for code, reading in pool.staffing]
         parts.append("<table cellspacing='0' cellpadding='2'>")
         for k, v in facts:
             parts.append(
@@ -487,6 +491,13 @@ class PlanTab(QWidget):
     def refresh(self) -> None:
         """After data changed anywhere: plans, tasks, then pools (when the tab is seen)."""
         self.reload_plans()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """Pools depend on the directories, the items, the plan, the confirmed draws and the rules."""
+        watched = (*data_hub.DIRECTORIES, data_hub.ITEMS, data_hub.PLAN, data_hub.DRAW, data_hub.SETTINGS,
+                   data_hub.CODES)  # fmt: skip
+        if source is not self and data_hub.touches(kinds, *watched):
+            self.mark_stale()
 
     def mark_stale(self) -> None:
         """The directories or items changed: recompute the pools now if visible, else when shown."""

@@ -34,6 +34,7 @@ from dsj_desktop.domain.result_specs import PUBLISHED, STATUSES
 from dsj_desktop.domain.workdays import DeadlineState
 from dsj_desktop.services import result_publication, results, settings
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.scan_entry import ScanField, open_scanned
 from dsj_desktop.ui.table_model import GREY, ORANGE, RED, Column, LazyTableModel, ListTableModel
@@ -294,6 +295,12 @@ class ResultsTab(QWidget):
     def refresh(self) -> None:
         self.reload_filter_values()
         self.apply_filter()
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        """A confirmed draw lists its targets here at once (待检查)."""
+        watched = (data_hub.DRAW, data_hub.RESULTS, data_hub.SETTINGS, "targets", "inspectors", "experts")
+        if source is not self and data_hub.touches(kinds, *watched):
+            self.refresh()
 
     # -- selection ------------------------------------------------------------------------------
 

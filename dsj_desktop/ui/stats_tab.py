@@ -28,6 +28,7 @@ from dsj_desktop.io.exporter import save_workbook
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import settings, stats, stats_report
 from dsj_desktop.services.archive import export_archive
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.charts import ChartWidget
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import RED, ListTableModel
@@ -139,6 +140,13 @@ class StatsTab(QWidget):
             self.year.addItem(f"{y} 年", y)
         self.year.setCurrentIndex(max(0, self.year.findData(current)) if current else 0)
         self.year.blockSignals(False)
+
+    def on_data_changed(self, kinds: data_hub.Kinds, source: object) -> None:
+        if data_hub.touches(
+            kinds, data_hub.PLAN, data_hub.DRAW, data_hub.RESULTS, data_hub.SETTINGS, "targets"
+        ):
+            self.reload_years()
+            self.mark_stale()
 
     def mark_stale(self) -> None:
         self.stale = True

@@ -1,0 +1,183 @@
+"""One write path: whatever writes a row (an import with or without new code values, small or bulk,
+settings, the code-list dialog, holidays, accounts, the plan, a draw, results, a restore), the
+database passes its own integrity check right after. An honest database never fails its own check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from dsj_desktop import actor
+from dsj_desktop.actor import ADMIN, OPERATOR
+from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.domain import codelists
+from dsj_desktop.domain.rules import Rules
+from dsj_desktop.domain.specs import INSPECTORS, TARGETS
+from dsj_desktop.domain.workdays import YearArrangement
+from dsj_desktop.io.importer import BULK_ROWS, import_directory
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import accounts, backup, holidays, integrity, settings
+from dsj_desktop.services import draw as draws
+from dsj_desktop.services.directory import DirectoryQuery
+from dsj_desktop.services.plan import archive_task, get_task, save_rules, save_task
+from dsj_desktop.services.results import ResultInput, load_rows, save_result
+from tests.test_draw_sessions import full_draw
+from tests.test_import import target_row, write_xlsx
+
+
+def _honest(db: Database, step: str) -> None:
+    report = run_job(integrity.check(db))
+    assert report.ok, f"after {step}:\n{report.text()}"
+
+
+def _last_entry(db: Database) -> tuple[str, dict[str, Any]]:
+    with db.read() as conn:
+        action, detail = conn.exec_driver_sql(
+            "SELECT action, detail FROM journal ORDER BY id DESC LIMIT 1"
+        ).one()
+    return str(action), json.loads(detail)
+
+
+def test_imports_adding_code_values_are_sealed_and_journalled(db: Database, tmp_path: Path) -> None:
+    _honest(db, "creating the file")
+    small = write_xlsx(tmp_path / "small.xlsx", [target_row(n, 所属区域=f"甲{n % 3}镇") for n in range(1, 8)])
+    run_job(import_directory(db, TARGETS, small, add_unknown_codes=True))
+    _honest(db, "a small import adding towns")
+    action, detail = _last_entry(db)
+    assert detail["codes_added"] == {"所属区域": ["甲0镇", "甲1镇", "甲2镇"]}
+    assert detail["changes"]["code_value"] == {"insert": 3}
+
+    # A county's first import: thousands of rows (the bulk path, triggers off) and new towns.
+    n = BULK_ROWS + 10
+    big = write_xlsx(
+        tmp_path / "big.xlsx", [target_row(i, 所属区域=f"乙{i % 12}镇") for i in range(100, 100 + n)]
+    )
+    run_job(import_directory(db, TARGETS, big, add_unknown_codes=True))
+    _honest(db, "a bulk import adding 12 towns")
+    action, detail = _last_entry(db)
+    assert action.startswith("导入检查对象名录库")
+    assert detail["changes"]["code_value"] == {"insert": 12}
+    assert detail["changes"]["target"]["insert"] == n
+    assert sorted(detail["codes_added"]["所属区域"]) == sorted(f"乙{i}镇" for i in range(12))
+    listed = {r["values"]["value"] for r in detail["rows"] if r["table"] == "code_value"}
+    assert listed == {f"乙{i}镇" for i in range(12)}
+
+    # Re-importing the same file: nothing new, still honest.
+    run_job(import_directory(db, TARGETS, big, add_unknown_codes=True))
+    _honest(db, "a bulk re-import")
+
+
+def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:
+    db = demo_db
+    _honest(db, "the demo county")
+    steps: list[tuple[str, Callable[[], Any]]] = []
+
+    def step(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        def add(fn: Callable[[], Any]) -> Callable[[], Any]:
+            steps.append((name, fn))
+            return fn
+
+        return add
+
+    @step("settings: bureau name")
+    def _() -> None:
+        settings.write(db, settings.BUREAU_NAME, "某县应急管理局")
+
+    @step("rules")
+    def _() -> None:
+        save_rules(db, Rules())
+
+    @step("code list dialog: add, rename (cascading to targets), remove")
+    def _() -> None:
+        with db.write("代码表：添加所属区域“新城街道”") as conn:
+            codelists.add_values(conn, codelists.REGION, ["新城街道", "临时镇"])
+        town = db.scalar("SELECT region FROM target LIMIT 1")
+        with db.write("代码表：所属区域改名") as conn:
+            codelists.rename_value(conn, codelists.REGION, town, town + "（新）")
+        with db.write("代码表：删除所属区域“临时镇”") as conn:
+            codelists.remove_value(conn, codelists.REGION, "临时镇")
+
+    @step("directory dialog: add, edit, archive an inspector")
+    def _() -> None:
+        q = DirectoryQuery(db, INSPECTORS)
+        rid = q.add({"cert_no": "T-9001", "name": "测试员", "cert_valid_until": date(2030, 1, 1)})
+        q.update(rid, {**q.get(rid), "department": "执法大队"})
+        q.set_archived([rid], True)
+
+    @step("holidays and the deadline length")
+    def _() -> None:
+        holidays.save_arrangement(
+            db, YearArrangement(2031, frozenset({date(2031, 1, 1)}), frozenset()), operator="测试"
+        )
+        holidays.set_deadline_days(db, 7)
+
+    @step("a small targets import without new codes")
+    def _() -> None:
+        region = db.scalar("SELECT value FROM code_value WHERE list_name = 'region' LIMIT 1")
+        path = write_xlsx(tmp_path / "t.xlsx", [target_row(n, 所属区域=region) for n in range(1, 4)])
+        run_job(import_directory(db, TARGETS, path))
+
+    @step("a targets import with new towns")
+    def _() -> None:
+        path = write_xlsx(tmp_path / "t2.xlsx", [target_row(n, 所属区域="丙镇") for n in range(4, 9)])
+        run_job(import_directory(db, TARGETS, path, add_unknown_codes=True))
+
+    @step("plan: a new task, edited, archived, restored")
+    def _() -> None:
+        with db.read() as conn:
+            t = get_task(conn, "RW-2026-03")
+        values = {
+            "plan_code": t.plan_code, "plan_name": t.plan_name, "plan_year": t.plan_year, "code": "RW-T-1",
+            "name": "测试任务", "draw_type": t.draw_type, "items": "、".join(t.item_codes),
+            "industries": "、".join(t.industries), "ratio": "10%", "team_size": 2, "expert_count": 0,
+            "start_date": t.start_date, "end_date": t.end_date,
+        }  # fmt: skip
+        save_task(db, values, new=True)
+        save_task(db, {**values, "name": "测试任务（改）"}, new=False)
+        archive_task(db, "RW-T-1")
+        archive_task(db, "RW-T-1", archived=False)
+
+    @step("a draw: prepare … confirm, a substitution, a voided session")
+    def _() -> None:
+        s = full_draw(db, "RW-2026-03", on=date(2026, 9, 25))
+        x = s.result[0]
+        draws.substitute(db, s.id, x["id"], x["inspectors"][0], "生病", operator="测试")
+        v = draws.prepare(db, "RW-T-1", on=date(2026, 9, 25))
+        draws.commit(db, v.id)
+        draws.void(db, v.id, "测试作废")
+
+    @step("results")
+    def _() -> None:
+        with db.read() as conn:
+            row = next(r for r in load_rows(conn) if r.session_id)
+        inp = ResultInput(
+            date(2026, 9, 28), "发现问题已责令改正", 2, "责令改正", rectify_by=date(2026, 10, 28)
+        )
+        save_result(db, row.session_id, row.uscc, inp, at=datetime(2026, 10, 9, 15, 0))
+
+    @step("accounts: first administrator, an operator, a role change, a password change")
+    def _() -> None:
+        accounts.create_account(db, "admin", "管理员", ADMIN, "Passw0rd!x")
+        actor.set_current(accounts.login(db, "admin", "Passw0rd!x"))
+        accounts.create_account(db, "op", "操作员", OPERATOR, "Passw0rd!y")
+        accounts.update_account(db, "op", active=False)
+        accounts.change_password(db, "admin", "Passw0rd!x", "Passw0rd!z")
+
+    try:
+        for name, fn in steps:
+            fn()
+            _honest(db, name)
+        (tmp_path / "usb").mkdir()
+        info = backup.backup_to_folder(db, tmp_path / "usb")
+        safety, restored = backup.restore(db, info.path)  # closes the database
+        again = open_database(db.data_dir)
+        try:
+            backup.note_restore(again, safety, restored)
+            _honest(again, "a restore")
+        finally:
+            again.close()
+    finally:
+        actor.set_current(None)
