@@ -87,7 +87,7 @@ def test_cli_refuses_then_settings_sets_the_name_then_the_draw_is_signed(
     assert action == "修改设置：单位名称" and "白水县应急管理局" in detail
 
     assert main(["draw", "RW-2026-03", "--out", str(out), "--date", ON.isoformat(), *WITNESSES]) == 0
-    assert sorted(p.suffix for p in out.iterdir()) == [".json", ".pdf"]
+    assert sorted(p.suffix for p in out.iterdir()) == [".html", ".json", ".pdf"]  # with 核验工具.html
     record = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
     assert record["status"] == "confirmed"
 

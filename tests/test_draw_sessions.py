@@ -383,7 +383,9 @@ def test_a_draw_outside_the_task_period_needs_a_reason_printed_in_the_record(dem
     build_record_document(s.record).save(path)
     assert "期限外抽取原因上级部署提前开展" in "".join(pdf_pages_text(path))
     # inside the period no reason is asked for, and none is recorded
-    inside = draws.prepare(demo_db, "RW-LATE", on=date(2026, 7, 2), outside_period_reason="多余")
+    inside = draws.prepare(
+        demo_db, "RW-LATE", on=date(2026, 7, 2), outside_period_reason="多余", again="期限内再抽一次"
+    )
     assert "outside_period_reason" not in inside.task
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ def main(out: Path, data: Path) -> dict[str, Any]:
     app.processEvents()
     window.grab().save(str(out / f"draw-chooser-{tag}.png"))
     tab.operator.setText("王明")
-    s = draws.prepare(db, "BS-RW-01", operator="王明")
+    s = draws.prepare(db, "BS-RW-01", on=date(2026, 6, 1), operator="王明")  # inside the task period
     s = draws.commit(db, s.id, operator="王明")
     scr = tab.open_session(s.id)
     app.processEvents()
