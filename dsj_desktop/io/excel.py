@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,3 +326,51 @@ def auto_mapping(header: Sequence[Any], fields: Sequence[FieldSpec]) -> dict[str
             mapping[attr] = j
             rank[attr] = r
     return mapping
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_FILTER_NAME = re.compile(rb"<(?:\w+:)?definedName\b[^>]*name=\"_xlnm\._FilterDatabase\"[^>]*>")
+_HIDDEN_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*\bhidden=\"(?:1|true)\"[^>]*>")
+_ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
+
+
+def filtered_rows(path: Path, sheet: str) -> set[int]:
+    """Excel row numbers hidden in a sheet that has an autofilter (.xlsx / .xlsm only; others: none).
+
+    Excel names a sheet's filter range ``_xlnm._FilterDatabase`` in workbook.xml, so the sheet itself
+    is scanned only when it has a filter."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
+        return set()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = zf.read("xl/workbook.xml")
+            sheets = [dict(_ATTR.findall(m.group())) for m in _SHEET_TAG.finditer(book)]
+            index = next((i for i, a in enumerate(sheets) if _unescape(a.get(b"name", b"")) == sheet), None)
+            if index is None:
+                return set()
+            local = [dict(_ATTR.findall(m.group())).get(b"localSheetId") for m in _FILTER_NAME.finditer(book)]
+            if str(index).encode() not in local:
+                return set()
+            rid = next((v for k, v in sheets[index].items() if k.endswith(b":id")), b"")
+            rels = zf.read("xl/_rels/workbook.xml.rels")
+            target = next(
+                (dict(_ATTR.findall(m.group())).get(b"Target", b"") for m in re.finditer(rb"<Relationship\b[^>]*>", rels)
+                 if dict(_ATTR.findall(m.group())).get(b"Id") == rid),
+                b"",
+            )  # fmt: skip
+            name = target.decode().lstrip("/")
+            name = name if name.startswith("xl/") else f"xl/{name}"
+            xml = zf.read(name)
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
+        return set()
+    hidden = set()
+    for m in _HIDDEN_ROW.finditer(xml):
+        r = _ROW_NUMBER.search(m.group())
+        if r:
+            hidden.add(int(r.group(1)))
+    return hidden
+
+
+def _unescape(raw: bytes) -> str:
+    return html.unescape(raw.decode("utf-8", "replace"))

@@ -38,6 +38,7 @@ from dsj_desktop.io.excel import (
     HEADER_SCAN_ROWS,
     auto_mapping,
     column_letter,
+    filtered_rows,
     find_header_row,
     header_labels,
     is_blank_row,
@@ -447,6 +448,14 @@ def read_records(
         path, sheet_name, hdr + 1, dict(mapping), columns, row_numbers, unknown, ignored, problems
     )
     parsed.suspect_columns = suspect_columns(spec, header, mapping, fields)
+    hidden = filtered_rows(path, sheet_name)
+    if hidden:
+        n_hidden = len(hidden.intersection(row_numbers))
+        if n_hidden:
+            warnings.append(
+                f"工作表设有筛选，其中 {n_hidden:,} 行被筛选隐藏（{format_rows(hidden.intersection(row_numbers))}），"
+                "这些行也已一并检查和导入；如果它们不该导入，请在 Excel 中删除这些行后重新导入。"
+            )
     parsed.warnings = warnings
     return parsed
 
