@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -364,9 +364,10 @@ def import_plan(
     header_row: int | None = None,
     dry_run: bool = False,
     before_write: Callable[[], Mapping[str, Any]] | None = None,
+    ignore_columns: Collection[str] = (),
 ) -> Job[ImportSummary]:
-    """Import plans and tasks (one row per task); refused whole on any problem. *before_write*:
-    as for :func:`dsj_desktop.io.importer.import_directory`."""
+    """Import plans and tasks (one row per task); refused whole on any problem. *before_write*,
+    *ignore_columns*: as for :func:`dsj_desktop.io.importer.import_directory`."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)

@@ -40,10 +40,11 @@ from dsj_desktop.io.excel import (
     auto_mapping,
     column_letter,
     find_header_row,
+    header_labels,
     list_sheets,
     read_sheet,
 )
-from dsj_desktop.io.importer import ImportRefused, ImportSummary, import_directory
+from dsj_desktop.io.importer import ImportRefused, ImportSummary, UnconfirmedColumns, import_directory
 from dsj_desktop.progress import Job
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
@@ -77,6 +78,7 @@ class ImportWizard(QWizard):
         self.header_row = 1
         self.mapping: dict[str, int] = {}
         self.add_codes = False
+        self.ignore_columns: list[str] = []  # columns the draw depends on, confirmed as not imported
         self.summary: ImportSummary | None = None
         self.setWindowTitle(f"导入{spec.title}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -101,6 +103,7 @@ class ImportWizard(QWizard):
             mapping=self.mapping,
             header_row=self.header_row,
             add_unknown_codes=self.add_codes,
+            ignore_columns=self.ignore_columns,
         )
         out = run_with_progress(self, f"导入{self.spec.title}", job)
         if not out.ok:
@@ -116,7 +119,7 @@ class FilePage(QWizardPage):
         self.w = wizard
         self.setTitle("第 1 步：选择 Excel 文件")
         self.setSubTitle(
-            f"选择要导入的{wizard.spec.title}工作簿（.xlsx / .xls / .ods）。导入前会检查每一行，"
+            f"选择要导入的{wizard.spec.title}工作簿（.xlsx / .xls / .ods）或 CSV 文件。导入前会检查每一行，"
             "有任何问题时整个文件都不导入，数据库不会被改动。"
         )
         self.edit = QLineEdit(str(wizard.path) if wizard.path else "")
@@ -140,7 +143,7 @@ class FilePage(QWizardPage):
             self,
             "选择 Excel 文件",
             str(Path.home()),
-            "Excel 工作簿 (*.xlsx *.xlsm *.xls *.xlsb *.ods);;所有文件 (*)",
+            "Excel 工作簿或 CSV 文件 (*.xlsx *.xlsm *.xls *.xlsb *.ods *.et *.csv);;所有文件 (*)",
         )
         if path:
             self.edit.setText(path)
@@ -200,6 +203,8 @@ class MappingPage(QWizardPage):
             "程序已按列名自动对应（包括“信用代码”“单位名称”等常见写法）。请核对；必填项必须对应到某一列。"
         )
         self.rows: list[list[Any]] = []
+        self.span_note = QLabel()
+        self.span_note.setObjectName("header-span")
         self.header_spin = QSpinBox()
         self.header_spin.setObjectName("header-row")
         self.header_spin.setRange(1, HEADER_SCAN_ROWS)
@@ -207,7 +212,10 @@ class MappingPage(QWizardPage):
         self.header_spin.setSuffix(" 行")
         self.combos: dict[str, QComboBox] = {}
         form = QFormLayout()
-        form.addRow("表头所在行：", self.header_spin)
+        head = QHBoxLayout()
+        head.addWidget(self.header_spin)
+        head.addWidget(self.span_note, 1)
+        form.addRow("表头所在行：", head)
         for f in wizard.spec.fields:
             combo = QComboBox()
             combo.setObjectName(f"map-{f.attr}")
@@ -241,9 +249,14 @@ class MappingPage(QWizardPage):
         self.fill_columns(hdr or 0, auto=True)
 
     def fill_columns(self, hdr: int, auto: bool) -> None:
-        header = self.rows[hdr] if hdr < len(self.rows) else []
+        header, span = header_labels(self.rows, hdr, self.w.spec.fields) if hdr < len(self.rows) else ([], 1)
+        self.span_note.setText(
+            f"表头占两行（第 {hdr + 1}–{hdr + 2} 行），列名按上下两格合起来识别；合并的单元格按左上角的内容读取。"
+            if span == 2
+            else ""
+        )
         mapping = auto_mapping(header, self.w.spec.fields) if auto else self.w.mapping
-        labels = [f"{column_letter(j)} 列：{'' if c is None else c}" for j, c in enumerate(header)]
+        labels = [f"{column_letter(j)} 列：{c}" for j, c in enumerate(header)]
         for attr, combo in self.combos.items():
             combo.blockSignals(True)
             combo.clear()
@@ -287,6 +300,10 @@ class PreviewPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.add_codes = QCheckBox("把代码表中还没有的行业领域、所属区域加入代码表")
         self.add_codes.setObjectName("add-codes")
+        self.confirm_ignore = QCheckBox()
+        self.confirm_ignore.setObjectName("confirm-ignore")
+        self.confirm_ignore.setStyleSheet("color: #8a4b00;")
+        self.confirm_ignore.hide()
         # Only single-value code-list columns can take new values during an import.
         self.add_codes.setVisible(
             wizard.new_codes and any(f.codelist and f.kind is Kind.CODELIST for f in wizard.spec.fields)
@@ -302,11 +319,24 @@ class PreviewPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.add_codes)
+        layout.addWidget(self.confirm_ignore)
         layout.addWidget(self.problems, 1)
         layout.addWidget(self.table, 1)
         self.add_codes.toggled.connect(lambda _: self.check())
+        self.confirm_ignore.toggled.connect(self._on_confirm_ignore)
+        self.pending_ignore: list[str] = []
+
+    def _on_confirm_ignore(self, checked: bool) -> None:
+        self.w.ignore_columns = list(self.pending_ignore) if checked else []
+        self.check()
 
     def initializePage(self) -> None:
+        self.w.ignore_columns = []
+        self.pending_ignore = []
+        self.confirm_ignore.blockSignals(True)
+        self.confirm_ignore.setChecked(False)
+        self.confirm_ignore.blockSignals(False)
+        self.confirm_ignore.hide()
         self.check()
 
     def check(self) -> None:
@@ -318,6 +348,7 @@ class PreviewPage(QWizardPage):
             mapping=self.w.mapping,
             header_row=self.w.header_row,
             add_unknown_codes=self.w.add_codes,
+            ignore_columns=self.w.ignore_columns,
             dry_run=True,
         )
         out = run_with_progress(self, "检查文件", job)
@@ -334,22 +365,38 @@ class PreviewPage(QWizardPage):
                 text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
             for note in s.notes:
                 text += f"\n{note}"
-            if s.ignored_headers:
-                text += f"\n以下列不导入：{'、'.join(s.ignored_headers)}"
+            for line in s.column_lines():
+                text += f"\n{line}"
+            for w in s.warnings:
+                text += f"\n注意：{w}"
             self.summary.setText(text)
             self.summary.setStyleSheet("color: #1b5e20;")
             self.problems.hide()
             self.table.show()
-            self._fill_preview(s.preview)
+            self._fill_preview(s.preview, set(s.absent_fields))
         else:
             self.table.hide()
             self.problems.show()
+            if isinstance(out.error, UnconfirmedColumns):
+                err = out.error
+                names = "、".join(f"“{c}”" for c in err.columns)
+                self.summary.setText(
+                    f"请确认：文件中的{names}列不会导入。抽取要用到这些信息，不导入时新记录取默认值、已有记录保持原值。"
+                    "如果它就是某一项，请点“上一步”在第 3 步把它对应过去；如果确实不要导入，请勾选下面的确认。"
+                )
+                self.pending_ignore = list(err.columns)
+                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(err.columns)}（我已核对）")
+                self.confirm_ignore.show()
+                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.summary.setStyleSheet("color: #8a4b00;")
+                self.completeChanged.emit()
+                return
             if isinstance(out.error, ImportRefused):
                 err = out.error
-                self.summary.setText(f"发现 {err.total} 处问题，不能导入。请在 Excel 中改正后重新选择文件：")
-                self.problems.setPlainText("\n".join(p.text() for p in err.problems))
-                if err.total > len(err.problems):
-                    self.problems.appendPlainText(f"……另有 {err.total - len(err.problems)} 处问题未列出。")
+                self.summary.setText(
+                    f"发现 {err.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
+                )
+                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
             elif isinstance(out.error, UserError):
                 self.summary.setText("不能导入：")
                 self.problems.setPlainText(str(out.error))
@@ -359,10 +406,17 @@ class PreviewPage(QWizardPage):
             self.summary.setStyleSheet("color: #b00020;")
         self.completeChanged.emit()
 
-    def _fill_preview(self, records: list[dict[str, Any]]) -> None:
+    def _fill_preview(
+        self, records: list[dict[str, Any]], absent: frozenset[str] | set[str] = frozenset()
+    ) -> None:
+        # A column the file does not have is left as stored: shown empty, not as its default.
         fields = self.w.spec.fields
-        rows = [[display_value(f, rec.get(f.attr)) for f in fields] for rec in records]
-        self.preview_model.set_rows([f.header for f in fields], rows)
+        rows = [
+            ["" if f.header in absent else display_value(f, rec.get(f.attr)) for f in fields]
+            for rec in records
+        ]
+        headers = [f"{f.header}（文件中没有）" if f.header in absent else f.header for f in fields]
+        self.preview_model.set_rows(headers, rows)
         self.table.resizeColumnsToContents()
 
     def isComplete(self) -> bool:
