@@ -321,9 +321,50 @@ def inspector_cases(folder: Path) -> list[Case]:
     return cases
 
 
+PUBLISHED_HEADERS = ["序号", "抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查比例", "抽查事项",
+                     "抽查对象范围", "发起部门", "联合部门", "抽查时间"]  # fmt: skip
+PROSE_RATIO = "结合企业信用风险分级分类开展,不同风险等级确定不同抽查比例"
+PROSE_ITEMS = "对生产经营单位执行安全生产法律法规和国家标准、行业标准情况的检查"
+
+
+def _published(rows: list[list[Any]], path: Path) -> Path:
+    wb, ws = _book([["青山县应急管理局2023年度“双随机、一公开”抽查计划"], PUBLISHED_HEADERS, *rows])
+    ws.merge_cells(f"A1:{chr(64 + len(PUBLISHED_HEADERS))}1")
+    return _save(wb, path)
+
+
+def plan_cases(folder: Path) -> list[Case]:
+    """Last year's plan table as the bureau published it."""
+    plan = ["QSYJ-2023", "青山县应急管理局2023年度双随机抽查计划"]
+    rows = [
+        [1, *plan, "QSYJ-2023-01", "危险化学品企业专项抽查", "定向", "10%", "YJ-001", "全县危险化学品经营单位",
+         "青山县应急管理局", "", "2023年2月至11月"],
+        [2, *plan, "QSYJ-2023-02", "工贸企业抽查", "不定向", "5%", "YJ-002、YJ-009", "", "青山县应急管理局",
+         "县市场监管局", "2023年3月1日至2023年10月31日"],
+    ]  # fmt: skip
+    cases = [Case("published plan table", "plan", _published(rows, folder / "公布的抽查计划.xlsx"), True,
+                  ["新增 2", "上一年度公布的计划表格式"],
+                  expect={"QSYJ-2023-01": {"year": 2023, "start_date": "2023-02-01", "end_date": "2023-11-30",
+                                           "team_size": 2, "ratio": "10%"},
+                          "QSYJ-2023-02": {"start_date": "2023-03-01", "end_date": "2023-10-31",
+                                           "partners": "县市场监管局"}})]  # fmt: skip
+    rows = [
+        [1, *plan, "QSYJ-2023-01", "危险化学品企业专项抽查", "", PROSE_RATIO, "YJ-001", "", "青山县应急管理局", "",
+         "2023年2月至11月"],
+        [2, *plan, "QSYJ-2023-02", "工贸企业抽查", "定向", "5%", PROSE_ITEMS, "", "青山县应急管理局", "",
+         "按季度开展"],
+    ]  # fmt: skip
+    cases.append(Case("published plan table: cells needing a choice", "plan",
+                      _published(rows, folder / "公布的抽查计划-文字.xlsx"), False,
+                      ["第 3 行 F 列（抽查类型）", "“定向”", "第 3 行 G 列（抽查比例）", "是文字说明",
+                       "第 4 行 H 列（抽查事项）", "不是事项编码", "第 4 行 L 列（抽查时间）", "“按季度开展”", "2023年2月至11月"],
+                      absent=["缺少必填列"]))  # fmt: skip
+    return cases
+
+
 def all_cases(folder: Path) -> list[Case]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [*target_cases(folder), *inspector_cases(folder)]
+    return [*target_cases(folder), *inspector_cases(folder), *plan_cases(folder)]
 
 
 if __name__ == "__main__":
