@@ -19,6 +19,7 @@ from dsj_desktop.errors import UserError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 10
+LARGE_RANGE = 200_000  # rows of a used range from which a sheet is read row by row
 
 
 class WorkbookError(UserError):
@@ -137,20 +138,24 @@ def list_sheets(path: Path) -> list[SheetInfo]:
 
 def is_blank_row(row: Sequence[Any]) -> bool:
     """Empty cells, or cells holding only spaces (a space typed far below the data is not a row)."""
-    if not any(row):
-        return True
-    return all(c is None or (type(c) is str and not c.strip(_WS)) for c in row)
+    for c in row:  # a data row returns at its first cell
+        if c is None or c == "" or (type(c) is str and not c.strip(_WS)):
+            continue
+        return False
+    return True
 
 
 def _rows_without_trailing_blanks(ws: pc.CalamineSheet, max_rows: int | None) -> list[list[Any]]:
     """The sheet's rows up to the last one that holds something. Blank rows are kept only as one
     shared empty list, so a sheet whose used range runs to row 1,048,576 costs next to nothing."""
-    if max_rows is not None:
+    if max_rows is not None or ws.height <= LARGE_RANGE:
         rows = ws.to_python(skip_empty_area=False, nrows=max_rows)
         end = len(rows)
         while end and is_blank_row(rows[end - 1]):
             end -= 1
-        return rows[:end]
+        del rows[end:]
+        return rows
+    # A used range this long is mostly blank rows (formatting, a stray space): read row by row.
     blank: list[Any] = []
     rows = []
     last = 0
