@@ -52,6 +52,8 @@ def with_trailing_rows(src: Path, dst: Path, kind: str) -> Path:
                 continue
             head, tail = data.split(b"</sheetData>")
             last = max(int(m) for m in re.findall(rb'<row r="(\d+)"', head[-4000:]))
+            if b"<dimension" not in head[:4096]:  # Excel always writes the used range
+                head = head.replace(b"<sheetData>", b'<dimension ref="A1:S%d"/><sheetData>' % last, 1)
             with zout.open(item.filename, "w") as out:
                 out.write(
                     re.sub(

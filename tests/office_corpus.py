@@ -181,7 +181,7 @@ def target_cases(folder: Path) -> list[Case]:
 
     # A single space typed far below the data, and empty rows formatted with borders.
     wb, ws = _book([TARGET_HEADERS, *(target(n) for n in (41, 42))])
-    ws.cell(row=200_000, column=1, value=" ")
+    ws.cell(row=1_048_576, column=1, value=" ")
     thin = Side(style="thin")
     for r in range(4, 2000):
         for c in range(1, len(TARGET_HEADERS) + 1):

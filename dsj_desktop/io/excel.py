@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dsj_desktop.errors import UserError
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 10
 LARGE_RANGE = 200_000  # rows of a used range from which a sheet is read row by row
+SPARSE_BYTES_PER_ROW = 20  # below this many bytes of sheet XML per row of the used range, rows are missing
 
 
 class WorkbookError(UserError):
@@ -215,19 +217,40 @@ def read_sheet(
         elif sheet not in [m.name for m in metas]:
             names = "、".join(m.name for m in metas)
             raise WorkbookError(f"文件“{path.name}”中没有名为“{sheet}”的工作表（现有：{names}）。")
-        try:
-            ws = wb.get_sheet_by_name(sheet)
-            rows = _rows_without_trailing_blanks(ws, max_rows)
-            merged = ws.merged_cell_ranges or []
-        except (pc.CalamineError, pc.XmlError, pc.ZipError, ValueError):
-            raise WorkbookError(
-                f"文件“{path.name}”的工作表“{sheet}”无法读取，可能已损坏。请在 Excel 中打开它，另存为 .xlsx 后再导入。"
-            ) from None
+        if max_rows is None:
+            with tempfile.TemporaryDirectory(prefix="dsj-sheet-") as tmp:
+                # A used range of a million mostly blank rows (a space far below the data, rows
+                # formatted down to the end): read a copy without the blank rows.
+                trimmed = trimmed_copy(path, sheet, Path(tmp))
+                if trimmed is not None:
+                    small = pc.CalamineWorkbook.from_path(str(trimmed))
+                    try:
+                        rows, merged = _read(small, path, sheet, None)
+                    finally:
+                        small.close()
+                    return sheet, _filled(rows, merged)
+        rows, merged = _read(wb, path, sheet, max_rows)
     finally:
         wb.close()
+    return sheet, _filled(rows, merged)
+
+
+def _read(
+    wb: pc.CalamineWorkbook, path: Path, sheet: str, max_rows: int | None
+) -> tuple[list[list[Any]], Any]:
+    try:
+        ws = wb.get_sheet_by_name(sheet)
+        return _rows_without_trailing_blanks(ws, max_rows), ws.merged_cell_ranges or []
+    except (pc.CalamineError, pc.XmlError, pc.ZipError, ValueError):
+        raise WorkbookError(
+            f"文件“{path.name}”的工作表“{sheet}”无法读取，可能已损坏。请在 Excel 中打开它，另存为 .xlsx 后再导入。"
+        ) from None
+
+
+def _filled(rows: list[list[Any]], merged: Any) -> list[list[Any]]:
     if merged:
         _fill_merged(rows, merged)
-    return sheet, rows
+    return rows
 
 
 def header_index(fields: Sequence[FieldSpec]) -> dict[str, str]:
@@ -349,23 +372,14 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
         return set()
     try:
         with zipfile.ZipFile(path) as zf:
-            book = zf.read("xl/workbook.xml")
-            sheets = [dict(_ATTR.findall(m.group())) for m in _SHEET_TAG.finditer(book)]
-            index = next((i for i, a in enumerate(sheets) if _unescape(a.get(b"name", b"")) == sheet), None)
-            if index is None:
+            found = _sheet_part(zf, sheet)
+            if found is None:
                 return set()
+            index, name = found
+            book = zf.read("xl/workbook.xml")
             local = [dict(_ATTR.findall(m.group())).get(b"localSheetId") for m in _FILTER_NAME.finditer(book)]
             if str(index).encode() not in local:
                 return set()
-            rid = next((v for k, v in sheets[index].items() if k.endswith(b":id")), b"")
-            rels = zf.read("xl/_rels/workbook.xml.rels")
-            target = next(
-                (dict(_ATTR.findall(m.group())).get(b"Target", b"") for m in re.finditer(rb"<Relationship\b[^>]*>", rels)
-                 if dict(_ATTR.findall(m.group())).get(b"Id") == rid),
-                b"",
-            )  # fmt: skip
-            name = target.decode().lstrip("/")
-            name = name if name.startswith("xl/") else f"xl/{name}"
             xml = zf.read(name)
     except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
         return set()
@@ -379,3 +393,119 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
 
 def _unescape(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace"))
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> tuple[int, str] | None:
+    """(index, part name) of the sheet called *sheet* in an .xlsx package."""
+    book = zf.read("xl/workbook.xml")
+    sheets = [dict(_ATTR.findall(m.group())) for m in _SHEET_TAG.finditer(book)]
+    index = next((i for i, a in enumerate(sheets) if _unescape(a.get(b"name", b"")) == sheet), None)
+    if index is None:
+        return None
+    rid = next((v for k, v in sheets[index].items() if k.endswith(b":id")), b"")
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    target = next(
+        (dict(_ATTR.findall(m.group())).get(b"Target", b"") for m in re.finditer(rb"<Relationship\b[^>]*>", rels)
+         if dict(_ATTR.findall(m.group())).get(b"Id") == rid),
+        b"",
+    )  # fmt: skip
+    name = target.decode().lstrip("/")
+    return index, name if name.startswith("xl/") else f"xl/{name}"
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+:[A-Z]+(\d+)\"")
+_ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_TEXT = re.compile(rb"<(?:\w+:)?t\b[^>]*>([^<]*)</(?:\w+:)?t>")
+_SI = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>", re.S)
+
+
+def _blank_shared_strings(zf: zipfile.ZipFile) -> set[int]:
+    """Indexes of the shared strings that hold only spaces."""
+    try:
+        sst = zf.read("xl/sharedStrings.xml")
+    except KeyError:
+        return set()
+    blank = set()
+    for i, m in enumerate(_SI.finditer(sst)):
+        text = b"".join(_TEXT.findall(m.group(1)))
+        if not _unescape(text).strip(_WS):
+            blank.add(i)
+    return blank
+
+
+def _row_is_blank(row: bytes, blank_strings: set[int]) -> bool:
+    if b"<v>" not in row and b"<t" not in row and b":v>" not in row and b":t" not in row:
+        return True  # cells with a format and no value
+    for attrs, inner in _CELL.findall(row):
+        if not inner:
+            continue
+        v = _VALUE.search(inner)
+        if b't="inlineStr"' in attrs or (v is None and b"<is>" in inner):
+            if _unescape(b"".join(_TEXT.findall(inner))).strip(_WS):
+                return False
+        elif v is not None:
+            if b't="s"' in attrs:
+                if not v.group(1).strip().isdigit() or int(v.group(1)) not in blank_strings:
+                    return False
+            elif b't="str"' in attrs:
+                if _unescape(v.group(1)).strip(_WS):
+                    return False
+            else:
+                return False
+    return True
+
+
+def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
+    """For an .xlsx sheet whose used range runs past :data:`LARGE_RANGE` rows (a space typed far
+    below the data, rows formatted down to the end): a copy of the workbook in *folder* without the
+    sheet's blank rows, so that the reader does not hold a million empty rows. ``None``: no need."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            found = _sheet_part(zf, sheet)
+            if found is None:
+                return None
+            part = found[1]
+            with zf.open(part) as f:
+                m = _DIMENSION.search(f.read(4096))
+            if m is None or int(m.group(1)) <= LARGE_RANGE:
+                return None
+            if zf.getinfo(part).file_size > int(m.group(1)) * SPARSE_BYTES_PER_ROW:
+                # Most rows are in the file: real data, or formatted cells without values, which
+                # the reader skips anyway. Only a few cells far below the data cost memory.
+                return None
+            blank_strings = _blank_shared_strings(zf)
+            out_path = folder / f"trimmed{path.suffix.lower()}"
+            with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+                for item in zf.infolist():
+                    if item.filename != part:
+                        out.writestr(item, zf.read(item.filename))
+                        continue
+                    with zf.open(part) as src, out.open(part, "w") as dst:
+                        _copy_without_blank_rows(src, dst, blank_strings)
+            return out_path
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return None
+
+
+def _copy_without_blank_rows(src: Any, dst: Any, blank_strings: set[int]) -> None:
+    """The sheet XML without its blank ``<row>`` elements, read and written in chunks."""
+    buf = b""
+    while True:
+        chunk = src.read(1 << 22)
+        buf += chunk
+        pos = 0
+        out = []
+        for m in _ROW_ELEMENT.finditer(buf):  # complete rows only: one cut by the chunk's end waits
+            out.append(buf[pos : m.start()])
+            if not _row_is_blank(m.group(), blank_strings):
+                out.append(m.group())
+            pos = m.end()
+        dst.write(b"".join(out))
+        buf = buf[pos:]
+        if not chunk:
+            dst.write(buf)
+            return
