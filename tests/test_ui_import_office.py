@@ -96,3 +96,51 @@ def test_wizard_asks_before_leaving_out_a_draw_column(db: Any, qtbot: Any, tmp_p
     wizard.button(QWizard.WizardButton.FinishButton).click()
     for n in range(1, 7):
         assert db.scalar("SELECT status FROM target WHERE uscc = :u", {"u": code(n)}) == STATUS_OF[n]
+
+
+def test_wizard_asks_per_task_for_a_published_plan_table(db: Any, qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    from dsj_desktop.domain.plan_specs import PLAN_ROWS
+    from dsj_desktop.services.plan import import_plan
+    from tests.office_corpus import PROSE_ITEMS, PROSE_RATIO
+
+    case = _case("published plan table: cells needing a choice", tmp_path)
+    fixed = tmp_path / "fixed-period.xlsx"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(case.path)
+    wb.active["L4"] = "2023年4月至9月"  # the one cell the wizard cannot choose
+    wb.save(fixed)
+
+    def importer(path: Path, add_unknown_codes: bool = False, **kw: Any) -> Any:
+        return import_plan(db, path, **kw)
+
+    wizard = ImportWizard(db, PLAN_ROWS, None, str(fixed), importer=importer, new_codes=False)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    for _ in range(3):
+        wizard.next()
+    page = wizard.preview_page
+    assert not page.isComplete()
+    assert page.choices.isVisible() and page.choices.rowCount() == 2
+    _shoot(wizard, "wizard-plan-choices")
+    combo = page.choices.cellWidget(0, 2)
+    ratio = page.choices.cellWidget(0, 3)
+    items = page.choices.cellWidget(1, 4)
+    assert isinstance(combo, QComboBox) and isinstance(ratio, QLineEdit) and isinstance(items, QLineEdit)
+    assert PROSE_RATIO in ratio.toolTip()
+    combo.setCurrentText("不定向")
+    ratio.setText("重大:100%;较大:30%;一般:10%;低:5%")
+    items.setText("YJ-002，YJ-009")
+    page.apply_choices.click()
+    assert page.isComplete(), page.problems.toPlainText()
+    assert "新增 2" in page.summary.text()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    note = db.scalar("SELECT scope_note FROM task WHERE code = 'QSYJ-2023-01'")
+    assert f"抽查比例（原文）：{PROSE_RATIO}" in note
+    assert db.scalar("SELECT draw_type FROM task WHERE code = 'QSYJ-2023-01'") == "不定向"
+    assert db.scalar("SELECT items FROM task WHERE code = 'QSYJ-2023-02'") == "YJ-002、YJ-009"
+    assert PROSE_ITEMS in db.scalar("SELECT scope_note FROM task WHERE code = 'QSYJ-2023-02'")
+    assert db.scalar("SELECT start_date FROM task WHERE code = 'QSYJ-2023-02'") == "2023-04-01"

@@ -52,16 +52,18 @@ def _refuse_other_kinds(path: Path) -> None:
     """Files that are not workbooks but are often picked as one: clear messages, no reader's detail."""
     name = path.name
     if not path.exists():
-        raise WorkbookError(f"找不到文件“{path}”。")
+        raise WorkbookError(f"找不到文件“{path}”。请检查文件名和所在的文件夹。")
     if path.is_dir():
-        raise WorkbookError(f"“{path}”是文件夹，不是 Excel 文件。")
+        raise WorkbookError(f"“{path}”是文件夹，不是 Excel 文件。请选择文件夹中的 Excel 文件。")
     if name.startswith("~$"):
         raise WorkbookError(
             f"文件“{name}”是 Excel 或 WPS 打开工作簿时生成的临时锁定文件（文件名以 ~$ 开头），不是数据。"
             f"请选择同一文件夹中的“{name[2:]}”。"
         )
     if path.stat().st_size == 0:
-        raise WorkbookError(f"文件“{name}”是空文件（0 字节），不是 Excel 工作簿。")
+        raise WorkbookError(
+            f"文件“{name}”是空文件（0 字节），不是 Excel 工作簿。请重新保存或重新导出后再导入。"
+        )
     with path.open("rb") as f:
         head = f.read(2048)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -216,7 +218,9 @@ def read_sheet(
             sheet = (visible or metas)[0].name
         elif sheet not in [m.name for m in metas]:
             names = "、".join(m.name for m in metas)
-            raise WorkbookError(f"文件“{path.name}”中没有名为“{sheet}”的工作表（现有：{names}）。")
+            raise WorkbookError(
+                f"文件“{path.name}”中没有名为“{sheet}”的工作表（现有：{names}）。请在 --sheet 后写其中之一。"
+            )
         if max_rows is None:
             with tempfile.TemporaryDirectory(prefix="dsj-sheet-") as tmp:
                 # A used range of a million mostly blank rows (a space far below the data, rows

@@ -368,9 +368,12 @@ def import_plan(
     dry_run: bool = False,
     before_write: Callable[[], Mapping[str, Any]] | None = None,
     ignore_columns: Collection[str] = (),
+    choices: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Job[ImportSummary]:
     """Import plans and tasks (one row per task); refused whole on any problem. *before_write*,
-    *ignore_columns*: as for :func:`dsj_desktop.io.importer.import_directory`."""
+    *ignore_columns*: as for :func:`dsj_desktop.io.importer.import_directory`. *choices*: for a
+    published plan table, task code → {draw_type / ratio / items: value} chosen in the wizard (the
+    prose they replace is kept in the task's 抽查对象范围)."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)
@@ -384,11 +387,15 @@ def import_plan(
     if published:
         _, top = read_sheet(path, parsed.sheet, max_rows=parsed.header_row)
         title = " ".join(cell_to_text(c) for row in top[: parsed.header_row - 1] for c in row)
+        if choices:
+            _apply_choices(parsed, choices)
         problems = _derive_published(parsed, title, item_codes)
         if problems:
-            raise ImportRefused(path, parsed.sheet, problems, advice=[
-                "这是上一年度公布的计划表格式：年度、开始和结束日期、每组检查人数（2 人）已按表格推算；"
-                "上面列出的单元格需要您在 Excel 中选定后重新导入（或在年度计划页逐项新建任务）。"])  # fmt: skip
+            advice = ["这是上一年度公布的计划表格式：年度、开始和结束日期、每组检查人数（2 人）已按表格推算；"
+                      "上面列出的单元格需要您选定：在 Excel 中改好后重新导入，或在导入向导中逐项选择。"]  # fmt: skip
+            if all(p.header in CHOICES for p in problems):
+                raise PlanChoicesNeeded(path, parsed.sheet, problems, advice, _choice_tasks(parsed, problems))
+            raise ImportRefused(path, parsed.sheet, problems, advice=advice)
         present |= set(DERIVED)
     yield Progress("正在核对抽查事项和计划……")
     detail: dict[str, Any] = {"rows": len(parsed)}
@@ -684,3 +691,55 @@ def _derive_published(parsed: ParsedSheet, title: str, item_codes: set[str]) -> 
 
 def _short(s: str, limit: int = 24) -> str:
     return s if len(s) <= limit else s[:limit] + "…"
+
+
+CHOICES = {"抽查类型": "draw_type", "抽查比例": "ratio", "抽查事项": "items"}
+
+
+@dataclass
+class TaskChoice:
+    """A task of a published plan table that needs choices: attr → the text the table has."""
+
+    code: str
+    name: str
+    row: int
+    needs: dict[str, str]
+
+
+class PlanChoicesNeeded(ImportRefused):
+    """A published plan table that imports once the listed choices are made (see ``tasks``)."""
+
+    def __init__(self, file: Path, sheet: str | None, problems: Sequence[Problem], advice: Sequence[str],
+                 tasks: Sequence[TaskChoice]):  # fmt: skip
+        super().__init__(file, sheet, problems, None, advice)
+        self.tasks = list(tasks)
+
+
+def _choice_tasks(parsed: ParsedSheet, problems: Sequence[Problem]) -> list[TaskChoice]:
+    by_row: dict[int, TaskChoice] = {}
+    index = {rn: i for i, rn in enumerate(parsed.row_numbers)}
+    cols = parsed.columns
+    for p in problems:
+        if p.row is None or p.header not in CHOICES:
+            continue
+        i = index[p.row]
+        attr = CHOICES[p.header]
+        task = by_row.setdefault(p.row, TaskChoice(cols["code"][i], cols["name"][i], p.row, {}))
+        task.needs[attr] = str(cols[attr][i] or "")
+    return [by_row[r] for r in sorted(by_row)]
+
+
+def _apply_choices(parsed: ParsedSheet, choices: Mapping[str, Mapping[str, str]]) -> None:
+    """Put the wizard's choices into the rows; the prose a choice replaces goes into the task's note."""
+    cols = parsed.columns
+    headers = {a: h for h, a in CHOICES.items()}
+    for i, code in enumerate(cols["code"]):
+        for attr, value in choices.get(code, {}).items():
+            if attr not in headers or not value.strip():
+                continue
+            old = cols[attr][i] or ""
+            new = "、".join(split_list(value)) if attr == "items" else value.strip()
+            if attr in ("ratio", "items") and old and old != new:
+                note = cols["scope_note"][i] or ""
+                cols["scope_note"][i] = (note + "\n" if note else "") + f"{headers[attr]}（原文）：{old}"
+            cols[attr][i] = new

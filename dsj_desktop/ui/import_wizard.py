@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -31,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.codelists import LIST_TITLES
-from dsj_desktop.domain.fields import Kind, display_value
+from dsj_desktop.domain.fields import FieldSpec, Kind, display_value
+from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import (
@@ -46,6 +49,7 @@ from dsj_desktop.io.excel import (
 )
 from dsj_desktop.io.importer import ImportRefused, ImportSummary, UnconfirmedColumns, import_directory
 from dsj_desktop.progress import Job
+from dsj_desktop.services.plan import PUBLISHED_FIELDS, PlanChoicesNeeded, TaskChoice, is_published_layout
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -79,6 +83,7 @@ class ImportWizard(QWizard):
         self.mapping: dict[str, int] = {}
         self.add_codes = False
         self.ignore_columns: list[str] = []  # columns the draw depends on, confirmed as not imported
+        self.plan_choices: dict[str, dict[str, str]] = {}  # a published plan table: choices per task
         self.summary: ImportSummary | None = None
         self.setWindowTitle(f"导入{spec.title}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -104,6 +109,7 @@ class ImportWizard(QWizard):
             header_row=self.header_row,
             add_unknown_codes=self.add_codes,
             ignore_columns=self.ignore_columns,
+            **self.choice_args(),
         )
         out = run_with_progress(self, f"导入{self.spec.title}", job)
         if not out.ok:
@@ -111,6 +117,9 @@ class ImportWizard(QWizard):
             return
         self.summary = out.value
         super().accept()
+
+    def choice_args(self) -> dict[str, Any]:
+        return {"choices": self.plan_choices} if self.plan_choices else {}
 
 
 class FilePage(QWizardPage):
@@ -216,12 +225,9 @@ class MappingPage(QWizardPage):
         head.addWidget(self.header_spin)
         head.addWidget(self.span_note, 1)
         form.addRow("表头所在行：", head)
-        for f in wizard.spec.fields:
-            combo = QComboBox()
-            combo.setObjectName(f"map-{f.attr}")
-            combo.currentIndexChanged.connect(lambda _: self.completeChanged.emit())
-            self.combos[f.attr] = combo
-            form.addRow(f.header + ("（必填）" if f.required else ""), combo)
+        self.form = form
+        self.fields: tuple[FieldSpec, ...] = ()
+        self._build(wizard.spec.fields)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
@@ -235,6 +241,21 @@ class MappingPage(QWizardPage):
         layout.addWidget(self.error)
         self.header_spin.valueChanged.connect(lambda v: self.fill_columns(v - 1, auto=True))
 
+    def _build(self, fields: Sequence[FieldSpec]) -> None:
+        """One row per field (the published plan table has 抽查时间 and fewer required columns)."""
+        if tuple(fields) == self.fields:
+            return
+        while self.form.rowCount() > 1:
+            self.form.removeRow(1)
+        self.combos.clear()
+        self.fields = tuple(fields)
+        for f in fields:
+            combo = QComboBox()
+            combo.setObjectName(f"map-{f.attr}")
+            combo.currentIndexChanged.connect(lambda _: self.completeChanged.emit())
+            self.combos[f.attr] = combo
+            self.form.addRow(f.header + ("（必填）" if f.required else ""), combo)
+
     def initializePage(self) -> None:
         assert self.w.path is not None
         try:
@@ -242,20 +263,28 @@ class MappingPage(QWizardPage):
         except UserError as exc:
             self.rows = []
             self.error.setText(str(exc))
-        hdr = find_header_row(self.rows, self.w.spec.fields) if self.rows else None
+        fields: Sequence[FieldSpec] = self.w.spec.fields
+        if self.w.spec.kind == PLAN_ROWS.kind and self.rows:
+            try:
+                if is_published_layout(self.w.path, self.w.sheet, None):
+                    fields = PUBLISHED_FIELDS
+            except UserError:
+                pass
+        self._build(fields)
+        hdr = find_header_row(self.rows, self.fields) if self.rows else None
         self.header_spin.blockSignals(True)
         self.header_spin.setValue((hdr or 0) + 1)
         self.header_spin.blockSignals(False)
         self.fill_columns(hdr or 0, auto=True)
 
     def fill_columns(self, hdr: int, auto: bool) -> None:
-        header, span = header_labels(self.rows, hdr, self.w.spec.fields) if hdr < len(self.rows) else ([], 1)
+        header, span = header_labels(self.rows, hdr, self.fields) if hdr < len(self.rows) else ([], 1)
         self.span_note.setText(
             f"表头占两行（第 {hdr + 1}–{hdr + 2} 行），列名按上下两格合起来识别；合并的单元格按左上角的内容读取。"
             if span == 2
             else ""
         )
-        mapping = auto_mapping(header, self.w.spec.fields) if auto else self.w.mapping
+        mapping = auto_mapping(header, self.fields) if auto else self.w.mapping
         labels = [f"{column_letter(j)} 列：{c}" for j, c in enumerate(header)]
         for attr, combo in self.combos.items():
             combo.blockSignals(True)
@@ -273,7 +302,7 @@ class MappingPage(QWizardPage):
 
     def isComplete(self) -> bool:
         mapping = self.current_mapping()
-        missing = [f.header for f in self.w.spec.fields if f.required and f.attr not in mapping]
+        missing = [f.header for f in self.fields if f.required and f.attr not in mapping]
         dupes = len(mapping) != len(set(mapping.values()))
         if missing:
             self.error.setText("还没有对应的必填项：" + "、".join(missing))
@@ -321,6 +350,15 @@ class PreviewPage(QWizardPage):
         layout.addWidget(self.add_codes)
         layout.addWidget(self.confirm_ignore)
         layout.addWidget(self.problems, 1)
+        self.choices = QTableWidget()  # a published plan table: what each task needs chosen
+        self.choices.setObjectName("plan-choices")
+        self.choices.hide()
+        self.apply_choices = QPushButton("按以上选择重新检查")
+        self.apply_choices.setObjectName("apply-choices")
+        self.apply_choices.hide()
+        self.apply_choices.clicked.connect(self._on_apply_choices)
+        layout.addWidget(self.choices, 1)
+        layout.addWidget(self.apply_choices, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.table, 1)
         self.add_codes.toggled.connect(lambda _: self.check())
         self.confirm_ignore.toggled.connect(self._on_confirm_ignore)
@@ -331,6 +369,7 @@ class PreviewPage(QWizardPage):
         self.check()
 
     def initializePage(self) -> None:
+        self.choice_tasks: list[TaskChoice] = []
         self.w.ignore_columns = []
         self.pending_ignore = []
         self.confirm_ignore.blockSignals(True)
@@ -350,6 +389,7 @@ class PreviewPage(QWizardPage):
             add_unknown_codes=self.w.add_codes,
             ignore_columns=self.w.ignore_columns,
             dry_run=True,
+            **self.w.choice_args(),
         )
         out = run_with_progress(self, "检查文件", job)
         self.ok = out.ok
@@ -371,12 +411,27 @@ class PreviewPage(QWizardPage):
                 text += f"\n注意：{w}"
             self.summary.setText(text)
             self.summary.setStyleSheet("color: #1b5e20;")
+            self.choices.hide()
+            self.apply_choices.hide()
             self.problems.hide()
             self.table.show()
             self._fill_preview(s.preview, set(s.absent_fields))
         else:
             self.table.hide()
             self.problems.show()
+            if isinstance(out.error, PlanChoicesNeeded):
+                err = out.error
+                self.summary.setText(
+                    f"这是上一年度公布的计划表：年度、日期和每组检查人数已推算，还有 {len(err.tasks)} 项任务需要您选定"
+                    "抽查类型、比例或事项（原来的文字说明会保存在任务的“抽查对象范围”中）："
+                )
+                self.summary.setStyleSheet("color: #8a4b00;")
+                self.problems.setPlainText("\n".join(err.lines()))
+                self._fill_choices(err.tasks)
+                self.completeChanged.emit()
+                return
+            self.choices.hide()
+            self.apply_choices.hide()
             if isinstance(out.error, UnconfirmedColumns):
                 err = out.error
                 names = "、".join(f"“{c}”" for c in err.columns)
@@ -405,6 +460,56 @@ class PreviewPage(QWizardPage):
                 self.summary.setText("检查时出错。")
             self.summary.setStyleSheet("color: #b00020;")
         self.completeChanged.emit()
+
+    COLUMNS = ("任务编号", "任务名称", "抽查类型", "抽查比例", "抽查事项（事项编码）")
+
+    def _fill_choices(self, tasks: list[TaskChoice]) -> None:
+        self.choices.clear()
+        self.choices.setColumnCount(len(self.COLUMNS))
+        self.choices.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.choices.setRowCount(len(tasks))
+        self.choice_tasks = tasks
+        for r, task in enumerate(tasks):
+            for c, text in enumerate((task.code, task.name)):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.choices.setItem(r, c, item)
+            chosen = self.w.plan_choices.get(task.code, {})
+            combo = QComboBox()
+            combo.addItems(["（请选择）", "定向", "不定向"])
+            combo.setEnabled("draw_type" in task.needs)
+            if chosen.get("draw_type"):
+                combo.setCurrentText(chosen["draw_type"])
+            self.choices.setCellWidget(r, 2, combo)
+            for c, attr, hint in ((3, "ratio", "如 5%、20家 或 重大:100%;较大:30%;一般:10%;低:5%"),
+                                  (4, "items", "如 YJ-001、YJ-002")):  # fmt: skip
+                edit = QLineEdit(chosen.get(attr, ""))
+                edit.setPlaceholderText(hint if attr in task.needs else "（不需要更改）")
+                edit.setEnabled(attr in task.needs)
+                if attr in task.needs:
+                    edit.setToolTip(f"表中原文：{task.needs[attr]}")
+                self.choices.setCellWidget(r, c, edit)
+        self.choices.resizeColumnsToContents()
+        self.choices.setColumnWidth(3, max(self.choices.columnWidth(3), 300))
+        self.choices.horizontalHeader().setStretchLastSection(True)
+        self.choices.show()
+        self.apply_choices.show()
+
+    def _on_apply_choices(self) -> None:
+        picked: dict[str, dict[str, str]] = {}
+        for r, task in enumerate(self.choice_tasks):
+            combo = self.choices.cellWidget(r, 2)
+            values: dict[str, str] = {}
+            if isinstance(combo, QComboBox) and combo.currentIndex() > 0:
+                values["draw_type"] = combo.currentText()
+            for c, attr in ((3, "ratio"), (4, "items")):
+                edit = self.choices.cellWidget(r, c)
+                if isinstance(edit, QLineEdit) and edit.text().strip():
+                    values[attr] = edit.text().strip()
+            if values:
+                picked[task.code] = values
+        self.w.plan_choices = picked
+        self.check()
 
     def _fill_preview(
         self, records: list[dict[str, Any]], absent: frozenset[str] | set[str] = frozenset()
