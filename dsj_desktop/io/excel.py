@@ -21,7 +21,6 @@ from dsj_desktop.errors import UserError
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 10
 LARGE_RANGE = 200_000  # rows of a used range from which a sheet is read row by row
-SPARSE_BYTES_PER_ROW = 20  # below this many bytes of sheet XML per row of the used range, rows are missing
 
 
 class WorkbookError(UserError):
@@ -152,14 +151,14 @@ def is_blank_row(row: Sequence[Any]) -> bool:
 def _rows_without_trailing_blanks(ws: pc.CalamineSheet, max_rows: int | None) -> list[list[Any]]:
     """The sheet's rows up to the last one that holds something. Blank rows are kept only as one
     shared empty list, so a sheet whose used range runs to row 1,048,576 costs next to nothing."""
-    if max_rows is not None or ws.height <= LARGE_RANGE:
+    if max_rows is not None:
         rows = ws.to_python(skip_empty_area=False, nrows=max_rows)
         end = len(rows)
         while end and is_blank_row(rows[end - 1]):
             end -= 1
         del rows[end:]
         return rows
-    # A used range this long is mostly blank rows (formatting, a stray space): read row by row.
+    # Row by row: about half the peak memory of one to_python() call; a blank row costs one pointer.
     blank: list[Any] = []
     rows = []
     last = 0
@@ -442,7 +441,8 @@ def _blank_shared_strings(zf: zipfile.ZipFile) -> set[int]:
 def _row_is_blank(row: bytes, blank_strings: set[int]) -> bool:
     if b"<v>" not in row and b"<t" not in row and b":v>" not in row and b":t" not in row:
         return True  # cells with a format and no value
-    for attrs, inner in _CELL.findall(row):
+    for cell in _CELL.finditer(row):  # a data row returns at its first cell
+        attrs, inner = cell.groups()
         if not inner:
             continue
         v = _VALUE.search(inner)
@@ -462,9 +462,10 @@ def _row_is_blank(row: bytes, blank_strings: set[int]) -> bool:
 
 
 def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
-    """For an .xlsx sheet whose used range runs past :data:`LARGE_RANGE` rows (a space typed far
-    below the data, rows formatted down to the end): a copy of the workbook in *folder* without the
-    sheet's blank rows, so that the reader does not hold a million empty rows. ``None``: no need."""
+    """For an .xlsx sheet whose used range runs past :data:`LARGE_RANGE` rows because of blank cells
+    far below the data (a space typed in A1048576): a copy of the workbook in *folder* whose sheet
+    ends after its last row that holds something, so that the reader does not hold a million empty
+    rows. ``None``: no need (formatted cells without values do not extend what the reader holds)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
         return None
     try:
@@ -477,11 +478,10 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                 m = _DIMENSION.search(f.read(4096))
             if m is None or int(m.group(1)) <= LARGE_RANGE:
                 return None
-            if zf.getinfo(part).file_size > int(m.group(1)) * SPARSE_BYTES_PER_ROW:
-                # Most rows are in the file: real data, or formatted cells without values, which
-                # the reader skips anyway. Only a few cells far below the data cost memory.
+            cut = _end_of_last_filled_row(zf, part, _blank_shared_strings(zf))
+            if cut is None:
                 return None
-            blank_strings = _blank_shared_strings(zf)
+            end, tail = cut
             out_path = folder / f"trimmed{path.suffix.lower()}"
             with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
                 for item in zf.infolist():
@@ -489,27 +489,50 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                         out.writestr(item, zf.read(item.filename))
                         continue
                     with zf.open(part) as src, out.open(part, "w") as dst:
-                        _copy_without_blank_rows(src, dst, blank_strings)
+                        left = end
+                        while left > 0:
+                            chunk = src.read(min(left, 1 << 22))
+                            if not chunk:
+                                break
+                            dst.write(chunk)
+                            left -= len(chunk)
+                        dst.write(tail)
             return out_path
     except (KeyError, OSError, zipfile.BadZipFile, ValueError):
         return None
 
 
-def _copy_without_blank_rows(src: Any, dst: Any, blank_strings: set[int]) -> None:
-    """The sheet XML without its blank ``<row>`` elements, read and written in chunks."""
-    buf = b""
-    while True:
-        chunk = src.read(1 << 22)
-        buf += chunk
-        pos = 0
-        out = []
-        for m in _ROW_ELEMENT.finditer(buf):  # complete rows only: one cut by the chunk's end waits
-            out.append(buf[pos : m.start()])
-            if not _row_is_blank(m.group(), blank_strings):
-                out.append(m.group())
-            pos = m.end()
-        dst.write(b"".join(out))
-        buf = buf[pos:]
-        if not chunk:
-            dst.write(buf)
-            return
+TAIL_WINDOW = 1 << 21
+
+
+def _end_of_last_filled_row(
+    zf: zipfile.ZipFile, part: str, blank_strings: set[int]
+) -> tuple[int, bytes] | None:
+    """(offset just after the last row that holds something, the XML from ``</sheetData>`` on), when
+    blank rows holding values (spaces) follow it; else ``None``. Reads the sheet once, keeping only
+    its last two megabytes."""
+    window = b""
+    total = 0
+    with zf.open(part) as f:
+        while chunk := f.read(1 << 22):
+            total += len(chunk)
+            window = (window + chunk)[-TAIL_WINDOW:]
+    close = window.rfind(b"sheetData>")
+    if close < 0:
+        return None
+    close = window.rfind(b"<", 0, close)
+    rows = list(_ROW_ELEMENT.finditer(window, 0, close))
+    if len(rows) < 2:
+        return None
+    trailing_blank = 0
+    for r in reversed(rows[1:]):  # the first may be cut by the window's start
+        if not _row_is_blank(r.group(), blank_strings):
+            break
+        trailing_blank += 1
+    else:
+        return None  # blank rows all through the window: leave the sheet as it is
+    if not trailing_blank:
+        return None
+    last = rows[len(rows) - 1 - trailing_blank]
+    start_of_window = total - len(window)
+    return start_of_window + last.end(), window[close:]
