@@ -147,9 +147,9 @@ def cell_to_text(value: Any) -> str:
 
 def date_from_number(v: float) -> date | None:
     """A number in a date column: 20270603 (typed without separators) or an Excel serial number."""
-    if not float(v).is_integer():
-        v = int(v)  # a serial with a time of day
-    n = int(v)
+    if not SERIAL_MIN <= v <= 21001231:  # also NaN and infinities
+        return None
+    n = int(v)  # a serial with a time of day: its day
     if 19000101 <= n <= 21001231:
         y, md = divmod(n, 10000)
         try:
