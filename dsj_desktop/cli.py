@@ -48,7 +48,8 @@ def _register_directories() -> None:
     def make(spec: TableSpec) -> Kind:
         def imp(db: Database, path: Path, args: argparse.Namespace) -> Job[Any]:
             return import_directory(db, spec, path, sheet=args.sheet, add_unknown_codes=args.add_codes,
-                                    dry_run=args.dry_run, before_write=backup_hook(db))  # fmt: skip
+                                    dry_run=args.dry_run, before_write=backup_hook(db),
+                                    ignore_columns=args.ignore_column)  # fmt: skip
 
         def exp(db: Database, path: Path, args: argparse.Namespace) -> Job[int]:
             return export_directory(db, spec, path, include_archived=args.include_archived)
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--sheet", help="工作表名称（默认：第一个可见工作表）")
     imp.add_argument("--add-codes", action="store_true", help="把代码表中没有的行业领域/所属区域加入代码表")
     imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    imp.add_argument("--ignore-column", action="append", default=[], metavar="列名",
+                     help="确认不导入文件中的这一列（抽取要用到的列未导入时，须逐列确认；可写多次）")  # fmt: skip
 
     exp = sub.add_parser("export", help="导出为 Excel（与导入模板表头一致）")
     exp.add_argument("kind", choices=kinds)

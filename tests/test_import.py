@@ -160,7 +160,7 @@ def _bad_inspector_files(tmp: Path) -> dict[str, tuple[Path, list[str]]]:
     cases["invalid date"] = (p, ["bad-date.xlsx", "第 2 行 D 列", "执法证有效期至", "不是有效日期"])
     p = write_xlsx(tmp / "text-date.xlsx", [["1499", "王五", "大队", "明年年底", "", "在岗", ""]], hdr)
     cases["unparseable date"] = (p, ["text-date.xlsx", "第 2 行 D 列", "无法识别的日期“明年年底”"])
-    p = write_xlsx(tmp / "num-date.xlsx", [["1499", "王五", "大队", 46000, "", "在岗", ""]], hdr)
+    p = write_xlsx(tmp / "num-date.xlsx", [["1499", "王五", "大队", 1234, "", "在岗", ""]], hdr)
     cases["number for a date"] = (p, ["num-date.xlsx", "第 2 行 D 列", "不是日期"])
     return cases
 

@@ -33,16 +33,44 @@ YES, NO = "是", "否"
 LIST_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_EXCEPT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+# Characters nobody sees that copying from web pages and chat programs leaves in cells.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_TO_HALFWIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                 for c in range(r[0], r[1] + 1)}  # fmt: skip
+# A column holding any of these is cleaned cell by cell (see convert_column).
+_BULK_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
+)
+_BULK_UNSAFE_ML = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
+)
 _DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[.日]?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
+_TIME_PART = re.compile(r"^(.*?\d)(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
+# Excel serial numbers taken as dates: 1954-10-02 … 2119-01-01 (anything else is not a date someone meant).
+SERIAL_MIN, SERIAL_MAX = 20000, 80000
 _WS = " \t\r\n\u3000\u00a0\ufeff"
+NUMBER_CODE_MESSAGE = (
+    "这一格是数字格式：Excel 的数字只保留 15 位有效数字，18 位的代码已被改动（末几位变成 0 或显示为科学计数）。"
+    "请在 Excel 中把这一列设置为“文本”格式，再重新输入（或粘贴）这些代码"
+)
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 
 
 class CellError(ValueError):
     """A cell's value is refused; the message says why, in Chinese."""
+
+
+class UnknownCode(CellError):
+    """A value that is not (yet) in the column's code list."""
+
+    def __init__(self, message: str, value: str) -> None:
+        super().__init__(message)
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -66,6 +94,7 @@ class FieldSpec:
     formatter: Callable[[Any], str] | None = field(default=None, compare=False)
     labels: tuple[str, str] = (YES, NO)  # BOOL: the words for true and false
     default_factory: Callable[[], Any] | None = field(default=None, compare=False)  # computed default
+    code: bool = False  # an identifier or number typed by hand: a number cell of 16+ digits is refused
 
     def empty_value(self) -> Any:
         return self.default_factory() if self.default_factory is not None else self.default
@@ -75,9 +104,14 @@ class FieldSpec:
         return self.kind is Kind.BOOL
 
 
-def clean_text(raw: str, *, multiline: bool = False) -> str:
-    """NFC, trimmed (including full-width spaces), CRLF → LF; control characters refused."""
-    s = unicodedata.normalize("NFC", raw)
+def clean_text(raw: str, *, multiline: bool = False, compat: bool = False) -> str:
+    """NFC (*compat*: NFKC, for codes), invisible characters removed, full-width letters and digits
+    as ASCII, trimmed (including full-width spaces), CRLF → LF; control characters refused."""
+    s = unicodedata.normalize("NFKC" if compat else "NFC", raw)
+    if _INVISIBLE.search(s):
+        s = _INVISIBLE.sub("", s)
+    if not multiline and _FULLWIDTH_ALNUM.search(s):
+        s = s.translate(_TO_HALFWIDTH)
     if multiline:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
         bad = _CONTROL_EXCEPT_LF.search(s)
@@ -111,7 +145,38 @@ def cell_to_text(value: Any) -> str:
     return str(value)
 
 
+def date_from_number(v: float) -> date | None:
+    """A number in a date column: 20270603 (typed without separators) or an Excel serial number."""
+    if not SERIAL_MIN <= v <= 21001231:  # also NaN and infinities
+        return None
+    n = int(v)  # a serial with a time of day: its day
+    if 19000101 <= n <= 21001231:
+        y, md = divmod(n, 10000)
+        try:
+            return date(y, *divmod(md, 100))
+        except ValueError:
+            return None
+    if SERIAL_MIN <= n <= SERIAL_MAX:
+        from openpyxl.utils.datetime import from_excel
+
+        d = from_excel(n)
+        return d.date() if isinstance(d, datetime) else d if isinstance(d, date) else None
+    return None
+
+
 def parse_date_text(s: str) -> date:
+    s = s.replace(" ", "").replace("\u3000", "") if " " in s and ":" not in s else s
+    if s.isdigit() and len(s) == 5:  # an Excel serial number stored as text
+        serial = date_from_number(int(s))
+        if serial is not None:
+            return serial
+    m = _TIME_PART.match(s)
+    if m:  # 2027/6/3 0:00:00, 2027-06-03T00:00:00
+        try:
+            return datetime.fromisoformat(s).date()
+        except ValueError:
+            s = m.group(1)
+    s = re.sub(r"\s+", "", s)
     for pat in _DATE_PATTERNS:
         m = pat.match(s)
         if m:
@@ -146,6 +211,7 @@ class Converter:
         ):
             self.allowed = frozenset(self.ordered)
         self.unknown_codes: set[str] = set()  # filled when unknown code values are tolerated
+        self.refused_codes: set[int] = set()  # indexes of the cells refused for a value not in the code list
         self.tolerate_unknown = False
 
     def __call__(self, raw: Any) -> Any:
@@ -155,7 +221,14 @@ class Converter:
             return raw.date() if isinstance(raw, datetime) else raw
         if kind is Kind.BOOL and isinstance(raw, bool):
             return raw
-        s = clean_text(raw if isinstance(raw, str) else cell_to_text(raw), multiline=spec.multiline)
+        number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+        if number and (kind is Kind.USCC or (spec.code and abs(raw) >= 1e15)):
+            raise CellError(NUMBER_CODE_MESSAGE)
+        s = clean_text(
+            raw if isinstance(raw, str) else cell_to_text(raw),
+            multiline=spec.multiline,
+            compat=kind is Kind.USCC,
+        )
         if not s:
             if spec.required:
                 raise CellError("必填，不能为空")
@@ -167,6 +240,8 @@ class Converter:
         if kind is Kind.TEXT:
             return s
         if kind is Kind.USCC:
+            if _SCIENTIFIC.match(s):
+                raise CellError(NUMBER_CODE_MESSAGE)
             code = uscc_mod.normalize(s)
             fault = uscc_mod.problem(code)
             if fault:
@@ -181,7 +256,10 @@ class Converter:
             raise CellError(f"应填“{yes}”或“{no}”，而不是“{s}”")
         if kind is Kind.DATE:
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                raise CellError(f"“{s}”不是日期，请写作 2027-12-31 或设为日期格式")
+                d = date_from_number(raw)
+                if d is None:
+                    raise CellError(f"“{s}”不是日期，请写作 2027-12-31 或设为日期格式")
+                return d
             return parse_date_text(s)
         if kind is Kind.INT:
             if not re.fullmatch(r"-?\d+", s):
@@ -196,9 +274,7 @@ class Converter:
                 return s
             if kind is Kind.CHOICE:
                 raise CellError(f"“{s}”不是允许的值（可选值：{'、'.join(spec.choices)}）")
-            raise CellError(
-                f"“{s}”不是允许的值（{spec.header}代码表中现有：{_preview(self.ordered)}；新值请先加入代码表）"
-            )
+            raise UnknownCode(f"“{s}”不是允许的值（{spec.header}代码表中没有）", s)
         if kind is Kind.LIST:
             parts = split_list(s)
             if self.allowed is not None:
@@ -233,8 +309,9 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
     if bulk:
         # U+2028 separates: it is neither a control character nor stripped.
         joined = "\u2028".join([t or "" for t in texts] if slow else texts)  # type: ignore[arg-type]
-        pattern = _CONTROL_EXCEPT_LF if spec.multiline else _CONTROL
-        bulk = not pattern.search(joined) and unicodedata.is_normalized("NFC", joined)
+        pattern = _BULK_UNSAFE_ML if spec.multiline else _BULK_UNSAFE
+        normalized = unicodedata.is_normalized("NFKC" if kind is Kind.USCC else "NFC", joined)
+        bulk = not pattern.search(joined) and normalized
         if spec.multiline and "\r" in joined:
             bulk = False
     if not bulk:
@@ -279,6 +356,8 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
         except CellError as exc:
             values[i] = None
             errors[i] = str(exc)
+            if isinstance(exc, UnknownCode):
+                conv.refused_codes.add(i)
     return values, errors
 
 
@@ -312,8 +391,17 @@ def display_value(spec: FieldSpec, value: Any) -> str:
     return "" if v is None else str(v)
 
 
+_HEADER_NOISE = re.compile(r"[\s*＊※:：\u200b-\u200d\u2060\ufeff]")
+_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>")
+
+
 def normalize_header(h: Any) -> str:
     s = cell_to_text(h)
     s = unicodedata.normalize("NFKC", s)  # full-width brackets and letters → half-width
-    s = re.sub(r"[\s*＊※:：]", "", s)
+    s = _HEADER_NOISE.sub("", s)
     return s.strip()
+
+
+def strip_note(h: str) -> str:
+    """A normalised header without the notes offices put in brackets: 统一社会信用代码(18位) → 统一社会信用代码."""
+    return _NOTE.sub("", h) if "(" in h or "[" in h or "【" in h or "〔" in h or "<" in h else h

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from dsj_desktop.domain.codelists import INDUSTRY, REGION
 from dsj_desktop.domain.fields import CellError, FieldSpec, Kind
+from dsj_desktop.domain.header_aliases import HEADER_ALIASES
 
 RISK_LEVELS = ("重大", "较大", "一般", "低")
 STATUSES = ("存续", "停产", "注销", "吊销")
@@ -51,6 +52,14 @@ class TableSpec:
     # The words for taking a record out of use and back (items: 停用 / 启用); nothing is ever deleted.
     archive_verb: str = "归档"
     restore_verb: str = "恢复"
+    # Columns the draw depends on: present in a file but not imported, they must be confirmed.
+    draw_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Header variants come from the one table in header_aliases.
+        table = HEADER_ALIASES.get(self.kind, {})
+        fields = tuple(replace(f, aliases=table.get(f.header, f.aliases)) for f in self.fields)
+        object.__setattr__(self, "fields", fields)
 
     @property
     def archived_word(self) -> str:
@@ -80,17 +89,11 @@ class TableSpec:
         return " / ".join(str(record[k]) for k in self.key)
 
 
-USCC_ALIASES = (
-    "信用代码", "社会信用代码", "统一代码", "统一信用代码", "企业信用代码",
-    "统一社会信用代码(注册号)", "统一社会信用代码/注册号", "USCC",
-)  # fmt: skip
+USCC_ALIASES = HEADER_ALIASES["targets"]["统一社会信用代码"]
 
 
-def _flag(attr: str, header: str, *aliases: str) -> FieldSpec:
-    return FieldSpec(
-        attr, header, Kind.BOOL, default=False, filterable=True, width=10,
-        aliases=(f"是否{header}", f"是否涉及{header}", f"有无{header}", f"涉及{header}", *aliases),
-    )  # fmt: skip
+def _flag(attr: str, header: str) -> FieldSpec:
+    return FieldSpec(attr, header, Kind.BOOL, default=False, filterable=True, width=10)
 
 
 TARGETS = TableSpec(
@@ -101,75 +104,33 @@ TARGETS = TableSpec(
     table="target",
     key=("uscc",),
     search=("name", "uscc", "address", "legal_rep", "contact"),
+    draw_fields=(
+        "industry",
+        "region",
+        "risk_level",
+        "blacklist",
+        "major_hazard",
+        "dust_explosion",
+        "confined_space",
+        "ammonia_refrigeration",
+        "occupational_hazard",
+        "status",
+    ),
     fields=(
         FieldSpec(
             "uscc",
             "统一社会信用代码",
             Kind.USCC,
             required=True,
-            aliases=USCC_ALIASES,
             width=22,
             max_len=30,
             hint="18 位，按 GB 32100-2015 校验",
         ),
-        FieldSpec(
-            "name",
-            "企业名称",
-            required=True,
-            width=34,
-            aliases=(
-                "单位名称",
-                "企业(单位)名称",
-                "名称",
-                "企业名",
-                "生产经营单位名称",
-                "市场主体名称",
-                "检查对象名称",
-                "检查对象",
-                "公司名称",
-            ),
-        ),
-        FieldSpec(
-            "industry",
-            "行业领域",
-            Kind.CODELIST,
-            required=True,
-            codelist=INDUSTRY,
-            filterable=True,
-            aliases=("行业", "所属行业", "行业类别", "行业分类", "监管行业", "行业领域类别"),
-        ),
-        FieldSpec(
-            "region",
-            "所属区域",
-            Kind.CODELIST,
-            required=True,
-            codelist=REGION,
-            filterable=True,
-            aliases=(
-                "区域",
-                "所属乡镇",
-                "乡镇",
-                "所在乡镇",
-                "属地",
-                "所属地区",
-                "乡镇(街道)",
-                "所属乡镇(街道)",
-            ),
-        ),
-        FieldSpec(
-            "affiliation",
-            "隶属关系",
-            filterable=True,
-            aliases=("隶属",),
-            hint="如：中央、省属、市属、县属、民营",
-        ),
-        FieldSpec(
-            "scale",
-            "生产经营规模",
-            filterable=True,
-            aliases=("规模", "企业规模", "经营规模"),
-            hint="如：大型、中型、小型、微型",
-        ),
+        FieldSpec("name", "企业名称", required=True, width=34),
+        FieldSpec("industry", "行业领域", Kind.CODELIST, required=True, codelist=INDUSTRY, filterable=True),
+        FieldSpec("region", "所属区域", Kind.CODELIST, required=True, codelist=REGION, filterable=True),
+        FieldSpec("affiliation", "隶属关系", filterable=True, hint="如：中央、省属、市属、县属、民营"),
+        FieldSpec("scale", "生产经营规模", filterable=True, hint="如：大型、中型、小型、微型"),
         FieldSpec(
             "risk_level",
             "风险等级",
@@ -177,35 +138,19 @@ TARGETS = TableSpec(
             required=True,
             choices=RISK_LEVELS,
             filterable=True,
-            aliases=("风险", "安全风险等级", "风险级别", "风险分级"),
             parser=_aliased(RISK_LEVELS, _RISK_ALIASES, "风险等级"),
         ),
-        FieldSpec(
-            "std_level",
-            "标准化等级",
-            filterable=True,
-            aliases=("安全生产标准化等级", "标准化", "标准化级别"),
-            hint="如：一级、二级、三级、未达标",
-        ),
-        _flag("blacklist", "黑名单", "列入黑名单", "失信黑名单"),
+        FieldSpec("std_level", "标准化等级", filterable=True, hint="如：一级、二级、三级、未达标"),
+        _flag("blacklist", "黑名单"),
         _flag("major_hazard", "重大危险源"),
-        _flag("dust_explosion", "粉尘涉爆", "涉爆粉尘"),
-        _flag("confined_space", "有限空间", "有限空间作业"),
-        _flag("ammonia_refrigeration", "液氨制冷", "涉氨制冷"),
-        _flag("occupational_hazard", "职业病危害", "职业危害"),
-        FieldSpec(
-            "address", "地址", width=36, aliases=("注册地址", "生产经营地址", "经营地址", "住所", "详细地址")
-        ),
-        FieldSpec(
-            "legal_rep",
-            "法定代表人",
-            private=True,
-            aliases=("法人", "法人代表", "法定代表人(负责人)", "负责人", "法定代表人/负责人"),
-        ),
-        FieldSpec("contact", "联系人", private=True, aliases=("安全联系人",)),
-        FieldSpec(
-            "phone", "联系电话", private=True, aliases=("电话", "手机", "联系方式", "手机号码", "联系人电话")
-        ),
+        _flag("dust_explosion", "粉尘涉爆"),
+        _flag("confined_space", "有限空间"),
+        _flag("ammonia_refrigeration", "液氨制冷"),
+        _flag("occupational_hazard", "职业病危害"),
+        FieldSpec("address", "地址", width=36),
+        FieldSpec("legal_rep", "法定代表人", private=True),
+        FieldSpec("contact", "联系人", private=True),
+        FieldSpec("phone", "联系电话", private=True, code=True),
         FieldSpec(
             "status",
             "经营状态",
@@ -213,7 +158,6 @@ TARGETS = TableSpec(
             choices=STATUSES,
             default="存续",
             filterable=True,
-            aliases=("状态", "登记状态", "企业状态"),
             parser=_aliased(STATUSES, _STATUS_ALIASES, "经营状态"),
         ),
     ),
@@ -227,38 +171,14 @@ INSPECTORS = TableSpec(
     table="inspector",
     key=("cert_no",),
     search=("name", "cert_no", "department", "specialties"),
+    draw_fields=("cert_valid_until", "specialties", "duty_status"),
     fields=(
+        FieldSpec("cert_no", "执法证号", required=True, code=True, max_len=40, width=18),
+        FieldSpec("name", "姓名", required=True),
+        FieldSpec("department", "所属科室", filterable=True),
+        FieldSpec("cert_valid_until", "执法证有效期至", Kind.DATE, required=True, default=None, width=16),
         FieldSpec(
-            "cert_no",
-            "执法证号",
-            required=True,
-            max_len=40,
-            width=18,
-            aliases=("执法证编号", "证号", "执法证件号", "执法证件编号", "执法证件号码"),
-        ),
-        FieldSpec("name", "姓名", required=True, aliases=("人员姓名", "执法人员")),
-        FieldSpec(
-            "department",
-            "所属科室",
-            filterable=True,
-            aliases=("科室", "所在科室", "部门", "所属部门", "科室(单位)"),
-        ),
-        FieldSpec(
-            "cert_valid_until",
-            "执法证有效期至",
-            Kind.DATE,
-            required=True,
-            default=None,
-            aliases=("有效期至", "执法证有效期", "证件有效期", "有效期", "有效期限"),
-            width=16,
-        ),
-        FieldSpec(
-            "specialties",
-            "执法专长",
-            Kind.LIST,
-            aliases=("专长", "执法领域", "擅长领域", "业务专长"),
-            width=24,
-            hint="多个用“、”分隔，如：危险化学品、工贸",
+            "specialties", "执法专长", Kind.LIST, width=24, hint="多个用“、”分隔，如：危险化学品、工贸"
         ),
         FieldSpec(
             "duty_status",
@@ -267,10 +187,9 @@ INSPECTORS = TableSpec(
             choices=DUTY_STATUSES,
             default=ON_DUTY,
             filterable=True,
-            aliases=("状态", "在岗情况", "人员状态"),
             parser=_aliased(DUTY_STATUSES, _DUTY_ALIASES, "在岗状态"),
         ),
-        FieldSpec("phone", "联系电话", private=True, aliases=("电话", "手机", "联系方式", "手机号码")),
+        FieldSpec("phone", "联系电话", private=True, code=True),
     ),
 )
 
@@ -283,19 +202,12 @@ EXPERTS = TableSpec(
     key=("code",),
     search=("name", "code", "field", "employer"),
     fields=(
-        FieldSpec("code", "专家编号", required=True, max_len=40, aliases=("编号", "专家证号")),
-        FieldSpec("name", "姓名", required=True, aliases=("专家姓名",)),
-        FieldSpec(
-            "field",
-            "专业领域",
-            Kind.LIST,
-            filterable=True,
-            width=24,
-            aliases=("专业", "专长", "擅长领域", "专业方向"),
-        ),
-        FieldSpec("employer", "工作单位", width=28, aliases=("单位", "所在单位")),
-        FieldSpec("title", "职称", filterable=True, aliases=("技术职称", "专业技术职称")),
-        FieldSpec("phone", "联系电话", private=True, aliases=("电话", "手机", "联系方式", "手机号码")),
+        FieldSpec("code", "专家编号", required=True, code=True, max_len=40),
+        FieldSpec("name", "姓名", required=True),
+        FieldSpec("field", "专业领域", Kind.LIST, filterable=True, width=24),
+        FieldSpec("employer", "工作单位", width=28),
+        FieldSpec("title", "职称", filterable=True),
+        FieldSpec("phone", "联系电话", private=True, code=True),
     ),
 )
 
@@ -308,24 +220,9 @@ CONFLICTS = TableSpec(
     key=("person_code", "uscc"),
     search=("person_code", "uscc", "reason"),
     fields=(
-        FieldSpec(
-            "person_code",
-            "人员编号",
-            required=True,
-            max_len=40,
-            width=18,
-            aliases=("执法证号", "专家编号", "人员证号", "执法证号/专家编号"),
-        ),
-        FieldSpec(
-            "uscc", "统一社会信用代码", Kind.USCC, required=True, aliases=USCC_ALIASES, width=22, max_len=30
-        ),
-        FieldSpec(
-            "reason",
-            "回避原因",
-            required=True,
-            width=30,
-            aliases=("原因", "回避事由", "关系说明", "回避理由"),
-        ),
+        FieldSpec("person_code", "人员编号", required=True, code=True, max_len=40, width=18),
+        FieldSpec("uscc", "统一社会信用代码", Kind.USCC, required=True, width=22, max_len=30),
+        FieldSpec("reason", "回避原因", required=True, width=30),
     ),
 )
 

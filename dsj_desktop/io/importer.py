@@ -7,10 +7,11 @@ Re-importing updates existing rows by their key and reports added / updated / un
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,29 @@ from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database, guard_of, tx_state
 from dsj_desktop.domain import codelists, staffing
-from dsj_desktop.domain.fields import Converter, FieldSpec, Kind, convert_column
+from dsj_desktop.domain.fields import (
+    Converter,
+    FieldSpec,
+    Kind,
+    _preview,
+    convert_column,
+    normalize_header,
+    strip_note,
+)
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
-from dsj_desktop.io.excel import auto_mapping, column_letter, find_header_row, read_sheet
+from dsj_desktop.io.excel import (
+    HEADER_SCAN_ROWS,
+    auto_mapping,
+    column_letter,
+    filtered_rows,
+    find_header_row,
+    header_labels,
+    is_blank_row,
+    list_sheets,
+    read_sheet,
+)
 from dsj_desktop.progress import Job, Progress
 
 MAX_LISTED_PROBLEMS = 200
@@ -59,20 +78,83 @@ class Problem:
         return f"{w}：{self.message}" if w else self.message
 
 
-class ImportRefused(UserError):
-    """The file was refused whole; the database is untouched."""
+MAX_LISTED_RUNS = 8  # row ranges shown for one problem before “等”
+DEFAULT_ADVICE = "请在 Excel 中改正上面列出的单元格，保存后重新导入；文件中任何一处有问题时整个文件都不导入。"
 
-    def __init__(self, file: Path, sheet: str | None, problems: Sequence[Problem], total: int | None = None):
+
+def format_rows(rows: Iterable[int]) -> str:
+    """Excel row numbers as a clerk reads them: 第 2–2381 行（共 2,380 行）, 第 3、5 行."""
+    ordered = sorted(set(rows))
+    runs: list[list[int]] = []
+    for r in ordered:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs]
+    text = "第 " + "、".join(parts[:MAX_LISTED_RUNS]) + ("等" if len(parts) > MAX_LISTED_RUNS else "") + " 行"
+    if len(ordered) > 1 and (len(parts) != len(ordered) or len(ordered) > 3):
+        text += f"（共 {len(ordered):,} 行）"
+    return text
+
+
+def group_problems(problems: Sequence[Problem]) -> list[str]:
+    """One line per column and reason, with the rows it concerns, in the order of the first row."""
+    groups: dict[tuple[int | None, str | None, str], list[int]] = {}
+    for p in problems:
+        groups.setdefault((p.col, p.header, p.message), []).append(p.row if p.row is not None else 0)
+    order = sorted(groups.items(), key=lambda kv: (min(kv[1]), kv[0][0] if kv[0][0] is not None else -1))
+    lines = []
+    for (col, header, message), rows in order:
+        where = [format_rows(rows)] if any(rows) else []
+        if col is not None:
+            where.append(f"{column_letter(col)} 列")
+        text = " ".join(where) + (f"（{header}）" if header else "")
+        lines.append(f"{text}：{message}" if text else message)
+    return lines
+
+
+class ImportRefused(UserError):
+    """The file was refused whole; the database is untouched. *advice*: what to do, once each."""
+
+    def __init__(
+        self,
+        file: Path,
+        sheet: str | None,
+        problems: Sequence[Problem],
+        total: int | None = None,
+        advice: Sequence[str] = (),
+    ):
         self.file = file
         self.sheet = sheet
         self.problems = list(problems)
         self.total = total if total is not None else len(self.problems)
+        self.advice = list(dict.fromkeys(advice)) or [DEFAULT_ADVICE]
         where = f"文件“{file.name}”" + (f"工作表“{sheet}”" if sheet else "")
-        lines = [f"导入被拒绝：{where}中有 {self.total} 处问题，数据库未作任何改动。"]
-        lines += [f"  {where} {p.text()}" for p in self.problems[:MAX_LISTED_PROBLEMS]]
-        if self.total > MAX_LISTED_PROBLEMS:
-            lines.append(f"  ……另有 {self.total - MAX_LISTED_PROBLEMS} 处问题未列出。")
+        lines = [f"导入被拒绝：{where}中有 {self.total:,} 处问题，数据库未作任何改动。"]
+        lines += [f"  {line}" for line in self.lines()]
+        lines += self.advice
         super().__init__("\n".join(lines))
+
+    def lines(self) -> list[str]:
+        """The problems, the same reason on many rows given once with its rows."""
+        lines = group_problems(self.problems)
+        shown = lines[:MAX_LISTED_PROBLEMS]
+        listed = len(self.problems)
+        if len(lines) > MAX_LISTED_PROBLEMS:
+            shown.append(f"……另有 {len(lines) - MAX_LISTED_PROBLEMS} 类问题未列出。")
+        elif self.total > listed:
+            shown.append(f"……另有 {self.total - listed:,} 处问题未列出。")
+        return shown
+
+
+class UnconfirmedColumns(ImportRefused):
+    """Columns the draw depends on are in the file but would not be imported (see ``columns``)."""
+
+    def __init__(self, file: Path, sheet: str | None, problems: Sequence[Problem], advice: Sequence[str],
+                 columns: Sequence[str]):  # fmt: skip
+        super().__init__(file, sheet, problems, None, advice)
+        self.columns = list(columns)
 
 
 @dataclass
@@ -90,6 +172,10 @@ class ParsedSheet:
     # With read_records(keep_going=True): the refused cells (their values are None), for callers that
     # check the other rows further and then refuse the file with every problem at once.
     problems: list[Problem] = field(default_factory=list)
+    # Columns of the file that look like a column the draw depends on but are not imported:
+    # (column index, header as written, the field it looks like).
+    suspect_columns: list[tuple[int, str, FieldSpec]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # sentences for the summary (nothing refused)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -138,18 +224,118 @@ class ImportSummary:
     codes_added: dict[str, list[str]] = field(default_factory=dict)
     preview: list[dict[str, Any]] = field(default_factory=list)  # the first records, as read
     ignored_headers: list[str] = field(default_factory=list)  # columns of the file that were not imported
+    absent_fields: list[str] = field(default_factory=list)  # headers of fields the file does not have
     notes: list[str] = field(default_factory=list)  # further sentences for the report
+    warnings: list[str] = field(default_factory=list)  # imported, but worth a look
 
     def text(self) -> str:
         s = (
-            f"{self.title}导入完成：文件“{self.file}”工作表“{self.sheet}”共 {self.rows} 行，"
-            f"新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}。"
+            f"{self.title}导入完成：文件“{self.file}”工作表“{self.sheet}”共 {self.rows:,} 行，"
+            f"新增 {self.added:,}，更新 {self.updated:,}，未变 {self.unchanged:,}。"
         )
         if self.restored:
             s += f"其中 {self.restored} 条原已归档的记录已恢复。"
         for name, vals in self.codes_added.items():
             s += f"已加入{codelists.LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}。"
-        return s + "".join(self.notes)
+        s += "".join(self.notes)
+        for line in self.column_lines():
+            s += "\n" + line
+        for w in self.warnings:
+            s += "\n注意：" + w
+        return s
+
+    def column_lines(self) -> list[str]:
+        """What of the file was not imported, and what the file did not have."""
+        lines = []
+        if self.ignored_headers:
+            lines.append(f"未导入的列：{'、'.join(self.ignored_headers)}。")
+        if self.absent_fields:
+            lines.append(
+                f"文件中没有的项目：{'、'.join(self.absent_fields)}（已有记录的这些项目保持原值，新记录取默认值）。"
+            )
+        return lines
+
+
+def _no_header(path: Path, sheet: str, fields: Sequence[FieldSpec]) -> ImportRefused:
+    """“No header” naming the workbook's other sheets, the one that looks like data first."""
+    expected = "、".join(f.header for f in fields if f.required)
+    problem = Problem(
+        1, None, None, f"找不到表头：前 {HEADER_SCAN_ROWS} 行中没有可识别的列名（至少需要：{expected}）。"
+    )
+    advice = []
+    try:
+        others = [s.name for s in list_sheets(path) if s.name != sheet]
+    except UserError:
+        others = []
+    if others:
+        likely = []
+        for name in others:
+            try:
+                _, top = read_sheet(path, name, max_rows=HEADER_SCAN_ROWS + 1)
+            except UserError:
+                continue
+            if top and find_header_row(top, fields) is not None:
+                likely.append(name)
+        names = "、".join(f"“{n}”" for n in others)
+        hint = f"其中{'、'.join(f'“{n}”' for n in likely)}有可识别的表头。" if likely else ""
+        pick = likely[0] if likely else others[0]
+        advice.append(
+            f"本文件还有工作表：{names}。{hint}请选择数据所在的工作表：命令行加 --sheet {pick}，"
+            "或在导入向导第 2 步中选择。"
+        )
+    else:
+        advice.append(f"请在表头行写上列名（可先生成导入模板，照它的表头填写），至少需要：{expected}。")
+    return ImportRefused(path, sheet, [problem], advice=advice)
+
+
+def _looks_like(label: str, f: FieldSpec) -> bool:
+    """Whether an unrecognised header is probably a variant of *f*'s (经营状况 for 经营状态)."""
+    h = strip_note(normalize_header(label))
+    if not h:
+        return False
+    for name in (f.header, *f.aliases):
+        n = strip_note(normalize_header(name))
+        if n and (n in h or SequenceMatcher(None, h, n).ratio() > 0.5):
+            return True
+    return False
+
+
+def suspect_columns(
+    spec: TableSpec, labels: Sequence[str], mapping: Mapping[str, int], fields: Sequence[FieldSpec]
+) -> list[tuple[int, str, FieldSpec]]:
+    """Columns of the file that are not imported but look like a column the draw depends on."""
+    used = set(mapping.values())
+    auto = auto_mapping(labels, fields)
+    out: list[tuple[int, str, FieldSpec]] = []
+    seen: set[int] = set()
+    for f in fields:
+        if f.attr not in spec.draw_fields or f.attr in mapping:
+            continue
+        for j, label in enumerate(labels):
+            if j in used or j in seen or not label:
+                continue
+            if auto.get(f.attr) == j or _looks_like(label, f):
+                out.append((j, label, f))
+                seen.add(j)
+    return out
+
+
+def _phone_warnings(f: FieldSpec, col: int, raw: Sequence[Any], row_numbers: Sequence[int]) -> list[str]:
+    """Phone numbers typed as numbers: Excel drops a landline's leading 0 (0351… → 351…)."""
+    lost = []
+    for v, rn in zip(raw, row_numbers, strict=True):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+            digits = str(int(v))
+            if len(digits) in (9, 10, 11) and not (len(digits) == 11 and digits[0] == "1"):
+                lost.append((rn, digits))
+    if not lost:
+        return []
+    example = lost[0][1]
+    return [
+        f"{f.header}（{column_letter(col)} 列）{format_rows(r for r, _ in lost)}是数字格式，开头的 0 可能已经丢失"
+        f"（如 {example} 原本可能是 0{example}）；已按 Excel 显示的内容导入。请在 Excel 中把这一列设为“文本”格式、"
+        "补上开头的 0 后重新导入。"
+    ]
 
 
 def read_records(
@@ -172,16 +358,13 @@ def read_records(
     sheet_name, rows = read_sheet(path, sheet)
     if not rows:
         raise ImportRefused(
-            path, sheet_name, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")]
-        )
+            path, sheet_name, [Problem(None, None, None, "工作表是空的，没有表头也没有数据。")],
+            advice=["请确认选择的是数据所在的工作表（命令行用 --sheet 指定，导入向导第 2 步中选择）。"],
+        )  # fmt: skip
     hdr = find_header_row(rows, fields) if header_row is None else header_row - 1
     if hdr is None:
-        expected = "、".join(f.header for f in fields if f.required)
-        raise ImportRefused(
-            path, sheet_name,
-            [Problem(1, None, None, f"找不到表头：前 10 行中没有可识别的列名（至少需要：{expected}）。")],
-        )  # fmt: skip
-    header = rows[hdr]
+        raise _no_header(path, sheet_name, fields)
+    header, span = header_labels(rows, hdr, fields)
     if mapping is None:
         mapping = auto_mapping(header, fields)
     problems: list[Problem] = []
@@ -189,7 +372,11 @@ def read_records(
     for f in missing:
         problems.append(Problem(hdr + 1, None, f.header, f"缺少必填列“{f.header}”"))
     if missing:
-        raise ImportRefused(path, sheet_name, problems)
+        raise ImportRefused(
+            path, sheet_name, problems,
+            advice=[f"请在表头中加上缺少的列（列名照导入模板写，如“{missing[0].header}”），"
+                    "或在导入向导第 3 步把它们对应到文件中的列。"],
+        )  # fmt: skip
     used = set(mapping.values())
     ignored = [str(header[j]) for j in range(len(header)) if j not in used and header[j] not in (None, "")]
 
@@ -197,27 +384,39 @@ def read_records(
     for _, _, conv in converters:
         conv.tolerate_unknown = tolerate_unknown_codes
 
-    data = rows[hdr + 1 :]
-    width = len(header)
-    if data and min(map(len, data)) < width:  # calamine gives equal rows; other readers may not
-        data = [r + [None] * (width - len(r)) if len(r) < width else r for r in data]
-    # Blank lines inside the sheet are skipped (any() is a quick first test; 0 and False need a second look).
-    blank = {i for i, r in enumerate(data) if not any(r) and r.count(None) + r.count("") == len(r)}
+    first_data = hdr + span
+    data = rows[first_data:]
+    width = max(len(header), max(mapping.values(), default=-1) + 1)
+    # Blank lines inside the sheet are skipped (cells empty or holding only spaces).
+    blank = {i for i, r in enumerate(data) if not r or is_blank_row(r)}
     kept = [r for i, r in enumerate(data) if i not in blank] if blank else data
-    row_numbers = [hdr + 2 + i for i in range(len(data)) if i not in blank]
+    row_numbers = [first_data + 1 + i for i in range(len(data)) if i not in blank]
+    if kept and min(map(len, kept)) < width:  # calamine gives equal rows; CSV rows may be short
+        kept = [r + [None] * (width - len(r)) if len(r) < width else r for r in kept]
     if not kept:
-        raise ImportRefused(path, sheet_name, [Problem(hdr + 1, None, None, "表头下面没有数据行。")])
+        raise ImportRefused(path, sheet_name, [Problem(hdr + 1, None, None, "表头下面没有数据行。")],
+                            advice=["请把数据写在表头下面的行中，再导入。"])  # fmt: skip
 
     columns: dict[str, list[Any]] = {}
+    warnings: list[str] = []
     n_problems = 0
+    advice: list[str] = []
     for n, (f, j, conv) in enumerate(converters):
         yield Progress("正在检查数据……", n, len(converters))
-        values, errors = convert_column(conv, list(map(itemgetter(j), kept)))
+        raw = list(map(itemgetter(j), kept))
+        values, errors = convert_column(conv, raw)
         columns[f.attr] = values
         for i, message in errors.items():
             n_problems += 1
-            if len(problems) < MAX_LISTED_PROBLEMS * 4:
-                problems.append(Problem(row_numbers[i], j, f.header, message))
+            problems.append(Problem(row_numbers[i], j, f.header, message))
+        if conv.refused_codes:
+            advice.append(
+                f"{f.header}代码表中现有：{_preview(conv.ordered)}。如果上面的{f.header}是新值：命令行导入时加 "
+                "--add-codes，或在导入向导第 4 步勾选“把代码表中还没有的行业领域、所属区域加入代码表”，"
+                "即可一并加入代码表；否则请改为代码表中的值。"
+            )
+        if f.attr == "phone":
+            warnings += _phone_warnings(f, j, raw, row_numbers)
     for f in fields:
         if f.attr not in columns:
             columns[f.attr] = [f.default] * len(kept)
@@ -242,13 +441,47 @@ def read_records(
             )
     if n_problems and not keep_going:
         problems.sort(key=lambda p: (p.row or 0, p.col or 0))
-        raise ImportRefused(path, sheet_name, problems[:MAX_LISTED_PROBLEMS], n_problems)
+        raise ImportRefused(path, sheet_name, problems, n_problems, [*advice, DEFAULT_ADVICE])
     unknown = {
         f.codelist: conv.unknown_codes for f, _, conv in converters if f.codelist and conv.unknown_codes
     }
-    return ParsedSheet(
+    parsed = ParsedSheet(
         path, sheet_name, hdr + 1, dict(mapping), columns, row_numbers, unknown, ignored, problems
     )
+    parsed.suspect_columns = suspect_columns(spec, header, mapping, fields)
+    hidden = filtered_rows(path, sheet_name)
+    if hidden:
+        n_hidden = len(hidden.intersection(row_numbers))
+        if n_hidden:
+            warnings.append(
+                f"工作表设有筛选，其中 {n_hidden:,} 行被筛选隐藏（{format_rows(hidden.intersection(row_numbers))}），"
+                "这些行也已一并检查和导入；如果它们不该导入，请在 Excel 中删除这些行后重新导入。"
+            )
+    parsed.warnings = warnings
+    return parsed
+
+
+def unconfirmed(parsed: ParsedSheet, ignore_columns: Collection[str]) -> UnconfirmedColumns | None:
+    """The refusal for columns the draw depends on that would be dropped without the user's word."""
+    ok = {normalize_header(c) for c in ignore_columns}
+    left = [(j, label, f) for j, label, f in parsed.suspect_columns if normalize_header(label) not in ok]
+    if not left:
+        return None
+    problems = []
+    for j, label, f in left:
+        default = f"“{f.default}”" if isinstance(f.default, str) and f.default else "默认值"
+        problems.append(
+            Problem(parsed.header_row, j, label,
+                    f"这一列不会导入，但它看起来是“{f.header}”；抽取要用到{f.header}，不导入时新记录的{f.header}"
+                    f"取{default}")
+        )  # fmt: skip
+    _, _, f = left[0]
+    names = " ".join(f"--ignore-column {label}" for _, label, _ in left)
+    advice = [
+        f"如果这一列就是{f.header}：请把表头改为“{f.header}”（或在导入向导第 3 步把“{f.header}”对应到这一列）后重新导入。",
+        f"如果确实不要导入：命令行加 {names}；导入向导中请勾选“不导入这些列”确认。",
+    ]
+    return UnconfirmedColumns(parsed.file, parsed.sheet, problems, advice, [label for _, label, _ in left])
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -316,9 +549,14 @@ def diff(
     spec: TableSpec,
     rows: Iterable[tuple[Any, ...]],
     existing: Mapping[tuple[Any, ...], tuple[int, tuple[Any, ...], bool]],
+    present: Collection[str] | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[int, tuple[Any, ...]]], int, int]:
-    """(rows to add, (id, row) to update, unchanged count, restored count)."""
+    """(rows to add, (id, row) to update, unchanged count, restored count).
+
+    *present*: the fields the file has; an existing row keeps its stored value of every other field
+    (a column missing from the file never resets what is stored)."""
     key_pos = [spec.attrs.index(k) for k in spec.key]
+    keep = [p for p, a in enumerate(spec.attrs) if present is not None and a not in present]
     add: list[tuple[Any, ...]] = []
     update: list[tuple[int, tuple[Any, ...]]] = []
     unchanged = restored = 0
@@ -327,7 +565,13 @@ def diff(
         old = existing.get(key)
         if old is None:
             add.append(vals)
-        elif old[1] != vals or old[2]:
+            continue
+        if keep:
+            merged = list(vals)
+            for p in keep:
+                merged[p] = old[1][p]
+            vals = tuple(merged)
+        if old[1] != vals or old[2]:
             update.append((old[0], vals))
             restored += old[2]
         else:
@@ -437,16 +681,19 @@ def import_directory(
     dry_run: bool = False,
     header_row: int | None = None,
     before_write: Callable[[], Mapping[str, Any]] | None = None,
+    ignore_columns: Collection[str] = (),
 ) -> Job[ImportSummary]:
     """Validate the whole file, then (unless *dry_run*) write it in one transaction.
 
     *before_write* runs once the file is known to be good and before anything is written (the
-    automatic backup); what it returns goes into the journal entry."""
+    automatic backup); what it returns goes into the journal entry. A column the draw depends on
+    that is in the file but not imported refuses the file (:class:`UnconfirmedColumns`) unless its
+    header is in *ignore_columns*."""
     path = Path(path)
     marker = nullcontext() if dry_run else lock.operation(db.data_dir, f"导入{spec.title}：文件“{path.name}”")
     with marker:
         return (yield from _import_directory(db, spec, path, sheet, mapping, add_unknown_codes, dry_run,
-                                             header_row, before_write))  # fmt: skip
+                                             header_row, before_write, ignore_columns))  # fmt: skip
 
 
 def _import_directory(
@@ -459,6 +706,7 @@ def _import_directory(
     dry_run: bool,
     header_row: int | None,
     before_write: Callable[[], Mapping[str, Any]] | None,
+    ignore_columns: Collection[str],
 ) -> Job[ImportSummary]:
     with db.read() as conn:
         codes = codelists.all_lists(conn)
@@ -471,6 +719,9 @@ def _import_directory(
         tolerate_unknown_codes=add_unknown_codes,
         header_row=header_row,
     )
+    refusal = unconfirmed(parsed, ignore_columns)
+    if refusal is not None:
+        raise refusal
     yield Progress("正在与数据库比对……")
     # The final diff is made inside the write transaction, against exactly what it changes.
     action = f"导入{spec.title}：文件“{path.name}”"
@@ -483,7 +734,10 @@ def _import_directory(
         refs = check_references(conn, spec, parsed)
         if refs:
             raise ImportRefused(path, parsed.sheet, refs[:MAX_LISTED_PROBLEMS], len(refs))
-        add, update, unchanged, restored = diff(spec, parsed.db_rows(spec), existing_rows(conn, spec))
+        present = set(parsed.mapping)
+        add, update, unchanged, restored = diff(
+            spec, parsed.db_rows(spec), existing_rows(conn, spec), present
+        )
         summary = ImportSummary(
             spec.kind, spec.title, path.name, parsed.sheet, len(parsed),
             len(add), len(update), unchanged, restored,
@@ -493,6 +747,8 @@ def _import_directory(
         if spec.kind == ITEMS.kind:  # what the program reads in each 检查人员要求
             known = staffing.known_specialties(conn)
             summary.notes += ["\n" + s for s in staffing.import_notes(parsed.records, known)]
+        summary.absent_fields = [f.header for f in spec.fields if f.attr not in present]
+        summary.warnings = list(parsed.warnings)
         for list_name, vals in parsed.unknown_codes.items():
             ordered = sorted(vals)
             summary.codes_added[list_name] = ordered

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy import Connection
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists, staffing
-from dsj_desktop.domain.fields import CellError, Converter, split_list
+from dsj_desktop.domain.fields import CellError, Converter, FieldSpec, cell_to_text, split_list
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import (
     CONDITIONS,
@@ -26,11 +28,12 @@ from dsj_desktop.domain.pool import (
     TargetRow,
     compute_pool,
 )
-from dsj_desktop.domain.ratio import Ratio, parse_ratio
+from dsj_desktop.domain.ratio import Ratio, RatioError, parse_ratio
 from dsj_desktop.domain.rules import SETTING_KEY, Rules
 from dsj_desktop.domain.specs import ON_DUTY, TARGETS
 from dsj_desktop.domain.staffing import StaffRequirement
 from dsj_desktop.errors import UserError, ValidationError
+from dsj_desktop.io.excel import HEADER_SCAN_ROWS, auto_mapping, find_header_row, header_labels, read_sheet
 from dsj_desktop.io.exporter import export_rows
 from dsj_desktop.io.importer import (
     MAX_LISTED_PROBLEMS,
@@ -388,15 +391,36 @@ def import_plan(
     header_row: int | None = None,
     dry_run: bool = False,
     before_write: Callable[[], Mapping[str, Any]] | None = None,
+    ignore_columns: Collection[str] = (),
+    choices: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Job[ImportSummary]:
-    """Import plans and tasks (one row per task); refused whole on any problem. *before_write*:
-    as for :func:`dsj_desktop.io.importer.import_directory`."""
+    """Import plans and tasks (one row per task); refused whole on any problem. *before_write*,
+    *ignore_columns*: as for :func:`dsj_desktop.io.importer.import_directory`. *choices*: for a
+    published plan table, task code → {draw_type / ratio / items: value} chosen in the wizard (the
+    prose they replace is kept in the task's 抽查对象范围)."""
     path = Path(path)
     with db.read() as conn:
         codes = codelists.all_lists(conn)
+        item_codes = {r[0] for r in conn.exec_driver_sql("SELECT code FROM item")}
+    published = is_published_layout(path, sheet, header_row)
     parsed = yield from read_records(
-        PLAN_ROWS, path, sheet=sheet, mapping=mapping, codes=codes, header_row=header_row
-    )
+        PLAN_ROWS, path, sheet=sheet, mapping=mapping, codes=codes, header_row=header_row,
+        fields=PUBLISHED_FIELDS if published else None,
+    )  # fmt: skip
+    present = set(parsed.mapping)
+    if published:
+        _, top = read_sheet(path, parsed.sheet, max_rows=parsed.header_row)
+        title = " ".join(cell_to_text(c) for row in top[: parsed.header_row - 1] for c in row)
+        if choices:
+            _apply_choices(parsed, choices)
+        problems = _derive_published(parsed, title, item_codes)
+        if problems:
+            advice = ["这是上一年度公布的计划表格式：年度、开始和结束日期、每组检查人数（2 人）已按表格推算；"
+                      "上面列出的单元格需要您选定：在 Excel 中改好后重新导入，或在导入向导中逐项选择。"]  # fmt: skip
+            if all(p.header in CHOICES for p in problems):
+                raise PlanChoicesNeeded(path, parsed.sheet, problems, advice, _choice_tasks(parsed, problems))
+            raise ImportRefused(path, parsed.sheet, problems, advice=advice)
+        present |= set(DERIVED)
     yield Progress("正在核对抽查事项和计划……")
     detail: dict[str, Any] = {"rows": len(parsed)}
     if before_write is not None and not dry_run:
@@ -407,11 +431,19 @@ def import_plan(
         detail.update(before_write())
     ctx = db.read() if dry_run else db.write(f"导入年度抽查计划：文件“{path.name}”", detail)
     with ctx as conn:
-        return apply_plan(conn, parsed, dry_run=dry_run)
+        summary = apply_plan(conn, parsed, dry_run=dry_run, present=present)
+    if published:
+        summary.notes.append(
+            "（按上一年度公布的计划表格式导入：年度、开始和结束日期取自标题和抽查时间，每组检查人数为 2。）"
+        )
+    return summary
 
 
-def apply_plan(conn: Connection, parsed: ParsedSheet, *, dry_run: bool = False) -> ImportSummary:
-    """Check the plan rows against the item list and write them (inside the caller's transaction)."""
+def apply_plan(
+    conn: Connection, parsed: ParsedSheet, *, dry_run: bool = False, present: Collection[str] | None = None
+) -> ImportSummary:
+    """Check the plan rows against the item list and write them (inside the caller's transaction).
+    *present*: the columns the file has; an existing task keeps its stored value of the others."""
     path = parsed.file
     problems = _check_plan_rows(conn, parsed)
     if problems:
@@ -419,6 +451,8 @@ def apply_plan(conn: Connection, parsed: ParsedSheet, *, dry_run: bool = False) 
     summary = ImportSummary(PLAN_ROWS.kind, PLAN_ROWS.title, path.name, parsed.sheet, len(parsed))
     summary.preview = [parsed.record(i) for i in range(min(50, len(parsed)))]
     summary.ignored_headers = parsed.ignored_headers
+    if present is not None:
+        summary.absent_fields = [f.header for f in PLAN_ROWS.fields if f.attr not in present]
     stamp = now_iso()
     plans = {
         r[1]: (r[0], r[2], r[3], r[4])
@@ -451,6 +485,9 @@ def apply_plan(conn: Connection, parsed: ParsedSheet, *, dry_run: bool = False) 
         values = _task_values(rec)
         plan_id = plans[pcode][0]
         old = tasks.get(rec["code"])
+        if old is not None and present is not None:  # a column the file lacks keeps what is stored
+            kept = {"ratio_spec": "ratio"}
+            values = {k: v if kept.get(k, k) in present or k == "code" else old[k] for k, v in values.items()}
         if old is None:
             summary.added += 1
             if dry_run:
@@ -571,3 +608,162 @@ def save_task(db: Database, values: Mapping[str, Any], *, new: bool) -> TaskInfo
             found = [f"{p.header}：{p.message}" if p.header else p.message for p in exc.problems]
             raise ValidationError("；".join(found), found) from None
         return get_task(conn, rec["code"])
+
+
+# --- the published plan table ---------------------------------------------------------------------
+
+PERIOD = FieldSpec("period", "抽查时间", aliases=("检查时间", "抽查时限", "实施时间", "抽查时间安排"))
+DERIVED = ("plan_year", "team_size", "start_date", "end_date")
+DEFAULT_TEAM_SIZE = 2  # the rules: at least two inspectors per target
+# The published table: 年度, 每组检查人数 and the dates may be missing (derived), 抽查类型 may be empty and
+# 抽查比例 may be prose (both named cell by cell), 抽查时间 gives the months.
+PUBLISHED_FIELDS = (
+    *(
+        replace(f, required=False) if f.attr in (*DERIVED, "draw_type")
+        else replace(f, parser=None, max_len=2000) if f.attr == "ratio"
+        else replace(f, max_len=2000) if f.attr == "items"
+        else f
+        for f in PLAN_ROWS.fields
+    ),
+    PERIOD,
+)  # fmt: skip
+_YEAR = re.compile(r"(20\d\d)")
+_MONTHS = re.compile(
+    r"(20\d\d)\s*[年.\-/]\s*(\d{1,2})\s*月?(?:\s*(\d{1,2})\s*日)?\s*(?:至|到|[-–—~～])\s*"
+    r"(?:(20\d\d)\s*[年.\-/]\s*)?(\d{1,2})\s*月?(?:\s*(\d{1,2})\s*日)?(?:底|末)?"
+)
+
+
+def is_published_layout(path: Path, sheet: str | None, header_row: int | None) -> bool:
+    """Whether the sheet is the plan table as bureaus publish it: 抽查时间 instead of the dates."""
+    _, rows = read_sheet(path, sheet, max_rows=HEADER_SCAN_ROWS + 2)
+    hdr = find_header_row(rows, PUBLISHED_FIELDS) if header_row is None else header_row - 1
+    if hdr is None:
+        return False
+    labels, _ = header_labels(rows, hdr, PUBLISHED_FIELDS)
+    mapping = auto_mapping(labels, PUBLISHED_FIELDS)
+    return "period" in mapping and not ("start_date" in mapping and "end_date" in mapping)
+
+
+def period_dates(text: str) -> tuple[date, date] | None:
+    """“2023年2月至11月” → 2023-02-01, 2023-11-30; “2023年3月1日至2023年11月30日” → those days."""
+    m = _MONTHS.search(text)
+    if not m:
+        whole = re.search(r"(20\d\d)\s*年?\s*(?:全年|年内|全年度)", text)
+        if whole:
+            y = int(whole.group(1))
+            return date(y, 1, 1), date(y, 12, 31)
+        return None
+    y1, m1, d1, y2, m2, d2 = m.groups()
+    year1 = int(y1)
+    year2 = int(y2) if y2 else year1
+    try:
+        start = date(year1, int(m1), int(d1) if d1 else 1)
+        last = calendar.monthrange(year2, int(m2))[1]
+        end = date(year2, int(m2), int(d2) if d2 else last)
+    except ValueError:
+        return None
+    return (start, end) if end >= start else None
+
+
+def _derive_published(parsed: ParsedSheet, title: str, item_codes: set[str]) -> list[Problem]:
+    """Fill in what the published table leaves out, and name each cell that needs a choice."""
+    cols = parsed.columns
+    col_of = parsed.mapping
+    problems: list[Problem] = []
+    title_year = _YEAR.search(title)
+    for i, rn in enumerate(parsed.row_numbers):
+        period = cols["period"][i] if "period" in col_of else ""
+        dates = period_dates(period) if period else None
+        if "start_date" not in col_of or "end_date" not in col_of:
+            if dates is None:
+                what = f"“{period}”" if period else "空着"
+                problems.append(Problem(rn, col_of.get("period"), "抽查时间",
+                                        f"{what}，无法确定开始和结束日期：请写作“2023年2月至11月”"
+                                        "或“2023年3月1日至2023年11月30日”"))  # fmt: skip
+            else:
+                cols["start_date"][i], cols["end_date"][i] = dates
+        if "plan_year" not in col_of:
+            found = title_year or _YEAR.search(cols["plan_code"][i] or "") or _YEAR.search(period or "")
+            if found is None:
+                problems.append(Problem(rn, col_of.get("plan_code"), "抽查计划编号",
+                                        "无法确定年度：请在表格上方的标题中写明年度（如“2023年度”），或加一列“年度”"))  # fmt: skip
+            else:
+                cols["plan_year"][i] = int(found.group(1))
+        if "team_size" not in col_of:
+            cols["team_size"][i] = DEFAULT_TEAM_SIZE
+        if not cols["draw_type"][i]:
+            problems.append(Problem(rn, col_of.get("draw_type"), "抽查类型",
+                                    f"未填写。请为任务“{cols['name'][i]}”填写“定向”（按行业领域、区域、对象条件）"
+                                    "或“不定向”（全部名录）"))  # fmt: skip
+        ratio = cols["ratio"][i]
+        try:
+            cols["ratio"][i] = parse_ratio(ratio).text()
+        except RatioError:
+            problems.append(Problem(rn, col_of.get("ratio"), "抽查比例",
+                                    f"“{_short(ratio)}”是文字说明，抽取需要具体的比例：请改为 5%、20家，或按风险等级写作"
+                                    "“重大:100%;较大:30%;一般:10%;低:5%”（原文可写入“抽查对象范围”保留）"))  # fmt: skip
+        items = cols["items"][i]
+        parts = _parts(items)
+        prose = len(parts) == 1 or len(items) > 40 or max(map(len, parts), default=0) > 12
+        if items and not any(p in item_codes for p in parts) and prose:
+            problems.append(Problem(rn, col_of.get("items"), "抽查事项",
+                                    f"“{_short(items)}”是文字说明，不是事项编码：请改为抽查事项清单中的事项编码，"
+                                    "多个用“、”分隔（原文可写入“抽查对象范围”保留）"))  # fmt: skip
+    return problems
+
+
+def _short(s: str, limit: int = 24) -> str:
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+CHOICES = {"抽查类型": "draw_type", "抽查比例": "ratio", "抽查事项": "items"}
+
+
+@dataclass
+class TaskChoice:
+    """A task of a published plan table that needs choices: attr → the text the table has."""
+
+    code: str
+    name: str
+    row: int
+    needs: dict[str, str]
+
+
+class PlanChoicesNeeded(ImportRefused):
+    """A published plan table that imports once the listed choices are made (see ``tasks``)."""
+
+    def __init__(self, file: Path, sheet: str | None, problems: Sequence[Problem], advice: Sequence[str],
+                 tasks: Sequence[TaskChoice]):  # fmt: skip
+        super().__init__(file, sheet, problems, None, advice)
+        self.tasks = list(tasks)
+
+
+def _choice_tasks(parsed: ParsedSheet, problems: Sequence[Problem]) -> list[TaskChoice]:
+    by_row: dict[int, TaskChoice] = {}
+    index = {rn: i for i, rn in enumerate(parsed.row_numbers)}
+    cols = parsed.columns
+    for p in problems:
+        if p.row is None or p.header not in CHOICES:
+            continue
+        i = index[p.row]
+        attr = CHOICES[p.header]
+        task = by_row.setdefault(p.row, TaskChoice(cols["code"][i], cols["name"][i], p.row, {}))
+        task.needs[attr] = str(cols[attr][i] or "")
+    return [by_row[r] for r in sorted(by_row)]
+
+
+def _apply_choices(parsed: ParsedSheet, choices: Mapping[str, Mapping[str, str]]) -> None:
+    """Put the wizard's choices into the rows; the prose a choice replaces goes into the task's note."""
+    cols = parsed.columns
+    headers = {a: h for h, a in CHOICES.items()}
+    for i, code in enumerate(cols["code"]):
+        for attr, value in choices.get(code, {}).items():
+            if attr not in headers or not value.strip():
+                continue
+            old = cols[attr][i] or ""
+            new = "、".join(split_list(value)) if attr == "items" else value.strip()
+            if attr in ("ratio", "items") and old and old != new:
+                note = cols["scope_note"][i] or ""
+                cols["scope_note"][i] = (note + "\n" if note else "") + f"{headers[attr]}（原文）：{old}"
+            cols[attr][i] = new

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -31,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.codelists import LIST_TITLES
-from dsj_desktop.domain.fields import Kind, display_value
+from dsj_desktop.domain.fields import FieldSpec, Kind, display_value
+from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import UserError
 from dsj_desktop.io.excel import (
@@ -40,11 +43,13 @@ from dsj_desktop.io.excel import (
     auto_mapping,
     column_letter,
     find_header_row,
+    header_labels,
     list_sheets,
     read_sheet,
 )
-from dsj_desktop.io.importer import ImportRefused, ImportSummary, import_directory
+from dsj_desktop.io.importer import ImportRefused, ImportSummary, UnconfirmedColumns, import_directory
 from dsj_desktop.progress import Job
+from dsj_desktop.services.plan import PUBLISHED_FIELDS, PlanChoicesNeeded, TaskChoice, is_published_layout
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -77,6 +82,8 @@ class ImportWizard(QWizard):
         self.header_row = 1
         self.mapping: dict[str, int] = {}
         self.add_codes = False
+        self.ignore_columns: list[str] = []  # columns the draw depends on, confirmed as not imported
+        self.plan_choices: dict[str, dict[str, str]] = {}  # a published plan table: choices per task
         self.summary: ImportSummary | None = None
         self.setWindowTitle(f"导入{spec.title}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -101,6 +108,8 @@ class ImportWizard(QWizard):
             mapping=self.mapping,
             header_row=self.header_row,
             add_unknown_codes=self.add_codes,
+            ignore_columns=self.ignore_columns,
+            **self.choice_args(),
         )
         out = run_with_progress(self, f"导入{self.spec.title}", job)
         if not out.ok:
@@ -109,6 +118,9 @@ class ImportWizard(QWizard):
         self.summary = out.value
         super().accept()
 
+    def choice_args(self) -> dict[str, Any]:
+        return {"choices": self.plan_choices} if self.plan_choices else {}
+
 
 class FilePage(QWizardPage):
     def __init__(self, wizard: ImportWizard) -> None:
@@ -116,7 +128,7 @@ class FilePage(QWizardPage):
         self.w = wizard
         self.setTitle("第 1 步：选择 Excel 文件")
         self.setSubTitle(
-            f"选择要导入的{wizard.spec.title}工作簿（.xlsx / .xls / .ods）。导入前会检查每一行，"
+            f"选择要导入的{wizard.spec.title}工作簿（.xlsx / .xls / .ods）或 CSV 文件。导入前会检查每一行，"
             "有任何问题时整个文件都不导入，数据库不会被改动。"
         )
         self.edit = QLineEdit(str(wizard.path) if wizard.path else "")
@@ -140,7 +152,7 @@ class FilePage(QWizardPage):
             self,
             "选择 Excel 文件",
             str(Path.home()),
-            "Excel 工作簿 (*.xlsx *.xlsm *.xls *.xlsb *.ods);;所有文件 (*)",
+            "Excel 工作簿或 CSV 文件 (*.xlsx *.xlsm *.xls *.xlsb *.ods *.et *.csv);;所有文件 (*)",
         )
         if path:
             self.edit.setText(path)
@@ -200,6 +212,8 @@ class MappingPage(QWizardPage):
             "程序已按列名自动对应（包括“信用代码”“单位名称”等常见写法）。请核对；必填项必须对应到某一列。"
         )
         self.rows: list[list[Any]] = []
+        self.span_note = QLabel()
+        self.span_note.setObjectName("header-span")
         self.header_spin = QSpinBox()
         self.header_spin.setObjectName("header-row")
         self.header_spin.setRange(1, HEADER_SCAN_ROWS)
@@ -207,13 +221,13 @@ class MappingPage(QWizardPage):
         self.header_spin.setSuffix(" 行")
         self.combos: dict[str, QComboBox] = {}
         form = QFormLayout()
-        form.addRow("表头所在行：", self.header_spin)
-        for f in wizard.spec.fields:
-            combo = QComboBox()
-            combo.setObjectName(f"map-{f.attr}")
-            combo.currentIndexChanged.connect(lambda _: self.completeChanged.emit())
-            self.combos[f.attr] = combo
-            form.addRow(f.header + ("（必填）" if f.required else ""), combo)
+        head = QHBoxLayout()
+        head.addWidget(self.header_spin)
+        head.addWidget(self.span_note, 1)
+        form.addRow("表头所在行：", head)
+        self.form = form
+        self.fields: tuple[FieldSpec, ...] = ()
+        self._build(wizard.spec.fields)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
@@ -227,6 +241,21 @@ class MappingPage(QWizardPage):
         layout.addWidget(self.error)
         self.header_spin.valueChanged.connect(lambda v: self.fill_columns(v - 1, auto=True))
 
+    def _build(self, fields: Sequence[FieldSpec]) -> None:
+        """One row per field (the published plan table has 抽查时间 and fewer required columns)."""
+        if tuple(fields) == self.fields:
+            return
+        while self.form.rowCount() > 1:
+            self.form.removeRow(1)
+        self.combos.clear()
+        self.fields = tuple(fields)
+        for f in fields:
+            combo = QComboBox()
+            combo.setObjectName(f"map-{f.attr}")
+            combo.currentIndexChanged.connect(lambda _: self.completeChanged.emit())
+            self.combos[f.attr] = combo
+            self.form.addRow(f.header + ("（必填）" if f.required else ""), combo)
+
     def initializePage(self) -> None:
         assert self.w.path is not None
         try:
@@ -234,16 +263,29 @@ class MappingPage(QWizardPage):
         except UserError as exc:
             self.rows = []
             self.error.setText(str(exc))
-        hdr = find_header_row(self.rows, self.w.spec.fields) if self.rows else None
+        fields: Sequence[FieldSpec] = self.w.spec.fields
+        if self.w.spec.kind == PLAN_ROWS.kind and self.rows:
+            try:
+                if is_published_layout(self.w.path, self.w.sheet, None):
+                    fields = PUBLISHED_FIELDS
+            except UserError:
+                pass
+        self._build(fields)
+        hdr = find_header_row(self.rows, self.fields) if self.rows else None
         self.header_spin.blockSignals(True)
         self.header_spin.setValue((hdr or 0) + 1)
         self.header_spin.blockSignals(False)
         self.fill_columns(hdr or 0, auto=True)
 
     def fill_columns(self, hdr: int, auto: bool) -> None:
-        header = self.rows[hdr] if hdr < len(self.rows) else []
-        mapping = auto_mapping(header, self.w.spec.fields) if auto else self.w.mapping
-        labels = [f"{column_letter(j)} 列：{'' if c is None else c}" for j, c in enumerate(header)]
+        header, span = header_labels(self.rows, hdr, self.fields) if hdr < len(self.rows) else ([], 1)
+        self.span_note.setText(
+            f"表头占两行（第 {hdr + 1}–{hdr + 2} 行），列名按上下两格合起来识别；合并的单元格按左上角的内容读取。"
+            if span == 2
+            else ""
+        )
+        mapping = auto_mapping(header, self.fields) if auto else self.w.mapping
+        labels = [f"{column_letter(j)} 列：{c}" for j, c in enumerate(header)]
         for attr, combo in self.combos.items():
             combo.blockSignals(True)
             combo.clear()
@@ -260,7 +302,7 @@ class MappingPage(QWizardPage):
 
     def isComplete(self) -> bool:
         mapping = self.current_mapping()
-        missing = [f.header for f in self.w.spec.fields if f.required and f.attr not in mapping]
+        missing = [f.header for f in self.fields if f.required and f.attr not in mapping]
         dupes = len(mapping) != len(set(mapping.values()))
         if missing:
             self.error.setText("还没有对应的必填项：" + "、".join(missing))
@@ -287,6 +329,10 @@ class PreviewPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.add_codes = QCheckBox("把代码表中还没有的行业领域、所属区域加入代码表")
         self.add_codes.setObjectName("add-codes")
+        self.confirm_ignore = QCheckBox()
+        self.confirm_ignore.setObjectName("confirm-ignore")
+        self.confirm_ignore.setStyleSheet("color: #8a4b00;")
+        self.confirm_ignore.hide()
         # Only single-value code-list columns can take new values during an import.
         self.add_codes.setVisible(
             wizard.new_codes and any(f.codelist and f.kind is Kind.CODELIST for f in wizard.spec.fields)
@@ -302,11 +348,34 @@ class PreviewPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.add_codes)
+        layout.addWidget(self.confirm_ignore)
         layout.addWidget(self.problems, 1)
+        self.choices = QTableWidget()  # a published plan table: what each task needs chosen
+        self.choices.setObjectName("plan-choices")
+        self.choices.hide()
+        self.apply_choices = QPushButton("按以上选择重新检查")
+        self.apply_choices.setObjectName("apply-choices")
+        self.apply_choices.hide()
+        self.apply_choices.clicked.connect(self._on_apply_choices)
+        layout.addWidget(self.choices, 1)
+        layout.addWidget(self.apply_choices, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.table, 1)
         self.add_codes.toggled.connect(lambda _: self.check())
+        self.confirm_ignore.toggled.connect(self._on_confirm_ignore)
+        self.pending_ignore: list[str] = []
+
+    def _on_confirm_ignore(self, checked: bool) -> None:
+        self.w.ignore_columns = list(self.pending_ignore) if checked else []
+        self.check()
 
     def initializePage(self) -> None:
+        self.choice_tasks: list[TaskChoice] = []
+        self.w.ignore_columns = []
+        self.pending_ignore = []
+        self.confirm_ignore.blockSignals(True)
+        self.confirm_ignore.setChecked(False)
+        self.confirm_ignore.blockSignals(False)
+        self.confirm_ignore.hide()
         self.check()
 
     def check(self) -> None:
@@ -318,7 +387,9 @@ class PreviewPage(QWizardPage):
             mapping=self.w.mapping,
             header_row=self.w.header_row,
             add_unknown_codes=self.w.add_codes,
+            ignore_columns=self.w.ignore_columns,
             dry_run=True,
+            **self.w.choice_args(),
         )
         out = run_with_progress(self, "检查文件", job)
         self.ok = out.ok
@@ -334,16 +405,47 @@ class PreviewPage(QWizardPage):
                 text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
             for note in s.notes:
                 text += f"\n{note.strip()}"
-            if s.ignored_headers:
-                text += f"\n以下列不导入：{'、'.join(s.ignored_headers)}"
+            for line in s.column_lines():
+                text += f"\n{line}"
+            for w in s.warnings:
+                text += f"\n注意：{w}"
             self.summary.setText(text)
             self.summary.setStyleSheet("color: #1b5e20;")
+            self.choices.hide()
+            self.apply_choices.hide()
             self.problems.hide()
             self.table.show()
-            self._fill_preview(s.preview)
+            self._fill_preview(s.preview, set(s.absent_fields))
         else:
             self.table.hide()
             self.problems.show()
+            if isinstance(out.error, PlanChoicesNeeded):
+                err = out.error
+                self.summary.setText(
+                    f"这是上一年度公布的计划表：年度、日期和每组检查人数已推算，还有 {len(err.tasks)} 项任务需要您选定"
+                    "抽查类型、比例或事项（原来的文字说明会保存在任务的“抽查对象范围”中）："
+                )
+                self.summary.setStyleSheet("color: #8a4b00;")
+                self.problems.setPlainText("\n".join(err.lines()))
+                self._fill_choices(err.tasks)
+                self.completeChanged.emit()
+                return
+            self.choices.hide()
+            self.apply_choices.hide()
+            if isinstance(out.error, UnconfirmedColumns):
+                err = out.error
+                names = "、".join(f"“{c}”" for c in err.columns)
+                self.summary.setText(
+                    f"请确认：文件中的{names}列不会导入。抽取要用到这些信息，不导入时新记录取默认值、已有记录保持原值。"
+                    "如果它就是某一项，请点“上一步”在第 3 步把它对应过去；如果确实不要导入，请勾选下面的确认。"
+                )
+                self.pending_ignore = list(err.columns)
+                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(err.columns)}（我已核对）")
+                self.confirm_ignore.show()
+                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.summary.setStyleSheet("color: #8a4b00;")
+                self.completeChanged.emit()
+                return
             if isinstance(out.error, ImportRefused):
                 err = out.error
                 coded = {f.header for f in self.w.spec.fields if f.codelist and f.kind is Kind.CODELIST}
@@ -351,17 +453,15 @@ class PreviewPage(QWizardPage):
                 if only_codes and not self.add_codes.isHidden() and not self.add_codes.isChecked():
                     # The file may well be right: the code list is what is new (a first import).
                     self.summary.setText(
-                        f"发现 {err.total} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
+                        f"发现 {err.total:,} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
                         "第一次导入），请勾选上方“把代码表中还没有的行业领域、所属区域加入代码表”；"
                         "如果是写错了，请在 Excel 中改正后重新选择文件："
                     )
                 else:
                     self.summary.setText(
-                        f"发现 {err.total} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
+                        f"发现 {err.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
                     )
-                self.problems.setPlainText("\n".join(p.text() for p in err.problems))
-                if err.total > len(err.problems):
-                    self.problems.appendPlainText(f"……另有 {err.total - len(err.problems)} 处问题未列出。")
+                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
             elif isinstance(out.error, UserError):
                 self.summary.setText("不能导入：")
                 self.problems.setPlainText(str(out.error))
@@ -371,10 +471,67 @@ class PreviewPage(QWizardPage):
             self.summary.setStyleSheet("color: #b00020;")
         self.completeChanged.emit()
 
-    def _fill_preview(self, records: list[dict[str, Any]]) -> None:
+    COLUMNS = ("任务编号", "任务名称", "抽查类型", "抽查比例", "抽查事项（事项编码）")
+
+    def _fill_choices(self, tasks: list[TaskChoice]) -> None:
+        self.choices.clear()
+        self.choices.setColumnCount(len(self.COLUMNS))
+        self.choices.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.choices.setRowCount(len(tasks))
+        self.choice_tasks = tasks
+        for r, task in enumerate(tasks):
+            for c, text in enumerate((task.code, task.name)):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.choices.setItem(r, c, item)
+            chosen = self.w.plan_choices.get(task.code, {})
+            combo = QComboBox()
+            combo.addItems(["（请选择）", "定向", "不定向"])
+            combo.setEnabled("draw_type" in task.needs)
+            if chosen.get("draw_type"):
+                combo.setCurrentText(chosen["draw_type"])
+            self.choices.setCellWidget(r, 2, combo)
+            for c, attr, hint in ((3, "ratio", "如 5%、20家 或 重大:100%;较大:30%;一般:10%;低:5%"),
+                                  (4, "items", "如 YJ-001、YJ-002")):  # fmt: skip
+                edit = QLineEdit(chosen.get(attr, ""))
+                edit.setPlaceholderText(hint if attr in task.needs else "（不需要更改）")
+                edit.setEnabled(attr in task.needs)
+                if attr in task.needs:
+                    edit.setToolTip(f"表中原文：{task.needs[attr]}")
+                self.choices.setCellWidget(r, c, edit)
+        self.choices.resizeColumnsToContents()
+        self.choices.setColumnWidth(3, max(self.choices.columnWidth(3), 300))
+        self.choices.horizontalHeader().setStretchLastSection(True)
+        self.choices.show()
+        self.apply_choices.show()
+
+    def _on_apply_choices(self) -> None:
+        picked: dict[str, dict[str, str]] = {}
+        for r, task in enumerate(self.choice_tasks):
+            combo = self.choices.cellWidget(r, 2)
+            values: dict[str, str] = {}
+            if isinstance(combo, QComboBox) and combo.currentIndex() > 0:
+                values["draw_type"] = combo.currentText()
+            for c, attr in ((3, "ratio"), (4, "items")):
+                edit = self.choices.cellWidget(r, c)
+                if isinstance(edit, QLineEdit) and edit.text().strip():
+                    values[attr] = edit.text().strip()
+            if values:
+                picked[task.code] = values
+        self.w.plan_choices = picked
+        self.check()
+
+    def _fill_preview(
+        self, records: list[dict[str, Any]], absent: frozenset[str] | set[str] = frozenset()
+    ) -> None:
+        # A column the file does not have is left as stored: shown empty, not as its default.
         fields = self.w.spec.fields
-        rows = [[display_value(f, rec.get(f.attr)) for f in fields] for rec in records]
-        self.preview_model.set_rows([f.header for f in fields], rows)
+        rows = [
+            ["" if f.header in absent else display_value(f, rec.get(f.attr)) for f in fields]
+            for rec in records
+        ]
+        headers = [f"{f.header}（文件中没有）" if f.header in absent else f.header for f in fields]
+        self.preview_model.set_rows(headers, rows)
         self.table.resizeColumnsToContents()
 
     def isComplete(self) -> bool:
