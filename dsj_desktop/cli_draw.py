@@ -103,6 +103,9 @@ def cmd_draw(args: argparse.Namespace) -> int:
         normalize_witnesses(witnesses)
     except DrawInputError as exc:
         raise UserError(str(exc)) from None
+    draws.check_text(
+        place=args.place, operator=args.operator, witnesses=[(w.name, w.digits) for w in witnesses]
+    )
     db = _open(args)
     try:
         s = draws.prepare(db, args.task, on=args.date, place=args.place, operator=args.operator)
@@ -117,6 +120,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
                            ("experts", "专家名单摘要"), ("params", "抽取参数摘要")):  # fmt: skip
             print(f"  {title}：{s.hashes[key]}")
         print(f"  承诺值 C = H(N)：{s.commitment}")
+        # The digits were all given on the command line before the session began: fixed (spec §3.5).
+        s = draws.fix_witnesses(db, s.id, operator=args.operator)
         for w in witnesses:
             s = draws.add_witness(db, s.id, w.name, w.digits, operator=args.operator)
             print(f"见证人 {w.name}：{w.digits}")

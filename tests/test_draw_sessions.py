@@ -49,7 +49,7 @@ def full_draw(
 def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Database) -> None:
     s = draws.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
     assert s.status == draws.PREPARED and not s.commitment  # nothing announced yet
-    assert s.nonce not in repr(s)  # the nonce is secret until the reveal
+    assert s.nonce == "" and draws.is_live(s.id)  # N lives in memory only until the reveal (spec §3.4)
     s = draws.commit(demo_db, s.id, operator="张明")
     assert s.status == draws.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
         "targets", "inspectors", "experts", "params"}  # fmt: skip
@@ -86,7 +86,8 @@ def test_the_commitment_is_published_before_the_nonce(demo_db: Database) -> None
     with demo_db.read() as conn:
         commit_event = draws.events(conn, s.id)[-1]
     assert commit_event["detail"]["commitment"] == s.commitment
-    assert s.nonce not in json.dumps(commit_event, ensure_ascii=False)
+    nonce = draws._LIVE[s.id].setup.nonce  # held in memory only
+    assert nonce not in json.dumps(commit_event, ensure_ascii=False) and s.nonce == ""
 
 
 def test_a_void_is_never_silent(demo_db: Database) -> None:
