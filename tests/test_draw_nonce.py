@@ -17,6 +17,7 @@ import sys
 import textwrap
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +235,12 @@ def test_the_draw_screen_asks_for_fixed_digits_before_any_is_entered(demo_db: Da
     with demo_db.read() as conn:
         assert draws.witnesses_fixed(conn, s.id)
         assert [e["kind"] for e in draws.events(conn, s.id)] == ["prepare", "commit", "witnesses_fixed"]
+
+
+def test_the_draw_screen_closes_an_interrupted_session(demo_db: Database, data_dir: Path, qtbot: Any) -> None:
+    from dsj_desktop.ui.draw_stage import CLOSED, DrawController
+
+    sid = run_child(data_dir, "exit").communicate(timeout=120)[0].split()[-1]
+    c = DrawController(demo_db, sid)
+    assert c.session.status == draws.VOIDED and c.session.void_reason == draws.INTERRUPTED
+    assert c.step == CLOSED and c.session.record is not None and c.session.record["nonce"] is None
