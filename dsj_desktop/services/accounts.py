@@ -103,8 +103,6 @@ def password_problem(password: str, username: str = "") -> str | None:
     if (
         letters in COMMON_WORDS
         or any(lowered.startswith(w) and len(w) >= 5 for w in COMMON_WORDS)
-        or (len(letters) <= 1 and _trivial(digits))
-        or (len(digits) <= 1 and _trivial(letters))
         or (_trivial(letters) and _trivial(digits))
     ):
         return "密码太常见或太有规律（如 password1、admin123、qwerty12、12345678a），容易被猜中，请换一个。"
