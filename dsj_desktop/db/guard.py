@@ -32,6 +32,9 @@ UNGUARDED = frozenset({"journal", "row_seal"})
 TRIGGER_PREFIX = "dsj_guard_"
 GUARD_VERSION = 2  # in every trigger's name: a program with new trigger SQL replaces the old ones quietly
 ROWS_IN_JOURNAL = 20  # changes beyond this are counted, not listed
+# Columns whose values the journal never copies (it says that they changed, not what they hold).
+SECRET_COLUMNS = {"account": frozenset({"password_hash", "recovery_hash"})}
+HIDDEN = "〈已隐藏〉"
 # What a write as 系统 (``system``) may change once accounts exist, outside the program's own creation,
 # upgrade and guard steps (``Guard.migrating``, set only while the data file is opened): an account's
 # login bookkeeping, its own password change and a recovery. Nothing else; no row created or deleted.
@@ -200,13 +203,16 @@ class Guard:
                 row: dict[str, Any] = {"table": table, "op": op, "rowid": rowid}
                 after = dict(zip(cols, values, strict=False))
                 before = st.before.pop((table, rowid), None)
+                secret = SECRET_COLUMNS.get(table, frozenset())
                 if before is not None:
                     prev = dict(zip(cols, before, strict=False))
                     row["changed"] = {
-                        k: [_brief(prev.get(k)), _brief(v)] for k, v in after.items() if prev.get(k) != v
+                        k: [HIDDEN, HIDDEN] if k in secret else [_brief(prev.get(k)), _brief(v)]
+                        for k, v in after.items()
+                        if prev.get(k) != v
                     }
                 else:
-                    row["values"] = {k: _brief(v) for k, v in after.items()}
+                    row["values"] = {k: HIDDEN if k in secret else _brief(v) for k, v in after.items()}
                 st.rows.append(row)
             return self.seal(table, rowid, values)
 
