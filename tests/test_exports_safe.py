@@ -199,7 +199,9 @@ def test_no_export_holds_a_password_hash_or_the_key(with_accounts: Database, tmp
     assert any(e["action"] == "重设密码：op" and "〈已隐藏〉" in e["detail"] for e in exported)
 
 
-def test_entries_written_before_hashes_were_hidden_are_redacted_on_export() -> None:
+def test_entries_written_before_hashes_were_hidden_are_redacted_on_export(
+    db: Database, tmp_path: Path
+) -> None:
     old = json.dumps({"rows": [{"table": "account", "op": "I", "rowid": 1, "values": {
         "username": "admin", "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$ZGlnZXN0", "recovery_hash": "x"}},
         {"table": "account", "op": "U", "rowid": 1, "changed": {"password_hash": ["$argon2id$a", "$argon2id$b"]}}]},
@@ -207,3 +209,7 @@ def test_entries_written_before_hashes_were_hidden_are_redacted_on_export() -> N
     shown = journal.redact(old)
     assert "argon2" not in shown and '"x"' not in shown and "admin" in shown
     assert journal.redact('{"file": "a.xlsx"}') == '{"file": "a.xlsx"}'
+    db.record("新建账户 admin（管理员）", json.loads(old))  # as an earlier version journalled it
+    for name in ("j.json", "j.xlsx"):
+        journal.export(db, tmp_path / name)
+    assert_no_secret(tmp_path, ["$argon2", "ZGlnZXN0"])
