@@ -99,3 +99,17 @@ def test_a_clipped_cell_says_so() -> None:
     clipped = doc.clip("很" * 20000, 200)
     assert clipped.endswith(CLIPPED) and len(clipped) < 2000
     assert doc.clip("短", 200) == "短"
+
+
+def test_a_long_role_still_leaves_a_line_to_sign_on() -> None:
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Table
+
+    from dsj_desktop.pdf.document import PdfDocument
+
+    doc = PdfDocument("测试", bureau="某县应急管理局")
+    doc.signature_lines(["操作人员", "见证人 " + "很长的名字" * 200, "监督人"])
+    table = next(f for f in doc.story[-1]._content if isinstance(f, Table))
+    widths = table._colWidths
+    assert widths[0] <= doc.frame_width / 3 + 1 and widths[1] >= 28 * mm
+    assert doc.build().startswith(b"%PDF")
