@@ -199,6 +199,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             print("没有抽取场次。")
         for s in rows:
             extra = f"  作废原因：{s.void_reason}" if s.void_reason else ""
+            if draws.is_interrupted(db, s):
+                extra = f"  （{draws.INTERRUPTED}：随机数已无法公开，再次抽取时自动作废）"
             print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {s.selected} 家{extra}")
     finally:
         db.close()

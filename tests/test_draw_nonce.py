@@ -147,6 +147,9 @@ def test_a_session_whose_program_stopped_before_the_reveal_ends_void(
     sid = out.split()[-1]
     s = draws.get_session(demo_db, sid)
     assert s.status == draws.COMMITTED and s.nonce == "" and draws.is_interrupted(demo_db, s)
+    listed = subprocess.run([sys.executable, "-m", "dsj_desktop", "--data-dir", str(data_dir), "sessions", TASK],
+                            capture_output=True, text=True, encoding="utf-8", timeout=120)  # fmt: skip
+    assert f"{sid}" in listed.stdout and "开奖前中断" in listed.stdout
     with pytest.raises(draws.DrawError, match="开奖前中断"):
         draws.add_witness(demo_db, sid, *W2)
     s = draws.get_session(demo_db, sid)
