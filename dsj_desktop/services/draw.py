@@ -764,9 +764,8 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
             signed = _write_record(
                 db, conn, s, _result(s), status=VOIDED, void_reason=reason, substitutions=subs
             )
-        elif was == COMMITTED and live is not None:
+        elif was == COMMITTED and live is not None and commitment_of(live.setup.nonce) == s.commitment:
             setup = live.setup
-            _check_commitment(s, setup.nonce)
             draw: DrawResult | DrawSetup = setup
             if s.digits >= MIN_WITNESS_DIGITS:
                 draw = reveal(setup, [(w["name"], w["digits"]) for w in s.witnesses])
@@ -774,7 +773,7 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
             signed = _write_record(
                 db, conn, s, draw, status=VOIDED, void_reason=reason, disclose_nonce=setup.nonce
             )
-        elif was == COMMITTED:  # the nonce is gone (开奖前中断): the record carries the commitment only
+        elif was == COMMITTED:  # the nonce is gone (开奖前中断) or not the announced one: commitment only
             throwaway = _frozen_setup(s, new_nonce())  # for the frozen lists and hashes; its nonce is unused
             signed = _write_record(db, conn, s, throwaway, status=VOIDED, void_reason=reason)
         if was == CONFIRMED:
