@@ -116,6 +116,9 @@ def cmd_draw(args: argparse.Namespace) -> int:
         normalize_witnesses(witnesses)
     except DrawInputError as exc:
         raise UserError(str(exc)) from None
+    draws.check_text(
+        place=args.place, operator=args.operator, witnesses=[(w.name, w.digits) for w in witnesses]
+    )
     db = _open(args)
     try:
         s = draws.prepare(
@@ -139,6 +142,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
                            ("experts", "专家名单摘要"), ("params", "抽取参数摘要")):  # fmt: skip
             print(f"  {title}：{s.hashes[key]}")
         print(f"  承诺值 C = H(N)：{s.commitment}")
+        # The digits were all given on the command line before the session began: fixed (spec §3.5).
+        s = draws.fix_witnesses(db, s.id, operator=args.operator)
         for w in witnesses:
             s = draws.add_witness(db, s.id, w.name, w.digits, operator=args.operator)
             print(f"见证人 {w.name}：{w.digits}")
@@ -216,6 +221,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             print("没有抽取场次。")
         for s in rows:
             extra = f"  作废原因：{s.void_reason}" if s.void_reason else ""
+            if draws.is_interrupted(db, s):
+                extra = f"  （{draws.INTERRUPTED}：随机数已无法公开，再次抽取时自动作废）"
             print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {s.selected} 家{extra}")
     finally:
         db.close()

@@ -20,6 +20,8 @@ from dsj_desktop.io.importer import ParsedSheet
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services.plan import apply_plan, get_task, save_rules, task_pool
 
+from . import draw_reference
+
 ON = date(2026, 6, 1)
 W1, W2 = ("企业代表", "3141592653"), ("纪检监督员", "2718281828")
 
@@ -51,9 +53,31 @@ def full_draw(
 
 
 def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Database) -> None:
+    # Who may be drawn, from the database (certificate valid on the day, on duty, the item's 执法专长).
+    with demo_db.read() as conn:
+        req = set(
+            conn.exec_driver_sql("SELECT inspector_req FROM item WHERE code = 'YJ-005'")
+            .scalar_one()
+            .split("、")
+        )
+        eligible = sorted(
+            r[0] for r in conn.exec_driver_sql(
+                "SELECT cert_no, specialties FROM inspector WHERE archived = 0 AND duty_status = '在岗' "
+                "AND cert_valid_until >= ?", (ON.isoformat(),))
+            if not req - {""} or req & set(r[1].split("、"))
+        )  # fmt: skip
+        all_targets = [r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target ORDER BY uscc")]
+    # 回避: the first of them may never inspect any target; the second not the first three.
+    with demo_db.write() as conn:
+        pairs = [(eligible[0], t) for t in all_targets] + [(eligible[1], t) for t in all_targets[:3]]
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO conflict (person_code, uscc, reason, archived, created_at, updated_at) "
+            "VALUES (?, ?, '亲属关系', 0, '2026-01-01', '2026-01-01')",
+            pairs,
+        )
     s = draws.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
     assert s.status == draws.PREPARED and not s.commitment  # nothing announced yet
-    assert s.nonce not in repr(s)  # the nonce is secret until the reveal
+    assert s.nonce == "" and draws.is_live(s.id)  # N lives in memory only until the reveal (spec §3.4)
     s = draws.commit(demo_db, s.id, operator="张明")
     assert s.status == draws.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
         "targets", "inspectors", "experts", "params"}  # fmt: skip
@@ -75,14 +99,29 @@ def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Databas
     with demo_db.read() as conn:
         kinds = [e["kind"] for e in draws.events(conn, s.id)]
     assert kinds == ["prepare", "commit", "witness", "witness", "reveal", "confirm"]
-    # Drawn targets are real candidates; teams have two distinct eligible, non-conflicting members.
+    # Against expectations taken from the database and the specification, not from the program's own
+    # frozen inputs: who may be drawn, the 回避 pairs as entered, the teams as sections 4–5 define them.
+    with demo_db.read() as conn:
+        experts = sorted(r[0] for r in conn.exec_driver_sql("SELECT code FROM expert WHERE archived = 0"))
+        entered = [
+            list(r) for r in conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
+        ]
+        existing = {
+            r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target WHERE status NOT IN ('注销', '吊销')")
+        }
+    assert [i[0] for i in s.inputs["inspectors"]] == eligible
     candidates = {t[0] for t in s.inputs["targets"]}
-    eligible = {i[0] for i in s.inputs["inspectors"]}
-    conflicts = {tuple(p) for p in s.inputs["params"]["inspector_conflicts"]}
+    assert candidates <= existing
+    params = dict(s.inputs["params"])
+    params["inspector_conflicts"] = [p for p in entered if p[0] in eligible and p[1] in candidates]
+    params["expert_conflicts"] = [p for p in entered if p[0] in experts and p[1] in candidates]
+    assert len(params["inspector_conflicts"]) >= len(candidates)  # the 回避 pairs matter to this draw
+    expected = draw_reference.select(s.seed, s.inputs["targets"], eligible, experts, params)
+    assert s.result == expected
     for x in s.result:
-        assert x["id"] in candidates
-        assert len(set(x["inspectors"])) == 2 and set(x["inspectors"]) <= eligible
-        assert not any((p, x["id"]) in conflicts for p in x["inspectors"])
+        assert x["id"] in candidates and len(set(x["inspectors"])) == 2
+        assert eligible[0] not in x["inspectors"]
+        assert not (eligible[1] in x["inspectors"] and x["id"] in all_targets[:3])
 
 
 def test_the_commitment_is_published_before_the_nonce(demo_db: Database) -> None:
@@ -90,7 +129,8 @@ def test_the_commitment_is_published_before_the_nonce(demo_db: Database) -> None
     with demo_db.read() as conn:
         commit_event = draws.events(conn, s.id)[-1]
     assert commit_event["detail"]["commitment"] == s.commitment
-    assert s.nonce not in json.dumps(commit_event, ensure_ascii=False)
+    nonce = draws._LIVE[s.id].setup.nonce  # held in memory only
+    assert nonce not in json.dumps(commit_event, ensure_ascii=False) and s.nonce == ""
 
 
 def test_a_void_is_never_silent(demo_db: Database) -> None:

@@ -23,7 +23,17 @@ from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services import settings
 from dsj_desktop.ui.draw_session import ExportDialog, SessionScreen, SubstituteDialog
-from dsj_desktop.ui.draw_stage import CLOSED, NOTICE, RESULT, REVEAL, ROLLING, SPEED_KEY, WITNESSES, group_hex
+from dsj_desktop.ui.draw_stage import (
+    CLOSED,
+    NOTICE,
+    RESULT,
+    REVEAL,
+    ROLLING,
+    SPEED_KEY,
+    WITNESSES,
+    WRITE_FIRST,
+    group_hex,
+)
 from dsj_desktop.ui.main_window import MainWindow
 
 from .pdf_helpers import pdf_pages_text
@@ -97,6 +107,12 @@ def test_a_whole_session_from_the_gui(
     assert s.commitment in page and opened == [str(notice)]
     qtbot.mouseClick(scr.btn_to_witnesses, Qt.MouseButton.LeftButton)
     assert c.step == WITNESSES and not scr.btn_reveal.isEnabled()
+    # Spec §3.5: every witness writes their digits down before any is read out; the operator confirms it.
+    assert scr.write_first.isVisible() and "先写定，后宣读" in scr.write_first.text()
+    assert not scr.witness_name.isEnabled() and not scr.btn_add_witness.isEnabled()
+    assert scr.witness_name.maxLength() == draws.MAX_WITNESS_NAME
+    qtbot.mouseClick(scr.btn_fixed, Qt.MouseButton.LeftButton)
+    assert c.digits_fixed and scr.witness_name.isEnabled() and not scr.btn_fixed.isVisible()
     scr.witness_name.setText("张三（企业代表）")
     qtbot.keyClicks(scr.witness_digits, "3141")
     assert c.pending == ("张三（企业代表）", "3141")  # shown on the stage as it is typed
@@ -125,7 +141,7 @@ def test_a_whole_session_from_the_gui(
     assert db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 11
     with db.read() as conn:
         kinds = [e["kind"] for e in draws.events(conn, s.id)]
-    assert kinds == ["prepare", "commit", "witness", "witness", "reveal", "confirm"]
+    assert kinds == ["prepare", "commit", "witnesses_fixed", "witness", "witness", "reveal", "confirm"]
     pdf = rp.record_pdf_path(db, s)  # written on confirmation
     assert rp.verify_record_pdf(pdf).ok
     qtbot.mouseClick(scr.btn_open_pdf, Qt.MouseButton.LeftButton)
@@ -175,6 +191,11 @@ def test_the_projector_follows_the_operator(window: MainWindow, qtbot: Any) -> N
         group_hex(c.session.commitment)[:20] in t for t in proj.stage.painted
     )
     c.go(WITNESSES)
+    same_step()
+    assert WRITE_FIRST in proj.stage.painted  # before any digit is read out (spec §3.5)
+    c.fix_witnesses()
+    same_step()
+    assert WRITE_FIRST not in proj.stage.painted
     c.add_witness("张三", "31415926535")
     c.set_pending("李四", "2718")
     same_step()

@@ -298,7 +298,8 @@ def test_first_run_wizard_closed_after_the_code_was_kept_means_later(
 def test_password_hint() -> None:
     assert password_hint("abc")[0] is False
     assert password_hint("abcdefgh")[0] is False
-    assert password_hint("abcd1234") == (True, "强度：一般。建议 10 位以上，并加入大写字母或符号。")
+    assert password_hint("kbwz3917") == (True, "强度：一般。建议 10 位以上，并加入大写字母或符号。")
+    assert password_hint("abcd1234") == (False, accounts.password_problem("abcd1234"))  # the core's rule
     assert password_hint("Abcd-1234-xyz")[1] == "强度：强。"
 
 

@@ -236,6 +236,7 @@ def open_database(
     _check_file(path)
     guard = make_guard(data_dir)
     db = Database(path, make_engine(path, guard), guard)
+    guard.migrating = True  # only the steps below may write as 系统 beyond login bookkeeping
     try:
         version = db.schema_version()
         with db.read() as conn:
@@ -255,6 +256,8 @@ def open_database(
     except BaseException:
         db.close()
         raise
+    finally:
+        guard.migrating = False
     return db
 
 

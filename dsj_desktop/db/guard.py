@@ -32,6 +32,15 @@ UNGUARDED = frozenset({"journal", "row_seal"})
 TRIGGER_PREFIX = "dsj_guard_"
 GUARD_VERSION = 2  # in every trigger's name: a program with new trigger SQL replaces the old ones quietly
 ROWS_IN_JOURNAL = 20  # changes beyond this are counted, not listed
+# Columns whose values the journal never copies (it says that they changed, not what they hold).
+SECRET_COLUMNS = {"account": frozenset({"password_hash", "recovery_hash"})}
+HIDDEN = "〈已隐藏〉"
+# What a write as 系统 (``system``) may change once accounts exist, outside the program's own creation,
+# upgrade and guard steps (``Guard.migrating``, set only while the data file is opened): an account's
+# login bookkeeping, its own password change and a recovery. Nothing else; no row created or deleted.
+SYSTEM_COLUMNS = {
+    "account": frozenset({"failed_count", "locked_until", "password_hash", "recovery_hash", "updated_at"})
+}
 SEP = "\x1f"
 
 
@@ -114,6 +123,7 @@ class Guard:
         self._sign = sign  # bytes -> signature bytes
         self.public_key = public_key
         self.accounts_exist = False  # kept up to date by the accounts service
+        self.migrating = False  # while the data file is opened: creation, upgrades, the guard's triggers
         self.columns: dict[str, list[str]] = {}
 
     # --- seals ---------------------------------------------------------------------------
@@ -128,8 +138,15 @@ class Guard:
     # --- permissions ---------------------------------------------------------------------
 
     def check(self, st: TxState, table: str) -> None:
-        if st.system or not self.accounts_exist:
+        if not self.accounts_exist:
             return
+        if st.system:
+            if self.migrating or table in SYSTEM_COLUMNS:
+                return
+            st.denied = (
+                f"“系统”身份只用于程序自身的数据库升级和登录记录，不能修改{_TABLE_TITLES.get(table, table)}。"
+            )
+            raise GuardError(st.denied)
         who = actor_mod.current()
         # The role the database holds now, not the one at login: a change by an administrator
         # (a new role, a disabled account) applies to the very next write.
@@ -148,6 +165,23 @@ class Guard:
             return
         raise GuardError(st.denied)
 
+    def check_system_row(
+        self, st: TxState, table: str, op: str, before: list[Any] | None, after: Sequence[Any]
+    ) -> None:
+        """A write as 系统 changes only the bookkeeping columns of an existing row (see SYSTEM_COLUMNS)."""
+        if not st.system or self.migrating or not self.accounts_exist:
+            return
+        allowed = SYSTEM_COLUMNS.get(table, frozenset())
+        cols = self.columns.get(table, [])
+        changed = (
+            {c for c, b, a in zip(cols, before, after, strict=False) if b != a}
+            if before is not None
+            else None
+        )
+        if op != "U" or changed is None or not changed <= allowed:
+            st.denied = f"“系统”身份不能新增、删除或修改{_TABLE_TITLES.get(table, table)}的这些内容。"
+            raise GuardError(st.denied)
+
     # --- SQL functions, registered on every connection -----------------------------------
 
     def register(self, dbapi: sqlite3.Connection, st: TxState) -> None:
@@ -156,29 +190,36 @@ class Guard:
 
         def old(table: str, rowid: int, *values: Any) -> None:
             self.check(st, table)
-            if len(st.rows) < ROWS_IN_JOURNAL:
+            if len(st.rows) < ROWS_IN_JOURNAL or st.system:
                 st.before[(table, rowid)] = list(values)
 
         def new(table: str, op: str, rowid: int, *values: Any) -> bytes:
             self.check(st, table)
+            if st.system:
+                self.check_system_row(st, table, op, st.before.get((table, rowid)), values)
             st.count(table, "insert" if op == "I" else "update")
             if len(st.rows) < ROWS_IN_JOURNAL:
                 cols = self.columns.get(table, [])
                 row: dict[str, Any] = {"table": table, "op": op, "rowid": rowid}
                 after = dict(zip(cols, values, strict=False))
                 before = st.before.pop((table, rowid), None)
+                secret = SECRET_COLUMNS.get(table, frozenset())
                 if before is not None:
                     prev = dict(zip(cols, before, strict=False))
                     row["changed"] = {
-                        k: [_brief(prev.get(k)), _brief(v)] for k, v in after.items() if prev.get(k) != v
+                        k: [HIDDEN, HIDDEN] if k in secret else [_brief(prev.get(k)), _brief(v)]
+                        for k, v in after.items()
+                        if prev.get(k) != v
                     }
                 else:
-                    row["values"] = {k: _brief(v) for k, v in after.items()}
+                    row["values"] = {k: HIDDEN if k in secret else _brief(v) for k, v in after.items()}
                 st.rows.append(row)
             return self.seal(table, rowid, values)
 
         def gone(table: str, rowid: int) -> None:
             self.check(st, table)
+            if st.system:
+                self.check_system_row(st, table, "D", None, ())
             st.count(table, "delete")
             if len(st.rows) < ROWS_IN_JOURNAL:
                 st.rows.append({"table": table, "op": "D", "rowid": rowid})

@@ -75,6 +75,31 @@ def release(data_dir: Path) -> None:
     f.close()
 
 
+def hold(path: Path) -> IO[bytes] | None:
+    """An exclusive operating-system lock on *path*, held while the returned file stays open (a crash
+    releases it); None when another process holds it or the file cannot be made. The file holds
+    nothing but the lock."""
+    try:
+        f = path.open("a+b")
+    except OSError:
+        return None
+    if not _try_lock(f):
+        f.close()
+        return None
+    return f
+
+
+def held_elsewhere(path: Path) -> bool:
+    """Whether a running process holds *path* (see :func:`hold`); this process must not hold it."""
+    if not path.exists():
+        return False
+    f = hold(path)
+    if f is None:
+        return True
+    f.close()
+    return False
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True

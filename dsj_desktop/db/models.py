@@ -195,7 +195,7 @@ class DrawSession(SQLModel, table=True):
     inputs: str  # JSON, frozen at prepare: candidates, people, params, exclusions, previous, task
     hashes: str = ""  # JSON {targets, inspectors, experts, params}
     commitment: str = ""
-    nonce: str = ""  # kept secret until the reveal
+    nonce: str = ""  # empty until the reveal: N lives only in the running program's memory before (spec §3.4)
     witnesses: str = "[]"  # JSON [{name, digits}]
     seed: str = ""
     result: str = ""  # JSON: selected, in assignment order (the teams as drawn)
@@ -214,7 +214,7 @@ class DrawEvent(SQLModel, table=True):
     session_id: str = Field(foreign_key="draw_session.id", index=True)
     at: str = Field(default_factory=now_iso)
     operator: str = ""
-    kind: str  # prepare / commit / witness / reveal / confirm / void / substitute / record
+    kind: str  # prepare / commit / witnesses_fixed / witness / reveal / confirm / void / substitute / record
     detail: str = "{}"  # JSON
 
 

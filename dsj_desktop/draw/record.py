@@ -17,8 +17,9 @@ Members this program writes beyond the specification's required ones:
   SubjectPublicKeyInfo of the key that signs the record PDF: a record key pinned by its published
   fingerprint thereby pins the PDF certificate too (docs/pdf-signature.md).
 
-``previous[].nonce_revealed`` is the earlier attempt's nonce when it was revealed, else ``null``
-(the specification does not fix its type; a boolean is also accepted when verifying).
+``previous[].nonce_revealed`` is the earlier attempt's nonce when it was revealed, else ``false``
+(spec §3.4: an attempt interrupted before its reveal); ``null`` and ``true`` are also accepted when
+verifying, as older records and other implementations may write them.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class PreviousAttempt:
     status: str
     reason: str
     commitment: str
-    nonce_revealed: str | None  # the nonce when it was revealed, else None
+    nonce_revealed: str | bool | None  # the nonce when it was revealed, else False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,7 +128,7 @@ class PreviousAttempt:
             status=record["status"],
             reason=record.get("void_reason") or "",
             commitment=record["commitment"],
-            nonce_revealed=record.get("nonce"),
+            nonce_revealed=record.get("nonce") or False,
         )
 
 
@@ -138,6 +139,7 @@ def _text(value: Any, what: str) -> str:
 def build_record(
     draw: DrawResult | DrawSetup,
     *,
+    commitment: str | None = None,
     status: str = STATUS_CONFIRMED,
     void_reason: str | None = None,
     task: Mapping[str, Any] | None = None,
@@ -157,6 +159,10 @@ def build_record(
     the nonce was revealed (then *witnesses* may hold the digits given so far, and the record
     has ``nonce``, ``seed`` null and ``selected`` empty). Substitutions are replayed here too,
     so a record never carries a substitute the rule would not give.
+
+    *commitment* is the commitment as announced (stored at commit): the record carries it, and a
+    revealed nonce that does not hash to it is refused. Without it, the setup's own commitment is
+    used (a draw made and recorded in one piece, as in tests and benchmarks).
     """
     if status not in STATUSES:
         raise RecordError(f"记录状态“{status}”无效（应为 confirmed 或 voided）。")
@@ -167,6 +173,9 @@ def build_record(
         raise RecordError("已确认的抽取不应有作废原因。")
     result = draw if isinstance(draw, DrawResult) else None
     setup = draw.setup if isinstance(draw, DrawResult) else draw
+    announced = setup.commitment if commitment is None else commitment
+    if result is not None and commitment_of(setup.nonce) != announced:
+        raise RecordError("随机数 N 与抽取前公告的承诺值 C 不符，不能生成抽取记录。")
     if result is None and status == STATUS_CONFIRMED:
         raise RecordError("尚未揭示随机数的抽取只能作为作废记录保存。")
     if result is None and substitutions:
@@ -224,7 +233,7 @@ def build_record(
         "experts": [{"id": pid, "name": _text(e_names.get(pid), "专家姓名")} for pid in setup.experts],
         "params": json.loads(canonical_json(setup.params)),
         "hashes": setup.hashes.to_json(),
-        "commitment": setup.commitment,
+        "commitment": announced,
         "nonce": setup.nonce if result is not None else None,
         "witnesses": shown_witnesses,
         "seed": result.seed if result is not None else None,

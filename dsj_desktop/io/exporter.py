@@ -21,6 +21,7 @@ from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import YES, FieldSpec, Kind, format_value
 from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.errors import UserError
+from dsj_desktop.io import cells
 from dsj_desktop.progress import Job, Progress
 
 HEADER_FONT = Font(bold=True)
@@ -71,8 +72,11 @@ def _check_writable(path: Path) -> None:
 
 
 def save_workbook(wb: Workbook, path: Path) -> None:
-    """Save via a temporary file, so an interrupted save never leaves half a workbook."""
+    """Save via a temporary file, so an interrupted save never leaves half a workbook. Every workbook
+    the program writes is saved here: text that a spreadsheet could take for a formula is made text
+    (write-only sheets do it row by row, see :func:`dsj_desktop.io.cells.safe_row`)."""
     tmp = path.with_name(path.name + ".part")
+    cells.harden(wb)
     try:
         wb.save(tmp)
         tmp.replace(path)
@@ -107,10 +111,10 @@ def export_rows(
     for j, f in enumerate(fields, start=1):
         ws.column_dimensions[get_column_letter(j)].width = f.width
     ws.freeze_panes = "A2"
-    ws.append(_header_cells(ws, fields))
+    ws.append(cells.safe_row(ws, _header_cells(ws, fields)))
     n = 0
     for row in rows:
-        ws.append([format_value(f, row[f.attr]) for f in fields])
+        ws.append(cells.safe_row(ws, [format_value(f, row[f.attr]) for f in fields]))
         n += 1
         if n % 5000 == 0:
             yield Progress("正在写入 Excel……", n, total)

@@ -82,6 +82,26 @@ BODY_SIZE = 10.5  # 五号
 TABLE_SIZE = 9.0
 CELL_PAD_X = 3.0
 CELL_PAD_Y = 2.5
+# No table cell may grow taller than this share of a page: reportlab cannot split a row, and a row
+# taller than the page would make the whole document fail. Longer text is cut, and says so (the
+# signed JSON record attached to every record PDF holds it whole).
+MAX_CELL_SHARE = 0.3
+CLIPPED = "……（过长，以下从略；全文见所附电子记录）"
+
+
+def clip_lines(lines: list[str], max_lines: int) -> list[str]:
+    """*lines* cut to *max_lines* (at least 2), the last one saying so."""
+    max_lines = max(2, max_lines)
+    return lines if len(lines) <= max_lines else [*lines[: max_lines - 1], CLIPPED]
+
+
+def clip_text(text: str, measure: TextMeasure, width: float, max_height: float, leading: float) -> str:
+    """*text* as at most as many lines of *width* as fit *max_height* (see :data:`MAX_CELL_SHARE`)."""
+    max_lines = int(max_height // leading)
+    if len(text) <= max_lines * 2 and text.count("\n") < max_lines:  # cannot need more lines: no wrapping
+        return text
+    lines = measure.wrap_lines(text, max(width, 1.0))
+    return text if len(lines) <= max_lines else "\n".join(clip_lines(lines, max_lines))
 
 
 @dataclass(frozen=True)
@@ -232,6 +252,11 @@ class PdfDocument:
         """Append any reportlab flowables (escape hatch for special layouts)."""
         self.story.extend(flowables)
 
+    def clip(self, text: str, width: float, *, size: float = TABLE_SIZE, leading: float | None = None) -> str:
+        """*text* cut so that, wrapped to *width*, it stays within :data:`MAX_CELL_SHARE` of a page."""
+        measure = TextMeasure(self.font, size)
+        return clip_text(text, measure, width, self.frame_height * MAX_CELL_SHARE, leading or size * 1.3)
+
     def paragraph(self, text: str, *, style: str = "body") -> None:
         """Plain text (escaped; ``\\n`` breaks lines) in one of :attr:`styles`."""
         self.story.append(Paragraph(markup(text), self.styles[style]))
@@ -281,7 +306,8 @@ class PdfDocument:
             row: list[Any] = []
             for key, value in pairs[i : i + columns]:
                 row.append(Paragraph(markup(key), cell))
-                row.append(Paragraph(markup(value), cell))
+                inner = value_w - 2 * (CELL_PAD_X + 1) - 2
+                row.append(Paragraph(markup(self.clip(value, inner, leading=cell.leading)), cell))
             row.extend([""] * (2 * columns - len(row)))
             rows.append(row)
         style: list[tuple[Any, ...]] = [
@@ -322,6 +348,7 @@ class PdfDocument:
         inner = [w - 2 * CELL_PAD_X for w in widths]
         leading = font_size * 1.25
         pad_h = 2 * CELL_PAD_Y
+        max_lines = int((self.frame_height * MAX_CELL_SHARE - pad_h) // leading)
 
         def cells(values: Sequence[object]) -> tuple[list[str], int]:
             out: list[str] = []
@@ -329,7 +356,7 @@ class PdfDocument:
             for value, avail in zip(values, inner, strict=True):
                 text = "" if value is None else str(value)
                 if "\n" in text or not measure.fits(text, avail):
-                    lines = measure.wrap_lines(text, avail)
+                    lines = clip_lines(measure.wrap_lines(text, avail), max_lines)
                     n_lines = max(n_lines, len(lines))
                     text = "\n".join(lines)
                 out.append(text)
@@ -414,7 +441,8 @@ class PdfDocument:
             per_row = 3 if self.pagesize[0] < self.pagesize[1] else 4
         per_row = max(1, min(per_row, len(roles)))
         measure = TextMeasure(self.font, BODY_SIZE)
-        labels = [f"{r}：" for r in roles]
+        # A role (a witness's name) never takes more than a third of the line: cut, as on a form.
+        labels = [_shorten(f"{r}：", measure, self.frame_width / 3) for r in roles]
         label_w = max(measure.width(s) for s in [*labels, "日期："]) + 2
         gap = 8 * mm
         # Fewer per row when long labels would leave too short a line for a signature and the date.
@@ -573,6 +601,16 @@ class PdfDocument:
         data = self.build()
         atomic_write_bytes(Path(path), data)
         return data
+
+
+def _shorten(label: str, measure: TextMeasure, width: float) -> str:
+    """A "role：" label cut to *width*, ending "…：" when cut."""
+    if measure.fits(label, width):
+        return label
+    body = label.removesuffix("：")
+    while body and not measure.fits(body + "…：", width):
+        body = body[: len(body) * 3 // 4] if len(body) > 64 else body[:-1]
+    return body + "…："
 
 
 def default_stamp_box(page_width: float) -> tuple[float, float, float, float]:

@@ -168,7 +168,14 @@ def _void_banner(doc: PdfDocument, reason: str, detail: str) -> None:
     body = ParagraphStyle("void-body", parent=doc.styles["body"], textColor=RED)
     cell = [
         Paragraph(markup("本场次已作废"), big),
-        Paragraph(markup(f"作废原因：{reason}"), body),
+        Paragraph(
+            markup(
+                doc.clip(
+                    f"作废原因：{reason}", doc.frame_width - 16, size=body.fontSize, leading=body.leading
+                )
+            ),
+            body,
+        ),
         Paragraph(markup(detail), body),
     ]
     table = Table(

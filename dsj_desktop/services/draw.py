@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
+from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import Scope, compute_pool
 from dsj_desktop.draw.algorithm import (
@@ -36,6 +37,7 @@ from dsj_desktop.draw.algorithm import (
     Witness,
     canonical_conflicts,
     canonical_json,
+    commitment_of,
     default_cap,
     new_nonce,
     normalize_witness,
@@ -57,6 +59,13 @@ STATUS_TITLES = {
     PREPARED: "已准备", COMMITTED: "已公告", REVEALED: "已开奖", CONFIRMED: "已确认", VOIDED: "已作废",
 }  # fmt: skip
 OPEN = (PREPARED, COMMITTED, REVEALED)
+# Text that goes onto the projector and into the signed record and its PDF: bounded, checked before a
+# session exists (prepare, and the command line before it) and again when a witness is entered.
+MAX_WITNESS_NAME = 40
+MAX_WITNESS_DIGITS = 200  # one witness's digits
+MAX_PLACE = 60
+MAX_OPERATOR = 40
+INTERRUPTED = "开奖前中断"  # the void reason of a session whose nonce was lost before the reveal (spec §3.4)
 INSPECTOR, EXPERT = "inspector", "expert"
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -260,8 +269,9 @@ def _new_session_id(conn: Connection, year: int) -> str:
 def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
     """The task's earlier announced attempts (a new session is only prepared once all are closed)."""
     return [
-        # Every announced session discloses its nonce once closed (a void before the reveal included).
-        PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, s.nonce)
+        # Every announced session discloses its nonce once closed (a void before the reveal included),
+        # except one interrupted before its reveal: its nonce is gone (nonce_revealed false).
+        PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, s.nonce or False)
         for s in session_summaries(conn, task_code)
         if s.commitment  # never announced: nothing public to list (its events stay in the database)
     ]
@@ -291,6 +301,27 @@ def outside_period(task: Any, on: date) -> str:
     )
 
 
+def check_text(*, place: str = "", operator: str = "", witnesses: Iterable[tuple[str, str]] = ()) -> None:
+    """Refuse, in Chinese, a place, operator or witness longer than the record and its PDF take."""
+    problems = []
+    if len(place.strip()) > MAX_PLACE:
+        problems.append(f"抽取地点不能超过 {MAX_PLACE} 个字（现有 {len(place.strip())} 个字）。")
+    if len(operator.strip()) > MAX_OPERATOR:
+        problems.append(f"操作人员不能超过 {MAX_OPERATOR} 个字（现有 {len(operator.strip())} 个字）。")
+    for n, (name, digits) in enumerate(witnesses, start=1):
+        if len(name.strip()) > MAX_WITNESS_NAME:
+            problems.append(
+                f"第 {n} 位见证人的姓名不能超过 {MAX_WITNESS_NAME} 个字（现有 {len(name.strip())} 个字），"
+                "单位或身份可以简写，例如“张三（企业代表）”。"
+            )
+        if len(digits.strip()) > MAX_WITNESS_DIGITS:
+            problems.append(
+                f"第 {n} 位见证人的数字不能超过 {MAX_WITNESS_DIGITS} 位（现有 {len(digits.strip())} 位）。"
+            )
+    if problems:
+        raise DrawError("\n".join(problems))
+
+
 def prepare(
     db: Database,
     task_code: str,
@@ -308,9 +339,11 @@ def prepare(
     *outside_period_reason*, which the record prints. A task that already has a confirmed session
     is drawn *again* only with a reason, printed in the new record."""
     on = on or today()
+    check_text(place=place, operator=operator)
     unsignable = draw_ready.signing_problems(db, out_dir, create=True)
     if unsignable:
         raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
+    void_interrupted(db, task_code, operator=operator)
     with db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
@@ -364,7 +397,7 @@ def prepare(
             experts = []
         session_id = _new_session_id(conn, on.year)
         targets = [(c.uscc, c.stratum) for c in pool.candidates]
-        nonce = new_nonce()  # secret until the reveal; its commitment is published at commit
+        nonce = new_nonce()  # in this process's memory only until the reveal (spec §3.4)
         try:  # validate everything and check feasibility now, before anything is announced
             setup = DrawSetup(
                 session_id,
@@ -406,40 +439,116 @@ def prepare(
             "previous": [p.to_json() for p in _previous(conn, task_code)],
         }  # fmt: skip
         now = now_iso()
+        # The nonce stays here; the lock tells other processes that this session is alive.
+        _LIVE[session_id] = _Live(setup, lock.hold(_hold_path(db, session_id)))
         conn.exec_driver_sql(
             "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, "
             "commitment, nonce, witnesses, seed, result, void_reason, record, record_version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, '[]', '', '', '', '', 0, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', '', 0, ?, ?)",
             (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator,
-             json.dumps(inputs, ensure_ascii=False), nonce, now, now),
+             json.dumps(inputs, ensure_ascii=False), now, now),
         )  # fmt: skip
-        _SETUPS[(session_id, nonce)] = setup
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
         return load_session(conn, session_id)
 
 
-# Validated setups of recent sessions: their inputs are frozen, so (id, nonce) identifies one exactly,
-# and a session driven step by step (the draw screen) validates 100,000 candidates only once.
+# --- sessions before their reveal -------------------------------------------------------------
+# Between prepare and the reveal the nonce N exists only in the memory of the running program
+# (spec §3.4): never in the database (draw_session.nonce stays empty), a file, a log or a backup.
+# A session whose process is gone can never be revealed: it ends void with INTERRUPTED and the next
+# record lists it with ``nonce_revealed: false``. While a session is live its process holds an OS
+# lock on ``draw-<session>.lock`` in the data folder (the file holds nothing), so another copy of
+# the program can tell a session running elsewhere from an interrupted one.
+
+
+@dataclass(eq=False)
+class _Live:
+    setup: DrawSetup = field(repr=False)  # holds the nonce
+    hold: IO[bytes] | None = field(default=None, repr=False)
+
+
+_LIVE: dict[str, _Live] = {}
+
+
+def _hold_path(db: Database, session_id: str) -> Path:
+    return db.data_dir / f"draw-{session_id}.lock"
+
+
+def _forget(db: Database, session_id: str) -> None:
+    """Drop a session's nonce from memory (revealed, or voided) and its lock file."""
+    live = _LIVE.pop(session_id, None)
+    if live is not None and live.hold is not None:
+        live.hold.close()
+    path = _hold_path(db, session_id)
+    if not lock.held_elsewhere(path):
+        path.unlink(missing_ok=True)
+
+
+def is_live(session_id: str) -> bool:
+    """Whether this process holds the session's nonce (it can still be revealed here)."""
+    return session_id in _LIVE
+
+
+def is_interrupted(db: Database, s: Session | SessionSummary) -> bool:
+    """A session before its reveal whose nonce no running copy of the program holds."""
+    if s.status not in (PREPARED, COMMITTED) or s.id in _LIVE:
+        return False
+    return not lock.held_elsewhere(_hold_path(db, s.id))
+
+
+def void_interrupted(db: Database, task_code: str | None = None, *, operator: str = "") -> list[Session]:
+    """Void (开奖前中断) every session of *task_code* (or of all tasks) interrupted before its reveal."""
+    with db.read() as conn:
+        stale = [s.id for s in session_summaries(conn, task_code) if is_interrupted(db, s)]
+    return [void(db, sid, INTERRUPTED, operator=operator) for sid in stale]
+
+
+def _require_live(db: Database, session_id: str, operator: str) -> None:
+    """Before a step that needs the nonce: a session whose nonce is gone is voided, and the step refused."""
+    if session_id in _LIVE:
+        return
+    s = get_session(db, session_id)
+    if s.status not in (PREPARED, COMMITTED):
+        return  # the step's own status check says why
+    if lock.held_elsewhere(_hold_path(db, s.id)):
+        raise DrawError(f"场次 {s.id} 正在另一个已打开的本程序中进行，只能在那里继续（或作废）。")
+    void(db, s.id, INTERRUPTED, operator=operator)
+    raise DrawError(
+        f"场次 {s.id} 在开奖前中断（程序曾关闭或重新启动）。随机数 N 只保存在程序内存中，已无法公开，"
+        f"该场次已作废（{INTERRUPTED}），并将列入本任务下一次抽取的记录。请重新开始抽取。"
+    )
+
+
+def _frozen_setup(s: Session, nonce: str) -> DrawSetup:
+    inp = s.inputs
+    return DrawSetup(
+        s.id,
+        [(t[0], t[1]) for t in inp["targets"]],
+        tuple(i[0] for i in inp["inspectors"]),
+        tuple(e[0] for e in inp["experts"]),
+        inp["params"],
+        nonce,
+    )
+
+
+# Validated setups of recently revealed sessions: their inputs are frozen, so (id, nonce) identifies
+# one exactly, and a session driven step by step validates 100,000 candidates only once.
 _SETUPS: dict[tuple[str, str], DrawSetup] = {}
 _SETUPS_KEPT = 4
 
 
 def _setup(s: Session) -> DrawSetup:
+    live = _LIVE.get(s.id)
+    if live is not None:
+        return live.setup
+    if not s.nonce:
+        raise DrawError(f"场次 {s.id} 的随机数 N 已不在程序内存中（开奖前中断），无法继续。")
     key = (s.id, s.nonce)
     setup = _SETUPS.get(key)
     if setup is None:
-        inp = s.inputs
-        setup = DrawSetup(
-            s.id,
-            [(t[0], t[1]) for t in inp["targets"]],
-            tuple(i[0] for i in inp["inspectors"]),
-            tuple(e[0] for e in inp["experts"]),
-            inp["params"],
-            s.nonce,
-        )
-        _SETUPS[key] = setup
+        setup = _SETUPS[key] = _frozen_setup(s, s.nonce)
     while len(_SETUPS) > _SETUPS_KEPT:
         del _SETUPS[next(iter(_SETUPS))]
     return setup
@@ -450,6 +559,7 @@ def _setup(s: Session) -> DrawSetup:
 
 def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Publish the commitment to the (secret) nonce with the four input hashes (抽取前公告)."""
+    _require_live(db, session_id, operator)
     with db.write(f"抽取前公告：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, PREPARED, action="公告")
@@ -466,11 +576,35 @@ def commit(db: Database, session_id: str, *, operator: str = "") -> Session:
         return load_session(conn, s.id)
 
 
+def fix_witnesses(db: Database, session_id: str, *, operator: str = "") -> Session:
+    """The operator confirms that every witness has written down (or rolled) their digits and none has
+    been read out yet (spec §3.5): a witness who does not know the others' digits cannot steer the
+    seed even if N leaked. Recorded as the event ``witnesses_fixed``."""
+    _require_live(db, session_id, operator)
+    with db.write(f"见证人已写定数字：场次 {session_id}") as conn:
+        s = load_session(conn, session_id)
+        _require(s, COMMITTED, action="确认见证人已写定数字")
+        if not witnesses_fixed(conn, s.id):
+            _event(conn, s.id, "witnesses_fixed", operator, witnesses_before=len(s.witnesses))
+        return load_session(conn, s.id)
+
+
+def witnesses_fixed(conn: Connection, session_id: str) -> bool:
+    """Whether the operator confirmed that the witnesses fixed their digits before any was read out."""
+    return bool(
+        conn.exec_driver_sql(
+            "SELECT count(*) FROM draw_event WHERE session_id = ? AND kind = 'witnesses_fixed'", (session_id,)
+        ).scalar()
+    )
+
+
 def add_witness(db: Database, session_id: str, name: str, digits: str, *, operator: str = "") -> Session:
     """Record one witness's name and digits (in the order given)."""
+    _require_live(db, session_id, operator)
     with db.write(f"见证人输入：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="录入见证人数字")
+        check_text(witnesses=[(name, digits)])
         try:
             w = normalize_witness(name, digits, len(s.witnesses) + 1)
         except DrawInputError as exc:
@@ -486,17 +620,33 @@ def add_witness(db: Database, session_id: str, name: str, digits: str, *, operat
 
 
 def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
-    """Reveal the nonce, compute the seed, the selection and the teams."""
+    """Reveal the nonce (only now written to the database), compute the seed, the selection and the
+    teams. Refused when H(N) differs from the commitment announced at commit."""
+    _require_live(db, session_id, operator)
     with db.write(f"开奖：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="开奖")
         if s.digits < MIN_WITNESS_DIGITS:
             raise DrawError(f"见证人数字共 {s.digits} 位，至少需要 {MIN_WITNESS_DIGITS} 位后才能开奖。")
-        result = reveal(_setup(s), [(w["name"], w["digits"]) for w in s.witnesses])
+        setup = _setup(s)
+        _check_commitment(s, setup.nonce)
+        result = reveal(setup, [(w["name"], w["digits"]) for w in s.witnesses])
         selected = [x.to_json() for x in result.selected]
-        _set(conn, s.id, status=REVEALED, seed=result.seed, result=json.dumps(selected, ensure_ascii=False))
-        _event(conn, s.id, "reveal", operator, nonce=s.nonce, seed=result.seed, selected=len(selected))
-        return load_session(conn, s.id)
+        _set(conn, s.id, status=REVEALED, nonce=setup.nonce, seed=result.seed,
+             result=json.dumps(selected, ensure_ascii=False))  # fmt: skip
+        _event(conn, s.id, "reveal", operator, nonce=setup.nonce, seed=result.seed, selected=len(selected))
+        out = load_session(conn, s.id)
+    _forget(db, s.id)
+    _SETUPS[(s.id, setup.nonce)] = setup
+    return out
+
+
+def _check_commitment(s: Session, nonce: str) -> None:
+    """H(N) must equal the commitment stored (and announced) at commit."""
+    if not s.commitment or commitment_of(nonce) != s.commitment:
+        raise DrawError(
+            f"场次 {s.id} 的随机数 N 与抽取前公告的承诺值 C 不符，拒绝开奖（可能被改动过）。请作废本场次后重新抽取。"
+        )
 
 
 def _result(s: Session) -> DrawResult:
@@ -551,11 +701,12 @@ def _write_record(
     status: str,
     void_reason: str | None = None,
     substitutions: Sequence[Substitution] = (),
-    reveal_nonce: bool = False,
+    disclose_nonce: str | None = None,
 ) -> dict[str, Any]:
     inp = s.inputs
     record = build_record(
         draw,
+        commitment=s.commitment,  # as announced, never recomputed from the nonce
         status=status,
         void_reason=void_reason,
         task=inp["task"],
@@ -569,10 +720,11 @@ def _write_record(
         exclusions=[(e[0], e[1]) for e in inp["exclusions"]],
         previous=[PreviousAttempt(**p) for p in inp["previous"]],
     )
-    if reveal_nonce and record.get("nonce") is None:
+    if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
         # would have drawn: voiding can never hide an unwelcome result.
-        record["nonce"] = s.nonce
+        _check_commitment(s, disclose_nonce)
+        record["nonce"] = disclose_nonce
     version = s.record_version + 1
     record["version"] = version
     if s.record is not None:
@@ -654,6 +806,7 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
         s = load_session(conn, session_id)
         _require(s, PREPARED, COMMITTED, REVEALED, CONFIRMED, action="作废")
         was = s.status
+        live = _LIVE.get(s.id)
         _set(conn, s.id, status=VOIDED, void_reason=reason)
         s.status, s.void_reason = VOIDED, reason
         signed = None
@@ -662,17 +815,25 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
             signed = _write_record(
                 db, conn, s, _result(s), status=VOIDED, void_reason=reason, substitutions=subs
             )
-        elif was == COMMITTED:
-            setup = _setup(s)
+        elif was == COMMITTED and live is not None and commitment_of(live.setup.nonce) == s.commitment:
+            setup = live.setup
             draw: DrawResult | DrawSetup = setup
             if s.digits >= MIN_WITNESS_DIGITS:
                 draw = reveal(setup, [(w["name"], w["digits"]) for w in s.witnesses])
-            signed = _write_record(db, conn, s, draw, status=VOIDED, void_reason=reason, reveal_nonce=True)
+            _set(conn, s.id, nonce=setup.nonce)  # disclosed by the void: public from now on
+            signed = _write_record(
+                db, conn, s, draw, status=VOIDED, void_reason=reason, disclose_nonce=setup.nonce
+            )
+        elif was == COMMITTED:  # the nonce is gone (开奖前中断) or not the announced one: commitment only
+            throwaway = _frozen_setup(s, new_nonce())  # for the frozen lists and hashes; its nonce is unused
+            signed = _write_record(db, conn, s, throwaway, status=VOIDED, void_reason=reason)
         if was == CONFIRMED:
             conn.exec_driver_sql("UPDATE draw_member SET active = 0 WHERE session_id = ?", (s.id,))
         _event(conn, s.id, "void", operator, reason=reason, was=was,
                record_sha256=record_sha256(signed) if signed else None)  # fmt: skip
-        return load_session(conn, s.id)
+        out = load_session(conn, s.id)
+    _forget(db, s.id)
+    return out
 
 
 # --- substitution (递补) ----------------------------------------------------------------------

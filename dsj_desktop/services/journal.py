@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dsj_desktop.db.engine import Database
+from dsj_desktop.db.guard import HIDDEN, SECRET_COLUMNS
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 
@@ -32,6 +33,29 @@ class Entry:
         d.pop("rows", None)
         text = json.dumps(d, ensure_ascii=False, sort_keys=True)
         return text if len(text) <= limit else text[:limit] + "…"
+
+
+def redact(detail: str) -> str:
+    """An entry's detail without secret values (password and recovery-code hashes), as exported.
+    Entries written by this version never hold them (the guard writes 〈已隐藏〉); older ones may."""
+    try:
+        d = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(d, dict) or not isinstance(d.get("rows"), list):
+        return detail
+    changed = False
+    for row in d["rows"]:
+        secret = SECRET_COLUMNS.get(row.get("table", "")) if isinstance(row, dict) else None
+        if not secret:
+            continue
+        for part in ("values", "changed"):
+            values = row.get(part)
+            if isinstance(values, dict):
+                for k in secret & set(values):
+                    values[k] = [HIDDEN, HIDDEN] if part == "changed" else HIDDEN
+                    changed = True
+    return json.dumps(d, ensure_ascii=False, sort_keys=True) if changed else detail
 
 
 def _where(text: str, actor: str, since: str, until: str) -> tuple[str, list[str]]:
@@ -109,18 +133,31 @@ def export(db: Database, path: Path, **filters: Any) -> int:
     path = Path(path)
     rows = entries(db, newest_first=False, **filters)
     if path.suffix.lower() == ".json":
-        data = [e.__dict__ for e in rows]
+        data = [dict(e.__dict__, detail=redact(e.detail)) for e in rows]
         atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
     elif path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 
+        from dsj_desktop.io.cells import safe_row
         from dsj_desktop.io.exporter import save_workbook
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("操作日志")
         ws.append(list(HEADERS))
         for e in rows:
-            ws.append([e.id, e.at, e.actor, e.action, e.detail_text(2000), e.hash])
+            ws.append(
+                safe_row(
+                    ws,
+                    [
+                        e.id,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        Entry(**dict(e.__dict__, detail=redact(e.detail))).detail_text(2000),
+                        e.hash,
+                    ],
+                )
+            )
         save_workbook(wb, path)
     else:
         raise UserError("操作日志只能导出为 .xlsx 或 .json 文件。")

@@ -231,9 +231,22 @@ class SessionScreen(QWidget):
 
     def _witness_page(self) -> QWidget:
         page, lay = self._page("第 2 步　见证人输入")
+        self.write_first = QLabel(
+            "先写定，后宣读：请每位见证人先在纸上写下自己的数字（或掷骰子并记下点数），"
+            "全部写好之前任何人都不要宣读。写数字时不知道别人的数字，任何人都无法借此操纵结果。"
+        )
+        self.write_first.setObjectName("write-first")
+        self.write_first.setWordWrap(True)
+        self.write_first.setStyleSheet("font-weight: bold; color: #9a6700;")
+        lay.addWidget(self.write_first)
+        self.btn_fixed = QPushButton("全部见证人已写定数字，开始逐一宣读")
+        self.btn_fixed.setObjectName("witnesses-fixed")
+        self.btn_fixed.setStyleSheet(PRIMARY)
+        self.btn_fixed.clicked.connect(self.ask_fixed)
+        lay.addWidget(self.btn_fixed)
         lay.addWidget(
             _note(
-                f"请见证人逐一报出姓名和数字（掷骰子的点数或自选数字），录入后即在投影上显示。数字合计至少 "
+                f"然后请见证人按顺序逐一宣读姓名和数字，录入后即在投影上显示。数字合计至少 "
                 f"{MIN_WITNESS_DIGITS} 位才能开奖。录入后不能修改；如有错误，请作废本场次后重新抽取。"
             )
         )
@@ -241,6 +254,7 @@ class SessionScreen(QWidget):
         self.witness_name = QLineEdit()
         self.witness_name.setObjectName("witness-name")
         self.witness_name.setPlaceholderText("例如：张三（企业代表）")
+        self.witness_name.setMaxLength(draws.MAX_WITNESS_NAME)
         self.witness_digits = QLineEdit()
         self.witness_digits.setObjectName("witness-digits")
         self.witness_digits.setPlaceholderText("例如：31415926（只能是数字）")
@@ -402,8 +416,10 @@ class SessionScreen(QWidget):
         need = max(0, MIN_WITNESS_DIGITS - s.digits)
         self.digits_label.setText(f"已录入 {s.digits} 位" + (f"，还需 {need} 位" if need else "，可以开奖 ✔"))
         self.btn_reveal.setEnabled(c.can_reveal)
+        self.btn_fixed.setVisible(s.status == draws.COMMITTED and not c.digits_fixed)
+        self.write_first.setVisible(s.status == draws.COMMITTED and not c.digits_fixed)
         for w in (self.witness_name, self.witness_digits, self.btn_add_witness):
-            w.setEnabled(s.status == draws.COMMITTED)
+            w.setEnabled(s.status == draws.COMMITTED and c.digits_fixed)
         # reveal
         if s.seed:
             h, ok = c.nonce_check()
@@ -502,6 +518,18 @@ class SessionScreen(QWidget):
             QMessageBox.warning(self, title, str(exc))
             return False
         return True
+
+    def ask_fixed(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "见证人写定数字",
+            "请确认：每位见证人都已在纸上写下（或掷出并记下）自己的数字，并且还没有任何人宣读。\n"
+            "确认后请见证人按顺序逐一宣读，操作人员依次录入。",
+        )
+        if answer == QMessageBox.StandardButton.Yes and self._do(
+            self.controller.fix_witnesses, "见证人写定数字"
+        ):
+            self.witness_name.setFocus()
 
     def add_witness(self) -> None:
         name = self.witness_name.text().strip()

@@ -11,6 +11,7 @@ name by name. Stopping or skipping the animation changes nothing but what is on 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import random
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, DrawHashes, compute_seed
+from dsj_desktop.errors import UserError
 from dsj_desktop.services import draw as draws
 from dsj_desktop.services import settings
 
@@ -167,6 +169,12 @@ class DrawController(QObject):
         super().__init__(parent)
         self.db = db
         self.session = draws.get_session(db, session_id)
+        if draws.is_interrupted(db, self.session):
+            # Its nonce was in the memory of a program that is gone (spec §3.4): it can never be revealed.
+            with contextlib.suppress(UserError):  # an account that may not void sees it as it is
+                self.session = draws.void(db, session_id, draws.INTERRUPTED, operator=self.session.operator)
+        with db.read() as conn:
+            self.digits_fixed = draws.witnesses_fixed(conn, session_id) or bool(self.session.witnesses)
         self.step = initial_step(self.session)
         speed = settings.read(db, SPEED_KEY, "normal")
         self.speed = speed if speed in SPEEDS else "normal"
@@ -278,6 +286,12 @@ class DrawController(QObject):
         if (name, digits) != self.pending:
             self.pending = (name, digits)
             self.changed.emit()
+
+    def fix_witnesses(self) -> None:
+        """The operator confirms every witness has written their digits down before any is read out."""
+        self.session = draws.fix_witnesses(self.db, self.session.id, operator=self.operator)
+        self.digits_fixed = True
+        self.go(WITNESSES)
 
     def add_witness(self, name: str, digits: str) -> None:
         self.session = draws.add_witness(self.db, self.session.id, name, digits, operator=self.operator)
@@ -794,6 +808,13 @@ def _witnesses(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
     u = pen.u
     x, y, w = r.left(), r.top(), r.width()
     y += pen.text(x, y, w, "见证人给出数字", 1.15, th.accent, bold=True) + 0.3 * u
+    if s.status == draws.COMMITTED and not c.digits_fixed:
+        # Spec §3.5: every witness fixes their digits before any is read out.
+        y += pen.para(x, y, w, WRITE_FIRST, 0.85, th.fg, bold=True) + 0.4 * u
+        y += pen.para(x, y, w, WRITE_FIRST_WHY, 0.6, th.muted) + 0.4 * u
+        if s.commitment:
+            y += _kv_hash(pen, x, y, w, "承诺值 C（已公布）", s.commitment, 0.45, th.muted, th)
+        return y - r.top()
     total = s.digits
     # progress bar towards the 20 digits
     bar = QRectF(x, y + 0.15 * u, w * 0.55, 0.55 * u)
@@ -819,7 +840,7 @@ def _witnesses(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
             x,
             y,
             w,
-            "尚无见证人录入。请见证人依次报出姓名和数字（掷骰子或自选），操作人员当场录入。",
+            "数字已全部写定。请见证人按顺序逐一宣读姓名和数字，操作人员当场录入。",
             0.62,
             th.muted,
         )
@@ -835,6 +856,13 @@ def _witnesses(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         y += 0.3 * u
         y += _kv_hash(pen, x, y, w, "承诺值 C（已公布）", s.commitment, 0.45, th.muted, th)
     return y - r.top()
+
+
+WRITE_FIRST = "请每位见证人先在纸上写下自己的数字（或掷骰子并记下点数）。全部写好之前，任何人都不要宣读。"
+WRITE_FIRST_WHY = (
+    "全部写定后再按顺序逐一宣读、当场录入。每位见证人写数字时不知道别人的数字，"
+    "因此任何人都无法借此操纵抽取结果。"
+)
 
 
 def _reveal(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:

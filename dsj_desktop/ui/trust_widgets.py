@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
-from dsj_desktop.services.accounts import MIN_PASSWORD
+from dsj_desktop.services.accounts import MIN_PASSWORD, password_problem
 
 MONO_FAMILY = "WenQuanYi Micro Hei Mono"  # in the bundled font file, next to the proportional face
 PREFS_FILE = "ui-prefs.json"  # in the data folder: this PC's preferences, not part of the data
@@ -83,8 +83,9 @@ def password_hint(password: str) -> tuple[bool, str]:
         return False, f"至少 {MIN_PASSWORD} 位，字母和数字混合。"
     if len(password) < MIN_PASSWORD:
         return False, f"太短：还差 {MIN_PASSWORD - len(password)} 位（至少 {MIN_PASSWORD} 位）。"
-    if password.isdigit() or password.isalpha():
-        return False, "不能全是数字或全是字母，请混合使用字母和数字。"
+    problem = password_problem(password)
+    if problem:
+        return False, problem
     kinds = sum(
         (
             any(c.islower() for c in password),
