@@ -82,7 +82,11 @@ def test_long_text_in_old_data_never_breaks_a_confirmed_draw(
     x = s.result[0]
     draws.substitute(demo_db, s.id, x["id"], x["inspectors"][0], text)
     s = draws.get_session(demo_db, s.id)
-    assert [p.suffix for p in write_outputs(demo_db, s, tmp_path / "substituted")] == [".json", ".pdf"]
+    assert [p.suffix for p in write_outputs(demo_db, s, tmp_path / "substituted")] == [
+        ".json",
+        ".pdf",
+        ".html",
+    ]
     v = draws.void(demo_db, s.id, text * 3)
     written = write_outputs(demo_db, v, tmp_path / "voided")
     assert rp.verify_record_pdf(next(p for p in written if p.suffix == ".pdf")).ok
