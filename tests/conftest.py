@@ -67,6 +67,7 @@ def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> 
     src = _DEMO_CACHE[key]
     shutil.copyfile(src / "snapshot.sqlite3", d / "dsj.sqlite3")
     shutil.copytree(src / "keys", d / "keys")
+    shutil.copyfile(src / "journal-anchor.json", d / "journal-anchor.json")  # the journal's head, signed
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
     return d
 
