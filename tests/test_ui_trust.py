@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QMessageBox
 
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN, OPERATOR, VIEWER
@@ -678,6 +678,46 @@ def test_only_an_administrator_restores(
     assert rd.notice.isVisibleTo(rd) and not rd.btn_restore.isEnabled()
     assert not rd.restore() and "只有管理员" in rd.error.text()
     rd.list.wait()
+
+
+def test_only_an_administrator_backs_up_to_a_stick(
+    bureau: Database, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()) or 0)
+    as_user(bureau, "op")
+    dlg = BackupDialog(bureau)
+    qtbot.addWidget(dlg)
+    notice = dlg.findChild(QLabel, "backup-notice")
+    assert notice is not None and "只有管理员" in notice.text() and not dlg.btn_backup.isEnabled()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    assert dlg.backup_to(usb) is None  # and the core refuses anyway
+    assert "只有管理员" in shown[-1] and list(usb.iterdir()) == []
+    dlg.list.wait()
+
+
+def test_the_start_check_reports_triggers_that_are_not_the_programs_own(bureau: Database, qtbot: Any) -> None:
+    con = sqlite3.connect(database_path(bureau.data_dir))
+    con.execute("DROP TRIGGER keep_draw_member_rows")
+    con.execute("CREATE TRIGGER dsj_guard_v1_x AFTER INSERT ON setting BEGIN SELECT 1; END")
+    con.commit()
+    con.close()
+    bureau.close()
+    db = open_database(bureau.data_dir)  # what the program does at start
+    try:
+        assert any(
+            "keep_draw_member_rows（缺失）" in w and "dsj_guard_v1_x（多出）" in w for w in db.warnings
+        )
+        check = BackgroundIntegrityCheck(db)
+        with qtbot.waitSignal(check.finished, timeout=30000) as blocker:
+            check.start()
+        report = blocker.args[0]
+        assert [f.area for f in report.findings] == ["保护触发器"]
+        assert "keep_draw_member_rows" in report.findings[0].detail
+        check.wait()
+    finally:
+        db.close()
 
 
 def test_daily_backup_at_start_and_when_a_day_old(bureau: Database, qtbot: Any) -> None:

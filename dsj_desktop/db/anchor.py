@@ -135,14 +135,27 @@ def _locked(data_dir: Path) -> Iterator[None]:
 
 
 def _write(data_dir: Path, data: bytes) -> None:
-    from dsj_desktop.fileutil import atomic_write_bytes
-
-    atomic_write_bytes(anchor_path(data_dir), data, mode=0o600)
+    """Replace the file atomically (temporary file, then rename). Not fsynced: SQLite makes the
+    database durable; if power fails before the file reaches the disk, the anchor is merely behind
+    the journal (reported as such, and brought up to date by the next write), never ahead of it.
+    A file that cannot be written (locked by a virus scanner) is left behind the same way."""
+    path = anchor_path(data_dir)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def write_pending(data_dir: Path, head: Head, pending: Head, at: str, sign: Callable[[bytes], bytes]) -> None:
     """Before a COMMIT that makes *pending* the journal's head (the writer holds SQLite's write lock)."""
-    with _locked(data_dir):
+    with contextlib.suppress(OSError), _locked(data_dir):  # no lock: the anchor stays behind (see _write)
         _write(data_dir, render(head, pending, at, sign))
 
 
@@ -150,7 +163,7 @@ def write_head(
     data_dir: Path, head: Head, at: str, sign: Callable[[bytes], bytes], public_key: bytes
 ) -> None:
     """After the COMMIT: *head* is the journal's head, unless another process has anchored a later one."""
-    with _locked(data_dir):
+    with contextlib.suppress(OSError), _locked(data_dir):
         try:
             current = read(data_dir, public_key)
         except AnchorError:

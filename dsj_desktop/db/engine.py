@@ -193,11 +193,12 @@ class Database:
                 diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
+        counts = guard_mod.table_counts(conn)
         if logged is not None:
-            problems += guard_mod.count_differences(logged, guard_mod.table_counts(conn))
-        if problems:
+            problems += guard_mod.count_differences(logged, counts)
+        if problems:  # on record from now on, with the counts found (the next write compares with them)
             state.head = guard_mod.append(conn, self.guard, now_iso(), "系统", guard_mod.OUTSIDE_CHANGE,
-                                          {"problems": problems})  # fmt: skip
+                                          {"problems": problems, guard_mod.STATE_KEY: counts})  # fmt: skip
 
     def journal_head(self) -> dict[str, Any]:
         """The journal's head — {"seq": number of the last entry, "hash": its hash} — for a manifest
