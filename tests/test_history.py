@@ -237,6 +237,25 @@ def test_a_missing_stale_or_forged_anchor_is_found(bureau: Database, tmp_path: P
     assert any("锚定文件缺失" in f.detail for f in report_of(bureau).findings)
 
 
+def test_a_bulk_update_does_not_re_seal_a_row_changed_outside(bureau: Database, tmp_path: Path) -> None:
+    uscc, name = bureau.scalar("SELECT uscc || '|' || name FROM target WHERE id = 5").split("|")
+    with Shell(bureau) as con:
+        con.execute("UPDATE target SET legal_rep = '外人' WHERE id = 5")  # a column the file has not
+    con = sqlite3.connect(database_path(bureau.data_dir))
+    rows = [[*r, "13900000000"] for r in con.execute(
+        "SELECT uscc, name, industry, region, risk_level FROM target ORDER BY id LIMIT 2100")]  # fmt: skip
+    con.close()
+    headers = ["统一社会信用代码", "企业名称", "行业领域", "所属区域", "风险等级", "联系电话"]
+    path = write_xlsx(tmp_path / "phones.xlsx", rows, headers=headers)
+    accounts.login(bureau, "op", PW)
+    summary = run_job(import_directory(bureau, TARGETS, path))
+    assert summary.updated == 2100  # a bulk write: the triggers off, the rows sealed in one pass
+    report = report_of(bureau)
+    assert [(f.row, f.detail) for f in report.findings] == [
+        (f"第 5 行（uscc={uscc}，name={name}）", "这一行在本程序之外被改动过")
+    ]
+
+
 def test_the_head_is_in_the_anchor_and_available_to_writers(bureau: Database) -> None:
     head = bureau.journal_head()
     found = anchor.read(bureau.data_dir, bureau.guard.public_key)

@@ -337,6 +337,28 @@ def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", param
     return len(rows)
 
 
+def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
+    """Which of these rows do not match their seal now (changed outside the program). A bulk update
+    must not seal them again: that would hide the outside change (see :func:`reseal_verified`)."""
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    bad: set[int] = set()
+    for start in range(0, len(rowids), 900):
+        chunk = list(rowids[start : start + 900])
+        marks = ", ".join("?" * len(chunk))
+        seals = dict(
+            dbapi.execute(
+                f"SELECT row_id, seal FROM row_seal WHERE tbl = ? AND row_id IN ({marks})", (table, *chunk)
+            ).fetchall()
+        )
+        for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid IN ({marks})', chunk):
+            if seals.get(r[0]) != guard.seal(table, r[0], tuple(r[1:])):
+                bad.add(r[0])
+    return bad
+
+
 def seal_new_rows(
     conn: Connection,
     guard: Guard,
