@@ -283,8 +283,9 @@ def auto_backup(db: Database, reason: str, *, journal: bool = True) -> BackupInf
     info = _copy_verified(db, folder / f"{AUTO_PREFIX}{_stamp()}-{safe}{SUFFIX}")
     autos = sorted(folder.glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
     for old in autos[: max(0, len(autos) - keep_count(db))]:
-        old.unlink(missing_ok=True)
-        manifest_path(old).unlink(missing_ok=True)
+        # With its manifest, and any -wal/-shm an older program's copy left beside it.
+        for p in (old, manifest_path(old), Path(f"{old}-wal"), Path(f"{old}-shm")):
+            p.unlink(missing_ok=True)
     if journal:
         db.record(f"自动备份（{reason}）", {"file": info.path.name, "size": info.size})
     return info
