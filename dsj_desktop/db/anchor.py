@@ -10,6 +10,10 @@ Each write transaction writes the file twice: before its COMMIT with the new hea
 after it with the new head as *head*. Whatever moment a crash strikes, the journal's head is then
 either the file's head or its pending head: an interrupted write never looks like tampering,
 while cutting even the last entry of a finished write does.
+
+The file holds two fixed-size slots, written in turn in place (no rename, no fsync: on ext4 a
+rename over a file costs milliseconds per write); each slot carries a counter under the signature
+and the reader takes the newest valid one, so a slot torn by a power cut leaves the other.
 """
 
 from __future__ import annotations
@@ -48,13 +52,17 @@ class AnchorError(Exception):
     """The anchor file exists but cannot be trusted (damaged, or not signed with this key)."""
 
 
+SLOT = 1024  # bytes per slot; a signed anchor takes about 400
+
+
 def anchor_path(data_dir: Path) -> Path:
     return Path(data_dir) / ANCHOR_FILE
 
 
-def _payload(head: Head, pending: Head | None, at: str) -> dict[str, Any]:
+def _payload(head: Head, pending: Head | None, at: str, n: int) -> dict[str, Any]:
     return {
         "format": FORMAT,
+        "n": n,
         "head": head.as_dict(),
         "pending": pending.as_dict() if pending else None,
         "at": at,
@@ -75,26 +83,37 @@ def _head(value: Any) -> Head:
     return Head(int(value["seq"]), str(value["hash"]))
 
 
-def parse(data: bytes, public_key: bytes | None) -> Anchor:
-    """An anchor file's content, its signature verified with *public_key*."""
+def _parse_slot(data: bytes, public_key: bytes | None) -> tuple[int, Anchor] | None:
+    """One slot: (its counter, the anchor); ``None`` when it is empty or torn. Raises
+    :class:`AnchorError` when it reads as an anchor whose signature is not this key's."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8").strip(" \n\x00"))
         signature = bytes.fromhex(doc.pop("signature"))
-    except (ValueError, KeyError, AttributeError, TypeError, UnicodeDecodeError):
-        raise AnchorError("锚定文件已损坏") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise AnchorError("锚定文件格式不对")
-    head = _head(doc.get("head"))
-    pending = _head(doc["pending"]) if doc.get("pending") is not None else None
+        n = int(doc["n"])
+        head = _head(doc.get("head"))
+        pending = _head(doc["pending"]) if doc.get("pending") is not None else None
+    except (ValueError, KeyError, AttributeError, TypeError, UnicodeDecodeError, AnchorError):
+        return None
+    if doc.get("format") != FORMAT:
+        return None
     if public_key is not None:
         try:
             Ed25519PublicKey.from_public_bytes(public_key).verify(signature, _signed_bytes(doc))
         except (InvalidSignature, ValueError):
             raise AnchorError("锚定文件的签名无效（不是本局密钥签署的）") from None
-    return Anchor(head, pending, str(doc.get("at", "")))
+    return n, Anchor(head, pending, str(doc.get("at", "")))
+
+
+def parse(data: bytes, public_key: bytes | None) -> Anchor:
+    """An anchor file's content (its newest valid slot), the signature verified with *public_key*."""
+    slots = [_parse_slot(data[i : i + SLOT], public_key) for i in range(0, max(len(data), 1), SLOT)]
+    valid = [x for x in slots if x is not None]
+    if not valid:
+        raise AnchorError("锚定文件已损坏")
+    return max(valid, key=lambda x: x[0])[1]
 
 
 def read(data_dir: Path, public_key: bytes | None) -> Anchor | None:
@@ -106,12 +125,6 @@ def read(data_dir: Path, public_key: bytes | None) -> Anchor | None:
     except OSError as exc:
         raise AnchorError(f"无法读取锚定文件（{exc.strerror or exc}）") from None
     return parse(data, public_key)
-
-
-def render(head: Head, pending: Head | None, at: str, sign: Callable[[bytes], bytes]) -> bytes:
-    payload = _payload(head, pending, at)
-    doc = {**payload, "signature": sign(_signed_bytes(payload)).hex()}
-    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
 @contextlib.contextmanager
@@ -134,36 +147,46 @@ def _locked(data_dir: Path) -> Iterator[None]:
         f.close()  # closing releases the lock
 
 
-def _write(data_dir: Path, data: bytes) -> None:
-    """Replace the file atomically (temporary file, then rename). Not fsynced: SQLite makes the
-    database durable; if power fails before the file reaches the disk, the anchor is merely behind
-    the journal (reported as such, and brought up to date by the next write), never ahead of it.
-    A file that cannot be written (locked by a virus scanner) is left behind the same way."""
+def _write(data_dir: Path, head: Head, pending: Head | None, at: str, sign: Callable[[bytes], bytes]) -> None:
+    """Write the next slot in place (see the module notes). If this fails, or power fails first, the
+    file stays behind the journal, never ahead of it: reported as such, brought up to date next time."""
     path = anchor_path(data_dir)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "r+b") as f:
+        data = f.read(2 * SLOT)
+        counters = []
+        for i in (0, SLOT):
+            with contextlib.suppress(AnchorError):
+                found = _parse_slot(data[i : i + SLOT], None)
+                if found is not None:
+                    counters.append(found[0])
+        n = max(counters, default=0) + 1
+        payload = _payload(head, pending, at, n)
+        doc = {**payload, "signature": sign(_signed_bytes(payload)).hex()}
+        body = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+        if len(body) > SLOT:
+            raise AnchorError("锚定内容过长")
+        offset = (n % 2) * SLOT
+        if len(data) < offset:  # the first slot of a new file: pad it
+            f.seek(len(data))
+            f.write(b" " * (offset - len(data)))
+        f.seek(offset)
+        f.write(body.ljust(SLOT, b" "))
+    if os.name == "posix":
+        os.chmod(path, 0o600)
 
 
 def write_pending(data_dir: Path, head: Head, pending: Head, at: str, sign: Callable[[bytes], bytes]) -> None:
     """Before a COMMIT that makes *pending* the journal's head (the writer holds SQLite's write lock)."""
-    with contextlib.suppress(OSError), _locked(data_dir):  # no lock: the anchor stays behind (see _write)
-        _write(data_dir, render(head, pending, at, sign))
+    with contextlib.suppress(OSError, AnchorError), _locked(data_dir):
+        _write(data_dir, head, pending, at, sign)
 
 
 def write_head(
     data_dir: Path, head: Head, at: str, sign: Callable[[bytes], bytes], public_key: bytes
 ) -> None:
     """After the COMMIT: *head* is the journal's head, unless another process has anchored a later one."""
-    with contextlib.suppress(OSError), _locked(data_dir):
+    with contextlib.suppress(OSError, AnchorError), _locked(data_dir):
         try:
             current = read(data_dir, public_key)
         except AnchorError:
@@ -171,13 +194,14 @@ def write_head(
         if current is not None and current.head.seq >= head.seq:
             return
         pending = current.pending if current and current.pending and current.pending.seq > head.seq else None
-        _write(data_dir, render(head, pending, at, sign))
+        _write(data_dir, head, pending, at, sign)
 
 
 def write_now(data_dir: Path, head: Head, at: str, sign: Callable[[bytes], bytes]) -> None:
-    """Set the anchor to *head* whatever it was (a restore installs the restored file's head)."""
+    """Set the anchor to *head* whatever it was, as a new file (a restore installs the restored head)."""
     with _locked(data_dir):
-        _write(data_dir, render(head, None, at, sign))
+        anchor_path(data_dir).unlink(missing_ok=True)
+        _write(data_dir, head, None, at, sign)
 
 
 def compare(anchor: Anchor, head: Head, hash_of: Callable[[int], str | None]) -> tuple[str, str] | None:

@@ -173,7 +173,8 @@ class Database:
         """Before a write: does the journal still end where the anchor file says, and does every table
         hold as many rows as the last entry logged? If not, something outside the program changed the
         file since: that goes into the journal first (and ``check`` reports it from then on)."""
-        if "journal" not in guard_mod.table_names(conn):
+        names = guard_mod.table_names(conn)
+        if "journal" not in names:
             state.start_head = (0, guard_mod.GENESIS)  # a new file: created in this transaction
             return
         seq, h, logged = guard_mod.journal_head(conn)
@@ -193,7 +194,7 @@ class Database:
                 diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
-        counts = guard_mod.table_counts(conn)
+        counts = guard_mod.table_counts(conn, names)
         if logged is not None:
             problems += guard_mod.count_differences(logged, counts)
         if problems:  # on record from now on, with the counts found (the next write compares with them)

@@ -502,22 +502,26 @@ STATE_KEY = "state"  # in a journal entry's detail: the number of rows of every 
 
 
 def table_names(conn: Connection) -> list[str]:
+    dbapi = conn.connection.driver_connection  # (raw: this runs twice in every write)
+    assert dbapi is not None
     return [
         r[0]
-        for r in conn.exec_driver_sql(
+        for r in dbapi.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     ]
 
 
-def table_counts(conn: Connection) -> dict[str, int]:
+def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[str, int]:
     """How many rows each data table holds (logged with every journal entry: a row deleted together
     with its seal shows as a count that no entry explains)."""
-    names = [t for t in table_names(conn) if t not in UNGUARDED]
-    if not names:
+    tables = [t for t in (table_names(conn) if names is None else names) if t not in UNGUARDED]
+    if not tables:
         return {}
-    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in names)
-    return {str(t): int(n) for t, n in conn.exec_driver_sql(sql)}
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+    return {str(t): int(n) for t, n in dbapi.execute(sql)}
 
 
 def count_differences(logged: dict[str, int], now: dict[str, int]) -> list[str]:
