@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,9 @@ def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> 
         run_job(fill_demo(database, draws=draws))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
+        with sqlite3.connect(src / "snapshot.sqlite3") as con:  # a live data file, not a backup copy
+            con.execute("PRAGMA journal_mode = WAL")
+        con.close()
         _DEMO_CACHE[key] = src
     src = _DEMO_CACHE[key]
     shutil.copyfile(src / "snapshot.sqlite3", d / "dsj.sqlite3")
