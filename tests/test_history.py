@@ -121,6 +121,16 @@ def test_a_cut_journal_tail_is_found_even_after_later_writes(bureau: Database) -
         db.close()
 
 
+def test_the_command_line_check_names_a_cut_tail(bureau: Database) -> None:
+    last = bureau.scalar("SELECT max(id) FROM journal")
+    bureau.close()
+    with Shell(bureau) as con:
+        con.execute("DELETE FROM journal WHERE id = ?", (last,))  # only the very last entry
+        con.execute("DELETE FROM row_seal WHERE tbl = 'journal' AND row_id = ?", (last,))
+    r = _cli(bureau.data_dir, "check")
+    assert r.returncode == 1 and f"第 {last}–{last} 条被删除了" in r.stdout, r.stdout + r.stderr
+
+
 def test_the_whole_journal_deleted_is_found(bureau: Database) -> None:
     with Shell(bureau) as con:
         con.execute("DELETE FROM journal")
