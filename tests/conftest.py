@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,10 +64,14 @@ def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> 
         run_job(fill_demo(database, draws=draws))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
+        with sqlite3.connect(src / "snapshot.sqlite3") as con:  # a live data file, not a backup copy
+            con.execute("PRAGMA journal_mode = WAL")
+        con.close()
         _DEMO_CACHE[key] = src
     src = _DEMO_CACHE[key]
     shutil.copyfile(src / "snapshot.sqlite3", d / "dsj.sqlite3")
     shutil.copytree(src / "keys", d / "keys")
+    shutil.copyfile(src / "journal-anchor.json", d / "journal-anchor.json")  # the journal's head, signed
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
     return d
 

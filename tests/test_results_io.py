@@ -258,6 +258,8 @@ def test_cli_publish_stats_and_archive(demo_results_data_dir: Path, tmp_path: Pa
     assert "统计/2026年度抽查工作统计.pdf" in listed
     txt = (arch / "清单.txt").read_text(encoding="utf-8-sig")
     assert all(sha in txt for sha in listed.values()) and "至少至 2031-12-31" in txt
+    head = manifest["journal_head"]  # the journal's head when the archive was made (issue 20)
+    assert head["seq"] > 0 and len(head["hash"]) == 64 and head["hash"] in txt
     # A folder that is not empty is refused, and an archive changes nothing in the database.
     assert main(["archive", "2026", "--out", str(arch)]) == 1
     db = open_database(demo_results_data_dir)

@@ -204,6 +204,9 @@ def test_an_outside_edit_of_a_row_is_named(bureau: Database) -> None:
 def test_a_changed_journal_entry_is_named(bureau: Database) -> None:
     jid = bureau.scalar("SELECT id FROM journal WHERE action LIKE '新建账户 op%'")
     con = _raw(bureau)
+    with pytest.raises(sqlite3.IntegrityError, match="操作日志只能追加"):  # append-only
+        con.execute("UPDATE journal SET actor = '别人' WHERE id = ?", (jid,))
+    con.execute("DROP TRIGGER keep_journal_unchanged")
     con.execute("UPDATE journal SET actor = '别人' WHERE id = ?", (jid,))
     con.commit()
     con.close()
@@ -263,7 +266,8 @@ def test_restore_brings_back_exactly_the_backed_up_state(bureau: Database, tmp_p
     try:
         backup.note_restore(db, safety, info)
         assert _tables(db) == {**saved, "row_seal": _tables(db)["row_seal"]}
-        assert _tables(db)["row_seal"] == saved["row_seal"]
+        data_seals = [r for r in _tables(db)["row_seal"] if r[0] != "journal"]
+        assert data_seals == [r for r in saved["row_seal"] if r[0] != "journal"]
         assert run_job(integrity.check(db)).ok
         assert journal.entries(db, limit=1)[0].action == "从备份恢复数据"
     finally:
@@ -284,9 +288,15 @@ def test_a_damaged_backup_is_refused(bureau: Database, tmp_path: Path) -> None:
 def test_rolling_backups_keep_the_newest(bureau: Database) -> None:
     accounts.login(bureau, "admin", PW)
     settings.write(bureau, backup.KEEP_SETTING, 3)
-    made = [backup.auto_backup(bureau, f"test{i}").path for i in range(5)]
+    made = []
+    for i in range(5):
+        settings.write(bureau, settings.BUREAU_NAME, f"青山县应急管理局{i}")  # a change to back up
+        made.append(backup.auto_backup(bureau, f"test{i}").path)
     kept = list((bureau.data_dir / "backups").glob("auto-*.sqlite3"))
     assert len(kept) == 3 and made[-1] in kept and made[0] not in kept
+    assert not (bureau.data_dir / "backups" / (made[0].name + backup.MANIFEST_SUFFIX)).exists()
+    # Unchanged data is not backed up again: nothing rotates away.
+    assert backup.auto_backup(bureau, "again").path == made[-1]
 
 
 # --- two copies, interrupted operations --------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel, QMessageBox
 
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN, OPERATOR, VIEWER
@@ -608,6 +608,7 @@ def _tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
             "SELECT name FROM sqlite_master WHERE type='table' AND name != 'journal'"
         ):
             out[t] = [tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{t}" ORDER BY 1, 2')]
+    out["row_seal"] = [r for r in out["row_seal"] if r[0] != "journal"]  # the journal's rows are sealed too
     return out
 
 
@@ -680,12 +681,54 @@ def test_only_an_administrator_restores(
     rd.list.wait()
 
 
+def test_only_an_administrator_backs_up_to_a_stick(
+    bureau: Database, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()) or 0)
+    as_user(bureau, "op")
+    dlg = BackupDialog(bureau)
+    qtbot.addWidget(dlg)
+    notice = dlg.findChild(QLabel, "backup-notice")
+    assert notice is not None and "只有管理员" in notice.text() and not dlg.btn_backup.isEnabled()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    assert dlg.backup_to(usb) is None  # and the core refuses anyway
+    assert "只有管理员" in shown[-1] and list(usb.iterdir()) == []
+    dlg.list.wait()
+
+
+def test_the_start_check_reports_triggers_that_are_not_the_programs_own(bureau: Database, qtbot: Any) -> None:
+    con = sqlite3.connect(database_path(bureau.data_dir))
+    con.execute("DROP TRIGGER keep_draw_member_rows")
+    con.execute("CREATE TRIGGER dsj_guard_v1_x AFTER INSERT ON setting BEGIN SELECT 1; END")
+    con.commit()
+    con.close()
+    bureau.close()
+    db = open_database(bureau.data_dir)  # what the program does at start
+    try:
+        assert any(
+            "keep_draw_member_rows（缺失）" in w and "dsj_guard_v1_x（多出）" in w for w in db.warnings
+        )
+        check = BackgroundIntegrityCheck(db)
+        with qtbot.waitSignal(check.finished, timeout=30000) as blocker:
+            check.start()
+        report = blocker.args[0]
+        assert [f.area for f in report.findings] == ["保护触发器"]
+        assert "keep_draw_member_rows" in report.findings[0].detail
+        check.wait()
+    finally:
+        db.close()
+
+
 def test_daily_backup_at_start_and_when_a_day_old(bureau: Database, qtbot: Any) -> None:
     daily = DailyBackup(bureau, interval_ms=50)
     with qtbot.waitSignal(daily.made, timeout=10000) as blocker:
         daily.start()
     assert blocker.args[0].path.name.endswith("-start.sqlite3")
     assert not daily.due() and not daily.check()  # fresh: nothing to do
+    as_user(bureau, "admin")
+    settings.write(bureau, settings.BUREAU_NAME, "青山县应急管理局（改）")  # a change: worth a new copy
     daily.max_age = timedelta(0)
     with qtbot.waitSignal(daily.made, timeout=10000) as blocker:
         pass  # the timer finds it due

@@ -4,6 +4,7 @@ and the guard (row seals, roles, journal — see :mod:`dsj_desktop.db.guard`) on
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -17,10 +18,10 @@ from sqlalchemy.pool import NullPool
 
 from dsj_desktop import actor
 from dsj_desktop.clock import now_iso
+from dsj_desktop.db import anchor, lock
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db import lock
 from dsj_desktop.db.guard import Guard, TxState
-from dsj_desktop.db.migrations import GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
+from dsj_desktop.db.migrations import ANCHORED_FROM, GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
 from dsj_desktop.errors import DatabaseError, PermissionDenied
 from dsj_desktop.paths import backups_dir, database_path
 
@@ -150,14 +151,62 @@ class Database:
                         state.role, state.active = (row[0], bool(row[1])) if row else (None, False)
                     if bulk:  # the triggers will be off: the role is checked once, here
                         self.guard.check(state, "*")
+                    if self.guard.anchoring:
+                        self._before_write(conn, state)
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
+                    if self.guard.anchoring and state.head and state.start_head:
+                        # Before COMMIT: the new head as pending (a crash now is not a cut journal).
+                        anchor.write_pending(self.data_dir, anchor.Head(*state.start_head),
+                                             anchor.Head(*state.head), now_iso(), self.guard.sign)  # fmt: skip
+                if self.guard.anchoring and state.head:
+                    anchor.write_head(self.data_dir, anchor.Head(*state.head), now_iso(), self.guard.sign,
+                                      self.guard.public_key)  # fmt: skip
             except Exception:
                 if state.denied:  # a trigger refused a change this account may not make
                     raise PermissionDenied(state.denied) from None
                 raise
             finally:
                 state.reset()
+
+    def _before_write(self, conn: Connection, state: TxState) -> None:
+        """Before a write: does the journal still end where the anchor file says, and does every table
+        hold as many rows as the last entry logged? If not, something outside the program changed the
+        file since: that goes into the journal first (and ``check`` reports it from then on)."""
+        names = guard_mod.table_names(conn)
+        if "journal" not in names:
+            state.start_head = (0, guard_mod.GENESIS)  # a new file: created in this transaction
+            return
+        seq, h, logged = guard_mod.journal_head(conn)
+        state.start_head = (seq, h)
+        if state.system and state.bulk:
+            return  # an upgrade step (the checks come before and after it)
+        problems = []
+        try:
+            found = anchor.read(self.data_dir, self.guard.public_key)
+        except anchor.AnchorError as exc:
+            problems.append(str(exc))
+        else:
+            if found is None:
+                if self.guard.anchor_expected:
+                    problems.append("锚定文件缺失（被删除或移走）")
+            else:
+                diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
+                if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
+                    problems.append(diff[1])
+        counts = guard_mod.table_counts(conn, names)
+        if logged is not None:
+            problems += guard_mod.count_differences(logged, counts)
+        if problems:  # on record from now on, with the counts found (the next write compares with them)
+            state.head = guard_mod.append(conn, self.guard, now_iso(), "系统", guard_mod.OUTSIDE_CHANGE,
+                                          {"problems": problems, guard_mod.STATE_KEY: counts})  # fmt: skip
+
+    def journal_head(self) -> dict[str, Any]:
+        """The journal's head — {"seq": number of the last entry, "hash": its hash} — for a manifest
+        or a signed record to carry (see :mod:`dsj_desktop.db.anchor`)."""
+        with self.read() as conn:
+            seq, h, _ = guard_mod.journal_head(conn)
+        return {"seq": seq, "hash": h}
 
     def record(self, action: str, detail: Mapping[str, Any] | None = None) -> None:
         """A journal entry for work that changes no rows (an export, a backup, a check)."""
@@ -184,14 +233,17 @@ class Database:
         return int(self.scalar("PRAGMA user_version"))
 
     def backup_to(self, dest: Path) -> Path:
-        """A consistent copy of the whole database via SQLite's online backup API."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        """A consistent copy of the whole database via SQLite's online backup API: one file, readable
+        by its owner only, in rollback-journal mode (reading it later leaves no -wal/-shm beside it)."""
+        private_dir(dest.parent)
+        private_file(dest)
         raw = self.engine.raw_connection()
         try:
             src = raw.driver_connection
             assert isinstance(src, sqlite3.Connection)
             with sqlite3.connect(dest) as out:
                 src.backup(out)
+            out.execute("PRAGMA journal_mode = DELETE")
             out.close()
         finally:
             raw.close()
@@ -199,6 +251,26 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def private_dir(path: Path) -> None:
+    """A folder only its owner can open (0700 on Linux; on Windows the user's profile folder already
+    keeps other accounts out, see docs/security.md)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create *path* empty (if needed) readable and writable by its owner only (0600 on Linux)."""
+    if os.name == "posix":
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+
+
+def _hash_at(conn: Connection, seq: int) -> str | None:
+    row = conn.exec_driver_sql("SELECT hash FROM journal WHERE id = ?", (seq,)).first()
+    return None if row is None else str(row[0])
 
 
 def _check_file(path: Path) -> None:
@@ -231,9 +303,12 @@ def open_database(
     """
     steps = MIGRATIONS if migrations is None else migrations
     latest = SCHEMA_VERSION if target_version is None else target_version
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = database_path(data_dir)
     _check_file(path)
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if p == path or p.exists():
+            private_file(p)  # SQLite gives -wal and -shm the main file's mode
     guard = make_guard(data_dir)
     db = Database(path, make_engine(path, guard), guard)
     guard.migrating = True  # only the steps below may write as 系统 beyond login bookkeeping
@@ -243,6 +318,8 @@ def open_database(
             has_tables = conn.exec_driver_sql(
                 "SELECT count(*) FROM sqlite_master WHERE type='table'"
             ).scalar()
+        # A file of schema 6 on has an anchor file: its absence is a finding from the first write on.
+        db.guard.anchoring = db.guard.anchor_expected = version >= ANCHORED_FROM
         if version == 0 and not has_tables:
             _create_fresh(db, latest)
         elif version > latest:
@@ -250,9 +327,12 @@ def open_database(
                 f"数据文件“{path}”由较新版本的程序写入（数据库版本 {version}），"
                 f"本程序只支持到版本 {latest}。为保护数据，程序不会打开或改动它；请安装新版本的程序。"
             )
-        elif version < latest:
-            _upgrade(db, version, latest, steps)
-        _start_guard(db)
+        else:
+            earlier = _trigger_problems(db) if _guarded(db) else []  # before an upgrade touches them
+            if version < latest:
+                _upgrade(db, version, latest, steps)
+            _start_guard(db, earlier)
+        db.guard.anchor_expected = db.guard.anchoring
     except BaseException:
         db.close()
         raise
@@ -270,29 +350,56 @@ def _guarded(db: Database) -> bool:
         )
 
 
-def _start_guard(db: Database) -> None:
-    """Triggers as the current columns need them, the account flag, and a warning when the triggers
-    had been removed or changed since the program last ran (an edit outside the program)."""
+def _trigger_problems(db: Database) -> list[tuple[str, str]]:
+    with db.read() as conn:
+        return guard_mod.trigger_differences(guard_mod.program_triggers(conn), guard_mod.all_triggers(conn))
+
+
+def _earlier_guard_version(
+    problems: list[tuple[str, str]], want: Mapping[str, str], have: Mapping[str, str]
+) -> bool:
+    """Whether the only difference is a complete set of guard triggers of an earlier program version
+    (replaced quietly: the seals are left as they are, so nothing changed meanwhile is hidden)."""
+    p = guard_mod.TRIGGER_PREFIX
+    if any(not name.startswith(p) for name, _ in problems):
+        return False
+    old = {n for n in have if n.startswith(p)}
+    versions = {n[len(p) :].split("_", 1)[0] for n in old}
+    if len(versions) != 1:
+        return False
+    (v,) = versions
+    if not (v[:1] == "v" and v[1:].isdigit() and int(v[1:]) < guard_mod.GUARD_VERSION):
+        return False
+    now = f"{p}v{guard_mod.GUARD_VERSION}_"
+    return {now + n[len(p) + len(v) + 1 :] for n in old} == {n for n in want if n.startswith(p)}
+
+
+def _start_guard(db: Database, earlier: list[tuple[str, str]] | None = None) -> None:
+    """Triggers exactly as the program makes them, the account flag, and — when the file's triggers
+    were not the program's own (removed, changed, or others added with another tool) — a warning for
+    the start page and a journal entry that ``check`` reports from then on. Seals are not touched."""
     if not _guarded(db):
         return  # a test of the upgrade mechanism stopped before version 4
     with db.read() as conn:
-        want = guard_mod.expected_triggers(conn)
-        have = guard_mod.installed_triggers(conn)
+        want = guard_mod.program_triggers(conn)
+        have = guard_mod.all_triggers(conn)
         db.guard.columns = guard_mod.guarded_tables(conn)
         db.guard.accounts_exist = bool(conn.exec_driver_sql("SELECT count(*) FROM account").scalar())
-    current = f"{guard_mod.TRIGGER_PREFIX}v{guard_mod.GUARD_VERSION}_"
-    if have and not any(n.startswith(current) for n in have):
-        # Triggers of an earlier version of the program: replace them and re-seal with the new rules.
-        with db.write("更新数据库保护触发器", system=True, bulk=True, journal=True) as conn:
-            guard_mod.install(conn)
-            guard_mod.seal_all(conn, db.guard)
+    problems = list(earlier or []) or guard_mod.trigger_differences(want, have)
+    if not problems:
         return
-    if want != have:
-        missing = sorted(set(want) - set(have)) + sorted(n for n in have if n in want and have[n] != want[n])
-        note = f"数据库的保护触发器缺失或被改动（{len(missing)} 个），可能有人用其他工具改过数据库；已恢复，请运行“完整性检查”。"
-        db.warnings.append(note)
-        with db.write("恢复数据库保护触发器", {"triggers": missing}, system=True, journal=True) as conn:
-            guard_mod.install(conn)
+    if not earlier and _earlier_guard_version(problems, want, have):
+        with db.write("更新数据库保护触发器", system=True, journal=True) as conn:
+            guard_mod.install_program_triggers(conn)
+        return
+    names = [f"{name}（{what}）" for name, what in problems]
+    db.warnings.append(
+        f"数据库的保护触发器与本程序的不一致（{len(names)} 处：{'、'.join(names[:5])}"
+        f"{'……' if len(names) > 5 else ''}），可能有人用其他工具改过数据库。已恢复为本程序的触发器并记入操作日志；"
+        "请运行“完整性检查”查看数据是否被改动。"
+    )
+    with db.write(guard_mod.TRIGGERS_RESTORED, {"triggers": names}, system=True, journal=True) as conn:
+        guard_mod.install_program_triggers(conn)
 
 
 def _create_fresh(db: Database, version: int) -> None:
@@ -303,12 +410,13 @@ def _create_fresh(db: Database, version: int) -> None:
     import dsj_desktop.db.models  # noqa: F401  (defines the tables on SQLModel.metadata)
     from dsj_desktop.domain.codelists import seed_code_lists
 
+    db.guard.anchoring = version >= ANCHORED_FROM  # the file's first write makes its first anchor
     with db.write("创建数据文件", {"schema_version": version}, system=True) as conn:
         SQLModel.metadata.create_all(conn)
         conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
         if version >= GUARDED_FROM:
-            guard_mod.install(conn)
+            guard_mod.install_program_triggers(conn)
             db.guard.columns = guard_mod.guarded_tables(conn)
         seed_code_lists(conn)
 
@@ -318,20 +426,26 @@ def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> Non
     if missing:
         raise DatabaseError(f"数据文件版本 {old} 无法升级到 {new}：缺少升级步骤 {missing}。")
     _backup_before_upgrade(db, old, new)
+    # Which rows verify now: only those are sealed again once the columns have changed (a row
+    # changed with another tool keeps its broken seal, and `check` still names it).
+    good: dict[str, set[int]] = {}
+    if old >= GUARDED_FROM:
+        with db.read() as conn:
+            good = guard_mod.verified_rows(conn, db.guard)
     for v in range(old, new):
         # Each step and its version number commit together, or not at all. The triggers are off
-        # (bulk) during steps: the whole file is re-sealed once the columns are final.
+        # (bulk) during steps: the file is sealed again once the columns are final.
         with db.write(f"升级数据库：版本 {v} → {v + 1}", system=True, bulk=True) as conn:
             steps[v](conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {v + 1}")
             conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    if new >= ANCHORED_FROM:
+        db.guard.anchoring = True  # this last write makes the first anchor of a file upgraded to 6
     if new >= GUARDED_FROM:
         with db.write(
-            f"数据库升级到版本 {new}：重新封存全部数据行", system=True, bulk=True, journal=True
+            f"数据库升级到版本 {new}：重新封存核对无误的数据行", system=True, bulk=True, journal=True
         ) as conn:
             guard_mod.install(conn)
             db.guard.columns = guard_mod.guarded_tables(conn)
-            n = guard_mod.seal_all(conn, db.guard)
-            conn.exec_driver_sql("SELECT 1")
-            db.guard.columns = guard_mod.guarded_tables(conn)
+            n = guard_mod.reseal_verified(conn, db.guard, good)
         db.warnings.append(f"数据库已从版本 {old} 升级到 {new}（升级前已自动备份），{n} 行数据已重新封存。")

@@ -63,6 +63,8 @@ class TxState:
     forced: bool = False  # a journal entry even without row changes (exports, logins)
     role: str | None = None  # the account's role as the database has it now (None: not looked up)
     active: bool = True
+    start_head: tuple[int, str] | None = None  # the journal's head when the transaction began
+    head: tuple[int, str] | None = None  # the journal's head after this transaction's entries
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -125,6 +127,10 @@ class Guard:
         self.accounts_exist = False  # kept up to date by the accounts service
         self.migrating = False  # while the data file is opened: creation, upgrades, the guard's triggers
         self.columns: dict[str, list[str]] = {}
+        self.anchoring = False  # the journal's head is kept in the anchor file (schema 6 on)
+        self.anchor_expected = (
+            False  # a missing anchor file is a finding (not a file being created or upgraded)
+        )
 
     # --- seals ---------------------------------------------------------------------------
 
@@ -308,6 +314,43 @@ def installed_triggers(conn: Connection) -> dict[str, str]:
     }
 
 
+def all_triggers(conn: Connection) -> dict[str, str]:
+    """Every trigger in the file, whoever made it."""
+    return {
+        r[0]: r[1] for r in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
+
+
+def program_triggers(conn: Connection) -> dict[str, str]:
+    """Exactly the triggers this program puts in a file of this schema version: the guard's and the
+    ``keep_*`` ones that refuse deleting or rewriting records."""
+    from dsj_desktop.db.migrations import keep_triggers
+
+    version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    return {**expected_triggers(conn), **keep_triggers(version)}
+
+
+def trigger_differences(want: dict[str, str], have: dict[str, str]) -> list[tuple[str, str]]:
+    """(trigger, 缺失/多出/被改动) for every difference between the program's set and the file's."""
+    out = []
+    for name in sorted(set(want) | set(have)):
+        if want.get(name) != have.get(name):
+            out.append((name, "缺失" if name not in have else "多出" if name not in want else "被改动"))
+    return out
+
+
+def install_program_triggers(conn: Connection) -> None:
+    """Make the file's triggers exactly the program's own: drop any other, create what is missing."""
+    want = program_triggers(conn)
+    have = all_triggers(conn)
+    for name, sql in have.items():
+        if want.get(name) != sql:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    for name, sql in want.items():
+        if have.get(name) != sql:
+            conn.exec_driver_sql(sql)
+
+
 def install(conn: Connection) -> int:
     """(Re)create the triggers whose SQL differs from what the current columns need; returns how many."""
     want = expected_triggers(conn)
@@ -336,6 +379,28 @@ def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", param
         [(table, r[0], seal(table, r[0], r[1:])) for r in rows],
     )
     return len(rows)
+
+
+def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
+    """Which of these rows do not match their seal now (changed outside the program). A bulk update
+    must not seal them again: that would hide the outside change (see :func:`reseal_verified`)."""
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    bad: set[int] = set()
+    for start in range(0, len(rowids), 900):
+        chunk = list(rowids[start : start + 900])
+        marks = ", ".join("?" * len(chunk))
+        seals = dict(
+            dbapi.execute(
+                f"SELECT row_id, seal FROM row_seal WHERE tbl = ? AND row_id IN ({marks})", (table, *chunk)
+            ).fetchall()
+        )
+        for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid IN ({marks})', chunk):
+            if seals.get(r[0]) != guard.seal(table, r[0], tuple(r[1:])):
+                bad.add(r[0])
+    return bad
 
 
 def seal_new_rows(
@@ -374,6 +439,53 @@ def seal_new_rows(
     return len(out)
 
 
+def sealed_tables(conn: Connection) -> dict[str, list[str]]:
+    """The tables whose rows carry seals: every data table, and the journal (schema 6 on)."""
+    from dsj_desktop.db.migrations import ANCHORED_FROM
+
+    out = guarded_tables(conn)
+    if int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0) >= ANCHORED_FROM:
+        out["journal"] = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('journal')")]
+    return out
+
+
+def verified_rows(conn: Connection, guard: Guard) -> dict[str, set[int]]:
+    """For every sealed table, the rows whose seal matches them now (before a schema change)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    out: dict[str, set[int]] = {}
+    for table, cols in sealed_tables(conn).items():
+        seals = dict(dbapi.execute("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,)).fetchall())
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        out[table] = {
+            r[0]
+            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"')
+            if seals.get(r[0]) == guard.seal(table, r[0], tuple(r[1:]))
+        }
+    return out
+
+
+def reseal_verified(conn: Connection, guard: Guard, good: dict[str, set[int]]) -> int:
+    """Seal again, after a schema change, exactly the rows that verified before it (*good*, from
+    :func:`verified_rows`), and every row of a table that had no seals before. A row whose seal did not
+    verify keeps its old seal (or none), and a seal without its row stays: the integrity check still
+    names them. Seals are never made for rows nobody checked."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    n = 0
+    for table, cols in sealed_tables(conn).items():
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        ok = good.get(table)
+        rows = [
+            (table, r[0], guard.seal(table, r[0], tuple(r[1:])))
+            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"')
+            if ok is None or r[0] in ok
+        ]
+        dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", rows)
+        n += len(rows)
+    return n
+
+
 def seal_all(conn: Connection, guard: Guard) -> int:
     """Seal every row of every table (a new file; an upgrade from before seals existed)."""
     conn.exec_driver_sql("DELETE FROM row_seal")
@@ -390,8 +502,10 @@ def entry_hash(prev: str, at: str, who: str, action: str, detail: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def append(conn: Connection, guard: Guard, at: str, who: str, action: str, detail: dict[str, Any]) -> int:
-    """Chain one entry to the journal and sign its hash; returns its id."""
+def append(
+    conn: Connection, guard: Guard, at: str, who: str, action: str, detail: dict[str, Any]
+) -> tuple[int, str]:
+    """Chain one entry to the journal, sign its hash and seal the row; returns (its id, its hash)."""
     last = conn.exec_driver_sql("SELECT hash FROM journal ORDER BY id DESC LIMIT 1").first()
     prev = last[0] if last else GENESIS
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
@@ -401,7 +515,65 @@ def append(conn: Connection, guard: Guard, at: str, who: str, action: str, detai
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (at, who, action, text, prev, h, sig),
     )
-    return int(cur.lastrowid or 0)
+    jid = int(cur.lastrowid or 0)
+    conn.exec_driver_sql(
+        "INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES ('journal', ?, ?)",
+        (jid, guard.seal("journal", jid, (jid, at, who, action, text, prev, h, sig))),
+    )
+    return jid, h
+
+
+# Entries the program writes when it finds that the file was changed by other means; `check`
+# reports every one of them (the evidence stays in the append-only journal).
+TRIGGERS_RESTORED = "恢复数据库保护触发器"
+OUTSIDE_CHANGE = "写入前发现程序之外的改动"
+EVENT_ACTIONS = (TRIGGERS_RESTORED, OUTSIDE_CHANGE)
+
+
+def journal_head(conn: Connection) -> tuple[int, str, dict[str, int] | None]:
+    """(id, hash, row counts logged with it) of the journal's last entry; (0, GENESIS, None) when empty."""
+    row = conn.exec_driver_sql("SELECT id, hash, detail FROM journal ORDER BY id DESC LIMIT 1").first()
+    if row is None:
+        return 0, GENESIS, None
+    try:
+        state = json.loads(row[2]).get(STATE_KEY)
+    except (ValueError, AttributeError):
+        state = None
+    return int(row[0]), str(row[1]), state if isinstance(state, dict) else None
+
+
+STATE_KEY = "state"  # in a journal entry's detail: the number of rows of every table after it
+
+
+def table_names(conn: Connection) -> list[str]:
+    dbapi = conn.connection.driver_connection  # (raw: this runs twice in every write)
+    assert dbapi is not None
+    return [
+        r[0]
+        for r in dbapi.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+
+
+def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[str, int]:
+    """How many rows each data table holds (logged with every journal entry: a row deleted together
+    with its seal shows as a count that no entry explains)."""
+    tables = [t for t in (table_names(conn) if names is None else names) if t not in UNGUARDED]
+    if not tables:
+        return {}
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+    return {str(t): int(n) for t, n in dbapi.execute(sql)}
+
+
+def count_differences(logged: dict[str, int], now: dict[str, int]) -> list[str]:
+    return [
+        f"{table_title(t)}（{t}）日志记载 {n:,} 行，现有 {now.get(t, 0):,} 行"
+        for t, n in sorted(logged.items())
+        if now.get(t, 0) != n
+    ]
 
 
 def describe_changes(st: TxState) -> str:
@@ -423,5 +595,7 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
         detail["changes"] = st.counts
     if st.rows:
         detail["rows"] = st.rows
+    if guard.anchoring:
+        detail[STATE_KEY] = table_counts(conn)
     who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
-    append(conn, guard, at, who, action, detail)
+    st.head = append(conn, guard, at, who, action, detail)

@@ -13,6 +13,8 @@ History:
     5  inspection results and their versions (inspection_result, result_version), publications
        (publication, publication_item), operator-entered holiday arrangements (holiday_year,
        holiday_day); triggers that refuse to delete anything tied to a draw
+    6  the journal append-only (triggers) and sealed like every row; its head anchored outside the
+       file (``journal-anchor.json``, see :mod:`dsj_desktop.db.anchor`)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 Step = Callable[[Connection], None]
 
@@ -121,16 +123,16 @@ PROTECTED_TABLES = (
 )  # fmt: skip
 
 
-def protect_triggers(table: str, *, append_only: bool = False) -> list[str]:
+def protect_triggers(table: str, *, append_only: bool = False, message: str = KEEP_MESSAGE) -> list[str]:
     """Triggers that make SQLite refuse a DELETE (and, for append-only tables, an UPDATE)."""
     out = [
         f"CREATE TRIGGER keep_{table}_rows BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{KEEP_MESSAGE}'); END"
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
     ]
     if append_only:
         out.append(
             f"CREATE TRIGGER keep_{table}_unchanged BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{KEEP_MESSAGE}'); END"
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
         )
     return out
 
@@ -174,5 +176,32 @@ def _v4_to_v5(conn: Connection) -> None:
             conn.exec_driver_sql(ddl)
 
 
+# From version 6 on the journal is append-only and its head is anchored outside the file.
+ANCHORED_FROM = 6
+JOURNAL_TABLE = ("journal", True)
+JOURNAL_MESSAGE = "操作日志只能追加，不能删除或改写"
+
+
+def keep_triggers(version: int) -> dict[str, str]:
+    """The ``keep_*`` triggers a file of *version* has: {name: the SQL SQLite keeps for it}."""
+    ddls = (
+        [d for t, a in PROTECTED_TABLES for d in protect_triggers(t, append_only=a)] if version >= 5 else []
+    )
+    if version >= ANCHORED_FROM:
+        ddls += _journal_triggers()
+    return {ddl.split()[2]: ddl for ddl in ddls}
+
+
+def _journal_triggers() -> list[str]:
+    table, append_only = JOURNAL_TABLE
+    return protect_triggers(table, append_only=append_only, message=JOURNAL_MESSAGE)
+
+
+def _v5_to_v6(conn: Connection) -> None:
+    # The journal's rows are sealed by the re-seal that ends every upgrade (engine.py).
+    for ddl in _journal_triggers():
+        conn.exec_driver_sql(ddl)
+
+
 # MIGRATIONS[v] upgrades a database at version v to version v + 1.
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}

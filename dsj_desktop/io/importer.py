@@ -612,6 +612,12 @@ def write_rows(
     # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
     default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+    # Rows changed outside the program keep their broken seal (never re-sealed unverified).
+    outside = (
+        guard_mod.unverified_rows(conn, guard_of(conn), spec.table, [i for i, _ in update])
+        if state.bulk
+        else set()
+    )
     try:
         yield from _write(conn, spec, cols, stamp, add, update)
     finally:
@@ -625,7 +631,7 @@ def write_rows(
             guard_mod.seal_new_rows(conn, guard, spec.table, first_new, cols, add, fixed)
         else:
             guard_mod.seal_rows(conn, guard, spec.table, "WHERE rowid >= ?", (first_new,))
-        ids = [i for i, _ in update]
+        ids = [i for i, _ in update if i not in outside]
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
             guard_mod.seal_rows(

@@ -141,11 +141,13 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
         data = path.read_bytes()
         files.append({"path": path.relative_to(out).as_posix(), "sha256": hashlib.sha256(data).hexdigest(),
                       "bytes": len(data)})  # fmt: skip
+    head = db.journal_head()
     manifest = {
         "title": f"{bureau}{year} 年度“双随机、一公开”抽查档案",
         "year": year, "bureau": bureau, "created_at": now_iso(), "program": f"dsj-desktop {__version__}",
         "keep_until": f"{year + RETENTION_YEARS}-12-31", "sessions": [s.id for s in sessions],
         "results": n_results, "files": files,
+        "journal_head": head,  # the journal's last entry now: a later cut of it shows
     }  # fmt: skip
     atomic_write_bytes(out / MANIFEST, _json_bytes(manifest))
     lines: list[str] = [
@@ -153,6 +155,7 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
         f"生成时间：{manifest['created_at']}　程序：{manifest['program']}",
         f"保存期限：至少至 {manifest['keep_until']}（抽查记录至少保存 {RETENTION_YEARS} 年）",
         f"抽取场次 {len(sessions)} 个：{'、'.join(str(s.id) for s in sessions)}",
+        f"操作日志截至第 {head['seq']} 条（哈希 {head['hash']}）",
         "",
         "文件及其 SHA-256 摘要（可用 sha256sum 或 certutil -hashfile 文件 SHA256 核对）：",
         "",

@@ -1,27 +1,46 @@
-"""Backups: automatic rolling copies (on start, before upgrades and bulk imports, daily), manual
-copies to a chosen folder (a USB stick), and restore — each copy made with SQLite's online backup
-API and verified (it opens, passes integrity_check, its journal chain holds) before it counts."""
+"""Backups: automatic rolling copies (on start, before upgrades and bulk imports, daily — each only
+when the data changed since the last one), manual copies to a chosen folder (a USB stick; an
+administrator's job, the bureau's keys go with them), and restore — each copy made with SQLite's
+online backup API, readable by its owner only, verified (it opens, passes integrity_check, its
+journal chain holds) before it counts, with a signed manifest beside it naming the journal's head.
+
+A restore checks the candidate completely before it touches anything — this program's file, a
+schema version it knows, and the full integrity check (seals, row counts, journal chain, signatures,
+the head its manifest names) run on a copy in a temporary folder — then keeps the current data as a
+safety copy that rotation never removes.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from dsj_desktop.db.engine import Database
+from dsj_desktop.clock import now_iso
+from dsj_desktop.db import anchor
+from dsj_desktop.db.engine import APPLICATION_ID, SQLITE_MAGIC, Database, open_database, private_file
+from dsj_desktop.db.migrations import GUARDED_FROM, SCHEMA_VERSION
 from dsj_desktop.errors import PermissionDenied, UserError
 from dsj_desktop.keys import RECORD_KEY_FILE, KeyStore
-from dsj_desktop.paths import backups_dir, database_path
+from dsj_desktop.paths import DB_FILENAME, backups_dir, database_path
+from dsj_desktop.progress import run_job
 from dsj_desktop.services import integrity, settings
 
 KEEP_SETTING = "backup_keep"
 DEFAULT_KEEP = 10
 AUTO_PREFIX = "auto-"
+SAFETY_PREFIX = "safety-"  # the data replaced by a restore: never rotated away
 SUFFIX = ".sqlite3"
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_FORMAT = "DSJ-BACKUP-1"
 
 
 @dataclass(frozen=True)
@@ -69,11 +88,14 @@ def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
     entries = 0
     version = 0
     try:
+        problems += _header_problems(path)
+        if problems:
+            raise _Refused
         result, findings, version = integrity.check_file(path, public_key)
         if result != "ok":
             problems.append(f"数据库结构检查不通过（{result}）")
         problems += [f.text() for f in findings[:5]]
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = _read_only(path)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             for t, title in _COUNTED.items():
@@ -85,8 +107,12 @@ def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
                 last = f"{row[0]} {row[1]}" if row else ""
         finally:
             con.close()
+    except _Refused:
+        pass
     except sqlite3.DatabaseError as exc:
         problems.append(f"不是可读取的数据库文件（{exc}）")
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # a crafted file: a refusal, not a traceback
+        problems.append(f"无法读取（{type(exc).__name__}: {exc}）")
     made = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
     keys = None
     signed_elsewhere = any("签名无效" in p for p in problems)
@@ -100,16 +126,121 @@ def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
     return BackupInfo(path, path.stat().st_size, made, version, counts, last, entries, problems, keys)
 
 
+class _Refused(Exception):
+    pass
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A candidate file opened so that reading it writes nothing (no -wal/-shm beside it)."""
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def _header_problems(path: Path) -> list[str]:
+    """Is this a data file of this program, of a schema version this program can check and open?"""
+    with path.open("rb") as f:
+        head = f.read(100)
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        return ["不是数据库文件（空文件或已损坏）"]
+    if int.from_bytes(head[68:72], "big") != APPLICATION_ID:
+        return ["不是本程序的数据文件（SQLite 文件头中的程序标识不符，或是空数据库）"]
+    version = int.from_bytes(head[60:64], "big")
+    if version > SCHEMA_VERSION:
+        return [
+            f"由较新版本的程序写入（数据库版本 {version}，本程序只支持到 {SCHEMA_VERSION}），请先安装新版本的程序"
+        ]
+    if version < GUARDED_FROM:
+        return [f"数据库版本 {version} 太旧，没有行封存和操作日志，无法核对"]
+    con = _read_only(path)
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        con.close()
+    missing = [t for t in ("journal", "row_seal", "account") if t not in tables]
+    return [f"缺少数据表 {'、'.join(missing)}（文件被改动过）"] if missing else []
+
+
 def keys_beside(backup: Path) -> Path | None:
     """The folder of keys a manual backup carries beside it (``<backup>.keys/keys/…``), if any."""
     folder = backup.with_name(backup.stem + ".keys")
     return folder if (folder / "keys" / RECORD_KEY_FILE).is_file() else None
 
 
+def manifest_path(backup: Path) -> Path:
+    return backup.with_name(backup.name + MANIFEST_SUFFIX)
+
+
+def _file_facts(path: Path) -> dict[str, Any]:
+    """What a manifest states about a backup file: its digest, schema version and journal head."""
+    data = path.read_bytes()
+    con = _read_only(path)
+    try:
+        version = int(con.execute("PRAGMA user_version").fetchone()[0])
+        row = con.execute("SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "schema_version": version,
+        "journal_head": {"seq": int(row[0]), "hash": str(row[1])} if row else {"seq": 0, "hash": "0" * 64},
+    }
+
+
+def _signed(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def write_manifest(db: Database, backup: Path, data_digest: str) -> Path:
+    """The signed manifest beside *backup*: its SHA-256, schema version and journal head (so that a
+    journal cut afterwards, here or in the copy, shows), and a digest of its rows' seals."""
+    payload = {"format": MANIFEST_FORMAT, "file": backup.name, "made_at": now_iso(), "data_digest": data_digest,
+               **_file_facts(backup)}  # fmt: skip
+    doc = {**payload, "signature": db.guard.sign(_signed(payload)).hex()}
+    out = manifest_path(backup)
+    out.write_bytes((json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    if os.name == "posix":
+        os.chmod(out, 0o600)
+    return out
+
+
+def read_manifest(backup: Path, public_key: bytes | None) -> dict[str, Any] | None:
+    """The manifest beside *backup* with its signature verified; ``None`` when there is none.
+    Raises :class:`UserError` when it is damaged or signed with another key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    path = manifest_path(backup)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        signature = bytes.fromhex(doc.pop("signature"))
+        if public_key is not None:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(signature, _signed(doc))
+    except (InvalidSignature, ValueError, KeyError, AttributeError, TypeError, OSError):
+        raise UserError(f"备份清单“{path.name}”已损坏或签名无效") from None
+    return doc if isinstance(doc, dict) else None
+
+
+def data_digest(db: Database) -> str:
+    """A digest of every row's seal: equal exactly when the data is (a backup of unchanged data is
+    not made again, so refused or empty operations never rotate good copies away)."""
+    h = hashlib.sha256()
+    with db.read() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        for tbl, row_id, seal in dbapi.execute(
+            "SELECT tbl, row_id, seal FROM row_seal WHERE tbl != 'journal' ORDER BY tbl, row_id"
+        ):
+            h.update(f"{tbl}\x1f{row_id}\x1f".encode() + bytes(seal))
+    return h.hexdigest()
+
+
 def _copy_verified(db: Database, dest: Path) -> BackupInfo:
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
+    digest = data_digest(db)
     db.backup_to(part)
     with part.open("rb+") as f:
         os.fsync(f.fileno())
@@ -118,6 +249,7 @@ def _copy_verified(db: Database, dest: Path) -> BackupInfo:
         part.unlink(missing_ok=True)
         raise UserError("备份文件校验不通过，未保存：" + "；".join(info.problems))
     part.replace(dest)
+    write_manifest(db, dest, digest)
     return inspect(dest, db.guard.public_key)
 
 
@@ -129,24 +261,57 @@ def keep_count(db: Database) -> int:
     return int(settings.read(db, KEEP_SETTING, DEFAULT_KEEP) or DEFAULT_KEEP)
 
 
+def _newest_auto(folder: Path) -> Path | None:
+    autos = sorted(folder.glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+    return autos[-1] if autos else None
+
+
 def auto_backup(db: Database, reason: str, *, journal: bool = True) -> BackupInfo:
-    """A rolling copy in the data folder's backups/, keeping the newest N (a setting). Without
-    *journal* the caller records it (in the journal entry of the import it precedes)."""
+    """A rolling copy in the data folder's backups/, keeping the newest N (a setting) — made only when
+    the data changed since the newest one (otherwise that one is returned). Without *journal* the
+    caller records it (in the journal entry of the import it precedes)."""
     folder = backups_dir(db.data_dir)
+    newest = _newest_auto(folder)
+    if newest is not None:
+        try:
+            same = (read_manifest(newest, db.guard.public_key) or {}).get("data_digest") == data_digest(db)
+        except UserError:
+            same = False
+        if same:
+            return inspect(newest, db.guard.public_key)
     safe = "".join(ch for ch in reason if ch.isalnum() or ch in "-_") or "backup"
     info = _copy_verified(db, folder / f"{AUTO_PREFIX}{_stamp()}-{safe}{SUFFIX}")
     autos = sorted(folder.glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
     for old in autos[: max(0, len(autos) - keep_count(db))]:
-        old.unlink(missing_ok=True)
+        # With its manifest, and any -wal/-shm an older program's copy left beside it.
+        for p in (old, manifest_path(old), Path(f"{old}-wal"), Path(f"{old}-shm")):
+            p.unlink(missing_ok=True)
     if journal:
         db.record(f"自动备份（{reason}）", {"file": info.path.name, "size": info.size})
     return info
 
 
+def _may_write(db: Database) -> bool:
+    """Whether the account logged in may change data at all (its role as the database has it now)."""
+    from dsj_desktop import actor
+
+    if not db.guard.accounts_exist:
+        return True
+    who = actor.current()
+    if who is None:
+        return False
+    row = db.scalar("SELECT role || ':' || active FROM account WHERE username = :u", {"u": who.username})
+    role, _, active = str(row or ":0").partition(":")
+    return active == "1" and actor.may_write(role, "target")
+
+
 def backup_hook(db: Database) -> Callable[[], dict[str, str]]:
-    """For imports: a verified copy once the file is known to be good, named in the import's entry."""
+    """For imports: a verified copy once the file is known to be good, named in the import's entry —
+    not for an account whose import the database will refuse anyway."""
 
     def run() -> dict[str, str]:
+        if not _may_write(db):
+            return {}
         return {"backup": auto_backup(db, "before-import", journal=False).path.name}
 
     return run
@@ -162,7 +327,11 @@ def last_auto_backup(db: Database) -> datetime | None:
 
 
 def backup_to_folder(db: Database, folder: Path) -> BackupInfo:
-    """A manual copy into a chosen folder (e.g. a USB stick)."""
+    """A manual copy into a chosen folder (e.g. a USB stick): an administrator's job, since the
+    bureau's private keys go with it."""
+    _require_admin(
+        db, "备份到U盘/文件夹会带走本局的签名私钥，只有管理员可以进行（命令行请用 --user 指定管理员账户）。"
+    )
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"文件夹“{folder}”不存在。")
@@ -172,18 +341,73 @@ def backup_to_folder(db: Database, folder: Path) -> BackupInfo:
     # and the data restored, with the keys that made them. (The stick holds the private keys: keep it safe.)
     keys = info.path.with_name(info.path.stem + ".keys") / "keys"
     shutil.copytree(db.data_dir / "keys", keys, ignore=shutil.ignore_patterns("*.part"))
+    if os.name == "posix":
+        for p in (keys.parent, keys):
+            os.chmod(p, 0o700)
     db.record("手动备份", {"file": str(info.path), "size": info.size, "keys": str(keys.parent)})
     return info
 
 
+def verify_candidate(path: Path, keys_dir: Path) -> list[str]:
+    """The full integrity check of a backup before it may replace the data: a copy of it, with the
+    keys that made it, opened and checked in a temporary folder outside the data folder (seals, row
+    counts, journal chain and signatures, triggers, and the journal head its signed manifest names).
+    Returns the problems found (none: it may be restored)."""
+    problems: list[str] = []
+    work = Path(tempfile.mkdtemp(prefix="dsj-restore-check-"))
+    try:
+        shutil.copyfile(path, work / DB_FILENAME)
+        shutil.copytree(keys_dir / "keys", work / "keys", ignore=shutil.ignore_patterns("*.part"))
+        store = KeyStore(work)
+        public = store.record_public_key_bytes()
+        facts = _file_facts(work / DB_FILENAME)
+        head = anchor.Head(facts["journal_head"]["seq"], facts["journal_head"]["hash"])
+        manifest = read_manifest(path, public)
+        if manifest is not None:
+            said = manifest.get("journal_head") or {}
+            if manifest.get("sha256") != facts["sha256"]:
+                problems.append("备份文件与其清单记载的 SHA-256 不符（文件在备份后被改动过）")
+            if (said.get("seq"), said.get("hash")) != (head.seq, head.hash):
+                problems.append(
+                    f"备份清单记载操作日志有 {said.get('seq')} 条，文件中为 {head.seq} 条：日志末尾被删除或改写过"
+                )
+            head = anchor.Head(int(said.get("seq") or 0), str(said.get("hash") or ""))
+        private = store.record_private_key()
+        anchor.write_now(work, head, now_iso(), private.sign)
+        copy = open_database(work)
+        try:
+            report = run_job(integrity.check(copy))
+        finally:
+            copy.close()
+        problems += [f.text() for f in report.findings[:10]]
+        if len(report.findings) > 10:
+            problems.append(f"……另有 {len(report.findings) - 10} 处")
+    except UserError as exc:
+        problems.append(str(exc))
+    except Exception as exc:  # a crafted file must end in a refusal, never in a traceback
+        problems.append(f"无法核对这个文件（{type(exc).__name__}: {exc}）")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return problems
+
+
 def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
-    """Replace the live data with *backup*, after backing up the current state. The database is
-    closed here; the caller opens it again. Returns (the safety copy of the current data, the backup)."""
+    """Replace the live data with *backup*, after checking it completely and keeping the current
+    data as a safety copy. Nothing in the data folder changes unless every check passes. The
+    database is closed here; the caller opens it again. Returns (the safety copy, the backup)."""
     _require_admin(db)
     info = inspect(Path(backup), db.guard.public_key)
     if not info.ok:
         raise UserError("这个备份文件校验不通过，不能用于恢复：" + "；".join(info.problems))
-    safety = auto_backup(db, "before-restore")
+    problems = verify_candidate(info.path, info.keys or db.data_dir)
+    if problems:
+        raise UserError(
+            "这个备份文件没有通过完整性检查，不能用于恢复（当前数据未作任何改动）：" + "；".join(problems)
+        )
+    safety = _copy_verified(
+        db, backups_dir(db.data_dir) / f"{SAFETY_PREFIX}{_stamp()}-before-restore{SUFFIX}"
+    )
+    db.record("恢复前保存当前数据", {"file": safety.path.name, "size": safety.size})
     target = database_path(db.data_dir)
     db.close()
     if info.keys is not None:  # the backup's own keys replace this PC's (kept aside, never deleted)
@@ -193,23 +417,36 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
         shutil.copytree(info.keys / "keys", current)
     part = target.with_name(target.name + ".restore-part")
     shutil.copyfile(info.path, part)
+    private_file(part)
     with part.open("rb+") as f:
         os.fsync(f.fileno())
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     part.replace(target)
+    # The restored journal's head becomes the anchor, signed with the keys that now sign.
+    facts = _file_facts(target)["journal_head"]
+    key = KeyStore(db.data_dir).record_private_key()
+    anchor.write_now(db.data_dir, anchor.Head(facts["seq"], facts["hash"]), now_iso(), key.sign)
     return safety.path, info
 
 
-def _require_admin(db: Database) -> None:
+RESTORE_ADMIN = "从备份恢复数据会替换全部数据，只有管理员可以进行（命令行请用 --user 指定管理员账户）。"
+
+
+def _require_admin(db: Database, message: str = RESTORE_ADMIN) -> None:
     from dsj_desktop import actor
 
     if db.guard.accounts_exist:
         who = actor.current()
-        if who is None or who.role != actor.ADMIN:
-            raise PermissionDenied(
-                "从备份恢复数据会替换全部数据，只有管理员可以进行（命令行请用 --user 指定管理员账户）。"
+        role = None
+        if who is not None:
+            row = db.scalar(
+                "SELECT role || ':' || active FROM account WHERE username = :u", {"u": who.username}
             )
+            role, _, active = str(row or ":0").partition(":")
+            role = role if active == "1" else None
+        if role != actor.ADMIN:
+            raise PermissionDenied(message)
 
 
 def note_restore(db: Database, safety: Path, info: BackupInfo) -> None:

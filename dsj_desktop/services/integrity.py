@@ -129,6 +129,56 @@ def _check_records(conn: Connection) -> tuple[int, list[Finding]]:
     return n, findings
 
 
+def check_anchor(conn: Connection, data_dir: Path, public_key: bytes | None) -> list[Finding]:
+    """The journal against the anchor file beside the database, and the row counts against the
+    journal's last entry."""
+    from dsj_desktop.db import anchor
+
+    findings = []
+    seq, h, logged = guard_mod.journal_head(conn)
+    try:
+        found = anchor.read(data_dir, public_key)
+    except anchor.AnchorError as exc:
+        findings.append(Finding("操作日志锚定", "", anchor.ANCHOR_FILE, str(exc)))
+    else:
+        if found is None:
+            findings.append(Finding("操作日志锚定", "", anchor.ANCHOR_FILE,
+                                    "锚定文件缺失：无法确认操作日志末尾没有被删除"))  # fmt: skip
+        else:
+            diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
+            if diff is not None:
+                findings.append(Finding("操作日志锚定", "journal", "", diff[1]))
+    if logged is not None:
+        for text in guard_mod.count_differences(logged, guard_mod.table_counts(conn)):
+            findings.append(Finding("数据行", "", "", f"{text}（有行连同其封存在本程序之外被删除或加入）"))
+    return findings
+
+
+def _hash_at(conn: Connection, seq: int) -> str | None:
+    row = conn.exec_driver_sql("SELECT hash FROM journal WHERE id = ?", (seq,)).first()
+    return None if row is None else str(row[0])
+
+
+def journal_events(conn: Connection) -> list[Finding]:
+    """What the program itself found changed outside it (and recorded in the journal) at a start or
+    before a write: removed or foreign triggers, a cut journal, rows gone with their seals."""
+    marks = ",".join("?" * len(guard_mod.EVENT_ACTIONS))
+    findings = []
+    for jid, at, action, detail in conn.exec_driver_sql(
+        f"SELECT id, at, action, detail FROM journal WHERE action IN ({marks}) ORDER BY id",
+        tuple(guard_mod.EVENT_ACTIONS),
+    ):
+        try:
+            d = json.loads(detail)
+        except ValueError:
+            d = {}
+        items = d.get("triggers") or d.get("problems") or []
+        what = "；".join(str(x) for x in items[:8]) + ("……" if len(items) > 8 else "")
+        area = "保护触发器" if action == guard_mod.TRIGGERS_RESTORED else "程序之外的改动"
+        findings.append(Finding(area, "journal", f"第 {jid} 条（{at[:19]}）", f"{action}：{what}"))
+    return findings
+
+
 def check(db: Database) -> Job[IntegrityReport]:
     report = IntegrityReport()
     guard = db.guard
@@ -138,12 +188,10 @@ def check(db: Database) -> Job[IntegrityReport]:
         if problems != ["ok"]:
             for p in problems[:20]:
                 report.findings.append(Finding("数据库结构", "", "", str(p)))
-        want = guard_mod.expected_triggers(conn)
-        have = guard_mod.installed_triggers(conn)
-        for name in sorted(set(want) | set(have)):
-            if want.get(name) != have.get(name):
-                what = "缺失" if name not in have else "多出" if name not in want else "被改动"
-                report.findings.append(Finding("保护触发器", "", name, what))
+        want = guard_mod.program_triggers(conn)
+        have = guard_mod.all_triggers(conn)
+        for name, what in guard_mod.trigger_differences(want, have):
+            report.findings.append(Finding("保护触发器", "", name, what))
 
         yield Progress("正在核对操作日志……")
         rows = conn.exec_driver_sql(
@@ -151,8 +199,11 @@ def check(db: Database) -> Job[IntegrityReport]:
         ).fetchall()
         report.journal_entries = len(rows)
         report.findings += verify_journal([tuple(r) for r in rows], guard.public_key)
+        if guard.anchoring:
+            report.findings += check_anchor(conn, db.data_dir, guard.public_key)
+        report.findings += journal_events(conn)
 
-        tables = guard_mod.guarded_tables(conn)
+        tables = guard_mod.sealed_tables(conn)
         dbapi = conn.connection.driver_connection
         assert dbapi is not None
         for i, (table, cols) in enumerate(tables.items()):
@@ -185,7 +236,7 @@ def check(db: Database) -> Job[IntegrityReport]:
 def check_file(path: Path, public_key: bytes | None) -> tuple[str, list[Finding], int]:
     """A quick check of a backup file without opening it as the live database: SQLite's structure
     and the journal chain. Returns (integrity_check result, findings, schema version)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # writes nothing beside it
     try:
         result = con.execute("PRAGMA integrity_check").fetchone()[0]
         version = int(con.execute("PRAGMA user_version").fetchone()[0])

@@ -31,6 +31,7 @@ class Entry:
         except ValueError:
             return self.detail[:limit]
         d.pop("rows", None)
+        d.pop("state", None)  # the row counts of every table (for the integrity check)
         text = json.dumps(d, ensure_ascii=False, sort_keys=True)
         return text if len(text) <= limit else text[:limit] + "…"
 

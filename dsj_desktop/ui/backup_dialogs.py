@@ -57,6 +57,7 @@ REASONS = {
 }  # fmt: skip
 _AUTO_NAME = re.compile(r"^auto-(\d{8})-(\d{6})-(.+)$")
 _UPGRADE_NAME = re.compile(r"^upgrade-v(\d+)-to-v(\d+)-(\d{8})-(\d{6})$")
+_SAFETY_NAME = re.compile(r"^safety-(\d{8})-(\d{6})-")
 KEYS_NOTE = (
     "备份到U盘/文件夹时，本局的签名密钥会一同保存在备份文件旁的“….keys”文件夹中：换电脑后恢复时，"
     "程序会一并恢复密钥，旧记录仍能用本局的密钥核验。该文件夹含有私钥，请妥善保管U盘，不要外传。"
@@ -89,6 +90,10 @@ def describe_file(path: Path) -> tuple[str, str]:
     if m:
         made = datetime.strptime(m[1] + m[2], "%Y%m%d%H%M%S")
         return f"{made:%Y-%m-%d %H:%M:%S}", REASONS.get(m[3], m[3])
+    m = _SAFETY_NAME.match(stem)
+    if m:
+        made = datetime.strptime(m[1] + m[2], "%Y%m%d%H%M%S")
+        return f"{made:%Y-%m-%d %H:%M:%S}", "恢复前的数据（保留）"
     m = _UPGRADE_NAME.match(stem)
     if m:
         made = datetime.strptime(m[3] + m[4], "%Y%m%d%H%M%S")
@@ -291,6 +296,9 @@ class BackupDialog(QDialog):
         self.setWindowTitle("数据备份")
 
         manual = QGroupBox("备份到U盘或其他文件夹")
+        who = actor_mod.current()
+        # The copy carries the bureau's private keys: an administrator's job (the core refuses others).
+        self.allowed = not db.guard.accounts_exist or (who is not None and who.role == ADMIN)
         self.places = QListWidget()
         self.places.setObjectName("backup-places")
         self.places.setMaximumHeight(90)
@@ -298,6 +306,7 @@ class BackupDialog(QDialog):
         again.clicked.connect(self.refresh_places)
         other = QPushButton("选择其他文件夹…")
         other.clicked.connect(self.choose_other)
+        other.setEnabled(self.allowed)
         self.btn_backup = QPushButton("备份到选中的位置")
         self.btn_backup.setObjectName("backup-button")
         self.btn_backup.clicked.connect(self.backup_selected)
@@ -317,6 +326,12 @@ class BackupDialog(QDialog):
                 "把全部数据复制成一个文件，复制后立即重新打开校验。建议每周备份到U盘，并把U盘存放在另一处。"
             )
         )
+        if not self.allowed:
+            notice = QLabel("备份到U盘会带走本局的签名私钥，只有管理员可以进行。请用管理员账户登录后再操作。")
+            notice.setObjectName("backup-notice")
+            notice.setWordWrap(True)
+            notice.setStyleSheet("color: #b00020;")
+            ml.addWidget(notice)
         ml.addWidget(self.places)
         ml.addLayout(row)
         ml.addWidget(self.result)
@@ -327,7 +342,12 @@ class BackupDialog(QDialog):
         open_dir = QPushButton("打开备份文件夹")
         open_dir.clicked.connect(self.open_folder)
         al = QVBoxLayout(auto)
-        al.addWidget(note_label("程序在启动时、每天、导入名录前、升级数据库前和恢复数据前自动备份。"))
+        al.addWidget(
+            note_label(
+                "程序在启动时、每天、导入名录前和升级数据库前自动备份（数据没有变化时不重复备份）；"
+                "恢复前的数据另存为“恢复前的数据（保留）”，不会被轮换删除。"
+            )
+        )
         al.addWidget(self.list, 1)
         arow = QHBoxLayout()
         arow.addWidget(note_label(KEYS_NOTE), 1)
@@ -351,7 +371,7 @@ class BackupDialog(QDialog):
             self.places.addItem(item)
         if self.places.count():
             self.places.setCurrentRow(0)
-        self.btn_backup.setEnabled(self.places.count() > 0)
+        self.btn_backup.setEnabled(self.allowed and self.places.count() > 0)
 
     def choose_other(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "选择备份文件夹", str(Path.home()))
