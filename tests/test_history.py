@@ -193,7 +193,7 @@ def test_a_fake_trigger_does_not_make_the_program_re_seal_changed_rows(bureau: D
         assert any("保护触发器与本程序的不一致" in w and "dsj_guard_v1_x（多出）" in w for w in db.warnings)
         report = report_of(db)
         text = report.text()
-        assert "draw_member 第" in text
+        assert "检查组成员 第" in text  # draw_member, by its Chinese title
         assert "检查对象名录库 第 7 行" in text and "在本程序之外被改动过" in text
         assert any(f.area == "保护触发器" and "dsj_guard_v1_x" in f.detail for f in report.findings)
         assert db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'dsj_guard_v1_x'") == 0
@@ -486,5 +486,31 @@ def test_the_application_id_marks_new_files(tmp_path: Path) -> None:
     db = open_database(tmp_path / "d")
     try:
         assert db.scalar("PRAGMA application_id") == APPLICATION_ID
+    finally:
+        db.close()
+
+
+def test_a_signed_record_names_the_journal_head_and_a_journal_cut_before_it_is_found(
+    bureau: Database,
+) -> None:
+    from tests.test_draw_sessions import full_draw
+
+    accounts.login(bureau, "op", PW)
+    s = full_draw(bureau, "RW-2026-04")
+    actor.set_current(None)
+    assert s.record is not None
+    head = s.record["journal_head"]
+    assert head["seq"] > 0
+    with bureau.read() as conn:
+        row = conn.exec_driver_sql("SELECT hash FROM journal WHERE id = ?", (head["seq"],)).first()
+    assert row is not None and row[0] == head["hash"]  # the entry the record was signed after
+    assert report_of(bureau).ok
+    with Shell(bureau) as con:
+        ids = [r[0] for r in con.execute("SELECT id FROM journal WHERE id >= ?", (head["seq"],))]
+        con.execute("DELETE FROM journal WHERE id >= ?", (head["seq"],))
+        con.executemany("DELETE FROM row_seal WHERE tbl = 'journal' AND row_id = ?", [(i,) for i in ids])
+    db = reopen(bureau)
+    try:
+        assert f"签署时的操作日志第 {head['seq']} 条已不在或被改动" in report_of(db).text()
     finally:
         db.close()

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
+from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import Scope, compute_pool
@@ -731,6 +732,10 @@ def _write_record(
         record["supersedes"] = {"version": s.record_version, "sha256": record_sha256(s.record)}
     # Binds the PDF signature to the record key: one published fingerprint pins both.
     record["pdf_key_fingerprint"] = KeyStore(db.data_dir).pdf_public_key_fingerprint()
+    # The journal's head when the record was signed: a copy of the record kept elsewhere shows
+    # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
+    seq, head, _ = guard_mod.journal_head(conn)
+    record["journal_head"] = {"seq": seq, "hash": head}
     signed = sign_record(record, _private_key(db))
     digest = record_sha256(signed)
     text = json.dumps(signed, ensure_ascii=False, sort_keys=True)

@@ -117,6 +117,11 @@ def _check_records(conn: Connection) -> tuple[int, list[Finding]]:
         report = verify_record(record)
         for c in report.failed:
             findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
+        head = record.get("journal_head")
+        seq = head.get("seq") if isinstance(head, dict) else None
+        if isinstance(seq, int) and seq > 0 and _hash_at(conn, seq) != head.get("hash"):
+            findings.append(Finding("抽取记录", "journal", where,
+                                    f"签署时的操作日志第 {seq} 条已不在或被改动（操作日志被截断或改写）"))  # fmt: skip
         latest[sid] = (version, text)
     for sid, version, text in conn.exec_driver_sql("SELECT id, record_version, record FROM draw_session"):
         if not version:
