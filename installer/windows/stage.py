@@ -109,7 +109,7 @@ def install_wheels(wheels: list[Path], prefix: Path) -> None:
 
 
 def _plugin_wanted(rel: PurePosixPath) -> bool:
-    kind, name = rel.parts[1], rel.name
+    kind, name = rel.parts[2], rel.name
     stem = name.rsplit(".", 1)[0]
     return name.endswith(".dll") and stem in PYSIDE_PLUGINS.get(kind, set())
 
@@ -124,7 +124,7 @@ def prune_pyside(site: Path) -> list[str]:
         rel = PurePosixPath(path.relative_to(site).as_posix())
         top = rel.parts[1]
         if len(rel.parts) == 2:
-            stem, _, ext = top.partition(".")
+            stem, _, ext = top.rpartition(".")
             keep = (
                 top in PYSIDE_PY
                 or (ext == "pyd" and stem in PYSIDE_MODULES)
