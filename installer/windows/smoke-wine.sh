@@ -53,15 +53,26 @@ step "test-only bcryptprimitives.dll stub into the prefix's system32"
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$c/windows/system32/bcryptprimitives.dll" \
     "$here/test-stub/bcryptprimitives.c" -ladvapi32
 
-step "silent install: $(basename "$setup") /S"
+inst="$localappdata/Programs/dsj-desktop"
+step "the installer refuses Windows 7 (exit code 2, nothing installed)"
+"$wine" winecfg -v win7 >>"$log" 2>&1
+wineserver -w
+rc=0
+"$wine" "$setup" /S >>"$log" 2>&1 || rc=$?
+wineserver -w
+[ "$rc" = 2 ] && [ ! -e "$inst" ] || fail "installer on Windows 7: exit code $rc (expected 2), or files installed"
+"$wine" winecfg -v win10 >>"$log" 2>&1
+wineserver -w
+
+step "silent install on Windows 10: $(basename "$setup") /S"
 if ! "$wine" "$setup" /S >>"$log" 2>&1; then fail "installer exit code"; fi
 wineserver -w
-inst="$localappdata/Programs/dsj-desktop"
 for f in dsj-desktop.exe dsj-desktop-gui.exe dsj-desktop.ico BUILDINFO.txt uninstall.exe python/python.exe \
          python/Lib/site-packages/dsj_desktop/__init__.py; do
     [ -f "$inst/$f" ] || fail "not installed: $f"
 done
-lnks="$(find "$c/users" -name '*.lnk' | sed "s|$c/||" | LC_ALL=C sort)"
+# (Wine links the Desktop folder to $HOME, hence -L)
+lnks="$(find -L "$c/users" -name '*.lnk' | sed "s|$c/||" | LC_ALL=C sort)"
 echo "$lnks" | tee -a "$log"
 grep -q 'Desktop/双随机一公开抽查工作台.lnk' <<<"$lnks" || fail "no desktop shortcut"
 grep -q 'Start Menu/Programs/双随机一公开抽查工作台/双随机一公开抽查工作台.lnk' <<<"$lnks" || fail "no Start-menu shortcut"
@@ -129,7 +140,7 @@ for _ in $(seq 60); do [ -e "$inst/python" ] || break; sleep 1; done  # it rerun
 wineserver -w
 [ ! -e "$inst/python" ] && [ ! -e "$inst/dsj-desktop.exe" ] || fail "program files left after uninstall"
 [ -f "$localappdata/dsj-desktop/dsj.sqlite3" ] || fail "the uninstaller removed the data folder"
-if find "$c/users" -name '*.lnk' | grep -q .; then fail "shortcuts left after uninstall"; fi
+if find -L "$c/users" -name '*.lnk' | grep -q .; then fail "shortcuts left after uninstall"; fi
 
 echo "times: prefix+install ${t_install} s, CLI steps ${t_cli} s, all $(( $(date +%s) - t0 )) s" | tee -a "$log"
 if [ "$failures" -ne 0 ]; then
