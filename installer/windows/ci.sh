@@ -40,15 +40,27 @@ t=$(date +%s)
 installer/windows/smoke-wine.sh "$setup" "$out/smoke"
 t_smoke=$(( $(date +%s) - t ))
 
-# The records made under Wine re-derive on Linux (DSJ-DRAW-1 verification: digests, seed, draw, signature).
+# The records made under Wine re-derive on Linux (DSJ-DRAW-1 verification: digests, seed, draw, signature;
+# the signed PDFs with their attached records), and the archive's manifest matches its files.
 t=$(date +%s)
-mapfile -t records < <(find "$out/smoke/records" -name 'S-*.json' -o -name 'S-*.pdf' | LC_ALL=C sort)
-[ ${#records[@]} -ge 2 ] || { echo "windows-ci: no records from Wine" >&2; exit 1; }
+mapfile -t records < <(find "$out/smoke/records" -regextype posix-extended \
+    -regex '.*/S-[0-9]{4}-[0-9]{4}-[0-9A-Z]{4}\.(json|pdf)' | LC_ALL=C sort)
+[ ${#records[@]} -ge 4 ] || { echo "windows-ci: too few records from Wine: ${records[*]}" >&2; exit 1; }
 for record in "${records[@]}"; do
     result="$(QT_QPA_PLATFORM=offscreen .venv/bin/dsj-desktop verify "$record")"
     grep -q "验证通过" <<<"$result" || { echo "$result"; echo "windows-ci: $record does not verify" >&2; exit 1; }
     echo "windows-ci: verified on Linux: ${record#"$out/smoke/records/"}"
 done
+.venv/bin/python - "$out/smoke/records/archive" <<'PY'
+import hashlib, json, sys
+from pathlib import Path
+root = Path(sys.argv[1])
+files = json.loads((root / "manifest.json").read_text(encoding="utf-8"))["files"]
+bad = [f["path"] for f in files if hashlib.sha256((root / f["path"]).read_bytes()).hexdigest() != f["sha256"]]
+if bad or not files:
+    sys.exit(f"windows-ci: archive manifest mismatch: {bad or 'no files'}")
+print(f"windows-ci: archive manifest: {len(files)} files, SHA-256 all match")
+PY
 t_verify=$(( $(date +%s) - t ))
 echo "windows-ci: apt ${t_apt} s, build ${t_build} s, Wine smoke ${t_smoke} s, Linux verify ${t_verify} s," \
     "all $(( $(date +%s) - t0 )) s; installer $(stat -c %s "$setup") bytes"

@@ -72,7 +72,8 @@ for f in dsj-desktop.exe dsj-desktop-gui.exe dsj-desktop.ico BUILDINFO.txt unins
     [ -f "$inst/$f" ] || fail "not installed: $f"
 done
 # (Wine links the Desktop folder to $HOME, hence -L)
-lnks="$(find -L "$c/users" -name '*.lnk' | sed "s|$c/||" | LC_ALL=C sort)"
+lnks="$(find -L "$c/users/$user/Desktop" "$c/users/$user/AppData/Roaming/Microsoft/Windows/Start Menu" \
+    -name '*.lnk' | sed "s|$c/||" | LC_ALL=C sort)"
 echo "$lnks" | tee -a "$log"
 grep -q 'Desktop/双随机一公开抽查工作台.lnk' <<<"$lnks" || fail "no desktop shortcut"
 grep -q 'Start Menu/Programs/双随机一公开抽查工作台/双随机一公开抽查工作台.lnk' <<<"$lnks" || fail "no Start-menu shortcut"
@@ -143,7 +144,8 @@ for _ in $(seq 60); do [ -e "$inst/python" ] || break; sleep 1; done  # it rerun
 wineserver -w
 [ ! -e "$inst/python" ] && [ ! -e "$inst/dsj-desktop.exe" ] || fail "program files left after uninstall"
 [ -f "$localappdata/dsj-desktop/dsj.sqlite3" ] || fail "the uninstaller removed the data folder"
-if find -L "$c/users" -name '*.lnk' | grep -q .; then fail "shortcuts left after uninstall"; fi
+if find -L "$c/users/$user/Desktop" "$c/users/$user/AppData/Roaming/Microsoft/Windows/Start Menu" \
+    -name '*.lnk' | grep -q .; then fail "shortcuts left after uninstall"; fi
 
 echo "times: prefix+install ${t_install} s, CLI steps ${t_cli} s, all $(( $(date +%s) - t0 )) s" | tee -a "$log"
 if [ "$failures" -ne 0 ]; then
