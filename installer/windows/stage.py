@@ -5,7 +5,7 @@
 
 STAGE afterwards holds, in the layout of the installed program (``%LOCALAPPDATA%\\Programs\\dsj-desktop``):
 
-    dsj-desktop.exe        console launcher (distlib's t64.exe + "#!<launcher_dir>\\python\\python.exe" + zip)
+    dsj-desktop.exe        console launcher (distlib's t64.exe, our icon, "#!<launcher_dir>\\python\\python.exe", zip)
     dsj-desktop-gui.exe    windowed launcher (distlib's w64.exe + "...\\python\\pythonw.exe" + zip): shortcuts
     dsj-desktop.ico        the program's icon (shortcuts)
     BUILDINFO.txt          version, commit, CPython, the wheels and their SHA-256
@@ -27,10 +27,12 @@ import os
 import py_compile
 import re
 import shutil
+import struct
 import sys
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pefile  # type: ignore[import-untyped]
 from installer.destinations import SchemeDictionaryDestination
@@ -215,9 +217,66 @@ def compile_site(site: Path) -> None:
         log("some files did not byte-compile (kept as source only)")
 
 
-def launcher(distlib_dir: Path, kind: str, interpreter: str) -> bytes:
-    """distlib's launcher + shebang (relative to the launcher's folder) + a zip with __main__.py."""
-    stub = (distlib_dir / f"{kind}64.exe").read_bytes()
+RT_ICON, RT_GROUP_ICON = 3, 14
+
+
+def ico_images(ico: Path) -> dict[tuple[int, int, int], bytes]:
+    """The images of an .ico file by (width, height, bits per pixel)."""
+    data = ico.read_bytes()
+    count = struct.unpack_from("<HHH", data)[2]
+    images = {}
+    for i in range(count):
+        w, h, _colors, _res, _planes, bpp, size, offset = struct.unpack_from("<BBBBHHII", data, 6 + 16 * i)
+        images[(w or 256, h or 256, bpp)] = data[offset : offset + size]
+    return images
+
+
+def with_icon(exe: bytes, ico: Path) -> bytes:
+    """distlib's launcher with our icon: its 32-bit 16/32/48 px icon images are overwritten in place by
+    ours (same sizes: uncompressed 32-bit DIBs), and its icon group then lists only those three.  The
+    PE layout does not change, so this is plain, reproducible byte patching (pefile only finds the
+    offsets)."""
+    out = bytearray(exe)
+    pe = pefile.PE(data=exe)
+    ours = ico_images(ico)
+    icons: dict[int, Any] = {}
+    group = None
+    for entry in pe.DIRECTORY_ENTRY_RESOURCE.entries:
+        if entry.id == RT_ICON:
+            icons = {e.id: e.directory.entries[0].data.struct for e in entry.directory.entries}
+        elif entry.id == RT_GROUP_ICON:
+            group = entry.directory.entries[0].directory.entries[0].data.struct
+    if group is None:
+        raise SystemExit("stage: the launcher has no icon group")
+    raw = pe.get_data(group.OffsetToData, group.Size)
+    entries = []
+    for i in range(struct.unpack_from("<HHH", raw)[2]):
+        w, h, colors, res, planes, bpp, size, icon_id = struct.unpack_from("<BBBBHHIH", raw, 6 + 14 * i)
+        image = ours.get((w or 256, h or 256, bpp))
+        if bpp != 32 or image is None:
+            continue
+        if len(image) != size or icon_id not in icons or icons[icon_id].Size != size:
+            raise SystemExit(
+                f"stage: our {w}x{h} icon ({len(image)} bytes) does not fit the launcher's ({size})"
+            )
+        at = pe.get_offset_from_rva(icons[icon_id].OffsetToData)
+        out[at : at + size] = image
+        entries.append(struct.pack("<BBBBHHIH", w, h, colors, res, planes, bpp, size, icon_id))
+    if len(entries) != 3:
+        raise SystemExit(f"stage: expected 3 icon images to replace, found {len(entries)}")
+    new_group = struct.pack("<HHH", 0, 1, len(entries)) + b"".join(entries)
+    at = pe.get_offset_from_rva(group.OffsetToData)
+    out[at : at + len(new_group)] = new_group
+    size_field = group.get_file_offset() + 4  # IMAGE_RESOURCE_DATA_ENTRY: OffsetToData, Size, ...
+    out[size_field : size_field + 4] = struct.pack("<I", len(new_group))
+    pe.close()
+    return bytes(out)
+
+
+def launcher(distlib_dir: Path, kind: str, interpreter: str, icon: Path) -> bytes:
+    """distlib's launcher (with our icon) + shebang (relative to the launcher's folder) + a zip with
+    __main__.py."""
+    stub = with_icon((distlib_dir / f"{kind}64.exe").read_bytes(), icon)
     shebang = f"#!<launcher_dir>\\python\\{interpreter}\r\n".encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -278,8 +337,8 @@ def main() -> int:
     dropped += dll_dropped
     compile_site(site)
 
-    (stage / "dsj-desktop.exe").write_bytes(launcher(args.distlib_dir, "t", "python.exe"))
-    (stage / "dsj-desktop-gui.exe").write_bytes(launcher(args.distlib_dir, "w", "pythonw.exe"))
+    (stage / "dsj-desktop.exe").write_bytes(launcher(args.distlib_dir, "t", "python.exe", args.icon))
+    (stage / "dsj-desktop-gui.exe").write_bytes(launcher(args.distlib_dir, "w", "pythonw.exe", args.icon))
     shutil.copyfile(args.icon, stage / "dsj-desktop.ico")
 
     info = [
