@@ -29,7 +29,6 @@ import re
 import shutil
 import struct
 import sys
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -90,7 +89,11 @@ def install_wheels(wheels: list[Path], prefix: Path) -> None:
     wheels declare (PySide6's designer & co.) go to a scratch folder that is thrown away."""
     site = prefix / "Lib" / "site-packages"
     site.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
+    # A fixed place (not a random temporary folder): the wheels' RECORD files name the scripts by their
+    # path relative to site-packages, and must come out the same in every build.
+    scratch = prefix.parent / "_scratch"
+    scratch.mkdir()
+    try:
         scheme = {
             "purelib": str(site),
             "platlib": str(site),
@@ -108,6 +111,8 @@ def install_wheels(wheels: list[Path], prefix: Path) -> None:
         leftovers = sorted(p.relative_to(scratch).as_posix() for p in Path(scratch, "data").rglob("*"))
         if leftovers:
             log(f"data files not shipped: {leftovers}")
+    finally:
+        shutil.rmtree(scratch)
 
 
 def _plugin_wanted(rel: PurePosixPath) -> bool:
