@@ -116,6 +116,9 @@ fi
 step "info with the default data folder (%LOCALAPPDATA%\\dsj-desktop)"
 run info || fail "info"
 [ -f "$localappdata/dsj-desktop/dsj.sqlite3" ] || fail "no database in %LOCALAPPDATA%\\dsj-desktop"
+step "the windowed launcher (dsj-desktop-gui.exe, pythonw.exe) runs the program: demo into its own folder"
+"$wine" "$inst/dsj-desktop-gui.exe" --data-dir "$W\\gui-launcher" demo >>"$log" 2>&1 || fail "dsj-desktop-gui.exe demo"
+[ -f "$win/gui-launcher/dsj.sqlite3" ] || fail "dsj-desktop-gui.exe wrote no database"
 t_cli=$(( $(date +%s) - t1 ))
 
 step "copy the records to $out/records"
