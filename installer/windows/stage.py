@@ -113,6 +113,12 @@ def install_wheels(wheels: list[Path], prefix: Path) -> None:
             log(f"data files not shipped: {leftovers}")
     finally:
         shutil.rmtree(scratch)
+    # The thrown-away scripts out of the RECORD files too (their zips carry the time they were made).
+    for record in sorted(site.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith("../../../_scratch/")]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")
 
 
 def _plugin_wanted(rel: PurePosixPath) -> bool:
