@@ -117,7 +117,11 @@ step "info with the default data folder (%LOCALAPPDATA%\\dsj-desktop)"
 run info || fail "info"
 [ -f "$localappdata/dsj-desktop/dsj.sqlite3" ] || fail "no database in %LOCALAPPDATA%\\dsj-desktop"
 step "the windowed launcher (dsj-desktop-gui.exe, pythonw.exe) runs the program: demo into its own folder"
-"$wine" "$inst/dsj-desktop-gui.exe" --data-dir "$W\\gui-launcher" demo >>"$log" 2>&1 || fail "dsj-desktop-gui.exe demo"
+# (through a pipe, as run() does: under Wine, Python cannot open its standard streams on a regular file)
+rc=0
+res="$("$wine" "$inst/dsj-desktop-gui.exe" --data-dir "$W\\gui-launcher" demo 2>&1)" || rc=$?
+printf '%s\n[exit %s]\n' "$res" "$rc" >>"$log"
+[ "$rc" = 0 ] || fail "dsj-desktop-gui.exe demo"
 [ -f "$win/gui-launcher/dsj.sqlite3" ] || fail "dsj-desktop-gui.exe wrote no database"
 t_cli=$(( $(date +%s) - t1 ))
 
