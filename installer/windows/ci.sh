@@ -46,8 +46,9 @@ t=$(date +%s)
 mapfile -t records < <(find "$out/smoke/records" -regextype posix-extended \
     -regex '.*/S-[0-9]{4}-[0-9]{4}-[0-9A-Z]{4}\.(json|pdf)' | LC_ALL=C sort)
 [ ${#records[@]} -ge 4 ] || { echo "windows-ci: too few records from Wine: ${records[*]}" >&2; exit 1; }
+fingerprint="$(cat "$out/smoke/fingerprint.txt")"
 for record in "${records[@]}"; do
-    result="$(QT_QPA_PLATFORM=offscreen .venv/bin/dsj-desktop verify "$record")"
+    result="$(QT_QPA_PLATFORM=offscreen .venv/bin/dsj-desktop verify --fingerprint "$fingerprint" "$record")"
     grep -q "验证通过" <<<"$result" || { echo "$result"; echo "windows-ci: $record does not verify" >&2; exit 1; }
     echo "windows-ci: verified on Linux: ${record#"$out/smoke/records/"}"
 done

@@ -109,10 +109,15 @@ record="$(cd "$win/draw" 2>/dev/null && ls S-2026-*.json 2>/dev/null | head -1 |
 if [ -z "$record" ]; then
     fail "no draw record written"
 else
-    run verify "$W\\draw\\$record" || fail "verify $record"
-    run verify "$W\\draw\\${record%.json}.pdf" || fail "verify ${record%.json}.pdf"
+    # verify pins the signer: the data folder's registered keys count as the bureau's published ones
+    run --data-dir "$W\\data" verify "$W\\draw\\$record" || fail "verify $record"
+    run --data-dir "$W\\data" verify "$W\\draw\\${record%.json}.pdf" || fail "verify ${record%.json}.pdf"
     grep -q "验证通过" <<<"$last" || fail "verify of the PDF did not say 验证通过"
 fi
+# the record key's fingerprint, as the bureau would publish it, for the re-verification on Linux
+run --data-dir "$W\\data" settings || fail "settings"
+sed -n 's/^记录签名公钥指纹：//p' <<<"$last" | tr -d '\r' >"$out/fingerprint.txt"
+[ -s "$out/fingerprint.txt" ] || fail "settings printed no fingerprint: $last"
 step "info with the default data folder (%LOCALAPPDATA%\\dsj-desktop)"
 run info || fail "info"
 [ -f "$localappdata/dsj-desktop/dsj.sqlite3" ] || fail "no database in %LOCALAPPDATA%\\dsj-desktop"
