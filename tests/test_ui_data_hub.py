@@ -50,6 +50,7 @@ def test_a_confirmed_draw_shows_at_once_everywhere(
     scr = start(window, qtbot)
     c = scr.controller
     qtbot.mouseClick(scr.btn_to_witnesses, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(scr.btn_fixed, Qt.MouseButton.LeftButton)  # the witnesses wrote their digits down first
     add_witness(scr, qtbot, "甲", "31415926535")
     add_witness(scr, qtbot, "乙", "27182818284")
     qtbot.mouseClick(scr.btn_reveal, Qt.MouseButton.LeftButton)

@@ -160,11 +160,11 @@ def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path:
 
     @step("accounts: first administrator, an operator, a role change, a password change")
     def _() -> None:
-        accounts.create_account(db, "admin", "管理员", ADMIN, "Passw0rd!x")
-        actor.set_current(accounts.login(db, "admin", "Passw0rd!x"))
-        accounts.create_account(db, "op", "操作员", OPERATOR, "Passw0rd!y")
+        accounts.create_account(db, "admin", "管理员", ADMIN, "Qingshan#2026x")
+        actor.set_current(accounts.login(db, "admin", "Qingshan#2026x"))
+        accounts.create_account(db, "op", "操作员", OPERATOR, "Qingshan#2026y")
         accounts.update_account(db, "op", active=False)
-        accounts.change_password(db, "admin", "Passw0rd!x", "Passw0rd!z")
+        accounts.change_password(db, "admin", "Qingshan#2026x", "Qingshan#2026z")
 
     try:
         for name, fn in steps:
