@@ -676,15 +676,30 @@ def assign_people(
     teams: list[tuple[str, ...]] = []
     for target_id in order:
         prefix = f"{seed}{SEP}{kind}{SEP}{target_id}{SEP}".encode()
-        ranking = sorted(zip(_digests(prefix, people_bytes), people, strict=True))
+        tickets = list(zip(_digests(prefix, people_bytes), people, strict=True))
         banned = conflicts.get(target_id, frozenset())
-        ranked = [p for _, p in ranking if p not in banned] if banned else [p for _, p in ranking]
         team: list[str] = []
-        for p in ranked:
-            if count[p] < cap:
-                team.append(p)
-                if len(team) == size:
-                    break
+        # The team usually comes from the head of the ranking: rank only that. When it holds
+        # enough people below their cap, the first walk over the whole ranking would take the
+        # very same ones; otherwise the whole ranking is made and walked as described.
+        depth = 4 * size + len(banned)
+        if depth < len(tickets):
+            for _, p in heapq.nsmallest(depth, tickets):
+                if count[p] < cap and p not in banned:
+                    team.append(p)
+                    if len(team) == size:
+                        break
+            if len(team) < size:
+                team = []
+        ranked: list[str] = []
+        if not team:
+            ranking = sorted(tickets)
+            ranked = [p for _, p in ranking if p not in banned] if banned else [p for _, p in ranking]
+            for p in ranked:
+                if count[p] < cap:
+                    team.append(p)
+                    if len(team) == size:
+                        break
         if len(team) < size:
             for p in ranked:
                 if p not in team:
