@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from dsj_desktop.draw.algorithm import (
     DrawInput,
     DrawResult,
+    assign_people,
     canonical_conflicts,
+    inspector_ticket,
     run_draw,
     target_ticket,
 )
@@ -174,3 +176,41 @@ def test_independent_of_input_order(pool: Pool, rnd: random.Random) -> None:
     assert a.hashes == b.hashes
     assert a.seed == b.seed
     assert a.to_json() == b.to_json()
+
+
+def _teams_by_the_letter(
+    seed: str, order: list[str], people: list[str], size: int, cap: int, conflicts: dict[str, frozenset[str]]
+) -> list[tuple[str, ...]]:
+    """Section 5.3 as written: rank everybody, drop conflicts, walk for those below the cap, then anyone."""
+    count = dict.fromkeys(people, 0)
+    teams = []
+    for t in order:
+        ranked = [
+            p
+            for p in sorted(people, key=lambda p: (inspector_ticket(seed, t, p), p))
+            if p not in conflicts.get(t, frozenset())
+        ]
+        team = [p for p in ranked if count[p] < cap][:size]
+        team += [p for p in ranked if p not in team][: size - len(team)]
+        for p in team:
+            count[p] += 1
+        teams.append(tuple(team))
+    return teams
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_teams_equal_the_rule_as_written_for_large_pools(rnd: random.Random) -> None:
+    """assign_people ranks only the head of a ranking when that suffices: same teams as the full rule."""
+    people = [f"P{i:03d}" for i in range(rnd.randint(2, 80))]
+    order = [f"T{i:03d}" for i in range(rnd.randint(1, 120))]
+    size = rnd.randint(1, min(4, len(people)))
+    cap = rnd.randint(1, 5)
+    conflicts = {
+        t: frozenset(rnd.sample(people, rnd.randint(0, len(people) - size)))
+        for t in order
+        if rnd.random() < 0.5
+    }
+    seed = f"{rnd.getrandbits(256):064x}"
+    expected = _teams_by_the_letter(seed, order, people, size, cap, conflicts)
+    assert assign_people(seed, "inspector", order, people, size, cap, conflicts) == expected

@@ -44,6 +44,7 @@ from dsj_desktop.draw.algorithm import (
     DrawParams,
     DrawResult,
     DrawSetup,
+    KnownColumns,
     SelectedTarget,
     Substituter,
     Substitution,
@@ -280,8 +281,9 @@ def public_key_fingerprint(public_key: bytes) -> str:
     return sha256_fingerprint(public_key)
 
 
-def _signed_bytes(record: Mapping[str, Any]) -> bytes:
-    return canonical_json({k: v for k, v in record.items() if k != "signature"}).encode("utf-8")
+def _signed_bytes(record: Mapping[str, Any], known: KnownColumns | None = None) -> bytes:
+    body = {k: v for k, v in record.items() if k != "signature"}
+    return canonical_json(body, known=known).encode("utf-8")
 
 
 def sign_record(record: Mapping[str, Any], private_key: bytes) -> dict[str, Any]:
@@ -452,6 +454,7 @@ class _Verifier:
         self.r = record
         self.checks: list[Check] = []
         self.fingerprint: str | None = None
+        self.target_columns: tuple[list[str], list[str]] | None = None  # set by structure()
 
     def add(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
@@ -473,6 +476,14 @@ class _Verifier:
             problems.append(f"“{key}”中的 {'、'.join(fields)} 应为文本")
             return None
         return columns
+
+    def _known_columns(self) -> KnownColumns:
+        """The candidate columns :meth:`structure` took out (and found to be text), so the
+        canonical JSON of the signature check does not take them out again."""
+        rows = self.r.get("targets")
+        if self.target_columns is None or not isinstance(rows, list):
+            return {}
+        return {id(rows): {"id": self.target_columns[0], "stratum": self.target_columns[1]}}
 
     def structure(self) -> bool:
         r = self.r
@@ -890,7 +901,7 @@ class _Verifier:
             return
         self.fingerprint = public_key_fingerprint(public_key)
         try:
-            message = _signed_bytes(self.r)
+            message = _signed_bytes(self.r, self._known_columns())
         except DrawInputError as exc:
             self.add("签名", False, f"记录不是规范 JSON：{exc}")
             return
