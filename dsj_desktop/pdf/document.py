@@ -185,7 +185,7 @@ class _StampArea(Flowable):  # type: ignore[misc]
         self._record(self.canv.getPageNumber() - 1, (x1, y1, x2, y2))
 
 
-def _numbered_canvas(footer: Any) -> type[Canvas]:
+def numbered_canvas(footer: Any) -> type[Canvas]:
     """A canvas that defers each page until the page count is known, then draws the footer."""
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -592,7 +592,7 @@ class PdfDocument:
                 )
             ]
         )
-        template.build(list(self.story), canvasmaker=_numbered_canvas(self._draw_footer))
+        template.build(list(self.story), canvasmaker=numbered_canvas(self._draw_footer))
         self.page_count = template.page
         return out.getvalue()
 

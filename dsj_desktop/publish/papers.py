@@ -723,23 +723,9 @@ class _Builder:
         builder = self
         forms: set[str] = set()
 
-        class PapersCanvas(Canvas):  # type: ignore[misc]
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                self._saved: list[dict[str, Any]] = []
-
-            def showPage(self) -> None:
-                self._saved.append(dict(self.__dict__))
-                self._startPage()
-
-            def save(self) -> None:
-                total = len(self._saved)
-                for n, state in enumerate(self._saved, start=1):
-                    self.__dict__.update(state)
-                    builder._decorate(self, n, total, forms)
-                    super().showPage()
-                builder.page_count = total
-                super().save()
+        def decorate(canv: Canvas, total: int) -> None:
+            builder.page_count = total
+            builder._decorate(canv, canv.getPageNumber(), total, forms)
 
         out = io.BytesIO()
         title = f"{KIND_TITLES[self.kind]}（{self.p.session_id}）"
@@ -751,7 +737,7 @@ class _Builder:
         frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM,
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")  # fmt: skip
         template.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-        template.build(self.story(), canvasmaker=PapersCanvas)
+        template.build(self.story(), canvasmaker=_document.numbered_canvas(decorate))
         return out.getvalue()
 
 

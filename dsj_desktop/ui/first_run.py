@@ -27,6 +27,7 @@ from dsj_desktop.demo import is_empty
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import MAX_BUREAU_NAME, CertificateNameMismatch, KeyStore
 from dsj_desktop.services import accounts, settings
+from dsj_desktop.services.settings import check_bureau_name
 from dsj_desktop.ui.trust_widgets import (
     FingerprintView,
     PasswordFields,
@@ -37,7 +38,6 @@ from dsj_desktop.ui.trust_widgets import (
     show_error,
 )
 
-MIN_BUREAU_NAME = 4
 CHOICES = ("demo", "import", "later")
 AUTO_LOGIN_TEXT = "本机只有一人使用：启动时不再询问密码"
 AUTO_LOGIN_NOTE = (
@@ -46,20 +46,6 @@ AUTO_LOGIN_NOTE = (
 )
 RECORD_KEY_NOTE = "签署每份抽取记录（JSON）和操作日志。核验抽取记录时用这个指纹确认记录出自本局。"
 CERT_NOTE = "PDF 文件上的电子签章。其他电脑导入本局证书后，PDF 阅读器会显示签章有效。"
-
-
-def check_bureau_name(name: str) -> str | None:
-    """Why *name* cannot be the bureau's full name (None when it can)."""
-    name = name.strip()
-    if not name:
-        return "请填写本局全称。"
-    if len(name) < MIN_BUREAU_NAME:
-        return f"“{name}”太短：请填写全称，例如“青山县应急管理局”。"
-    if len(name) > MAX_BUREAU_NAME:
-        return f"名称过长（{len(name)} 个字），最多 {MAX_BUREAU_NAME} 个字。"
-    if any(c in name for c in "\r\n\t"):
-        return "名称中不能有换行。"
-    return None
 
 
 class FirstRunWizard(QWizard):
