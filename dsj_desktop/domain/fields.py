@@ -357,17 +357,14 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             allowed = set(conv.allowed or ())
             if not spec.required:
                 allowed.add("")
-            if set(stripped) <= allowed:
-                values = stripped
-            else:
-                values = [s if s in allowed else None for s in stripped]
-                for i in (i for i, v in enumerate(values) if v is None):
-                    s = stripped[i]
-                    if kind is Kind.CODELIST and conv.tolerate_unknown and s and len(s) <= limit:
-                        values[i] = s
-                        conv.unknown_codes.add(s)
-                    else:
-                        slow.append(i)  # aliases, refused values, required empties
+            outside = set(stripped) - allowed
+            if outside and kind is Kind.CODELIST and conv.tolerate_unknown:
+                new = {s for s in outside if s and len(s) <= limit}
+                conv.unknown_codes |= new
+                outside -= new
+            values = stripped
+            if outside:  # aliases, refused values, required empties
+                slow += [i for i, s in enumerate(stripped) if s in outside]
             if not spec.required and default != "" and "" in values:
                 values = [v if v != "" else default for v in values]
     if slow and values is raw:  # the cells the converter redoes are written into a list of our own
