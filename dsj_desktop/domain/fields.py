@@ -343,7 +343,11 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             if max(map(len, stripped), default=0) > limit:
                 slow += [i for i, s in enumerate(stripped) if len(s) > limit]
         elif kind is Kind.USCC:
-            values = list(map(uscc_mod.normalize, stripped))
+            if len(joined.split()) == n and joined.upper() == joined:
+                # No cell empty, none with any space or a small letter: normalize() would keep every one.
+                values = stripped
+            else:
+                values = list(map(uscc_mod.normalize, stripped))
             if not all(map(uscc_mod.is_valid_normalized, values)):
                 slow += [i for i, c in enumerate(values) if not uscc_mod.is_valid_normalized(c)]
         elif kind is Kind.BOOL:
