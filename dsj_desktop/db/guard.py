@@ -429,10 +429,26 @@ def seal_new_rows(
             raise ValueError(f"no value for column {table}.{c}")
     seal = guard.seal
     out = []
-    for n, row in enumerate(rows):
-        rowid = first_rowid + n
-        values = [rowid if i == -2 else const if i == -1 else row[i] for i, const in pick]
-        out.append((table, rowid, seal(table, rowid, values)))
+    k = len(attrs)
+    consts = [const for i, const in pick[k + 1 :]]
+    if [i for i, _ in pick[: k + 1]] == [-2, *range(k)] and all(i == -1 for i, _ in pick[k + 1 :]):
+        # The usual layout (id, the row's columns in order, then constants): the seal's input as
+        # :func:`_encode` makes it, from a fixed head and tail around each row's encoded values.
+        tail = (SEP + SEP.join(map(_encode_value, consts))) if consts else ""
+        key = guard.seal_key
+        blake2b = hashlib.blake2b
+        prefix = "s" + table + SEP + "i"
+        for n, row in enumerate(rows):
+            rowid = first_rowid + n
+            text = f"{prefix}{rowid}{SEP}i{rowid}{SEP}" + SEP.join([
+                ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v) for v in row
+            ]) + tail  # fmt: skip
+            out.append((table, rowid, blake2b(text.encode("utf-8"), key=key, digest_size=16).digest()))
+    else:
+        for n, row in enumerate(rows):
+            rowid = first_rowid + n
+            values = [rowid if i == -2 else const if i == -1 else row[i] for i, const in pick]
+            out.append((table, rowid, seal(table, rowid, values)))
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", out)
@@ -484,6 +500,10 @@ def reseal_verified(conn: Connection, guard: Guard, good: dict[str, set[int]]) -
         dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", rows)
         n += len(rows)
     return n
+
+
+def _encode_value(v: Any) -> str:
+    return ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v)
 
 
 def seal_all(conn: Connection, guard: Guard) -> int:

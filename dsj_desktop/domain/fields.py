@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from itertools import repeat
 from typing import Any
 
 from dsj_desktop.domain import uscc as uscc_mod
@@ -299,13 +300,19 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
     spec = conv.spec
     kind = spec.kind
     n = len(raw)
-    texts: list[str | None] = [v if type(v) is str else "" if v is None else None for v in raw]
-    # Numbers, dates and booleans go cell by cell.
-    slow = [i for i, t in enumerate(texts) if t is None] if None in texts else []
-    values: list[Any] = [None] * n
+    types = set(map(type, raw))
+    if types <= {str}:  # the common case: every cell text (calamine reads empty cells as "")
+        texts: list[str | None] = raw
+        slow: list[int] = []
+    else:
+        texts = [v if type(v) is str else "" if v is None else None for v in raw]
+        # Numbers, dates and booleans go cell by cell.
+        slow = [i for i, t in enumerate(texts) if t is None] if None in texts else []
+    values: list[Any] = []
     bulk = kind in (Kind.TEXT, Kind.USCC, Kind.BOOL, Kind.CHOICE, Kind.CODELIST) and (
         spec.parser is None or kind in (Kind.CHOICE, Kind.CODELIST)
     )
+    joined = ""
     if bulk:
         # U+2028 separates: it is neither a control character nor stripped.
         joined = "\u2028".join([t or "" for t in texts] if slow else texts)  # type: ignore[arg-type]
@@ -316,39 +323,56 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             bulk = False
     if not bulk:
         slow = list(range(n))
+        values = [None] * n
     else:
-        stripped = [t.strip(_WS) if t is not None else "" for t in texts]
+        stripped: list[Any]
+        if slow:
+            stripped = [t.strip(_WS) if t is not None else "" for t in texts]
+        elif _ANY_SPACE.search(joined):
+            stripped = list(map(str.strip, texts, repeat(_WS, n)))  # type: ignore[arg-type]
+        else:  # no space of any kind in the column: the cells as they are
+            stripped = texts
         default = spec.empty_value()
         limit = spec.max_len
         if kind is Kind.TEXT:
-            values = [s or default for s in stripped]
-            if spec.required:
+            values = (
+                list(map(_or_default(default), stripped)) if default != "" and "" in stripped else stripped
+            )
+            if spec.required and "" in stripped:
                 slow += [i for i, s in enumerate(stripped) if not s]
             if max(map(len, stripped), default=0) > limit:
                 slow += [i for i, s in enumerate(stripped) if len(s) > limit]
         elif kind is Kind.USCC:
-            values = [uscc_mod.normalize(s) for s in stripped]
-            slow += [i for i, c in enumerate(values) if not uscc_mod.is_valid_normalized(c)]
+            if len(joined.split()) == n and joined.upper() == joined:
+                # No cell empty, none with any space or a small letter: normalize() would keep every one.
+                values = stripped
+            else:
+                values = list(map(uscc_mod.normalize, stripped))
+            if not all(map(uscc_mod.is_valid_normalized, values)):
+                slow += [i for i, c in enumerate(values) if not uscc_mod.is_valid_normalized(c)]
         elif kind is Kind.BOOL:
             table: dict[str, Any] = {spec.labels[0]: True, spec.labels[1]: False}
             if not spec.required:
                 table[""] = default
-            values = [table.get(s) for s in stripped]
-            slow += [i for i, v in enumerate(values) if v is None]
+            values = list(map(table.get, stripped))
+            if None in values:
+                slow += [i for i, v in enumerate(values) if v is None]
         else:  # CHOICE / CODELIST
             allowed = set(conv.allowed or ())
             if not spec.required:
                 allowed.add("")
-            values = [s if s in allowed else None for s in stripped]
-            for i in (i for i, v in enumerate(values) if v is None):
-                s = stripped[i]
-                if kind is Kind.CODELIST and conv.tolerate_unknown and s and len(s) <= limit:
-                    values[i] = s
-                    conv.unknown_codes.add(s)
-                else:
-                    slow.append(i)  # aliases, refused values, required empties
-            if not spec.required and default != "":
+            outside = set(stripped) - allowed
+            if outside and kind is Kind.CODELIST and conv.tolerate_unknown:
+                new = {s for s in outside if s and len(s) <= limit}
+                conv.unknown_codes |= new
+                outside -= new
+            values = stripped
+            if outside:  # aliases, refused values, required empties
+                slow += [i for i, s in enumerate(stripped) if s in outside]
+            if not spec.required and default != "" and "" in values:
                 values = [v if v != "" else default for v in values]
+    if slow and values is raw:  # the cells the converter redoes are written into a list of our own
+        values = list(values)
     errors: dict[int, str] = {}
     for i in sorted(set(slow)):
         try:
@@ -359,6 +383,13 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             if isinstance(exc, UnknownCode):
                 conv.refused_codes.add(i)
     return values, errors
+
+
+_ANY_SPACE = re.compile(f"[{_WS}]")
+
+
+def _or_default(default: Any) -> Callable[[str], Any]:
+    return lambda s: s or default
 
 
 def _preview(vals: tuple[str, ...], limit: int = 20) -> str:

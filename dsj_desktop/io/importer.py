@@ -425,7 +425,11 @@ def read_records(
     key_col = mapping.get(spec.key[0])
     label = "、".join(spec.field(k).header for k in spec.key)
     seen: dict[tuple[Any, ...], int] = {}
-    for key, rn in zip(zip(*(columns[k] for k in spec.key), strict=True), row_numbers, strict=True):
+    key_cols = [columns[k] for k in spec.key]
+    keys: Sequence[Any] = key_cols[0] if len(key_cols) == 1 else list(zip(*key_cols, strict=True))
+    # The common case, every key distinct, is tested in one pass; the row loop only looks for the duplicates.
+    check_rows = row_numbers if len(set(keys)) != len(keys) else []
+    for key, rn in zip(zip(*key_cols, strict=True), check_rows, strict=False):
         if None in key:
             continue  # that cell was refused already
         first = seen.setdefault(key, rn)
@@ -555,6 +559,8 @@ def diff(
 
     *present*: the fields the file has; an existing row keeps its stored value of every other field
     (a column missing from the file never resets what is stored)."""
+    if not existing:  # an empty table: every row is new
+        return list(rows), [], 0, 0
     key_pos = [spec.attrs.index(k) for k in spec.key]
     keep = [p for p, a in enumerate(spec.attrs) if present is not None and a not in present]
     add: list[tuple[Any, ...]] = []
