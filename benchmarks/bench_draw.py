@@ -102,6 +102,23 @@ def make_input(
     return DrawInput(f"S-BENCH-{total}", targets, inspectors, experts, params, WITNESSES, "5a" * 16)
 
 
+def signed_record(
+    result: Any, targets: list[tuple[str, str]], inspectors: list[str], experts: list[str]
+) -> dict[str, Any]:
+    """The benchmark draw's record with made-up names, signed with a fixed test key."""
+    return sign_record(
+        build_record(
+            result,
+            task={"code": "BENCH", "name": "基准测试"},
+            target_names={i: f"测试企业{n:06d}有限公司" for n, (i, _) in enumerate(targets)},
+            inspector_names={p: f"执法人员{p[-3:]}" for p in inspectors},
+            inspector_units=dict.fromkeys(inspectors, "综合行政执法队"),
+            expert_names={e: f"专家{e}" for e in experts},
+        ),
+        bytes(range(32)),
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=7)
@@ -120,17 +137,7 @@ def main() -> None:
     inp_shuffled = make_input(shuffled, inspectors, experts, conflicts, 200)
     setup200 = inp200.setup()
     result = run_draw(inp200)
-    record = sign_record(
-        build_record(
-            result,
-            task={"code": "BENCH", "name": "基准测试"},
-            target_names={i: f"测试企业{n:06d}有限公司" for n, (i, _) in enumerate(targets)},
-            inspector_names={p: f"执法人员{p[-3:]}" for p in inspectors},
-            inspector_units=dict.fromkeys(inspectors, "综合行政执法队"),
-            expert_names={e: f"专家{e}" for e in experts},
-        ),
-        bytes(range(32)),
-    )
+    record = signed_record(result, targets, inspectors, experts)
     report = verify_record(record)
     assert report.ok, report.text()
     # (a2): every ticket the draw and its verification hash, with the record's own seed.

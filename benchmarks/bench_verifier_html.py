@@ -34,8 +34,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bench_draw import signed_record
 from dsj_desktop.draw.algorithm import DrawInput, balance_regions, canonical_conflicts, run_draw
-from dsj_desktop.draw.record import build_record, sign_record, verify_record
+from dsj_desktop.draw.record import verify_record
 from dsj_desktop.publish.verifier_html import write_verifier_html
 from tests.browser_helpers import load_page, start_chromium
 
@@ -75,17 +76,7 @@ def make_record(
         "expert_count": 1,
     }
     result = run_draw(DrawInput(f"S-BENCH-{n_targets}", targets, inspectors, experts, params, WITNESSES))
-    record = sign_record(
-        build_record(
-            result,
-            task={"code": "BENCH", "name": "基准测试"},
-            target_names={i: f"测试企业{n:06d}有限公司" for n, (i, _) in enumerate(targets)},
-            inspector_names={p: f"执法人员{p[-3:]}" for p in inspectors},
-            inspector_units=dict.fromkeys(inspectors, "综合行政执法队"),
-            expert_names={e: f"专家{e}" for e in experts},
-        ),
-        bytes(range(32)),
-    )
+    record = signed_record(result, targets, inspectors, experts)
     assert verify_record(record).ok
     return (json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
