@@ -43,7 +43,7 @@ from dsj_desktop.publish.record_check import RecordPdfCheck as RecordPdfCheck  #
 from dsj_desktop.publish.record_check import attachment_name
 from dsj_desktop.publish.record_check import verify_record_pdf as verify_record_pdf  # re-exported
 from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import draw_ready, settings
 
 RECORD_TITLE = "“双随机、一公开”随机抽取记录"
 NOTICE_TITLE = "随机抽取前公告"
@@ -663,8 +663,9 @@ def write_notice_pdf(db: Database, s: draws.Session, path: Path) -> Path:
 
 
 def records_dir(db: Database) -> Path:
-    """Where the program keeps the PDFs it made (records and notices), inside the data folder."""
-    return db.data_dir / "records"
+    """Where the program keeps the PDFs it made (records and notices), inside the data folder:
+    the folder the draw's readiness check tests before anything is announced."""
+    return draw_ready.records_folder(db)
 
 
 def record_pdf_path(db: Database, s: draws.Session) -> Path:
