@@ -36,7 +36,7 @@ from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.io.importer import ParsedSheet
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import papers as pp
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.services.plan import apply_plan
 
 
@@ -49,12 +49,12 @@ def make_session(db: Database, n: int) -> str:
     }  # fmt: skip
     with db.write() as conn:
         apply_plan(conn, ParsedSheet.from_records(PLAN_ROWS, [row], codelists.all_lists(conn), "基准"))
-    s = draws.prepare(db, "RW-BENCH")
-    s = draws.commit(db, s.id)
-    s = draws.add_witness(db, s.id, "甲", "31415926535")
-    s = draws.add_witness(db, s.id, "乙", "27182818284")
-    s = draws.do_reveal(db, s.id)
-    s = draws.confirm(db, s.id)
+    s = sessions.prepare(db, "RW-BENCH")
+    s = sessions.commit(db, s.id)
+    s = sessions.add_witness(db, s.id, "甲", "31415926535")
+    s = sessions.add_witness(db, s.id, "乙", "27182818284")
+    s = sessions.do_reveal(db, s.id)
+    s = sessions.confirm(db, s.id)
     return s.id
 
 

@@ -32,7 +32,7 @@ from dsj_desktop.domain.specs import INSPECTORS, TARGETS
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.io.importer import ParsedSheet, diff, import_directory, write_rows
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.services.plan import apply_plan
 
 ON = date(2026, 6, 1)
@@ -85,21 +85,21 @@ def main() -> None:
     rows = []
     for _ in range(3):
         t0 = time.perf_counter()
-        s = draws.prepare(db, "RW-B", on=ON)
+        s = sessions.prepare(db, "RW-B", on=ON)
         t1 = time.perf_counter()
-        draws.commit(db, s.id)
-        draws.add_witness(db, s.id, "甲", "31415926535")
-        draws.add_witness(db, s.id, "乙", "27182818284")
-        draws.do_reveal(db, s.id)
+        sessions.commit(db, s.id)
+        sessions.add_witness(db, s.id, "甲", "31415926535")
+        sessions.add_witness(db, s.id, "乙", "27182818284")
+        sessions.do_reveal(db, s.id)
         t2 = time.perf_counter()
-        s = draws.confirm(db, s.id)
+        s = sessions.confirm(db, s.id)
         t3 = time.perf_counter()
         assert s.record is not None
         report = verify_record(s.record)
         t4 = time.perf_counter()
         assert report.ok
         rows.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3, len(s.inputs["targets"])))
-        draws.void(db, s.id, "基准测试，作废后重抽")
+        sessions.void(db, s.id, "基准测试，作废后重抽")
     db.close()
     best = [min(r[i] for r in rows) for i in range(4)]
     print(f"pool: {rows[0][4]:,} candidates, 200 inspectors, 200 targets drawn (不定向, 12 regions)")

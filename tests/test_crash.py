@@ -40,10 +40,10 @@ CHILD_CONFIRM = """
 import sys
 from pathlib import Path
 from dsj_desktop.db.engine import open_database
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 db = open_database(Path(sys.argv[1]))
 print("ready", flush=True)
-draws.confirm(db, sys.argv[2])
+sessions.confirm(db, sys.argv[2])
 print("done", flush=True)
 """
 
@@ -124,18 +124,18 @@ def revealed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, float
     """A data folder with a revealed (not yet confirmed) session of a 100 % task, and how long its
     confirmation takes here."""
     from dsj_desktop.demo import fill_demo
-    from dsj_desktop.services import draw as draws
+    from dsj_desktop.services import sessions
     from tests.test_draw_sessions import add_task
 
     data = tmp_path_factory.mktemp("revealed")
     db = open_database(data)
     run_job(fill_demo(db))
     add_task(db, "RW-ALL", ratio="100%", industries="", items="YJ-009")  # every unit: a long confirmation
-    s = draws.prepare(db, "RW-ALL")
-    draws.commit(db, s.id)
-    draws.add_witness(db, s.id, "甲", "31415926535")
-    draws.add_witness(db, s.id, "乙", "27182818284")
-    draws.do_reveal(db, s.id)
+    s = sessions.prepare(db, "RW-ALL")
+    sessions.commit(db, s.id)
+    sessions.add_witness(db, s.id, "甲", "31415926535")
+    sessions.add_witness(db, s.id, "乙", "27182818284")
+    sessions.do_reveal(db, s.id)
     db.close()
     probe = _copy(data, tmp_path_factory.mktemp("probe") / "d")
     finished, took = _run_and_kill(CHILD_CONFIRM, [str(probe), s.id], None)

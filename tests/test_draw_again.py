@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QInputDialog
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import Database
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.ui.plan_tab import TaskTableModel as M
 
 from .pdf_helpers import pdf_pages_text
@@ -28,11 +28,11 @@ WITNESSES = ["--witness", "企业代表=3141592653", "--witness", "纪检监督�
 
 def test_a_second_draw_needs_a_reason_printed_in_the_record(demo_db: Database, tmp_path: Path) -> None:
     first = full_draw(demo_db, "RW-2026-03", on=ON)
-    with pytest.raises(draws.DrawError, match=f"已有确认的抽取场次 {first.id}.*--again"):
-        draws.prepare(demo_db, "RW-2026-03", on=ON)
+    with pytest.raises(sessions.DrawError, match=f"已有确认的抽取场次 {first.id}.*--again"):
+        sessions.prepare(demo_db, "RW-2026-03", on=ON)
     assert demo_db.scalar("SELECT count(*) FROM draw_session") == 1
-    with pytest.raises(draws.DrawError, match="须写明原因"):
-        draws.prepare(demo_db, "RW-2026-03", on=ON, again="   ")
+    with pytest.raises(sessions.DrawError, match="须写明原因"):
+        sessions.prepare(demo_db, "RW-2026-03", on=ON, again="   ")
     second = full_draw(demo_db, "RW-2026-03", on=date(2026, 7, 1), again="首次抽中的企业半数已停产")
     assert second.record is not None
     assert second.record["task"]["again"] == {"reason": "首次抽中的企业半数已停产", "confirmed": [first.id]}

@@ -24,8 +24,7 @@ import pytest
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import commitment_of, new_nonce
 from dsj_desktop.draw.record import RecordError, build_record, verify_record
-from dsj_desktop.services import backup
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import backup, sessions
 
 ON = date(2026, 6, 1)
 TASK = "RW-2026-04"
@@ -65,10 +64,12 @@ def scan(folder: Path, commitment: str) -> dict[str, list[str]]:
     return hits
 
 
-def committed_session(db: Database) -> draws.Session:
-    s = draws.commit(db, draws.prepare(db, TASK, on=ON, place="会议室", operator="张明").id, operator="张明")
-    s = draws.fix_witnesses(db, s.id, operator="张明")
-    return draws.add_witness(db, s.id, *W1, operator="张明")
+def committed_session(db: Database) -> sessions.Session:
+    s = sessions.commit(
+        db, sessions.prepare(db, TASK, on=ON, place="会议室", operator="张明").id, operator="张明"
+    )
+    s = sessions.fix_witnesses(db, s.id, operator="张明")
+    return sessions.add_witness(db, s.id, *W1, operator="张明")
 
 
 def test_the_scanner_finds_a_nonce_however_it_is_stored() -> None:
@@ -87,7 +88,7 @@ def test_the_scanner_finds_a_nonce_however_it_is_stored() -> None:
 
 def test_no_file_holds_the_nonce_between_commit_and_reveal(demo_db: Database, data_dir: Path) -> None:
     s = committed_session(demo_db)
-    nonce = draws._LIVE[s.id].setup.nonce
+    nonce = sessions._LIVE[s.id].setup.nonce
     assert commitment_of(nonce) == s.commitment and s.nonce == ""
     backup.auto_backup(demo_db, "during-draw")
     (data_dir.parent / "usb").mkdir()
@@ -97,16 +98,16 @@ def test_no_file_holds_the_nonce_between_commit_and_reveal(demo_db: Database, da
     assert scan(manual.path.parent, s.commitment) == {}
     with demo_db.read() as conn:
         row = conn.exec_driver_sql("SELECT nonce FROM draw_session WHERE id = ?", (s.id,)).scalar_one()
-        events = json.dumps(draws.events(conn, s.id), ensure_ascii=False)
+        events = json.dumps(sessions.events(conn, s.id), ensure_ascii=False)
         journal = json.dumps(
             [list(r) for r in conn.exec_driver_sql("SELECT * FROM journal")], ensure_ascii=False
         )
     assert row == "" and nonce not in events and nonce not in journal
-    assert nonce not in repr(draws._LIVE[s.id]) and nonce not in repr(s)
+    assert nonce not in repr(sessions._LIVE[s.id]) and nonce not in repr(s)
     # The control: once revealed, N is public and the same search finds it in the data folder.
-    s = draws.add_witness(demo_db, s.id, *W2)
-    s = draws.do_reveal(demo_db, s.id)
-    assert s.nonce == nonce and not draws.is_live(s.id)
+    s = sessions.add_witness(demo_db, s.id, *W2)
+    s = sessions.do_reveal(demo_db, s.id)
+    assert s.nonce == nonce and not sessions.is_live(s.id)
     assert scan(data_dir, s.commitment)
 
 
@@ -116,13 +117,13 @@ CHILD = textwrap.dedent(
     from datetime import date
     from pathlib import Path
     from dsj_desktop.db.engine import open_database
-    from dsj_desktop.services import draw as draws
+    from dsj_desktop.services import sessions
 
     db = open_database(Path(sys.argv[1]))
-    s = draws.prepare(db, sys.argv[2], on=date(2026, 6, 1), operator="张明")
-    s = draws.commit(db, s.id, operator="张明")
-    s = draws.fix_witnesses(db, s.id)
-    s = draws.add_witness(db, s.id, "企业代表", "3141592653")
+    s = sessions.prepare(db, sys.argv[2], on=date(2026, 6, 1), operator="张明")
+    s = sessions.commit(db, s.id, operator="张明")
+    s = sessions.fix_witnesses(db, s.id)
+    s = sessions.add_witness(db, s.id, "企业代表", "3141592653")
     print(s.id, flush=True)
     if sys.argv[3] == "wait":
         sys.stdin.readline()  # alive, holding N, until the parent says
@@ -145,28 +146,28 @@ def test_a_session_whose_program_stopped_before_the_reveal_ends_void(
     out, _ = child.communicate(timeout=120)
     assert child.returncode == 0
     sid = out.split()[-1]
-    s = draws.get_session(demo_db, sid)
-    assert s.status == draws.COMMITTED and s.nonce == "" and draws.is_interrupted(demo_db, s)
+    s = sessions.get_session(demo_db, sid)
+    assert s.status == sessions.COMMITTED and s.nonce == "" and sessions.is_interrupted(demo_db, s)
     listed = subprocess.run([sys.executable, "-m", "dsj_desktop", "--data-dir", str(data_dir), "sessions", TASK],
                             capture_output=True, text=True, encoding="utf-8", timeout=120)  # fmt: skip
     assert f"{sid}" in listed.stdout and "开奖前中断" in listed.stdout
-    with pytest.raises(draws.DrawError, match="开奖前中断"):
-        draws.add_witness(demo_db, sid, *W2)
-    s = draws.get_session(demo_db, sid)
-    assert s.status == draws.VOIDED and s.void_reason == draws.INTERRUPTED == "开奖前中断"
+    with pytest.raises(sessions.DrawError, match="开奖前中断"):
+        sessions.add_witness(demo_db, sid, *W2)
+    s = sessions.get_session(demo_db, sid)
+    assert s.status == sessions.VOIDED and s.void_reason == sessions.INTERRUPTED == "开奖前中断"
     rec = s.record
     assert rec is not None and rec["nonce"] is None and rec["seed"] is None and rec["selected"] == []
     assert rec["commitment"] == s.commitment and rec["witnesses"] == [{"name": W1[0], "digits": W1[1]}]
     assert verify_record(rec).ok
     # The next session lists it, with nonce_revealed false.
-    nxt = draws.commit(demo_db, draws.prepare(demo_db, TASK, on=ON).id)
+    nxt = sessions.commit(demo_db, sessions.prepare(demo_db, TASK, on=ON).id)
     assert nxt.inputs["previous"] == [
         {"session": sid, "status": "voided", "reason": "开奖前中断", "commitment": s.commitment,
          "nonce_revealed": False}
     ]  # fmt: skip
     for w in (W1, W2):
-        nxt = draws.add_witness(demo_db, nxt.id, *w)
-    nxt = draws.confirm(demo_db, draws.do_reveal(demo_db, nxt.id).id)
+        nxt = sessions.add_witness(demo_db, nxt.id, *w)
+    nxt = sessions.confirm(demo_db, sessions.do_reveal(demo_db, nxt.id).id)
     assert nxt.record is not None and nxt.record["previous"][0]["nonce_revealed"] is False
     assert verify_record(nxt.record).ok
 
@@ -174,9 +175,9 @@ def test_a_session_whose_program_stopped_before_the_reveal_ends_void(
 def test_preparing_again_voids_an_interrupted_session_first(demo_db: Database, data_dir: Path) -> None:
     child = run_child(data_dir, "exit")
     sid = child.communicate(timeout=120)[0].split()[-1]
-    nxt = draws.prepare(demo_db, TASK, on=ON)
-    first = draws.get_session(demo_db, sid)
-    assert first.status == draws.VOIDED and first.void_reason == draws.INTERRUPTED
+    nxt = sessions.prepare(demo_db, TASK, on=ON)
+    first = sessions.get_session(demo_db, sid)
+    assert first.status == sessions.VOIDED and first.void_reason == sessions.INTERRUPTED
     assert nxt.inputs["previous"][0]["nonce_revealed"] is False
 
 
@@ -185,29 +186,29 @@ def test_a_session_running_in_another_program_is_left_alone(demo_db: Database, d
     try:
         assert child.stdout is not None
         sid = child.stdout.readline().strip()
-        s = draws.get_session(demo_db, sid)
-        assert not draws.is_interrupted(demo_db, s)
-        with pytest.raises(draws.DrawError, match="另一个已打开的本程序"):
-            draws.do_reveal(demo_db, sid)
-        with pytest.raises(draws.DrawError, match="已有进行中的抽取场次"):
-            draws.prepare(demo_db, TASK, on=ON)
-        assert draws.get_session(demo_db, sid).status == draws.COMMITTED
+        s = sessions.get_session(demo_db, sid)
+        assert not sessions.is_interrupted(demo_db, s)
+        with pytest.raises(sessions.DrawError, match="另一个已打开的本程序"):
+            sessions.do_reveal(demo_db, sid)
+        with pytest.raises(sessions.DrawError, match="已有进行中的抽取场次"):
+            sessions.prepare(demo_db, TASK, on=ON)
+        assert sessions.get_session(demo_db, sid).status == sessions.COMMITTED
     finally:
         child.communicate("\n", timeout=120)
-    assert draws.is_interrupted(demo_db, draws.get_session(demo_db, sid))  # its program has ended
+    assert sessions.is_interrupted(demo_db, sessions.get_session(demo_db, sid))  # its program has ended
 
 
 def test_the_reveal_refuses_a_nonce_that_does_not_match_the_commitment(demo_db: Database) -> None:
     s = committed_session(demo_db)
-    s = draws.add_witness(demo_db, s.id, *W2)
-    live = draws._LIVE[s.id]
+    s = sessions.add_witness(demo_db, s.id, *W2)
+    live = sessions._LIVE[s.id]
     live.setup = dataclasses.replace(live.setup, nonce=new_nonce())  # N swapped after the announcement
-    with pytest.raises(draws.DrawError, match="承诺值 C 不符"):
-        draws.do_reveal(demo_db, s.id)
-    after = draws.get_session(demo_db, s.id)
-    assert after.status == draws.COMMITTED and after.nonce == "" and after.seed == ""
+    with pytest.raises(sessions.DrawError, match="承诺值 C 不符"):
+        sessions.do_reveal(demo_db, s.id)
+    after = sessions.get_session(demo_db, s.id)
+    assert after.status == sessions.COMMITTED and after.nonce == "" and after.seed == ""
     # The void still works, and never discloses the swapped nonce as if it were the announced one.
-    voided = draws.void(demo_db, s.id, "随机数与承诺值不符")
+    voided = sessions.void(demo_db, s.id, "随机数与承诺值不符")
     assert voided.record is not None and voided.record["nonce"] is None and voided.nonce == ""
     assert voided.record["commitment"] == s.commitment and verify_record(voided.record).ok
 
@@ -215,30 +216,32 @@ def test_the_reveal_refuses_a_nonce_that_does_not_match_the_commitment(demo_db: 
 def test_the_record_carries_the_commitment_as_announced(demo_db: Database) -> None:
     s = committed_session(demo_db)
     with demo_db.read() as conn:
-        announced = next(e for e in draws.events(conn, s.id) if e["kind"] == "commit")["detail"]["commitment"]
-    s = draws.add_witness(demo_db, s.id, *W2)
-    s = draws.confirm(demo_db, draws.do_reveal(demo_db, s.id).id)
+        announced = next(e for e in sessions.events(conn, s.id) if e["kind"] == "commit")["detail"][
+            "commitment"
+        ]
+    s = sessions.add_witness(demo_db, s.id, *W2)
+    s = sessions.confirm(demo_db, sessions.do_reveal(demo_db, s.id).id)
     assert s.record is not None and s.record["commitment"] == announced == s.commitment
     # build_record takes the stored commitment: it never recomputes one from the nonce...
-    setup = draws._frozen_setup(s, new_nonce())
+    setup = sessions._frozen_setup(s, new_nonce())
     other = "ab" * 32
     assert build_record(setup, status="voided", void_reason="测试", commitment=other)["commitment"] == other
     # ... and refuses a revealed nonce that does not hash to it.
-    result = draws._result(s)
+    result = sessions._result(s)
     with pytest.raises(RecordError, match="承诺值 C 不符"):
         build_record(result, commitment=other)
     assert build_record(result, commitment=s.commitment)["commitment"] == s.commitment
 
 
 def test_the_draw_screen_asks_for_fixed_digits_before_any_is_entered(demo_db: Database) -> None:
-    s = draws.commit(demo_db, draws.prepare(demo_db, TASK, on=ON).id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, TASK, on=ON).id)
     with demo_db.read() as conn:
-        assert not draws.witnesses_fixed(conn, s.id)
-    draws.fix_witnesses(demo_db, s.id, operator="张明")
-    draws.fix_witnesses(demo_db, s.id, operator="张明")  # once is enough: one event
+        assert not sessions.witnesses_fixed(conn, s.id)
+    sessions.fix_witnesses(demo_db, s.id, operator="张明")
+    sessions.fix_witnesses(demo_db, s.id, operator="张明")  # once is enough: one event
     with demo_db.read() as conn:
-        assert draws.witnesses_fixed(conn, s.id)
-        assert [e["kind"] for e in draws.events(conn, s.id)] == ["prepare", "commit", "witnesses_fixed"]
+        assert sessions.witnesses_fixed(conn, s.id)
+        assert [e["kind"] for e in sessions.events(conn, s.id)] == ["prepare", "commit", "witnesses_fixed"]
 
 
 def test_the_draw_screen_closes_an_interrupted_session(demo_db: Database, data_dir: Path, qtbot: Any) -> None:
@@ -246,5 +249,5 @@ def test_the_draw_screen_closes_an_interrupted_session(demo_db: Database, data_d
 
     sid = run_child(data_dir, "exit").communicate(timeout=120)[0].split()[-1]
     c = DrawController(demo_db, sid)
-    assert c.session.status == draws.VOIDED and c.session.void_reason == draws.INTERRUPTED
+    assert c.session.status == sessions.VOIDED and c.session.void_reason == sessions.INTERRUPTED
     assert c.step == CLOSED and c.session.record is not None and c.session.record["nonce"] is None

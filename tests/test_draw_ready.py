@@ -14,8 +14,7 @@ import pytest
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.keys import KeyStore
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 
 from .test_ui_directories import window  # noqa: F401  (fixture)
 
@@ -39,24 +38,24 @@ def _clear_name(data_dir: Path) -> None:
 def test_without_a_bureau_name_nothing_is_prepared(demo_db: Database) -> None:
     with demo_db.write("测试：清除单位名称") as conn:
         conn.exec_driver_sql("DELETE FROM setting WHERE key = ?", (settings.BUREAU_NAME,))
-    with pytest.raises(draws.DrawError, match=r"单位名称尚未设置.*settings --bureau-name"):
-        draws.prepare(demo_db, "RW-2026-03", on=ON)
+    with pytest.raises(sessions.DrawError, match=r"单位名称尚未设置.*settings --bureau-name"):
+        sessions.prepare(demo_db, "RW-2026-03", on=ON)
     assert _sessions(demo_db) == 0
 
 
 def test_an_unwritable_output_folder_is_refused_before_anything(demo_db: Database, tmp_path: Path) -> None:
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("x")
-    with pytest.raises(draws.DrawError, match="抽取记录无法写入文件夹"):
-        draws.prepare(demo_db, "RW-2026-03", on=ON, out_dir=not_a_folder / "records")
+    with pytest.raises(sessions.DrawError, match="抽取记录无法写入文件夹"):
+        sessions.prepare(demo_db, "RW-2026-03", on=ON, out_dir=not_a_folder / "records")
     assert _sessions(demo_db) == 0
 
 
 def test_a_certificate_for_another_bureau_is_refused_before_anything(demo_db: Database) -> None:
     KeyStore(demo_db.data_dir).ensure_pdf_certificate(settings.bureau_name(demo_db))
     settings.write(demo_db, settings.BUREAU_NAME, "另一个县应急管理局")
-    with pytest.raises(draws.DrawError, match="签章证书"):
-        draws.prepare(demo_db, "RW-2026-03", on=ON)
+    with pytest.raises(sessions.DrawError, match="签章证书"):
+        sessions.prepare(demo_db, "RW-2026-03", on=ON)
     assert _sessions(demo_db) == 0
 
 

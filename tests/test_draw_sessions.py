@@ -17,7 +17,7 @@ from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.io.importer import ParsedSheet
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.services.plan import apply_plan, get_task, save_rules, task_pool
 
 from . import draw_reference
@@ -43,13 +43,13 @@ def full_draw(
     on: date = ON,
     witnesses: tuple[tuple[str, str], ...] = (W1, W2),
     again: str = "",
-) -> draws.Session:
-    s = draws.prepare(db, task, on=on, place="会议室", operator="测试员", again=again)
-    s = draws.commit(db, s.id, operator="测试员")
+) -> sessions.Session:
+    s = sessions.prepare(db, task, on=on, place="会议室", operator="测试员", again=again)
+    s = sessions.commit(db, s.id, operator="测试员")
     for name, digits in witnesses:
-        s = draws.add_witness(db, s.id, name, digits, operator="测试员")
-    s = draws.do_reveal(db, s.id, operator="测试员")
-    return draws.confirm(db, s.id, operator="测试员")
+        s = sessions.add_witness(db, s.id, name, digits, operator="测试员")
+    s = sessions.do_reveal(db, s.id, operator="测试员")
+    return sessions.confirm(db, s.id, operator="测试员")
 
 
 def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Database) -> None:
@@ -75,29 +75,29 @@ def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Databas
             "VALUES (?, ?, '亲属关系', 0, '2026-01-01', '2026-01-01')",
             pairs,
         )
-    s = draws.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
-    assert s.status == draws.PREPARED and not s.commitment  # nothing announced yet
-    assert s.nonce == "" and draws.is_live(s.id)  # N lives in memory only until the reveal (spec §3.4)
-    s = draws.commit(demo_db, s.id, operator="张明")
-    assert s.status == draws.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
+    s = sessions.prepare(demo_db, "RW-2026-03", on=ON, operator="张明")
+    assert s.status == sessions.PREPARED and not s.commitment  # nothing announced yet
+    assert s.nonce == "" and sessions.is_live(s.id)  # N lives in memory only until the reveal (spec §3.4)
+    s = sessions.commit(demo_db, s.id, operator="张明")
+    assert s.status == sessions.COMMITTED and len(s.commitment) == 64 and set(s.hashes) == {
         "targets", "inspectors", "experts", "params"}  # fmt: skip
-    with pytest.raises(draws.DrawError, match="至少需要 20 位"):
-        draws.do_reveal(demo_db, s.id)
-    with pytest.raises(draws.DrawError, match="只能由半角数字"):
-        draws.add_witness(demo_db, s.id, "某人", "12a4")
-    with pytest.raises(draws.DrawError, match="不能确认"):
-        draws.confirm(demo_db, s.id)
-    s = draws.add_witness(demo_db, s.id, *W1)
-    s = draws.add_witness(demo_db, s.id, *W2)
-    s = draws.do_reveal(demo_db, s.id, operator="张明")
-    assert s.status == draws.REVEALED and len(s.result) == 20
-    s = draws.confirm(demo_db, s.id, operator="张明")
-    assert s.status == draws.CONFIRMED
+    with pytest.raises(sessions.DrawError, match="至少需要 20 位"):
+        sessions.do_reveal(demo_db, s.id)
+    with pytest.raises(sessions.DrawError, match="只能由半角数字"):
+        sessions.add_witness(demo_db, s.id, "某人", "12a4")
+    with pytest.raises(sessions.DrawError, match="不能确认"):
+        sessions.confirm(demo_db, s.id)
+    s = sessions.add_witness(demo_db, s.id, *W1)
+    s = sessions.add_witness(demo_db, s.id, *W2)
+    s = sessions.do_reveal(demo_db, s.id, operator="张明")
+    assert s.status == sessions.REVEALED and len(s.result) == 20
+    s = sessions.confirm(demo_db, s.id, operator="张明")
+    assert s.status == sessions.CONFIRMED
     assert s.record is not None and verify_record(s.record).ok
     assert s.record["status"] == "confirmed" and s.record["version"] == 1
     assert demo_db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 20
     with demo_db.read() as conn:
-        kinds = [e["kind"] for e in draws.events(conn, s.id)]
+        kinds = [e["kind"] for e in sessions.events(conn, s.id)]
     assert kinds == ["prepare", "commit", "witness", "witness", "reveal", "confirm"]
     # Against expectations taken from the database and the specification, not from the program's own
     # frozen inputs: who may be drawn, the 回避 pairs as entered, the teams as sections 4–5 define them.
@@ -125,26 +125,26 @@ def test_a_whole_session_leaves_a_trace_and_a_verifiable_record(demo_db: Databas
 
 
 def test_the_commitment_is_published_before_the_nonce(demo_db: Database) -> None:
-    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-04", on=ON).id)
     with demo_db.read() as conn:
-        commit_event = draws.events(conn, s.id)[-1]
+        commit_event = sessions.events(conn, s.id)[-1]
     assert commit_event["detail"]["commitment"] == s.commitment
-    nonce = draws._LIVE[s.id].setup.nonce  # held in memory only
+    nonce = sessions._LIVE[s.id].setup.nonce  # held in memory only
     assert nonce not in json.dumps(commit_event, ensure_ascii=False) and s.nonce == ""
 
 
 def test_a_void_is_never_silent(demo_db: Database) -> None:
-    first = draws.prepare(demo_db, "RW-2026-04", on=ON)
-    with pytest.raises(draws.DrawError, match="已有进行中的抽取场次"):
-        draws.prepare(demo_db, "RW-2026-04", on=ON)
-    first = draws.commit(demo_db, first.id)
+    first = sessions.prepare(demo_db, "RW-2026-04", on=ON)
+    with pytest.raises(sessions.DrawError, match="已有进行中的抽取场次"):
+        sessions.prepare(demo_db, "RW-2026-04", on=ON)
+    first = sessions.commit(demo_db, first.id)
     for w in (W1, W2):
-        first = draws.add_witness(demo_db, first.id, *w)
-    first = draws.do_reveal(demo_db, first.id)
-    with pytest.raises(draws.DrawError, match="原因"):
-        draws.void(demo_db, first.id, "  ")
-    first = draws.void(demo_db, first.id, "见证人未到场", operator="张明")
-    assert first.status == draws.VOIDED and first.record is not None
+        first = sessions.add_witness(demo_db, first.id, *w)
+    first = sessions.do_reveal(demo_db, first.id)
+    with pytest.raises(sessions.DrawError, match="原因"):
+        sessions.void(demo_db, first.id, "  ")
+    first = sessions.void(demo_db, first.id, "见证人未到场", operator="张明")
+    assert first.status == sessions.VOIDED and first.record is not None
     rec = first.record
     assert rec["status"] == "voided" and rec["void_reason"] == "见证人未到场" and rec["selected"]
     assert verify_record(rec).ok
@@ -155,19 +155,21 @@ def test_a_void_is_never_silent(demo_db: Database) -> None:
     assert second.commitment != first.commitment
     # Both stay, forever.
     with demo_db.read() as conn:
-        assert [s.id for s in draws.list_sessions(conn, "RW-2026-04")] == [first.id, second.id]
+        assert [s.id for s in sessions.list_sessions(conn, "RW-2026-04")] == [first.id, second.id]
 
 
 def test_voiding_before_the_reveal_still_discloses_what_it_would_have_drawn(demo_db: Database) -> None:
-    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-04", on=ON).id)
     for w in (W1, W2):
-        s = draws.add_witness(demo_db, s.id, *w)
-    s = draws.void(demo_db, s.id, "操作失误")
+        s = sessions.add_witness(demo_db, s.id, *w)
+    s = sessions.void(demo_db, s.id, "操作失误")
     rec = s.record
     assert rec is not None and rec["nonce"] == s.nonce and rec["seed"] and rec["selected"]
     assert verify_record(rec).ok
     # A session voided before any witness spoke discloses its nonce too.
-    t = draws.void(demo_db, draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id).id, "停电")
+    t = sessions.void(
+        demo_db, sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-04", on=ON).id).id, "停电"
+    )
     assert t.record is not None and t.record["nonce"] == t.nonce and t.record["selected"] == []
     assert verify_record(t.record).ok
 
@@ -177,15 +179,15 @@ def test_second_session_in_a_cycle_excludes_the_first_ones_targets(demo_db: Data
     drawn = {x["id"] for x in first.result}
     # Another task with the same item, later in the same cycle (the default rule: same item, calendar year).
     add_task(demo_db, "RW-T-2", ratio="100%")
-    second = draws.prepare(demo_db, "RW-T-2", on=date(2026, 7, 1))
+    second = sessions.prepare(demo_db, "RW-T-2", on=date(2026, 7, 1))
     excluded = {e[0]: e[1] for e in second.inputs["exclusions"]}
     assert drawn <= set(excluded)
     assert all(f"场次 {first.id}" in excluded[u] for u in drawn)
     assert not drawn & {t[0] for t in second.inputs["targets"]}
     # A voided session does not count.
-    draws.void(demo_db, first.id, "测试作废已确认的场次")
-    draws.void(demo_db, second.id, "重新准备")
-    third = draws.prepare(demo_db, "RW-T-2", on=date(2026, 7, 2))
+    sessions.void(demo_db, first.id, "测试作废已确认的场次")
+    sessions.void(demo_db, second.id, "重新准备")
+    third = sessions.prepare(demo_db, "RW-T-2", on=date(2026, 7, 2))
     assert drawn <= {t[0] for t in third.inputs["targets"]}
 
 
@@ -204,11 +206,11 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
         assert black in {x["id"] for x in s.result if x["mandatory"]}
     assert counts[black] == 3
     assert max(n for u, n in counts.items() if u != black) == 2
-    s = draws.prepare(demo_db, "RW-ALL", on=date(2026, 11, 1), again="复查")
+    s = sessions.prepare(demo_db, "RW-ALL", on=date(2026, 11, 1), again="复查")
     assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
     # A new year starts afresh.
-    draws.void(demo_db, s.id, "换年度重试")
-    s = draws.prepare(
+    sessions.void(demo_db, s.id, "换年度重试")
+    s = sessions.prepare(
         demo_db, "RW-ALL", on=date(2027, 1, 5), again="新年度", outside_period_reason="跨年补抽"
     )
     assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
@@ -217,28 +219,28 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
 def test_confirmation_is_refused_when_another_session_took_the_same_targets(demo_db: Database) -> None:
     add_task(demo_db, "RW-A", ratio="100%")
     add_task(demo_db, "RW-B", ratio="100%")
-    a = draws.prepare(demo_db, "RW-A", on=ON)
-    b = draws.prepare(demo_db, "RW-B", on=ON)
+    a = sessions.prepare(demo_db, "RW-A", on=ON)
+    b = sessions.prepare(demo_db, "RW-B", on=ON)
     for s in (a, b):
-        draws.commit(demo_db, s.id)
+        sessions.commit(demo_db, s.id)
         for w in (W1, W2):
-            draws.add_witness(demo_db, s.id, *w)
-        draws.do_reveal(demo_db, s.id)
-    draws.confirm(demo_db, a.id)
-    with pytest.raises(draws.DrawError, match="另有场次确认了其中的检查对象"):
-        draws.confirm(demo_db, b.id)
+            sessions.add_witness(demo_db, s.id, *w)
+        sessions.do_reveal(demo_db, s.id)
+    sessions.confirm(demo_db, a.id)
+    with pytest.raises(sessions.DrawError, match="另有场次确认了其中的检查对象"):
+        sessions.confirm(demo_db, b.id)
 
 
 def test_infeasible_draws_are_refused_before_anything_is_announced(demo_db: Database) -> None:
     add_task(demo_db, "RW-BIG", team_size=12)  # only 9 inspectors hold the 烟花爆竹 specialty
-    with pytest.raises(draws.DrawError, match="少于每组 12 人"):
-        draws.prepare(demo_db, "RW-BIG", on=ON)
+    with pytest.raises(sessions.DrawError, match="少于每组 12 人"):
+        sessions.prepare(demo_db, "RW-BIG", on=ON)
     add_task(demo_db, "RW-MANY", ratio="500家")
-    with pytest.raises(draws.DrawError, match="要抽取 500 家"):
-        draws.prepare(demo_db, "RW-MANY", on=ON)
+    with pytest.raises(sessions.DrawError, match="要抽取 500 家"):
+        sessions.prepare(demo_db, "RW-MANY", on=ON)
     add_task(demo_db, "RW-NONE", conditions="液氨制冷")  # no fireworks shop refrigerates with ammonia
-    with pytest.raises(draws.DrawError, match="候选名单为空"):
-        draws.prepare(demo_db, "RW-NONE", on=ON)
+    with pytest.raises(sessions.DrawError, match="候选名单为空"):
+        sessions.prepare(demo_db, "RW-NONE", on=ON)
     assert demo_db.scalar("SELECT count(*) FROM draw_session") == 0
 
 
@@ -246,24 +248,24 @@ def test_substitution_makes_a_new_record_version_that_keeps_the_old_hash(demo_db
     s = full_draw(demo_db, "RW-2026-04")
     target = s.result[0]["id"]
     removed = s.result[0]["inspectors"][0]
-    with pytest.raises(draws.DrawError, match="不在对象"):
-        draws.substitute(demo_db, s.id, target, "无此人", "出差")
+    with pytest.raises(sessions.DrawError, match="不在对象"):
+        sessions.substitute(demo_db, s.id, target, "无此人", "出差")
     v1 = s.record
-    new = draws.substitute(demo_db, s.id, target, removed, "因公出差", operator="张明")
+    new = sessions.substitute(demo_db, s.id, target, removed, "因公出差", operator="张明")
     assert new.substitute not in s.result[0]["inspectors"]
-    s2 = draws.get_session(demo_db, s.id)
+    s2 = sessions.get_session(demo_db, s.id)
     assert s2.record_version == 2 and s2.record is not None
-    assert s2.record["supersedes"] == {"version": 1, "sha256": draws.record_sha256(v1)}
+    assert s2.record["supersedes"] == {"version": 1, "sha256": sessions.record_sha256(v1)}
     assert verify_record(s2.record).ok
     assert s2.current_teams()[target]["inspector"][0] == new.substitute
     # A further unavailable inspector is skipped, with a reason, and the next one in rank steps in.
-    again = draws.substitute(demo_db, s.id, target, new.substitute, "生病",
+    again = sessions.substitute(demo_db, s.id, target, new.substitute, "生病",
                              unavailable=[(s.result[1]["inspectors"][0], "请假")])  # fmt: skip
-    s3 = draws.get_session(demo_db, s.id)
+    s3 = sessions.get_session(demo_db, s.id)
     assert s3.record_version == 3 and verify_record(s3.record).ok  # type: ignore[arg-type]
     assert again.substitute not in (removed, new.substitute)
     with demo_db.read() as conn:
-        versions = draws.record_versions(conn, s.id)
+        versions = sessions.record_versions(conn, s.id)
     assert [v for v, _, _ in versions] == [1, 2, 3]
     assert versions[2][2]["supersedes"]["sha256"] == versions[1][1]
     active = demo_db.scalar(
@@ -355,25 +357,25 @@ def test_expert_substitution_with_skipped_people_makes_a_verifiable_version(demo
     target = s.result[0]["id"]
     removed = s.result[0]["experts"][0]
     others = [e[0] for e in s.inputs["experts"] if e[0] != removed]
-    new = draws.substitute(demo_db, s.id, target, removed, "回避", kind=draws.EXPERT,
+    new = sessions.substitute(demo_db, s.id, target, removed, "回避", kind=sessions.EXPERT,
                            unavailable=[(others[0], "外地")], operator="张明")  # fmt: skip
-    assert new.kind == draws.EXPERT and new.substitute not in (removed, others[0])
-    s2 = draws.get_session(demo_db, s.id)
+    assert new.kind == sessions.EXPERT and new.substitute not in (removed, others[0])
+    s2 = sessions.get_session(demo_db, s.id)
     assert s2.record is not None and s2.record_version == 2
     last = s2.record["substitutions"][-1]
     assert last["kind"] == "expert" and last["skipped"] == [{"id": others[0], "reason": "外地"}]
     assert _rederived_substitutes(s2.record) == [new.substitute]
     assert s2.current_teams()[target]["expert"] == [new.substitute]
     with demo_db.read() as conn:
-        kinds = [e["kind"] for e in draws.events(conn, s.id)]
-        detail = draws.events(conn, s.id)[-1]["detail"]
+        kinds = [e["kind"] for e in sessions.events(conn, s.id)]
+        detail = sessions.events(conn, s.id)[-1]["detail"]
     assert kinds[-1] == "substitute" and detail["kind"] == "expert"
     # then an inspector of the same target, skipping two people
     team = s2.current_teams()[target]["inspector"]
     free = [i[0] for i in s.inputs["inspectors"] if i[0] not in team]
-    again = draws.substitute(demo_db, s.id, target, team[1], "生病",
+    again = sessions.substitute(demo_db, s.id, target, team[1], "生病",
                              unavailable=[(free[0], "请假"), (free[1], "培训")])  # fmt: skip
-    s3 = draws.get_session(demo_db, s.id)
+    s3 = sessions.get_session(demo_db, s.id)
     assert s3.record is not None and _rederived_substitutes(s3.record) == [new.substitute, again.substitute]
     assert again.substitute not in free[:2]
 
@@ -404,17 +406,17 @@ def test_cli_expert_substitution(demo_data_dir: Path, tmp_path: Path) -> None:
 def test_a_draw_outside_the_task_period_needs_a_reason_printed_in_the_record(demo_db: Database) -> None:
     add_task(demo_db, "RW-LATE", start_date="2026-07-01", end_date="2026-08-31")
     with pytest.raises(
-        draws.OutsidePeriod, match="不在抽查任务 RW-LATE 的检查期限（2026-07-01 至 2026-08-31）内"
+        sessions.OutsidePeriod, match="不在抽查任务 RW-LATE 的检查期限（2026-07-01 至 2026-08-31）内"
     ):
-        draws.prepare(demo_db, "RW-LATE", on=ON)
+        sessions.prepare(demo_db, "RW-LATE", on=ON)
     assert demo_db.scalar("SELECT count(*) FROM draw_session WHERE task_code = 'RW-LATE'") == 0
-    s = draws.prepare(demo_db, "RW-LATE", on=ON, outside_period_reason="上级部署提前开展")
+    s = sessions.prepare(demo_db, "RW-LATE", on=ON, outside_period_reason="上级部署提前开展")
     assert s.task["outside_period_reason"] == "上级部署提前开展"
-    s = draws.commit(demo_db, s.id)
+    s = sessions.commit(demo_db, s.id)
     for name, digits in (W1, W2):
-        s = draws.add_witness(demo_db, s.id, name, digits)
-    draws.do_reveal(demo_db, s.id)
-    s = draws.confirm(demo_db, s.id)
+        s = sessions.add_witness(demo_db, s.id, name, digits)
+    sessions.do_reveal(demo_db, s.id)
+    s = sessions.confirm(demo_db, s.id)
     assert s.record is not None and s.record["task"]["outside_period_reason"] == "上级部署提前开展"
     from dsj_desktop.publish.record_pdf import build_record_document
     from tests.pdf_helpers import pdf_pages_text
@@ -423,7 +425,7 @@ def test_a_draw_outside_the_task_period_needs_a_reason_printed_in_the_record(dem
     build_record_document(s.record).save(path)
     assert "期限外抽取原因上级部署提前开展" in "".join(pdf_pages_text(path))
     # inside the period no reason is asked for, and none is recorded
-    inside = draws.prepare(
+    inside = sessions.prepare(
         demo_db, "RW-LATE", on=date(2026, 7, 2), outside_period_reason="多余", again="期限内再抽一次"
     )
     assert "outside_period_reason" not in inside.task
@@ -434,10 +436,10 @@ def test_demo_draw_events_happen_on_their_draw_dates(demo_results_db: Database) 
     from dsj_desktop.services.integrity import check
 
     with demo_results_db.read() as conn:
-        sessions = draws.list_sessions(conn)
-        assert sessions
-        for s in sessions:
-            times = [e["at"] for e in draws.events(conn, s.id)]
+        listed = sessions.list_sessions(conn)
+        assert listed
+        for s in listed:
+            times = [e["at"] for e in sessions.events(conn, s.id)]
             assert times and all(t[:10] == s.draw_date.isoformat() for t in times), (s.id, times)
             assert times == sorted(times)
     report = run_job(check(demo_results_db))

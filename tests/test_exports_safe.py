@@ -18,11 +18,11 @@ from dsj_desktop.domain.specs import TARGETS
 from dsj_desktop.io.exporter import export_directory, save_workbook
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.progress import run_job
+from dsj_desktop.publish import archive, stats_report
 from dsj_desktop.publish.export import write_result_xlsx
 from dsj_desktop.publish.render import write_xlsx
 from dsj_desktop.publish.tables import PublicColumn, PublicTable
-from dsj_desktop.services import accounts, archive, journal, stats, stats_report
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import accounts, journal, sessions, stats
 from dsj_desktop.services.results import export_results
 
 ON = date(2026, 6, 1)
@@ -88,10 +88,10 @@ def test_a_directory_export_writes_formulas_as_text_and_imports_back(
 
 def test_the_session_result_workbook_writes_formulas_as_text(demo_db: Database, tmp_path: Path) -> None:
     name_targets(demo_db)
-    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON).id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-04", on=ON).id)
     for w in (("甲", "3141592653"), ("乙", "2718281828")):
-        s = draws.add_witness(demo_db, s.id, *w)
-    s = draws.confirm(demo_db, draws.do_reveal(demo_db, s.id).id)
+        s = sessions.add_witness(demo_db, s.id, *w)
+    s = sessions.confirm(demo_db, sessions.do_reveal(demo_db, s.id).id)
     drawn = sorted({s.target_names[x["id"]] for x in s.result})
     path = write_result_xlsx(s, tmp_path / "result.xlsx")
     assert_safe(path, drawn)
@@ -184,10 +184,10 @@ def test_no_export_holds_a_password_hash_or_the_key(with_accounts: Database, tmp
     out.mkdir()
     journal.export(db, out / "journal.json")
     journal.export(db, out / "journal.xlsx")
-    s = draws.commit(db, draws.prepare(db, "RW-2026-04", on=ON).id)
+    s = sessions.commit(db, sessions.prepare(db, "RW-2026-04", on=ON).id)
     for w in (("甲", "3141592653"), ("乙", "2718281828")):
-        s = draws.add_witness(db, s.id, *w)
-    draws.confirm(db, draws.do_reveal(db, s.id).id)
+        s = sessions.add_witness(db, s.id, *w)
+    sessions.confirm(db, sessions.do_reveal(db, s.id).id)
     run_job(archive.export_archive(db, 2026, out / "archive"))
     assert_no_secret(out, secrets)
     # The journal itself never copies them (older entries are redacted on export, see below)...

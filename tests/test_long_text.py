@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from dsj_desktop.cli_draw import write_outputs
+from dsj_desktop.cli.draw import write_outputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.pdf.document import CLIPPED
 from dsj_desktop.progress import run_job
+from dsj_desktop.publish import archive
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.services import archive
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 
 ON = date(2026, 6, 1)
 TASK = "RW-2026-04"
@@ -32,19 +32,19 @@ LONG_TEXTS = {
 
 
 def test_limits_are_checked_before_a_session_exists(demo_db: Database) -> None:
-    with pytest.raises(draws.DrawError, match=f"不能超过 {draws.MAX_PLACE} 个字"):
-        draws.prepare(demo_db, TASK, on=ON, place="会" * (draws.MAX_PLACE + 1))
-    with pytest.raises(draws.DrawError, match=f"不能超过 {draws.MAX_OPERATOR} 个字"):
-        draws.prepare(demo_db, TASK, on=ON, operator="王" * (draws.MAX_OPERATOR + 1))
+    with pytest.raises(sessions.DrawError, match=f"不能超过 {sessions.MAX_PLACE} 个字"):
+        sessions.prepare(demo_db, TASK, on=ON, place="会" * (sessions.MAX_PLACE + 1))
+    with pytest.raises(sessions.DrawError, match=f"不能超过 {sessions.MAX_OPERATOR} 个字"):
+        sessions.prepare(demo_db, TASK, on=ON, operator="王" * (sessions.MAX_OPERATOR + 1))
     with demo_db.read() as conn:
-        assert draws.session_summaries(conn, TASK) == []  # nothing was prepared
-    s = draws.commit(demo_db, draws.prepare(demo_db, TASK, on=ON, place="会" * draws.MAX_PLACE).id)
-    with pytest.raises(draws.DrawError, match=f"不能超过 {draws.MAX_WITNESS_NAME} 个字"):
-        draws.add_witness(demo_db, s.id, "甲" * (draws.MAX_WITNESS_NAME + 1), "3141592653")
-    with pytest.raises(draws.DrawError, match=f"不能超过 {draws.MAX_WITNESS_DIGITS} 位"):
-        draws.add_witness(demo_db, s.id, "甲", "1" * (draws.MAX_WITNESS_DIGITS + 1))
-    assert draws.get_session(demo_db, s.id).witnesses == []
-    draws.add_witness(demo_db, s.id, "甲" * draws.MAX_WITNESS_NAME, "3141592653")
+        assert sessions.session_summaries(conn, TASK) == []  # nothing was prepared
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, TASK, on=ON, place="会" * sessions.MAX_PLACE).id)
+    with pytest.raises(sessions.DrawError, match=f"不能超过 {sessions.MAX_WITNESS_NAME} 个字"):
+        sessions.add_witness(demo_db, s.id, "甲" * (sessions.MAX_WITNESS_NAME + 1), "3141592653")
+    with pytest.raises(sessions.DrawError, match=f"不能超过 {sessions.MAX_WITNESS_DIGITS} 位"):
+        sessions.add_witness(demo_db, s.id, "甲", "1" * (sessions.MAX_WITNESS_DIGITS + 1))
+    assert sessions.get_session(demo_db, s.id).witnesses == []
+    sessions.add_witness(demo_db, s.id, "甲" * sessions.MAX_WITNESS_NAME, "3141592653")
 
 
 def test_the_command_line_checks_witness_names_before_preparing(demo_data_dir: Path, tmp_path: Path) -> None:
@@ -64,30 +64,30 @@ def test_long_text_in_old_data_never_breaks_a_confirmed_draw(
     text = LONG_TEXTS[kind]
     # Data an older version accepted: no limits then; names come from imported directories anyway.
     for limit in ("MAX_WITNESS_NAME", "MAX_PLACE", "MAX_OPERATOR"):
-        monkeypatch.setattr(draws, limit, 10**6)
+        monkeypatch.setattr(sessions, limit, 10**6)
     with demo_db.write() as conn:
         conn.exec_driver_sql("UPDATE target SET name = ? || name", (text,))
         conn.exec_driver_sql("UPDATE inspector SET name = name || ?, department = ?", (text[:500], text))
         conn.exec_driver_sql("UPDATE task SET name = ? WHERE code = ?", (text, TASK))
-    s = draws.prepare(demo_db, TASK, on=ON, place=text, operator=text)
-    s = draws.commit(demo_db, s.id, operator=text)
-    s = draws.add_witness(demo_db, s.id, text, "3141592653")
-    s = draws.add_witness(demo_db, s.id, text + "乙", "27182818284")
-    s = draws.confirm(demo_db, draws.do_reveal(demo_db, s.id).id)
+    s = sessions.prepare(demo_db, TASK, on=ON, place=text, operator=text)
+    s = sessions.commit(demo_db, s.id, operator=text)
+    s = sessions.add_witness(demo_db, s.id, text, "3141592653")
+    s = sessions.add_witness(demo_db, s.id, text + "乙", "27182818284")
+    s = sessions.confirm(demo_db, sessions.do_reveal(demo_db, s.id).id)
     assert s.record is not None and verify_record(s.record).ok
     written = write_outputs(demo_db, s, tmp_path / "confirmed")
     pdf = next(p for p in written if p.suffix == ".pdf")
     assert rp.verify_record_pdf(pdf).ok
     # A substitution with a long reason, then the void: both printed.
     x = s.result[0]
-    draws.substitute(demo_db, s.id, x["id"], x["inspectors"][0], text)
-    s = draws.get_session(demo_db, s.id)
+    sessions.substitute(demo_db, s.id, x["id"], x["inspectors"][0], text)
+    s = sessions.get_session(demo_db, s.id)
     assert [p.suffix for p in write_outputs(demo_db, s, tmp_path / "substituted")] == [
         ".json",
         ".pdf",
         ".html",
     ]
-    v = draws.void(demo_db, s.id, text * 3)
+    v = sessions.void(demo_db, s.id, text * 3)
     written = write_outputs(demo_db, v, tmp_path / "voided")
     assert rp.verify_record_pdf(next(p for p in written if p.suffix == ".pdf")).ok
     # And the year's archive.

@@ -16,8 +16,7 @@ import zxingcpp
 from dsj_desktop.db.engine import Database
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import papers as pp
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import integrity
+from dsj_desktop.services import integrity, sessions
 
 from .test_draw_sessions import ON, W1, W2, add_task, full_draw
 
@@ -52,7 +51,7 @@ def three_item_task(db: Database, code: str = "RW-PAPERS") -> None:
 
 
 @pytest.fixture
-def drawn(demo_db: Database) -> draws.Session:
+def drawn(demo_db: Database) -> sessions.Session:
     """A confirmed session of a task with three items and an expert, one target with a long name,
     and one substitution (so the papers must show the team after it)."""
     with demo_db.write() as conn:
@@ -64,12 +63,12 @@ def drawn(demo_db: Database) -> draws.Session:
     three_item_task(demo_db)
     s = full_draw(demo_db, "RW-PAPERS")
     first = s.result[0]
-    draws.substitute(demo_db, s.id, first["id"], first["inspectors"][0], "因公出差")
-    return draws.get_session(demo_db, s.id)
+    sessions.substitute(demo_db, s.id, first["id"], first["inspectors"][0], "因公出差")
+    return sessions.get_session(demo_db, s.id)
 
 
 def test_the_papers_name_every_target_its_code_team_after_substitution_and_the_items(
-    demo_db: Database, drawn: draws.Session, tmp_path: Path
+    demo_db: Database, drawn: sessions.Session, tmp_path: Path
 ) -> None:
     papers = run_job(pp.make_papers(demo_db, drawn.id, tmp_path))
     (path,) = papers.written
@@ -129,12 +128,12 @@ def test_the_papers_name_every_target_its_code_team_after_substitution_and_the_i
 
 
 def test_the_qr_code_on_every_page_decodes_to_session_code_and_record_hash(
-    demo_db: Database, drawn: draws.Session, tmp_path: Path
+    demo_db: Database, drawn: sessions.Session, tmp_path: Path
 ) -> None:
     papers = run_job(pp.make_papers(demo_db, drawn.id, tmp_path))
     (path,) = papers.written
     assert drawn.record is not None
-    digest = draws.record_sha256(drawn.record)
+    digest = sessions.record_sha256(drawn.record)
     with demo_db.read() as conn:
         assert (
             conn.exec_driver_sql(
@@ -157,19 +156,19 @@ def test_the_qr_code_on_every_page_decodes_to_session_code_and_record_hash(
 def test_voided_unconfirmed_and_unknown_sessions_are_refused(demo_db: Database, tmp_path: Path) -> None:
     out = tmp_path / "out"
     s = full_draw(demo_db, "RW-2026-04")
-    draws.void(demo_db, s.id, "见证人未到场")
+    sessions.void(demo_db, s.id, "见证人未到场")
     with pytest.raises(pp.PapersError, match="已作废"):
         run_job(pp.make_papers(demo_db, s.id, out))
-    s2 = draws.prepare(demo_db, "RW-2026-04", on=ON)
+    s2 = sessions.prepare(demo_db, "RW-2026-04", on=ON)
     with pytest.raises(pp.PapersError, match="尚未确认"):
         run_job(pp.make_papers(demo_db, s2.id, out))
-    s2 = draws.commit(demo_db, s2.id)
+    s2 = sessions.commit(demo_db, s2.id)
     for name, digits in (W1, W2):
-        s2 = draws.add_witness(demo_db, s2.id, name, digits)
-    draws.do_reveal(demo_db, s2.id)
+        s2 = sessions.add_witness(demo_db, s2.id, name, digits)
+    sessions.do_reveal(demo_db, s2.id)
     with pytest.raises(pp.PapersError, match=r"已开奖.*尚未确认"):
         run_job(pp.make_papers(demo_db, s2.id, out))
-    with pytest.raises(draws.DrawError, match="没有编号为"):
+    with pytest.raises(sessions.DrawError, match="没有编号为"):
         run_job(pp.make_papers(demo_db, "S-2026-9999-XXXX", out))
     assert not out.exists() or not any(out.iterdir())  # nothing written, not even a folder's content
     with demo_db.read() as conn:  # and nothing numbered
@@ -234,7 +233,7 @@ def test_notice_numbers_run_without_gaps_per_year_are_kept_on_reprint_and_journa
     run_job(pp.make_papers(demo_db, c.id, tmp_path / "c", kind=pp.RECORD))
     with demo_db.read() as conn:
         assert pp.last_number(conn, 2026) == n + len(b.result)
-        events = draws.events(conn, a.id)
+        events = sessions.events(conn, a.id)
         journal = conn.exec_driver_sql("SELECT action FROM journal ORDER BY id").scalars().all()
     assert [e["kind"] for e in events].count(pp.NUMBER_EVENT) == 1  # numbered once, reprinted without writing
     assert sum(f"检查通知书编号：场次 {a.id}" in j for j in journal) == 1
@@ -242,11 +241,11 @@ def test_notice_numbers_run_without_gaps_per_year_are_kept_on_reprint_and_journa
     assert report.ok, report.text()
 
 
-def test_scanned_text_is_checked(demo_db: Database, drawn: draws.Session) -> None:
+def test_scanned_text_is_checked(demo_db: Database, drawn: sessions.Session) -> None:
     assert drawn.record is not None
     uscc = drawn.result[1]["id"]
     with demo_db.read() as conn:
-        versions = draws.record_versions(conn, drawn.id)
+        versions = sessions.record_versions(conn, drawn.id)
         old = pp.resolve_scan(conn, f" {drawn.id.lower()} ｜ {uscc} ｜ {versions[0][1].upper()}\n")
         assert (old.uscc, old.record_version, old.current_version, old.outdated) == (uscc, 1, 2, True)
         with pytest.raises(pp.PapersError, match="不是检查文书上的二维码"):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import open_database
-from dsj_desktop.demo import BUREAU, DEMO_ITEMS, DEMO_TASKS
+from dsj_desktop.demo.county import BUREAU, DEMO_ITEMS, DEMO_TASKS
 from dsj_desktop.services.plan import archive_task
 
 from .pdf_helpers import pdf_fonts, pdf_pages_text

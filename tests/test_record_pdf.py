@@ -12,32 +12,32 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from dsj_desktop.cli_draw import write_outputs
+from dsj_desktop.cli.draw import write_outputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.pdf.verify import extract_attachments
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.export import export_session, result_rows, write_result_xlsx
 from dsj_desktop.publish.usb import Volume, destinations, is_removable
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 
 from .pdf_helpers import need, pdf_fonts, pdf_pages_text
 from .test_draw_sessions import ON, W1, W2, add_task, full_draw
 
 
 @pytest.fixture
-def drawn(demo_db: Database) -> draws.Session:
+def drawn(demo_db: Database) -> sessions.Session:
     return full_draw(demo_db, "RW-2026-04")
 
 
-def _pdf(db: Database, s: draws.Session, out: Path) -> Path:
+def _pdf(db: Database, s: sessions.Session, out: Path) -> Path:
     written = write_outputs(db, s, out)
     assert [p.suffix for p in written] == [".json", ".pdf", ".html"]  # and 核验工具.html
     return written[1]
 
 
 def test_the_record_pdf_is_signed_carries_the_record_and_verifies(
-    demo_db: Database, drawn: draws.Session, tmp_path: Path
+    demo_db: Database, drawn: sessions.Session, tmp_path: Path
 ) -> None:
     path = _pdf(demo_db, drawn, tmp_path)
     check = rp.verify_record_pdf(path)
@@ -49,7 +49,7 @@ def test_the_record_pdf_is_signed_carries_the_record_and_verifies(
 
 
 def test_the_record_pdf_prints_what_re_derives_the_draw(
-    demo_db: Database, drawn: draws.Session, tmp_path: Path
+    demo_db: Database, drawn: sessions.Session, tmp_path: Path
 ) -> None:
     path = _pdf(demo_db, drawn, tmp_path)
     pages = pdf_pages_text(path)
@@ -64,7 +64,7 @@ def test_the_record_pdf_prints_what_re_derives_the_draw(
         assert value in text
     for w in rec["witnesses"]:
         assert w["name"] in text and w["digits"] in text
-    assert draws.record_sha256(rec) in text
+    assert sessions.record_sha256(rec) in text
     for x in rec["selected"]:
         assert x["id"] in text and x["ticket"][:16] in text
     for t in rec["targets"]:  # the appendix: the full candidate pool
@@ -78,7 +78,7 @@ def test_the_record_pdf_prints_what_re_derives_the_draw(
     assert all(emb == "yes" for _, emb in pdf_fonts(path))
 
 
-def test_one_changed_byte_is_rejected(demo_db: Database, drawn: draws.Session, tmp_path: Path) -> None:
+def test_one_changed_byte_is_rejected(demo_db: Database, drawn: sessions.Session, tmp_path: Path) -> None:
     path = _pdf(demo_db, drawn, tmp_path)
     data = path.read_bytes()
     for pos in (
@@ -97,10 +97,10 @@ def test_one_changed_byte_is_rejected(demo_db: Database, drawn: draws.Session, t
 def test_a_voided_record_is_marked_and_lists_under_the_next_attempt(
     demo_db: Database, tmp_path: Path
 ) -> None:
-    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-04", on=ON, operator="张明").id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-04", on=ON, operator="张明").id)
     for w in (W1, W2):
-        s = draws.add_witness(demo_db, s.id, *w)
-    s = draws.void(demo_db, s.id, "见证人对数字有异议")
+        s = sessions.add_witness(demo_db, s.id, *w)
+    s = sessions.void(demo_db, s.id, "见证人对数字有异议")
     path = _pdf(demo_db, s, tmp_path / "void")
     assert rp.verify_record_pdf(path).ok
     pages = pdf_pages_text(path)
@@ -111,14 +111,14 @@ def test_a_voided_record_is_marked_and_lists_under_the_next_attempt(
 
 
 def test_substitutions_are_printed_with_reason_skipped_and_substitute(
-    demo_db: Database, drawn: draws.Session, tmp_path: Path
+    demo_db: Database, drawn: sessions.Session, tmp_path: Path
 ) -> None:
     target, removed = drawn.result[0]["id"], drawn.result[0]["inspectors"][0]
     skipped = next(i[0] for i in drawn.inputs["inspectors"] if i[0] not in drawn.result[0]["inspectors"])
-    new = draws.substitute(
+    new = sessions.substitute(
         demo_db, drawn.id, target, removed, "因公出差", unavailable=[(skipped, "病假")], operator="李静"
     )
-    s = draws.get_session(demo_db, drawn.id)
+    s = sessions.get_session(demo_db, drawn.id)
     path = _pdf(demo_db, s, tmp_path)
     assert rp.verify_record_pdf(path).ok
     text = "".join(pdf_pages_text(path))
@@ -128,18 +128,18 @@ def test_substitutions_are_printed_with_reason_skipped_and_substitute(
 
 
 def test_the_notice_is_one_page_before_any_witness(demo_db: Database, tmp_path: Path) -> None:
-    s = draws.commit(demo_db, draws.prepare(demo_db, "RW-2026-02", on=ON, place="三楼会议室").id)
+    s = sessions.commit(demo_db, sessions.prepare(demo_db, "RW-2026-02", on=ON, place="三楼会议室").id)
     assert s.witnesses == []
     path = rp.write_notice_pdf(demo_db, s, tmp_path / "notice.pdf")
     (page,) = pdf_pages_text(path)
     for value in (s.id, s.commitment, *s.hashes.values(), "三楼会议室"):
         assert value in page
-    assert s.nonce == "" and draws._LIVE[s.id].setup.nonce not in page  # N is in memory only
+    assert s.nonce == "" and sessions._LIVE[s.id].setup.nonce not in page  # N is in memory only
     with pytest.raises(Exception, match="尚未生成承诺值"):
-        rp.build_notice_document(draws.prepare(demo_db, "RW-2026-03", on=ON))
+        rp.build_notice_document(sessions.prepare(demo_db, "RW-2026-03", on=ON))
 
 
-def test_excel_result_list_and_export(demo_db: Database, drawn: draws.Session, tmp_path: Path) -> None:
+def test_excel_result_list_and_export(demo_db: Database, drawn: sessions.Session, tmp_path: Path) -> None:
     rows = result_rows(drawn)
     assert len(rows) == len(drawn.result)
     path = write_result_xlsx(drawn, tmp_path / "r.xlsx")

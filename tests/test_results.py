@@ -17,8 +17,7 @@ from dsj_desktop.domain.result_specs import ENTERED, INSPECTED, PUBLISHED, TODO
 from dsj_desktop.domain.workdays import DeadlineState
 from dsj_desktop.errors import ValidationError
 from dsj_desktop.paths import database_path
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import holidays, results
+from dsj_desktop.services import holidays, results, sessions
 from dsj_desktop.services.results import ResultInput, ResultRow, load_rows, save_result, save_results
 from tests.test_db import FIXTURES, _restore_v1
 from tests.test_draw_sessions import full_draw
@@ -29,7 +28,7 @@ OK = ResultInput(date(2026, 9, 28), "发现问题已责令改正", 2, "责令改
 
 
 @pytest.fixture
-def drawn(demo_db: Database) -> tuple[Database, draws.Session, list[ResultRow]]:
+def drawn(demo_db: Database) -> tuple[Database, sessions.Session, list[ResultRow]]:
     s = full_draw(demo_db, "RW-2026-03", on=DRAWN_ON)
     with demo_db.read() as conn:
         rows = sorted(load_rows(conn, session_id=s.id), key=lambda r: r.position)
@@ -41,7 +40,7 @@ def _count(db: Database, table: str) -> int:
 
 
 def test_every_drawn_target_is_listed_with_its_team(
-    drawn: tuple[Database, draws.Session, list[ResultRow]],
+    drawn: tuple[Database, sessions.Session, list[ResultRow]],
 ) -> None:
     _db, s, rows = drawn
     assert len(rows) == len(s.result) == 20
@@ -54,7 +53,7 @@ def test_every_drawn_target_is_listed_with_its_team(
 
 
 def test_a_target_that_was_not_drawn_is_refused(
-    drawn: tuple[Database, draws.Session, list[ResultRow]],
+    drawn: tuple[Database, sessions.Session, list[ResultRow]],
 ) -> None:
     db, s, rows = drawn
     drawn_ids = {r.uscc for r in rows}
@@ -78,11 +77,11 @@ def test_a_target_that_was_not_drawn_is_refused(
 
 
 def test_results_are_refused_for_a_voided_session(
-    drawn: tuple[Database, draws.Session, list[ResultRow]],
+    drawn: tuple[Database, sessions.Session, list[ResultRow]],
 ) -> None:
     db, s, rows = drawn
     save_result(db, s.id, rows[0].uscc, OK, operator="张明", at=AT)
-    draws.void(db, s.id, "抽取时投影设备故障，见证人未能看清", operator="张明")
+    sessions.void(db, s.id, "抽取时投影设备故障，见证人未能看清", operator="张明")
     with pytest.raises(ValidationError, match=f"抽取场次 {s.id} 已作废"):
         save_result(db, s.id, rows[1].uscc, OK, at=AT)
     with db.read() as conn:
@@ -91,7 +90,7 @@ def test_results_are_refused_for_a_voided_session(
     assert len(kept) == 20 and kept[0].category  # the earlier result is kept
 
 
-def test_values_are_checked(drawn: tuple[Database, draws.Session, list[ResultRow]]) -> None:
+def test_values_are_checked(drawn: tuple[Database, sessions.Session, list[ResultRow]]) -> None:
     db, s, rows = drawn
     r = rows[0]
     cases = {
@@ -119,7 +118,7 @@ def replace_input(**over: object) -> ResultInput:
 
 
 def test_a_correction_needs_a_reason_and_keeps_every_version(
-    drawn: tuple[Database, draws.Session, list[ResultRow]],
+    drawn: tuple[Database, sessions.Session, list[ResultRow]],
 ) -> None:
     db, s, rows = drawn
     r = rows[0]
@@ -153,7 +152,7 @@ def test_a_correction_needs_a_reason_and_keeps_every_version(
         conn.exec_driver_sql("UPDATE result_version SET reason = 'x'")
 
 
-def test_batch_entry_is_one_transaction(drawn: tuple[Database, draws.Session, list[ResultRow]]) -> None:
+def test_batch_entry_is_one_transaction(drawn: tuple[Database, sessions.Session, list[ResultRow]]) -> None:
     db, s, rows = drawn
     keys = [r.key for r in rows[:5]]
     out = save_results(db, keys, OK, operator="张明", at=AT)
@@ -173,7 +172,7 @@ def test_batch_entry_is_one_transaction(drawn: tuple[Database, draws.Session, li
     assert _count(db, "inspection_result") == 5
 
 
-def test_recording_the_inspection_first(drawn: tuple[Database, draws.Session, list[ResultRow]]) -> None:
+def test_recording_the_inspection_first(drawn: tuple[Database, sessions.Session, list[ResultRow]]) -> None:
     db, s, rows = drawn
     r = rows[0]
     save_result(db, s.id, r.uscc, ResultInput(date(2026, 9, 28)), operator="张明", at=AT)
@@ -194,7 +193,7 @@ def test_recording_the_inspection_first(drawn: tuple[Database, draws.Session, li
         save_result(db, s.id, r.uscc, ResultInput(date(2026, 9, 29)), at=AT)
 
 
-def test_the_deadline_setting(drawn: tuple[Database, draws.Session, list[ResultRow]]) -> None:
+def test_the_deadline_setting(drawn: tuple[Database, sessions.Session, list[ResultRow]]) -> None:
     db, s, rows = drawn
     save_result(db, s.id, rows[0].uscc, ResultInput(date(2026, 9, 28)), at=AT)
     holidays.set_deadline_days(db, 5)
@@ -228,7 +227,7 @@ def test_operator_entered_holidays_are_stored_and_used(db: Database) -> None:
 
 
 def test_the_database_refuses_to_delete_anything_tied_to_a_draw(
-    drawn: tuple[Database, draws.Session, list[ResultRow]],
+    drawn: tuple[Database, sessions.Session, list[ResultRow]],
 ) -> None:
     db, s, rows = drawn
     save_result(db, s.id, rows[0].uscc, OK, at=AT)
@@ -276,10 +275,10 @@ def test_no_code_path_deletes_draw_sessions_selections_or_results() -> None:
 def test_the_demo_holds_confirmed_draws_with_results(demo_results_db: Database) -> None:
     db = demo_results_db
     with db.read() as conn:
-        sessions = draws.list_sessions(conn)
+        listed = sessions.list_sessions(conn)
         rows = load_rows(conn)
         cal = holidays.load_calendar(conn)
-    assert [(s.task_code, s.status, s.draw_date) for s in sessions] == [
+    assert [(s.task_code, s.status, s.draw_date) for s in listed] == [
         ("RW-2026-01", "confirmed", date(2026, 3, 9)),
         ("RW-2026-03", "confirmed", date(2026, 4, 7)),
     ]

@@ -17,9 +17,8 @@ from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.domain.result_specs import PUBLISHED, RESULT_ROWS
 from dsj_desktop.io.importer import ImportRefused
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import results
-from dsj_desktop.services.result_publication import PUBLIC_COLUMNS, publish
+from dsj_desktop.publish.result_publication import PUBLIC_COLUMNS, publish
+from dsj_desktop.services import results, sessions
 from dsj_desktop.services.results import ResultInput, load_rows, save_result
 from tests.pdf_helpers import pdf_pages_text
 from tests.test_draw_sessions import full_draw
@@ -99,9 +98,9 @@ def test_bad_result_rows_are_refused_whole_and_change_nothing(
     data, sid, rows = drawn
     db = open_database(data)
     try:
-        draws.void(db, full_draw(db, "RW-2026-04", on=date(2026, 9, 25)).id, "测试作废")
+        sessions.void(db, full_draw(db, "RW-2026-04", on=date(2026, 9, 25)).id, "测试作废")
         with db.read() as conn:
-            voided = next(s for s in draws.list_sessions(conn) if s.status == "voided")
+            voided = next(s for s in sessions.list_sessions(conn) if s.status == "voided")
         not_drawn = next(
             u
             for (u,) in db.engine.connect().exec_driver_sql("SELECT uscc FROM target")

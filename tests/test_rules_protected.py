@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.specs import inspector_eligibility
 from dsj_desktop.draw.algorithm import balance_regions
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import integrity
+from dsj_desktop.services import integrity, sessions
 from dsj_desktop.services import plan as plan_service
 
 # --- 执法证 valid on the draw day ----------------------------------------------------------------
@@ -55,7 +54,7 @@ def test_only_inspectors_with_a_valid_certificate_are_drawn(demo_db: Database) -
     assert ends_june not in day_after and expired not in day_after
     assert day_after == on_duty - {ends_june, expired}  # nobody else is left out
     # The frozen inputs of a draw say the same, and so does the draw screen's count.
-    s = draws.prepare(demo_db, "RW-2026-04", on=date(2026, 7, 1))
+    s = sessions.prepare(demo_db, "RW-2026-04", on=date(2026, 7, 1))
     drawn_from = {i[0] for i in s.inputs["inspectors"]}
     assert ends_june not in drawn_from and expired not in drawn_from
     # The task needs a 执法专长: everyone on duty with it and a certificate valid on the day, nobody else.

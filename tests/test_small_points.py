@@ -15,8 +15,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from dsj_desktop.db import guard
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.charts import nice_scale
 from dsj_desktop.ui.draw_stage import TEAM, TIMINGS, plan_beats
 from dsj_desktop.ui.journal_tab import _value, summary
@@ -28,12 +27,12 @@ from .test_ui_directories import messages, window  # noqa: F401  (fixtures)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _revealed(db: Any, task: str = "RW-2026-04") -> draws.Session:
-    s = draws.prepare(db, task, on=date.today())
-    s = draws.commit(db, s.id)
+def _revealed(db: Any, task: str = "RW-2026-04") -> sessions.Session:
+    s = sessions.prepare(db, task, on=date.today())
+    s = sessions.commit(db, s.id)
     for name, digits in (W1, W2):
-        s = draws.add_witness(db, s.id, name, digits)
-    return draws.do_reveal(db, s.id)
+        s = sessions.add_witness(db, s.id, name, digits)
+    return sessions.do_reveal(db, s.id)
 
 
 def test_the_journal_speaks_chinese() -> None:

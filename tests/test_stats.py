@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.demo import AREA_CODE, _org_code
+from dsj_desktop.demo.county import AREA_CODE, _org_code
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
 from dsj_desktop.domain.specs import INSPECTORS, TARGETS, TableSpec
 from dsj_desktop.domain.uscc import complete
 from dsj_desktop.io.importer import ParsedSheet, diff, write_rows
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import stats, stats_report
+from dsj_desktop.publish import stats_report
+from dsj_desktop.services import stats
 from dsj_desktop.services.plan import apply_plan
 from dsj_desktop.services.results import ResultInput, load_rows, save_result
 from tests.pdf_helpers import pdf_fonts, pdf_pages_text

@@ -216,7 +216,7 @@ def test_a_changed_journal_entry_is_named(bureau: Database) -> None:
 
 
 def test_a_changed_draw_record_is_detected(bureau: Database) -> None:
-    from dsj_desktop.services import draw as draws
+    from dsj_desktop.services import sessions
     from tests.test_draw_sessions import full_draw
 
     accounts.login(bureau, "op", PW)
@@ -234,7 +234,7 @@ def test_a_changed_draw_record_is_detected(bureau: Database) -> None:
     text = integrity_of(bureau).text()
     assert f"场次 {s.id} 第 1 版" in text
     assert "draw_session" in text or "场次中保存的记录" in text
-    assert draws.get_session(bureau, s.id).record is not None
+    assert sessions.get_session(bureau, s.id).record is not None
 
 
 # --- backups ----------------------------------------------------------------------------------

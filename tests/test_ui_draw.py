@@ -20,8 +20,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw_session import ExportDialog, SessionScreen, SubstituteDialog
 from dsj_desktop.ui.draw_stage import (
     CLOSED,
@@ -97,7 +96,7 @@ def test_a_whole_session_from_the_gui(
     scr = start(window, qtbot)
     c = scr.controller
     s = c.session
-    assert s.status == draws.COMMITTED and c.step == NOTICE and s.witnesses == []
+    assert s.status == sessions.COMMITTED and c.step == NOTICE and s.witnesses == []
     assert s.place == "三楼会议室" and s.operator == "王明"
     # the notice prints before any witness speaks
     notice = tmp_path / "公告.pdf"
@@ -110,7 +109,7 @@ def test_a_whole_session_from_the_gui(
     # Spec §3.5: every witness writes their digits down before any is read out; the operator confirms it.
     assert scr.write_first.isVisible() and "先写定，后宣读" in scr.write_first.text()
     assert not scr.witness_name.isEnabled() and not scr.btn_add_witness.isEnabled()
-    assert scr.witness_name.maxLength() == draws.MAX_WITNESS_NAME
+    assert scr.witness_name.maxLength() == sessions.MAX_WITNESS_NAME
     qtbot.mouseClick(scr.btn_fixed, Qt.MouseButton.LeftButton)
     assert c.digits_fixed and scr.witness_name.isEnabled() and not scr.btn_fixed.isVisible()
     scr.witness_name.setText("张三（企业代表）")
@@ -122,7 +121,7 @@ def test_a_whole_session_from_the_gui(
     add_witness(scr, qtbot, "李四（纪检监督员）", "27182818284")
     assert scr.btn_reveal.isEnabled()
     qtbot.mouseClick(scr.btn_reveal, Qt.MouseButton.LeftButton)
-    assert c.step == REVEAL and c.session.status == draws.REVEALED
+    assert c.step == REVEAL and c.session.status == sessions.REVEALED
     h, ok = c.nonce_check()
     assert ok and h == c.session.commitment and c.seed_check()
     result = list(c.session.result)
@@ -135,12 +134,12 @@ def test_a_whole_session_from_the_gui(
     assert scr.result_model.rowCount() == len(result) == 11
     qtbot.mouseClick(scr.btn_confirm, Qt.MouseButton.LeftButton)
     assert c.step == CLOSED
-    s = draws.get_session(db, s.id)
-    assert s.status == draws.CONFIRMED and s.result == result and s.record is not None
+    s = sessions.get_session(db, s.id)
+    assert s.status == sessions.CONFIRMED and s.result == result and s.record is not None
     assert verify_record(s.record).ok
     assert db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 11
     with db.read() as conn:
-        kinds = [e["kind"] for e in draws.events(conn, s.id)]
+        kinds = [e["kind"] for e in sessions.events(conn, s.id)]
     assert kinds == ["prepare", "commit", "witnesses_fixed", "witness", "witness", "reveal", "confirm"]
     pdf = rp.record_pdf_path(db, s)  # written on confirmation
     assert rp.verify_record_pdf(pdf).ok
@@ -156,8 +155,8 @@ def test_a_whole_session_from_the_gui(
     assert c2.session.id != s.id
     assert c2.session.task["again"] == {"reason": "见证人未到场", "confirmed": [s.id]}
     qtbot.mouseClick(scr2.btn_void, Qt.MouseButton.LeftButton)
-    v = draws.get_session(db, c2.session.id)
-    assert v.status == draws.VOIDED and v.void_reason == "见证人未到场" and c2.step == CLOSED
+    v = sessions.get_session(db, c2.session.id)
+    assert v.status == sessions.VOIDED and v.void_reason == "见证人未到场" and c2.step == CLOSED
     assert v.record is not None and v.record["status"] == "voided" and v.record["nonce"] == v.nonce
     scr2.stage.render_image()
     assert "本场次已作废" in scr2.stage.painted and any("见证人未到场" in t for t in scr2.stage.painted)
@@ -228,12 +227,12 @@ def test_substitution_from_the_session_page(
     opened: list[str],
 ) -> None:
     db: Database = window.db
-    s = draws.prepare(db, "RW-2026-04", operator="王明")
-    s = draws.commit(db, s.id)
+    s = sessions.prepare(db, "RW-2026-04", operator="王明")
+    s = sessions.commit(db, s.id)
     for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
-        s = draws.add_witness(db, s.id, name, digits)
-    draws.do_reveal(db, s.id)
-    s = draws.confirm(db, s.id, operator="王明")
+        s = sessions.add_witness(db, s.id, name, digits)
+    sessions.do_reveal(db, s.id)
+    s = sessions.confirm(db, s.id, operator="王明")
     tab = window.draw_tab
     tab.start_for_task("RW-2026-04")
     scr = tab.open_session(s.id)
@@ -255,7 +254,7 @@ def test_substitution_from_the_session_page(
         new.removed == removed and new.skipped == ((skip, "病假"),) and new.substitute not in (removed, skip)
     )
     assert "递补完成" in dlg.outcome.text() and s.inspector_names[new.substitute] in dlg.outcome.text()
-    s2 = draws.get_session(db, s.id)
+    s2 = sessions.get_session(db, s.id)
     assert s2.record_version == 2 and s2.record is not None and verify_record(s2.record).ok
     assert s2.current_teams()[target]["inspector"][1] == new.substitute
     scr.stage.render_image()
@@ -272,12 +271,12 @@ def test_expert_substitution_from_the_session_page(
     from datetime import date
 
     db: Database = window.db
-    s = draws.prepare(db, "RW-2026-03", operator="王明", on=date(2026, 6, 1))
-    s = draws.commit(db, s.id)
+    s = sessions.prepare(db, "RW-2026-03", operator="王明", on=date(2026, 6, 1))
+    s = sessions.commit(db, s.id)
     for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
-        s = draws.add_witness(db, s.id, name, digits)
-    draws.do_reveal(db, s.id)
-    s = draws.confirm(db, s.id, operator="王明")
+        s = sessions.add_witness(db, s.id, name, digits)
+    sessions.do_reveal(db, s.id)
+    s = sessions.confirm(db, s.id, operator="王明")
     tab = window.draw_tab
     tab.start_for_task("RW-2026-03")
     scr = tab.open_session(s.id)
@@ -294,9 +293,9 @@ def test_expert_substitution_from_the_session_page(
     qtbot.mouseClick(dlg.btn_apply, Qt.MouseButton.LeftButton)
     assert not messages, messages
     new = dlg.substitution
-    assert new.kind == draws.EXPERT and new.removed == removed and new.skipped == ((skip, "外地"),)
+    assert new.kind == sessions.EXPERT and new.removed == removed and new.skipped == ((skip, "外地"),)
     assert "递补完成" in dlg.outcome.text()
-    s2 = draws.get_session(db, s.id)
+    s2 = sessions.get_session(db, s.id)
     assert s2.record is not None and s2.record_version == 2 and verify_record(s2.record).ok
     assert s2.record["substitutions"][0]["kind"] == "expert"
     assert s2.current_teams()[target]["expert"] == [new.substitute]
@@ -309,11 +308,11 @@ def test_export_to_a_folder(
     tmp_path: Path,
 ) -> None:
     db: Database = window.db
-    s = draws.commit(db, draws.prepare(db, "RW-2026-04", operator="王明").id)
+    s = sessions.commit(db, sessions.prepare(db, "RW-2026-04", operator="王明").id)
     for name, digits in (("甲", "31415926535"), ("乙", "27182818284")):
-        draws.add_witness(db, s.id, name, digits)
-    draws.do_reveal(db, s.id)
-    s = draws.confirm(db, s.id)
+        sessions.add_witness(db, s.id, name, digits)
+    sessions.do_reveal(db, s.id)
+    s = sessions.confirm(db, s.id)
     dlg = ExportDialog(db, s.id)
     qtbot.addWidget(dlg)
     assert dlg.places.count() >= 1  # at least the home folder

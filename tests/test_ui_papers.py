@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel
 from dsj_desktop.db.engine import Database
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import papers as pp
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.ui.main_window import MainWindow
 from dsj_desktop.ui.papers_dialog import PapersDialog, print_papers
 from dsj_desktop.ui.result_dialog import ResultDialog
@@ -34,18 +34,18 @@ def shot(widget: Any, name: str) -> None:
 
 
 @pytest.fixture
-def session(window: MainWindow) -> draws.Session:  # noqa: F811
+def session(window: MainWindow) -> sessions.Session:  # noqa: F811
     db: Database = window.db
     three_item_task(db)
     s = full_draw(db, "RW-PAPERS")
     first = s.result[0]
-    draws.substitute(db, s.id, first["id"], first["inspectors"][1], "病假")
-    return draws.get_session(db, s.id)
+    sessions.substitute(db, s.id, first["id"], first["inspectors"][1], "病假")
+    return sessions.get_session(db, s.id)
 
 
 def test_papers_from_the_session_screen_and_from_the_history(
     window: MainWindow,  # noqa: F811
-    session: draws.Session,
+    session: sessions.Session,
     qtbot: Any,
     messages: list[tuple[str, str]],  # noqa: F811
     opened: list[str],  # noqa: F811
@@ -88,7 +88,7 @@ def test_papers_from_the_session_screen_and_from_the_history(
     assert second is not None and len(second.written) == len(session.result)
     assert all(pp.RECORD_TITLE in p.name for p in second.written)
     # A voided session is refused before any dialog opens.
-    draws.void(window.db, session.id, "测试作废")
+    sessions.void(window.db, session.id, "测试作废")
     print_papers(tab, window.db, session.id)
     assert len(made) == 2
     assert "已作废" in messages[-1][1] and messages[-1][0] == "warning"
@@ -96,7 +96,7 @@ def test_papers_from_the_session_screen_and_from_the_history(
 
 def test_scanning_a_paper_opens_that_targets_result_form(
     window: MainWindow,  # noqa: F811
-    session: draws.Session,
+    session: sessions.Session,
     qtbot: Any,
     messages: list[tuple[str, str]],  # noqa: F811
     tmp_path: Path,
@@ -136,7 +136,7 @@ def test_scanning_a_paper_opens_that_targets_result_form(
     assert [r.key for r in tab.selected_rows()] == [(session.id, second)]
     # A paper printed before the substitution still opens its target's form, with a note.
     with window.db.read() as conn:
-        v1 = draws.record_versions(conn, session.id)[0][1]
+        v1 = sessions.record_versions(conn, session.id)[0][1]
     first = session.result[0]["id"]
     tab.enter_scanned(pp.scan_text(session.id, first, v1))
     assert [r.key for r in opened_forms[-1].rows] == [(session.id, first)]

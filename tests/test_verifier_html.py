@@ -536,7 +536,7 @@ def record_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     try:
         run_job(fill_demo(db, draws=False))
         s = full_draw(db, "RW-2026-04")
-        from dsj_desktop.cli_draw import write_outputs
+        from dsj_desktop.cli.draw import write_outputs
 
         written = write_outputs(db, s, base / "out")
         saved = run_job(save_record_pdf(db, s.id))

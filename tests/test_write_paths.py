@@ -19,8 +19,7 @@ from dsj_desktop.domain.specs import INSPECTORS, TARGETS
 from dsj_desktop.domain.workdays import YearArrangement
 from dsj_desktop.io.importer import BULK_ROWS, import_directory
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import accounts, backup, holidays, integrity, settings
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import accounts, backup, holidays, integrity, sessions, settings
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.services.plan import archive_task, get_task, save_rules, save_task
 from dsj_desktop.services.results import ResultInput, load_rows, save_result
@@ -144,10 +143,10 @@ def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path:
     def _() -> None:
         s = full_draw(db, "RW-2026-03", on=date(2026, 9, 25))
         x = s.result[0]
-        draws.substitute(db, s.id, x["id"], x["inspectors"][0], "生病", operator="测试")
-        v = draws.prepare(db, "RW-T-1", on=date(2026, 9, 25))
-        draws.commit(db, v.id)
-        draws.void(db, v.id, "测试作废")
+        sessions.substitute(db, s.id, x["id"], x["inspectors"][0], "生病", operator="测试")
+        v = sessions.prepare(db, "RW-T-1", on=date(2026, 9, 25))
+        sessions.commit(db, v.id)
+        sessions.void(db, v.id, "测试作废")
 
     @step("results")
     def _() -> None:

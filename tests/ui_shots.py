@@ -78,8 +78,7 @@ def main(out: Path, data: Path) -> dict[str, Any]:
     from dsj_desktop.domain.specs import INSPECTORS, TARGETS
     from dsj_desktop.io.importer import import_directory
     from dsj_desktop.progress import run_job
-    from dsj_desktop.services import draw as draws
-    from dsj_desktop.services import settings
+    from dsj_desktop.services import sessions, settings
     from dsj_desktop.services.plan import import_plan
     from dsj_desktop.ui.app import setup_application
     from dsj_desktop.ui.first_run import FirstRunWizard
@@ -143,8 +142,8 @@ def main(out: Path, data: Path) -> dict[str, Any]:
     app.processEvents()
     window.grab().save(str(out / f"draw-chooser-{tag}.png"))
     tab.operator.setText("王明")
-    s = draws.prepare(db, "BS-RW-01", on=date(2026, 6, 1), operator="王明")  # inside the task period
-    s = draws.commit(db, s.id, operator="王明")
+    s = sessions.prepare(db, "BS-RW-01", on=date(2026, 6, 1), operator="王明")  # inside the task period
+    s = sessions.commit(db, s.id, operator="王明")
     scr = tab.open_session(s.id)
     app.processEvents()
     window.grab().save(str(out / f"draw-session-{tag}.png"))

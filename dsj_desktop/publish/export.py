@@ -22,7 +22,7 @@ from dsj_desktop.publish.record_pdf import (
     stratum_title,
     team_chains,
 )
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -44,26 +44,28 @@ class WrittenFile:
         return f"{max(1, round(self.size / 1024))} KB"
 
 
-def result_rows(s: draws.Session) -> list[list[Any]]:
+def result_rows(s: sessions.Session) -> list[list[Any]]:
     """One row per drawn target with its current team (after substitutions), as in RESULT_HEADERS."""
     names = s.target_names
-    people = {draws.INSPECTOR: s.inspector_names, draws.EXPERT: s.expert_names}
+    people = {sessions.INSPECTOR: s.inspector_names, sessions.EXPERT: s.expert_names}
     teams = s.current_teams()
     rows: list[list[Any]] = []
     for i, x in enumerate(s.result, start=1):
-        team = teams.get(x["id"], {draws.INSPECTOR: list(x["inspectors"]), draws.EXPERT: list(x["experts"])})
+        team = teams.get(
+            x["id"], {sessions.INSPECTOR: list(x["inspectors"]), sessions.EXPERT: list(x["experts"])}
+        )
         notes = []
-        for kind, who in ((draws.INSPECTOR, "执法人员"), (draws.EXPERT, "专家")):
+        for kind, who in ((sessions.INSPECTOR, "执法人员"), (sessions.EXPERT, "专家")):
             for chain in team_chains(x, s.substitutions, kind):
                 if len(chain) > 1:
                     notes.append(f"{who}" + " → ".join(people[kind].get(p, p) for p in chain) + "（递补）")
         rows.append([
             i, names.get(x["id"], ""), x["id"], "" if x["mandatory"] else stratum_title(x["stratum"]),
             "是" if x["mandatory"] else "", x["ticket"],
-            "、".join(people[draws.INSPECTOR].get(p, p) for p in team[draws.INSPECTOR]),
-            "、".join(team[draws.INSPECTOR]),
-            "、".join(people[draws.EXPERT].get(p, p) for p in team[draws.EXPERT]),
-            "、".join(team[draws.EXPERT]), "；".join(notes),
+            "、".join(people[sessions.INSPECTOR].get(p, p) for p in team[sessions.INSPECTOR]),
+            "、".join(team[sessions.INSPECTOR]),
+            "、".join(people[sessions.EXPERT].get(p, p) for p in team[sessions.EXPERT]),
+            "、".join(team[sessions.EXPERT]), "；".join(notes),
         ])  # fmt: skip
     return rows
 
@@ -84,7 +86,7 @@ def _sheet(
     ws.freeze_panes = "A2"
 
 
-def write_result_xlsx(s: draws.Session, path: Path) -> Path:
+def write_result_xlsx(s: sessions.Session, path: Path) -> Path:
     """The result list as a workbook: 抽取结果, 递补记录 (when any) and 场次信息."""
     if not s.result:
         raise UserError(f"场次 {s.id} 没有抽取结果（未开奖）。")
@@ -103,7 +105,7 @@ def write_result_xlsx(s: draws.Session, path: Path) -> Path:
                    "递补人员", "递补人员编号", "时间", "操作人员")  # fmt: skip
         _sheet(wb, "递补记录", headers, subs, [6, 36, 22, 12, 16, 24, 30, 12, 16, 20, 10])
     task = s.task
-    digest = draws.record_sha256(s.record) if s.record else ""
+    digest = sessions.record_sha256(s.record) if s.record else ""
     info: list[list[Any]] = [
         ["场次编号", s.id], ["抽查任务", f"{task.get('code', '')} {task.get('name', '')}"],
         ["状态", s.status_title], ["作废原因", s.void_reason], ["抽取日期", s.draw_date.isoformat()],
@@ -115,7 +117,7 @@ def write_result_xlsx(s: draws.Session, path: Path) -> Path:
     return Path(path)
 
 
-def export_files(s: draws.Session) -> dict[str, str]:
+def export_files(s: sessions.Session) -> dict[str, str]:
     """The names of the files :func:`export_session` writes, by kind."""
     return {"pdf": f"{s.id}.pdf", "json": f"{s.id}.json", "xlsx": f"{s.id}-抽取结果.xlsx"}
 
@@ -123,7 +125,7 @@ def export_files(s: draws.Session) -> dict[str, str]:
 def export_session(db: Database, session_id: str, folder: Path) -> Job[list[WrittenFile]]:
     """Write the record PDF (signed), the JSON record and the Excel result list into *folder*."""
     folder = Path(folder)
-    s = draws.get_session(db, session_id)
+    s = sessions.get_session(db, session_id)
     if s.record is None:
         raise UserError(f"场次 {s.id} 还没有抽取记录，无法导出（请先确认或作废）。")
     if not folder.is_dir():

@@ -64,8 +64,7 @@ from dsj_desktop.pdf import document as _document  # also: the Chinese line-brea
 from dsj_desktop.pdf.fonts import register_cjk_font
 from dsj_desktop.pdf.text import TextMeasure, markup
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 
 NOTICE, RECORD, BOTH = "notice", "record", "both"
 KINDS = (NOTICE, RECORD, BOTH)
@@ -198,13 +197,13 @@ def set_contact(db: Database, text: str) -> None:
 # --- reading a session --------------------------------------------------------------------------
 
 
-def check_printable(s: draws.Session) -> None:
+def check_printable(s: sessions.Session) -> None:
     """Refuses (:class:`PapersError`) a voided or not yet confirmed session."""
-    if s.status == draws.VOIDED:
+    if s.status == sessions.VOIDED:
         raise PapersError(
             f"场次 {s.id} 已作废（原因：{s.void_reason}），不能打印检查文书：作废场次抽中的单位不应被检查。"
         )
-    if s.status != draws.CONFIRMED or s.record is None:
+    if s.status != sessions.CONFIRMED or s.record is None:
         raise PapersError(
             f"场次 {s.id} 当前为“{s.status_title}”，抽取结果尚未确认，不能打印检查文书（确认抽取结果后再打印）。"
         )
@@ -213,7 +212,7 @@ def check_printable(s: draws.Session) -> None:
 def load_papers(conn: Connection, session_id: str) -> Papers:
     """The content of the papers of a confirmed session; refused for an unknown, voided or not yet
     confirmed session."""
-    s = draws.load_session(conn, session_id.strip())
+    s = sessions.load_session(conn, session_id.strip())
     check_printable(s)
     record = s.record
     assert record is not None
@@ -256,14 +255,14 @@ def load_papers(conn: Connection, session_id: str) -> Papers:
         targets.append(
             Target(
                 pos, uscc, names.get(uscc, ""), address or "", legal_rep or "", contact or "", phone or "",
-                tuple(inspectors.get(p, Person(p, p)) for p in team[draws.INSPECTOR]),
-                tuple(experts.get(p, Person(p, p)) for p in team[draws.EXPERT]),
+                tuple(inspectors.get(p, Person(p, p)) for p in team[sessions.INSPECTOR]),
+                tuple(experts.get(p, Person(p, p)) for p in team[sessions.EXPERT]),
             )
         )  # fmt: skip
     return Papers(
         session_id=s.id,
         record_version=s.record_version,
-        record_sha256=draws.record_sha256(record),
+        record_sha256=sessions.record_sha256(record),
         bureau=str(
             record.get("task", {}).get("bureau")
             or task.get("bureau")
@@ -312,7 +311,7 @@ def number_notices(db: Database, papers: Papers, *, operator: str = "") -> Paper
         have = assigned_numbers(conn, papers.session_id)
     if any(t.uscc not in have for t in papers.targets):
         with db.write(f"检查通知书编号：场次 {papers.session_id}") as conn:
-            check_printable(draws.load_session(conn, papers.session_id))  # not voided meanwhile
+            check_printable(sessions.load_session(conn, papers.session_id))  # not voided meanwhile
             have = assigned_numbers(conn, papers.session_id)
             missing = [t.uscc for t in papers.targets if t.uscc not in have]
             if missing:
@@ -360,15 +359,15 @@ def resolve_scan(conn: Connection, text: str) -> ScanMatch:
     """The drawn target a scanned paper belongs to; refused if the code names no target of that
     session or its record hash is none of the session's record versions."""
     sid, uscc, digest = parse_scan(text)
-    s = draws.load_session(conn, sid)
+    s = sessions.load_session(conn, sid)
     if not any(x["id"] == uscc for x in s.result):
         raise PapersError(f"统一社会信用代码 {uscc} 不是场次 {sid} 抽中的检查对象。")
-    version = next((v for v, sha, _ in draws.record_versions(conn, sid) if sha == digest), None)
+    version = next((v for v, sha, _ in sessions.record_versions(conn, sid) if sha == digest), None)
     if version is None:
         raise PapersError(
             f"二维码中的记录摘要与场次 {sid} 的任何一版抽取记录都不符：这张检查文书不是本程序为该场次打印的。"
         )
-    if s.status == draws.VOIDED:
+    if s.status == sessions.VOIDED:
         raise PapersError(f"场次 {sid} 已作废（原因：{s.void_reason}），不能录入检查结果。")
     return ScanMatch(sid, uscc, version, s.record_version)
 

@@ -42,8 +42,7 @@ from dsj_desktop.progress import Job, Progress
 from dsj_desktop.publish.record_check import RecordPdfCheck as RecordPdfCheck  # re-exported
 from dsj_desktop.publish.record_check import attachment_name
 from dsj_desktop.publish.record_check import verify_record_pdf as verify_record_pdf  # re-exported
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import draw_ready, settings
+from dsj_desktop.services import draw_ready, sessions, settings
 
 RECORD_TITLE = "“双随机、一公开”随机抽取记录"
 NOTICE_TITLE = "随机抽取前公告"
@@ -111,8 +110,8 @@ class _People:
         experts = {p["id"]: p.get("name") or "" for p in record.get("experts", [])}
         return cls(targets, strata, inspectors, experts)
 
-    def person(self, pid: str, kind: str = draws.INSPECTOR) -> str:
-        name = self.experts.get(pid, "") if kind == draws.EXPERT else self.inspectors.get(pid, ("", ""))[0]
+    def person(self, pid: str, kind: str = sessions.INSPECTOR) -> str:
+        name = self.experts.get(pid, "") if kind == sessions.EXPERT else self.inspectors.get(pid, ("", ""))[0]
         return f"{name}（{pid}）" if name else pid
 
     def target(self, tid: str) -> str:
@@ -126,7 +125,7 @@ def team_chains(
     them, in order: ``[["A"], ["B", "C"]]`` when C replaced B."""
     chains = [[p] for p in selected[kind + "s"]]
     for sub in substitutions:
-        if sub["target"] != selected["id"] or sub.get("kind", draws.INSPECTOR) != kind:
+        if sub["target"] != selected["id"] or sub.get("kind", sessions.INSPECTOR) != kind:
             continue
         for chain in chains:
             if chain[-1] == sub["removed"]:
@@ -219,7 +218,7 @@ def build_record_document(
     subs: list[Mapping[str, Any]] = list(record.get("substitutions") or [])
     witnesses: list[Mapping[str, Any]] = list(record.get("witnesses") or [])
     experts_drawn = int(params.get("expert_count") or 0) > 0
-    digest = draws.record_sha256(dict(record))
+    digest = sessions.record_sha256(dict(record))
     bureau = str(task.get("bureau") or "")
 
     doc = PdfDocument(
@@ -386,12 +385,12 @@ def build_record_document(
                 f"{people.target(x['id'])}\n{x['id']}",
                 "必查" if x.get("mandatory") else stratum_title(x.get("stratum")),
                 str(x.get("ticket") or "")[:TICKET_SHOWN],
-                _chain_text(team_chains(x, subs, draws.INSPECTOR), people, draws.INSPECTOR),
+                _chain_text(team_chains(x, subs, sessions.INSPECTOR), people, sessions.INSPECTOR),
             ]
             if not stratified:
                 del row[2]
             if experts_drawn:
-                row.append(_chain_text(team_chains(x, subs, draws.EXPERT), people, draws.EXPERT) or "—")
+                row.append(_chain_text(team_chains(x, subs, sessions.EXPERT), people, sessions.EXPERT) or "—")
             result_rows.append(row)
         doc.table(cols, result_rows, font_size=8.0)
         doc.note(
@@ -410,10 +409,10 @@ def build_record_document(
                 [
                     str(i),
                     people.target(s["target"]),
-                    f"{people.person(s['removed'], s.get('kind', draws.INSPECTOR))}\n原因：{s.get('reason', '')}",
-                    "\n".join(f"{people.person(k['id'], s.get('kind', draws.INSPECTOR))}\n原因：{k.get('reason', '')}"
+                    f"{people.person(s['removed'], s.get('kind', sessions.INSPECTOR))}\n原因：{s.get('reason', '')}",
+                    "\n".join(f"{people.person(k['id'], s.get('kind', sessions.INSPECTOR))}\n原因：{k.get('reason', '')}"
                               for k in s.get("skipped") or []) or "—",
-                    people.person(s["substitute"], s.get("kind", draws.INSPECTOR)),
+                    people.person(s["substitute"], s.get("kind", sessions.INSPECTOR)),
                     f"{format_time(s.get('at'))}\n{s.get('operator') or ''}".strip(),
                 ]
                 for i, s in enumerate(subs, start=1)
@@ -552,10 +551,10 @@ def record_pdf(
 
 def session_times(db: Database, session_id: str) -> dict[str, str]:
     with db.read() as conn:
-        return event_times(draws.events(conn, session_id))
+        return event_times(sessions.events(conn, session_id))
 
 
-def session_record_pdf(db: Database, s: draws.Session) -> SignedPdf:
+def session_record_pdf(db: Database, s: sessions.Session) -> SignedPdf:
     """The signed record PDF of a session's current record version."""
     if s.record is None:
         raise UserError(f"场次 {s.id} 还没有抽取记录（未公告即作废，或尚未确认）。")
@@ -569,7 +568,7 @@ def session_record_pdf(db: Database, s: draws.Session) -> SignedPdf:
     )
 
 
-def write_record_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
+def write_record_pdf(db: Database, s: sessions.Session, out: Path) -> list[Path]:
     """``<session>.pdf`` in *out* (an output writer of the ``draw``/``substitute``/``void`` commands)."""
     if s.record is None:
         return []
@@ -583,7 +582,7 @@ def write_record_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
 
 
 def build_notice_document(
-    s: draws.Session, *, bureau: str = "", fingerprint: str = "", announced: str = ""
+    s: sessions.Session, *, bureau: str = "", fingerprint: str = "", announced: str = ""
 ) -> PdfDocument:
     """The one-page 抽取前公告: what is fixed before any witness speaks (section 3.1)."""
     if not s.commitment:
@@ -645,7 +644,7 @@ def build_notice_document(
     return doc
 
 
-def notice_pdf(db: Database, s: draws.Session) -> bytes:
+def notice_pdf(db: Database, s: sessions.Session) -> bytes:
     """The notice as PDF bytes (unsigned: it is posted and read aloud before the draw)."""
     bureau = settings.bureau_name(db) or str(s.task.get("bureau") or "")
     fingerprint = KeyStore(db.data_dir).record_fingerprint()
@@ -653,7 +652,7 @@ def notice_pdf(db: Database, s: draws.Session) -> bytes:
     return build_notice_document(s, bureau=bureau, fingerprint=fingerprint, announced=announced).build()
 
 
-def write_notice_pdf(db: Database, s: draws.Session, path: Path) -> Path:
+def write_notice_pdf(db: Database, s: sessions.Session, path: Path) -> Path:
     atomic_write_bytes(Path(path), notice_pdf(db, s))
     return Path(path)
 
@@ -668,18 +667,18 @@ def records_dir(db: Database) -> Path:
     return draw_ready.records_folder(db)
 
 
-def record_pdf_path(db: Database, s: draws.Session) -> Path:
+def record_pdf_path(db: Database, s: sessions.Session) -> Path:
     return records_dir(db) / f"{s.id}-第{s.record_version}版.pdf"
 
 
-def notice_pdf_path(db: Database, s: draws.Session) -> Path:
+def notice_pdf_path(db: Database, s: sessions.Session) -> Path:
     return records_dir(db) / f"{s.id}-抽取前公告.pdf"
 
 
 def save_record_pdf(db: Database, session_id: str, path: Path | None = None) -> Job[Path]:
     """Build, sign and write a session's record PDF (by default into :func:`records_dir`)."""
     yield Progress("正在生成并签署抽取记录 PDF……")
-    s = draws.get_session(db, session_id)
+    s = sessions.get_session(db, session_id)
     target = Path(path) if path is not None else record_pdf_path(db, s)
     target.parent.mkdir(parents=True, exist_ok=True)
     session_record_pdf(db, s).save(target)

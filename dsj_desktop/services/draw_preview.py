@@ -11,8 +11,8 @@ from sqlalchemy import Connection
 
 from dsj_desktop.domain.pool import UNDIRECTED
 from dsj_desktop.draw.algorithm import default_cap
-from dsj_desktop.services import draw as draws
 from dsj_desktop.services import plan as plan_service
+from dsj_desktop.services.sessions import OPEN, Session, list_sessions
 
 
 @dataclass
@@ -20,15 +20,15 @@ class PoolPreview:
     pool: plan_service.TaskPool
     inspectors: list[tuple[str, str, str]]  # (执法证号, 姓名, 科室)
     experts: list[tuple[str, str, str]]  # (编号, 姓名, 单位); empty when the task draws none
-    sessions: list[draws.Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
 
     @property
     def task(self) -> plan_service.TaskInfo:
         return self.pool.task
 
     @property
-    def open_sessions(self) -> list[draws.Session]:
-        return [s for s in self.sessions if s.status in draws.OPEN]
+    def open_sessions(self) -> list[Session]:
+        return [s for s in self.sessions if s.status in OPEN]
 
     @property
     def can_start(self) -> bool:
@@ -81,4 +81,4 @@ def pool_preview(conn: Connection, task_code: str, on: date) -> PoolPreview:
                 "SELECT code, name, employer FROM expert WHERE archived = 0 ORDER BY code"
             )
         ]
-    return PoolPreview(tp, inspectors, experts, draws.list_sessions(conn, task_code))
+    return PoolPreview(tp, inspectors, experts, list_sessions(conn, task_code))

@@ -15,8 +15,8 @@ from dsj_desktop.domain.pool import STRATUM_JOIN, UNDIRECTED, Exclusion
 from dsj_desktop.domain.ratio import Ratio, format_bp
 from dsj_desktop.domain.specs import RISK_LEVELS
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services.draw import confirmed_sessions
 from dsj_desktop.services.plan import ItemInfo, TaskInfo, TaskPool, get_task, items_of, list_tasks, task_pool
+from dsj_desktop.services.sessions import confirmed_sessions
 
 ALL_STRATUM = "全部"
 

@@ -44,8 +44,7 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.export import WrittenFile, export_session
 from dsj_desktop.publish.usb import Volume, destinations
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw_stage import (
     CLOSED,
     NOTICE,
@@ -254,7 +253,7 @@ class SessionScreen(QWidget):
         self.witness_name = QLineEdit()
         self.witness_name.setObjectName("witness-name")
         self.witness_name.setPlaceholderText("例如：张三（企业代表）")
-        self.witness_name.setMaxLength(draws.MAX_WITNESS_NAME)
+        self.witness_name.setMaxLength(sessions.MAX_WITNESS_NAME)
         self.witness_digits = QLineEdit()
         self.witness_digits.setObjectName("witness-digits")
         self.witness_digits.setPlaceholderText("例如：31415926（只能是数字）")
@@ -394,11 +393,11 @@ class SessionScreen(QWidget):
         s = c.session
         self.title.setText(f"场次 {s.id}　【{s.status_title}】　{s.task_code} {s.task.get('name', '')}")
         self.panel.setCurrentWidget(self.pages[c.step])
-        self.btn_void.setEnabled(s.status != draws.VOIDED)
+        self.btn_void.setEnabled(s.status != sessions.VOIDED)
         # notice
-        self.btn_commit.setVisible(s.status == draws.PREPARED)
+        self.btn_commit.setVisible(s.status == sessions.PREPARED)
         self.btn_print_notice.setEnabled(bool(s.commitment))
-        self.btn_to_witnesses.setVisible(s.status == draws.COMMITTED)
+        self.btn_to_witnesses.setVisible(s.status == sessions.COMMITTED)
         lines = [
             f"场次编号：{s.id}",
             f"抽取日期：{s.draw_date}　地点：{s.place or '—'}　操作人员：{s.operator or '—'}",
@@ -416,10 +415,10 @@ class SessionScreen(QWidget):
         need = max(0, MIN_WITNESS_DIGITS - s.digits)
         self.digits_label.setText(f"已录入 {s.digits} 位" + (f"，还需 {need} 位" if need else "，可以开奖 ✔"))
         self.btn_reveal.setEnabled(c.can_reveal)
-        self.btn_fixed.setVisible(s.status == draws.COMMITTED and not c.digits_fixed)
-        self.write_first.setVisible(s.status == draws.COMMITTED and not c.digits_fixed)
+        self.btn_fixed.setVisible(s.status == sessions.COMMITTED and not c.digits_fixed)
+        self.write_first.setVisible(s.status == sessions.COMMITTED and not c.digits_fixed)
         for w in (self.witness_name, self.witness_digits, self.btn_add_witness):
-            w.setEnabled(s.status == draws.COMMITTED and c.digits_fixed)
+            w.setEnabled(s.status == sessions.COMMITTED and c.digits_fixed)
         # reveal
         if s.seed:
             h, ok = c.nonce_check()
@@ -434,16 +433,16 @@ class SessionScreen(QWidget):
         self.result_summary.setText(
             f"共抽中 {len(s.result)} 家" + (f"（其中必查 {mandatory} 家）" if mandatory else "") + "。"
         )
-        self.btn_confirm.setEnabled(s.status == draws.REVEALED)
+        self.btn_confirm.setEnabled(s.status == sessions.REVEALED)
         self.btn_replay.setEnabled(bool(s.result))
         self._fill_result_table()
         # The full list once the public has seen it (not during the reveal and the animation).
         self.lower.setVisible(c.step in (RESULT, CLOSED) and bool(s.result))
         # closed
-        digest = draws.record_sha256(s.record) if s.record else ""
-        if s.status == draws.CONFIRMED:
+        digest = sessions.record_sha256(s.record) if s.record else ""
+        if s.status == sessions.CONFIRMED:
             text = f"<b style='color:#1a7f37'>已确认（生效）</b>　记录第 {s.record_version} 版"
-        elif s.status == draws.VOIDED:
+        elif s.status == sessions.VOIDED:
             text = f"<b style='color:#b00020'>已作废</b>　原因：{s.void_reason}"
         else:
             text = s.status_title
@@ -461,8 +460,8 @@ class SessionScreen(QWidget):
         has_record = s.record is not None
         for b in (self.btn_open_pdf, self.btn_save_pdf, self.btn_export):
             b.setEnabled(has_record)
-        self.btn_substitute.setEnabled(s.status == draws.CONFIRMED)
-        self.btn_papers.setEnabled(s.status == draws.CONFIRMED)
+        self.btn_substitute.setEnabled(s.status == sessions.CONFIRMED)
+        self.btn_papers.setEnabled(s.status == sessions.CONFIRMED)
         self._update_roll_label()
         if s.status != self._last_status:
             self._last_status = s.status
@@ -470,7 +469,7 @@ class SessionScreen(QWidget):
 
     def _fill_result_table(self) -> None:
         s = self.controller.session
-        people = {draws.INSPECTOR: s.inspector_names, draws.EXPERT: s.expert_names}
+        people = {sessions.INSPECTOR: s.inspector_names, sessions.EXPERT: s.expert_names}
         teams = s.current_teams()
         replaced = {(x["target"], x["substitute"]) for x in s.substitutions}
 
@@ -486,7 +485,7 @@ class SessionScreen(QWidget):
             how = "必查" if x["mandatory"] else (x["stratum"] if stratified else "随机抽取")
             rows.append([
                 i, s.target_names.get(x["id"], ""), x["id"], how,
-                x["ticket"][:16] + "…", members(x["id"], draws.INSPECTOR), members(x["id"], draws.EXPERT),
+                x["ticket"][:16] + "…", members(x["id"], sessions.INSPECTOR), members(x["id"], sessions.EXPERT),
             ])  # fmt: skip
         headers = ["序号", "检查对象", "统一社会信用代码", "分层" if stratified else "抽取方式", "票号",
                    "执法检查人员", "专家"]  # fmt: skip
@@ -495,7 +494,7 @@ class SessionScreen(QWidget):
             header = self.result_table.horizontalHeader()
             for col, width in enumerate((48, 260, 170, 110, 150, 300, 160)):
                 header.resizeSection(col, width)
-        status = "待确认" if s.status == draws.REVEALED else s.status_title
+        status = "待确认" if s.status == sessions.REVEALED else s.status_title
         self.result_label.setText(
             f"<b>抽取结果（{status}）</b>：共 {len(rows)} 家，按分配顺序（票号从小到大）"
         )
@@ -791,20 +790,20 @@ class SubstituteDialog(QDialog):
 
     def _kind(self) -> str:
         member = self._member()
-        return member[0] if member else draws.INSPECTOR
+        return member[0] if member else sessions.INSPECTOR
 
     def _fill_members(self) -> None:
         s = self.controller.session
         tid = self.target.currentData()
-        team = s.current_teams().get(tid, {draws.INSPECTOR: [], draws.EXPERT: []})
+        team = s.current_teams().get(tid, {sessions.INSPECTOR: [], sessions.EXPERT: []})
         self.member.blockSignals(True)
         self.member.clear()
-        for pid in team[draws.INSPECTOR]:
+        for pid in team[sessions.INSPECTOR]:
             self.member.addItem(
-                f"执法检查人员 {s.inspector_names.get(pid, '')}（{pid}）", f"{draws.INSPECTOR}:{pid}"
+                f"执法检查人员 {s.inspector_names.get(pid, '')}（{pid}）", f"{sessions.INSPECTOR}:{pid}"
             )
-        for pid in team[draws.EXPERT]:
-            self.member.addItem(f"专家 {s.expert_names.get(pid, '')}（{pid}）", f"{draws.EXPERT}:{pid}")
+        for pid in team[sessions.EXPERT]:
+            self.member.addItem(f"专家 {s.expert_names.get(pid, '')}（{pid}）", f"{sessions.EXPERT}:{pid}")
         self.member.blockSignals(False)
         self.unavailable.clear()
         self.unavailable_model.set_rows(["人员", "原因"], [])
@@ -814,7 +813,7 @@ class SubstituteDialog(QDialog):
         s = self.controller.session
         kind = self._kind()
         team = s.current_teams().get(self.target.currentData(), {}).get(kind, [])
-        people = s.inputs["inspectors"] if kind == draws.INSPECTOR else s.inputs["experts"]
+        people = s.inputs["inspectors"] if kind == sessions.INSPECTOR else s.inputs["experts"]
         self.other.clear()
         for p in people:
             if p[0] not in team:

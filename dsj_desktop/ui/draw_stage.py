@@ -1,7 +1,7 @@
 """The public face of a draw session.
 
 :class:`DrawController` holds one session's state (the step on screen, the witness being typed, the
-rolling animation) and performs every step through :mod:`dsj_desktop.services.draw`. The operator's
+rolling animation) and performs every step through :mod:`dsj_desktop.services.sessions`. The operator's
 preview and the projector are two :class:`StageView` instances driven by the same controller and its
 signals: they paint the same state, each at its own size. Nothing is copied between windows.
 
@@ -36,8 +36,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, DrawHashes, compute_seed
 from dsj_desktop.errors import UserError
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 
 # --- steps -----------------------------------------------------------------------------------
 
@@ -78,12 +77,12 @@ TIMINGS = {
 }
 
 
-def initial_step(s: draws.Session) -> str:
-    if s.status in (draws.CONFIRMED, draws.VOIDED):
+def initial_step(s: sessions.Session) -> str:
+    if s.status in (sessions.CONFIRMED, sessions.VOIDED):
         return CLOSED
-    if s.status == draws.REVEALED:
+    if s.status == sessions.REVEALED:
         return REVEAL
-    if s.status == draws.COMMITTED and s.witnesses:
+    if s.status == sessions.COMMITTED and s.witnesses:
         return WITNESSES
     return NOTICE
 
@@ -136,7 +135,7 @@ class RollState:
         return self.beats[self.index] if 0 <= self.index < len(self.beats) else None
 
 
-def plan_beats(s: draws.Session) -> list[Beat]:
+def plan_beats(s: sessions.Session) -> list[Beat]:
     """Mandatory units first, then each stratum's drawn targets in ticket order, then every
     target's team in assignment order (the order of the record)."""
     result = s.result
@@ -168,13 +167,15 @@ class DrawController(QObject):
     def __init__(self, db: Database, session_id: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.session = draws.get_session(db, session_id)
-        if draws.is_interrupted(db, self.session):
+        self.session = sessions.get_session(db, session_id)
+        if sessions.is_interrupted(db, self.session):
             # Its nonce was in the memory of a program that is gone (spec §3.4): it can never be revealed.
             with contextlib.suppress(UserError):  # an account that may not void sees it as it is
-                self.session = draws.void(db, session_id, draws.INTERRUPTED, operator=self.session.operator)
+                self.session = sessions.void(
+                    db, session_id, sessions.INTERRUPTED, operator=self.session.operator
+                )
         with db.read() as conn:
-            self.digits_fixed = draws.witnesses_fixed(conn, session_id) or bool(self.session.witnesses)
+            self.digits_fixed = sessions.witnesses_fixed(conn, session_id) or bool(self.session.witnesses)
         self.step = initial_step(self.session)
         speed = settings.read(db, SPEED_KEY, "normal")
         self.speed = speed if speed in SPEEDS else "normal"
@@ -208,11 +209,11 @@ class DrawController(QObject):
 
     @property
     def can_reveal(self) -> bool:
-        return self.session.status == draws.COMMITTED and self.digits >= MIN_WITNESS_DIGITS
+        return self.session.status == sessions.COMMITTED and self.digits >= MIN_WITNESS_DIGITS
 
     def nonce_check(self) -> tuple[str, bool]:
         """H(N) computed here and now, and whether it equals the commitment shown before."""
-        if not self.session.nonce or self.session.status in (draws.PREPARED, draws.COMMITTED):
+        if not self.session.nonce or self.session.status in (sessions.PREPARED, sessions.COMMITTED):
             return "", False
         h = hashlib.sha256(self.session.nonce.encode("ascii")).hexdigest()
         return h, h == self.session.commitment
@@ -229,7 +230,8 @@ class DrawController(QObject):
         """The nonce may be shown: revealed, or disclosed by a void after the commitment."""
         s = self.session
         return bool(s.nonce) and (
-            s.status in (draws.REVEALED, draws.CONFIRMED) or (s.status == draws.VOIDED and bool(s.commitment))
+            s.status in (sessions.REVEALED, sessions.CONFIRMED)
+            or (s.status == sessions.VOIDED and bool(s.commitment))
         )
 
     @property
@@ -257,9 +259,9 @@ class DrawController(QObject):
                 "stratum": "必查" if x["mandatory"] else (x["stratum"] or "随机抽取"),
                 "ticket": x["ticket"],
                 "inspectors": [inspectors.get(p, p) + ("（递补）" if (x["id"], p) in replaced else "")
-                               for p in team[draws.INSPECTOR]],
+                               for p in team[sessions.INSPECTOR]],
                 "experts": [experts.get(p, p) + ("（递补）" if (x["id"], p) in replaced else "")
-                            for p in team[draws.EXPERT]],
+                            for p in team[sessions.EXPERT]],
             })  # fmt: skip
         return out
 
@@ -275,11 +277,11 @@ class DrawController(QObject):
         self.changed.emit()
 
     def reload(self) -> None:
-        self.session = draws.get_session(self.db, self.session.id)
+        self.session = sessions.get_session(self.db, self.session.id)
         self.changed.emit()
 
     def commit(self) -> None:
-        self.session = draws.commit(self.db, self.session.id, operator=self.operator)
+        self.session = sessions.commit(self.db, self.session.id, operator=self.operator)
         self.go(NOTICE)
 
     def set_pending(self, name: str, digits: str) -> None:
@@ -289,27 +291,27 @@ class DrawController(QObject):
 
     def fix_witnesses(self) -> None:
         """The operator confirms every witness has written their digits down before any is read out."""
-        self.session = draws.fix_witnesses(self.db, self.session.id, operator=self.operator)
+        self.session = sessions.fix_witnesses(self.db, self.session.id, operator=self.operator)
         self.digits_fixed = True
         self.go(WITNESSES)
 
     def add_witness(self, name: str, digits: str) -> None:
-        self.session = draws.add_witness(self.db, self.session.id, name, digits, operator=self.operator)
+        self.session = sessions.add_witness(self.db, self.session.id, name, digits, operator=self.operator)
         self.pending = ("", "")
         self.go(WITNESSES)
 
     def reveal(self) -> None:
-        self.session = draws.do_reveal(self.db, self.session.id, operator=self.operator)
+        self.session = sessions.do_reveal(self.db, self.session.id, operator=self.operator)
         self.go(REVEAL)
 
     def confirm(self) -> None:
         self._stop_animation()
-        self.session = draws.confirm(self.db, self.session.id, operator=self.operator)
+        self.session = sessions.confirm(self.db, self.session.id, operator=self.operator)
         self.go(CLOSED)
 
     def void(self, reason: str) -> None:
         self._stop_animation()
-        self.session = draws.void(self.db, self.session.id, reason, operator=self.operator)
+        self.session = sessions.void(self.db, self.session.id, reason, operator=self.operator)
         self.go(CLOSED)
 
     def substitute(
@@ -319,11 +321,11 @@ class DrawController(QObject):
         reason: str,
         *,
         unavailable: Sequence[tuple[str, str]] = (),
-        kind: str = draws.INSPECTOR,
+        kind: str = sessions.INSPECTOR,
     ) -> Any:
-        new = draws.substitute(self.db, self.session.id, target, removed, reason, unavailable=unavailable,
+        new = sessions.substitute(self.db, self.session.id, target, removed, reason, unavailable=unavailable,
                                kind=kind, operator=self.operator)  # fmt: skip
-        self.session = draws.get_session(self.db, self.session.id)
+        self.session = sessions.get_session(self.db, self.session.id)
         self.last_substitution = new.to_json() | {"kind": kind}
         self.go(CLOSED)
         return new
@@ -429,18 +431,20 @@ class DrawController(QObject):
             return
         beat.duration_ms = timing.team_ms
         x = s.result[beat.indices[0]]
-        members = [(draws.INSPECTOR, p) for p in x["inspectors"]] + [(draws.EXPERT, p) for p in x["experts"]]
+        members = [(sessions.INSPECTOR, p) for p in x["inspectors"]] + [
+            (sessions.EXPERT, p) for p in x["experts"]
+        ]
         inspector_names = [i[1] for i in s.inputs["inspectors"]]
         expert_names = [e[1] for e in s.inputs["experts"]]
         n = max(6, min(40, round(timing.team_ms / 1000 * timing.names_per_s)))
         reels = []
         k = len(members)
         landing = {
-            (s.inspector_names if kd == draws.INSPECTOR else s.expert_names).get(p, p) for kd, p in members
+            (s.inspector_names if kd == sessions.INSPECTOR else s.expert_names).get(p, p) for kd, p in members
         }
         # Each reel scrolls its own share of the other names: two reels never show one person at once.
         shares: dict[str, list[list[str]]] = {}
-        for kind, names in ((draws.INSPECTOR, inspector_names), (draws.EXPERT, expert_names)):
+        for kind, names in ((sessions.INSPECTOR, inspector_names), (sessions.EXPERT, expert_names)):
             n_reels = sum(1 for kd, _ in members if kd == kind) or 1
             rest = [p for p in dict.fromkeys(names) if p not in landing]
             shares[kind] = [rest[i::n_reels] for i in range(n_reels)]
@@ -449,8 +453,8 @@ class DrawController(QObject):
             nth = seen.get(kind, 0)
             seen[kind] = nth + 1
             pool = shares[kind][nth]
-            name = (s.inspector_names if kind == draws.INSPECTOR else s.expert_names).get(pid, pid)
-            label = f"执法检查人员 {j + 1}" if kind == draws.INSPECTOR else "专家"
+            name = (s.inspector_names if kind == sessions.INSPECTOR else s.expert_names).get(pid, pid)
+            label = f"执法检查人员 {j + 1}" if kind == sessions.INSPECTOR else "专家"
             stop = 0.5 + 0.5 * (j + 1) / k
             reels.append(Reel(label, _strip(pool, name, max(4, round(n * stop)), rng), stop))
         beat.reels = reels
@@ -741,7 +745,7 @@ def _step_bar(pen: _Painter, x: float, y: float, w: float, c: DrawController, th
         if c.step == CLOSED:
             done = happened[i]
             if i == n - 1:
-                voided = s.status == draws.VOIDED
+                voided = s.status == sessions.VOIDED
                 fill, color, title = (
                     (th.bad, th.on_accent, "已作废") if voided else (th.ok, th.on_accent, "已确认")
                 )
@@ -808,7 +812,7 @@ def _witnesses(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
     u = pen.u
     x, y, w = r.left(), r.top(), r.width()
     y += pen.text(x, y, w, "见证人给出数字", 1.15, th.accent, bold=True) + 0.3 * u
-    if s.status == draws.COMMITTED and not c.digits_fixed:
+    if s.status == sessions.COMMITTED and not c.digits_fixed:
         # Spec §3.5: every witness fixes their digits before any is read out.
         y += pen.para(x, y, w, WRITE_FIRST, 0.85, th.fg, bold=True) + 0.4 * u
         y += pen.para(x, y, w, WRITE_FIRST_WHY, 0.6, th.muted) + 0.4 * u
@@ -957,7 +961,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
     s = c.session
     u = pen.u
     x, y, w = r.left(), r.top(), r.width()
-    if s.status == draws.VOIDED:
+    if s.status == sessions.VOIDED:
         y += pen.text(x, y, w, "本场次已作废", 1.3, th.bad, bold=True) + 0.2 * u
         y += pen.para(x, y, w, f"作废原因：{s.void_reason}", 0.7, th.fg) + 0.3 * u
         if c.nonce_public:

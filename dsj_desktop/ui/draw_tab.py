@@ -30,8 +30,7 @@ from PySide6.QtWidgets import (
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import draw_ready, settings
+from dsj_desktop.services import draw_ready, sessions, settings
 from dsj_desktop.services import plan as plan_service
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
 from dsj_desktop.ui import data_hub
@@ -122,11 +121,11 @@ class DrawTab(QWidget):
         self.place = QLineEdit(str(settings.read(db, PLACE_KEY, "") or ""))
         self.place.setObjectName("draw-place")
         self.place.setPlaceholderText("例如：局三楼会议室")
-        self.place.setMaxLength(draws.MAX_PLACE)
+        self.place.setMaxLength(sessions.MAX_PLACE)
         self.operator = QLineEdit(str(settings.read(db, OPERATOR_KEY, "") or ""))
         self.operator.setObjectName("draw-operator")
         self.operator.setPlaceholderText("操作人员姓名")
-        self.operator.setMaxLength(draws.MAX_OPERATOR)
+        self.operator.setMaxLength(sessions.MAX_OPERATOR)
         self.btn_start = QPushButton("开始抽取（生成抽取前公告）")
         self.btn_start.setObjectName("start-button")
         self.btn_start.setStyleSheet("QPushButton { font-weight: bold; padding: 6px 14px; }")
@@ -297,7 +296,7 @@ class DrawTab(QWidget):
         for view in [*self.views, self.sessions_view]:
             view.resizeColumnsToContents()
         self.btn_open.setEnabled(bool(pv.sessions))
-        self.btn_papers.setEnabled(any(s.status == draws.CONFIRMED for s in pv.sessions))
+        self.btn_papers.setEnabled(any(s.status == sessions.CONFIRMED for s in pv.sessions))
         self.btn_start.setEnabled(pv.can_start and not problems)
         if pv.open_sessions:
             self.start_note.setText(
@@ -305,7 +304,7 @@ class DrawTab(QWidget):
             )
         elif problems:
             self.start_note.setText("上述问题解决后才能抽取。")
-        elif done := [s.id for s in pv.sessions if s.status == draws.CONFIRMED]:
+        elif done := [s.id for s in pv.sessions if s.status == sessions.CONFIRMED]:
             self.start_note.setText(
                 f"本任务已于场次 {'、'.join(done)} 确认抽取结果。再次抽取须写明原因，原因和此前的场次将写入新的抽取记录。"
             )
@@ -369,7 +368,7 @@ class DrawTab(QWidget):
         rows = self.sessions_model.rows
         sid = self.selected_session() if self.sessions_view.currentIndex().isValid() else None
         if sid is None:
-            confirmed = [r[0] for r in rows if r[2] == draws.STATUS_TITLES[draws.CONFIRMED]]
+            confirmed = [r[0] for r in rows if r[2] == sessions.STATUS_TITLES[sessions.CONFIRMED]]
             sid = str(confirmed[-1]) if confirmed else None
         if sid:
             print_papers(self, self.db, sid)
@@ -405,7 +404,7 @@ class DrawTab(QWidget):
             self.operator.setFocus()
             return None
         again = ""
-        done = [s.id for s in self.preview.sessions if s.status == draws.CONFIRMED] if self.preview else []
+        done = [s.id for s in self.preview.sessions if s.status == sessions.CONFIRMED] if self.preview else []
         if done:  # a second draw of a drawn task: only with a reason, printed in the new record
             again, ok = QInputDialog.getText(
                 self, "再次抽取", f"本任务已有确认的抽取场次 {'、'.join(done)}。\n"
@@ -420,16 +419,16 @@ class DrawTab(QWidget):
         settings.write(self.db, OPERATOR_KEY, operator)
         try:
             try:
-                s = draws.prepare(self.db, code, on=self.on, place=place, operator=operator, again=again)
-            except draws.OutsidePeriod as exc:
+                s = sessions.prepare(self.db, code, on=self.on, place=place, operator=operator, again=again)
+            except sessions.OutsidePeriod as exc:
                 reason, ok = QInputDialog.getText(self, "期限外抽取", f"{exc}\n\n原因：")
                 if not ok or not reason.strip():
                     return None
-                s = draws.prepare(
+                s = sessions.prepare(
                     self.db, code, on=self.on, place=place, operator=operator, again=again,
                     outside_period_reason=reason,
                 )  # fmt: skip
-            s = draws.commit(self.db, s.id, operator=operator)
+            s = sessions.commit(self.db, s.id, operator=operator)
         except UserError as exc:
             QMessageBox.warning(self, "开始抽取", str(exc))
             self.show_pool()

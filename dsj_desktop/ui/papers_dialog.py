@@ -30,8 +30,7 @@ from dsj_desktop.actor import ADMIN
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import papers as pp
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import settings
+from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
 TITLE = "打印检查文书"
@@ -46,7 +45,7 @@ class PapersDialog(QDialog):
         self.papers: pp.Papers | None = None
         self.setObjectName("papers-dialog")
         self.setWindowTitle(f"{TITLE}：场次 {session_id}")
-        s = draws.get_session(db, session_id)
+        s = sessions.get_session(db, session_id)
         with db.read() as conn:
             pattern = pp.number_pattern(conn)
             contact = str(settings.get(conn, pp.CONTACT_KEY, "") or "")
@@ -166,7 +165,7 @@ class PapersDialog(QDialog):
 def print_papers(parent: QWidget, db: Database, session_id: str) -> None:
     """Open the dialog for a session; an unknown, voided or unconfirmed session is refused at once."""
     try:
-        s = draws.get_session(db, session_id)
+        s = sessions.get_session(db, session_id)
         pp.check_printable(s)
     except UserError as exc:
         QMessageBox.warning(parent, TITLE, str(exc))

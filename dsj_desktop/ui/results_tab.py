@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import PUBLISHED, STATUSES
 from dsj_desktop.domain.workdays import DeadlineState
-from dsj_desktop.services import result_publication, results, settings
+from dsj_desktop.publish import result_publication
+from dsj_desktop.services import results, settings
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.runner import report_failure, run_with_progress

@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.io.exporter import save_workbook
 from dsj_desktop.keys import KeyStore
-from dsj_desktop.services import settings, stats, stats_report
-from dsj_desktop.services.archive import export_archive
+from dsj_desktop.publish import stats_report
+from dsj_desktop.publish.archive import export_archive
+from dsj_desktop.services import settings, stats
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.charts import ChartWidget
 from dsj_desktop.ui.runner import report_failure, run_with_progress

@@ -14,7 +14,7 @@ from dsj_desktop.draw.algorithm import DrawInputError, normalize_witnesses
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.paths import resolve_data_dir
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 
 
 def _date(text: str) -> date:
@@ -64,10 +64,10 @@ def add_parsers(sub: Any) -> None:
 
 
 # Later parts (the PDF record) add writers: (db, session, out_dir) -> written paths.
-OUTPUT_WRITERS: list[Callable[[Database, draws.Session, Path], list[Path]]] = []
+OUTPUT_WRITERS: list[Callable[[Database, sessions.Session, Path], list[Path]]] = []
 
 
-def write_json(db: Database, s: draws.Session, out: Path) -> list[Path]:
+def write_json(db: Database, s: sessions.Session, out: Path) -> list[Path]:
     from dsj_desktop.publish.record_pdf import record_json_bytes
 
     if s.record is None:
@@ -77,14 +77,14 @@ def write_json(db: Database, s: draws.Session, out: Path) -> list[Path]:
     return [path]
 
 
-def write_pdf(db: Database, s: draws.Session, out: Path) -> list[Path]:
+def write_pdf(db: Database, s: sessions.Session, out: Path) -> list[Path]:
     """The signed record PDF, with the JSON record attached (``<session>.pdf``)."""
     from dsj_desktop.publish.record_pdf import write_record_pdf
 
     return write_record_pdf(db, s, out)
 
 
-def write_verifier(db: Database, s: draws.Session, out: Path) -> list[Path]:
+def write_verifier(db: Database, s: sessions.Session, out: Path) -> list[Path]:
     """核验工具.html beside the records: the offline browser page that verifies them."""
     from dsj_desktop.publish.verifier_html import write_beside
 
@@ -96,7 +96,7 @@ OUTPUT_WRITERS.append(write_pdf)
 OUTPUT_WRITERS.append(write_verifier)
 
 
-def write_outputs(db: Database, s: draws.Session, out: Path) -> list[Path]:
+def write_outputs(db: Database, s: sessions.Session, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for writer in OUTPUT_WRITERS:
@@ -109,19 +109,19 @@ def _open(args: argparse.Namespace) -> Database:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    witnesses = draws.witness_list(args.witness)
+    witnesses = sessions.witness_list(args.witness)
     if not witnesses:
         raise UserError("请用 --witness 姓名=数字 给出见证人的数字（合计至少 20 位）。")
     try:  # checked before a session exists, so a typo never leaves an open session behind
         normalize_witnesses(witnesses)
     except DrawInputError as exc:
         raise UserError(str(exc)) from None
-    draws.check_text(
+    sessions.check_text(
         place=args.place, operator=args.operator, witnesses=[(w.name, w.digits) for w in witnesses]
     )
     db = _open(args)
     try:
-        s = draws.prepare(
+        s = sessions.prepare(
             db,
             args.task,
             on=args.date,
@@ -136,21 +136,21 @@ def cmd_draw(args: argparse.Namespace) -> int:
         print(f"抽查任务：{t['code']} {t['name']}（{t['draw_type']}，抽查比例 {t['ratio']}）")
         print(f"候选对象 {len(s.inputs['targets'])} 家，必查 {len(s.inputs['params']['mandatory'])} 家，"
               f"执法人员 {len(s.inputs['inspectors'])} 人，专家 {len(s.inputs['experts'])} 人")  # fmt: skip
-        s = draws.commit(db, s.id, operator=args.operator)
+        s = sessions.commit(db, s.id, operator=args.operator)
         print("【抽取前公告】")
         for key, title in (("targets", "检查对象名单摘要"), ("inspectors", "执法人员名单摘要"),
                            ("experts", "专家名单摘要"), ("params", "抽取参数摘要")):  # fmt: skip
             print(f"  {title}：{s.hashes[key]}")
         print(f"  承诺值 C = H(N)：{s.commitment}")
         # The digits were all given on the command line before the session began: fixed (spec §3.5).
-        s = draws.fix_witnesses(db, s.id, operator=args.operator)
+        s = sessions.fix_witnesses(db, s.id, operator=args.operator)
         for w in witnesses:
-            s = draws.add_witness(db, s.id, w.name, w.digits, operator=args.operator)
+            s = sessions.add_witness(db, s.id, w.name, w.digits, operator=args.operator)
             print(f"见证人 {w.name}：{w.digits}")
-        s = draws.do_reveal(db, s.id, operator=args.operator)
+        s = sessions.do_reveal(db, s.id, operator=args.operator)
         print(f"【开奖】随机数 N：{s.nonce}（H(N) 与承诺值一致）")
         print(f"随机种子：{s.seed}")
-        s = draws.confirm(db, s.id, operator=args.operator)
+        s = sessions.confirm(db, s.id, operator=args.operator)
         names, people = s.target_names, s.inspector_names | s.expert_names
         print(f"【抽取结果】共 {len(s.result)} 家（已确认）")
         for i, x in enumerate(s.result, start=1):
@@ -179,11 +179,11 @@ def _pairs(items: list[str]) -> list[tuple[str, str]]:
 def cmd_substitute(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
-        new = draws.substitute(
+        new = sessions.substitute(
             db, args.session, args.target, args.person, args.reason, unavailable=_pairs(args.skip),
-            kind=draws.EXPERT if args.expert else draws.INSPECTOR, operator=args.operator,
+            kind=sessions.EXPERT if args.expert else sessions.INSPECTOR, operator=args.operator,
         )  # fmt: skip
-        s = draws.get_session(db, args.session)
+        s = sessions.get_session(db, args.session)
         people = s.inspector_names | s.expert_names
         print(f"递补完成：{s.target_names.get(new.target, new.target)} 的 {people.get(new.removed, new.removed)} "
               f"由 {people.get(new.substitute, new.substitute)}（{new.substitute}）递补。")  # fmt: skip
@@ -200,7 +200,7 @@ def cmd_substitute(args: argparse.Namespace) -> int:
 def cmd_void(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
-        s = draws.void(db, args.session, args.reason, operator=args.operator)
+        s = sessions.void(db, args.session, args.reason, operator=args.operator)
         print(
             f"场次 {s.id} 已作废（原因：{s.void_reason}）。该场次永久保留，并将列入本任务下一次抽取的记录。"
         )
@@ -216,13 +216,13 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         with db.read() as conn:
-            rows = draws.session_summaries(conn, args.task)
+            rows = sessions.session_summaries(conn, args.task)
         if not rows:
             print("没有抽取场次。")
         for s in rows:
             extra = f"  作废原因：{s.void_reason}" if s.void_reason else ""
-            if draws.is_interrupted(db, s):
-                extra = f"  （{draws.INTERRUPTED}：随机数已无法公开，再次抽取时自动作废）"
+            if sessions.is_interrupted(db, s):
+                extra = f"  （{sessions.INTERRUPTED}：随机数已无法公开，再次抽取时自动作废）"
             print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {s.selected} 家{extra}")
     finally:
         db.close()

@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_gui(args)
     handler = HANDLERS.get(args.command) or BUILTIN[args.command]
     try:
-        from dsj_desktop.cli_admin import login_from_args
+        from dsj_desktop.cli.admin import login_from_args
 
         login_from_args(args)
         return handler(args)
@@ -287,12 +287,14 @@ def main_gui(args: argparse.Namespace | None = None) -> int:
 
 
 def _register_more() -> None:
-    from dsj_desktop import cli_admin, cli_draw, cli_settings
+    from dsj_desktop.cli import admin as cli_admin
+    from dsj_desktop.cli import draw as cli_draw
+    from dsj_desktop.cli import settings as cli_settings
     from dsj_desktop.draw import verify_cli
     from dsj_desktop.publish import commands, verifier_html
 
     cli_admin.register(PARSER_HOOKS, HANDLERS)
-    from dsj_desktop import cli_results
+    from dsj_desktop.cli import results as cli_results
 
     cli_results.register(PARSER_HOOKS, HANDLERS)
     verify_cli.register(PARSER_HOOKS, HANDLERS)
@@ -301,7 +303,7 @@ def _register_more() -> None:
     cli_settings.register(PARSER_HOOKS, HANDLERS)
     PARSER_HOOKS.append(commands.add_parsers)
     HANDLERS.update(commands.HANDLERS)
-    from dsj_desktop import cli_papers
+    from dsj_desktop.cli import papers as cli_papers
 
     cli_papers.register(PARSER_HOOKS, HANDLERS)
 

@@ -32,8 +32,8 @@ from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.io.exporter import export_rows
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services import draw as draws
-from dsj_desktop.services import result_publication, settings, stats, stats_report
+from dsj_desktop.publish import result_publication, stats_report
+from dsj_desktop.services import sessions, settings, stats
 from dsj_desktop.services.results import export_results
 
 RETENTION_YEARS = 5
@@ -71,15 +71,15 @@ def _prepare_folder(out: Path) -> None:
 
 def export_archive(db: Database, year: int, out: Path, *, on: date | None = None) -> Job[ArchiveSummary]:
     """Write the archive of the sessions drawn in *year* (and of their results) into the new folder *out*."""
-    from dsj_desktop import cli_draw  # the record writers (JSON, and PDF where installed)
+    from dsj_desktop.cli import draw as cli_draw  # the record writers (JSON, and PDF where installed)
 
     out = Path(out)
     day = on or today()
     _prepare_folder(out)
     with db.read() as conn:
-        sessions = [s for s in draws.list_sessions(conn) if s.draw_date.year == year]
-        versions = {s.id: draws.record_versions(conn, s.id) for s in sessions}
-        traces = {s.id: draws.events(conn, s.id) for s in sessions}
+        year_sessions = [s for s in sessions.list_sessions(conn) if s.draw_date.year == year]
+        versions = {s.id: sessions.record_versions(conn, s.id) for s in year_sessions}
+        traces = {s.id: sessions.events(conn, s.id) for s in year_sessions}
         history = [
             {"session_id": r[0], "uscc": r[1], "version": r[2], "changed_by": r[3], "changed_at": r[4],
              "reason": r[5], "data": json.loads(r[6])}
@@ -91,18 +91,18 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
                 (f"{year}-01-01", f"{year}-12-31"),
             )
         ]  # fmt: skip
-        task_codes = sorted({s.task_code for s in sessions if s.status == draws.CONFIRMED})
+        task_codes = sorted({s.task_code for s in year_sessions if s.status == sessions.CONFIRMED})
         pubs = [p.__dict__ for p in result_publication.publications(conn, year=year)]
         year_stats = stats.year_statistics(conn, year, day)
         bureau = str(settings.get(conn, settings.BUREAU_NAME, "") or "")
-    if not sessions:
+    if not year_sessions:
         raise UserError(f"{year} 年没有抽取场次，无需导出档案。")
 
     records = out / "抽取记录"
     older = records / "历史版本"
     records.mkdir(parents=True)
-    for i, s in enumerate(sessions):
-        yield Progress("正在写出抽取记录……", i, len(sessions))
+    for i, s in enumerate(year_sessions):
+        yield Progress("正在写出抽取记录……", i, len(year_sessions))
         cli_draw.write_outputs(db, s, records)
         atomic_write_bytes(records / f"{s.id}-过程记录.json", _json_bytes(traces[s.id]))
         for version, _sha, record in versions[s.id][:-1]:
@@ -145,7 +145,7 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
     manifest = {
         "title": f"{bureau}{year} 年度“双随机、一公开”抽查档案",
         "year": year, "bureau": bureau, "created_at": now_iso(), "program": f"dsj-desktop {__version__}",
-        "keep_until": f"{year + RETENTION_YEARS}-12-31", "sessions": [s.id for s in sessions],
+        "keep_until": f"{year + RETENTION_YEARS}-12-31", "sessions": [s.id for s in year_sessions],
         "results": n_results, "files": files,
         "journal_head": head,  # the journal's last entry now: a later cut of it shows
     }  # fmt: skip
@@ -154,7 +154,7 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
         str(manifest["title"]),
         f"生成时间：{manifest['created_at']}　程序：{manifest['program']}",
         f"保存期限：至少至 {manifest['keep_until']}（抽查记录至少保存 {RETENTION_YEARS} 年）",
-        f"抽取场次 {len(sessions)} 个：{'、'.join(str(s.id) for s in sessions)}",
+        f"抽取场次 {len(year_sessions)} 个：{'、'.join(str(s.id) for s in year_sessions)}",
         f"操作日志截至第 {head['seq']} 条（哈希 {head['hash']}）",
         "",
         "文件及其 SHA-256 摘要（可用 sha256sum 或 certutil -hashfile 文件 SHA256 核对）：",
@@ -163,4 +163,4 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
         "",
     ]
     atomic_write_bytes(out / MANIFEST_TXT, "\r\n".join(lines).encode("utf-8-sig"))
-    return ArchiveSummary(year, out, len(sessions), len(files) + 2, n_results)
+    return ArchiveSummary(year, out, len(year_sessions), len(files) + 2, n_results)

@@ -73,7 +73,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from dsj_desktop.cli import run
-    from dsj_desktop.services.result_publication import publish
+    from dsj_desktop.publish.result_publication import publish
 
     period = None
     if args.task is None:
@@ -99,7 +99,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dsj_desktop.io.exporter import save_workbook
     from dsj_desktop.keys import KeyStore
-    from dsj_desktop.services import settings, stats, stats_report
+    from dsj_desktop.publish import stats_report
+    from dsj_desktop.services import settings, stats
 
     args.out.mkdir(parents=True, exist_ok=True)
     db = _open(args)
@@ -125,7 +126,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_archive(args: argparse.Namespace) -> int:
     from dsj_desktop.cli import run
-    from dsj_desktop.services.archive import export_archive
+    from dsj_desktop.publish.archive import export_archive
 
     db = _open(args)
     try:

@@ -297,7 +297,7 @@ def is_empty(db: Database) -> bool:
 
 def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1, draws: bool = True) -> Job[DemoSummary]:
     """Fill an empty database with the fictional county; refuses a database that holds data.
-    *draws*: also make two confirmed draws with some results (:mod:`dsj_desktop.demo_results`)."""
+    *draws*: also make two confirmed draws with some results (:mod:`dsj_desktop.demo.results`)."""
     if not is_empty(db):
         raise UserError(
             "数据库中已有名录数据；演示数据只能装入空的数据库（可用 --data-dir 指定一个新文件夹）。"
@@ -328,7 +328,7 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1, draws: bool = T
         plan = apply_plan(conn, _checked(PLAN_ROWS, DEMO_TASKS, codes))
         summary.counts["抽查任务"] = plan.added
         if draws:
-            from dsj_desktop.demo_results import make_demo_draws
+            from dsj_desktop.demo.results import make_demo_draws
 
             yield Progress("正在进行演示抽取并录入检查结果……")
             with db.sharing(conn):

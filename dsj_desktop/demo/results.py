@@ -2,7 +2,7 @@
 results entered for some targets (on time, one late, one corrected, one inspected but not entered),
 so the results tab and the statistics are alive at first start.
 
-Called by :func:`dsj_desktop.demo.fill_demo` inside its single transaction (via
+Called by :func:`dsj_desktop.demo.county.fill_demo` inside its single transaction (via
 :meth:`Database.sharing`). Everything is fixed except the draw nonce, so which companies are drawn
 differs from one demo database to the next; what happens to the n-th drawn company does not.
 """
@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from dsj_desktop import clock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import CATEGORIES, DISPOSALS, NO_HAZARD_CATEGORIES, ON_SITE
-from dsj_desktop.services import draw as draws
+from dsj_desktop.services import sessions
 from dsj_desktop.services.results import ResultInput, ResultRow, load_rows, save_result
 
 OPERATOR = "张明"
@@ -69,16 +69,16 @@ def _enter(db: Database, row: ResultRow, i: int, inspected: date, entered: date)
 
 def make_demo_draws(db: Database) -> tuple[int, int]:
     """Run the demo draws and enter results; returns (sessions confirmed, results entered)."""
-    sessions = entered = 0
+    confirmed = entered = 0
     for dd in DEMO_DRAWS:
         with clock.pinned(_at(dd.on, 9)):  # the trace shows the draw on its date, from 09:30
-            s = draws.prepare(db, dd.task, on=dd.on, place=PLACE, operator=OPERATOR)
-            s = draws.commit(db, s.id, operator=OPERATOR)
+            s = sessions.prepare(db, dd.task, on=dd.on, place=PLACE, operator=OPERATOR)
+            s = sessions.commit(db, s.id, operator=OPERATOR)
             for name, digits in WITNESSES:
-                s = draws.add_witness(db, s.id, name, digits, operator=OPERATOR)
-            s = draws.do_reveal(db, s.id, operator=OPERATOR)
-            s = draws.confirm(db, s.id, operator=OPERATOR)
-        sessions += 1
+                s = sessions.add_witness(db, s.id, name, digits, operator=OPERATOR)
+            s = sessions.do_reveal(db, s.id, operator=OPERATOR)
+            s = sessions.confirm(db, s.id, operator=OPERATOR)
+        confirmed += 1
         with db.read() as conn:
             rows = sorted(load_rows(conn, session_id=s.id), key=lambda r: r.position)
         for i, row in enumerate(rows[: dd.entered]):
@@ -98,4 +98,4 @@ def make_demo_draws(db: Database) -> tuple[int, int]:
         entered += 2
         save_result(db, pending.session_id, pending.uscc, ResultInput(_weekday_after(dd.on, 6)),
                     operator=OPERATOR, at=_at(_weekday_after(dd.on, 6)))  # fmt: skip
-    return sessions, entered
+    return confirmed, entered
