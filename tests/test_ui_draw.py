@@ -20,9 +20,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.publish import record_pdf as rp
+from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.services import sessions, settings
-from dsj_desktop.ui.draw_session import ExportDialog, SessionScreen, SubstituteDialog
-from dsj_desktop.ui.draw_stage import (
+from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
+from dsj_desktop.ui.draw.paint import WRITE_FIRST
+from dsj_desktop.ui.draw.session import SessionScreen
+from dsj_desktop.ui.draw.stage import (
     CLOSED,
     NOTICE,
     RESULT,
@@ -30,8 +33,6 @@ from dsj_desktop.ui.draw_stage import (
     ROLLING,
     SPEED_KEY,
     WITNESSES,
-    WRITE_FIRST,
-    group_hex,
 )
 from dsj_desktop.ui.main_window import MainWindow
 
@@ -408,7 +409,7 @@ def test_two_screens_the_projector_goes_full_screen_on_the_second(
 
 
 def test_qapplication_font_is_used_on_the_stage(window: MainWindow) -> None:  # noqa: F811
-    from dsj_desktop.ui.draw_stage import stage_fonts
+    from dsj_desktop.ui.fonts import stage_fonts
 
     text, mono = stage_fonts()
     assert text == QApplication.font().family() and "Mono" in mono
