@@ -335,7 +335,7 @@ def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, q
     c.add_witness("甲", "12345678901234567890")
     c.reveal()
     qtbot.mouseClick(scr.btn_skip, Qt.MouseButton.LeftButton)
-    assert c.step == RESULT and scr.lower.isVisible()
+    assert c.step == RESULT and scr.result_box.isVisible()
 
 
 TWO_SCREENS = r"""

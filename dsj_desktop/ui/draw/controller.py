@@ -17,7 +17,13 @@ from PySide6.QtCore import QObject, QTimer, QVariantAnimation, Signal
 from PySide6.QtWidgets import QWidget
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, DrawHashes, commitment_of, compute_seed
+from dsj_desktop.draw.algorithm import (
+    MIN_WITNESS_DIGITS,
+    DrawHashes,
+    Substitution,
+    commitment_of,
+    compute_seed,
+)
 from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import sessions, settings
@@ -233,8 +239,8 @@ class DrawController(QObject):
         *,
         unavailable: Sequence[tuple[str, str]] = (),
         kind: str = sessions.INSPECTOR,
-    ) -> Any:
-        def job() -> tuple[Any, sessions.Session]:
+    ) -> Substitution:
+        def job() -> tuple[Substitution, sessions.Session]:
             new = sessions.substitute(self.db, self.session.id, target, removed, reason, unavailable=unavailable,
                                       kind=kind, operator=self.operator)  # fmt: skip
             return new, sessions.get_session(self.db, self.session.id)

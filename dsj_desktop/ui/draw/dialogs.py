@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
+from dsj_desktop.draw.algorithm import Substitution
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish.export import WrittenFile, export_session
 from dsj_desktop.services import sessions
@@ -60,7 +60,7 @@ class SubstituteDialog(QDialog):
         add_other = QPushButton("加入")
         add_other.clicked.connect(self.add_unavailable)
         self.unavailable: list[tuple[str, str]] = []
-        self.substitution: Any = None  # the last substitution made here
+        self.substitution: Substitution | None = None  # the last substitution made here
         self.unavailable_model = ListTableModel(["人员", "原因"])
         other_row = QHBoxLayout()
         other_row.addWidget(self.other, 2)

@@ -491,7 +491,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         y += pen.text(x, y, w, "本场次已作废", 1.3, th.bad, bold=True) + 0.2 * u
         y += pen.para(x, y, w, f"作废原因：{s.void_reason}", 0.7, th.fg) + 0.3 * u
         if c.nonce_public:
-            h, ok = c.nonce_check()
+            _, ok = c.nonce_check()
             y += _kv_hash(pen, x, y, w, "随机数 N（作废后公开）", s.nonce, 0.7, th.accent, th) + 0.2 * u
             check = "✔ H(N) = 抽取前公布的承诺值 C" if ok else "✘ H(N) 与承诺值 C 不一致"
             y += pen.text(x, y, w, check, 0.6, th.ok if ok else th.bad) + 0.3 * u
@@ -507,7 +507,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         return y - r.top()
     sub = c.last_substitution or (s.substitutions[-1] if s.substitutions else None)
     foot = 1.2 * u if sub is not None else 0.0
-    h = _result_table(pen, QRectF(x, y, w, r.height() - foot), c, th, "抽取结果已确认（生效）", th.ok)
+    table_h = _result_table(pen, QRectF(x, y, w, r.height() - foot), c, th, "抽取结果已确认（生效）", th.ok)
     if sub is not None:
         people = s.inspector_names | s.expert_names
         line = (
@@ -516,7 +516,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
             f"（原因：{sub['reason']}）"
         )
         pen.text(x, r.bottom() - foot + 0.2 * u, w, line, 0.5, th.accent, elide=True)
-    return h + foot
+    return table_h + foot
 
 
 def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:

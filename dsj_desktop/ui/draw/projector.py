@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QScreen
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from dsj_desktop.ui.draw.controller import DrawController
@@ -37,7 +35,7 @@ class ProjectorWindow(QWidget):
         self.hint.move(16, 16)
         self.hint.hide()
 
-    def show_on(self, screen: Any) -> None:
+    def show_on(self, screen: QScreen) -> None:
         """Full screen on *screen* (a QScreen); the operator's own screen when it is the only one (a
         rehearsal, which says how to close it)."""
         owner = self.parentWidget()
@@ -54,11 +52,11 @@ class ProjectorWindow(QWidget):
             return
         super().keyPressEvent(event)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)
         self.closed.emit()
 
 
-def screens() -> list[Any]:
+def screens() -> list[QScreen]:
     app = QApplication.instance()
     return list(app.screens()) if isinstance(app, QApplication) else []

@@ -3,8 +3,8 @@ controls of the current step, the full result list, 确认 / 作废, 递补, pri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -12,7 +12,9 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QRegularExpressionValidator,
+    QScreen,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -127,15 +129,15 @@ class SessionScreen(QWidget):
         self.result_model = ListTableModel(["序号"])
         self.result_table = make_table(self.result_model)
         self.result_table.setObjectName("result-table")
-        self.lower = QWidget()
-        lower_layout = QVBoxLayout(self.lower)
+        self.result_box = QWidget()
+        lower_layout = QVBoxLayout(self.result_box)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         self.result_label = QLabel()
         lower_layout.addWidget(self.result_label)
         lower_layout.addWidget(self.result_table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
-        split.addWidget(self.lower)
+        split.addWidget(self.result_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -401,7 +403,7 @@ class SessionScreen(QWidget):
         self.btn_replay.setEnabled(bool(s.result))
         self._fill_result_table()
         # The full list once the public has seen it (not during the reveal and the animation).
-        self.lower.setVisible(c.step in (RESULT, CLOSED) and bool(s.result))
+        self.result_box.setVisible(c.step in (RESULT, CLOSED) and bool(s.result))
         # closed
         digest = sessions.record_sha256(s.record) if s.record else ""
         if s.status == sessions.CONFIRMED:
@@ -471,7 +473,7 @@ class SessionScreen(QWidget):
 
     # -- actions ----------------------------------------------------------------------------
 
-    def _do(self, action: Any, title: str) -> bool:
+    def _do(self, action: Callable[[], object], title: str) -> bool:
         try:
             action()
         except UserError as exc:
@@ -590,11 +592,11 @@ class SessionScreen(QWidget):
 
     # -- the projector ----------------------------------------------------------------------
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fill_screens()  # now the window is on its screen: that one is the operator's
 
-    def _screens_changed(self, _screen: Any) -> None:
+    def _screens_changed(self, _screen: QScreen) -> None:
         self._fill_screens()
 
     def _fill_screens(self) -> None:
@@ -622,7 +624,7 @@ class SessionScreen(QWidget):
         self.screen_combo.setCurrentIndex(choice)
         self.screen_combo.blockSignals(False)
 
-    def chosen_screen(self) -> Any:
+    def chosen_screen(self) -> QScreen | None:
         name = self.screen_combo.currentData()
         all_ = screens()
         for scr in all_:
