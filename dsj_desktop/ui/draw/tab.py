@@ -419,8 +419,6 @@ class DrawTab(QWidget):
             if not again.strip():
                 QMessageBox.warning(self, "再次抽取", "再次抽取必须写明原因。")
                 return None
-        settings.write(self.db, PLACE_KEY, place)
-        settings.write(self.db, OPERATOR_KEY, operator)
         args = {"on": self.on, "place": place, "operator": operator, "again": again}
         out = run_with_progress(self, "开始抽取", start_job(self.db, code, **args), cancellable=False)
         if isinstance(out.error, sessions.OutsidePeriod):
@@ -445,6 +443,8 @@ def start_job(db: Database, task_code: str, **prepare_args: Any) -> Job[sessions
     """A new session of *task_code*: its inputs frozen (seconds for 100,000 candidates), then its
     commitment published. Run on a worker thread."""
     yield Progress("正在冻结候选名单、执法人员名单和抽取参数……")
+    settings.write(db, PLACE_KEY, prepare_args.get("place", ""))  # offered again next time
+    settings.write(db, OPERATOR_KEY, prepare_args.get("operator", ""))
     s = sessions.prepare(db, task_code, **prepare_args)
     yield Progress("正在生成随机数 N 并公布承诺值 C……")
     return sessions.commit(db, s.id, operator=prepare_args.get("operator", ""))
