@@ -19,7 +19,8 @@ from dsj_desktop.db.engine import open_database
 from dsj_desktop.demo import fill_demo
 from dsj_desktop.progress import run_job
 from dsj_desktop.ui.app import setup_application
-from dsj_desktop.ui.draw_stage import WITNESSES, StageView
+from dsj_desktop.ui.draw.paint import StageView
+from dsj_desktop.ui.draw.stage import WITNESSES
 from dsj_desktop.ui.main_window import MainWindow
 
 

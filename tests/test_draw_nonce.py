@@ -245,7 +245,8 @@ def test_the_draw_screen_asks_for_fixed_digits_before_any_is_entered(demo_db: Da
 
 
 def test_the_draw_screen_closes_an_interrupted_session(demo_db: Database, data_dir: Path, qtbot: Any) -> None:
-    from dsj_desktop.ui.draw_stage import CLOSED, DrawController
+    from dsj_desktop.ui.draw.controller import DrawController
+    from dsj_desktop.ui.draw.stage import CLOSED
 
     sid = run_child(data_dir, "exit").communicate(timeout=120)[0].split()[-1]
     c = DrawController(demo_db, sid)

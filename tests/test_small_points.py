@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from dsj_desktop.db import guard
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.charts import nice_scale
-from dsj_desktop.ui.draw_stage import TEAM, TIMINGS, plan_beats
+from dsj_desktop.ui.draw.stage import TEAM, TIMINGS, make_reels, plan_beats, pool_names_by_stratum
 from dsj_desktop.ui.journal_tab import _value, summary
 from dsj_desktop.ui.main_window import MainWindow
 
@@ -74,8 +74,9 @@ def test_two_reels_never_show_one_person_at_once(window: MainWindow, qtbot: Any)
     c = scr.controller
     teams = [b for b in plan_beats(c.session) if b.kind == TEAM]
     assert teams
+    pool = pool_names_by_stratum(c.session)
     for i, beat in enumerate(teams):
-        c._make_reels(beat, TIMINGS[c.speed], random.Random(i))
+        make_reels(c.session, beat, TIMINGS[c.speed], random.Random(i), pool)
         inspectors = [r for r in beat.reels if r.label.startswith("执法检查人员")]
         assert len(inspectors) == 2
         a, b = (set(r.strip) for r in inspectors)

@@ -20,9 +20,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.publish import record_pdf as rp
+from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.services import sessions, settings
-from dsj_desktop.ui.draw_session import ExportDialog, SessionScreen, SubstituteDialog
-from dsj_desktop.ui.draw_stage import (
+from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
+from dsj_desktop.ui.draw.paint import WRITE_FIRST
+from dsj_desktop.ui.draw.session import SessionScreen
+from dsj_desktop.ui.draw.stage import (
     CLOSED,
     NOTICE,
     RESULT,
@@ -30,8 +33,6 @@ from dsj_desktop.ui.draw_stage import (
     ROLLING,
     SPEED_KEY,
     WITNESSES,
-    WRITE_FIRST,
-    group_hex,
 )
 from dsj_desktop.ui.main_window import MainWindow
 
@@ -334,7 +335,7 @@ def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, q
     c.add_witness("甲", "12345678901234567890")
     c.reveal()
     qtbot.mouseClick(scr.btn_skip, Qt.MouseButton.LeftButton)
-    assert c.step == RESULT and scr.lower.isVisible()
+    assert c.step == RESULT and scr.result_box.isVisible()
 
 
 TWO_SCREENS = r"""
@@ -408,7 +409,65 @@ def test_two_screens_the_projector_goes_full_screen_on_the_second(
 
 
 def test_qapplication_font_is_used_on_the_stage(window: MainWindow) -> None:  # noqa: F811
-    from dsj_desktop.ui.draw_stage import stage_fonts
+    from dsj_desktop.ui.fonts import stage_fonts
 
     text, mono = stage_fonts()
     assert text == QApplication.font().family() and "Mono" in mono
+
+
+def test_every_write_runs_off_the_gui_thread_and_is_announced(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    opened: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prepare, commit, witnesses, reveal, confirm, substitute and void run on a worker thread while
+    the GUI keeps handling events (the projector keeps painting); each write reaches the window's hub."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    gui = threading.current_thread()
+    threads: dict[str, list[bool]] = {}
+    for name in ("prepare", "commit", "fix_witnesses", "add_witness", "do_reveal", "confirm", "substitute",
+                 "void"):  # fmt: skip
+        real = getattr(sessions, name)
+
+        def spy(*a: Any, _real: Any = real, _name: str = name, **k: Any) -> Any:
+            threads.setdefault(_name, []).append(threading.current_thread() is not gui)
+            if _name == "fix_witnesses":
+                time.sleep(0.3)  # long enough for the GUI's timers to fire meanwhile
+            return _real(*a, **k)
+
+        monkeypatch.setattr(sessions, name, spy)
+    sent_before = len(window.hub.sent)
+    scr = start(window, qtbot)
+    c = scr.controller
+    assert len(window.hub.sent) > sent_before and "draw" in window.hub.sent[-1]
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    c.go(WITNESSES)
+    qtbot.mouseClick(scr.btn_fixed, Qt.MouseButton.LeftButton)
+    timer.stop()
+    assert c.digits_fixed and len(ticks) >= 3  # the event loop ran during the write
+    for name, digits in (("张三", "31415926535"), ("李四", "27182818284")):
+        n = len(window.hub.sent)
+        add_witness(scr, qtbot, name, digits)
+        assert len(window.hub.sent) == n + 1 and window.hub.sent[-1] == frozenset({"draw"})
+    qtbot.mouseClick(scr.btn_reveal, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(scr.btn_skip, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(scr.btn_confirm, Qt.MouseButton.LeftButton)
+    assert c.session.status == sessions.CONFIRMED
+    x = c.session.result[0]
+    c.substitute(x["id"], x["inspectors"][0], "因公出差")
+    n = len(window.hub.sent)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("测试作废", True))
+    qtbot.mouseClick(scr.btn_void, Qt.MouseButton.LeftButton)
+    assert c.session.status == sessions.VOIDED and len(window.hub.sent) == n + 1
+    assert set(threads) == {"prepare", "commit", "fix_witnesses", "add_witness", "do_reveal", "confirm",
+                            "substitute", "void"}  # fmt: skip
+    assert all(all(v) for v in threads.values()), threads

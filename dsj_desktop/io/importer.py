@@ -228,16 +228,25 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)  # further sentences for the report
     warnings: list[str] = field(default_factory=list)  # imported, but worth a look
 
-    def text(self) -> str:
-        s = (
-            f"{self.title}导入完成：文件“{self.file}”工作表“{self.sheet}”共 {self.rows:,} 行，"
-            f"新增 {self.added:,}，更新 {self.updated:,}，未变 {self.unchanged:,}。"
-        )
+    def text(self, *, planned: bool = False) -> str:
+        """What the import did; with *planned*, what it will do (the check before anything is written)."""
+        if planned:
+            s = (
+                f"检查通过：共 {self.rows} 行，导入后将新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}。"
+                "文件中没有的记录保持不变。"
+            )
+            restored, codes, notes = "其中 {} 条已归档的记录将被恢复。", "\n将加入{}代码表：{}", "\n"
+        else:
+            s = (
+                f"{self.title}导入完成：文件“{self.file}”工作表“{self.sheet}”共 {self.rows:,} 行，"
+                f"新增 {self.added:,}，更新 {self.updated:,}，未变 {self.unchanged:,}。"
+            )
+            restored, codes, notes = "其中 {} 条原已归档的记录已恢复。", "已加入{}代码表：{}。", ""
         if self.restored:
-            s += f"其中 {self.restored} 条原已归档的记录已恢复。"
+            s += restored.format(self.restored)
         for name, vals in self.codes_added.items():
-            s += f"已加入{codelists.LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}。"
-        s += "".join(self.notes)
+            s += codes.format(codelists.LIST_TITLES.get(name, name), "、".join(vals))
+        s += "".join(notes + (n.strip() if planned else n) for n in self.notes)
         for line in self.column_lines():
             s += "\n" + line
         for w in self.warnings:

@@ -6,26 +6,15 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from dsj_desktop import APP_NAME, APP_TITLE, __version__
 from dsj_desktop.errors import UserError
-from dsj_desktop.paths import cjk_font_path, resource
+from dsj_desktop.paths import resource
+from dsj_desktop.ui.fonts import load_cjk_font
 
 _state: dict[str, object] = {}
-
-
-def load_cjk_font() -> str:
-    """Register the bundled CJK font and return its family name (a fresh machine has none)."""
-    if "family" in _state:
-        return str(_state["family"])
-    font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
-    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-    if not families:
-        raise UserError(f"无法加载程序自带的中文字体“{cjk_font_path()}”，安装可能不完整。")
-    _state["family"] = families[0]
-    return families[0]
 
 
 def setup_application(app: QApplication) -> None:

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStorageInfo, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -42,9 +40,9 @@ from dsj_desktop.actor import ADMIN
 from dsj_desktop.db.engine import Database
 from dsj_desktop.paths import backups_dir
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.publish.usb import Volume, destinations
 from dsj_desktop.services import backup, journal
 from dsj_desktop.services.backup import BackupInfo
+from dsj_desktop.ui.kit import DestinationList, choose_folder
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 from dsj_desktop.ui.trust_widgets import error_label, note_label, show_error
@@ -62,19 +60,6 @@ KEYS_NOTE = (
     "备份到U盘/文件夹时，本局的签名密钥会一同保存在备份文件旁的“….keys”文件夹中：换电脑后恢复时，"
     "程序会一并恢复密钥，旧记录仍能用本局的密钥核验。该文件夹含有私钥，请妥善保管U盘，不要外传。"
 )
-
-
-def mounted_volumes() -> list[Volume]:
-    return [
-        Volume(
-            root=info.rootPath(),
-            name=info.displayName(),
-            ready=info.isReady() and info.isValid(),
-            read_only=info.isReadOnly(),
-            bytes_free=int(info.bytesAvailable()),
-        )
-        for info in QStorageInfo.mountedVolumes()
-    ]
 
 
 def last_entry_text(last_entry: str) -> str:
@@ -299,7 +284,7 @@ class BackupDialog(QDialog):
         who = actor_mod.current()
         # The copy carries the bureau's private keys: an administrator's job (the core refuses others).
         self.allowed = not db.guard.accounts_exist or (who is not None and who.role == ADMIN)
-        self.places = QListWidget()
+        self.places = DestinationList()
         self.places.setObjectName("backup-places")
         self.places.setMaximumHeight(90)
         again = QPushButton("刷新（插入U盘后）")
@@ -364,26 +349,20 @@ class BackupDialog(QDialog):
         self.refresh_places()
 
     def refresh_places(self) -> None:
-        self.places.clear()
-        for d in destinations(mounted_volumes()):
-            item = QListWidgetItem(d.label)
-            item.setData(Qt.ItemDataRole.UserRole, str(d.path))
-            self.places.addItem(item)
-        if self.places.count():
-            self.places.setCurrentRow(0)
+        self.places.refresh()
         self.btn_backup.setEnabled(self.allowed and self.places.count() > 0)
 
     def choose_other(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "选择备份文件夹", str(Path.home()))
-        if path:
-            self.backup_to(Path(path))
+        folder = choose_folder(self, "选择备份文件夹")
+        if folder is not None:
+            self.backup_to(folder)
 
     def backup_selected(self) -> None:
-        item = self.places.currentItem()
-        if item is None:
+        folder = self.places.chosen()
+        if folder is None:
             QMessageBox.warning(self, "备份", "请选择备份位置。")
             return
-        self.backup_to(Path(item.data(Qt.ItemDataRole.UserRole)))
+        self.backup_to(folder)
 
     def backup_to(self, folder: Path) -> BackupInfo | None:
         out = run_with_progress(self, "备份", _backup_job(self.db, folder), cancellable=False)

@@ -33,6 +33,7 @@ from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibilit
 from dsj_desktop.io.exporter import export_directory, write_template
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import save_template
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, Column, LazyTableModel
 
@@ -401,17 +402,9 @@ class DirectoryTab(QWidget):
         QMessageBox.information(self, f"导出{self.spec.title}", f"已导出 {out.value} 条记录到：\n{path}")
 
     def save_template(self) -> None:
-        default = str(Path.home() / f"{self.spec.title}导入模板.xlsx")
-        path, _ = QFileDialog.getSaveFileName(self, "保存导入模板", default, "Excel 工作簿 (*.xlsx)")
-        if not path:
-            return
-        if not path.lower().endswith(".xlsx"):
-            path += ".xlsx"
-        with self.db.read() as conn:
-            codes = codelists.all_lists(conn)
-        try:
-            write_template(Path(path), self.spec, codes)
-        except Exception as exc:  # a UserError message is already Chinese
-            QMessageBox.warning(self, "保存导入模板", str(exc))
-            return
-        QMessageBox.information(self, "保存导入模板", f"模板已保存到：\n{path}")
+        def write(path: Path) -> None:
+            with self.db.read() as conn:
+                codes = codelists.all_lists(conn)
+            write_template(path, self.spec, codes)
+
+        save_template(self, f"{self.spec.title}导入模板.xlsx", write)

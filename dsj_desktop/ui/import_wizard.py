@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain.codelists import LIST_TITLES
 from dsj_desktop.domain.fields import FieldSpec, Kind, display_value
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.specs import TableSpec
@@ -395,20 +394,7 @@ class PreviewPage(QWizardPage):
         self.ok = out.ok
         if out.ok:
             s: ImportSummary = out.value
-            text = (
-                f"检查通过：共 {s.rows} 行，导入后将新增 {s.added}，更新 {s.updated}，未变 {s.unchanged}。"
-                f"文件中没有的记录保持不变。"
-            )
-            if s.restored:
-                text += f"其中 {s.restored} 条已归档的记录将被恢复。"
-            for name, vals in s.codes_added.items():
-                text += f"\n将加入{LIST_TITLES.get(name, name)}代码表：{'、'.join(vals)}"
-            for note in s.notes:
-                text += f"\n{note.strip()}"
-            for line in s.column_lines():
-                text += f"\n{line}"
-            for w in s.warnings:
-                text += f"\n注意：{w}"
+            text = s.text(planned=True)
             self.summary.setText(text)
             self.summary.setStyleSheet("color: #1b5e20;")
             self.choices.hide()

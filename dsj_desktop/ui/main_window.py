@@ -22,7 +22,7 @@ DATA_SETTINGS = "settings"  # a kind of change (see ui/data_hub.py)
 if TYPE_CHECKING:
     from dsj_desktop.db.engine import Database
     from dsj_desktop.ui.directory_tab import DirectoryTab
-    from dsj_desktop.ui.draw_tab import DrawTab
+    from dsj_desktop.ui.draw.tab import DrawTab
     from dsj_desktop.ui.home import HomePage
     from dsj_desktop.ui.items_tab import ItemsTab
     from dsj_desktop.ui.plan_tab import PlanTab
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         return PlanTab(self.db, self)
 
     def _build_draw(self) -> QWidget:
-        from dsj_desktop.ui.draw_tab import DrawTab
+        from dsj_desktop.ui.draw.tab import DrawTab
 
         assert self.db is not None
         return DrawTab(self.db, self)

@@ -45,6 +45,7 @@ from dsj_desktop.services.plan_overview import (
     task_rows,
 )
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import save_template
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -704,20 +705,12 @@ class PlanTab(QWidget):
         QMessageBox.information(self, "导出年度计划", f"已导出 {out.value} 个抽查任务到：\n{path}")
 
     def save_template(self) -> None:
-        default = str(Path.home() / f"{PLAN_ROWS.title}导入模板.xlsx")
-        path, _ = QFileDialog.getSaveFileName(self, "保存导入模板", default, "Excel 工作簿 (*.xlsx)")
-        if not path:
-            return
-        if not path.lower().endswith(".xlsx"):
-            path += ".xlsx"
-        with self.db.read() as conn:
-            codes = codelists.all_lists(conn)
-        try:
-            write_template(Path(path), PLAN_ROWS, codes)
-        except Exception as exc:  # a UserError message is already Chinese
-            QMessageBox.warning(self, "保存导入模板", str(exc))
-            return
-        QMessageBox.information(self, "保存导入模板", f"模板已保存到：\n{path}")
+        def write(path: Path) -> None:
+            with self.db.read() as conn:
+                codes = codelists.all_lists(conn)
+            write_template(path, PLAN_ROWS, codes)
+
+        save_template(self, f"{PLAN_ROWS.title}导入模板.xlsx", write)
 
     def publish(self) -> None:
         plan = self.current_plan()

@@ -36,6 +36,7 @@ from dsj_desktop.publish import result_publication
 from dsj_desktop.services import results, settings
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import save_template
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.scan_entry import ScanField, open_scanned
 from dsj_desktop.ui.table_model import GREY, ORANGE, RED, Column, LazyTableModel, ListTableModel
@@ -432,18 +433,9 @@ class ResultsTab(QWidget):
         QMessageBox.information(self, "导出检查结果", f"已导出 {out.value} 条到：\n{path}")
 
     def save_template(self) -> None:
-        default = str(Path.home() / "检查结果导入模板.xlsx")
-        path, _ = QFileDialog.getSaveFileName(self, "保存导入模板", default, "Excel 工作簿 (*.xlsx)")
-        if not path:
-            return
-        if not path.lower().endswith(".xlsx"):
-            path += ".xlsx"
-        try:
-            results.write_results_template(self.db, Path(path))
-        except Exception as exc:  # a UserError message is already Chinese
-            QMessageBox.warning(self, "保存导入模板", str(exc))
-            return
-        QMessageBox.information(self, "保存导入模板", f"模板已保存到：\n{path}")
+        save_template(
+            self, "检查结果导入模板.xlsx", lambda path: results.write_results_template(self.db, path)
+        )
 
 
 class PublishDialog(QDialog):

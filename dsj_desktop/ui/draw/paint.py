@@ -1,499 +1,38 @@
-"""The public face of a draw session.
-
-:class:`DrawController` holds one session's state (the step on screen, the witness being typed, the
-rolling animation) and performs every step through :mod:`dsj_desktop.services.sessions`. The operator's
-preview and the projector are two :class:`StageView` instances driven by the same controller and its
-signals: they paint the same state, each at its own size. Nothing is copied between windows.
-
-The result is fixed by the seed when the nonce is revealed; the rolling animation only shows it,
-name by name. Stopping or skipping the animation changes nothing but what is on screen.
-"""
+"""Painting a draw session's public stage: the same picture on the operator's preview and on the
+projector, each at its own size (:class:`StageView`). Every step is laid out in units of the stage's
+size, measured dry first and scaled to fit; what was painted is recorded (for tests and checks)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontDatabase,
-    QFontMetricsF,
-    QImage,
-    QKeyEvent,
-    QPainter,
-    QPaintEvent,
-    QPen,
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
+from dsj_desktop.publish.record_pdf import group_hex
+from dsj_desktop.services import sessions
+from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.ui.draw.stage import (
+    CLOSED,
+    MANDATORY,
+    NOTICE,
+    RESULT,
+    RESULT_ROWS_PER_PAGE,
+    REVEAL,
+    ROLLING,
+    STEP_TITLES,
+    STEPS,
+    TARGET,
+    TEAM,
+    WITNESSES,
+    Reel,
 )
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
-
-from dsj_desktop.db.engine import Database
-from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS, DrawHashes, compute_seed
-from dsj_desktop.errors import UserError
-from dsj_desktop.services import sessions, settings
-
-# --- steps -----------------------------------------------------------------------------------
-
-NOTICE, WITNESSES, REVEAL, ROLLING, RESULT, CLOSED = (
-    "notice",
-    "witnesses",
-    "reveal",
-    "rolling",
-    "result",
-    "closed",
-)
-STEPS = (NOTICE, WITNESSES, REVEAL, ROLLING, RESULT)
-STEP_TITLES = {
-    NOTICE: "抽取前公告", WITNESSES: "见证人输入", REVEAL: "开奖", ROLLING: "滚动抽取", RESULT: "结果确认",
-    CLOSED: "结果确认",
-}  # fmt: skip
-
-SPEED_KEY = "draw_animation_speed"
-SPEEDS = {"slow": "慢", "normal": "正常", "fast": "快"}
-RESULT_ROWS_PER_PAGE = 10
-PAGE_MS = 8000
-
-
-@dataclass(frozen=True)
-class Timing:
-    target_ms: int  # one drawn target: the drum slows down and lands
-    team_ms: int  # one target's team: the reels stop one after the other
-    pause_ms: int  # after each landing
-    mandatory_ms: int
-    names_per_s: float  # how many names pass the window per second of rolling
-
-
-# 快 keeps a 200-target draw (200 targets + 200 teams) to about three minutes.
-TIMINGS = {
-    "slow": Timing(3000, 3200, 1100, 1800, 10.0),
-    "normal": Timing(2200, 2400, 650, 1300, 12.0),
-    "fast": Timing(320, 400, 90, 400, 20.0),
-}
-
-
-def initial_step(s: sessions.Session) -> str:
-    if s.status in (sessions.CONFIRMED, sessions.VOIDED):
-        return CLOSED
-    if s.status == sessions.REVEALED:
-        return REVEAL
-    if s.status == sessions.COMMITTED and s.witnesses:
-        return WITNESSES
-    return NOTICE
-
-
-def group_hex(text: str, size: int = 4) -> str:
-    return " ".join(text[i : i + size] for i in range(0, len(text), size))
-
-
-# --- the rolling animation -------------------------------------------------------------------
-
-MANDATORY, TARGET, TEAM = "mandatory", "target", "team"
-
-
-@dataclass
-class Reel:
-    label: str
-    strip: list[str]  # names passing the window in turn; it lands on the last one
-    stop_at: float  # the fraction of the beat at which this reel stops
-
-    def position(self, t: float) -> float:
-        x = 1.0 if self.stop_at <= 0 else min(1.0, t / self.stop_at)
-        return (1 - (1 - x) ** 3) * (len(self.strip) - 1)  # ease-out: fast, then slowing to a stop
-
-    def stopped(self, t: float) -> bool:
-        return t >= self.stop_at
-
-
-@dataclass
-class Beat:
-    kind: str  # MANDATORY, TARGET or TEAM
-    indices: list[int]  # positions in the session's result that this beat lands
-    stratum: str = ""
-    number: int = 1  # within its phase (targets, then teams)
-    of: int = 1
-    reels: list[Reel] = field(default_factory=list)
-    duration_ms: int = 0
-
-
-@dataclass
-class RollState:
-    beats: list[Beat]
-    index: int = 0
-    t: float = 0.0
-    landed_targets: list[int] = field(default_factory=list)  # result positions, in landing order
-    landed_teams: list[int] = field(default_factory=list)
-    finished: bool = False
-
-    @property
-    def beat(self) -> Beat | None:
-        return self.beats[self.index] if 0 <= self.index < len(self.beats) else None
-
-
-def plan_beats(s: sessions.Session) -> list[Beat]:
-    """Mandatory units first, then each stratum's drawn targets in ticket order, then every
-    target's team in assignment order (the order of the record)."""
-    result = s.result
-    beats: list[Beat] = []
-    mandatory = [i for i, x in enumerate(result) if x["mandatory"]]
-    if mandatory:
-        beats.append(Beat(MANDATORY, mandatory))
-    drawn = [i for i, x in enumerate(result) if not x["mandatory"]]
-    quotas: dict[str, int] = s.inputs["params"]["quotas"]
-    order = {st: n for n, st in enumerate(quotas)}
-    drawn.sort(key=lambda i: (order.get(result[i]["stratum"], len(order)), result[i]["ticket"]))
-    for n, i in enumerate(drawn, start=1):
-        beats.append(Beat(TARGET, [i], result[i]["stratum"], n, len(drawn)))
-    for n, i in enumerate(range(len(result)), start=1):
-        if result[i]["inspectors"] or result[i]["experts"]:
-            beats.append(Beat(TEAM, [i], result[i]["stratum"], n, len(result)))
-    return beats
-
-
-# --- the controller --------------------------------------------------------------------------
-
-
-class DrawController(QObject):
-    """One session's live state; both stage views and the operator's controls follow it."""
-
-    changed = Signal()  # the session, the step or what is typed changed: repaint, update controls
-    frame = Signal()  # an animation frame: repaint only
-
-    def __init__(self, db: Database, session_id: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.db = db
-        self.session = sessions.get_session(db, session_id)
-        if sessions.is_interrupted(db, self.session):
-            # Its nonce was in the memory of a program that is gone (spec §3.4): it can never be revealed.
-            with contextlib.suppress(UserError):  # an account that may not void sees it as it is
-                self.session = sessions.void(
-                    db, session_id, sessions.INTERRUPTED, operator=self.session.operator
-                )
-        with db.read() as conn:
-            self.digits_fixed = sessions.witnesses_fixed(conn, session_id) or bool(self.session.witnesses)
-        self.step = initial_step(self.session)
-        speed = settings.read(db, SPEED_KEY, "normal")
-        self.speed = speed if speed in SPEEDS else "normal"
-        self.pending = ("", "")  # the witness being typed (name, digits), shown as typed
-        self.roll: RollState | None = None
-        self.result_page = 0
-        self.last_substitution: dict[str, Any] | None = None
-        self._names_by_stratum: dict[str, list[str]] | None = None
-        self._anim = QVariantAnimation(self)
-        self._anim.setStartValue(0.0)
-        self._anim.setEndValue(1.0)
-        self._anim.valueChanged.connect(self._on_frame)
-        self._anim.finished.connect(self._on_landed)
-        self._pause = QTimer(self)
-        self._pause.setSingleShot(True)
-        self._pause.timeout.connect(self._next_beat)
-        self._pager = QTimer(self)
-        self._pager.setInterval(PAGE_MS)
-        self._pager.timeout.connect(self._next_page)
-        self._update_pager()
-
-    # -- reading ----------------------------------------------------------------------------
-
-    @property
-    def operator(self) -> str:
-        return self.session.operator
-
-    @property
-    def digits(self) -> int:
-        return self.session.digits
-
-    @property
-    def can_reveal(self) -> bool:
-        return self.session.status == sessions.COMMITTED and self.digits >= MIN_WITNESS_DIGITS
-
-    def nonce_check(self) -> tuple[str, bool]:
-        """H(N) computed here and now, and whether it equals the commitment shown before."""
-        if not self.session.nonce or self.session.status in (sessions.PREPARED, sessions.COMMITTED):
-            return "", False
-        h = hashlib.sha256(self.session.nonce.encode("ascii")).hexdigest()
-        return h, h == self.session.commitment
-
-    def seed_check(self) -> bool:
-        s = self.session
-        if not s.seed:
-            return False
-        hashes = DrawHashes(**{k: s.hashes[k] for k in ("targets", "inspectors", "experts", "params")})
-        return compute_seed(s.id, hashes, [w["digits"] for w in s.witnesses], s.nonce) == s.seed
-
-    @property
-    def nonce_public(self) -> bool:
-        """The nonce may be shown: revealed, or disclosed by a void after the commitment."""
-        s = self.session
-        return bool(s.nonce) and (
-            s.status in (sessions.REVEALED, sessions.CONFIRMED)
-            or (s.status == sessions.VOIDED and bool(s.commitment))
-        )
-
-    @property
-    def stratified(self) -> bool:
-        quotas = self.session.inputs["params"]["quotas"]
-        return set(quotas) != {""} or bool(self.session.inputs["params"]["mandatory"])
-
-    def pages(self) -> int:
-        return max(1, math.ceil(len(self.session.result) / RESULT_ROWS_PER_PAGE))
-
-    def result_view(self) -> list[dict[str, Any]]:
-        """The result as the public sees it: names only (no personal ids), current teams."""
-        s = self.session
-        names = s.target_names
-        inspectors, experts = s.inspector_names, s.expert_names
-        teams = s.current_teams()
-        replaced = {(x["target"], x["substitute"]) for x in s.substitutions}
-        out = []
-        for i, x in enumerate(s.result):
-            team = teams[x["id"]]
-            out.append({
-                "no": i + 1,
-                "id": x["id"],
-                "name": names.get(x["id"], x["id"]),
-                "stratum": "必查" if x["mandatory"] else (x["stratum"] or "随机抽取"),
-                "ticket": x["ticket"],
-                "inspectors": [inspectors.get(p, p) + ("（递补）" if (x["id"], p) in replaced else "")
-                               for p in team[sessions.INSPECTOR]],
-                "experts": [experts.get(p, p) + ("（递补）" if (x["id"], p) in replaced else "")
-                            for p in team[sessions.EXPERT]],
-            })  # fmt: skip
-        return out
-
-    def stratum_sizes(self) -> dict[str, int]:
-        return dict(self.session.inputs.get("strata") or {})
-
-    # -- steps -----------------------------------------------------------------------------
-
-    def go(self, step: str) -> None:
-        self.step = step
-        self.result_page = 0
-        self._update_pager()
-        self.changed.emit()
-
-    def reload(self) -> None:
-        self.session = sessions.get_session(self.db, self.session.id)
-        self.changed.emit()
-
-    def commit(self) -> None:
-        self.session = sessions.commit(self.db, self.session.id, operator=self.operator)
-        self.go(NOTICE)
-
-    def set_pending(self, name: str, digits: str) -> None:
-        if (name, digits) != self.pending:
-            self.pending = (name, digits)
-            self.changed.emit()
-
-    def fix_witnesses(self) -> None:
-        """The operator confirms every witness has written their digits down before any is read out."""
-        self.session = sessions.fix_witnesses(self.db, self.session.id, operator=self.operator)
-        self.digits_fixed = True
-        self.go(WITNESSES)
-
-    def add_witness(self, name: str, digits: str) -> None:
-        self.session = sessions.add_witness(self.db, self.session.id, name, digits, operator=self.operator)
-        self.pending = ("", "")
-        self.go(WITNESSES)
-
-    def reveal(self) -> None:
-        self.session = sessions.do_reveal(self.db, self.session.id, operator=self.operator)
-        self.go(REVEAL)
-
-    def confirm(self) -> None:
-        self._stop_animation()
-        self.session = sessions.confirm(self.db, self.session.id, operator=self.operator)
-        self.go(CLOSED)
-
-    def void(self, reason: str) -> None:
-        self._stop_animation()
-        self.session = sessions.void(self.db, self.session.id, reason, operator=self.operator)
-        self.go(CLOSED)
-
-    def substitute(
-        self,
-        target: str,
-        removed: str,
-        reason: str,
-        *,
-        unavailable: Sequence[tuple[str, str]] = (),
-        kind: str = sessions.INSPECTOR,
-    ) -> Any:
-        new = sessions.substitute(self.db, self.session.id, target, removed, reason, unavailable=unavailable,
-                               kind=kind, operator=self.operator)  # fmt: skip
-        self.session = sessions.get_session(self.db, self.session.id)
-        self.last_substitution = new.to_json() | {"kind": kind}
-        self.go(CLOSED)
-        return new
-
-    def set_speed(self, speed: str) -> None:
-        if speed in SPEEDS and speed != self.speed:
-            self.speed = speed
-            settings.write(self.db, SPEED_KEY, speed)
-            self.changed.emit()
-
-    def shutdown(self) -> None:
-        """Stop every timer (the screen showing this session is going away)."""
-        self._stop_animation()
-        self._pager.stop()
-
-    # -- the rolling animation ---------------------------------------------------------------
-
-    def start_roll(self) -> None:
-        """Show the result (already fixed by the seed) target by target, then team by team."""
-        if not self.session.result:
-            self.go(RESULT)
-            return
-        self._stop_animation()
-        self.roll = RollState(plan_beats(self.session))
-        self.go(ROLLING)
-        self._start_beat()
-
-    def stop_roll(self) -> None:
-        """End the animation now: everything lands at once (the result does not change)."""
-        self._stop_animation()
-        if self.roll is not None:
-            self.roll.landed_targets = list(range(len(self.session.result)))
-            self.roll.landed_teams = list(range(len(self.session.result)))
-            self.roll.finished = True
-        if self.step == ROLLING:
-            self.go(RESULT)
-
-    def _stop_animation(self) -> None:
-        self._anim.stop()
-        self._pause.stop()
-
-    def _start_beat(self) -> None:
-        roll = self.roll
-        assert roll is not None
-        beat = roll.beat
-        if beat is None:
-            roll.finished = True
-            self.go(RESULT)
-            return
-        timing = TIMINGS[self.speed]
-        self._make_reels(beat, timing, random.Random(f"{self.session.seed}:{roll.index}"))
-        roll.t = 0.0
-        self._anim.setDuration(max(1, beat.duration_ms))
-        self._anim.start()
-        self.frame.emit()
-        self.changed.emit()
-
-    def _on_frame(self, value: Any) -> None:
-        if self.roll is not None:
-            self.roll.t = float(value)
-            self.frame.emit()
-
-    def _on_landed(self) -> None:
-        roll = self.roll
-        if roll is None or roll.beat is None:
-            return
-        roll.t = 1.0
-        beat = roll.beat
-        if beat.kind == TEAM:
-            roll.landed_teams.extend(beat.indices)
-        else:
-            roll.landed_targets.extend(beat.indices)
-        self.changed.emit()
-        self._pause.start(TIMINGS[self.speed].pause_ms)
-
-    def _next_beat(self) -> None:
-        if self.roll is None:
-            return
-        self.roll.index += 1
-        self._start_beat()
-
-    def _pool_names(self, stratum: str) -> list[str]:
-        if self._names_by_stratum is None:
-            names = self.session.target_names
-            by: dict[str, list[str]] = {}
-            for tid, st in self.session.inputs["targets"]:
-                by.setdefault(st, []).append(names.get(tid, tid))
-            self._names_by_stratum = by
-        return self._names_by_stratum.get(stratum, [])
-
-    def _make_reels(self, beat: Beat, timing: Timing, rng: random.Random) -> None:
-        s = self.session
-        if beat.kind == MANDATORY:
-            beat.duration_ms = timing.mandatory_ms
-            beat.reels = []
-            return
-        if beat.kind == TARGET:
-            beat.duration_ms = timing.target_ms
-            x = s.result[beat.indices[0]]
-            name = s.target_names.get(x["id"], x["id"])
-            n = max(6, min(48, round(timing.target_ms / 1000 * timing.names_per_s)))
-            beat.reels = [Reel("", _strip(self._pool_names(x["stratum"]), name, n, rng), 1.0)]
-            return
-        beat.duration_ms = timing.team_ms
-        x = s.result[beat.indices[0]]
-        members = [(sessions.INSPECTOR, p) for p in x["inspectors"]] + [
-            (sessions.EXPERT, p) for p in x["experts"]
-        ]
-        inspector_names = [i[1] for i in s.inputs["inspectors"]]
-        expert_names = [e[1] for e in s.inputs["experts"]]
-        n = max(6, min(40, round(timing.team_ms / 1000 * timing.names_per_s)))
-        reels = []
-        k = len(members)
-        landing = {
-            (s.inspector_names if kd == sessions.INSPECTOR else s.expert_names).get(p, p) for kd, p in members
-        }
-        # Each reel scrolls its own share of the other names: two reels never show one person at once.
-        shares: dict[str, list[list[str]]] = {}
-        for kind, names in ((sessions.INSPECTOR, inspector_names), (sessions.EXPERT, expert_names)):
-            n_reels = sum(1 for kd, _ in members if kd == kind) or 1
-            rest = [p for p in dict.fromkeys(names) if p not in landing]
-            shares[kind] = [rest[i::n_reels] for i in range(n_reels)]
-        seen: dict[str, int] = {}
-        for j, (kind, pid) in enumerate(members):
-            nth = seen.get(kind, 0)
-            seen[kind] = nth + 1
-            pool = shares[kind][nth]
-            name = (s.inspector_names if kind == sessions.INSPECTOR else s.expert_names).get(pid, pid)
-            label = f"执法检查人员 {j + 1}" if kind == sessions.INSPECTOR else "专家"
-            stop = 0.5 + 0.5 * (j + 1) / k
-            reels.append(Reel(label, _strip(pool, name, max(4, round(n * stop)), rng), stop))
-        beat.reels = reels
-
-    # -- paging the result on the public screen ---------------------------------------------
-
-    def _update_pager(self) -> None:
-        if self.step in (RESULT, CLOSED) and self.pages() > 1:
-            self._pager.start()
-        else:
-            self._pager.stop()
-
-    def _next_page(self) -> None:
-        self.result_page = (self.result_page + 1) % self.pages()
-        self.frame.emit()
-
-    def show_page(self, page: int) -> None:
-        self.result_page = max(0, min(page, self.pages() - 1))
-        if self._pager.isActive():
-            self._pager.start()  # a full interval on the page chosen
-        self.frame.emit()
-
-
-def _strip(pool: Sequence[str], landing: str, n: int, rng: random.Random) -> list[str]:
-    """*n* names from *pool* (real names, shuffled for show) ending on *landing*."""
-    others = [p for p in pool if p != landing] or [landing]
-    out: list[str] = []
-    while len(out) < n - 1:
-        batch = list(others)
-        rng.shuffle(batch)
-        out.extend(batch)
-    out = out[: n - 1]
-    # never the landing name just before landing (it would look like a stutter)
-    if out and out[-1] == landing and len(others) > 1:
-        out[-1] = next(p for p in others if p != landing)
-    return [*out, landing]
-
-
-# --- painting --------------------------------------------------------------------------------
+from dsj_desktop.ui.fonts import stage_fonts
 
 
 @dataclass(frozen=True)
@@ -513,19 +52,6 @@ class Theme:
 THEME = Theme()
 MAX_SCALE = 1.8  # a step with little to say is shown larger, up to this factor
 MIN_SCALE = 0.45
-_FONTS: dict[str, str] = {}
-
-
-def stage_fonts() -> tuple[str, str]:
-    """(text family, monospaced family): the bundled font and its monospaced face."""
-    if not _FONTS:
-        from dsj_desktop.ui.app import load_cjk_font
-
-        family = load_cjk_font()
-        families = set(QFontDatabase.families())
-        mono = next((f for f in (f"{family} Mono", "WenQuanYi Micro Hei Mono") if f in families), family)
-        _FONTS.update(text=family, mono=mono)
-    return _FONTS["text"], _FONTS["mono"]
 
 
 class _Painter:
@@ -853,7 +379,7 @@ def _witnesses(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         row_top = y
         pen.text(x, y, 1.2 * u, no, 0.6, th.muted)
         pen.text(x + 1.2 * u, y, name_w - 1.6 * u, who, 0.7, th.fg)
-        spaced = " ".join(ds[i : i + 4] for i in range(0, len(ds), 4))
+        spaced = group_hex(ds)
         h = pen.text(x + name_w, y, w - name_w, spaced or "—", 0.95, color, mono=True)
         y = row_top + max(h, 1.0 * u) + 0.25 * u
     if s.commitment:
@@ -965,7 +491,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         y += pen.text(x, y, w, "本场次已作废", 1.3, th.bad, bold=True) + 0.2 * u
         y += pen.para(x, y, w, f"作废原因：{s.void_reason}", 0.7, th.fg) + 0.3 * u
         if c.nonce_public:
-            h, ok = c.nonce_check()
+            _, ok = c.nonce_check()
             y += _kv_hash(pen, x, y, w, "随机数 N（作废后公开）", s.nonce, 0.7, th.accent, th) + 0.2 * u
             check = "✔ H(N) = 抽取前公布的承诺值 C" if ok else "✘ H(N) 与承诺值 C 不一致"
             y += pen.text(x, y, w, check, 0.6, th.ok if ok else th.bad) + 0.3 * u
@@ -981,7 +507,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
         return y - r.top()
     sub = c.last_substitution or (s.substitutions[-1] if s.substitutions else None)
     foot = 1.2 * u if sub is not None else 0.0
-    h = _result_table(pen, QRectF(x, y, w, r.height() - foot), c, th, "抽取结果已确认（生效）", th.ok)
+    table_h = _result_table(pen, QRectF(x, y, w, r.height() - foot), c, th, "抽取结果已确认（生效）", th.ok)
     if sub is not None:
         people = s.inspector_names | s.expert_names
         line = (
@@ -990,7 +516,7 @@ def _closed(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> float:
             f"（原因：{sub['reason']}）"
         )
         pen.text(x, r.bottom() - foot + 0.2 * u, w, line, 0.5, th.accent, elide=True)
-    return h + foot
+    return table_h + foot
 
 
 def _rolling(pen: _Painter, r: QRectF, c: DrawController, th: Theme) -> None:
@@ -1138,58 +664,3 @@ def _drum(pen: _Painter, r: QRectF, reel: Reel, t: float, th: Theme, *, size: fl
         p.restore()
     window = QRectF(r.left() + 0.15 * u, center_y, r.width() - 0.3 * u, row_h)
     pen.rect(window, None, th.accent, width=max(2.0, 0.12 * u), radius=0.25 * u)
-
-
-# --- the projector window --------------------------------------------------------------------
-
-
-class ProjectorWindow(QWidget):
-    """The public screen: full screen on the chosen monitor, only the stage, no controls."""
-
-    closed = Signal()
-
-    def __init__(self, controller: DrawController, parent: QWidget | None = None) -> None:
-        # A separate window, but owned by the operator's: it never keeps the program running alone.
-        super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
-        self.setObjectName("projector-window")
-        self.setWindowTitle("抽取投影")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.setCursor(Qt.CursorShape.BlankCursor)
-        self.stage = StageView(controller, projector=True, parent=self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stage)
-        self.hint = QLabel("彩排：投影占满了本屏幕，按 Esc 关闭投影", self)
-        self.hint.setObjectName("projector-hint")
-        self.hint.setStyleSheet(
-            "background: rgba(0,0,0,160); color: white; padding: 6px 12px; border-radius: 4px; font-size: 12pt;"
-        )
-        self.hint.adjustSize()
-        self.hint.move(16, 16)
-        self.hint.hide()
-
-    def show_on(self, screen: Any) -> None:
-        """Full screen on *screen* (a QScreen); the operator's own screen when it is the only one (a
-        rehearsal, which says how to close it)."""
-        owner = self.parentWidget()
-        self.hint.setVisible(owner is not None and owner.screen() is screen)
-        self.setScreen(screen)
-        geometry = screen.geometry()
-        self.setGeometry(geometry)
-        self.move(geometry.topLeft())
-        self.showFullScreen()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.close()
-            return
-        super().keyPressEvent(event)
-
-    def closeEvent(self, event: Any) -> None:
-        super().closeEvent(event)
-        self.closed.emit()
-
-
-def screens() -> list[Any]:
-    app = QApplication.instance()
-    return list(app.screens()) if isinstance(app, QApplication) else []

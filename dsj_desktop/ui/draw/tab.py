@@ -1,9 +1,10 @@
 """The 抽取 tab: choose a plan and a task, see its pool and the rules applied, start a session or open
-an earlier one. A session runs on its own page (:class:`~dsj_desktop.ui.draw_session.SessionScreen`)."""
+an earlier one. A session runs on its own page (:class:`~dsj_desktop.ui.draw.session.SessionScreen`)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -30,12 +31,15 @@ from PySide6.QtWidgets import (
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
+from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import draw_ready, sessions, settings
 from dsj_desktop.services import plan as plan_service
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.draw_session import SessionScreen, make_table
-from dsj_desktop.ui.draw_stage import DrawController
+from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.ui.draw.session import SessionScreen
+from dsj_desktop.ui.kit import make_table
+from dsj_desktop.ui.runner import run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
 PLACE_KEY = "draw_last_place"
@@ -415,23 +419,32 @@ class DrawTab(QWidget):
             if not again.strip():
                 QMessageBox.warning(self, "再次抽取", "再次抽取必须写明原因。")
                 return None
-        settings.write(self.db, PLACE_KEY, place)
-        settings.write(self.db, OPERATOR_KEY, operator)
-        try:
-            try:
-                s = sessions.prepare(self.db, code, on=self.on, place=place, operator=operator, again=again)
-            except sessions.OutsidePeriod as exc:
-                reason, ok = QInputDialog.getText(self, "期限外抽取", f"{exc}\n\n原因：")
-                if not ok or not reason.strip():
-                    return None
-                s = sessions.prepare(
-                    self.db, code, on=self.on, place=place, operator=operator, again=again,
-                    outside_period_reason=reason,
-                )  # fmt: skip
-            s = sessions.commit(self.db, s.id, operator=operator)
-        except UserError as exc:
-            QMessageBox.warning(self, "开始抽取", str(exc))
-            self.show_pool()
-            return None
+        args = {"on": self.on, "place": place, "operator": operator, "again": again}
+        out = run_with_progress(self, "开始抽取", start_job(self.db, code, **args), cancellable=False)
+        if isinstance(out.error, sessions.OutsidePeriod):
+            reason, ok = QInputDialog.getText(self, "期限外抽取", f"{out.error}\n\n原因：")
+            if not ok or not reason.strip():
+                return None
+            args["outside_period_reason"] = reason
+            out = run_with_progress(self, "开始抽取", start_job(self.db, code, **args), cancellable=False)
+        if not out.ok:
+            if isinstance(out.error, UserError):
+                QMessageBox.warning(self, "开始抽取", str(out.error))
+                self.show_pool()
+                return None
+            assert out.error is not None
+            raise out.error
+        s: sessions.Session = out.value
         self.changed.emit()
         return self.open_session(s.id)
+
+
+def start_job(db: Database, task_code: str, **prepare_args: Any) -> Job[sessions.Session]:
+    """A new session of *task_code*: its inputs frozen (seconds for 100,000 candidates), then its
+    commitment published. Run on a worker thread."""
+    yield Progress("正在冻结候选名单、执法人员名单和抽取参数……")
+    settings.write(db, PLACE_KEY, prepare_args.get("place", ""))  # offered again next time
+    settings.write(db, OPERATOR_KEY, prepare_args.get("operator", ""))
+    s = sessions.prepare(db, task_code, **prepare_args)
+    yield Progress("正在生成随机数 N 并公布承诺值 C……")
+    return sessions.commit(db, s.id, operator=prepare_args.get("operator", ""))

@@ -3,37 +3,32 @@ controls of the current step, the full result list, 确认 / 作废, 递补, pri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QRegularExpression, QStorageInfo, Qt, QUrl, Signal
+from PySide6.QtCore import QRegularExpression, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeySequence,
     QRegularExpressionValidator,
+    QScreen,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,58 +37,29 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.publish.export import WrittenFile, export_session
-from dsj_desktop.publish.usb import Volume, destinations
+from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.services import sessions, settings
-from dsj_desktop.ui.draw_stage import (
-    CLOSED,
-    NOTICE,
-    RESULT,
-    REVEAL,
-    ROLLING,
-    SPEEDS,
-    STEP_TITLES,
-    WITNESSES,
-    DrawController,
-    ProjectorWindow,
-    StageView,
-    group_hex,
-    screens,
-)
+from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
+from dsj_desktop.ui.draw.paint import StageView
+from dsj_desktop.ui.draw.projector import ProjectorWindow, screens
+from dsj_desktop.ui.draw.stage import CLOSED, NOTICE, RESULT, REVEAL, ROLLING, SPEEDS, WITNESSES
 from dsj_desktop.ui.elide import ElidedLabel
+from dsj_desktop.ui.kit import make_table
 from dsj_desktop.ui.open_file import open_file
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
+from dsj_desktop.ui.trust_widgets import note_label
 
 PROJECTOR_SCREEN_KEY = "draw_projector_screen"
 PRIMARY = "QPushButton { font-weight: bold; padding: 6px 14px; }"
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #57606a;")
-    return label
-
-
-def make_table(model: ListTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    return view
 
 
 class SessionScreen(QWidget):
     """One session, step by step, with the projector window on demand."""
 
     back = Signal()
-    session_changed = Signal(str)  # the session's status changed (the tab's lists refresh)
+    session_changed = Signal(str)  # the session was written (the tab announces it to the window's hub)
 
     def __init__(self, db: Database, session_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,15 +129,15 @@ class SessionScreen(QWidget):
         self.result_model = ListTableModel(["序号"])
         self.result_table = make_table(self.result_model)
         self.result_table.setObjectName("result-table")
-        self.lower = QWidget()
-        lower_layout = QVBoxLayout(self.lower)
+        self.result_box = QWidget()
+        lower_layout = QVBoxLayout(self.result_box)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         self.result_label = QLabel()
         lower_layout.addWidget(self.result_label)
         lower_layout.addWidget(self.result_table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
-        split.addWidget(self.lower)
+        split.addWidget(self.result_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
@@ -190,7 +156,7 @@ class SessionScreen(QWidget):
             app.screenRemoved.connect(self._screens_changed)
         self._fill_screens()
         c.changed.connect(self._sync)
-        self._last_status = c.session.status
+        c.written.connect(lambda: self.session_changed.emit(c.session.id))
         self._sync()
 
     # -- pages ------------------------------------------------------------------------------
@@ -206,7 +172,7 @@ class SessionScreen(QWidget):
     def _notice_page(self) -> QWidget:
         page, lay = self._page("第 1 步　抽取前公告")
         lay.addWidget(
-            _note(
+            note_label(
                 "请向现场宣读并展示抽取前公告（右侧投影同步显示）：场次编号、候选名单与参数的四个摘要和承诺值 C。"
                 "公告必须在见证人给出数字之前完成，可以先打印公告张贴。"
             )
@@ -244,7 +210,7 @@ class SessionScreen(QWidget):
         self.btn_fixed.clicked.connect(self.ask_fixed)
         lay.addWidget(self.btn_fixed)
         lay.addWidget(
-            _note(
+            note_label(
                 f"然后请见证人按顺序逐一宣读姓名和数字，录入后即在投影上显示。数字合计至少 "
                 f"{MIN_WITNESS_DIGITS} 位才能开奖。录入后不能修改；如有错误，请作废本场次后重新抽取。"
             )
@@ -292,7 +258,7 @@ class SessionScreen(QWidget):
     def _reveal_page(self) -> QWidget:
         page, lay = self._page("第 3 步　开奖")
         lay.addWidget(
-            _note(
+            note_label(
                 "随机数 N 已公开，程序当场计算 H(N) 并与公告的承诺值 C 比对，再算出随机种子。"
                 "抽取结果此刻已由种子唯一确定；接下来的滚动动画只是逐一展示，停止或跳过都不会改变结果。"
             )
@@ -315,7 +281,7 @@ class SessionScreen(QWidget):
     def _rolling_page(self) -> QWidget:
         page, lay = self._page("第 4 步　滚动抽取")
         lay.addWidget(
-            _note(
+            note_label(
                 "正在逐一展示抽取结果：先按分层抽取检查对象，再为每个检查对象抽取检查组。"
                 "可随时调整上方的动画速度。结果在开奖时已经确定，停止动画只是立即显示全部结果。"
             )
@@ -336,7 +302,7 @@ class SessionScreen(QWidget):
     def _result_page(self) -> QWidget:
         page, lay = self._page("第 5 步　结果确认")
         lay.addWidget(
-            _note(
+            note_label(
                 "请核对下方的完整结果（检查对象、票号、检查组）。点“确认”后结果生效并生成签名的抽取记录；"
                 "如有异议，点“作废…”并写明原因（作废同样留下记录）。"
             )
@@ -437,7 +403,7 @@ class SessionScreen(QWidget):
         self.btn_replay.setEnabled(bool(s.result))
         self._fill_result_table()
         # The full list once the public has seen it (not during the reveal and the animation).
-        self.lower.setVisible(c.step in (RESULT, CLOSED) and bool(s.result))
+        self.result_box.setVisible(c.step in (RESULT, CLOSED) and bool(s.result))
         # closed
         digest = sessions.record_sha256(s.record) if s.record else ""
         if s.status == sessions.CONFIRMED:
@@ -463,9 +429,6 @@ class SessionScreen(QWidget):
         self.btn_substitute.setEnabled(s.status == sessions.CONFIRMED)
         self.btn_papers.setEnabled(s.status == sessions.CONFIRMED)
         self._update_roll_label()
-        if s.status != self._last_status:
-            self._last_status = s.status
-            self.session_changed.emit(s.id)
 
     def _fill_result_table(self) -> None:
         s = self.controller.session
@@ -510,7 +473,7 @@ class SessionScreen(QWidget):
 
     # -- actions ----------------------------------------------------------------------------
 
-    def _do(self, action: Any, title: str) -> bool:
+    def _do(self, action: Callable[[], object], title: str) -> bool:
         try:
             action()
         except UserError as exc:
@@ -629,11 +592,11 @@ class SessionScreen(QWidget):
 
     # -- the projector ----------------------------------------------------------------------
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fill_screens()  # now the window is on its screen: that one is the operator's
 
-    def _screens_changed(self, _screen: Any) -> None:
+    def _screens_changed(self, _screen: QScreen) -> None:
         self._fill_screens()
 
     def _fill_screens(self) -> None:
@@ -661,7 +624,7 @@ class SessionScreen(QWidget):
         self.screen_combo.setCurrentIndex(choice)
         self.screen_combo.blockSignals(False)
 
-    def chosen_screen(self) -> Any:
+    def chosen_screen(self) -> QScreen | None:
         name = self.screen_combo.currentData()
         all_ = screens()
         for scr in all_:
@@ -710,247 +673,3 @@ class SessionScreen(QWidget):
     def shutdown(self) -> None:
         self.close_projector()
         self.controller.shutdown()
-
-
-# --- 递补 -------------------------------------------------------------------------------------
-
-
-class SubstituteDialog(QDialog):
-    """Pick a target and the member who cannot serve, give the reason (and anyone else unavailable),
-    and see the substitute the rule gives (DSJ-DRAW-1 section 6)."""
-
-    def __init__(self, controller: DrawController, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.controller = controller
-        self.setWindowTitle("递补")
-        self.setMinimumWidth(620)
-        s = controller.session
-        self.target = QComboBox()
-        self.target.setObjectName("sub-target")
-        for i, x in enumerate(s.result, start=1):
-            self.target.addItem(f"{i}. {s.target_names.get(x['id'], '')}（{x['id']}）", x["id"])
-        self.member = QComboBox()
-        self.member.setObjectName("sub-member")
-        self.reason = QLineEdit()
-        self.reason.setObjectName("sub-reason")
-        self.reason.setPlaceholderText("例如：因公出差、与该企业存在利害关系")
-        self.other = QComboBox()
-        self.other.setObjectName("sub-other")
-        self.other_reason = QLineEdit()
-        self.other_reason.setObjectName("sub-other-reason")
-        self.other_reason.setPlaceholderText("不能递补的原因")
-        add_other = QPushButton("加入")
-        add_other.clicked.connect(self.add_unavailable)
-        self.unavailable: list[tuple[str, str]] = []
-        self.substitution: Any = None  # the last substitution made here
-        self.unavailable_model = ListTableModel(["人员", "原因"])
-        other_row = QHBoxLayout()
-        other_row.addWidget(self.other, 2)
-        other_row.addWidget(self.other_reason, 2)
-        other_row.addWidget(add_other)
-
-        form = QFormLayout()
-        form.addRow("检查对象：", self.target)
-        form.addRow("不能参加的成员：", self.member)
-        form.addRow("原因（必填）：", self.reason)
-        form.addRow("同时不能递补的人员：", other_row)
-        view = make_table(self.unavailable_model)
-        view.setMaximumHeight(110)
-        form.addRow("", view)
-        self.outcome = QLabel()
-        self.outcome.setObjectName("sub-outcome")
-        self.outcome.setWordWrap(True)
-        self.outcome.setStyleSheet("font-size: 11pt;")
-        self.buttons = QDialogButtonBox()
-        self.btn_apply = self.buttons.addButton("递补", QDialogButtonBox.ButtonRole.ActionRole)
-        self.btn_apply.setObjectName("sub-apply")
-        self.btn_apply.clicked.connect(self.apply)
-        close = self.buttons.addButton("关闭", QDialogButtonBox.ButtonRole.RejectRole)
-        close.clicked.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            _note(
-                "递补人员由规则确定：该检查对象的执法人员排序中，不在组内、未被换下、无回避关系、"
-                "且未声明不能参加的第一人。每次递补都写入新版本的签名抽取记录。"
-            )
-        )
-        layout.addLayout(form)
-        layout.addWidget(self.outcome)
-        layout.addWidget(self.buttons)
-        self.target.currentIndexChanged.connect(lambda _: self._fill_members())
-        self.member.currentIndexChanged.connect(lambda _: self._fill_others())
-        self._fill_members()
-
-    def _member(self) -> tuple[str, str] | None:
-        data = self.member.currentData()
-        if not data:
-            return None
-        kind, pid = str(data).split(":", 1)
-        return kind, pid
-
-    def _kind(self) -> str:
-        member = self._member()
-        return member[0] if member else sessions.INSPECTOR
-
-    def _fill_members(self) -> None:
-        s = self.controller.session
-        tid = self.target.currentData()
-        team = s.current_teams().get(tid, {sessions.INSPECTOR: [], sessions.EXPERT: []})
-        self.member.blockSignals(True)
-        self.member.clear()
-        for pid in team[sessions.INSPECTOR]:
-            self.member.addItem(
-                f"执法检查人员 {s.inspector_names.get(pid, '')}（{pid}）", f"{sessions.INSPECTOR}:{pid}"
-            )
-        for pid in team[sessions.EXPERT]:
-            self.member.addItem(f"专家 {s.expert_names.get(pid, '')}（{pid}）", f"{sessions.EXPERT}:{pid}")
-        self.member.blockSignals(False)
-        self.unavailable.clear()
-        self.unavailable_model.set_rows(["人员", "原因"], [])
-        self._fill_others()
-
-    def _fill_others(self) -> None:
-        s = self.controller.session
-        kind = self._kind()
-        team = s.current_teams().get(self.target.currentData(), {}).get(kind, [])
-        people = s.inputs["inspectors"] if kind == sessions.INSPECTOR else s.inputs["experts"]
-        self.other.clear()
-        for p in people:
-            if p[0] not in team:
-                self.other.addItem(f"{p[1]}（{p[0]}）", p[0])
-
-    def add_unavailable(self) -> None:
-        pid = self.other.currentData()
-        why = self.other_reason.text().strip()
-        if not pid:
-            return
-        if not why:
-            QMessageBox.warning(self, "递补", "请写明该人员不能递补的原因。")
-            return
-        if pid not in [p for p, _ in self.unavailable]:
-            self.unavailable.append((pid, why))
-        names = self.controller.session.inspector_names | self.controller.session.expert_names
-        self.unavailable_model.set_rows(
-            ["人员", "原因"], [[f"{names.get(p, '')}（{p}）", r] for p, r in self.unavailable]
-        )
-        self.other_reason.clear()
-
-    def apply(self) -> None:
-        member = self._member()
-        if member is None:
-            return
-        kind, removed = member
-        try:
-            new = self.controller.substitute(
-                self.target.currentData(),
-                removed,
-                self.reason.text(),
-                unavailable=self.unavailable,
-                kind=kind,
-            )
-        except UserError as exc:
-            QMessageBox.warning(self, "递补", str(exc))
-            return
-        s = self.controller.session
-        names = s.inspector_names | s.expert_names
-        skipped = "；".join(f"{names.get(p, p)}（{r}）" for p, r in new.skipped)
-        self.substitution = new
-        self.outcome.setText(
-            f"<b>递补完成</b>：{names.get(new.removed, new.removed)} 由 "
-            f"<b style='color:#1a7f37'>{names.get(new.substitute, new.substitute)}（{new.substitute}）</b> 递补。"
-            + (f"<br>跳过：{skipped}" if skipped else "")
-            + f"<br>抽取记录已更新为第 {s.record_version} 版。"
-        )
-        self.reason.clear()
-        self._fill_members()
-
-
-# --- export ----------------------------------------------------------------------------------
-
-
-def mounted_volumes() -> list[Volume]:
-    out = []
-    for info in QStorageInfo.mountedVolumes():
-        out.append(
-            Volume(
-                root=info.rootPath(),
-                name=info.displayName(),
-                ready=info.isReady() and info.isValid(),
-                read_only=info.isReadOnly(),
-                bytes_free=int(info.bytesAvailable()),
-            )
-        )
-    return out
-
-
-class ExportDialog(QDialog):
-    """导出到U盘/文件夹: removable drives first; writes the PDF, the JSON record and the Excel list."""
-
-    def __init__(self, db: Database, session_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.db = db
-        self.session_id = session_id
-        self.written: list[WrittenFile] = []
-        self.setWindowTitle("导出到U盘/文件夹")
-        self.setMinimumWidth(620)
-        self.places = QListWidget()
-        self.places.setObjectName("export-places")
-        self.refresh()
-        other = QPushButton("选择其他文件夹…")
-        other.clicked.connect(self.choose_other)
-        again = QPushButton("刷新（插入U盘后）")
-        again.clicked.connect(self.refresh)
-        self.buttons = QDialogButtonBox()
-        self.btn_export = self.buttons.addButton("导出", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.btn_export.clicked.connect(self.export_selected)
-        self.buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole).clicked.connect(self.reject)
-        row = QHBoxLayout()
-        row.addWidget(again)
-        row.addWidget(other)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            _note(
-                "将写出三个文件：签章的抽取记录 PDF、JSON 抽取记录（可用于核验）和 Excel 结果清单"
-                "（检查对象、票号、检查组，不含电话号码）。"
-            )
-        )
-        layout.addWidget(QLabel("导出到："))
-        layout.addWidget(self.places, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.buttons)
-
-    def refresh(self) -> None:
-        self.places.clear()
-        for d in destinations(mounted_volumes()):
-            item = QListWidgetItem(("［U盘］" if d.removable else "［文件夹］") + d.label)
-            item.setData(Qt.ItemDataRole.UserRole, str(d.path))
-            self.places.addItem(item)
-        if self.places.count():
-            self.places.setCurrentRow(0)
-
-    def choose_other(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "选择导出文件夹", str(Path.home()))
-        if path:
-            self.export_to(Path(path))
-
-    def export_selected(self) -> None:
-        item = self.places.currentItem()
-        if item is None:
-            QMessageBox.warning(self, "导出", "请选择导出位置。")
-            return
-        self.export_to(Path(item.data(Qt.ItemDataRole.UserRole)))
-
-    def export_to(self, folder: Path) -> list[WrittenFile]:
-        out = run_with_progress(self, "导出", export_session(self.db, self.session_id, folder))
-        if not out.ok:
-            report_failure(self, "导出", out)
-            return []
-        self.written = list(out.value)
-        lines = "\n".join(f"· {w.path.name}（{w.size_text}）" for w in self.written)
-        QMessageBox.information(self, "导出完成", f"已写入“{folder}”：\n{lines}")
-        self.accept()
-        return self.written
-
-
-__all__ = ["STEP_TITLES", "ExportDialog", "SessionScreen", "SubstituteDialog"]

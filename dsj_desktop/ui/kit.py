@@ -1,0 +1,103 @@
+"""Small pieces the GUI's screens share: a read-only table, saving an import template, and choosing
+where to write files (a USB drive first, or any folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractItemModel, QStorageInfo, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QTableView,
+    QWidget,
+)
+
+from dsj_desktop.publish.usb import Volume, destinations
+
+
+def make_table(model: QAbstractItemModel) -> QTableView:
+    """A read-only table of whole rows (selection by row, fixed row height, last column stretched)."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    return view
+
+
+def save_template(parent: QWidget, default_name: str, write: Callable[[Path], object]) -> Path | None:
+    """Ask where to save an import template (an Excel workbook named *default_name* in the home
+    folder by default), write it with *write* and say where it went; None when not saved."""
+    default = str(Path.home() / default_name)
+    path, _ = QFileDialog.getSaveFileName(parent, "保存导入模板", default, "Excel 工作簿 (*.xlsx)")
+    if not path:
+        return None
+    if not path.lower().endswith(".xlsx"):
+        path += ".xlsx"
+    try:
+        write(Path(path))
+    except Exception as exc:  # a UserError message is already Chinese
+        QMessageBox.warning(parent, "保存导入模板", str(exc))
+        return None
+    QMessageBox.information(parent, "保存导入模板", f"模板已保存到：\n{path}")
+    return Path(path)
+
+
+# --- where to write: USB drives first, then folders -------------------------------------------
+
+
+def mounted_volumes() -> list[Volume]:
+    """The file systems mounted now, as :mod:`dsj_desktop.publish.usb` sorts them."""
+    out = []
+    for info in QStorageInfo.mountedVolumes():
+        out.append(
+            Volume(
+                root=info.rootPath(),
+                name=info.displayName(),
+                ready=info.isReady() and info.isValid(),
+                read_only=info.isReadOnly(),
+                bytes_free=int(info.bytesAvailable()),
+            )
+        )
+    return out
+
+
+class DestinationList(QListWidget):
+    """The places files can be written to now: removable drives first, then the usual folders.
+    With *tagged*, each line says whether it is a USB drive or a folder."""
+
+    def __init__(self, *, tagged: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tagged = tagged
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the places again (after a USB drive was plugged in); the first one is chosen."""
+        self.clear()
+        for d in destinations(mounted_volumes()):
+            label = (("［U盘］" if d.removable else "［文件夹］") + d.label) if self.tagged else d.label
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, str(d.path))
+            self.addItem(item)
+        if self.count():
+            self.setCurrentRow(0)
+
+    def chosen(self) -> Path | None:
+        item = self.currentItem()
+        return None if item is None else Path(item.data(Qt.ItemDataRole.UserRole))
+
+
+def choose_folder(parent: QWidget, title: str) -> Path | None:
+    """Any other folder, chosen in the system's dialog (starting in the home folder)."""
+    path = QFileDialog.getExistingDirectory(parent, title, str(Path.home()))
+    return Path(path) if path else None
