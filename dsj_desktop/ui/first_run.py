@@ -26,6 +26,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.demo import is_empty
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import MAX_BUREAU_NAME, CertificateNameMismatch, KeyStore
+from dsj_desktop.prefs import remember_user
 from dsj_desktop.services import accounts, settings
 from dsj_desktop.services.settings import check_bureau_name
 from dsj_desktop.ui.trust_widgets import (
@@ -34,7 +35,6 @@ from dsj_desktop.ui.trust_widgets import (
     RecoveryCodeView,
     error_label,
     note_label,
-    remember_user,
     show_error,
 )
 
