@@ -252,6 +252,26 @@ def load_rows(
     return [_row(r, teams) for r in rows]
 
 
+@dataclass(frozen=True)
+class SessionChoice:
+    """A confirmed session, as the results screen offers it in its filters."""
+
+    task_code: str
+    task_name: str
+    session_id: str
+    draw_date: str
+
+
+def confirmed_session_choices(db: Database) -> list[SessionChoice]:
+    """Every confirmed session with its task, by task code then draw date."""
+    with db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.task_code, coalesce(t.name, ''), s.id, s.draw_date FROM draw_session s "
+            "LEFT JOIN task t ON t.id = s.task_id WHERE s.status = 'confirmed' ORDER BY s.task_code, s.draw_date"
+        ).all()
+    return [SessionChoice(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+
 def get_row(conn: Connection, session_id: str, uscc: str) -> ResultRow:
     rows = conn.exec_driver_sql(
         _ROW_SELECT + " WHERE sel.session_id = ? AND sel.uscc = ?", (session_id, uscc)

@@ -109,17 +109,6 @@ def size_text(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} KB"
 
 
-def current_counts(db: Database) -> dict[str, int]:
-    """The live data counted like a backup's preview counts it."""
-    out = {}
-    with db.read() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table, title in backup._COUNTED.items():
-            if table in tables:
-                out[title] = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
-    return out
-
-
 def preview_html(info: BackupInfo, current: dict[str, int] | None = None, last_now: str = "") -> str:
     """What a backup holds (and, for a restore, what the current data holds beside it)."""
     when, why = describe_file(info.path)
@@ -272,7 +261,7 @@ class BackupList(QWidget):
     def show_preview(self, info: BackupInfo | None) -> None:
         self.info = info
         if info is not None:
-            current = current_counts(self.db) if self.compare else None
+            current = backup.current_counts(self.db) if self.compare else None
             last = ""
             if self.compare:
                 e = journal.entries(self.db, limit=1)

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,6 +33,7 @@ from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibilit
 from dsj_desktop.io.exporter import export_directory, write_template
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, Column, LazyTableModel
 
@@ -95,8 +96,6 @@ def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
 
 
 class DirectoryTab(QWidget):
-    changed = Signal()  # data changed (counts elsewhere may need refreshing)
-
     def __init__(self, db: Database, spec: TableSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -312,7 +311,6 @@ class DirectoryTab(QWidget):
     def refresh(self) -> None:
         self.reload_filter_values()
         self.apply_filter()
-        self.changed.emit()
 
     # --- editing ----------------------------------------------------------------------------
 
@@ -320,8 +318,7 @@ class DirectoryTab(QWidget):
         from dsj_desktop.ui.record_dialog import RecordDialog
 
         dlg = RecordDialog(self.db, self.spec, None, self)
-        if dlg.exec():
-            self.refresh()
+        if dlg.exec():  # the dialog's write was announced: this tab has reloaded
             self.select_id(dlg.saved_id)
 
     def edit_selected(self) -> None:
@@ -332,7 +329,6 @@ class DirectoryTab(QWidget):
             return
         dlg = RecordDialog(self.db, self.spec, ids[0], self)
         if dlg.exec():
-            self.refresh()
             self.select_id(ids[0])
 
     def select_id(self, row_id: int | None) -> None:
@@ -363,24 +359,23 @@ class DirectoryTab(QWidget):
             answer = QMessageBox.question(self, f"{verb}{self.spec.noun}", self.archive_question(ids))
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        n = self.query.set_archived(ids, archived)
-        self.refresh()
-        QMessageBox.information(self, f"{verb}{self.spec.noun}", f"已{verb} {n} 条记录。")
+        title = f"{verb}{self.spec.noun}"
+        WriteOp(
+            self, title, lambda: self.query.set_archived(ids, archived), changes={self.spec.kind}
+        ).success(lambda n: QMessageBox.information(self, title, f"已{verb} {n} 条记录。")).run()
 
     def edit_code_lists(self) -> None:
         from dsj_desktop.ui.codelist_dialog import CodeListDialog
 
-        CodeListDialog(self.db, self).exec()
-        self.refresh()
+        CodeListDialog(self.db, self).exec()  # its changes reach this tab through the data hub
 
     # --- files ------------------------------------------------------------------------------
 
     def import_file(self) -> None:
         from dsj_desktop.ui.import_wizard import ImportWizard
 
-        wizard = ImportWizard(self.db, self.spec, self)
+        wizard = ImportWizard(self.db, self.spec, self)  # its import is announced on the data hub
         if wizard.exec() and wizard.summary is not None:
-            self.refresh()
             QMessageBox.information(self, f"导入{self.spec.title}", wizard.summary.text())
 
     def export_file(self) -> None:

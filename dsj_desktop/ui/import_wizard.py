@@ -50,6 +50,8 @@ from dsj_desktop.io.excel import (
 from dsj_desktop.io.importer import ImportRefused, ImportSummary, UnconfirmedColumns, import_directory
 from dsj_desktop.progress import Job
 from dsj_desktop.services.plan import PUBLISHED_FIELDS, PlanChoicesNeeded, TaskChoice, is_published_layout
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -111,11 +113,11 @@ class ImportWizard(QWizard):
             ignore_columns=self.ignore_columns,
             **self.choice_args(),
         )
-        out = run_with_progress(self, f"导入{self.spec.title}", job)
-        if not out.ok:
-            report_failure(self, f"导入{self.spec.title}", out)
-            return
-        self.summary = out.value
+        changes = {self.spec.kind, data_hub.CODES} if self.add_codes else {self.spec.kind}
+        WriteOp(self, f"导入{self.spec.title}", job, changes=changes).success(self._imported).run()
+
+    def _imported(self, summary: ImportSummary) -> None:
+        self.summary = summary
         super().accept()
 
     def choice_args(self) -> dict[str, Any]:

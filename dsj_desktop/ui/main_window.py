@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
+from dsj_desktop.ui.data_hub import DRAW as DATA_DRAW
+from dsj_desktop.ui.data_hub import SETTINGS as DATA_SETTINGS
+from dsj_desktop.ui.data_hub import DataHub, Kinds, Listener, touches
 
-DATA_SETTINGS = "settings"  # a kind of change (see ui/data_hub.py)
+TabT = TypeVar("TabT", bound=QWidget)
 
 if TYPE_CHECKING:
     from dsj_desktop.db.engine import Database
@@ -149,7 +152,6 @@ class MainWindow(QMainWindow):
         """Fill the window with the data of *db*: the start page now, the other tabs when shown."""
         from dsj_desktop.domain.plan_specs import ITEMS
         from dsj_desktop.domain.specs import DIRECTORIES
-        from dsj_desktop.ui.data_hub import DataHub
         from dsj_desktop.ui.home import HomePage
 
         self.db = db
@@ -179,7 +181,7 @@ class MainWindow(QMainWindow):
         self.home.navigate.connect(self.show_directory)
         self.home.navigate_results.connect(self.show_results)
         self.hub.changed.connect(self.home.on_data_changed)
-        self.home.data_changed.connect(self.refresh_all)
+        self.hub.changed.connect(self._data_changed)
         self.home.import_guide_requested.connect(self.start_import_guide)
         self._build_menus()
         self.update_title()
@@ -206,13 +208,17 @@ class MainWindow(QMainWindow):
         from dsj_desktop.ui.plan_tab import PlanTab
 
         assert self.db is not None
-        return PlanTab(self.db, self)
+        tab = PlanTab(self.db, self)
+        tab.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))
+        return tab
 
     def _build_draw(self) -> QWidget:
         from dsj_desktop.ui.draw_tab import DrawTab
 
         assert self.db is not None
-        return DrawTab(self.db, self)
+        tab = DrawTab(self.db, self)
+        tab.changed.connect(lambda: self.hub.announce(DATA_DRAW, source=tab))  # the draw tab's own writes
+        return tab
 
     def _build_results(self) -> QWidget:
         from dsj_desktop.ui.results_tab import ResultsTab
@@ -233,16 +239,14 @@ class MainWindow(QMainWindow):
         return JournalTab(self.db, self)
 
     def _wire(self, key: str, page: QWidget) -> None:
-        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built):
-        what it changes is announced to all, and it hears what the others change."""
-        changed = getattr(page, "changed", None)
-        if changed is not None:
-            changed.connect(lambda key=key, page=page: self.hub.announce(key, source=page))
-        listener = getattr(page, "on_data_changed", None)
-        if listener is not None:
-            self.hub.changed.connect(listener)
-        if key == "plan":
-            page.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))  # type: ignore[attr-defined]
+        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built): it
+        hears every change announced there (the operations of ui/ops.py announce what they wrote)."""
+        if isinstance(page, Listener):
+            self.hub.changed.connect(page.on_data_changed)
+
+    def _data_changed(self, kinds: Kinds, source: object) -> None:
+        if touches(kinds, DATA_SETTINGS):
+            self.update_title()
 
     # the tabs, built on first use
 
@@ -283,10 +287,10 @@ class MainWindow(QMainWindow):
         entries += [
             (f"导入{ITEMS.title}…", self._import_items),
             ("导入年度计划…", self._import_plan),
-            ("导入检查结果…", lambda: self._on("results", "import_file")),
-            ("公示检查结果…", lambda: self._on("results", "publish")),
-            ("导出年度档案…", lambda: self._on("stats", "export_archive")),
-            ("节假日安排与录入期限…", lambda: self._on("results", "edit_holidays")),
+            ("导入检查结果…", lambda: self._show(self.results_tab).import_file()),
+            ("公示检查结果…", lambda: self._show(self.results_tab).publish()),
+            ("导出年度档案…", lambda: self._show(self.stats_tab).export_archive()),
+            ("节假日安排与录入期限…", lambda: self._show(self.results_tab).edit_holidays()),
         ]
         for title, slot in entries:
             act = QAction(title, self)
@@ -348,10 +352,7 @@ class MainWindow(QMainWindow):
         from dsj_desktop.ui.settings_dialog import SettingsDialog
 
         assert self.db is not None
-        dialog = SettingsDialog(self.db, self)
-        dialog.exec()
-        self.update_title()
-        self.hub.announce(DATA_SETTINGS)
+        SettingsDialog(self.db, self).exec()  # its writes announce "settings": the title follows
 
     def manage_accounts(self) -> None:
         from dsj_desktop.ui.accounts_dialog import AccountsDialog
@@ -449,10 +450,9 @@ class MainWindow(QMainWindow):
         self.last_verification = (ok, text)
         box.open()  # window-modal, without a nested event loop
 
-    def _on(self, key: str, method: str) -> None:
-        page = self._pages.get(key)
+    def _show(self, page: TabT) -> TabT:
         self.tabs.setCurrentWidget(page)
-        getattr(page, method)()
+        return page
 
     def start_import_guide(self) -> None:
         """The six imports in order (skippable), ending on the plan tab."""

@@ -45,6 +45,7 @@ from dsj_desktop.services.plan_overview import (
     task_rows,
 )
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -343,7 +344,6 @@ class TaskDetail(QWidget):
 
 
 class PlanTab(QWidget):
-    changed = Signal()
     # The draw screen (a later part) connects here: the user asked to draw this task.
     draw_requested = Signal(str)
 
@@ -633,7 +633,7 @@ class PlanTab(QWidget):
             self._after_save(dlg.saved.plan_code, dlg.saved.code)
 
     def _after_save(self, plan_code: str, task_code: str) -> None:
-        self.reload_plans()
+        """The saved task selected (the tab has reloaded already: the save was announced)."""
         pos = next(
             (i for i in range(self.plan_combo.count())
              if isinstance(self.plan_combo.itemData(i), PlanInfo) and self.plan_combo.itemData(i).code == plan_code),
@@ -642,7 +642,6 @@ class PlanTab(QWidget):
         if pos is not None:
             self.plan_combo.setCurrentIndex(pos)
         self.select_code(task_code)
-        self.changed.emit()
 
     def archive_selected(self, archived: bool) -> None:
         row = self.selected_row()
@@ -659,17 +658,16 @@ class PlanTab(QWidget):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        archive_task(self.db, t.code, archived)
-        self.reload_plans()
-        self.changed.emit()
-        QMessageBox.information(self, f"{verb}任务", f"已{verb}抽查任务“{t.code}”。")
+        WriteOp(
+            self, f"{verb}任务", lambda: archive_task(self.db, t.code, archived), changes={data_hub.PLAN}
+        ).success(
+            lambda _: QMessageBox.information(self, f"{verb}任务", f"已{verb}抽查任务“{t.code}”。")
+        ).run()
 
     def edit_rules(self) -> None:
         from dsj_desktop.ui.rules_dialog import RulesDialog
 
-        if RulesDialog(self.db, self).exec():
-            self.refresh_pools()
-            self.on_selection()
+        RulesDialog(self.db, self).exec()  # a saved change reaches this tab through the data hub
 
     # --- files ------------------------------------------------------------------------------
 
@@ -685,9 +683,7 @@ class PlanTab(QWidget):
 
     def import_file(self) -> None:
         wizard = self.import_wizard()
-        if wizard.exec() and wizard.summary is not None:
-            self.reload_plans()
-            self.changed.emit()
+        if wizard.exec() and wizard.summary is not None:  # the import was announced: the tab has reloaded
             QMessageBox.information(self, "导入年度计划", wizard.summary.text())
 
     def export_file(self) -> None:

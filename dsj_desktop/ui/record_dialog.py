@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.specs import TableSpec
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.ui.editors import editor_value, make_editor
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 
 
 def fit_to_screen(dialog: QDialog, width: int) -> None:
@@ -116,14 +116,18 @@ class RecordDialog(QDialog):
         return out
 
     def save(self) -> None:
-        try:
-            if self.row_id is None:
-                self.saved_id = self.query.add(self.values())
-            else:
-                self.query.update(self.row_id, self.values())
-                self.saved_id = self.row_id
-        except ValidationError as exc:
-            self.error.setText("无法保存：\n" + "\n".join(exc.problems))
-            self.error.show()
-            return
-        self.accept()
+        values, row_id = self.values(), self.row_id
+
+        def write() -> int:
+            if row_id is None:
+                return self.query.add(values)
+            self.query.update(row_id, values)
+            return row_id
+
+        def saved(new_id: int) -> None:
+            self.saved_id = new_id
+            self.accept()
+
+        WriteOp(self, "保存", write, changes={self.spec.kind}).success(saved).failure(
+            refusal_in(self.error)
+        ).run()

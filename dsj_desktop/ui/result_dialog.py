@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import CATEGORIES, DISPOSALS, METHODS, NO_HAZARD_CATEGORIES, ON_SITE
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services import results
 from dsj_desktop.services.results import ItemResult, ResultInput, ResultRow
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.table_model import ListTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -364,14 +365,19 @@ class ResultDialog(QDialog):
         if not inp.category:
             self.error.setText("请选择检查结果。")
             return
-        try:
-            self.saved = results.save_results(
-                self.db, [r.key for r in self.rows], inp, operator=self.operator.text().strip(),
-                reason=self.reason.text().strip(),
-            )  # fmt: skip
-        except ValidationError as exc:
-            self.error.setText(str(exc))
-            return
+        keys, operator, reason = (
+            [r.key for r in self.rows],
+            self.operator.text().strip(),
+            self.reason.text().strip(),
+        )
+        WriteOp(
+            self, "保存检查结果",
+            lambda: results.save_results(self.db, keys, inp, operator=operator, reason=reason),
+            changes={data_hub.RESULTS},
+        ).success(self._saved).failure(refusal_in(self.error, listed=False)).run()  # fmt: skip
+
+    def _saved(self, outcome: list[results.SaveOutcome]) -> None:
+        self.saved = outcome
         self.accept()
 
 
@@ -417,14 +423,12 @@ class InspectionDialog(QDialog):
 
     def save(self) -> None:
         inp = ResultInput(pydate(self.on.date()), method=self.method.currentText())
-        try:
-            results.save_results(
-                self.db, [r.key for r in self.rows], inp, operator=self.operator.text().strip()
-            )
-        except ValidationError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        keys, operator = [r.key for r in self.rows], self.operator.text().strip()
+        WriteOp(
+            self, "登记检查日期",
+            lambda: results.save_results(self.db, keys, inp, operator=operator),
+            changes={data_hub.RESULTS},
+        ).success(lambda _: self.accept()).failure(refusal_in(self.error, listed=False)).run()  # fmt: skip
 
 
 class HistoryDialog(QDialog):

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import UNDIRECTED
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services.plan import TaskInfo, save_task
-from dsj_desktop.services.plan_overview import PlanInfo, list_plans, ratio_label
+from dsj_desktop.services.plan_overview import PlanInfo, ratio_label, task_form_choices
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.editors import editor_value, make_editor
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.record_dialog import fit_to_screen
 
 LEFT = ("plan_code", "plan_name", "plan_year", "code", "name", "draw_type", "items", "ratio", "team_size",
@@ -73,10 +73,10 @@ class TaskDialog(QDialog):
         self.saved: TaskInfo | None = None
         self.setWindowTitle("编辑抽查任务" if task else "新增抽查任务")
         self.setObjectName("task-dialog")
-        with db.read() as conn:
-            codes = codelists.all_lists(conn)
-            self.plans = {p.code: p for p in list_plans(conn, include_archived=True)}
-            items = conn.exec_driver_sql("SELECT code, name FROM item WHERE archived = 0 ORDER BY code").all()
+        choices = task_form_choices(db)
+        codes = choices.codes
+        self.plans = {p.code: p for p in choices.plans}
+        items = choices.items
         if task is not None:
             values = task_values(task)
         else:
@@ -254,10 +254,11 @@ class TaskDialog(QDialog):
         return out
 
     def save(self) -> None:
-        try:
-            self.saved = save_task(self.db, self.values(), new=self.task is None)
-        except ValidationError as exc:
-            self.error.setText("无法保存：\n" + "\n".join(exc.problems))
-            self.error.show()
-            return
+        values, new = self.values(), self.task is None
+        WriteOp(
+            self, "保存抽查任务", lambda: save_task(self.db, values, new=new), changes={data_hub.PLAN}
+        ).success(self._saved).failure(refusal_in(self.error)).run()
+
+    def _saved(self, task: TaskInfo) -> None:
+        self.saved = task
         self.accept()
