@@ -529,11 +529,6 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.results_tab)
         self.results_tab.set_deadline_filter(deadline or None)
 
-    def refresh_all(self) -> None:
-        """After a change that touches everything (the demo, a restore, the bureau's name)."""
-        self.hub.announce()
-        self.update_title()
-
     def update_title(self) -> None:
         from dsj_desktop import actor
         from dsj_desktop.services import settings
