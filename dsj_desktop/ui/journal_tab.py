@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import journal
 from dsj_desktop.services.journal import Entry
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import announce
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, Column, LazyTableModel
 
@@ -259,8 +260,6 @@ class _OpenAtToday(QObject):
 
 
 class JournalTab(QWidget):
-    changed = Signal()  # the integrity check or an export added journal entries
-
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -474,15 +473,14 @@ class JournalTab(QWidget):
         what = "当前筛选出的" if flt.active else "全部"
         QMessageBox.information(self, "导出操作日志", f"已导出{what}操作日志 {out.value:,} 条到：\n{p}")
         self.refresh()
-        self.changed.emit()
+        announce(self, {data_hub.JOURNAL}, source=self)  # it reloaded itself above
         return p
 
     def check_integrity(self) -> None:
         from dsj_desktop.ui.integrity import run_integrity_check
 
-        run_integrity_check(self.db, self)
+        run_integrity_check(self.db, self)  # announced on the data hub (when in the window)
         self.refresh()
-        self.changed.emit()
 
 
 __all__ = ["JournalFilter", "JournalSource", "JournalTab", "detail_html", "summary"]
