@@ -633,7 +633,7 @@ def test_backup_to_a_folder_and_restore_through_the_dialogs(
     dlg.choose_other()
     (copy,) = usb.glob("*.sqlite3")
     assert dlg.last is not None and dlg.last.path == copy and dlg.last.ok
-    assert "已备份并校验通过" in dlg.result.text() and "检查对象 3,000" in dlg.result.text()
+    assert "已备份并校验通过" in dlg.result_label.text() and "检查对象 3,000" in dlg.result_label.text()
     dlg.list.wait()
     saved = _tables(bureau)
 

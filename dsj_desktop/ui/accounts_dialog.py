@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -362,7 +363,7 @@ class AccountsDialog(QDialog):
         self.table.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-        self.table.doubleClicked.connect(lambda _=None: self.btn_role.isEnabled() and self.change_role())
+        self.table.doubleClicked.connect(self._double_clicked)
 
         self.btn_add = QPushButton("新增账户…")
         self.btn_role = QPushButton("修改角色…")
@@ -429,7 +430,7 @@ class AccountsDialog(QDialog):
             self.notice.show()
         self._update_buttons()
 
-    def _colour(self, row: int, column: int) -> object:
+    def _colour(self, row: int, column: int) -> QBrush | None:
         a = self.accounts[row]
         if not a.active:
             return GREY
@@ -479,6 +480,10 @@ class AccountsDialog(QDialog):
         if dlg.exec() and dlg.created:
             self._done()
             self.select(dlg.created)
+
+    def _double_clicked(self) -> None:
+        if self.btn_role.isEnabled():
+            self.change_role()
 
     def change_role(self) -> None:
         a = self.selected()

@@ -299,11 +299,11 @@ class BackupDialog(QDialog):
         self.btn_backup = QPushButton("备份到选中的位置")
         self.btn_backup.setObjectName("backup-button")
         self.btn_backup.clicked.connect(self.backup_selected)
-        self.result = QLabel()
-        self.result.setObjectName("backup-result")
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result.hide()
+        self.result_label = QLabel()
+        self.result_label.setObjectName("backup-result")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
         row = QHBoxLayout()
         row.addWidget(again)
         row.addWidget(other)
@@ -323,7 +323,7 @@ class BackupDialog(QDialog):
             ml.addWidget(notice)
         ml.addWidget(self.places)
         ml.addLayout(row)
-        ml.addWidget(self.result)
+        ml.addWidget(self.result_label)
 
         keep = backup.keep_count(db)
         auto = QGroupBox(f"自动备份（保存在本机数据文件夹的 backups 中，保留最近 {keep} 份）")
@@ -381,12 +381,12 @@ class BackupDialog(QDialog):
             return None
         info: BackupInfo = out.value
         self.last = info
-        self.result.setText(
+        self.result_label.setText(
             f"<b style='color:#1a7f37'>已备份并校验通过：</b>{html.escape(str(info.path))}<br>"
             + "，".join(f"{k} {v:,}" for k, v in info.counts.items())
             + f"；操作日志 {info.journal_entries:,} 条；{size_text(info.size)}"
         )
-        self.result.show()
+        self.result_label.show()
         return info
 
     def open_folder(self) -> None:

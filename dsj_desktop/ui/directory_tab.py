@@ -4,9 +4,11 @@ the classification fields, a lazy table, add / edit / archive, import / export /
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -57,20 +59,47 @@ def has_labels(f: FieldSpec) -> bool:
     return f.kind is Kind.BOOL and f.labels != (YES, NO)
 
 
+Row = tuple[Any, ...]
+R = TypeVar("R")
+
+
+def _at(i: int, show: Callable[[Any], R]) -> Callable[[Row], R]:
+    """A column's text: *show* applied to the row's *i*-th value."""
+    return lambda v: show(v[i])
+
+
+def _labelled(f: FieldSpec, value: Any) -> str:
+    return f.labels[0] if value else f.labels[1]
+
+
+def _yes(value: Any) -> str:
+    return "是" if value else ""
+
+
+def _plain(value: Any) -> str:
+    return str(value or "")
+
+
+def _one_line(value: Any) -> str:
+    return " ".join(str(value or "").split("\n"))
+
+
+def _full_text(value: Any) -> str | None:
+    return full_text_tooltip(str(value or ""))
+
+
 def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
     cols: list[Column] = []
     for i, f in enumerate(spec.fields):
         if has_labels(f):
-            cols.append(Column(f.header, lambda v, i=i, f=f: f.labels[0] if v[i] else f.labels[1], f.attr,
-                               align_center=True))  # fmt: skip
+            cols.append(Column(f.header, _at(i, partial(_labelled, f)), f.attr, align_center=True))
         elif f.kind is Kind.BOOL:
-            cols.append(Column(f.header, lambda v, i=i: "是" if v[i] else "", f.attr, align_center=True))
+            cols.append(Column(f.header, _at(i, _yes), f.attr, align_center=True))
         elif f.multiline:
             # One line in the table; the whole text in the tooltip.
-            cols.append(Column(f.header, lambda v, i=i: " ".join(str(v[i] or "").split("\n")), f.attr,
-                               tooltip=lambda v, i=i: full_text_tooltip(str(v[i] or ""))))  # fmt: skip
+            cols.append(Column(f.header, _at(i, _one_line), f.attr, tooltip=_at(i, _full_text)))
         else:
-            cols.append(Column(f.header, lambda v, i=i, f=f: display_value(f, v[i]), f.attr))
+            cols.append(Column(f.header, _at(i, partial(display_value, f)), f.attr))
     if spec is INSPECTORS:
         valid = spec.attrs.index("cert_valid_until")
         duty = spec.attrs.index("duty_status")
@@ -91,7 +120,7 @@ def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
         )
     base = len(spec.attrs) + 1  # after the fields and the archived flag
     for j, (header, _, width) in enumerate(query.extras):
-        cols.insert(1 + 2 * j, Column(header, lambda v, p=base + j: str(v[p] or ""), None, width=width))
+        cols.insert(1 + 2 * j, Column(header, _at(base + j, _plain), None, width=width))
     return cols
 
 
@@ -208,9 +237,9 @@ class DirectoryTab(QWidget):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         for combo in self.filters.values():
             combo.currentIndexChanged.connect(lambda _: self.apply_filter())
-        for combo in (self.flag_combo, self.eligibility_combo):
-            if combo is not None:
-                combo.currentIndexChanged.connect(lambda _: self.apply_filter())
+        for extra in (self.flag_combo, self.eligibility_combo):
+            if extra is not None:
+                extra.currentIndexChanged.connect(lambda _: self.apply_filter())
         self.show_archived.toggled.connect(lambda _: self.apply_filter())
         self.btn_add.clicked.connect(self.add_record)
         self.btn_edit.clicked.connect(self.edit_selected)
@@ -253,14 +282,14 @@ class DirectoryTab(QWidget):
 
     def current_filter(self) -> Filter:
         flt = Filter(text=self.search.text().strip(), include_archived=self.show_archived.isChecked())
-        for attr, combo in getattr(self, "filters", {}).items():
+        for attr, combo in self.filters.items():
             if combo.currentData() is not None:
                 flt.equals[attr] = combo.currentData()
                 if attr == "archived":  # a chosen 状态 shows those records, archived or not
                     flt.include_archived = True
-        if getattr(self, "flag_combo", None) is not None and self.flag_combo.currentData():
+        if self.flag_combo is not None and self.flag_combo.currentData():
             flt.flags.append(self.flag_combo.currentData())
-        if getattr(self, "eligibility_combo", None) is not None:
+        if self.eligibility_combo is not None:
             flt.eligibility = self.eligibility_combo.currentData()
         return flt
 

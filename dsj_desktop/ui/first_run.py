@@ -127,9 +127,11 @@ class BureauPage(QWizardPage):
         )
         layout.addWidget(self.error)
         layout.addStretch(1)
-        self.name.textChanged.connect(
-            lambda _=None: (show_error(self.error, ""), self.completeChanged.emit())
-        )
+        self.name.textChanged.connect(self._name_changed)
+
+    def _name_changed(self) -> None:
+        show_error(self.error, "")
+        self.completeChanged.emit()
 
     def isComplete(self) -> bool:
         return bool(self.name.text().strip())

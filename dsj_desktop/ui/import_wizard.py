@@ -294,8 +294,8 @@ class MappingPage(QWizardPage):
             combo.addItem(NOT_IMPORTED, None)
             for j, label in enumerate(labels):
                 combo.addItem(label, j)
-            j = mapping.get(attr)
-            combo.setCurrentIndex(0 if j is None else j + 1)
+            col = mapping.get(attr)
+            combo.setCurrentIndex(0 if col is None else col + 1)
             combo.blockSignals(False)
         self.completeChanged.emit()
 
@@ -435,35 +435,35 @@ class PreviewPage(QWizardPage):
             self.choices.hide()
             self.apply_choices.hide()
             if isinstance(out.error, UnconfirmedColumns):
-                err = out.error
-                names = "、".join(f"“{c}”" for c in err.columns)
+                unconfirmed = out.error
+                names = "、".join(f"“{c}”" for c in unconfirmed.columns)
                 self.summary.setText(
                     f"请确认：文件中的{names}列不会导入。抽取要用到这些信息，不导入时新记录取默认值、已有记录保持原值。"
                     "如果它就是某一项，请点“上一步”在第 3 步把它对应过去；如果确实不要导入，请勾选下面的确认。"
                 )
-                self.pending_ignore = list(err.columns)
-                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(err.columns)}（我已核对）")
+                self.pending_ignore = list(unconfirmed.columns)
+                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(unconfirmed.columns)}（我已核对）")
                 self.confirm_ignore.show()
-                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.problems.setPlainText("\n".join([*unconfirmed.lines(), "", *unconfirmed.advice]))
                 self.summary.setStyleSheet("color: #8a4b00;")
                 self.completeChanged.emit()
                 return
             if isinstance(out.error, ImportRefused):
-                err = out.error
+                refused = out.error
                 coded = {f.header for f in self.w.spec.fields if f.codelist and f.kind is Kind.CODELIST}
-                only_codes = bool(err.problems) and all(p.header in coded for p in err.problems)
+                only_codes = bool(refused.problems) and all(p.header in coded for p in refused.problems)
                 if only_codes and not self.add_codes.isHidden() and not self.add_codes.isChecked():
                     # The file may well be right: the code list is what is new (a first import).
                     self.summary.setText(
-                        f"发现 {err.total:,} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
+                        f"发现 {refused.total:,} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
                         "第一次导入），请勾选上方“把代码表中还没有的行业领域、所属区域加入代码表”；"
                         "如果是写错了，请在 Excel 中改正后重新选择文件："
                     )
                 else:
                     self.summary.setText(
-                        f"发现 {err.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
+                        f"发现 {refused.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
                     )
-                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.problems.setPlainText("\n".join([*refused.lines(), "", *refused.advice]))
             elif isinstance(out.error, UserError):
                 self.summary.setText("不能导入：")
                 self.problems.setPlainText(str(out.error))

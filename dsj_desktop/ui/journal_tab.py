@@ -225,7 +225,7 @@ class JournalSource:
 
     def ids(self, flt: JournalFilter | None, sort: str | None = None, descending: bool = False) -> list[int]:
         flt = flt or JournalFilter()
-        return journal.entry_ids(self.db, **flt.kwargs())
+        return journal.entry_ids(self.db, text=flt.text, actor=flt.actor, since=flt.since, until=flt.until)
 
     def rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         return {i: (e, summary(e)) for i, e in journal.entries_by_id(self.db, ids).items()}
@@ -393,8 +393,8 @@ class JournalTab(QWidget):
         )
 
     def set_dates(self, since: date | None, until: date | None) -> None:
-        self.since.setDate(QDate(since) if since else NO_DATE)
-        self.until.setDate(QDate(until) if until else NO_DATE)
+        self.since.setDate(QDate(since.year, since.month, since.day) if since else NO_DATE)
+        self.until.setDate(QDate(until.year, until.month, until.day) if until else NO_DATE)
 
     def clear_filters(self) -> None:
         for w in (self.search, self.actor_combo, self.since, self.until):

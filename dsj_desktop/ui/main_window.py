@@ -8,6 +8,7 @@ It appears at once: the window itself needs only Qt. The data is attached afterw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -105,13 +106,19 @@ class _DirectoryTabs:
         self.lazy = lazy
 
     def __getitem__(self, kind: str) -> DirectoryTab:
-        return self.lazy.get(kind)  # type: ignore[return-value]
+        from dsj_desktop.ui.directory_tab import DirectoryTab
+
+        tab = self.lazy.get(kind)
+        assert isinstance(tab, DirectoryTab)
+        return tab
 
     def values(self) -> list[DirectoryTab]:
         return [self[k] for k in self.lazy.builders]
 
     def built(self) -> list[DirectoryTab]:
-        return [t for _, t in self.lazy]  # type: ignore[misc]
+        from dsj_desktop.ui.directory_tab import DirectoryTab
+
+        return [t for _, t in self.lazy if isinstance(t, DirectoryTab)]
 
 
 class MainWindow(QMainWindow):
@@ -165,7 +172,7 @@ class MainWindow(QMainWindow):
         self.directories.setObjectName("directory-tabs")
         self._dirs = _LazyTabs(self.directories, self._wire)
         for spec in DIRECTORIES.values():
-            self._dirs.add(spec.kind, spec.title, lambda spec=spec: self._build_directory(spec))
+            self._dirs.add(spec.kind, spec.title, partial(self._build_directory, spec))
         self.directory_tabs = _DirectoryTabs(self._dirs)
         self._pages = _LazyTabs(self.tabs, self._wire)
         self.tabs.addTab(self.directories, "名录库")
@@ -250,25 +257,40 @@ class MainWindow(QMainWindow):
 
     # the tabs, built on first use
 
+    def _page(self, key: str, kind: type[TabT]) -> TabT:
+        page = self._pages.get(key)
+        assert isinstance(page, kind)
+        return page
+
     @property
     def items_tab(self) -> ItemsTab:
-        return self._pages.get("items")  # type: ignore[return-value]
+        from dsj_desktop.ui.items_tab import ItemsTab
+
+        return self._page("items", ItemsTab)
 
     @property
     def plan_tab(self) -> PlanTab:
-        return self._pages.get("plan")  # type: ignore[return-value]
+        from dsj_desktop.ui.plan_tab import PlanTab
+
+        return self._page("plan", PlanTab)
 
     @property
     def draw_tab(self) -> DrawTab:
-        return self._pages.get("draw")  # type: ignore[return-value]
+        from dsj_desktop.ui.draw_tab import DrawTab
+
+        return self._page("draw", DrawTab)
 
     @property
     def results_tab(self) -> ResultsTab:
-        return self._pages.get("results")  # type: ignore[return-value]
+        from dsj_desktop.ui.results_tab import ResultsTab
+
+        return self._page("results", ResultsTab)
 
     @property
     def stats_tab(self) -> StatsTab:
-        return self._pages.get("stats")  # type: ignore[return-value]
+        from dsj_desktop.ui.stats_tab import StatsTab
+
+        return self._page("stats", StatsTab)
 
     # --- menus ------------------------------------------------------------------------------
 
@@ -281,9 +303,7 @@ class MainWindow(QMainWindow):
         entries: list[tuple[str, Callable[[], Any]]] = [
             ("导入向导（按顺序导入六份表格）…", self.start_import_guide)
         ]
-        entries += [
-            (f"导入{spec.title}…", lambda k=spec.kind: self._import(k)) for spec in DIRECTORIES.values()
-        ]
+        entries += [(f"导入{spec.title}…", partial(self._import, spec.kind)) for spec in DIRECTORIES.values()]
         entries += [
             (f"导入{ITEMS.title}…", self._import_items),
             ("导入年度计划…", self._import_plan),
@@ -541,9 +561,11 @@ class MainWindow(QMainWindow):
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from dsj_desktop.ui.plan_tab import PlanTab
+
         plan = self._pages.if_built("plan") if self.db is not None else None
-        if plan is not None:
-            plan.shutdown()  # type: ignore[attr-defined]
+        if isinstance(plan, PlanTab):
+            plan.shutdown()
         super().closeEvent(event)
 
     def show_guide(self) -> None:

@@ -19,14 +19,13 @@ returns when the work has ended, with the :class:`ui.runner.Outcome`; callers ra
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Generator, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from dsj_desktop.errors import UserError, ValidationError
-from dsj_desktop.progress import Job, Progress
+from dsj_desktop.progress import Job
 from dsj_desktop.ui.data_hub import DataHub
 from dsj_desktop.ui.runner import Outcome, report_failure, run_with_progress
 
@@ -35,14 +34,14 @@ T = TypeVar("T")
 
 def _job(work: Callable[[], T] | Job[T]) -> Job[T]:
     """The work as a job run on the worker thread (a plain callable is called there, not here)."""
-    if inspect.isgenerator(work):
-        return (yield from work)
-    assert callable(work)
-    value = work()
-    if inspect.isgenerator(value):  # a callable that returns a job
-        inner: Generator[Progress, None, T] = value
+    if isinstance(work, Generator):
+        result: T = yield from work
+        return result
+    value: object = work()
+    if isinstance(value, Generator):  # a callable that returns a job
+        inner = cast(Job[T], value)
         return (yield from inner)
-    return value
+    return cast(T, value)
 
 
 def find_hub(widget: QWidget | None) -> DataHub | None:
@@ -73,7 +72,7 @@ class QueryOp(Generic[T]):
         self.work = work
         self._success: Callable[[T], object] | None = None
         self._failure: Callable[[Outcome], object] | None = None
-        self._cancellable = inspect.isgenerator(work)
+        self._cancellable = isinstance(work, Generator)
 
     def success(self, fn: Callable[[T], object]) -> QueryOp[T]:
         self._success = fn

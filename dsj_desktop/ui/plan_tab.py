@@ -442,9 +442,7 @@ class PlanTab(QWidget):
         self.btn_export.clicked.connect(self.export_file)
         self.btn_template.clicked.connect(self.save_template)
         self.btn_publish.clicked.connect(self.publish)
-        self.btn_draw.clicked.connect(
-            lambda: (code := self.selected_code()) and self.draw_requested.emit(code)
-        )
+        self.btn_draw.clicked.connect(self._draw_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.on_selection())
         self.reload_plans()
 
@@ -597,6 +595,11 @@ class PlanTab(QWidget):
         row = self.model.row_of(code)
         if row is not None:
             self.table.selectRow(row)
+
+    def _draw_selected(self) -> None:
+        code = self.selected_code()
+        if code:
+            self.draw_requested.emit(code)
 
     def on_selection(self) -> None:
         row = self.selected_row()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,6 +37,7 @@ class RecordDialog(QDialog):
         self, db: Database, spec: TableSpec, row_id: int | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self._inner: QWidget | None = None  # the scrolled form: its size decides the dialog's
         self.db = db
         self.spec = spec
         self.row_id = row_id
@@ -101,9 +102,9 @@ class RecordDialog(QDialog):
         self._inner = inner
         fit_to_screen(self, 560)
 
-    def sizeHint(self):  # type: ignore[no-untyped-def]
+    def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        inner = getattr(self, "_inner", None)
+        inner = self._inner
         if inner is not None:
             hint.setHeight(inner.sizeHint().height() + 90)
             hint.setWidth(max(hint.width(), inner.sizeHint().width() + 40))

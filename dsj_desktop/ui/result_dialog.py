@@ -225,8 +225,10 @@ class ResultDialog(QDialog):
         self.add_person.addItem("")
         for code, name in sorted(self.people.items(), key=lambda kv: kv[0]):
             self.add_person.addItem(f"{name}（{code}）", code)
-        self.add_person.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.add_person.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer = self.add_person.completer()
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         add_btn = QPushButton("添加人员")
         add_btn.clicked.connect(self._add_selected_person)
         people_box = QVBoxLayout()

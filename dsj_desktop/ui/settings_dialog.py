@@ -141,10 +141,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        for w in (self.bureau,):
-            w.setReadOnly(not self.editable)
-        for w in (self.keep, self.auto_login):
-            w.setEnabled(self.editable)
+        self.bureau.setReadOnly(not self.editable)
+        for box in (self.keep, self.auto_login):
+            box.setEnabled(self.editable)
         self.load_fingerprints()
         self.setMinimumWidth(720)
         self.adjustSize()

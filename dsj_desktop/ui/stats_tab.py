@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -154,10 +155,10 @@ class StatsTab(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def showEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         if self.stale:
             self.refresh()
-        super().showEvent(event)  # type: ignore[arg-type]
+        super().showEvent(event)
 
     def refresh(self) -> None:
         year = self.year.currentData()
@@ -231,9 +232,9 @@ class StatsTab(QWidget):
                 model.foreground = lambda r, c: RED
             if t.title == "各抽取场次实际比例":
                 model.foreground = lambda r, c, rows=t.rows: RED if rows[r][-1] == "未达到" else None
-            view = self.table_tabs.widget(i).findChild(QTableView)
-            if view is not None:
-                view.resizeColumnsToContents()
+            found = self.table_tabs.widget(i).findChild(QTableView)
+            if found is not None:
+                found.resizeColumnsToContents()
         self.table_tabs.setCurrentIndex(max(0, current))
 
     # -- export ---------------------------------------------------------------------------------
