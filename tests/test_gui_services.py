@@ -116,3 +116,26 @@ def test_preferences_file(tmp_path: Path) -> None:
     assert json.loads((tmp_path / prefs.PREFS_FILE).read_text(encoding="utf-8")) == {"last_user": "op"}
     (tmp_path / prefs.PREFS_FILE).write_text("not json", encoding="utf-8")
     assert prefs.read_prefs(tmp_path) == {}  # a spoiled file is no preference, not a crash
+
+
+def test_reads_for_the_screens(demo: Database) -> None:
+    from dsj_desktop.publish import result_publication
+    from dsj_desktop.services import plan, plan_overview, stats
+
+    with demo.read() as conn:
+        assert plan.read_tasks(demo) == plan.list_tasks(conn)
+        assert plan_overview.read_plans(demo, include_archived=True) == plan_overview.list_plans(
+            conn, include_archived=True
+        )
+        assert stats.read_plan_years(demo) == stats.plan_years(conn)
+        assert result_publication.read_publications(demo) == result_publication.publications(conn)
+    assert journal.entry_count(demo) == len(journal.entries(demo))
+    rows = results.read_rows(demo)
+    first = rows[0]
+    one = results.entry_choices(demo, [first])
+    assert one.items and all(code in one.people for code, _ in first.inspectors)
+    other = next((r for r in rows if r.session_id != first.session_id), None)
+    if other is not None:  # targets of two sessions: no common item list
+        assert results.entry_choices(demo, [first, other]).items == []
+    year = stats.read_plan_years(demo)[0]
+    assert stats.read_year_statistics(demo, year).year == year

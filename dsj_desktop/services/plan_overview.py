@@ -47,6 +47,11 @@ def list_plans(conn: Connection, *, include_archived: bool = False) -> list[Plan
     return [PlanInfo(r[0], r[1], r[2], int(r[3]), r[4] or "", bool(r[5]), int(r[6])) for r in rows]
 
 
+def read_plans(db: Database, *, include_archived: bool = False) -> list[PlanInfo]:
+    with db.read() as conn:
+        return list_plans(conn, include_archived=include_archived)
+
+
 @dataclass(frozen=True)
 class TaskFormChoices:
     """What the task form offers: the code lists, every plan (archived too) and the items in use."""
@@ -138,6 +143,13 @@ def task_rows(
     codes = tuple(dict.fromkeys(c for t in tasks for c in t.item_codes))
     by_code = {it.code: it for it in items_of(conn, codes)}
     return [TaskRow(t, tuple(by_code[c] for c in t.item_codes if c in by_code)) for t in tasks]
+
+
+def read_task_rows(
+    db: Database, *, plan_id: int | None = None, include_archived: bool = False
+) -> list[TaskRow]:
+    with db.read() as conn:
+        return task_rows(conn, plan_id=plan_id, include_archived=include_archived)
 
 
 # --- pool summaries ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import NO, YES, FieldSpec, Kind, display_value
 from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibility
 from dsj_desktop.io.exporter import export_directory, write_template
+from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.ops import WriteOp
@@ -256,8 +257,7 @@ class DirectoryTab(QWidget):
     # --- filtering --------------------------------------------------------------------------
 
     def reload_filter_values(self) -> None:
-        with self.db.read() as conn:
-            codes = codelists.all_lists(conn)
+        codes = all_code_lists(self.db)
         for attr, combo in self.filters.items():
             f = self.spec.field(attr)
             values: list[Any]

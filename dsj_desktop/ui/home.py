@@ -56,12 +56,11 @@ def missing_for_a_draw(db: Database) -> list[str]:
     """The lists a draw needs that are still empty (experts and conflicts are optional)."""
     from dsj_desktop.domain.plan_specs import ITEMS
     from dsj_desktop.domain.specs import TARGETS
-    from dsj_desktop.services.plan import list_tasks
+    from dsj_desktop.services.plan import read_tasks
 
     out = [spec.title for spec in (TARGETS, INSPECTORS, ITEMS) if not directory_counts(db, spec).total]
-    with db.read() as conn:
-        if not list_tasks(conn):
-            out.append("年度抽查计划")
+    if not read_tasks(db):
+        out.append("年度抽查计划")
     return out
 
 

@@ -411,7 +411,7 @@ class JournalTab(QWidget):
         self._timer.stop()
         flt = self.current_filter()
         self.model.set_filter(flt)
-        total = int(self.db.scalar("SELECT count(*) FROM journal") or 0)
+        total = journal.entry_count(self.db)
         shown = self.model.rowCount()
         text = f"操作日志共 {total:,} 条"
         if flt.active:

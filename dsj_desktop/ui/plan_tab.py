@@ -40,9 +40,9 @@ from dsj_desktop.services.plan_overview import (
     PoolReady,
     PoolSummary,
     TaskRow,
-    list_plans,
     pool_summaries,
-    task_rows,
+    read_plans,
+    read_task_rows,
 )
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.ops import WriteOp
@@ -454,8 +454,7 @@ class PlanTab(QWidget):
 
     def reload_plans(self) -> None:
         current = self.current_plan()
-        with self.db.read() as conn:
-            plans = list_plans(conn, include_archived=self.show_archived.isChecked())
+        plans = read_plans(self.db, include_archived=self.show_archived.isChecked())
         self.plan_combo.blockSignals(True)
         self.plan_combo.clear()
         for p in plans:
@@ -474,8 +473,7 @@ class PlanTab(QWidget):
             rows: list[TaskRow] = []
             self.plan_info.setText("")
         else:
-            with self.db.read() as conn:
-                rows = task_rows(conn, plan_id=plan.id, include_archived=self.show_archived.isChecked())
+            rows = read_task_rows(self.db, plan_id=plan.id, include_archived=self.show_archived.isChecked())
             self.plan_info.setText(
                 f"计划编号 {plan.code}　{plan.year} 年度　发起部门：{plan.department or '—'}　"
                 f"任务 {plan.tasks} 个" + ("　（此计划已归档）" if plan.archived else "")

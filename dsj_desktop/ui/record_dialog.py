@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.specs import TableSpec
+from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.ui.editors import editor_value, make_editor
 from dsj_desktop.ui.ops import WriteOp, refusal_in
@@ -45,8 +45,7 @@ class RecordDialog(QDialog):
         self.query = DirectoryQuery(db, spec)
         self.setWindowTitle(f"{'编辑' if row_id else '新增'}{spec.noun}")
         self.setMinimumWidth(520)
-        with db.read() as conn:
-            self.codes = codelists.all_lists(conn)
+        self.codes = all_code_lists(db)
         record = self.query.get(row_id) if row_id is not None else {}
         self.record = record
         self.editors: dict[str, QWidget] = {}

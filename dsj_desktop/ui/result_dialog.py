@@ -156,11 +156,8 @@ class ResultDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(640)
 
-        with db.read() as conn:
-            self.people = results.people_names(conn)
-            same_task = len({r.session_id for r in rows}) == 1
-            own = list(first.items) if not self.batch else []
-            items = (own or results.task_items(conn, first.session_id)) if same_task else []
+        choices = results.entry_choices(db, rows)
+        self.people, items = choices.people, choices.items
         head = QLabel()
         head.setWordWrap(True)
         if self.batch:
@@ -441,8 +438,7 @@ class HistoryDialog(QDialog):
         self.setObjectName("history-dialog")
         self.setWindowTitle(f"修改记录 — {row.name}")
         self.resize(980, 360)
-        with db.read() as conn:
-            versions = results.history(conn, row.result_id) if row.result_id is not None else []
+        versions = results.read_history(db, row.result_id) if row.result_id is not None else []
         headers = ("版本", "保存时间", "录入人", "更正原因", "检查日期", "检查方式", "检查结果", "隐患", "处置措施",
                    "整改期限", "检查人员", "备注")  # fmt: skip
         data = [

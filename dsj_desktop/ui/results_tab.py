@@ -272,8 +272,7 @@ class ResultsTab(QWidget):
 
     def update_counts(self) -> None:
         q = self.query
-        with self.db.read() as conn:
-            all_rows = results.load_rows(conn)
+        all_rows = results.read_rows(self.db)
         c = results.count(all_rows, q.calendar, q.days, q.on)
         text = counts_html(c, q.days)
         shown = self.model.rowCount()
@@ -458,9 +457,8 @@ class PublishDialog(QDialog):
         group.addButton(self.by_period)
         self.task = QComboBox()
         self.task.setObjectName("publish-task")
-        with db.read() as conn:
-            rows = results.load_rows(conn)
-            pubs = result_publication.publications(conn)
+        rows = results.read_rows(db)
+        pubs = result_publication.read_publications(db)
         entered: dict[str, list[ResultRow]] = {}
         for r in rows:
             if r.category:

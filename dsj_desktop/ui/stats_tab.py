@@ -133,8 +133,7 @@ class StatsTab(QWidget):
         self.reload_years()
 
     def reload_years(self) -> None:
-        with self.db.read() as conn:
-            years = stats.plan_years(conn)
+        years = stats.read_plan_years(self.db)
         current = self.year.currentData()
         self.year.blockSignals(True)
         self.year.clear()
@@ -164,8 +163,7 @@ class StatsTab(QWidget):
         year = self.year.currentData()
         if year is None:
             return
-        with self.db.read() as conn:
-            st = stats.year_statistics(conn, int(year))
+        st = stats.read_year_statistics(self.db, int(year))
         self.stats = st
         self.stale = False
         pc, ic, bc = st.plan_completion, st.inspection_completion, st.blacklist_coverage
