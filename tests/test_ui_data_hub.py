@@ -153,3 +153,24 @@ def test_an_operation_runs_off_the_gui_thread_and_announces_what_it_wrote(
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
     WriteOp(tab, "写入", refused, changes={"results"}).run()  # by default: the refusal in plain words
     assert shown == ["不行"]
+
+
+def test_a_second_click_during_an_operation_is_not_taken(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    button = QPushButton("保存", window)
+    button.show()
+    clicks: list[int] = []
+    button.clicked.connect(lambda: clicks.append(1))
+
+    def slow() -> None:
+        time.sleep(0.3)
+
+    QTimer.singleShot(50, lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton))
+    assert WriteOp(window, "保存", slow, changes={"results"}).run().ok
+    assert clicks == []  # swallowed while the write ran
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert clicks == [1]  # and taken again afterwards

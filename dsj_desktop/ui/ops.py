@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, TypeVar, cast
 
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog, QWidget
 
 from dsj_desktop.errors import UserError, ValidationError
 from dsj_desktop.progress import Job
@@ -63,6 +64,22 @@ def announce(widget: QWidget | None, kinds: Iterable[str], *, source: object = N
         hub.announce(*kinds, source=source)
 
 
+class _InputBlocker(QObject):
+    """While an operation runs, the window stays painted and live but takes no input (a second click
+    on 保存 must not save twice), until the progress dialog appears: it alone (取消) takes clicks."""
+
+    BLOCKED = frozenset({
+        QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.Wheel, QEvent.Type.Shortcut,
+        QEvent.Type.ShortcutOverride,
+    })  # fmt: skip
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in self.BLOCKED:
+            return False
+        return not (isinstance(watched, QWidget) and isinstance(watched.window(), QProgressDialog))
+
+
 class QueryOp(Generic[T]):
     """Core work that changes nothing: run it off the GUI thread, then hand its value to ``success``."""
 
@@ -89,7 +106,15 @@ class QueryOp(Generic[T]):
         return self
 
     def run(self) -> Outcome:
-        out = run_with_progress(self.parent, self.title, _job(self.work), cancellable=self._cancellable)
+        app = QApplication.instance()
+        blocker = _InputBlocker()
+        if app is not None:
+            app.installEventFilter(blocker)
+        try:
+            out = run_with_progress(self.parent, self.title, _job(self.work), cancellable=self._cancellable)
+        finally:
+            if app is not None:
+                app.removeEventFilter(blocker)
         if out.ok:
             self._succeeded(out)
         elif self._failure is not None:
