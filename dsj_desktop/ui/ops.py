@@ -8,9 +8,9 @@ error). A :class:`WriteOp` also announces the kinds of data it changed on the wi
 :class:`ui.data_hub.DataHub` before its ``success`` callback runs, so every tab — the one that asked
 included — reloads from that one signal::
 
-    WriteOp(self, "添加行业领域", lambda: codes.add_code(db, INDUSTRY, text), changes={data_hub.CODES})
+    (WriteOp(self, "添加行业领域", lambda: codes.add_code(db, INDUSTRY, text), changes={data_hub.CODES})
         .success(lambda added: ...)
-        .run()
+        .run())
 
 The core function is either a plain callable (run as a whole on the worker thread) or a job (a
 generator yielding :class:`progress.Progress`, which may be cancelled between steps). ``run()``
