@@ -15,6 +15,7 @@ from dsj_desktop.services.results import TODO
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.data_hub import DataHub
 from dsj_desktop.ui.main_window import MainWindow
+from dsj_desktop.ui.ops import WriteOp
 
 from .test_import import target_row, write_xlsx
 from .test_ui_directories import messages, window  # noqa: F401  (fixtures)
@@ -80,11 +81,12 @@ def test_an_import_reaches_the_plan_and_draw_tabs(
     path = write_xlsx(tmp_path / "t.xlsx", [target_row(1, 所属区域="城关镇", 行业领域="烟花爆竹")])
     from dsj_desktop.domain.specs import TARGETS
     from dsj_desktop.io.importer import import_directory
-    from dsj_desktop.progress import run_job
 
-    run_job(import_directory(window.db, TARGETS, path))
-    tab.refresh()  # what the import wizard does when it finishes
-    assert heard and heard[-1][0] == frozenset({"targets"}) and heard[-1][1] is tab
+    assert window.db is not None
+    job = import_directory(window.db, TARGETS, path)
+    out = WriteOp(tab, "导入", job, changes={"targets"}).run()  # what the import wizard does
+    assert out.ok and out.value.added == 1
+    assert heard and heard[-1][0] == frozenset({"targets"})
     assert plan._stale or plan.isVisible()
     assert getattr(draw, "_stale", False) or draw.isVisible()
 
@@ -102,3 +104,73 @@ def test_a_plan_change_during_a_session_shows_on_going_back(
     assert tab.stack.currentWidget() is scr  # the open session is not disturbed
     qtbot.mouseClick(scr.btn_back, Qt.MouseButton.LeftButton)
     assert any(t.code == "RW-NEW-1" for t in tab.tasks)
+
+
+def test_an_operation_runs_off_the_gui_thread_and_announces_what_it_wrote(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from dsj_desktop.errors import ValidationError
+    from dsj_desktop.progress import Progress
+    from dsj_desktop.ui.ops import QueryOp, find_hub
+
+    tab = window.results_tab
+    assert find_hub(tab) is window.hub
+    heard: list[frozenset[str]] = []
+    window.hub.changed.connect(lambda kinds, source: heard.append(kinds))
+    where: list[bool] = []
+    got: list[int] = []
+
+    def work() -> int:
+        where.append(threading.current_thread() is threading.main_thread())
+        return 7
+
+    out = WriteOp(tab, "写入", work, changes={"results"}).success(got.append).run()
+    assert out.ok and got == [7] and where == [False]
+    assert heard == [frozenset({"results"})]
+
+    def job() -> Any:
+        yield Progress("一步", 1, 2)
+        where.append(threading.current_thread() is threading.main_thread())
+        return "完成"
+
+    texts: list[str] = []
+    assert QueryOp(tab, "查询", job()).success(texts.append).run().ok
+    assert texts == ["完成"] and where[-1] is False
+    assert len(heard) == 1  # a query announces nothing
+
+    def refused() -> None:
+        raise ValidationError("不行")
+
+    failures: list[object] = []
+    out = WriteOp(tab, "写入", refused, changes={"results"}).failure(failures.append).run()
+    assert not out.ok and failures == [out] and isinstance(out.error, ValidationError)
+    assert len(heard) == 1  # nothing written, nothing announced
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
+    WriteOp(tab, "写入", refused, changes={"results"}).run()  # by default: the refusal in plain words
+    assert shown == ["不行"]
+
+
+def test_a_second_click_during_an_operation_is_not_taken(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    button = QPushButton("保存", window)
+    button.show()
+    clicks: list[int] = []
+    button.clicked.connect(lambda: clicks.append(1))
+
+    def slow() -> None:
+        time.sleep(0.3)
+
+    QTimer.singleShot(50, lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton))
+    assert WriteOp(window, "保存", slow, changes={"results"}).run().ok
+    assert clicks == []  # swallowed while the write ran
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert clicks == [1]  # and taken again afterwards

@@ -275,5 +275,5 @@ def test_statistics_tab_with_charts(window: MainWindow, qtbot: Any, tmp_path: Pa
     st.views.setCurrentIndex(1)
     assert st.table_tabs.count() == 8 and st.table_models[0].rowCount() == 6
     # Entering a result marks the statistics stale; they follow when shown.
-    window.results_tab.changed.emit()
+    window.hub.announce("results")
     assert st.stats is not None

@@ -20,6 +20,7 @@ from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.domain.specs import TARGETS
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.paths import database_path
+from dsj_desktop.prefs import last_user
 from dsj_desktop.services import accounts, backup, journal, settings
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.ui.accounts_dialog import (
@@ -36,7 +37,7 @@ from dsj_desktop.ui.integrity import BackgroundIntegrityCheck, IntegrityReportDi
 from dsj_desktop.ui.journal_tab import JournalTab
 from dsj_desktop.ui.login import LoginDialog, RecoverDialog
 from dsj_desktop.ui.settings_dialog import SettingsDialog
-from dsj_desktop.ui.trust_widgets import RecoveryCodeDialog, last_user, password_hint
+from dsj_desktop.ui.trust_widgets import RecoveryCodeDialog, password_hint
 
 PW = "secret123"
 
@@ -632,7 +633,7 @@ def test_backup_to_a_folder_and_restore_through_the_dialogs(
     dlg.choose_other()
     (copy,) = usb.glob("*.sqlite3")
     assert dlg.last is not None and dlg.last.path == copy and dlg.last.ok
-    assert "已备份并校验通过" in dlg.result.text() and "检查对象 3,000" in dlg.result.text()
+    assert "已备份并校验通过" in dlg.result_label.text() and "检查对象 3,000" in dlg.result_label.text()
     dlg.list.wait()
     saved = _tables(bureau)
 

@@ -19,7 +19,7 @@ from dsj_desktop.domain.specs import INSPECTORS, TARGETS
 from dsj_desktop.domain.workdays import YearArrangement
 from dsj_desktop.io.importer import BULK_ROWS, import_directory
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import accounts, backup, holidays, integrity, sessions, settings
+from dsj_desktop.services import accounts, backup, codes, holidays, integrity, sessions, settings
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.services.plan import archive_task, get_task, save_rules, save_task
 from dsj_desktop.services.results import ResultInput, load_rows, save_result
@@ -91,13 +91,11 @@ def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path:
 
     @step("code list dialog: add, rename (cascading to targets), remove")
     def _() -> None:
-        with db.write("代码表：添加所属区域“新城街道”") as conn:
-            codelists.add_values(conn, codelists.REGION, ["新城街道", "临时镇"])
+        codes.add_code(db, codelists.REGION, "新城街道")
+        codes.add_code(db, codelists.REGION, "临时镇")
         town = db.scalar("SELECT region FROM target LIMIT 1")
-        with db.write("代码表：所属区域改名") as conn:
-            codelists.rename_value(conn, codelists.REGION, town, town + "（新）")
-        with db.write("代码表：删除所属区域“临时镇”") as conn:
-            codelists.remove_value(conn, codelists.REGION, "临时镇")
+        codes.rename_code(db, codelists.REGION, town, town + "（新）")
+        codes.remove_code(db, codelists.REGION, "临时镇")
 
     @step("directory dialog: add, edit, archive an inspector")
     def _() -> None:

@@ -64,7 +64,8 @@ from dsj_desktop.pdf import document as _document  # also: the Chinese line-brea
 from dsj_desktop.pdf.fonts import register_cjk_font
 from dsj_desktop.pdf.text import TextMeasure, markup
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services import sessions, settings
+from dsj_desktop.services import results, sessions, settings
+from dsj_desktop.services.results import ResultRow
 
 NOTICE, RECORD, BOTH = "notice", "record", "both"
 KINDS = (NOTICE, RECORD, BOTH)
@@ -192,6 +193,12 @@ def set_number_pattern(db: Database, pattern: str) -> None:
 
 def set_contact(db: Database, text: str) -> None:
     settings.write(db, CONTACT_KEY, text.strip())
+
+
+def read_number_settings(db: Database) -> tuple[str, str]:
+    """(the number pattern, the contact line) printed on the papers."""
+    with db.read() as conn:
+        return number_pattern(conn), str(settings.get(conn, CONTACT_KEY, "") or "")
 
 
 # --- reading a session --------------------------------------------------------------------------
@@ -353,6 +360,13 @@ def parse_scan(text: str) -> tuple[str, str, str]:
             f"“{text.strip()[:80]}”不是检查文书上的二维码内容（应为 场次|统一社会信用代码|记录摘要）。"
         )
     return parts[0].upper(), parts[1].upper(), parts[2].lower()
+
+
+def scanned_row(db: Database, text: str) -> tuple[ScanMatch, ResultRow]:
+    """The scanned paper's session and target (:func:`resolve_scan`) with its result row."""
+    with db.read() as conn:
+        match = resolve_scan(conn, text)
+        return match, results.get_row(conn, match.session_id, match.uscc)
 
 
 def resolve_scan(conn: Connection, text: str) -> ScanMatch:

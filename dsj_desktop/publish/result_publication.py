@@ -272,6 +272,11 @@ class PublicationInfo:
     published_at: str
 
 
+def read_publications(db: Database, *, year: int | None = None) -> list[PublicationInfo]:
+    with db.read() as conn:
+        return publications(conn, year=year)
+
+
 def publications(conn: Connection, *, year: int | None = None) -> list[PublicationInfo]:
     where, params = ("WHERE published_at LIKE ?", (f"{year}-%",)) if year else ("", ())
     rows = conn.exec_driver_sql(

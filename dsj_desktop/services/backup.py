@@ -78,6 +78,17 @@ _COUNTED = {
 }  # fmt: skip
 
 
+def current_counts(db: Database) -> dict[str, int]:
+    """The live data counted the way :func:`inspect` counts a backup (for the restore preview)."""
+    out = {}
+    with db.read() as conn:
+        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table, title in _COUNTED.items():
+            if table in tables:
+                out[title] = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
+    return out
+
+
 def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
     """Open a backup read-only and describe it (the preview before a restore); verify it."""
     if not path.is_file():

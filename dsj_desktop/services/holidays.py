@@ -34,6 +34,11 @@ def deadline_days(conn: Connection) -> int:
     return n if MIN_DEADLINE_DAYS <= n <= MAX_DEADLINE_DAYS else DEFAULT_DEADLINE_DAYS
 
 
+def read_deadline_days(db: Database) -> int:
+    with db.read() as conn:
+        return deadline_days(conn)
+
+
 def set_deadline_days(db: Database, n: int) -> None:
     if not MIN_DEADLINE_DAYS <= n <= MAX_DEADLINE_DAYS:
         raise ValidationError(
@@ -106,6 +111,11 @@ def year_table(conn: Connection, around: int) -> list[YearInfo]:
         else:
             out.append(YearInfo(y, "未录入", 0, 0))
     return out
+
+
+def read_year_table(db: Database, around: int) -> list[YearInfo]:
+    with db.read() as conn:
+        return year_table(conn, around)
 
 
 def save_arrangement(db: Database, arr: YearArrangement, *, operator: str = "", note: str = "") -> None:

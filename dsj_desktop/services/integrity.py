@@ -238,6 +238,13 @@ def check(db: Database) -> Job[IntegrityReport]:
     return report
 
 
+def check_and_record(db: Database, how: str = "") -> Job[IntegrityReport]:
+    """The check, then one journal entry with its conclusion (*how*: e.g. "（启动时）")."""
+    report = yield from check(db)
+    db.record(f"完整性检查{how}", {"ok": report.ok, "findings": len(report.findings)})
+    return report
+
+
 def check_file(path: Path, public_key: bytes | None) -> tuple[str, list[Finding], int]:
     """A quick check of a backup file without opening it as the live database: SQLite's structure
     and the journal chain. Returns (integrity_check result, findings, schema version)."""

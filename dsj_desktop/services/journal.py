@@ -111,6 +111,11 @@ def entry_ids(
         return [int(r[0]) for r in conn.exec_driver_sql(sql, tuple(params))]
 
 
+def entry_count(db: Database) -> int:
+    """How many entries the journal holds."""
+    return int(db.scalar("SELECT count(*) FROM journal") or 0)
+
+
 def entries_by_id(db: Database, ids: Sequence[int]) -> dict[int, Entry]:
     out: dict[int, Entry] = {}
     with db.read() as conn:

@@ -150,6 +150,17 @@ def list_tasks(
     return [_task_from_row(r._mapping) for r in conn.exec_driver_sql(sql, params)]
 
 
+def read_tasks(db: Database, *, include_archived: bool = False, plan_id: int | None = None) -> list[TaskInfo]:
+    with db.read() as conn:
+        return list_tasks(conn, include_archived=include_archived, plan_id=plan_id)
+
+
+def read_known_specialties(db: Database) -> list[str]:
+    """The specialties the directories know (see :func:`domain.staffing.known_specialties`)."""
+    with db.read() as conn:
+        return staffing.known_specialties(conn)
+
+
 def get_task(conn: Connection, code: str) -> TaskInfo:
     row = conn.exec_driver_sql(_TASK_SELECT + " WHERE t.code = ?", (code,)).first()
     if row is None:
@@ -578,6 +589,11 @@ def tasks_using_items(conn: Connection, item_ids: Sequence[int]) -> dict[str, li
     ):
         out.setdefault(item_code, []).append(task_code)
     return out
+
+
+def read_tasks_using_items(db: Database, item_ids: Sequence[int]) -> dict[str, list[str]]:
+    with db.read() as conn:
+        return tasks_using_items(conn, item_ids)
 
 
 def save_task(db: Database, values: Mapping[str, Any], *, new: bool) -> TaskInfo:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
+from dsj_desktop.domain import codelists
 from dsj_desktop.domain.pool import STRATUM_JOIN, UNDIRECTED, Exclusion
 from dsj_desktop.domain.ratio import Ratio, format_bp
 from dsj_desktop.domain.specs import RISK_LEVELS
@@ -44,6 +45,28 @@ def list_plans(conn: Connection, *, include_archived: bool = False) -> list[Plan
         f"FROM plan p {where} ORDER BY p.year DESC, p.code"
     )
     return [PlanInfo(r[0], r[1], r[2], int(r[3]), r[4] or "", bool(r[5]), int(r[6])) for r in rows]
+
+
+def read_plans(db: Database, *, include_archived: bool = False) -> list[PlanInfo]:
+    with db.read() as conn:
+        return list_plans(conn, include_archived=include_archived)
+
+
+@dataclass(frozen=True)
+class TaskFormChoices:
+    """What the task form offers: the code lists, every plan (archived too) and the items in use."""
+
+    codes: dict[str, list[str]]
+    plans: list[PlanInfo]
+    items: list[tuple[str, str]]  # (code, name) of the items not archived, by code
+
+
+def task_form_choices(db: Database) -> TaskFormChoices:
+    with db.read() as conn:
+        codes = codelists.all_lists(conn)
+        plans = list_plans(conn, include_archived=True)
+        items = conn.exec_driver_sql("SELECT code, name FROM item WHERE archived = 0 ORDER BY code").all()
+    return TaskFormChoices(codes, plans, [(str(c), str(n)) for c, n in items])
 
 
 def ratio_label(ratio: Ratio, *, multiline: bool = False) -> str:
@@ -120,6 +143,13 @@ def task_rows(
     codes = tuple(dict.fromkeys(c for t in tasks for c in t.item_codes))
     by_code = {it.code: it for it in items_of(conn, codes)}
     return [TaskRow(t, tuple(by_code[c] for c in t.item_codes if c in by_code)) for t in tasks]
+
+
+def read_task_rows(
+    db: Database, *, plan_id: int | None = None, include_archived: bool = False
+) -> list[TaskRow]:
+    with db.read() as conn:
+        return task_rows(conn, plan_id=plan_id, include_archived=include_archived)
 
 
 # --- pool summaries ---------------------------------------------------------------------------

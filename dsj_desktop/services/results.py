@@ -252,6 +252,32 @@ def load_rows(
     return [_row(r, teams) for r in rows]
 
 
+def read_rows(db: Database) -> list[ResultRow]:
+    """Every drawn target of a confirmed session with its result (see :func:`load_rows`)."""
+    with db.read() as conn:
+        return load_rows(conn)
+
+
+@dataclass(frozen=True)
+class SessionChoice:
+    """A confirmed session, as the results screen offers it in its filters."""
+
+    task_code: str
+    task_name: str
+    session_id: str
+    draw_date: str
+
+
+def confirmed_session_choices(db: Database) -> list[SessionChoice]:
+    """Every confirmed session with its task, by task code then draw date."""
+    with db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.task_code, coalesce(t.name, ''), s.id, s.draw_date FROM draw_session s "
+            "LEFT JOIN task t ON t.id = s.task_id WHERE s.status = 'confirmed' ORDER BY s.task_code, s.draw_date"
+        ).all()
+    return [SessionChoice(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+
 def get_row(conn: Connection, session_id: str, uscc: str) -> ResultRow:
     rows = conn.exec_driver_sql(
         _ROW_SELECT + " WHERE sel.session_id = ? AND sel.uscc = ?", (session_id, uscc)
@@ -285,6 +311,31 @@ def history(conn: Connection, result_id: int) -> list[VersionInfo]:
         (result_id,),
     )
     return [VersionInfo(int(r[0]), r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+
+def read_history(db: Database, result_id: int) -> list[VersionInfo]:
+    with db.read() as conn:
+        return history(conn, result_id)
+
+
+@dataclass(frozen=True)
+class EntryChoices:
+    """What the result form offers: every person's name by number, and the items to check."""
+
+    people: dict[str, str]
+    items: list[ItemResult]
+
+
+def entry_choices(db: Database, rows: Sequence[ResultRow]) -> EntryChoices:
+    """For entering the result of *rows*: the items of their task (the single target's own items
+    when it has them; none for targets of different sessions) and the names of the people."""
+    first = rows[0]
+    with db.read() as conn:
+        people = people_names(conn)
+        same_task = len({r.session_id for r in rows}) == 1
+        own = list(first.items) if len(rows) == 1 else []
+        items = (own or task_items(conn, first.session_id)) if same_task else []
+    return EntryChoices(people, items)
 
 
 def people_names(conn: Connection) -> dict[str, str]:

@@ -27,6 +27,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from dsj_desktop.clock import today
+from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import STRATUM_JOIN
 from dsj_desktop.domain.ratio import Ratio as TaskRatio
 from dsj_desktop.domain.result_specs import CATEGORIES
@@ -374,3 +375,13 @@ def year_statistics(conn: Connection, year: int, on: date | None = None) -> Year
 def plan_years(conn: Connection) -> list[int]:
     years = [int(r[0]) for r in conn.exec_driver_sql("SELECT DISTINCT year FROM plan ORDER BY year DESC")]
     return years or [today().year]
+
+
+def read_plan_years(db: Database) -> list[int]:
+    with db.read() as conn:
+        return plan_years(conn)
+
+
+def read_year_statistics(db: Database, year: int, on: date | None = None) -> YearStats:
+    with db.read() as conn:
+        return year_statistics(conn, year, on)

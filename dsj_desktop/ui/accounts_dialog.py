@@ -6,9 +6,11 @@ make); this dialog only shows what can be done and, when the core refuses, says 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -34,6 +36,9 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.services import accounts, settings
 from dsj_desktop.services.accounts import AccountInfo
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, warn
+from dsj_desktop.ui.runner import Outcome, report_failure
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
 from dsj_desktop.ui.trust_widgets import (
     PasswordFields,
@@ -60,6 +65,23 @@ def login_state(a: AccountInfo) -> str:
     if a.failed_count:
         return f"已连续输错 {a.failed_count} 次"
     return ""
+
+
+ACCOUNTS = frozenset({data_hub.JOURNAL})  # no tab shows the accounts; the journal shows the change
+
+
+def refusal_shown(label: QLabel, *, then: Callable[[], object] | None = None) -> Callable[[Outcome], None]:
+    """A ``failure`` handler for these forms: a refusal in the form's red line (then *then*)."""
+
+    def show(out: Outcome) -> None:
+        if not isinstance(out.error, UserError):
+            report_failure(label.window(), "账户", out)
+            return
+        show_error(label, str(out.error))
+        if then is not None:
+            then()
+
+    return show
 
 
 class RoleChoice(QWidget):
@@ -140,19 +162,20 @@ class AddAccountDialog(QDialog):
         if problem:
             show_error(self.error, problem)
             return None
-        role = self.roles.role()
-        try:
-            code = accounts.create_account(
-                self.db,
-                self.username.text(),
-                self.display_name.text(),
-                role,
-                self.passwords.value(),
-                with_recovery=role == ADMIN,
-            )
-        except UserError as exc:
-            show_error(self.error, str(exc))
+        role, username, name, password = (
+            self.roles.role(),
+            self.username.text(),
+            self.display_name.text(),
+            self.passwords.value(),
+        )
+        out = WriteOp(
+            self, "添加账户",
+            lambda: accounts.create_account(self.db, username, name, role, password, with_recovery=role == ADMIN),
+            changes=ACCOUNTS,
+        ).failure(refusal_shown(self.error)).run()  # fmt: skip
+        if not out.ok:
             return None
+        code: str | None = out.value
         self.created = self.username.text().strip()
         self.recovery_code = code
         if code:
@@ -180,13 +203,20 @@ class RoleDialog(QDialog):
         self.setMinimumWidth(440)
 
     def save(self) -> bool:
-        try:
-            accounts.update_account(self.db, self.account.username, role=self.roles.role())
-        except UserError as exc:
-            show_error(self.error, str(exc))
-            return False
-        self.accept()
-        return True
+        username, role = self.account.username, self.roles.role()
+        out = (
+            WriteOp(
+                self,
+                "修改角色",
+                lambda: accounts.update_account(self.db, username, role=role),
+                changes=ACCOUNTS,
+            )
+            .failure(refusal_shown(self.error))
+            .run()
+        )
+        if out.ok:
+            self.accept()
+        return out.ok
 
 
 class ResetPasswordDialog(QDialog):
@@ -218,13 +248,20 @@ class ResetPasswordDialog(QDialog):
         if problem:
             show_error(self.error, problem)
             return False
-        try:
-            accounts.reset_password(self.db, self.username, self.passwords.value())
-        except UserError as exc:
-            show_error(self.error, str(exc))
-            return False
-        self.accept()
-        return True
+        password = self.passwords.value()
+        out = (
+            WriteOp(
+                self,
+                "重设密码",
+                lambda: accounts.reset_password(self.db, self.username, password),
+                changes=ACCOUNTS,
+            )
+            .failure(refusal_shown(self.error))
+            .run()
+        )
+        if out.ok:
+            self.accept()
+        return out.ok
 
 
 class ChangePasswordDialog(QDialog):
@@ -265,11 +302,18 @@ class ChangePasswordDialog(QDialog):
         if self.passwords.value() == self.old.text():
             show_error(self.error, "新密码与原密码相同。")
             return False
-        try:
-            accounts.change_password(self.db, self.username, self.old.text(), self.passwords.value())
-        except UserError as exc:
-            show_error(self.error, str(exc))
-            self.old.clear()
+        old, new = self.old.text(), self.passwords.value()
+        out = (
+            WriteOp(
+                self,
+                "修改密码",
+                lambda: accounts.change_password(self.db, self.username, old, new),
+                changes=ACCOUNTS,
+            )
+            .failure(refusal_shown(self.error, then=self.old.clear))
+            .run()
+        )
+        if not out.ok:
             return False
         QMessageBox.information(self, "修改密码", "密码已修改。下次登录请使用新密码。")
         self.accept()
@@ -319,7 +363,7 @@ class AccountsDialog(QDialog):
         self.table.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-        self.table.doubleClicked.connect(lambda _=None: self.btn_role.isEnabled() and self.change_role())
+        self.table.doubleClicked.connect(self._double_clicked)
 
         self.btn_add = QPushButton("新增账户…")
         self.btn_role = QPushButton("修改角色…")
@@ -386,7 +430,7 @@ class AccountsDialog(QDialog):
             self.notice.show()
         self._update_buttons()
 
-    def _colour(self, row: int, column: int) -> object:
+    def _colour(self, row: int, column: int) -> QBrush | None:
         a = self.accounts[row]
         if not a.active:
             return GREY
@@ -418,9 +462,6 @@ class AccountsDialog(QDialog):
         )
         self.btn_mine.setEnabled(actor_mod.current() is not None)
 
-    def _refused(self, title: str, exc: UserError) -> None:
-        QMessageBox.warning(self, title, str(exc))
-
     def _done(self) -> None:
         self.changed = True
         who = actor_mod.current()
@@ -439,6 +480,10 @@ class AccountsDialog(QDialog):
         if dlg.exec() and dlg.created:
             self._done()
             self.select(dlg.created)
+
+    def _double_clicked(self) -> None:
+        if self.btn_role.isEnabled():
+            self.change_role()
 
     def change_role(self) -> None:
         a = self.selected()
@@ -466,13 +511,20 @@ class AccountsDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        try:
-            accounts.update_account(self.db, a.username, active=not a.active)
-        except UserError as exc:
-            self._refused("停用账户" if a.active else "启用账户", exc)
-            return False
-        self._done()
-        return True
+        title = "停用账户" if a.active else "启用账户"
+        out = (
+            WriteOp(
+                self,
+                title,
+                lambda: accounts.update_account(self.db, a.username, active=not a.active),
+                changes=ACCOUNTS,
+            )
+            .failure(warn(self, title))
+            .run()
+        )
+        if out.ok:
+            self._done()
+        return out.ok
 
     def reset_password(self) -> None:
         a = self.selected()
@@ -499,13 +551,13 @@ class AccountsDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        try:
-            accounts.set_auto_login(self.db, None if turn_off else a.username)
-        except UserError as exc:
-            self._refused("免密码登录", exc)
-            return False
-        self._done()
-        return True
+        out = WriteOp(
+            self, "免密码登录", lambda: accounts.set_auto_login(self.db, None if turn_off else a.username),
+            changes=ACCOUNTS,
+        ).failure(warn(self, "免密码登录")).run()  # fmt: skip
+        if out.ok:
+            self._done()
+        return out.ok
 
     def change_my_password(self) -> None:
         who = actor_mod.current()

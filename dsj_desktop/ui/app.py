@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QIcon
@@ -13,6 +16,13 @@ from dsj_desktop import APP_NAME, APP_TITLE, __version__
 from dsj_desktop.errors import UserError
 from dsj_desktop.paths import resource
 from dsj_desktop.ui.fonts import load_cjk_font
+
+if TYPE_CHECKING:
+    from dsj_desktop.db.engine import Database
+    from dsj_desktop.services.integrity import IntegrityReport
+    from dsj_desktop.ui.backup_dialogs import DailyBackup
+    from dsj_desktop.ui.integrity import BackgroundIntegrityCheck
+    from dsj_desktop.ui.main_window import MainWindow
 
 _state: dict[str, object] = {}
 
@@ -59,17 +69,19 @@ def run_gui(data_dir: Path, *, self_test: bool = False, user: str = "") -> int:
     return int(code) or session.exit_code
 
 
-def _report_uncaught(window: QWidget) -> object:
+def _report_uncaught(
+    window: QWidget,
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
     """An exception that escapes a button's handler is shown, not lost (and never quits the program):
     a refusal by the core (a role, a rule) in plain words, anything else as an internal error."""
     import traceback
 
-    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if isinstance(exc, UserError):
             QMessageBox.warning(window, APP_TITLE, str(exc))
             return
         box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, f"程序内部错误：{exc}", parent=window)
-        box.setDetailedText("".join(traceback.format_exception(kind, exc, tb)))  # type: ignore[arg-type]
+        box.setDetailedText("".join(traceback.format_exception(kind, exc, tb)))
         box.exec()
 
     return hook
@@ -79,23 +91,26 @@ class GuiSession:
     """What happens between the window appearing and the first screen of data, and at the end."""
 
     def __init__(
-        self, app: QApplication, window: object, data_dir: Path, *, self_test: bool, user: str
+        self, app: QApplication, window: MainWindow, data_dir: Path, *, self_test: bool, user: str
     ) -> None:
         self.app = app
         self.window = window
         self.data_dir = data_dir
         self.self_test = self_test
         self.user = user
-        self.db: object | None = None
+        self.db: Database | None = None
         self.locked = False
         self.exit_code = 0
+        self.first_choice: str | None = None  # what the first-run wizard chose ("demo", "import")
+        self.check: BackgroundIntegrityCheck | None = None
+        self.daily: DailyBackup | None = None
 
     def fail(self, message: str) -> None:
         self.exit_code = 1
         if self.self_test:
             print(message, file=sys.stderr, flush=True)
         else:
-            QMessageBox.critical(self.window, APP_TITLE, message)  # type: ignore[arg-type]
+            QMessageBox.critical(self.window, APP_TITLE, message)
         self.app.exit(1)
 
     def open(self) -> None:
@@ -115,64 +130,64 @@ class GuiSession:
         if not self.self_test and not self.sign_in(db):
             self.app.exit(0)
             return
-        self.window.attach(db)  # type: ignore[attr-defined]
+        self.window.attach(db)
         if notices:
-            self.window.home.show_notices(notices)  # type: ignore[attr-defined]
+            self.window.home.show_notices(notices)
         self.started(db)
         if self.self_test:
-            print(f"主窗口已打开：{self.window.windowTitle()}（数据文件夹 {self.data_dir}）", flush=True)  # type: ignore[attr-defined]
+            print(f"主窗口已打开：{self.window.windowTitle()}（数据文件夹 {self.data_dir}）", flush=True)
             self.app.quit()
 
-    def sign_in(self, db: object) -> bool:
+    def sign_in(self, db: Database) -> bool:
         """Who works: set up the first account on a new data folder, else log in (or the
         administrator's single-user setting). False: the user gave up."""
         from dsj_desktop import actor
         from dsj_desktop.services import accounts
 
-        if not accounts.has_accounts(db):  # type: ignore[arg-type]
+        if not accounts.has_accounts(db):
             from dsj_desktop.ui.first_run import FirstRunWizard
 
-            wizard = FirstRunWizard(db, self.window)  # type: ignore[arg-type]
+            wizard = FirstRunWizard(db, self.window)
             if not wizard.exec() or actor.current() is None:
                 return False
             self.first_choice = wizard.choice
             return True
-        who = accounts.auto_login_account(db)  # type: ignore[arg-type]
+        who = accounts.auto_login_account(db)
         if who is not None and not self.user:
             actor.set_current(who)
-            db.record(f"免密码登录：{who.label}（单用户设置）")  # type: ignore[attr-defined]
+            db.record(f"免密码登录：{who.label}（单用户设置）")
             return True
         from dsj_desktop.ui.login import LoginDialog
 
-        dialog = LoginDialog(db, self.window)  # type: ignore[arg-type]
+        dialog = LoginDialog(db, self.window)
         if self.user:
             dialog.username.setText(self.user)
         return bool(dialog.exec()) and actor.current() is not None
 
-    def started(self, db: object) -> None:
+    def started(self, db: Database) -> None:
         """Work that follows the first screen: what the first-run wizard chose, the integrity check
         and the backup at start (both off the GUI thread), and a daily backup while running."""
         from dsj_desktop.ui.backup_dialogs import DailyBackup
         from dsj_desktop.ui.integrity import BackgroundIntegrityCheck, show_report
 
         window = self.window
-        choice = getattr(self, "first_choice", None)
+        choice = self.first_choice
         if choice == "demo":
-            window.home.load_demo()  # type: ignore[attr-defined]
+            window.home.load_demo()
         elif choice == "import":
-            window.start_import_guide()  # type: ignore[attr-defined]
-        window.reopen_requested.connect(self.reopen)  # type: ignore[attr-defined]
-        self.check = BackgroundIntegrityCheck(db, window)  # type: ignore[arg-type]
+            window.start_import_guide()
+        window.reopen_requested.connect(self.reopen)
+        self.check = BackgroundIntegrityCheck(db, window)
 
-        def checked(report: object) -> None:
-            if not report.ok:  # type: ignore[attr-defined]
-                window.home.show_notices(  # type: ignore[attr-defined]
+        def checked(report: IntegrityReport) -> None:
+            if not report.ok:
+                window.home.show_notices(
                     ["启动时的完整性检查发现问题：可能有人用其他工具改过数据库。详情见下面弹出的报告。"]
                 )
-                show_report(report, window)  # type: ignore[arg-type]
+                show_report(report, window)
 
         self.check.finished.connect(checked)
-        self.daily = DailyBackup(db, window)  # type: ignore[arg-type]
+        self.daily = DailyBackup(db, window)
         if not self.self_test:
             self.check.start()
             self.daily.start(backup_now=True)
@@ -182,7 +197,8 @@ class GuiSession:
         from dsj_desktop.db.engine import open_database
         from dsj_desktop.services import backup
 
-        dialog = self.window.restore_dialog  # type: ignore[attr-defined]
+        dialog = self.window.restore_dialog
+        assert dialog.safety is not None and dialog.info is not None  # asked for only after a restore
         try:
             db = open_database(self.data_dir)
         except UserError as exc:
@@ -190,21 +206,22 @@ class GuiSession:
             return
         backup.note_restore(db, dialog.safety, dialog.info)
         self.db = db
-        self.daily.set_database(db)
-        self.window.attach(db)  # type: ignore[attr-defined]
-        self.window.home.show_notices(  # type: ignore[attr-defined]
+        if self.daily is not None:
+            self.daily.set_database(db)
+        self.window.attach(db)
+        self.window.home.show_notices(
             [f"已从备份“{dialog.info.path.name}”恢复。恢复前的数据已另存为 {dialog.safety.name}。"]
         )
 
     def close(self) -> None:
         from dsj_desktop.db import lock
 
-        for helper in (getattr(self, "check", None), getattr(self, "daily", None)):
+        for helper in (self.check, self.daily):
             if helper is not None:
                 helper.wait()
-        if getattr(self, "daily", None) is not None:
+        if self.daily is not None:
             self.daily.stop()
         if self.db is not None:
-            self.db.close()  # type: ignore[attr-defined]
+            self.db.close()
         if self.locked:
             lock.release(self.data_dir)

@@ -94,17 +94,6 @@ def size_text(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} KB"
 
 
-def current_counts(db: Database) -> dict[str, int]:
-    """The live data counted like a backup's preview counts it."""
-    out = {}
-    with db.read() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table, title in backup._COUNTED.items():
-            if table in tables:
-                out[title] = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
-    return out
-
-
 def preview_html(info: BackupInfo, current: dict[str, int] | None = None, last_now: str = "") -> str:
     """What a backup holds (and, for a restore, what the current data holds beside it)."""
     when, why = describe_file(info.path)
@@ -257,7 +246,7 @@ class BackupList(QWidget):
     def show_preview(self, info: BackupInfo | None) -> None:
         self.info = info
         if info is not None:
-            current = current_counts(self.db) if self.compare else None
+            current = backup.current_counts(self.db) if self.compare else None
             last = ""
             if self.compare:
                 e = journal.entries(self.db, limit=1)
@@ -295,11 +284,11 @@ class BackupDialog(QDialog):
         self.btn_backup = QPushButton("备份到选中的位置")
         self.btn_backup.setObjectName("backup-button")
         self.btn_backup.clicked.connect(self.backup_selected)
-        self.result = QLabel()
-        self.result.setObjectName("backup-result")
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.result.hide()
+        self.result_label = QLabel()
+        self.result_label.setObjectName("backup-result")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
         row = QHBoxLayout()
         row.addWidget(again)
         row.addWidget(other)
@@ -319,7 +308,7 @@ class BackupDialog(QDialog):
             ml.addWidget(notice)
         ml.addWidget(self.places)
         ml.addLayout(row)
-        ml.addWidget(self.result)
+        ml.addWidget(self.result_label)
 
         keep = backup.keep_count(db)
         auto = QGroupBox(f"自动备份（保存在本机数据文件夹的 backups 中，保留最近 {keep} 份）")
@@ -371,12 +360,12 @@ class BackupDialog(QDialog):
             return None
         info: BackupInfo = out.value
         self.last = info
-        self.result.setText(
+        self.result_label.setText(
             f"<b style='color:#1a7f37'>已备份并校验通过：</b>{html.escape(str(info.path))}<br>"
             + "，".join(f"{k} {v:,}" for k, v in info.counts.items())
             + f"；操作日志 {info.journal_entries:,} 条；{size_text(info.size)}"
         )
-        self.result.show()
+        self.result_label.show()
         return info
 
     def open_folder(self) -> None:

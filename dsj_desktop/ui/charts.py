@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
@@ -111,8 +112,8 @@ def _bars(p: QPainter, body: QRectF, chart: Chart, font: QFont) -> None:
     for k in range(steps + 1):
         x = plot.left() + plot.width() * k / steps
         text = _fmt(vmax * k / steps, chart.unit) if chart.unit == "%" else f"{vmax * k / steps:.0f}"
-        w = fm.horizontalAdvance(text)
-        p.drawText(QPointF(x - w / 2, plot.bottom() + fm.ascent() + 2), text)
+        tw = fm.horizontalAdvance(text)
+        p.drawText(QPointF(x - tw / 2, plot.bottom() + fm.ascent() + 2), text)
     slot = plot.height() / n
     bar_h = max(4.0, min(22.0, slot * 0.66))
     for i, (label, v) in enumerate(chart.data):
@@ -171,5 +172,6 @@ class ChartWidget(QWidget):
         return img
 
     def save_png(self, path: Path, width: int = 900) -> None:
-        if not self.render_image(width).save(str(path), "PNG"):
+        image: Any = self.render_image(width)  # PySide6 6.9 wants the format as str; its stubs say bytes
+        if not image.save(str(path), "PNG"):
             raise OSError(f"无法写入“{path}”")

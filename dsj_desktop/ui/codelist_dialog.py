@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,7 +20,11 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
-from dsj_desktop.errors import ValidationError
+from dsj_desktop.services import codes
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, warn
+
+T = TypeVar("T")
 
 
 class _ListPage(QWidget):
@@ -45,23 +52,36 @@ class _ListPage(QWidget):
 
     def reload(self) -> None:
         self.list.clear()
-        with self.db.read() as conn:
-            for v in codelists.values(conn, self.list_name):
-                n = codelists.usage_count(conn, self.list_name, v)
-                self.list.addItem(f"{v}（{n}）" if n else v)
-                self.list.item(self.list.count() - 1).setData(256, v)
+        for v, n in codes.code_usage(self.db, self.list_name):
+            self.list.addItem(f"{v}（{n}）" if n else v)
+            self.list.item(self.list.count() - 1).setData(256, v)
 
     def _current(self) -> str | None:
         item = self.list.currentItem()
         return None if item is None else str(item.data(256))
 
+    def _write(self, title: str, work: Callable[[], T], then: Callable[[T], object] | None = None) -> None:
+        """One write to the code lists off the GUI thread; the list (and every tab) reloads after it."""
+
+        def done(value: T) -> None:
+            self.reload()
+            if then is not None:
+                then(value)
+
+        changes = {data_hub.CODES, *data_hub.DIRECTORIES}
+        WriteOp(self, title, work, changes=changes).success(done).failure(warn(self, title)).run()
+
     def add(self) -> None:
         text, ok = QInputDialog.getText(self, f"添加{self.title}", f"新的{self.title}名称：")
-        if ok and text.strip():
-            with self.db.write(f"代码表：添加{self.title}“{text.strip()}”") as conn:
-                if not codelists.add_values(conn, self.list_name, [text.strip()]):
-                    QMessageBox.information(self, f"添加{self.title}", f"“{text.strip()}”已在代码表中。")
-            self.reload()
+        if not ok or not text.strip():
+            return
+        value = text.strip()
+
+        def added(fresh: bool) -> None:
+            if not fresh:
+                QMessageBox.information(self, f"添加{self.title}", f"“{value}”已在代码表中。")
+
+        self._write(f"添加{self.title}", lambda: codes.add_code(self.db, self.list_name, value), added)
 
     def rename(self) -> None:
         old = self._current()
@@ -70,26 +90,19 @@ class _ListPage(QWidget):
         text, ok = QInputDialog.getText(self, f"{self.title}改名", f"把“{old}”改为：", text=old)
         if not ok or text.strip() == old:
             return
-        try:
-            with self.db.write(f"代码表：{self.title}“{old}”改名") as conn:
-                n = codelists.rename_value(conn, self.list_name, old, text)
-        except ValidationError as exc:
-            QMessageBox.warning(self, f"{self.title}改名", str(exc))
-            return
-        self.reload()
-        QMessageBox.information(self, f"{self.title}改名", f"已改名，{n} 条记录随之更新。")
+
+        def renamed(n: int) -> None:
+            QMessageBox.information(self, f"{self.title}改名", f"已改名，{n} 条记录随之更新。")
+
+        self._write(
+            f"{self.title}改名", lambda: codes.rename_code(self.db, self.list_name, old, text), renamed
+        )
 
     def remove(self) -> None:
         value = self._current()
         if value is None:
             return
-        try:
-            with self.db.write(f"代码表：删除{self.title}“{value}”") as conn:
-                codelists.remove_value(conn, self.list_name, value)
-        except ValidationError as exc:
-            QMessageBox.warning(self, f"删除{self.title}", str(exc))
-            return
-        self.reload()
+        self._write(f"删除{self.title}", lambda: codes.remove_code(self.db, self.list_name, value))
 
 
 class CodeListDialog(QDialog):

@@ -9,6 +9,7 @@ is visible, else when it is next shown. A tab's reload never announces again (no
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,6 +19,13 @@ CODES = "codes"  # the code lists
 ITEMS, PLAN, DRAW, RESULTS, SETTINGS, JOURNAL = "items", "plan", "draw", "results", "settings", "journal"
 
 Kinds = frozenset[str]
+
+
+@runtime_checkable
+class Listener(Protocol):
+    """A tab that reloads what it shows when data of the kinds it watches changed."""
+
+    def on_data_changed(self, kinds: Kinds, source: object) -> None: ...
 
 
 def touches(kinds: Iterable[str], *watched: str) -> bool:

@@ -4,11 +4,13 @@ the classification fields, a lazy table, add / edit / archive, import / export /
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -27,13 +29,14 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.fields import NO, YES, FieldSpec, Kind, display_value
 from dsj_desktop.domain.specs import INSPECTORS, TableSpec, inspector_eligibility
 from dsj_desktop.io.exporter import export_directory, write_template
+from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.directory import ELIGIBLE, INELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.kit import save_template
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, Column, LazyTableModel
 
@@ -57,20 +60,47 @@ def has_labels(f: FieldSpec) -> bool:
     return f.kind is Kind.BOOL and f.labels != (YES, NO)
 
 
+Row = tuple[Any, ...]
+R = TypeVar("R")
+
+
+def _at(i: int, show: Callable[[Any], R]) -> Callable[[Row], R]:
+    """A column's text: *show* applied to the row's *i*-th value."""
+    return lambda v: show(v[i])
+
+
+def _labelled(f: FieldSpec, value: Any) -> str:
+    return f.labels[0] if value else f.labels[1]
+
+
+def _yes(value: Any) -> str:
+    return "是" if value else ""
+
+
+def _plain(value: Any) -> str:
+    return str(value or "")
+
+
+def _one_line(value: Any) -> str:
+    return " ".join(str(value or "").split("\n"))
+
+
+def _full_text(value: Any) -> str | None:
+    return full_text_tooltip(str(value or ""))
+
+
 def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
     cols: list[Column] = []
     for i, f in enumerate(spec.fields):
         if has_labels(f):
-            cols.append(Column(f.header, lambda v, i=i, f=f: f.labels[0] if v[i] else f.labels[1], f.attr,
-                               align_center=True))  # fmt: skip
+            cols.append(Column(f.header, _at(i, partial(_labelled, f)), f.attr, align_center=True))
         elif f.kind is Kind.BOOL:
-            cols.append(Column(f.header, lambda v, i=i: "是" if v[i] else "", f.attr, align_center=True))
+            cols.append(Column(f.header, _at(i, _yes), f.attr, align_center=True))
         elif f.multiline:
             # One line in the table; the whole text in the tooltip.
-            cols.append(Column(f.header, lambda v, i=i: " ".join(str(v[i] or "").split("\n")), f.attr,
-                               tooltip=lambda v, i=i: full_text_tooltip(str(v[i] or ""))))  # fmt: skip
+            cols.append(Column(f.header, _at(i, _one_line), f.attr, tooltip=_at(i, _full_text)))
         else:
-            cols.append(Column(f.header, lambda v, i=i, f=f: display_value(f, v[i]), f.attr))
+            cols.append(Column(f.header, _at(i, partial(display_value, f)), f.attr))
     if spec is INSPECTORS:
         valid = spec.attrs.index("cert_valid_until")
         duty = spec.attrs.index("duty_status")
@@ -91,13 +121,11 @@ def build_columns(spec: TableSpec, query: DirectoryQuery) -> list[Column]:
         )
     base = len(spec.attrs) + 1  # after the fields and the archived flag
     for j, (header, _, width) in enumerate(query.extras):
-        cols.insert(1 + 2 * j, Column(header, lambda v, p=base + j: str(v[p] or ""), None, width=width))
+        cols.insert(1 + 2 * j, Column(header, _at(base + j, _plain), None, width=width))
     return cols
 
 
 class DirectoryTab(QWidget):
-    changed = Signal()  # data changed (counts elsewhere may need refreshing)
-
     def __init__(self, db: Database, spec: TableSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -210,9 +238,9 @@ class DirectoryTab(QWidget):
         self.search.textChanged.connect(lambda _: self._search_timer.start())
         for combo in self.filters.values():
             combo.currentIndexChanged.connect(lambda _: self.apply_filter())
-        for combo in (self.flag_combo, self.eligibility_combo):
-            if combo is not None:
-                combo.currentIndexChanged.connect(lambda _: self.apply_filter())
+        for extra in (self.flag_combo, self.eligibility_combo):
+            if extra is not None:
+                extra.currentIndexChanged.connect(lambda _: self.apply_filter())
         self.show_archived.toggled.connect(lambda _: self.apply_filter())
         self.btn_add.clicked.connect(self.add_record)
         self.btn_edit.clicked.connect(self.edit_selected)
@@ -229,8 +257,7 @@ class DirectoryTab(QWidget):
     # --- filtering --------------------------------------------------------------------------
 
     def reload_filter_values(self) -> None:
-        with self.db.read() as conn:
-            codes = codelists.all_lists(conn)
+        codes = all_code_lists(self.db)
         for attr, combo in self.filters.items():
             f = self.spec.field(attr)
             values: list[Any]
@@ -255,14 +282,14 @@ class DirectoryTab(QWidget):
 
     def current_filter(self) -> Filter:
         flt = Filter(text=self.search.text().strip(), include_archived=self.show_archived.isChecked())
-        for attr, combo in getattr(self, "filters", {}).items():
+        for attr, combo in self.filters.items():
             if combo.currentData() is not None:
                 flt.equals[attr] = combo.currentData()
                 if attr == "archived":  # a chosen 状态 shows those records, archived or not
                     flt.include_archived = True
-        if getattr(self, "flag_combo", None) is not None and self.flag_combo.currentData():
+        if self.flag_combo is not None and self.flag_combo.currentData():
             flt.flags.append(self.flag_combo.currentData())
-        if getattr(self, "eligibility_combo", None) is not None:
+        if self.eligibility_combo is not None:
             flt.eligibility = self.eligibility_combo.currentData()
         return flt
 
@@ -313,7 +340,6 @@ class DirectoryTab(QWidget):
     def refresh(self) -> None:
         self.reload_filter_values()
         self.apply_filter()
-        self.changed.emit()
 
     # --- editing ----------------------------------------------------------------------------
 
@@ -321,8 +347,7 @@ class DirectoryTab(QWidget):
         from dsj_desktop.ui.record_dialog import RecordDialog
 
         dlg = RecordDialog(self.db, self.spec, None, self)
-        if dlg.exec():
-            self.refresh()
+        if dlg.exec():  # the dialog's write was announced: this tab has reloaded
             self.select_id(dlg.saved_id)
 
     def edit_selected(self) -> None:
@@ -333,7 +358,6 @@ class DirectoryTab(QWidget):
             return
         dlg = RecordDialog(self.db, self.spec, ids[0], self)
         if dlg.exec():
-            self.refresh()
             self.select_id(ids[0])
 
     def select_id(self, row_id: int | None) -> None:
@@ -364,24 +388,23 @@ class DirectoryTab(QWidget):
             answer = QMessageBox.question(self, f"{verb}{self.spec.noun}", self.archive_question(ids))
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        n = self.query.set_archived(ids, archived)
-        self.refresh()
-        QMessageBox.information(self, f"{verb}{self.spec.noun}", f"已{verb} {n} 条记录。")
+        title = f"{verb}{self.spec.noun}"
+        WriteOp(
+            self, title, lambda: self.query.set_archived(ids, archived), changes={self.spec.kind}
+        ).success(lambda n: QMessageBox.information(self, title, f"已{verb} {n} 条记录。")).run()
 
     def edit_code_lists(self) -> None:
         from dsj_desktop.ui.codelist_dialog import CodeListDialog
 
-        CodeListDialog(self.db, self).exec()
-        self.refresh()
+        CodeListDialog(self.db, self).exec()  # its changes reach this tab through the data hub
 
     # --- files ------------------------------------------------------------------------------
 
     def import_file(self) -> None:
         from dsj_desktop.ui.import_wizard import ImportWizard
 
-        wizard = ImportWizard(self.db, self.spec, self)
+        wizard = ImportWizard(self.db, self.spec, self)  # its import is announced on the data hub
         if wizard.exec() and wizard.summary is not None:
-            self.refresh()
             QMessageBox.information(self, f"导入{self.spec.title}", wizard.summary.text())
 
     def export_file(self) -> None:
@@ -403,8 +426,6 @@ class DirectoryTab(QWidget):
 
     def save_template(self) -> None:
         def write(path: Path) -> None:
-            with self.db.read() as conn:
-                codes = codelists.all_lists(conn)
-            write_template(path, self.spec, codes)
+            write_template(path, self.spec, all_code_lists(self.db))
 
         save_template(self, f"{self.spec.title}导入模板.xlsx", write)

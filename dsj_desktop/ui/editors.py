@@ -168,14 +168,14 @@ def make_editor(
         box.setChecked(bool(value))
         return box
     if f.kind is Kind.DATE:
-        edit = QDateEdit()
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
+        day_edit = QDateEdit()
+        day_edit.setCalendarPopup(True)
+        day_edit.setDisplayFormat("yyyy-MM-dd")
         if isinstance(value, str) and value:
             value = date.fromisoformat(value)
         d = value if isinstance(value, date) else date(date.today().year + 2, 12, 31)
-        edit.setDate(QDate(d.year, d.month, d.day))
-        return edit
+        day_edit.setDate(QDate(d.year, d.month, d.day))
+        return day_edit
     if f.kind in (Kind.CHOICE, Kind.CODELIST):
         combo = QComboBox()
         values = list(f.choices) if f.kind is Kind.CHOICE else list(codes.get(f.codelist or "", []))

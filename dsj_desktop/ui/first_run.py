@@ -26,6 +26,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.demo import is_empty
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import MAX_BUREAU_NAME, CertificateNameMismatch, KeyStore
+from dsj_desktop.prefs import remember_user
 from dsj_desktop.services import accounts, settings
 from dsj_desktop.services.settings import check_bureau_name
 from dsj_desktop.ui.trust_widgets import (
@@ -34,7 +35,6 @@ from dsj_desktop.ui.trust_widgets import (
     RecoveryCodeView,
     error_label,
     note_label,
-    remember_user,
     show_error,
 )
 
@@ -127,9 +127,11 @@ class BureauPage(QWizardPage):
         )
         layout.addWidget(self.error)
         layout.addStretch(1)
-        self.name.textChanged.connect(
-            lambda _=None: (show_error(self.error, ""), self.completeChanged.emit())
-        )
+        self.name.textChanged.connect(self._name_changed)
+
+    def _name_changed(self) -> None:
+        show_error(self.error, "")
+        self.completeChanged.emit()
 
     def isComplete(self) -> bool:
         return bool(self.name.text().strip())

@@ -33,9 +33,12 @@ from dsj_desktop.domain.workdays import (
     format_date_list,
     parse_date_list,
 )
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services import holidays
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.table_model import RED, ListTableModel
+
+DEADLINES = frozenset({data_hub.RESULTS})  # holidays and the deadline setting move every result's deadline
 
 
 class HolidayDialog(QDialog):
@@ -53,8 +56,7 @@ class HolidayDialog(QDialog):
         self.days.setObjectName("deadline-days")
         self.days.setRange(MIN_DEADLINE_DAYS, MAX_DEADLINE_DAYS)
         self.days.setSuffix(" 个工作日")
-        with db.read() as conn:
-            self.days.setValue(holidays.deadline_days(conn))
+        self.days.setValue(holidays.read_deadline_days(db))
         days_row = QHBoxLayout()
         days_row.addWidget(QLabel("检查结果应在检查后"))
         days_row.addWidget(self.days)
@@ -132,8 +134,7 @@ class HolidayDialog(QDialog):
         self.reload(select_year)
 
     def reload(self, select_year: int | None = None) -> None:
-        with self.db.read() as conn:
-            self.infos = holidays.year_table(conn, today().year)
+        self.infos = holidays.read_year_table(self.db, today().year)
         rows = [
             (str(i.year), "未录入（到期日无法计算）" if i.missing else i.source,
              str(i.holidays) if i.source == "操作员录入" else "", str(i.workdays) if i.source == "操作员录入" else "",
@@ -158,8 +159,7 @@ class HolidayDialog(QDialog):
             return
         info = self.infos[rows[0].row()]
         self.year = info.year
-        with self.db.read() as conn:
-            cal = holidays.load_calendar(conn)
+        cal = holidays.read_calendar(self.db)
         packaged = info.year in PACKAGE_YEARS and info.year not in cal.entered
         self.editor_box.setTitle(f"{info.year} 年节假日安排")
         for w in (self.off, self.work, self.note, self.operator, self.save_btn):
@@ -210,23 +210,34 @@ class HolidayDialog(QDialog):
     def save_year(self) -> None:
         try:
             arr = self.arrangement()
-            holidays.save_arrangement(
-                self.db, arr, operator=self.operator.text().strip(), note=self.note.text().strip()
-            )
-        except (DateListError, ValidationError) as exc:
+        except DateListError as exc:
             QMessageBox.warning(self, "保存节假日安排", str(exc))
             return
-        self.changed = True
-        year = arr.year
-        self.reload(year)
-        QMessageBox.information(
-            self, "保存节假日安排", f"{year} 年节假日安排已保存，该年的到期日现在可以计算。"
-        )
+        operator, note = self.operator.text().strip(), self.note.text().strip()
+
+        def saved(_: object) -> None:
+            self.changed = True
+            self.reload(arr.year)
+            QMessageBox.information(
+                self, "保存节假日安排", f"{arr.year} 年节假日安排已保存，该年的到期日现在可以计算。"
+            )
+
+        WriteOp(
+            self, "保存节假日安排",
+            lambda: holidays.save_arrangement(self.db, arr, operator=operator, note=note),
+            changes=DEADLINES,
+        ).success(saved).failure(warn(self, "保存节假日安排")).run()  # fmt: skip
 
     def accept_days(self) -> None:
-        with self.db.read() as conn:
-            current = holidays.deadline_days(conn)
-        if self.days.value() != current:
-            holidays.set_deadline_days(self.db, self.days.value())
+        days = self.days.value()
+        if days == holidays.read_deadline_days(self.db):
+            self.accept()
+            return
+
+        def saved(_: object) -> None:
             self.changed = True
-        self.accept()
+            self.accept()
+
+        WriteOp(
+            self, "录入期限", lambda: holidays.set_deadline_days(self.db, days), changes=DEADLINES
+        ).success(saved).run()

@@ -23,7 +23,7 @@ from dsj_desktop.services import settings
 from dsj_desktop.services.directory import ELIGIBLE, DirectoryQuery, Filter, directory_counts
 from dsj_desktop.services.results import deadline_counts
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.runner import report_failure, run_with_progress
+from dsj_desktop.ui.ops import WriteOp, run_write
 
 DEADLINE_CARDS = (("", "待录入结果"), ("due_soon", "即将到期"), ("overdue", "已逾期"), ("late", "逾期录入"))
 
@@ -56,19 +56,17 @@ def missing_for_a_draw(db: Database) -> list[str]:
     """The lists a draw needs that are still empty (experts and conflicts are optional)."""
     from dsj_desktop.domain.plan_specs import ITEMS
     from dsj_desktop.domain.specs import TARGETS
-    from dsj_desktop.services.plan import list_tasks
+    from dsj_desktop.services.plan import read_tasks
 
     out = [spec.title for spec in (TARGETS, INSPECTORS, ITEMS) if not directory_counts(db, spec).total]
-    with db.read() as conn:
-        if not list_tasks(conn):
-            out.append("年度抽查计划")
+    if not read_tasks(db):
+        out.append("年度抽查计划")
     return out
 
 
 class HomePage(QWidget):
     navigate = Signal(str)  # directory kind
     navigate_results = Signal(str)  # a deadline filter of the results tab ('' for all)
-    data_changed = Signal()
     import_guide_requested = Signal()  # the six imports in order (文件 › 导入向导)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
@@ -216,9 +214,9 @@ class HomePage(QWidget):
         current = settings.bureau_name(self.db)
         text, ok = QInputDialog.getText(self, "单位名称", "本局全称（打印在每份记录上）：", text=current)
         if ok and text.strip():
-            settings.write(self.db, settings.BUREAU_NAME, text.strip())
-            self.refresh()
-            self.data_changed.emit()
+            name = text.strip()
+            run_write(self, "单位名称", lambda: settings.write(self.db, settings.BUREAU_NAME, name),
+                      changes={data_hub.SETTINGS})  # fmt: skip
 
     def ask_demo(self) -> None:
         """The demo goes into this folder for good: only after saying so (never by pressing Enter)."""
@@ -237,9 +235,6 @@ class HomePage(QWidget):
     def load_demo(self) -> None:
         from dsj_desktop.demo import fill_demo
 
-        out = run_with_progress(self, "装入演示数据", fill_demo(self.db))
-        if not out.ok:
-            report_failure(self, "装入演示数据", out)
-            return
-        self.data_changed.emit()
-        QMessageBox.information(self, "装入演示数据", out.value.text())
+        WriteOp(self, "装入演示数据", fill_demo(self.db), changes={data_hub.ALL}).success(
+            lambda summary: QMessageBox.information(self, "装入演示数据", summary.text())
+        ).run()

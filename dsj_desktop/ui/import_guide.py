@@ -23,7 +23,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import DIRECTORIES
 from dsj_desktop.services.directory import directory_counts
-from dsj_desktop.services.plan import list_tasks
+from dsj_desktop.services.plan import read_tasks
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,7 @@ class ImportGuide(QDialog):
 
     def count(self, step: Step) -> int:
         if step.kind == "plan":
-            with self.db.read() as conn:
-                return len(list_tasks(conn, include_archived=True))
+            return len(read_tasks(self.db, include_archived=True))
         spec = ITEMS if step.kind == "items" else DIRECTORIES[step.kind]
         return directory_counts(self.db, spec).total
 

@@ -49,6 +49,8 @@ from dsj_desktop.io.excel import (
 from dsj_desktop.io.importer import ImportRefused, ImportSummary, UnconfirmedColumns, import_directory
 from dsj_desktop.progress import Job
 from dsj_desktop.services.plan import PUBLISHED_FIELDS, PlanChoicesNeeded, TaskChoice, is_published_layout
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -110,11 +112,11 @@ class ImportWizard(QWizard):
             ignore_columns=self.ignore_columns,
             **self.choice_args(),
         )
-        out = run_with_progress(self, f"导入{self.spec.title}", job)
-        if not out.ok:
-            report_failure(self, f"导入{self.spec.title}", out)
-            return
-        self.summary = out.value
+        changes = {self.spec.kind, data_hub.CODES} if self.add_codes else {self.spec.kind}
+        WriteOp(self, f"导入{self.spec.title}", job, changes=changes).success(self._imported).run()
+
+    def _imported(self, summary: ImportSummary) -> None:
+        self.summary = summary
         super().accept()
 
     def choice_args(self) -> dict[str, Any]:
@@ -291,8 +293,8 @@ class MappingPage(QWizardPage):
             combo.addItem(NOT_IMPORTED, None)
             for j, label in enumerate(labels):
                 combo.addItem(label, j)
-            j = mapping.get(attr)
-            combo.setCurrentIndex(0 if j is None else j + 1)
+            col = mapping.get(attr)
+            combo.setCurrentIndex(0 if col is None else col + 1)
             combo.blockSignals(False)
         self.completeChanged.emit()
 
@@ -419,35 +421,35 @@ class PreviewPage(QWizardPage):
             self.choices.hide()
             self.apply_choices.hide()
             if isinstance(out.error, UnconfirmedColumns):
-                err = out.error
-                names = "、".join(f"“{c}”" for c in err.columns)
+                unconfirmed = out.error
+                names = "、".join(f"“{c}”" for c in unconfirmed.columns)
                 self.summary.setText(
                     f"请确认：文件中的{names}列不会导入。抽取要用到这些信息，不导入时新记录取默认值、已有记录保持原值。"
                     "如果它就是某一项，请点“上一步”在第 3 步把它对应过去；如果确实不要导入，请勾选下面的确认。"
                 )
-                self.pending_ignore = list(err.columns)
-                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(err.columns)}（我已核对）")
+                self.pending_ignore = list(unconfirmed.columns)
+                self.confirm_ignore.setText(f"不导入这些列：{'、'.join(unconfirmed.columns)}（我已核对）")
                 self.confirm_ignore.show()
-                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.problems.setPlainText("\n".join([*unconfirmed.lines(), "", *unconfirmed.advice]))
                 self.summary.setStyleSheet("color: #8a4b00;")
                 self.completeChanged.emit()
                 return
             if isinstance(out.error, ImportRefused):
-                err = out.error
+                refused = out.error
                 coded = {f.header for f in self.w.spec.fields if f.codelist and f.kind is Kind.CODELIST}
-                only_codes = bool(err.problems) and all(p.header in coded for p in err.problems)
+                only_codes = bool(refused.problems) and all(p.header in coded for p in refused.problems)
                 if only_codes and not self.add_codes.isHidden() and not self.add_codes.isChecked():
                     # The file may well be right: the code list is what is new (a first import).
                     self.summary.setText(
-                        f"发现 {err.total:,} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
+                        f"发现 {refused.total:,} 处{'、'.join(sorted(coded))}不在代码表中。如果这些值是对的（例如本县的乡镇"
                         "第一次导入），请勾选上方“把代码表中还没有的行业领域、所属区域加入代码表”；"
                         "如果是写错了，请在 Excel 中改正后重新选择文件："
                     )
                 else:
                     self.summary.setText(
-                        f"发现 {err.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
+                        f"发现 {refused.total:,} 处问题，不能导入。请在 Excel 中改正后重新选择文件："
                     )
-                self.problems.setPlainText("\n".join([*err.lines(), "", *err.advice]))
+                self.problems.setPlainText("\n".join([*refused.lines(), "", *refused.advice]))
             elif isinstance(out.error, UserError):
                 self.summary.setText("不能导入：")
                 self.problems.setPlainText(str(out.error))

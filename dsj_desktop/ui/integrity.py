@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
-from dsj_desktop.fileutil import atomic_write_bytes
-from dsj_desktop.progress import Job
+from dsj_desktop.publish.integrity_report import write_integrity_report
 from dsj_desktop.services import integrity
 from dsj_desktop.services.integrity import IntegrityReport
-from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp
+from dsj_desktop.ui.runner import BackgroundJob, Outcome
 from dsj_desktop.ui.table_model import ListTableModel
 from dsj_desktop.ui.trust_widgets import note_label
 
@@ -35,13 +36,6 @@ WHAT_TO_DO = (
     "怎么办：① 先不要继续修改数据；② 点“导出为文本…”保存这份报告；③ 与管理员核实是谁、为什么用其他工具改过"
     "数据库；④ 如需回到改动之前，可从改动之前的备份恢复（恢复前会自动备份当前数据）。"
 )
-
-
-def checked_and_recorded(db: Database, how: str = "") -> Job[IntegrityReport]:
-    """The check, then one journal entry with its conclusion."""
-    report = yield from integrity.check(db)
-    db.record(f"{TITLE}{how}", {"ok": report.ok, "findings": len(report.findings)})
-    return report
 
 
 def summary_text(report: IntegrityReport) -> str:
@@ -108,12 +102,8 @@ class IntegrityReportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "导出完整性检查报告", default, "文本文件 (*.txt)")
         if not path:
             return None
-        p = Path(path)
-        if p.suffix.lower() != ".txt":
-            p = p.with_name(p.name + ".txt")
-        text = self.report.text(limit=max(200, len(self.report.findings)))
         try:
-            atomic_write_bytes(p, (text.replace("\n", "\r\n") + "\r\n").encode("utf-8-sig"))
+            p = write_integrity_report(self.report, Path(path))
         except UserError as exc:
             QMessageBox.warning(self, "导出", str(exc))
             return None
@@ -127,9 +117,8 @@ def show_report(report: IntegrityReport, parent: QWidget | None = None) -> None:
 
 def run_integrity_check(db: Database, parent: QWidget | None = None) -> IntegrityReport | None:
     """Check now (progress dialog), show the report, return it (None when it failed or was cancelled)."""
-    out = run_with_progress(parent, TITLE, checked_and_recorded(db))
+    out = WriteOp(parent, TITLE, integrity.check_and_record(db), changes={data_hub.JOURNAL}).run()
     if not out.ok:
-        report_failure(parent, TITLE, out)
         return None
     report: IntegrityReport = out.value
     show_report(report, parent)
@@ -154,7 +143,7 @@ class BackgroundIntegrityCheck(QObject):
             return
         self.report = None
         self._job = BackgroundJob(
-            checked_and_recorded(self.db, "（启动时）")
+            integrity.check_and_record(self.db, "（启动时）")
         )  # no Qt parent: see BackgroundJob
         self._job.finished.connect(self._done)
         self._job.start()

@@ -9,7 +9,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import staffing
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.publish.jobs import publish_items
-from dsj_desktop.services.plan import tasks_using_items
+from dsj_desktop.services.plan import read_known_specialties, read_tasks_using_items
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.directory_tab import DirectoryTab, full_text_tooltip
 from dsj_desktop.ui.publish_actions import export_publication
@@ -39,8 +39,7 @@ class ItemsTab(DirectoryTab):
 
     def requirement(self, v: tuple[object, ...]) -> staffing.StaffRequirement:
         if self._known is None:
-            with self.db.read() as conn:
-                self._known = staffing.known_specialties(conn)
+            self._known = read_known_specialties(self.db)
         return staffing.parse(str(v[REQ] or ""), self._known)
 
     def _derived(self, v: tuple[object, ...]) -> str:
@@ -69,8 +68,7 @@ class ItemsTab(DirectoryTab):
         return "停用后不能再用于新任务；事项永远不会被删除，可随时启用"
 
     def archive_question(self, ids: list[int]) -> str:
-        with self.db.read() as conn:
-            used = tasks_using_items(conn, ids)
+        used = read_tasks_using_items(self.db, ids)
         if not used:
             return f"确定停用选中的 {len(ids)} 项抽查事项吗？\n停用后不能再用于新任务，可随时启用。"
         n = len({t for tasks in used.values() for t in tasks})

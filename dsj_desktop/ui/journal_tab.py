@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import journal
 from dsj_desktop.services.journal import Entry
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import announce
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, Column, LazyTableModel
 
@@ -224,7 +225,7 @@ class JournalSource:
 
     def ids(self, flt: JournalFilter | None, sort: str | None = None, descending: bool = False) -> list[int]:
         flt = flt or JournalFilter()
-        return journal.entry_ids(self.db, **flt.kwargs())
+        return journal.entry_ids(self.db, text=flt.text, actor=flt.actor, since=flt.since, until=flt.until)
 
     def rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         return {i: (e, summary(e)) for i, e in journal.entries_by_id(self.db, ids).items()}
@@ -259,8 +260,6 @@ class _OpenAtToday(QObject):
 
 
 class JournalTab(QWidget):
-    changed = Signal()  # the integrity check or an export added journal entries
-
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -394,8 +393,8 @@ class JournalTab(QWidget):
         )
 
     def set_dates(self, since: date | None, until: date | None) -> None:
-        self.since.setDate(QDate(since) if since else NO_DATE)
-        self.until.setDate(QDate(until) if until else NO_DATE)
+        self.since.setDate(QDate(since.year, since.month, since.day) if since else NO_DATE)
+        self.until.setDate(QDate(until.year, until.month, until.day) if until else NO_DATE)
 
     def clear_filters(self) -> None:
         for w in (self.search, self.actor_combo, self.since, self.until):
@@ -412,7 +411,7 @@ class JournalTab(QWidget):
         self._timer.stop()
         flt = self.current_filter()
         self.model.set_filter(flt)
-        total = int(self.db.scalar("SELECT count(*) FROM journal") or 0)
+        total = journal.entry_count(self.db)
         shown = self.model.rowCount()
         text = f"操作日志共 {total:,} 条"
         if flt.active:
@@ -474,15 +473,14 @@ class JournalTab(QWidget):
         what = "当前筛选出的" if flt.active else "全部"
         QMessageBox.information(self, "导出操作日志", f"已导出{what}操作日志 {out.value:,} 条到：\n{p}")
         self.refresh()
-        self.changed.emit()
+        announce(self, {data_hub.JOURNAL}, source=self)  # it reloaded itself above
         return p
 
     def check_integrity(self) -> None:
         from dsj_desktop.ui.integrity import run_integrity_check
 
-        run_integrity_check(self.db, self)
+        run_integrity_check(self.db, self)  # announced on the data hub (when in the window)
         self.refresh()
-        self.changed.emit()
 
 
 __all__ = ["JournalFilter", "JournalSource", "JournalTab", "detail_html", "summary"]

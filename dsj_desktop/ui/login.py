@@ -28,15 +28,14 @@ from dsj_desktop.actor import Actor
 from dsj_desktop.clock import now
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
+from dsj_desktop.prefs import last_user, remember_user
 from dsj_desktop.services import accounts, settings
 from dsj_desktop.ui.trust_widgets import (
     PasswordFields,
     RecoveryCodeView,
     error_label,
-    last_user,
     mono_font,
     note_label,
-    remember_user,
     show_error,
 )
 

@@ -8,16 +8,20 @@ It appears at once: the window itself needs only Qt. The data is attached afterw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from dsj_desktop import APP_TITLE, __version__
+from dsj_desktop.ui.data_hub import DRAW as DATA_DRAW
+from dsj_desktop.ui.data_hub import SETTINGS as DATA_SETTINGS
+from dsj_desktop.ui.data_hub import DataHub, Kinds, Listener, touches
 
-DATA_SETTINGS = "settings"  # a kind of change (see ui/data_hub.py)
+TabT = TypeVar("TabT", bound=QWidget)
 
 if TYPE_CHECKING:
     from dsj_desktop.db.engine import Database
@@ -102,13 +106,19 @@ class _DirectoryTabs:
         self.lazy = lazy
 
     def __getitem__(self, kind: str) -> DirectoryTab:
-        return self.lazy.get(kind)  # type: ignore[return-value]
+        from dsj_desktop.ui.directory_tab import DirectoryTab
+
+        tab = self.lazy.get(kind)
+        assert isinstance(tab, DirectoryTab)
+        return tab
 
     def values(self) -> list[DirectoryTab]:
         return [self[k] for k in self.lazy.builders]
 
     def built(self) -> list[DirectoryTab]:
-        return [t for _, t in self.lazy]  # type: ignore[misc]
+        from dsj_desktop.ui.directory_tab import DirectoryTab
+
+        return [t for _, t in self.lazy if isinstance(t, DirectoryTab)]
 
 
 class MainWindow(QMainWindow):
@@ -149,7 +159,6 @@ class MainWindow(QMainWindow):
         """Fill the window with the data of *db*: the start page now, the other tabs when shown."""
         from dsj_desktop.domain.plan_specs import ITEMS
         from dsj_desktop.domain.specs import DIRECTORIES
-        from dsj_desktop.ui.data_hub import DataHub
         from dsj_desktop.ui.home import HomePage
 
         self.db = db
@@ -163,7 +172,7 @@ class MainWindow(QMainWindow):
         self.directories.setObjectName("directory-tabs")
         self._dirs = _LazyTabs(self.directories, self._wire)
         for spec in DIRECTORIES.values():
-            self._dirs.add(spec.kind, spec.title, lambda spec=spec: self._build_directory(spec))
+            self._dirs.add(spec.kind, spec.title, partial(self._build_directory, spec))
         self.directory_tabs = _DirectoryTabs(self._dirs)
         self._pages = _LazyTabs(self.tabs, self._wire)
         self.tabs.addTab(self.directories, "名录库")
@@ -179,7 +188,7 @@ class MainWindow(QMainWindow):
         self.home.navigate.connect(self.show_directory)
         self.home.navigate_results.connect(self.show_results)
         self.hub.changed.connect(self.home.on_data_changed)
-        self.home.data_changed.connect(self.refresh_all)
+        self.hub.changed.connect(self._data_changed)
         self.home.import_guide_requested.connect(self.start_import_guide)
         self._build_menus()
         self.update_title()
@@ -206,13 +215,17 @@ class MainWindow(QMainWindow):
         from dsj_desktop.ui.plan_tab import PlanTab
 
         assert self.db is not None
-        return PlanTab(self.db, self)
+        tab = PlanTab(self.db, self)
+        tab.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))
+        return tab
 
     def _build_draw(self) -> QWidget:
         from dsj_desktop.ui.draw.tab import DrawTab
 
         assert self.db is not None
-        return DrawTab(self.db, self)
+        tab = DrawTab(self.db, self)
+        tab.changed.connect(lambda: self.hub.announce(DATA_DRAW, source=tab))  # the draw tab's own writes
+        return tab
 
     def _build_results(self) -> QWidget:
         from dsj_desktop.ui.results_tab import ResultsTab
@@ -233,38 +246,51 @@ class MainWindow(QMainWindow):
         return JournalTab(self.db, self)
 
     def _wire(self, key: str, page: QWidget) -> None:
-        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built):
-        what it changes is announced to all, and it hears what the others change."""
-        changed = getattr(page, "changed", None)
-        if changed is not None:
-            changed.connect(lambda key=key, page=page: self.hub.announce(key, source=page))
-        listener = getattr(page, "on_data_changed", None)
-        if listener is not None:
-            self.hub.changed.connect(listener)
-        if key == "plan":
-            page.draw_requested.connect(lambda code: self.draw_tab.start_for_task(code))  # type: ignore[attr-defined]
+        """Connect a freshly built tab to the hub (tabs not built yet read fresh data when built): it
+        hears every change announced there (the operations of ui/ops.py announce what they wrote)."""
+        if isinstance(page, Listener):
+            self.hub.changed.connect(page.on_data_changed)
+
+    def _data_changed(self, kinds: Kinds, source: object) -> None:
+        if touches(kinds, DATA_SETTINGS):
+            self.update_title()
 
     # the tabs, built on first use
 
+    def _page(self, key: str, kind: type[TabT]) -> TabT:
+        page = self._pages.get(key)
+        assert isinstance(page, kind)
+        return page
+
     @property
     def items_tab(self) -> ItemsTab:
-        return self._pages.get("items")  # type: ignore[return-value]
+        from dsj_desktop.ui.items_tab import ItemsTab
+
+        return self._page("items", ItemsTab)
 
     @property
     def plan_tab(self) -> PlanTab:
-        return self._pages.get("plan")  # type: ignore[return-value]
+        from dsj_desktop.ui.plan_tab import PlanTab
+
+        return self._page("plan", PlanTab)
 
     @property
     def draw_tab(self) -> DrawTab:
-        return self._pages.get("draw")  # type: ignore[return-value]
+        from dsj_desktop.ui.draw.tab import DrawTab
+
+        return self._page("draw", DrawTab)
 
     @property
     def results_tab(self) -> ResultsTab:
-        return self._pages.get("results")  # type: ignore[return-value]
+        from dsj_desktop.ui.results_tab import ResultsTab
+
+        return self._page("results", ResultsTab)
 
     @property
     def stats_tab(self) -> StatsTab:
-        return self._pages.get("stats")  # type: ignore[return-value]
+        from dsj_desktop.ui.stats_tab import StatsTab
+
+        return self._page("stats", StatsTab)
 
     # --- menus ------------------------------------------------------------------------------
 
@@ -277,16 +303,14 @@ class MainWindow(QMainWindow):
         entries: list[tuple[str, Callable[[], Any]]] = [
             ("导入向导（按顺序导入六份表格）…", self.start_import_guide)
         ]
-        entries += [
-            (f"导入{spec.title}…", lambda k=spec.kind: self._import(k)) for spec in DIRECTORIES.values()
-        ]
+        entries += [(f"导入{spec.title}…", partial(self._import, spec.kind)) for spec in DIRECTORIES.values()]
         entries += [
             (f"导入{ITEMS.title}…", self._import_items),
             ("导入年度计划…", self._import_plan),
-            ("导入检查结果…", lambda: self._on("results", "import_file")),
-            ("公示检查结果…", lambda: self._on("results", "publish")),
-            ("导出年度档案…", lambda: self._on("stats", "export_archive")),
-            ("节假日安排与录入期限…", lambda: self._on("results", "edit_holidays")),
+            ("导入检查结果…", lambda: self._show(self.results_tab).import_file()),
+            ("公示检查结果…", lambda: self._show(self.results_tab).publish()),
+            ("导出年度档案…", lambda: self._show(self.stats_tab).export_archive()),
+            ("节假日安排与录入期限…", lambda: self._show(self.results_tab).edit_holidays()),
         ]
         for title, slot in entries:
             act = QAction(title, self)
@@ -348,10 +372,7 @@ class MainWindow(QMainWindow):
         from dsj_desktop.ui.settings_dialog import SettingsDialog
 
         assert self.db is not None
-        dialog = SettingsDialog(self.db, self)
-        dialog.exec()
-        self.update_title()
-        self.hub.announce(DATA_SETTINGS)
+        SettingsDialog(self.db, self).exec()  # its writes announce "settings": the title follows
 
     def manage_accounts(self) -> None:
         from dsj_desktop.ui.accounts_dialog import AccountsDialog
@@ -449,10 +470,9 @@ class MainWindow(QMainWindow):
         self.last_verification = (ok, text)
         box.open()  # window-modal, without a nested event loop
 
-    def _on(self, key: str, method: str) -> None:
-        page = self._pages.get(key)
+    def _show(self, page: TabT) -> TabT:
         self.tabs.setCurrentWidget(page)
-        getattr(page, method)()
+        return page
 
     def start_import_guide(self) -> None:
         """The six imports in order (skippable), ending on the plan tab."""
@@ -529,11 +549,6 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.results_tab)
         self.results_tab.set_deadline_filter(deadline or None)
 
-    def refresh_all(self) -> None:
-        """After a change that touches everything (the demo, a restore, the bureau's name)."""
-        self.hub.announce()
-        self.update_title()
-
     def update_title(self) -> None:
         from dsj_desktop import actor
         from dsj_desktop.services import settings
@@ -546,9 +561,11 @@ class MainWindow(QMainWindow):
         self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from dsj_desktop.ui.plan_tab import PlanTab
+
         plan = self._pages.if_built("plan") if self.db is not None else None
-        if plan is not None:
-            plan.shutdown()  # type: ignore[attr-defined]
+        if isinstance(plan, PlanTab):
+            plan.shutdown()
         super().closeEvent(event)
 
     def show_guide(self) -> None:

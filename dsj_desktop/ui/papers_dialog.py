@@ -31,6 +31,8 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import papers as pp
 from dsj_desktop.services import sessions, settings
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
 TITLE = "打印检查文书"
@@ -46,10 +48,8 @@ class PapersDialog(QDialog):
         self.setObjectName("papers-dialog")
         self.setWindowTitle(f"{TITLE}：场次 {session_id}")
         s = sessions.get_session(db, session_id)
-        with db.read() as conn:
-            pattern = pp.number_pattern(conn)
-            contact = str(settings.get(conn, pp.CONTACT_KEY, "") or "")
-            folder = str(settings.get(conn, FOLDER_KEY, "") or Path.home())
+        pattern, contact = pp.read_number_settings(db)
+        folder = str(settings.read(db, FOLDER_KEY, "") or Path.home())
         intro = QLabel(
             f"场次 {s.id}（{s.task_code} {s.task.get('name', '')}，抽中 {len(s.result)} 家，"
             f"抽取记录第 {s.record_version} 版）。按递补后的检查组，为每个检查对象生成检查文书，"
@@ -112,18 +112,18 @@ class PapersDialog(QDialog):
     def _save_settings(self) -> bool:
         if not self.editable:
             return True
-        try:
-            with self.db.read() as conn:
-                old_pattern = pp.number_pattern(conn)
-                old_contact = str(settings.get(conn, pp.CONTACT_KEY, "") or "")
-            if self.pattern.text().strip() != old_pattern:
-                pp.set_number_pattern(self.db, self.pattern.text())
-            if self.contact.text().strip() != old_contact:
-                pp.set_contact(self.db, self.contact.text())
-        except UserError as exc:
-            QMessageBox.warning(self, TITLE, str(exc))
-            return False
-        return True
+        old_pattern, old_contact = pp.read_number_settings(self.db)
+        pattern, contact = self.pattern.text(), self.contact.text()
+
+        def write() -> None:
+            if pattern.strip() != old_pattern:
+                pp.set_number_pattern(self.db, pattern)
+            if contact.strip() != old_contact:
+                pp.set_contact(self.db, contact)
+
+        if pattern.strip() == old_pattern and contact.strip() == old_contact:
+            return True
+        return WriteOp(self, TITLE, write, changes={data_hub.SETTINGS}).failure(warn(self, TITLE)).run().ok
 
     def make(self, *, open_after: bool = True) -> pp.Papers | None:
         folder = Path(self.folder.text().strip() or Path.home())

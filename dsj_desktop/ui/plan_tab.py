@@ -29,23 +29,24 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.io.exporter import write_template
 from dsj_desktop.publish.jobs import publish_plan
 from dsj_desktop.services import settings
+from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.plan import archive_task, export_plan, import_plan
 from dsj_desktop.services.plan_overview import (
     PlanInfo,
     PoolReady,
     PoolSummary,
     TaskRow,
-    list_plans,
     pool_summaries,
-    task_rows,
+    read_plans,
+    read_task_rows,
 )
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.kit import save_template
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.publish_actions import export_publication
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -344,7 +345,6 @@ class TaskDetail(QWidget):
 
 
 class PlanTab(QWidget):
-    changed = Signal()
     # The draw screen (a later part) connects here: the user asked to draw this task.
     draw_requested = Signal(str)
 
@@ -443,9 +443,7 @@ class PlanTab(QWidget):
         self.btn_export.clicked.connect(self.export_file)
         self.btn_template.clicked.connect(self.save_template)
         self.btn_publish.clicked.connect(self.publish)
-        self.btn_draw.clicked.connect(
-            lambda: (code := self.selected_code()) and self.draw_requested.emit(code)
-        )
+        self.btn_draw.clicked.connect(self._draw_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.on_selection())
         self.reload_plans()
 
@@ -457,8 +455,7 @@ class PlanTab(QWidget):
 
     def reload_plans(self) -> None:
         current = self.current_plan()
-        with self.db.read() as conn:
-            plans = list_plans(conn, include_archived=self.show_archived.isChecked())
+        plans = read_plans(self.db, include_archived=self.show_archived.isChecked())
         self.plan_combo.blockSignals(True)
         self.plan_combo.clear()
         for p in plans:
@@ -477,8 +474,7 @@ class PlanTab(QWidget):
             rows: list[TaskRow] = []
             self.plan_info.setText("")
         else:
-            with self.db.read() as conn:
-                rows = task_rows(conn, plan_id=plan.id, include_archived=self.show_archived.isChecked())
+            rows = read_task_rows(self.db, plan_id=plan.id, include_archived=self.show_archived.isChecked())
             self.plan_info.setText(
                 f"计划编号 {plan.code}　{plan.year} 年度　发起部门：{plan.department or '—'}　"
                 f"任务 {plan.tasks} 个" + ("　（此计划已归档）" if plan.archived else "")
@@ -599,6 +595,11 @@ class PlanTab(QWidget):
         if row is not None:
             self.table.selectRow(row)
 
+    def _draw_selected(self) -> None:
+        code = self.selected_code()
+        if code:
+            self.draw_requested.emit(code)
+
     def on_selection(self) -> None:
         row = self.selected_row()
         archived = row is not None and self.model.rows[row].task.archived
@@ -634,7 +635,7 @@ class PlanTab(QWidget):
             self._after_save(dlg.saved.plan_code, dlg.saved.code)
 
     def _after_save(self, plan_code: str, task_code: str) -> None:
-        self.reload_plans()
+        """The saved task selected (the tab has reloaded already: the save was announced)."""
         pos = next(
             (i for i in range(self.plan_combo.count())
              if isinstance(self.plan_combo.itemData(i), PlanInfo) and self.plan_combo.itemData(i).code == plan_code),
@@ -643,7 +644,6 @@ class PlanTab(QWidget):
         if pos is not None:
             self.plan_combo.setCurrentIndex(pos)
         self.select_code(task_code)
-        self.changed.emit()
 
     def archive_selected(self, archived: bool) -> None:
         row = self.selected_row()
@@ -660,17 +660,16 @@ class PlanTab(QWidget):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        archive_task(self.db, t.code, archived)
-        self.reload_plans()
-        self.changed.emit()
-        QMessageBox.information(self, f"{verb}任务", f"已{verb}抽查任务“{t.code}”。")
+        WriteOp(
+            self, f"{verb}任务", lambda: archive_task(self.db, t.code, archived), changes={data_hub.PLAN}
+        ).success(
+            lambda _: QMessageBox.information(self, f"{verb}任务", f"已{verb}抽查任务“{t.code}”。")
+        ).run()
 
     def edit_rules(self) -> None:
         from dsj_desktop.ui.rules_dialog import RulesDialog
 
-        if RulesDialog(self.db, self).exec():
-            self.refresh_pools()
-            self.on_selection()
+        RulesDialog(self.db, self).exec()  # a saved change reaches this tab through the data hub
 
     # --- files ------------------------------------------------------------------------------
 
@@ -686,9 +685,7 @@ class PlanTab(QWidget):
 
     def import_file(self) -> None:
         wizard = self.import_wizard()
-        if wizard.exec() and wizard.summary is not None:
-            self.reload_plans()
-            self.changed.emit()
+        if wizard.exec() and wizard.summary is not None:  # the import was announced: the tab has reloaded
             QMessageBox.information(self, "导入年度计划", wizard.summary.text())
 
     def export_file(self) -> None:
@@ -706,9 +703,7 @@ class PlanTab(QWidget):
 
     def save_template(self) -> None:
         def write(path: Path) -> None:
-            with self.db.read() as conn:
-                codes = codelists.all_lists(conn)
-            write_template(path, PLAN_ROWS, codes)
+            write_template(path, PLAN_ROWS, all_code_lists(self.db))
 
         save_template(self, f"{PLAN_ROWS.title}导入模板.xlsx", write)
 

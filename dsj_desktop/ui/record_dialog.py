@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.specs import TableSpec
-from dsj_desktop.errors import ValidationError
+from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.ui.editors import editor_value, make_editor
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 
 
 def fit_to_screen(dialog: QDialog, width: int) -> None:
@@ -37,6 +37,7 @@ class RecordDialog(QDialog):
         self, db: Database, spec: TableSpec, row_id: int | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self._inner: QWidget | None = None  # the scrolled form: its size decides the dialog's
         self.db = db
         self.spec = spec
         self.row_id = row_id
@@ -44,8 +45,7 @@ class RecordDialog(QDialog):
         self.query = DirectoryQuery(db, spec)
         self.setWindowTitle(f"{'编辑' if row_id else '新增'}{spec.noun}")
         self.setMinimumWidth(520)
-        with db.read() as conn:
-            self.codes = codelists.all_lists(conn)
+        self.codes = all_code_lists(db)
         record = self.query.get(row_id) if row_id is not None else {}
         self.record = record
         self.editors: dict[str, QWidget] = {}
@@ -101,9 +101,9 @@ class RecordDialog(QDialog):
         self._inner = inner
         fit_to_screen(self, 560)
 
-    def sizeHint(self):  # type: ignore[no-untyped-def]
+    def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        inner = getattr(self, "_inner", None)
+        inner = self._inner
         if inner is not None:
             hint.setHeight(inner.sizeHint().height() + 90)
             hint.setWidth(max(hint.width(), inner.sizeHint().width() + 40))
@@ -116,14 +116,18 @@ class RecordDialog(QDialog):
         return out
 
     def save(self) -> None:
-        try:
-            if self.row_id is None:
-                self.saved_id = self.query.add(self.values())
-            else:
-                self.query.update(self.row_id, self.values())
-                self.saved_id = self.row_id
-        except ValidationError as exc:
-            self.error.setText("无法保存：\n" + "\n".join(exc.problems))
-            self.error.show()
-            return
-        self.accept()
+        values, row_id = self.values(), self.row_id
+
+        def write() -> int:
+            if row_id is None:
+                return self.query.add(values)
+            self.query.update(row_id, values)
+            return row_id
+
+        def saved(new_id: int) -> None:
+            self.saved_id = new_id
+            self.accept()
+
+        WriteOp(self, "保存", write, changes={self.spec.kind}).success(saved).failure(
+            refusal_in(self.error)
+        ).run()

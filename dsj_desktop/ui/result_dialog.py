@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import CATEGORIES, DISPOSALS, METHODS, NO_HAZARD_CATEGORIES, ON_SITE
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services import results
 from dsj_desktop.services.results import ItemResult, ResultInput, ResultRow
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.table_model import ListTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -155,11 +156,8 @@ class ResultDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(640)
 
-        with db.read() as conn:
-            self.people = results.people_names(conn)
-            same_task = len({r.session_id for r in rows}) == 1
-            own = list(first.items) if not self.batch else []
-            items = (own or results.task_items(conn, first.session_id)) if same_task else []
+        choices = results.entry_choices(db, rows)
+        self.people, items = choices.people, choices.items
         head = QLabel()
         head.setWordWrap(True)
         if self.batch:
@@ -224,8 +222,10 @@ class ResultDialog(QDialog):
         self.add_person.addItem("")
         for code, name in sorted(self.people.items(), key=lambda kv: kv[0]):
             self.add_person.addItem(f"{name}（{code}）", code)
-        self.add_person.completer().setFilterMode(Qt.MatchFlag.MatchContains)
-        self.add_person.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer = self.add_person.completer()
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         add_btn = QPushButton("添加人员")
         add_btn.clicked.connect(self._add_selected_person)
         people_box = QVBoxLayout()
@@ -364,14 +364,19 @@ class ResultDialog(QDialog):
         if not inp.category:
             self.error.setText("请选择检查结果。")
             return
-        try:
-            self.saved = results.save_results(
-                self.db, [r.key for r in self.rows], inp, operator=self.operator.text().strip(),
-                reason=self.reason.text().strip(),
-            )  # fmt: skip
-        except ValidationError as exc:
-            self.error.setText(str(exc))
-            return
+        keys, operator, reason = (
+            [r.key for r in self.rows],
+            self.operator.text().strip(),
+            self.reason.text().strip(),
+        )
+        WriteOp(
+            self, "保存检查结果",
+            lambda: results.save_results(self.db, keys, inp, operator=operator, reason=reason),
+            changes={data_hub.RESULTS},
+        ).success(self._saved).failure(refusal_in(self.error, listed=False)).run()  # fmt: skip
+
+    def _saved(self, outcome: list[results.SaveOutcome]) -> None:
+        self.saved = outcome
         self.accept()
 
 
@@ -417,14 +422,12 @@ class InspectionDialog(QDialog):
 
     def save(self) -> None:
         inp = ResultInput(pydate(self.on.date()), method=self.method.currentText())
-        try:
-            results.save_results(
-                self.db, [r.key for r in self.rows], inp, operator=self.operator.text().strip()
-            )
-        except ValidationError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        keys, operator = [r.key for r in self.rows], self.operator.text().strip()
+        WriteOp(
+            self, "登记检查日期",
+            lambda: results.save_results(self.db, keys, inp, operator=operator),
+            changes={data_hub.RESULTS},
+        ).success(lambda _: self.accept()).failure(refusal_in(self.error, listed=False)).run()  # fmt: skip
 
 
 class HistoryDialog(QDialog):
@@ -435,8 +438,7 @@ class HistoryDialog(QDialog):
         self.setObjectName("history-dialog")
         self.setWindowTitle(f"修改记录 — {row.name}")
         self.resize(980, 360)
-        with db.read() as conn:
-            versions = results.history(conn, row.result_id) if row.result_id is not None else []
+        versions = results.read_history(db, row.result_id) if row.result_id is not None else []
         headers = ("版本", "保存时间", "录入人", "更正原因", "检查日期", "检查方式", "检查结果", "隐患", "处置措施",
                    "整改期限", "检查人员", "备注")  # fmt: skip
         data = [

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -37,6 +37,7 @@ from dsj_desktop.services import results, settings
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.kit import save_template
+from dsj_desktop.ui.ops import WriteOp, run_write
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.scan_entry import ScanField, open_scanned
 from dsj_desktop.ui.table_model import GREY, ORANGE, RED, Column, LazyTableModel, ListTableModel
@@ -102,13 +103,13 @@ def counts_html(c: results.Counts, days: int) -> str:
 
 
 class ResultsTab(QWidget):
-    changed = Signal()
-
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.setObjectName("tab-results")
         self.query = ResultQuery(db)
+        self.sessions: list[results.SessionChoice] = []
+        self.counts = results.Counts()
 
         self.counts_label = QLabel()
         self.counts_label.setObjectName("results-counts")
@@ -225,17 +226,12 @@ class ResultsTab(QWidget):
     # -- filters --------------------------------------------------------------------------------
 
     def reload_filter_values(self) -> None:
-        with self.db.read() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT s.task_code, coalesce(t.name, ''), s.id, s.draw_date FROM draw_session s "
-                "LEFT JOIN task t ON t.id = s.task_id WHERE s.status = 'confirmed' ORDER BY s.task_code, s.draw_date"
-            ).all()
-        self.sessions = rows
+        self.sessions = results.confirmed_session_choices(self.db)
         current = self.task_combo.currentData()
         self.task_combo.blockSignals(True)
         self.task_combo.clear()
         self.task_combo.addItem("抽查任务：全部", None)
-        for code, name in dict.fromkeys((r[0], r[1]) for r in rows):
+        for code, name in dict.fromkeys((s.task_code, s.task_name) for s in self.sessions):
             self.task_combo.addItem(f"{code} {name}", code)
         self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(current)) if current else 0)
         self.task_combo.blockSignals(False)
@@ -247,9 +243,9 @@ class ResultsTab(QWidget):
         self.session_combo.blockSignals(True)
         self.session_combo.clear()
         self.session_combo.addItem("抽取场次：全部", None)
-        for code, _, sid, drawn in getattr(self, "sessions", []):
-            if task is None or code == task:
-                self.session_combo.addItem(f"{sid}（{drawn}）", sid)
+        for s in self.sessions:
+            if task is None or s.task_code == task:
+                self.session_combo.addItem(f"{s.session_id}（{s.draw_date}）", s.session_id)
         self.session_combo.setCurrentIndex(max(0, self.session_combo.findData(current)) if current else 0)
         self.session_combo.blockSignals(False)
 
@@ -277,8 +273,7 @@ class ResultsTab(QWidget):
 
     def update_counts(self) -> None:
         q = self.query
-        with self.db.read() as conn:
-            all_rows = results.load_rows(conn)
+        all_rows = results.read_rows(self.db)
         c = results.count(all_rows, q.calendar, q.days, q.on)
         text = counts_html(c, q.days)
         shown = self.model.rowCount()
@@ -341,13 +336,18 @@ class ResultsTab(QWidget):
         return str(settings.read(self.db, OPERATOR_KEY, "") or "")
 
     def _remember(self, name: str) -> None:
+        """The name typed as 录入人 is offered next time (a setting only this tab reads)."""
         if name and name != self.operator():
-            settings.write(self.db, OPERATOR_KEY, name)
+            run_write(
+                self,
+                "录入人",
+                lambda: settings.write(self.db, OPERATOR_KEY, name),
+                changes={data_hub.JOURNAL},
+            )
 
     def _after_save(self, keys: set[tuple[str, str]]) -> None:
-        self.refresh()
+        """The saved rows selected (the tab has reloaded already: the save was announced)."""
         self.select_keys(keys)
-        self.changed.emit()
 
     def enter_selected(self) -> None:
         from dsj_desktop.ui.result_dialog import ResultDialog
@@ -385,19 +385,14 @@ class ResultsTab(QWidget):
     def edit_holidays(self) -> None:
         from dsj_desktop.ui.holiday_dialog import HolidayDialog
 
-        years = sorted(getattr(self, "counts", results.Counts()).missing_years)
+        years = sorted(self.counts.missing_years)
         dlg = HolidayDialog(self.db, self, select_year=years[0] if years else None)
-        dlg.exec()
-        if dlg.changed:
-            self.refresh()
-            self.changed.emit()
+        dlg.exec()  # its writes are announced on the data hub
 
     def publish(self) -> None:
         dlg = PublishDialog(self.db, self.task_combo.currentData(), self.operator(), self)
         if dlg.exec():
             self._remember(dlg.operator.text().strip())
-            self.refresh()
-            self.changed.emit()
 
     def import_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -405,15 +400,10 @@ class ResultsTab(QWidget):
         )
         if not path:
             return
-        out = run_with_progress(
-            self, "导入检查结果", results.import_results(self.db, Path(path), operator=self.operator())
-        )
-        if not out.ok:
-            report_failure(self, "导入检查结果", out)
-            return
-        self.refresh()
-        self.changed.emit()
-        QMessageBox.information(self, "导入检查结果", out.value.text())
+        job = results.import_results(self.db, Path(path), operator=self.operator())
+        WriteOp(self, "导入检查结果", job, changes={data_hub.RESULTS}).success(
+            lambda summary: QMessageBox.information(self, "导入检查结果", summary.text())
+        ).run()
 
     def export_file(self) -> None:
         default = str(Path.home() / f"检查结果-{date.today():%Y%m%d}.xlsx")
@@ -459,9 +449,8 @@ class PublishDialog(QDialog):
         group.addButton(self.by_period)
         self.task = QComboBox()
         self.task.setObjectName("publish-task")
-        with db.read() as conn:
-            rows = results.load_rows(conn)
-            pubs = result_publication.publications(conn)
+        rows = results.read_rows(db)
+        pubs = result_publication.read_publications(db)
         entered: dict[str, list[ResultRow]] = {}
         for r in rows:
             if r.category:
@@ -542,14 +531,15 @@ class PublishDialog(QDialog):
         job = result_publication.publish(
             self.db, Path(self.folder.text()), operator=self.operator.text().strip(), mark=mark, **kwargs
         )
-        out = run_with_progress(self, "公示检查结果", job)
-        if not out.ok:
-            report_failure(self, "公示检查结果", out)
-            return
-        self.outcome = out.value
-        files = "\n".join(str(p) for p in out.value.files)
+        WriteOp(
+            self, "公示检查结果", job, changes={data_hub.RESULTS} if mark else {data_hub.JOURNAL}
+        ).success(lambda value: self._published(value, mark)).run()
+
+    def _published(self, outcome: result_publication.PublicationOutcome, mark: bool) -> None:
+        self.outcome = outcome
+        files = "\n".join(str(p) for p in outcome.files)
         what = (
-            f"已标记为已公示 {out.value.marked} 家（共 {out.value.rows} 家）。"
+            f"已标记为已公示 {outcome.marked} 家（共 {outcome.rows} 家）。"
             if mark
             else "草稿未标记为已公示。"
         )

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.rules import CYCLES, SCOPES, Rules
 from dsj_desktop.domain.specs import STATUSES
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services.plan import read_rules, save_rules
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 
 ALWAYS_IN = "存续"
 
@@ -153,10 +154,7 @@ class RulesDialog(QDialog):
         self.preview.setText("\n".join(f"· {line}" for line in self.rules().describe()))
 
     def save(self) -> None:
-        try:
-            save_rules(self.db, self.rules())
-        except ValidationError as exc:
-            self.error.setText("无法保存：\n" + "\n".join(exc.problems))
-            self.error.show()
-            return
-        self.accept()
+        rules = self.rules()
+        WriteOp(
+            self, "保存抽查规则", lambda: save_rules(self.db, rules), changes={data_hub.SETTINGS}
+        ).success(lambda _: self.accept()).failure(refusal_in(self.error)).run()

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
 
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import papers as pp
-from dsj_desktop.services import results
 
 TITLE = "扫码录入结果"
 
@@ -41,9 +40,7 @@ def open_scanned(tab: Any, text: str) -> Any:
     if not text.strip():
         return None
     try:
-        with tab.db.read() as conn:
-            match = pp.resolve_scan(conn, text)
-            row = results.get_row(conn, match.session_id, match.uscc)
+        match, row = pp.scanned_row(tab.db, text)
     except UserError as exc:
         QMessageBox.warning(tab, TITLE, str(exc))
         return None

@@ -32,7 +32,10 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import accounts, backup, settings
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.first_run import AUTO_LOGIN_NOTE, RECORD_KEY_NOTE, check_bureau_name
+from dsj_desktop.ui.ops import WriteOp, run_write, warn
+from dsj_desktop.ui.runner import Outcome
 from dsj_desktop.ui.trust_widgets import FingerprintView, error_label, note_label, show_error
 
 MAX_KEEP = 100
@@ -138,10 +141,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        for w in (self.bureau,):
-            w.setReadOnly(not self.editable)
-        for w in (self.keep, self.auto_login):
-            w.setEnabled(self.editable)
+        self.bureau.setReadOnly(not self.editable)
+        for box in (self.keep, self.auto_login):
+            box.setEnabled(self.editable)
         self.load_fingerprints()
         self.setMinimumWidth(720)
         self.adjustSize()
@@ -190,36 +192,54 @@ class SettingsDialog(QDialog):
         """Write what changed. A refusal from the core (not an administrator) is shown as it is."""
         show_error(self.error, "")
         name = self.bureau.text().strip()
-        old_name = settings.bureau_name(self.db)
-        try:
-            if name != old_name:
-                problem = check_bureau_name(name)
-                if problem:
-                    show_error(self.error, problem)
-                    return False
+        renamed = name != settings.bureau_name(self.db)
+        if renamed:
+            problem = check_bureau_name(name)
+            if problem:
+                show_error(self.error, problem)
+                return False
+        keep = self.keep.value() if self.keep.value() != backup.keep_count(self.db) else None
+        want_auto = self.auto_login.isChecked()
+        who = actor_mod.current()
+        auto: tuple[str | None] | None = None  # (the account to log in without a password,) if changed
+        if want_auto != bool(self.auto_user):
+            auto = (who.username if want_auto and who is not None else None,)
+        if not (renamed or keep is not None or auto is not None):
+            self.accept()
+            return True
+
+        def write() -> None:
+            if renamed:
                 settings.write(self.db, settings.BUREAU_NAME, name)
-                self.changed = True
-                self._certificate_for(name)
-            if self.keep.value() != backup.keep_count(self.db):
-                settings.write(self.db, backup.KEEP_SETTING, self.keep.value())
-                self.changed = True
-            want_auto = self.auto_login.isChecked()
-            if want_auto != bool(self.auto_user):
-                who = actor_mod.current()
-                accounts.set_auto_login(self.db, who.username if want_auto and who is not None else None)
-                self.changed = True
-        except UserError as exc:
-            show_error(self.error, str(exc))
-            QMessageBox.warning(self, "设置", str(exc))
+            if keep is not None:
+                settings.write(self.db, backup.KEEP_SETTING, keep)
+            if auto is not None:
+                accounts.set_auto_login(self.db, auto[0])
+
+        def refused(out: Outcome) -> None:
+            if isinstance(out.error, UserError):
+                show_error(self.error, str(out.error))
+            warn(self, "设置")(out)
+
+        if not WriteOp(self, "设置", write, changes={data_hub.SETTINGS}).failure(refused).run().ok:
             return False
+        self.changed = True
+        if renamed:
+            self._certificate_for(name)
         self.accept()
         return True
 
     def _certificate_for(self, name: str) -> None:
         """The PDF certificate names the bureau: make it, or offer to renew it after the name changed."""
         if not self.keys.has_pdf_certificate():
-            self.keys.ensure_pdf_certificate(name)
-            self.db.record("生成 PDF 签章证书", {"pdf_certificate": self.keys.pdf_certificate_fingerprint()})
+
+            def make() -> None:
+                self.keys.ensure_pdf_certificate(name)
+                self.db.record(
+                    "生成 PDF 签章证书", {"pdf_certificate": self.keys.pdf_certificate_fingerprint()}
+                )
+
+            run_write(self, "签章证书", make, changes={data_hub.JOURNAL})
             return
         if self._certificate_name() != name:
             self.renew_certificate(name)
@@ -235,15 +255,18 @@ class SettingsDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        try:
+
+        def renew() -> None:
             old = self.keys.pdf_certificate_fingerprint()
             fingerprint = self.keys.renew_pdf_certificate(name)
-        except UserError as exc:
-            QMessageBox.warning(self, "签章证书", str(exc))
-            return False
-        self.db.record("重新生成 PDF 签章证书", {"pdf_certificate": fingerprint, "retired": old})
-        self.load_fingerprints()
-        return True
+            self.db.record("重新生成 PDF 签章证书", {"pdf_certificate": fingerprint, "retired": old})
+
+        out = (
+            WriteOp(self, "签章证书", renew, changes={data_hub.JOURNAL}).failure(warn(self, "签章证书")).run()
+        )
+        if out.ok:
+            self.load_fingerprints()
+        return out.ok
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -255,12 +278,20 @@ class SettingsDialog(QDialog):
         )
         if not path:
             return None
-        try:
+
+        def export() -> Path:
             written = self.keys.export_pdf_certificate(Path(path))
-        except UserError as exc:
-            QMessageBox.warning(self, "导出证书", str(exc))
+            self.db.record("导出 PDF 签章证书", {"file": written.name})
+            return written
+
+        out = (
+            WriteOp(self, "导出证书", export, changes={data_hub.JOURNAL})
+            .failure(warn(self, "导出证书"))
+            .run()
+        )
+        if not out.ok:
             return None
-        self.db.record("导出 PDF 签章证书", {"file": written.name})
+        written: Path = out.value
         QMessageBox.information(
             self,
             "导出证书",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -132,8 +133,7 @@ class StatsTab(QWidget):
         self.reload_years()
 
     def reload_years(self) -> None:
-        with self.db.read() as conn:
-            years = stats.plan_years(conn)
+        years = stats.read_plan_years(self.db)
         current = self.year.currentData()
         self.year.blockSignals(True)
         self.year.clear()
@@ -154,17 +154,16 @@ class StatsTab(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def showEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         if self.stale:
             self.refresh()
-        super().showEvent(event)  # type: ignore[arg-type]
+        super().showEvent(event)
 
     def refresh(self) -> None:
         year = self.year.currentData()
         if year is None:
             return
-        with self.db.read() as conn:
-            st = stats.year_statistics(conn, int(year))
+        st = stats.read_year_statistics(self.db, int(year))
         self.stats = st
         self.stale = False
         pc, ic, bc = st.plan_completion, st.inspection_completion, st.blacklist_coverage
@@ -231,9 +230,9 @@ class StatsTab(QWidget):
                 model.foreground = lambda r, c: RED
             if t.title == "各抽取场次实际比例":
                 model.foreground = lambda r, c, rows=t.rows: RED if rows[r][-1] == "未达到" else None
-            view = self.table_tabs.widget(i).findChild(QTableView)
-            if view is not None:
-                view.resizeColumnsToContents()
+            found = self.table_tabs.widget(i).findChild(QTableView)
+            if found is not None:
+                found.resizeColumnsToContents()
         self.table_tabs.setCurrentIndex(max(0, current))
 
     # -- export ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,14 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.db.engine import Database
-from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import UNDIRECTED
-from dsj_desktop.errors import ValidationError
 from dsj_desktop.services.plan import TaskInfo, save_task
-from dsj_desktop.services.plan_overview import PlanInfo, list_plans, ratio_label
-from dsj_desktop.ui.editors import editor_value, make_editor
+from dsj_desktop.services.plan_overview import PlanInfo, ratio_label, task_form_choices
+from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.editors import ChecklistEdit, editor_value, make_editor
+from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.record_dialog import fit_to_screen
+
+W = TypeVar("W", bound=QWidget)
 
 LEFT = ("plan_code", "plan_name", "plan_year", "code", "name", "draw_type", "items", "ratio", "team_size",
         "expert_count")  # fmt: skip
@@ -73,10 +75,10 @@ class TaskDialog(QDialog):
         self.saved: TaskInfo | None = None
         self.setWindowTitle("编辑抽查任务" if task else "新增抽查任务")
         self.setObjectName("task-dialog")
-        with db.read() as conn:
-            codes = codelists.all_lists(conn)
-            self.plans = {p.code: p for p in list_plans(conn, include_archived=True)}
-            items = conn.exec_driver_sql("SELECT code, name FROM item WHERE archived = 0 ORDER BY code").all()
+        choices = task_form_choices(db)
+        codes = choices.codes
+        self.plans = {p.code: p for p in choices.plans}
+        items = choices.items
         if task is not None:
             values = task_values(task)
         else:
@@ -98,7 +100,9 @@ class TaskDialog(QDialog):
                 combo.setEditable(True)
                 combo.addItems(list(self.plans))
                 combo.setCurrentText(str(value))
-                combo.lineEdit().setPlaceholderText("选择已有计划，或填写新计划的编号")
+                line = combo.lineEdit()
+                if line is not None:
+                    line.setPlaceholderText("选择已有计划，或填写新计划的编号")
                 editor: QWidget = combo
             elif f.attr in ("plan_year", "team_size", "expert_count"):
                 spin = QSpinBox()
@@ -113,7 +117,7 @@ class TaskDialog(QDialog):
             if f.hint:
                 editor.setToolTip(f.hint)
             self.editors[f.attr] = editor
-        self.editors["ratio"].setPlaceholderText("如 5%")  # type: ignore[attr-defined]
+        self.editor("ratio", QLineEdit).setPlaceholderText("如 5%")
         if task is not None:
             self.editors["code"].setEnabled(False)
             self.editors["code"].setToolTip("任务编号是任务的标识，不能修改")
@@ -153,7 +157,9 @@ class TaskDialog(QDialog):
         )
         scope_note.setWordWrap(True)
         scope_note.setStyleSheet("color: #57606a;")
-        right.layout().insertRow(0, scope_note)  # type: ignore[union-attr]
+        right_form = right.layout()
+        assert isinstance(right_form, QFormLayout)
+        right_form.insertRow(0, scope_note)
         columns = QHBoxLayout()
         columns.addWidget(left, 1, Qt.AlignmentFlag.AlignTop)
         columns.addWidget(right, 1, Qt.AlignmentFlag.AlignTop)
@@ -176,11 +182,11 @@ class TaskDialog(QDialog):
         layout.addWidget(buttons)
 
         self.plan_combo.currentTextChanged.connect(lambda _: self.update_plan_fields())
-        self.editors["draw_type"].currentTextChanged.connect(lambda _: self.update_scope_fields())  # type: ignore[attr-defined]
-        self.editors["ratio"].textChanged.connect(lambda _: self.update_ratio_hint())  # type: ignore[attr-defined]
+        self.editor("draw_type", QComboBox).currentTextChanged.connect(lambda _: self.update_scope_fields())
+        self.editor("ratio", QLineEdit).textChanged.connect(lambda _: self.update_ratio_hint())
         self.update_plan_fields()
         self.update_scope_fields()
-        self.editors["items"].changed.connect(self.update_items_hint)  # type: ignore[attr-defined]
+        self.editor("items", ChecklistEdit).changed.connect(self.update_items_hint)
         self.update_ratio_hint()
         self.update_items_hint()
         fit_to_screen(self, 900)
@@ -253,11 +259,18 @@ class TaskDialog(QDialog):
                 out[attr] = ""
         return out
 
+    def editor(self, attr: str, kind: type[W]) -> W:
+        """The editor of *attr*, known to be a *kind*."""
+        w = self.editors[attr]
+        assert isinstance(w, kind), (attr, type(w))
+        return w
+
     def save(self) -> None:
-        try:
-            self.saved = save_task(self.db, self.values(), new=self.task is None)
-        except ValidationError as exc:
-            self.error.setText("无法保存：\n" + "\n".join(exc.problems))
-            self.error.show()
-            return
+        values, new = self.values(), self.task is None
+        WriteOp(
+            self, "保存抽查任务", lambda: save_task(self.db, values, new=new), changes={data_hub.PLAN}
+        ).success(self._saved).failure(refusal_in(self.error)).run()
+
+    def _saved(self, task: TaskInfo) -> None:
+        self.saved = task
         self.accept()

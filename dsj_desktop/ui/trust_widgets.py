@@ -1,14 +1,11 @@
 """Pieces shared by the login, first-run, accounts and settings dialogs: password fields with a
 strength hint, fingerprints and recovery codes in large monospace type, the printable recovery
-sheet, and the small per-PC preference that remembers the last account name."""
+sheet (written by publish/recovery_sheet.py). The per-PC preferences live in dsj_desktop/prefs.py."""
 
 from __future__ import annotations
 
-import contextlib
 import html
-import json
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -30,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.errors import UserError
-from dsj_desktop.fileutil import atomic_write_bytes
+from dsj_desktop.publish.recovery_sheet import RECOVERY_KEEP, RECOVERY_USE, write_recovery_sheet
 from dsj_desktop.services.accounts import MIN_PASSWORD, password_problem
 
 MONO_FAMILY = "WenQuanYi Micro Hei Mono"  # in the bundled font file, next to the proportional face
-PREFS_FILE = "ui-prefs.json"  # in the data folder: this PC's preferences, not part of the data
 MUTED = "color: #57606a;"
 ERROR = "color: #b00020;"
 
@@ -202,67 +198,6 @@ class FingerprintView(QFrame):
         self.copy_button.setEnabled(bool(fingerprint))
 
 
-RECOVERY_USE = (
-    "忘记管理员密码时，在登录窗口点“忘记密码？”，用这个恢复码重设密码；"
-    "也可以在命令行运行：dsj-desktop recover-admin {username}。"
-    "恢复码只能用一次，用过后程序会给出新的恢复码。"
-)
-RECOVERY_KEEP = "请打印或抄写后锁入保险柜，不要和电脑放在一起。没有恢复码就无法找回管理员密码：程序没有后门。"
-
-
-def write_recovery_sheet(
-    path: Path,
-    code: str,
-    username: str,
-    bureau: str,
-    fingerprints: Sequence[tuple[str, str]] = (),
-) -> Path:
-    """The recovery code on one printable page: a PDF, or plain text for a .txt name."""
-    path = Path(path)
-    made = datetime.now().strftime("%Y-%m-%d %H:%M")
-    if path.suffix.lower() == ".txt":
-        lines = [
-            f"{bureau} — 管理员恢复码",
-            "",
-            f"账户：{username}",
-            f"恢复码：{code}",
-            f"生成时间：{made}",
-            "",
-            RECOVERY_USE.format(username=username),
-            RECOVERY_KEEP,
-        ]
-        if fingerprints:
-            lines += ["", "本局签名密钥的指纹（核验抽取记录和 PDF 签章时使用）："]
-            lines += [f"{title}：{fp}" for title, fp in fingerprints]
-        atomic_write_bytes(path, ("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mode=0o600)
-        return path
-    from reportlab.lib.enums import TA_CENTER
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph
-
-    from dsj_desktop.pdf.document import PdfDocument
-
-    if path.suffix.lower() != ".pdf":
-        path = path.with_suffix(".pdf")
-    doc = PdfDocument("管理员恢复码", bureau=bureau or "dsj-desktop", subject="管理员恢复码")
-    doc.heading(subtitle="请妥善保管，不要和电脑放在一起", lines=[f"生成时间：{made}"])
-    doc.key_values([("账户", username), ("单位", bureau)], columns=1)
-    style = ParagraphStyle("code", fontName=doc.font, fontSize=24, leading=34, alignment=TA_CENTER)
-    doc.spacer(4)
-    doc.add(Paragraph(code, style))
-    doc.spacer(4)
-    doc.section("怎样使用")
-    doc.paragraph(RECOVERY_USE.format(username=username))
-    doc.section("怎样保管")
-    doc.paragraph(RECOVERY_KEEP + "打印后请删除电子文件。")
-    if fingerprints:
-        doc.section("本局签名密钥的指纹")
-        doc.note("核验抽取记录和 PDF 电子签章时，用这些指纹确认它们出自本局（指纹是公开的，不需要保密）。")
-        doc.key_values(list(fingerprints), columns=1)
-    doc.save(path)
-    return path
-
-
 def save_recovery_sheet(
     parent: QWidget | None,
     code: str,
@@ -389,37 +324,3 @@ class RecoveryCodeDialog(QDialog):
             )
             return
         super().reject()
-
-
-# --- this PC's preferences -------------------------------------------------------------------------
-
-
-def _prefs_path(data_dir: Path) -> Path:
-    return Path(data_dir) / PREFS_FILE
-
-
-def read_prefs(data_dir: Path) -> dict[str, object]:
-    try:
-        data = json.loads(_prefs_path(data_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write_pref(data_dir: Path, key: str, value: object) -> None:
-    """Best effort: a preference that cannot be saved is simply not remembered."""
-    prefs = read_prefs(data_dir)
-    prefs[key] = value
-    with contextlib.suppress(UserError):
-        atomic_write_bytes(
-            _prefs_path(data_dir), json.dumps(prefs, ensure_ascii=False, indent=1).encode("utf-8")
-        )
-
-
-def last_user(data_dir: Path) -> str:
-    return str(read_prefs(data_dir).get("last_user", "") or "")
-
-
-def remember_user(data_dir: Path, username: str) -> None:
-    if last_user(data_dir) != username:
-        write_pref(data_dir, "last_user", username)
