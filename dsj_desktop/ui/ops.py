@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, TypeVar, cast
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog, QWidget
 
 from dsj_desktop.errors import UserError, ValidationError
@@ -48,11 +48,10 @@ def _job(work: Callable[[], T] | Job[T]) -> Job[T]:
 def find_hub(widget: QWidget | None) -> DataHub | None:
     """The "data changed" hub of the main window *widget* belongs to (None outside a main window,
     e.g. a dialog opened on its own in a test)."""
-    from dsj_desktop.ui.main_window import MainWindow
-
-    while widget is not None:
-        if isinstance(widget, MainWindow) and widget.db is not None:
-            return widget.hub
+    while widget is not None:  # the window owns its hub as a direct child QObject
+        hub = widget.findChild(DataHub, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        if hub is not None:
+            return hub
         widget = widget.parentWidget()
     return None
 
