@@ -3,8 +3,9 @@ record PDF (the same JSON attached) and 核验工具.html, the browser page that
 
 The draw screen writes them into the data folder's records folder when a session is confirmed,
 the command line (``draw``, ``substitute``, ``void --out``) into the folder it is given, the
-year's archive into its 抽取记录 folder and the export to a USB drive onto the drive. The files are
-named after the session: ``<session>.json`` (as the attachment in the PDF) and ``<session>.pdf``.
+year's archive into its 抽取记录 folder, and the export to a USB drive (:mod:`.export`, without the
+page) beside its Excel list. The files are named after the session: ``<session>.json`` (as the
+attachment in the PDF) and ``<session>.pdf``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ def pdf_path(folder: Path, s: sessions.Session, name: str | None = None) -> Path
 
 
 def write_session_files(
-    db: Database, s: sessions.Session, folder: Path, *, name: str | None = None
+    db: Database, s: sessions.Session, folder: Path, *, name: str | None = None, verifier: bool = True
 ) -> Job[list[Path]]:
-    """Write the JSON record, the signed record PDF and 核验工具.html into *folder* (made when
-    missing) and return their paths in that order; nothing for a session without a record (voided
-    before its announcement). *name* replaces the session id in the two record files' names.
+    """Write the JSON record, the signed record PDF and (unless not *verifier*) 核验工具.html into
+    *folder* (made when missing) and return their paths in that order; nothing for a session without
+    a record (voided before its announcement). *name* replaces the session id in the two record
+    files' names.
 
     The PDF is written before the JSON: a JSON record of the current version means the PDF beside
     it is current too (:func:`files_current`)."""
@@ -45,6 +47,8 @@ def write_session_files(
     session_record_pdf(db, s).save(pdf)
     record = json_path(folder, s, name)
     atomic_write_bytes(record, record_json_bytes(s.record))
+    if not verifier:
+        return [record, pdf]
     return [record, pdf, write_beside(folder)]  # 核验工具.html: anyone can check the record in a browser
 
 
