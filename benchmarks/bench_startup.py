@@ -1,16 +1,21 @@
-"""Start-up: time from process start to the main window shown, with 100,000 targets, as a ratio to
-a bare PySide6 window in the same environment (goal ≤ 2); and the resident memory with the
-100,000-row directory open (goal: under bare PySide6 + 150 MB).
+"""Start-up.
 
-    python benchmarks/bench_startup.py [--keep DIR]
+The command line: ``dsj-desktop --version`` and ``dsj-desktop --help`` as a ratio to a bare
+``python -c pass`` (goal ≤ 5 each), median of --reps fresh processes, interleaved.
 
-Each measurement is a fresh process (QT_QPA_PLATFORM=offscreen), best of five, interleaved.
+The GUI: time from process start to the main window shown, with 100,000 targets, as a ratio to a
+bare PySide6 window in the same environment (goal ≤ 2); and the resident memory with the
+100,000-row directory open (goal: under bare PySide6 + 150 MB). Each measurement is a fresh
+process (QT_QPA_PLATFORM=offscreen), best of five, interleaved.
+
+    python benchmarks/bench_startup.py [--reps 15] [--cli-only] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,10 +71,41 @@ def run(code: str, *args: str) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
 
 
+def wall(argv: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def command_line(reps: int) -> None:
+    """``dsj-desktop --version`` and ``--help`` (the installed script when there is one) against a
+    bare interpreter, each the median of *reps* fresh processes."""
+    script = Path(sys.executable).with_name("dsj-desktop")
+    program = [str(script)] if script.is_file() else [sys.executable, "-m", "dsj_desktop"]
+    runs: dict[str, list[float]] = {"bare": [], "--version": [], "--help": []}
+    for _ in range(reps):
+        runs["bare"].append(wall([sys.executable, "-c", "pass"]))
+        runs["--version"].append(wall([*program, "--version"]))
+        runs["--help"].append(wall([*program, "--help"]))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"command line: {' '.join(Path(a).name for a in program)}, median of {reps} runs each")
+    print(f"python -c pass:                {med['bare'] * 1000:7.1f} ms")
+    for arg in ("--version", "--help"):
+        print(f"dsj-desktop {arg + ':':<18}{med[arg] * 1000:7.1f} ms")
+    for arg in ("--version", "--help"):
+        print(f"RATIO {arg + ':':<24}{med[arg] / med['bare']:7.2f}   (goal ≤ 5)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--reps", type=int, default=15, help="runs of each command-line measurement")
+    ap.add_argument("--cli-only", action="store_true", help="measure the command line only")
     args = ap.parse_args()
+    command_line(args.reps)
+    if args.cli_only:
+        return
+    print()
     work = args.keep or Path(tempfile.mkdtemp(prefix="dsj-bench-start-"))
     data = work / "data"
     if not (data / "dsj.sqlite3").exists():

@@ -43,23 +43,27 @@ def _is_verify(argv: Sequence[str]) -> bool:
     return False
 
 
+def _start_gui(data_dir: str | None, *, self_test: bool, user: str) -> int:
+    from dsj_desktop.paths import resolve_data_dir
+    from dsj_desktop.ui.app import run_gui  # the only place the program reaches into the GUI
+
+    return run_gui(resolve_data_dir(data_dir), self_test=self_test, user=user)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if _is_verify(args):
-        from dsj_desktop.draw.verify_cli import main as verify_main
+        from dsj_desktop.cli.verify import main as verify_main
 
         return verify_main(args)
     gui = _gui_args(args)
     if gui is None:
         from dsj_desktop.cli import main as cli_main
 
-        return cli_main(args)
-    from dsj_desktop.paths import resolve_data_dir
-    from dsj_desktop.ui.app import run_gui  # the only place the core reaches into the GUI
-
+        return cli_main(args, gui=lambda a: _start_gui(a.data_dir, self_test=a.self_test, user=a.user or ""))
     data = gui.get("--data-dir")
-    return run_gui(resolve_data_dir(str(data) if data else None), self_test=bool(gui.get("--self-test")),
-                   user=str(gui.get("--user") or ""))  # fmt: skip
+    return _start_gui(str(data) if data else None, self_test=bool(gui.get("--self-test")),
+                      user=str(gui.get("--user") or ""))  # fmt: skip
 
 
 if __name__ == "__main__":

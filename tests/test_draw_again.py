@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QInputDialog
 
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import Database
-from dsj_desktop.publish import record_pdf as rp
+from dsj_desktop.progress import run_job
+from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.services import sessions
 from dsj_desktop.ui.plan_tab import TaskTableModel as M
 
@@ -37,7 +38,7 @@ def test_a_second_draw_needs_a_reason_printed_in_the_record(demo_db: Database, t
     assert second.record is not None
     assert second.record["task"]["again"] == {"reason": "首次抽中的企业半数已停产", "confirmed": [first.id]}
     assert [p["session"] for p in second.record["previous"]] == [first.id]
-    pdf = rp.write_record_pdf(demo_db, second, tmp_path)[0]
+    pdf = run_job(write_session_files(demo_db, second, tmp_path))[1]
     text = "".join(pdf_pages_text(pdf))
     assert "再次抽取的原因：首次抽中的企业半数已停产" in text
     assert f"此前已确认的场次{first.id}" in text

@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from dsj_desktop.draw.algorithm import DrawInput, run_draw
 from dsj_desktop.draw.record import build_record, sign_record
-from dsj_desktop.draw.verify_cli import FAILED, PASSED, UNVERIFIED, Verdict, check_file
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.pdf.sign import Attachment, sign_pdf
 from dsj_desktop.publish.record_pdf import (
@@ -25,6 +24,7 @@ from dsj_desktop.publish.record_pdf import (
     record_json_bytes,
     record_pdf,
 )
+from dsj_desktop.publish.verify_report import FAILED, PASSED, UNVERIFIED, Verdict, check_file
 
 from . import forgeries as F
 from .pdf_helpers import BUREAU

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from dsj_desktop.cli.draw import write_outputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.pdf.document import CLIPPED
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import archive
 from dsj_desktop.publish import record_pdf as rp
+from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.services import sessions
 
 ON = date(2026, 6, 1)
@@ -75,20 +75,20 @@ def test_long_text_in_old_data_never_breaks_a_confirmed_draw(
     s = sessions.add_witness(demo_db, s.id, text + "乙", "27182818284")
     s = sessions.confirm(demo_db, sessions.do_reveal(demo_db, s.id).id)
     assert s.record is not None and verify_record(s.record).ok
-    written = write_outputs(demo_db, s, tmp_path / "confirmed")
+    written = run_job(write_session_files(demo_db, s, tmp_path / "confirmed"))
     pdf = next(p for p in written if p.suffix == ".pdf")
     assert rp.verify_record_pdf(pdf).ok
     # A substitution with a long reason, then the void: both printed.
     x = s.result[0]
     sessions.substitute(demo_db, s.id, x["id"], x["inspectors"][0], text)
     s = sessions.get_session(demo_db, s.id)
-    assert [p.suffix for p in write_outputs(demo_db, s, tmp_path / "substituted")] == [
+    assert [p.suffix for p in run_job(write_session_files(demo_db, s, tmp_path / "substituted"))] == [
         ".json",
         ".pdf",
         ".html",
     ]
     v = sessions.void(demo_db, s.id, text * 3)
-    written = write_outputs(demo_db, v, tmp_path / "voided")
+    written = run_job(write_session_files(demo_db, v, tmp_path / "voided"))
     assert rp.verify_record_pdf(next(p for p in written if p.suffix == ".pdf")).ok
     # And the year's archive.
     summary = run_job(archive.export_archive(demo_db, 2026, tmp_path / "archive"))

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from dsj_desktop.cli.draw import write_outputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.pdf.verify import extract_attachments
 from dsj_desktop.progress import run_job
 from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.export import export_session, result_rows, write_result_xlsx
+from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.publish.usb import Volume, destinations, is_removable
 from dsj_desktop.services import sessions
 
@@ -31,7 +31,7 @@ def drawn(demo_db: Database) -> sessions.Session:
 
 
 def _pdf(db: Database, s: sessions.Session, out: Path) -> Path:
-    written = write_outputs(db, s, out)
+    written = run_job(write_session_files(db, s, out))
     assert [p.suffix for p in written] == [".json", ".pdf", ".html"]  # and 核验工具.html
     return written[1]
 

@@ -286,11 +286,12 @@ def test_the_plan_tab_leads_to_the_draw_tab(window: MainWindow, qtbot: Any) -> N
 
 
 def test_verify_a_record_from_the_menu(window: MainWindow, tmp_path: Path) -> None:
-    from dsj_desktop.publish import record_pdf as rp
+    from dsj_desktop.progress import run_job
+    from dsj_desktop.publish.session_files import write_session_files
     from tests.test_draw_sessions import full_draw
 
     s = full_draw(window.db, "RW-2026-04")
-    (pdf,) = rp.write_record_pdf(window.db, s, tmp_path)
+    pdf = run_job(write_session_files(window.db, s, tmp_path))[1]
     window.verify_record_file(str(pdf))
     ok, text = window.last_verification
     assert ok and "总结论：验证通过" in text and "PDF 电子签章" in text

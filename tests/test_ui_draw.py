@@ -21,6 +21,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.record_pdf import group_hex
+from dsj_desktop.publish.session_files import record_pdf_path
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
 from dsj_desktop.ui.draw.paint import WRITE_FIRST
@@ -142,7 +143,7 @@ def test_a_whole_session_from_the_gui(
     with db.read() as conn:
         kinds = [e["kind"] for e in sessions.events(conn, s.id)]
     assert kinds == ["prepare", "commit", "witnesses_fixed", "witness", "witness", "reveal", "confirm"]
-    pdf = rp.record_pdf_path(db, s)  # written on confirmation
+    pdf = record_pdf_path(db, s)  # written on confirmation
     assert rp.verify_record_pdf(pdf).ok
     qtbot.mouseClick(scr.btn_open_pdf, Qt.MouseButton.LeftButton)
     assert opened[-1] == str(pdf)

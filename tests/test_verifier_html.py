@@ -523,11 +523,12 @@ def _signable(rec: dict[str, Any]) -> bool:
 @pytest.fixture(scope="module")
 def record_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A real session of the demo county: its JSON record, signed PDF and 核验工具.html, written
-    by the draw command's writers; and the record PDF saved into the data folder."""
+    by the session's writer into a folder and into the data folder's records folder."""
     from dsj_desktop.db.engine import open_database
     from dsj_desktop.demo import fill_demo
     from dsj_desktop.progress import run_job
-    from dsj_desktop.publish.record_pdf import save_record_pdf
+    from dsj_desktop.publish.record_pdf import records_dir
+    from dsj_desktop.publish.session_files import write_session_files
 
     from .test_draw_sessions import full_draw
 
@@ -536,10 +537,8 @@ def record_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     try:
         run_job(fill_demo(db, draws=False))
         s = full_draw(db, "RW-2026-04")
-        from dsj_desktop.cli.draw import write_outputs
-
-        written = write_outputs(db, s, base / "out")
-        saved = run_job(save_record_pdf(db, s.id))
+        written = run_job(write_session_files(db, s, base / "out"))
+        saved = run_job(write_session_files(db, s, records_dir(db)))[1]
     finally:
         db.close()
     return {p.suffix: p for p in written} | {"saved": saved}

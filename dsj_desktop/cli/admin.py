@@ -4,31 +4,15 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dsj_desktop.actor import ROLE_TITLES
-from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.cli.common import open_db, password
 from dsj_desktop.errors import UserError
-from dsj_desktop.paths import resolve_data_dir
-from dsj_desktop.progress import run_job
-from dsj_desktop.services import accounts, backup, integrity
 
 ROLE_NAMES = {"admin": "admin", "管理员": "admin", "operator": "operator", "操作员": "operator",
               "viewer": "viewer", "查看": "viewer"}  # fmt: skip
-
-
-def _password(prompt: str, env: str = "DSJ_PASSWORD") -> str:
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise UserError(f"需要密码：请在终端中运行，或用环境变量 {env} 提供。")
-    return getpass.getpass(prompt)
 
 
 def login_from_args(args: argparse.Namespace) -> None:
@@ -36,23 +20,28 @@ def login_from_args(args: argparse.Namespace) -> None:
     user = getattr(args, "user", None)
     if not user:
         return
-    db = open_database(resolve_data_dir(args.data_dir))
-    try:
-        accounts.login(db, user, _password(f"账户 {user} 的密码："))
-    finally:
-        db.close()
+    from dsj_desktop.services import accounts
+
+    with open_db(args) as db:
+        accounts.login(db, user, password(f"账户 {user} 的密码："))
 
 
-def add_parsers(sub: Any) -> None:
+def add_check(sub: Any) -> None:
     sub.add_parser("check", help="完整性检查：数据库结构、操作日志链与签名、每一行的封存、抽取记录签名")
 
+
+def add_backup(sub: Any) -> None:
     b = sub.add_parser("backup", help="把数据库备份到指定文件夹（如 U 盘），备份经校验后才算完成")
     b.add_argument("folder", type=Path)
 
+
+def add_restore(sub: Any) -> None:
     r = sub.add_parser("restore", help="从备份文件恢复数据（先自动备份当前数据）")
     r.add_argument("file", type=Path)
     r.add_argument("--yes", action="store_true", help="不再询问，直接恢复")
 
+
+def add_users(sub: Any) -> None:
     u = sub.add_parser("users", help="账户管理")
     us = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     us.add_parser("list", help="列出账户")
@@ -69,44 +58,43 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--disable", action="store_true")
     s.add_argument("--enable", action="store_true")
 
+
+def add_recover_admin(sub: Any) -> None:
     rc = sub.add_parser("recover-admin", help="忘记管理员密码时，用建立账户时打印的恢复码重设（离线流程）")
     rc.add_argument("username")
 
+
+def add_journal(sub: Any) -> None:
     j = sub.add_parser("journal", help="显示或导出操作日志")
     j.add_argument("--last", type=int, default=30, help="显示最近多少条")
     j.add_argument("--out", type=Path, help="导出为 .xlsx 或 .json")
 
 
-def _open(args: argparse.Namespace) -> Database:
-    return open_database(resolve_data_dir(args.data_dir))
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.progress import run_job
+    from dsj_desktop.services import integrity
+
+    with open_db(args) as db:
         report = run_job(integrity.check(db))
         db.record("完整性检查（命令行）", {"ok": report.ok, "findings": len(report.findings)})
-    finally:
-        db.close()
     print(report.text())
     return 0 if report.ok else 1
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.services import backup
+
+    with open_db(args) as db:
         info = backup.backup_to_folder(db, args.folder)
-    finally:
-        db.close()
     print(f"已备份并校验：{info.path}")
     print(info.text())
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    data_dir = resolve_data_dir(args.data_dir)
-    db = open_database(data_dir)
-    try:
+    from dsj_desktop.services import backup
+
+    with open_db(args) as db:
         info = backup.inspect(args.file, db.guard.public_key)
         print(info.text())
         if not info.ok:
@@ -121,27 +109,24 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 print("已取消。")
                 return 1
         safety, info = backup.restore(db, args.file)
-    finally:
-        db.close()
-    db = open_database(data_dir)
-    try:
+    with open_db(args) as db:
         backup.note_restore(db, safety, info)
-    finally:
-        db.close()
     print(f"已恢复。恢复前的数据已备份到：{safety}")
     return 0
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.actor import ROLE_TITLES
+    from dsj_desktop.services import accounts
+
+    with open_db(args) as db:
         if args.users_command == "list":
             for a in accounts.list_accounts(db):
                 state = "启用" if a.active else "停用"
                 print(f"{a.username}\t{a.display_name}\t{a.role_title}\t{state}")
         elif args.users_command == "add":
             role = ROLE_NAMES[args.role]
-            pw = _password(f"新账户 {args.username} 的密码：", "DSJ_NEW_PASSWORD")
+            pw = password(f"新账户 {args.username} 的密码：", "DSJ_NEW_PASSWORD")
             code = accounts.create_account(
                 db, args.username, args.name, role, pw, with_recovery=role == "admin"
             )
@@ -152,11 +137,11 @@ def cmd_users(args: argparse.Namespace) -> int:
                     "请把恢复码打印或抄写后锁入保险柜：忘记密码时，只能用它离线重设（dsj-desktop recover-admin）。"
                 )
         elif args.users_command == "passwd":
-            new = _password(f"账户 {args.username} 的新密码：", "DSJ_NEW_PASSWORD")
+            new = password(f"账户 {args.username} 的新密码：", "DSJ_NEW_PASSWORD")
             if args.reset:
                 accounts.reset_password(db, args.username, new)
             else:
-                accounts.change_password(db, args.username, _password("原密码："), new)
+                accounts.change_password(db, args.username, password("原密码："), new)
             print("密码已修改。")
         elif args.users_command == "set":
             active = False if args.disable else True if args.enable else None
@@ -164,19 +149,16 @@ def cmd_users(args: argparse.Namespace) -> int:
                 db, args.username, role=ROLE_NAMES[args.role] if args.role else None, active=active
             )
             print("账户已修改。")
-    finally:
-        db.close()
     return 0
 
 
-def cmd_recover(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
-        code = _password("恢复码：", "DSJ_RECOVERY_CODE")
-        new = _password("新密码：", "DSJ_NEW_PASSWORD")
+def cmd_recover_admin(args: argparse.Namespace) -> int:
+    from dsj_desktop.services import accounts
+
+    with open_db(args) as db:
+        code = password("恢复码：", "DSJ_RECOVERY_CODE")
+        new = password("新密码：", "DSJ_NEW_PASSWORD")
         fresh = accounts.recover_admin(db, args.username, code, new)
-    finally:
-        db.close()
     print(f"管理员 {args.username} 的密码已重设。原恢复码已作废，新的恢复码：{fresh}")
     print("请把新恢复码打印或抄写后锁入保险柜。")
     return 0
@@ -185,22 +167,11 @@ def cmd_recover(args: argparse.Namespace) -> int:
 def cmd_journal(args: argparse.Namespace) -> int:
     from dsj_desktop.services import journal
 
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         if args.out:
             n = journal.export(db, args.out)
             print(f"已导出操作日志 {n} 条到“{args.out}”。")
         else:
             for e in journal.entries(db, limit=args.last):
                 print(f"{e.id:>6}  {e.at}  {e.actor}  {e.action}")
-    finally:
-        db.close()
     return 0
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    parser_hooks.append(add_parsers)
-    handlers.update({"check": cmd_check, "backup": cmd_backup, "restore": cmd_restore, "users": cmd_users,
-                     "recover-admin": cmd_recover, "journal": cmd_journal})  # fmt: skip

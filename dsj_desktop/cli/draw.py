@@ -1,30 +1,21 @@
 """Draw commands: ``draw``, ``substitute``, ``void``, ``sessions`` (the headless counterparts of the
-draw screen, over the same core)."""
+draw screen, over the same core). The session's files are :mod:`dsj_desktop.publish.session_files`."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dsj_desktop.db.engine import Database, open_database
-from dsj_desktop.draw.algorithm import DrawInputError, normalize_witnesses
+from dsj_desktop.cli.common import iso_date, open_db, run
 from dsj_desktop.errors import UserError
-from dsj_desktop.fileutil import atomic_write_bytes
-from dsj_desktop.paths import resolve_data_dir
-from dsj_desktop.services import sessions
+
+if TYPE_CHECKING:
+    from dsj_desktop.db.engine import Database
+    from dsj_desktop.services.sessions import Session
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}”不是日期，请写作 2026-06-01") from None
-
-
-def add_parsers(sub: Any) -> None:
+def add_draw(sub: Any) -> None:
     p = sub.add_parser(
         "draw",
         help="按 DSJ-DRAW-1 为一个抽查任务完成一次抽取（准备→公告→见证人→开奖→确认），写出签名记录",
@@ -33,7 +24,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--witness", action="append", default=[], metavar="NAME=DIGITS",
                    help="见证人及其给出的数字，可重复；数字合计至少 20 位")  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="写出记录的文件夹")
-    p.add_argument("--date", type=_date, help="抽取日期（默认今天；资格、周期和年度上限按此日判断）")
+    p.add_argument("--date", type=iso_date, help="抽取日期（默认今天；资格、周期和年度上限按此日判断）")
     p.add_argument("--place", default="", help="抽取地点")
     p.add_argument("--operator", default="", help="操作人员")
     p.add_argument("--outside-period", default="", metavar="原因",
@@ -42,6 +33,8 @@ def add_parsers(sub: Any) -> None:
         "--again", default="", metavar="REASON", help="任务已有确认的场次时再次抽取的原因（必填，写入记录）"
     )
 
+
+def add_substitute(sub: Any) -> None:
     s = sub.add_parser("substitute", help="递补：为已确认场次中的某个检查对象替换不能参加的执法人员")
     s.add_argument("session", metavar="SESSION")
     s.add_argument("target", metavar="TARGET_ID", help="检查对象的统一社会信用代码")
@@ -53,62 +46,32 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--out", type=Path, required=True, help="写出新版记录的文件夹")
     s.add_argument("--operator", default="")
 
+
+def add_void(sub: Any) -> None:
     v = sub.add_parser("void", help="作废一个抽取场次（须写明原因；作废的场次永久保留）")
     v.add_argument("session", metavar="SESSION")
     v.add_argument("--reason", required=True)
     v.add_argument("--out", type=Path, help="写出作废记录的文件夹")
     v.add_argument("--operator", default="")
 
+
+def add_sessions(sub: Any) -> None:
     ls = sub.add_parser("sessions", help="列出抽取场次")
     ls.add_argument("task", nargs="?", metavar="TASK_CODE")
 
 
-# Later parts (the PDF record) add writers: (db, session, out_dir) -> written paths.
-OUTPUT_WRITERS: list[Callable[[Database, sessions.Session, Path], list[Path]]] = []
+def _write_files(db: Database, s: Session, out: Path) -> None:
+    """The session's files in *out*, each path printed."""
+    from dsj_desktop.publish.session_files import write_session_files
 
-
-def write_json(db: Database, s: sessions.Session, out: Path) -> list[Path]:
-    from dsj_desktop.publish.record_pdf import record_json_bytes
-
-    if s.record is None:
-        return []
-    path = out / f"{s.id}.json"
-    atomic_write_bytes(path, record_json_bytes(s.record))
-    return [path]
-
-
-def write_pdf(db: Database, s: sessions.Session, out: Path) -> list[Path]:
-    """The signed record PDF, with the JSON record attached (``<session>.pdf``)."""
-    from dsj_desktop.publish.record_pdf import write_record_pdf
-
-    return write_record_pdf(db, s, out)
-
-
-def write_verifier(db: Database, s: sessions.Session, out: Path) -> list[Path]:
-    """核验工具.html beside the records: the offline browser page that verifies them."""
-    from dsj_desktop.publish.verifier_html import write_beside
-
-    return [write_beside(out)] if s.record is not None else []
-
-
-OUTPUT_WRITERS.append(write_json)
-OUTPUT_WRITERS.append(write_pdf)
-OUTPUT_WRITERS.append(write_verifier)
-
-
-def write_outputs(db: Database, s: sessions.Session, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for writer in OUTPUT_WRITERS:
-        written += writer(db, s, out)
-    return written
-
-
-def _open(args: argparse.Namespace) -> Database:
-    return open_database(resolve_data_dir(args.data_dir))
+    for path in run(write_session_files(db, s, out)):
+        print(f"已写出：{path}")
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
+    from dsj_desktop.draw.algorithm import DrawInputError, normalize_witnesses
+    from dsj_desktop.services import sessions
+
     witnesses = sessions.witness_list(args.witness)
     if not witnesses:
         raise UserError("请用 --witness 姓名=数字 给出见证人的数字（合计至少 20 位）。")
@@ -119,8 +82,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     sessions.check_text(
         place=args.place, operator=args.operator, witnesses=[(w.name, w.digits) for w in witnesses]
     )
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         s = sessions.prepare(
             db,
             args.task,
@@ -159,10 +121,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
             print(
                 f"  {i:>3}. {names.get(x['id'], '')} {x['id']} [{mark}] 票号 {x['ticket'][:12]}… 检查组：{team}"
             )
-        for path in write_outputs(db, s, args.out):
-            print(f"已写出：{path}")
-    finally:
-        db.close()
+        _write_files(db, s, args.out)
     return 0
 
 
@@ -177,8 +136,9 @@ def _pairs(items: list[str]) -> list[tuple[str, str]]:
 
 
 def cmd_substitute(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.services import sessions
+
+    with open_db(args) as db:
         new = sessions.substitute(
             db, args.session, args.target, args.person, args.reason, unavailable=_pairs(args.skip),
             kind=sessions.EXPERT if args.expert else sessions.INSPECTOR, operator=args.operator,
@@ -190,31 +150,27 @@ def cmd_substitute(args: argparse.Namespace) -> int:
         for pid, why in new.skipped:
             print(f"  跳过：{people.get(pid, pid)}（{why}）")
         print(f"抽取记录已更新为第 {s.record_version} 版。")
-        for path in write_outputs(db, s, args.out):
-            print(f"已写出：{path}")
-    finally:
-        db.close()
+        _write_files(db, s, args.out)
     return 0
 
 
 def cmd_void(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.services import sessions
+
+    with open_db(args) as db:
         s = sessions.void(db, args.session, args.reason, operator=args.operator)
         print(
             f"场次 {s.id} 已作废（原因：{s.void_reason}）。该场次永久保留，并将列入本任务下一次抽取的记录。"
         )
         if args.out:
-            for path in write_outputs(db, s, args.out):
-                print(f"已写出：{path}")
-    finally:
-        db.close()
+            _write_files(db, s, args.out)
     return 0
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    from dsj_desktop.services import sessions
+
+    with open_db(args) as db:
         with db.read() as conn:
             rows = sessions.session_summaries(conn, args.task)
         if not rows:
@@ -224,13 +180,4 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             if sessions.is_interrupted(db, s):
                 extra = f"  （{sessions.INTERRUPTED}：随机数已无法公开，再次抽取时自动作废）"
             print(f"{s.id}  {s.task_code}  {s.draw_date}  {s.status_title}  抽中 {s.selected} 家{extra}")
-    finally:
-        db.close()
     return 0
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    parser_hooks.append(add_parsers)
-    handlers.update(draw=cmd_draw, substitute=cmd_substitute, void=cmd_void, sessions=cmd_sessions)

@@ -4,14 +4,15 @@ drawn targets (see :mod:`dsj_desktop.publish.papers`)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from dsj_desktop.cli.common import open_db, run
 
 KINDS = ("notice", "record", "both")  # as in dsj_desktop.publish.papers (not imported at start-up)
 
 
-def add_parsers(sub: Any) -> None:
+def add_papers(sub: Any) -> None:
     p = sub.add_parser(
         "papers",
         help="为已确认场次的每个检查对象生成检查文书（检查通知书、实地检查记录表），写入一个 PDF",
@@ -25,15 +26,11 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_papers(args: argparse.Namespace) -> int:
-    from dsj_desktop.cli import _open, run
     from dsj_desktop.publish.papers import KIND_TITLES, make_papers
 
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         papers = run(make_papers(db, args.session, args.out, kind=args.kind, per_target=args.per_target,
                                  operator=args.operator))  # fmt: skip
-    finally:
-        db.close()
     print(f"场次 {papers.session_id}（抽取记录第 {papers.record_version} 版）：{len(papers.targets)} 个检查对象的"
           f"{KIND_TITLES[args.kind]}，共 {papers.pages} 页。")  # fmt: skip
     numbers = [t.number for t in papers.targets if t.number]
@@ -44,10 +41,3 @@ def cmd_papers(args: argparse.Namespace) -> int:
     for path in papers.written:
         print(f"已写出：{path}")
     return 0
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    parser_hooks.append(add_parsers)
-    handlers["papers"] = cmd_papers

@@ -1,59 +1,43 @@
-"""Result commands: ``import/export/template results`` (through the KINDS registry), ``publish``,
-``stats``, ``archive``, ``holidays`` and ``deadline`` (the headless counterparts of the results and
-statistics tabs)."""
+"""Result commands: ``publish``, ``stats``, ``archive``, ``holidays`` and ``deadline`` (the headless
+counterparts of the results and statistics tabs; results as spreadsheets are ``import/export/template
+results``, :mod:`dsj_desktop.cli.data`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dsj_desktop.cli.common import iso_date, open_db, run
 from dsj_desktop.errors import UserError
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}”不是日期，请写作 2026-06-01") from None
-
-
-def register_kind() -> None:
-    from dsj_desktop.cli import Kind, register_kind
-    from dsj_desktop.domain.result_specs import RESULT_ROWS
-    from dsj_desktop.services import results
-
-    def imp(db: Any, path: Path, args: argparse.Namespace) -> Any:
-        return results.import_results(db, path, sheet=args.sheet, dry_run=args.dry_run, operator="命令行导入")
-
-    def exp(db: Any, path: Path, args: argparse.Namespace) -> Any:
-        return results.export_results(db, path)
-
-    register_kind(Kind(RESULT_ROWS.kind, RESULT_ROWS.title, imp, exp, results.write_results_template))
-
-
-def add_parsers(sub: Any) -> None:
+def add_publish(sub: Any) -> None:
     p = sub.add_parser("publish", help="生成检查结果公示文件（Excel 和 PDF，不含个人信息），并标记为已公示")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--task", metavar="CODE", help="公示一个抽查任务的全部已录入结果")
     which.add_argument(
-        "--from", dest="date_from", type=_date, metavar="DATE", help="按检查日期公示：开始日期"
+        "--from", dest="date_from", type=iso_date, metavar="DATE", help="按检查日期公示：开始日期"
     )
-    p.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="按检查日期公示：结束日期")
+    p.add_argument("--to", dest="date_to", type=iso_date, metavar="DATE", help="按检查日期公示：结束日期")
     p.add_argument("--out", type=Path, required=True, help="写出公示文件的文件夹")
     p.add_argument("--draft", action="store_true", help="只生成文件供审核，不标记为已公示")
     p.add_argument("--operator", default="", help="公示人")
 
+
+def add_stats(sub: Any) -> None:
     s = sub.add_parser("stats", help="年度统计：写出年度统计报告 PDF 和统计表 Excel")
     s.add_argument("year", type=int, metavar="YEAR")
     s.add_argument("--out", type=Path, required=True, help="写出的文件夹")
 
+
+def add_archive(sub: Any) -> None:
     a = sub.add_parser("archive", help="导出一个年度的档案（抽取记录、检查结果、公示表、统计、SHA-256 清单）")
     a.add_argument("year", type=int, metavar="YEAR")
     a.add_argument("--out", type=Path, required=True, help="新的（或空的）文件夹")
 
+
+def add_holidays(sub: Any) -> None:
     h = sub.add_parser("holidays", help="查看或录入某年的节假日安排（程序自带数据未覆盖的年份）")
     h.add_argument("year", type=int, metavar="YEAR")
     h.add_argument("--off", help="放假日期，如 “2027-01-01 至 2027-01-03、2027-02-06 至 2027-02-12”")
@@ -61,18 +45,13 @@ def add_parsers(sub: Any) -> None:
     h.add_argument("--note", default="", help="依据，如 国办发明电〔2026〕X号")
     h.add_argument("--operator", default="")
 
+
+def add_deadline(sub: Any) -> None:
     d = sub.add_parser("deadline", help="查看或设置检查结果录入期限（检查后 N 个工作日）")
     d.add_argument("days", type=int, nargs="?", metavar="N")
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from dsj_desktop.cli import _open as open_db
-
-    return open_db(args)
-
-
 def cmd_publish(args: argparse.Namespace) -> int:
-    from dsj_desktop.cli import run
     from dsj_desktop.publish.result_publication import publish
 
     period = None
@@ -81,12 +60,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
             raise UserError("按检查日期公示时请同时给出 --from 和 --to。")
         period = (args.date_from, args.date_to)
     args.out.mkdir(parents=True, exist_ok=True)
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         out = run(publish(db, args.out, task_code=args.task, period=period, operator=args.operator,
                           mark=not args.draft))  # fmt: skip
-    finally:
-        db.close()
     for path in out.files:
         print(f"已写出：{path}")
     if args.draft:
@@ -103,16 +79,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from dsj_desktop.services import settings, stats
 
     args.out.mkdir(parents=True, exist_ok=True)
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         with db.read() as conn:
             st = stats.year_statistics(conn, args.year)
         pdf = args.out / stats_report.default_pdf_name(args.year)
         pages = stats_report.write_stats_pdf(
             st, pdf, bureau=settings.bureau_name(db), keys=KeyStore(db.data_dir)
         )
-    finally:
-        db.close()
     xlsx = args.out / f"{args.year}年度抽查工作统计.xlsx"
     save_workbook(stats_report.tables_workbook(st), xlsx)
     for label, value in st.summary():
@@ -125,14 +98,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from dsj_desktop.cli import run
     from dsj_desktop.publish.archive import export_archive
 
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         summary = run(export_archive(db, args.year, args.out))
-    finally:
-        db.close()
     print(summary.text())
     return 0
 
@@ -141,8 +110,7 @@ def cmd_holidays(args: argparse.Namespace) -> int:
     from dsj_desktop.domain.workdays import DateListError, YearArrangement, format_date_list, parse_date_list
     from dsj_desktop.services import holidays
 
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         if args.off is not None:
             try:
                 off = parse_date_list(args.off, args.year)
@@ -153,8 +121,6 @@ def cmd_holidays(args: argparse.Namespace) -> int:
             holidays.save_arrangement(db, arr, operator=args.operator, note=args.note)
             print(f"已保存 {args.year} 年节假日安排：放假 {len(off)} 天，调休上班 {len(work)} 天。")
         cal = holidays.read_calendar(db)
-    finally:
-        db.close()
     src = cal.source(args.year)
     if src is None:
         print(
@@ -172,30 +138,10 @@ def cmd_holidays(args: argparse.Namespace) -> int:
 def cmd_deadline(args: argparse.Namespace) -> int:
     from dsj_desktop.services import holidays
 
-    db = _open(args)
-    try:
+    with open_db(args) as db:
         if args.days is not None:
             holidays.set_deadline_days(db, args.days)
         with db.read() as conn:
             n = holidays.deadline_days(conn)
-    finally:
-        db.close()
     print(f"检查结果录入期限：检查后 {n} 个工作日。")
     return 0
-
-
-HANDLERS = {
-    "publish": cmd_publish,
-    "stats": cmd_stats,
-    "archive": cmd_archive,
-    "holidays": cmd_holidays,
-    "deadline": cmd_deadline,
-}
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    register_kind()
-    parser_hooks.append(add_parsers)
-    handlers.update(HANDLERS)

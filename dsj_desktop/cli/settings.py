@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
-from dsj_desktop.db.engine import open_database
+from dsj_desktop.cli.common import open_db
 from dsj_desktop.errors import UserError
-from dsj_desktop.keys import KeyStore
-from dsj_desktop.paths import resolve_data_dir
-from dsj_desktop.services import settings
 
 
-def add_parsers(sub: Any) -> None:
+def add_settings(sub: Any) -> None:
     p = sub.add_parser("settings", help="显示设置；--bureau-name 设置单位名称（抽取记录以此名义签署）")
     p.add_argument("--bureau-name", metavar="NAME", help="本局全称，如：青山县应急管理局")
 
@@ -27,8 +23,10 @@ def _shown(value: Any) -> str:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    db = open_database(resolve_data_dir(args.data_dir))
-    try:
+    from dsj_desktop.keys import KeyStore
+    from dsj_desktop.services import settings
+
+    with open_db(args) as db:
         if args.bureau_name is not None:
             name = args.bureau_name.strip()
             problem = settings.check_bureau_name(name)
@@ -55,13 +53,4 @@ def cmd_settings(args: argparse.Namespace) -> int:
                 print("  注意：证书上的单位名称与当前单位名称不一致，请在程序的“设置”中重新生成证书。")
         for key, value in values.items():
             print(f"{settings.TITLES.get(key, key)}：{_shown(value)}")
-    finally:
-        db.close()
     return 0
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    parser_hooks.append(add_parsers)
-    handlers["settings"] = cmd_settings

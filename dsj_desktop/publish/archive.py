@@ -3,9 +3,9 @@ with a manifest of SHA-256 hashes, for the records that are kept at least five y
 
 Layout::
 
-    抽取记录/          the signed record of every session (JSON, and the PDF when a PDF writer
-                       is installed: whatever ``cli_draw.write_outputs`` writes), every earlier
-                       record version and each session's event trace
+    抽取记录/          every session's files (JSON record, signed PDF, 核验工具.html: see
+                       :mod:`.session_files`), every earlier record version and each session's
+                       event trace
     检查结果/          all results of the year (Excel) and every saved version of each (JSON)
     公示/              the publication sheet of each task (Excel) and the publications made
     统计/              the annual summary PDF
@@ -31,8 +31,9 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.io.exporter import export_rows
 from dsj_desktop.keys import KeyStore
-from dsj_desktop.progress import Job, Progress
+from dsj_desktop.progress import Job, Progress, run_job
 from dsj_desktop.publish import result_publication, stats_report
+from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.services import sessions, settings, stats
 from dsj_desktop.services.results import export_results
 
@@ -71,8 +72,6 @@ def _prepare_folder(out: Path) -> None:
 
 def export_archive(db: Database, year: int, out: Path, *, on: date | None = None) -> Job[ArchiveSummary]:
     """Write the archive of the sessions drawn in *year* (and of their results) into the new folder *out*."""
-    from dsj_desktop.cli import draw as cli_draw  # the record writers (JSON, and PDF where installed)
-
     out = Path(out)
     day = on or today()
     _prepare_folder(out)
@@ -103,7 +102,7 @@ def export_archive(db: Database, year: int, out: Path, *, on: date | None = None
     records.mkdir(parents=True)
     for i, s in enumerate(year_sessions):
         yield Progress("正在写出抽取记录……", i, len(year_sessions))
-        cli_draw.write_outputs(db, s, records)
+        run_job(write_session_files(db, s, records))
         atomic_write_bytes(records / f"{s.id}-过程记录.json", _json_bytes(traces[s.id]))
         for version, _sha, record in versions[s.id][:-1]:
             older.mkdir(exist_ok=True)

@@ -12,16 +12,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
-from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.io.exporter import save_workbook
-from dsj_desktop.progress import Job, Progress
-from dsj_desktop.publish.record_pdf import (
-    format_time,
-    record_json_bytes,
-    session_record_pdf,
-    stratum_title,
-    team_chains,
-)
+from dsj_desktop.progress import Job, Progress, run_job
+from dsj_desktop.publish.record_pdf import format_time, stratum_title, team_chains
+from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.services import sessions
 
 HEADER_FONT = Font(bold=True)
@@ -117,11 +111,6 @@ def write_result_xlsx(s: sessions.Session, path: Path) -> Path:
     return Path(path)
 
 
-def export_files(s: sessions.Session) -> dict[str, str]:
-    """The names of the files :func:`export_session` writes, by kind."""
-    return {"pdf": f"{s.id}.pdf", "json": f"{s.id}.json", "xlsx": f"{s.id}-抽取结果.xlsx"}
-
-
 def export_session(db: Database, session_id: str, folder: Path) -> Job[list[WrittenFile]]:
     """Write the record PDF (signed), the JSON record and the Excel result list into *folder*."""
     folder = Path(folder)
@@ -130,18 +119,11 @@ def export_session(db: Database, session_id: str, folder: Path) -> Job[list[Writ
         raise UserError(f"场次 {s.id} 还没有抽取记录，无法导出（请先确认或作废）。")
     if not folder.is_dir():
         raise UserError(f"文件夹“{folder}”不存在或无法访问（U 盘是否已拔出？）。")
-    names = export_files(s)
-    written: list[Path] = []
-    yield Progress("正在生成并签署抽取记录 PDF……", 0, 3)
-    pdf = session_record_pdf(db, s)
-    pdf.save(folder / names["pdf"])
-    written.append(folder / names["pdf"])
-    yield Progress("正在写出 JSON 抽取记录……", 1, 3)
-    atomic_write_bytes(folder / names["json"], record_json_bytes(s.record))
-    written.append(folder / names["json"])
+    yield Progress("正在生成并签署抽取记录 PDF……", 0, 2)
+    record, pdf = run_job(write_session_files(db, s, folder, verifier=False))
+    written = [pdf, record]
     if s.result:
-        yield Progress("正在写出 Excel 结果清单……", 2, 3)
-        write_result_xlsx(s, folder / names["xlsx"])
-        written.append(folder / names["xlsx"])
-    yield Progress("导出完成", 3, 3)
+        yield Progress("正在写出 Excel 结果清单……", 1, 2)
+        written.append(write_result_xlsx(s, folder / f"{s.id}-抽取结果.xlsx"))
+    yield Progress("导出完成", 2, 2)
     return [WrittenFile(p, p.stat().st_size) for p in written]

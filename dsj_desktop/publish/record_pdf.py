@@ -38,7 +38,6 @@ from dsj_desktop.keys import KeyStore
 from dsj_desktop.pdf.document import Column, PdfDocument
 from dsj_desktop.pdf.sign import Attachment, SignedPdf, sign_pdf
 from dsj_desktop.pdf.text import TextMeasure, markup
-from dsj_desktop.progress import Job, Progress
 from dsj_desktop.publish.record_check import RecordPdfCheck as RecordPdfCheck  # re-exported
 from dsj_desktop.publish.record_check import attachment_name
 from dsj_desktop.publish.record_check import verify_record_pdf as verify_record_pdf  # re-exported
@@ -568,15 +567,6 @@ def session_record_pdf(db: Database, s: sessions.Session) -> SignedPdf:
     )
 
 
-def write_record_pdf(db: Database, s: sessions.Session, out: Path) -> list[Path]:
-    """``<session>.pdf`` in *out* (an output writer of the ``draw``/``substitute``/``void`` commands)."""
-    if s.record is None:
-        return []
-    path = Path(out) / f"{s.id}.pdf"
-    session_record_pdf(db, s).save(path)
-    return [path]
-
-
 # ---------------------------------------------------------------------------------------------
 # The pre-draw notice
 
@@ -667,22 +657,5 @@ def records_dir(db: Database) -> Path:
     return draw_ready.records_folder(db)
 
 
-def record_pdf_path(db: Database, s: sessions.Session) -> Path:
-    return records_dir(db) / f"{s.id}-第{s.record_version}版.pdf"
-
-
 def notice_pdf_path(db: Database, s: sessions.Session) -> Path:
     return records_dir(db) / f"{s.id}-抽取前公告.pdf"
-
-
-def save_record_pdf(db: Database, session_id: str, path: Path | None = None) -> Job[Path]:
-    """Build, sign and write a session's record PDF (by default into :func:`records_dir`)."""
-    yield Progress("正在生成并签署抽取记录 PDF……")
-    s = sessions.get_session(db, session_id)
-    target = Path(path) if path is not None else record_pdf_path(db, s)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    session_record_pdf(db, s).save(target)
-    from dsj_desktop.publish.verifier_html import write_beside
-
-    write_beside(target.parent)  # 核验工具.html: anyone can check the record in a browser
-    return target

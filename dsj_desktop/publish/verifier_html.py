@@ -6,25 +6,22 @@ WebCrypto lacks Ed25519. Everything is inlined in one file: it needs no network 
 connection (Content-Security-Policy), so it can be carried on a USB stick, put beside every
 record and on the bureau's website.
 
-``dsj-desktop verifier-html OUT.html`` writes it; the record writers put it beside the records.
+``dsj-desktop verifier-html OUT.html`` writes it (:mod:`dsj_desktop.cli.publish`); the session's files
+carry it beside the records (:mod:`.session_files`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from dsj_desktop import __version__
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
 from dsj_desktop.paths import resource
 
-COMMAND = "verifier-html"
 FILE_NAME = "核验工具.html"
 MAX_BYTES = 1024 * 1024
 _PLACEHOLDER = re.compile(r"@(DSJ_VERIFY_JS|DSJ_UI_JS|NOBLE_ED25519|NOBLE_VERSION|GENERATOR)@")
@@ -79,33 +76,3 @@ def write_beside(folder: Path) -> Path:
     if not (path.is_file() and path.read_bytes() == verifier_html()):
         write_verifier_html(path)
     return path
-
-
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        COMMAND,
-        help="生成离线网页版核验工具（一个 HTML 文件，用浏览器打开即可核验抽取记录，不联网）",
-        description="写出一个独立的 HTML 文件：在任何新版浏览器中打开，选择或拖入抽取记录（.json 或 .pdf），"
-        "即按 DSJ-DRAW-1 重算并核对签名。不需要安装任何软件，也不联网。",
-    )
-    p.add_argument("out", type=Path, metavar="OUT.html", help="要写出的 HTML 文件")
-
-
-def cmd_verifier_html(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.is_dir():
-        out = out / FILE_NAME
-    try:
-        write_verifier_html(out)
-    except OSError as exc:
-        raise UserError(f"无法写出文件“{out}”：{exc.strerror or exc}") from None
-    print(f"已写出核验工具：{out}（{out.stat().st_size // 1024} KB，用浏览器打开即可，不联网）")
-    return 0
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    """Add ``verifier-html`` to the command line (called from :mod:`dsj_desktop.cli`)."""
-    parser_hooks.append(add_parser)
-    handlers[COMMAND] = cmd_verifier_html

@@ -437,8 +437,8 @@ class MainWindow(QMainWindow):
         """Check a record (.pdf or .json) someone brought, and show every check in Chinese."""
         from PySide6.QtWidgets import QFileDialog
 
-        from dsj_desktop.draw.verify_cli import FAILED, PASSED, check_file, registered_keys
         from dsj_desktop.errors import UserError
+        from dsj_desktop.publish.verify_report import FAILED, PASSED, check_file, registered_keys
 
         if not path:
             path, _ = QFileDialog.getOpenFileName(self, "核验抽取记录", "", "抽取记录 (*.pdf *.json)")

@@ -38,6 +38,7 @@ from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.record_pdf import group_hex
+from dsj_desktop.publish.session_files import files_current, pdf_path, record_pdf_path, write_session_files
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw.controller import DrawController
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
@@ -550,21 +551,21 @@ class SessionScreen(QWidget):
         QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
     def _write_record_pdf(self, path: Path | None = None, *, open_after: bool = True) -> Path | None:
-        out = run_with_progress(
-            self, "生成抽取记录", rp.save_record_pdf(self.db, self.controller.session.id, path)
-        )
+        s = self.controller.session
+        folder, name = (path.parent, path.stem) if path is not None else (rp.records_dir(self.db), None)
+        out = run_with_progress(self, "生成抽取记录", write_session_files(self.db, s, folder, name=name))
         if not out.ok:
             report_failure(self, "生成抽取记录", out)
             return None
-        self.record_path = Path(out.value)
+        self.record_path = pdf_path(folder, s, name)
         if open_after:
             open_file(self, self.record_path)
         return self.record_path
 
     def open_record_pdf(self) -> None:
         s = self.controller.session
-        path = rp.record_pdf_path(self.db, s)
-        if path.exists():
+        path = record_pdf_path(self.db, s)
+        if files_current(s, path.parent):
             open_file(self, path)
         else:
             self._write_record_pdf()

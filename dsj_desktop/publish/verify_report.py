@@ -1,4 +1,5 @@
-"""``dsj-desktop verify FILE``: check a draw record (DSJ-DRAW-1 section 9) without a data folder.
+"""The verify report: what ``dsj-desktop verify FILE`` and the GUI's 核验抽取记录 check in a draw
+record (DSJ-DRAW-1 section 9), as a verdict and the Chinese text that lists every check.
 
 ``FILE`` is the JSON record, or the signed record PDF: then the PDF signature is checked against
 the policy of docs/pdf-signature.md too, and the record attached to the PDF is the one verified.
@@ -10,12 +11,13 @@ The verdict has three outcomes:
   data folder named with ``--data-dir``;
 * 签名人未经核实 (exit 3): every check holds, but nothing pinned the signing key;
 * 验证不通过 (exit 1): a check failed, or the file cannot be read.
+
+The command itself is :mod:`dsj_desktop.cli.verify`.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,6 @@ from typing import Any
 from dsj_desktop.draw.record import STATUS_CONFIRMED, STATUS_VOIDED, VerifyReport, load_record, verify_record
 from dsj_desktop.errors import UserError
 
-COMMAND = "verify"
 _STATUS_TITLES = {STATUS_CONFIRMED: "已确认", STATUS_VOIDED: "已作废"}
 PASSED, UNVERIFIED, FAILED = "passed", "unverified", "failed"
 EXIT_CODES = {PASSED: 0, FAILED: 1, UNVERIFIED: 3}
@@ -42,47 +43,6 @@ class Verdict:
         return self.status == PASSED
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        COMMAND,
-        help="验证抽取记录（重算摘要、随机种子、抽取结果、分组、递补并核对签名），不需要数据文件夹",
-        description="按 DSJ-DRAW-1 第 9 节验证一份抽取记录。验证通过时退出码为 0；"
-        "各项均符合但签名人未经核实（没有给出本局公布的指纹）时为 3；不通过时为 1。"
-        "给出全局选项 --data-dir 时，该数据文件夹登记的本局密钥和证书视为已核实。",
-    )
-    p.add_argument("file", type=Path, help="抽取记录文件（.json，或带签章和附件记录的 .pdf）")
-    p.add_argument(
-        "--fingerprint",
-        metavar="指纹",
-        help="本局公布的指纹（记录签名公钥或签章证书的 SHA-256 指纹，64 位十六进制，可含空格）；"
-        "给出时核对签名人是否为该密钥",
-    )
-
-
-def main(argv: list[str]) -> int:
-    """``dsj-desktop [--data-dir DIR] verify ...`` on its own (see :mod:`dsj_desktop.launch`):
-    the same options and messages as the full command line, without loading the rest."""
-    import sys
-
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="replace")
-    parser = argparse.ArgumentParser(prog="dsj-desktop")
-    parser.add_argument("--data-dir", help="数据文件夹：其中登记的本局密钥和证书视为已核实")
-    parser.add_argument("--user", help=argparse.SUPPRESS)
-    add_parser(parser.add_subparsers(dest="command", metavar="SUBCOMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return cmd_verify(args)
-    except UserError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("已中断。", file=sys.stderr)
-        return 130
-
-
 def registered_keys(data_dir: Path | None) -> list[str]:
     """The fingerprints registered in *data_dir* (nothing when None; never creates anything)."""
     if data_dir is None:
@@ -90,29 +50,6 @@ def registered_keys(data_dir: Path | None) -> list[str]:
     from dsj_desktop.keys import KeyStore
 
     return KeyStore(Path(data_dir)).registered_fingerprints()
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    data_dir = getattr(args, "data_dir", None)
-    trusted = registered_keys(Path(data_dir) if data_dir else None)
-    try:
-        verdict = check_file(Path(args.file), args.fingerprint, trusted=trusted)
-    except UserError:
-        raise
-    except Exception as exc:  # hostile input must never end in a traceback
-        raise UserError(
-            f"无法核验“{args.file}”：文件内容异常（{type(exc).__name__}），不能认定是原始抽取记录。"
-        ) from None
-    print(verdict.text)
-    return EXIT_CODES[verdict.status]
-
-
-def verify_file(
-    path: Path, fingerprint: str | None = None, *, trusted: Iterable[str] = ()
-) -> tuple[bool, str]:
-    """(verified in full, the report in Chinese); see :func:`check_file`."""
-    verdict = check_file(path, fingerprint, trusted=trusted)
-    return verdict.ok, verdict.text
 
 
 def check_file(path: Path, fingerprint: str | None = None, *, trusted: Iterable[str] = ()) -> Verdict:
@@ -192,11 +129,3 @@ def _verify_pdf(path: Path, fingerprint: str | None, trusted: list[str]) -> Verd
         parts.append("签章人与记录的对应")
     lines.append(f"总结论：验证不通过（{'、'.join(parts)}不符合），不能认定该文件是原始、完整的抽取记录。")
     return Verdict(FAILED, "\n".join(lines))
-
-
-def register(
-    parser_hooks: list[Callable[[Any], None]], handlers: dict[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    """Add ``verify`` to the command line (called from :mod:`dsj_desktop.cli`)."""
-    parser_hooks.append(add_parser)
-    handlers[COMMAND] = cmd_verify
