@@ -7,6 +7,7 @@ Exit status 0 on success; 1 with a Chinese message on stderr when the work was r
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"{APP_TITLE}（双随机、一公开）。不带子命令时启动图形界面。",
     )
     p.add_argument("--data-dir", help="数据文件夹（默认：系统的用户数据文件夹；也可用环境变量 DSJ_DATA_DIR）")
+    p.add_argument("--database", metavar="URL",
+                   help="单位的 PostgreSQL 服务器，如 postgresql://用户名@主机/数据库（不含密码；也可用环境变量 "
+                        "DSJ_DATABASE_URL）；默认：数据文件夹中的 SQLite 文件")  # fmt: skip
     p.add_argument("--version", action="version", version=f"dsj-desktop {__version__}")
     p.add_argument(
         "--user", help="以该账户身份操作（已设账户的数据文件夹修改数据时需要；密码从终端输入或 DSJ_PASSWORD）"
@@ -228,7 +232,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     db = open_database(data_dir)
     try:
         print(f"数据文件夹：{data_dir}")
-        print(f"数据库文件：{database_path(data_dir)}（数据库版本 {db.schema_version()}）")
+        where = f"数据库服务器：{db.location}" if db.on_server else f"数据库文件：{database_path(data_dir)}"
+        print(f"{where}（数据库版本 {db.schema_version()}）")
         for spec in DIRECTORIES.values():
             c = directory_counts(db, spec)
             print(
@@ -260,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.database:  # every open_database of this process then uses the server (db.pg.resolve_url)
+        os.environ["DSJ_DATABASE_URL"] = args.database
     if args.command is None:
         return main_gui(args)
     handler = HANDLERS.get(args.command) or BUILTIN[args.command]
