@@ -154,6 +154,9 @@ def test_placeholders_translated() -> None:
     )
     assert pg.translate("SELECT :a, x::text FROM t", {"a": 1}) == "SELECT %(a)s, x::text FROM t"
     assert pg.translate("SELECT %(a)s", {"a": 1}) == "SELECT %(a)s"
+    assert pg.translate("INSERT OR IGNORE INTO t (a) VALUES (?)", (1,)) == (
+        "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING"
+    )
 
 
 WRITER = textwrap.dedent(
@@ -246,3 +249,130 @@ def test_demo_county_with_draws_checks_clean(pdb: Database) -> None:
     with pdb.read() as conn:
         detail = conn.exec_driver_sql("SELECT detail FROM journal ORDER BY id DESC LIMIT 1").scalar()
     assert isinstance(json.loads(detail), dict)
+
+
+# --- several workstations drawing at once ------------------------------------------------------
+
+DRAWER = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import date
+    from pathlib import Path
+    from dsj_desktop.db.engine import open_database
+    from dsj_desktop.services import sessions
+    db = open_database(Path(sys.argv[1]))
+    task, go = sys.argv[2], sys.argv[3]
+    try:
+        s = sessions.prepare(db, task, on=date(2026, 6, 1), place="会议室", operator="测试员")
+        print("prepared", s.id, flush=True)
+        while go and not Path(go).exists():
+            time.sleep(0.05)
+        s = sessions.commit(db, s.id, operator="测试员")
+        for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+            s = sessions.add_witness(db, s.id, name, digits, operator="测试员")
+        s = sessions.do_reveal(db, s.id, operator="测试员")
+        s = sessions.confirm(db, s.id, operator="测试员")
+        print("confirmed", s.id, flush=True)
+    except Exception as exc:
+        print("refused", type(exc).__name__, exc, flush=True)
+    """
+)
+
+
+@pytest.fixture
+def workstations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: PgServer
+) -> Iterator[tuple[Path, Path, Database]]:
+    """The demo county on the server, and two workstations' data folders holding the bureau's keys."""
+    import shutil
+
+    from tests.conftest import _demo_copy
+
+    one = _demo_copy(tmp_path, monkeypatch, draws=False, server=pg_server)
+    two = tmp_path / "ws2"
+    two.mkdir()
+    shutil.copytree(one / "keys", two / "keys")  # the bureau's one key, copied by its administrator
+    db = open_database(one)
+    yield one, two, db
+    db.close()
+
+
+def _drawer(data_dir: Path, task: str, go: Path | None, workstation: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DSJ_WORKSTATION": workstation, "DSJ_DATA_DIR": str(data_dir)}
+    return subprocess.Popen([sys.executable, "-c", DRAWER, str(data_dir), task, str(go or "")],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+
+
+def _confirmed(db: Database, task: str) -> list[str]:
+    with db.read() as conn:
+        return [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT id FROM draw_session WHERE task_code = ? AND status = 'confirmed'", (task,)
+            )
+        ]
+
+
+def test_two_draws_of_different_tasks_at_once_both_complete(
+    workstations: tuple[Path, Path, Database],
+) -> None:
+    one, two, db = workstations
+    procs = [_drawer(one, "RW-2026-03", None, "抽取室"), _drawer(two, "RW-2026-04", None, "二楼办公室")]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all("confirmed" in o for o in outs), outs
+    assert len(_confirmed(db, "RW-2026-03")) == 1 and len(_confirmed(db, "RW-2026-04")) == 1
+    report = check(db)
+    assert report.ok, report.text()
+
+
+def test_same_task_from_two_workstations_gives_one_draw(
+    workstations: tuple[Path, Path, Database], tmp_path: Path
+) -> None:
+    one, two, db = workstations
+    go = tmp_path / "go"
+    first = _drawer(one, "RW-2026-04", go, "抽取室")
+    assert first.stdout is not None
+    line = first.stdout.readline()
+    assert line.startswith("prepared"), line
+    sid = line.split()[1]
+    second = _drawer(two, "RW-2026-04", None, "二楼办公室")
+    out2 = second.communicate(timeout=600)[0]
+    go.touch()
+    out1 = first.communicate(timeout=600)[0]
+    assert "confirmed" in out1
+    assert out2.startswith("refused"), out2
+    assert sid in out2 and "抽取室" in out2  # names the session and the workstation drawing it
+    assert _confirmed(db, "RW-2026-04") == [sid]
+    report = check(db)
+    assert report.ok, report.text()
+
+
+def test_import_and_draw_at_once_both_complete(
+    workstations: tuple[Path, Path, Database], tmp_path: Path
+) -> None:
+    import random
+
+    from dsj_desktop.demo.county import make_targets
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.io.exporter import export_rows
+
+    one, two, db = workstations
+    with db.read() as conn:
+        before = conn.exec_driver_sql("SELECT count(*) FROM target").scalar_one()
+        known = {r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target")}
+    records = [r for r in make_targets(random.Random(7), scale=4) if r["uscc"] not in known]
+    xlsx = tmp_path / "新增检查对象.xlsx"
+    run_job(export_rows(xlsx, "检查对象", TARGETS.fields, records, len(records)))
+    env = {**os.environ, "DSJ_WORKSTATION": "二楼办公室", "DSJ_DATA_DIR": str(two)}
+    importer = subprocess.Popen([sys.executable, "-m", "dsj_desktop", "import", "targets", str(xlsx)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # fmt: skip
+    drawer = _drawer(one, "RW-2026-03", None, "抽取室")
+    out_i = importer.communicate(timeout=600)[0]
+    out_d = drawer.communicate(timeout=600)[0]
+    assert importer.returncode == 0, out_i
+    assert "confirmed" in out_d, out_d
+    with db.read() as conn:
+        after = conn.exec_driver_sql("SELECT count(*) FROM target").scalar_one()
+    assert after == before + len(records)
+    report = check(db)
+    assert report.ok, report.text()

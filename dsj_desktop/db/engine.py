@@ -219,6 +219,20 @@ class Database:
             state.head = guard_mod.append(conn, self.guard, now_iso(), "系统", guard_mod.OUTSIDE_CHANGE,
                                           {"problems": problems, guard_mod.STATE_KEY: counts})  # fmt: skip
 
+    def hold_live(self, session_id: str) -> lock.Held | None:
+        """Hold "draw session *session_id* is alive in this process" where every workstation sees it
+        (a lock file in the data folder; on a server, an advisory lock); None if held elsewhere."""
+        if self.url is not None:
+            return pg.hold_live(self.engine, session_id)
+        return lock.hold(self.data_dir / f"draw-{session_id}.lock")
+
+    def live_elsewhere(self, session_id: str) -> str | None:
+        """Whether another running program holds *session_id* alive: None if not, else the
+        workstation's name on a server ("" on the SQLite file, where it is this computer)."""
+        if self.url is not None:
+            return pg.live_elsewhere(self.engine, session_id)
+        return "" if lock.held_elsewhere(self.data_dir / f"draw-{session_id}.lock") else None
+
     def journal_head(self) -> dict[str, Any]:
         """The journal's head — {"seq": number of the last entry, "hash": its hash} — for a manifest
         or a signed record to carry (see :mod:`dsj_desktop.db.anchor`)."""
@@ -356,6 +370,8 @@ def open_database(
                 _check_bureau_key(db, conn)
         # A file of schema 6 on has an anchor file: its absence is a finding from the first write on.
         db.guard.anchoring = db.guard.anchor_expected = version >= ANCHORED_FROM
+        if server is not None and not anchor.anchor_path(data_dir).exists():
+            db.guard.anchor_expected = False  # a workstation new to the shared server starts its own
         if version == 0 and not has_tables:
             _create_fresh(db, latest)
         elif version > latest:
@@ -368,7 +384,9 @@ def open_database(
             if version < latest:
                 _upgrade(db, version, latest, steps)
             _start_guard(db, earlier)
-        db.guard.anchor_expected = db.guard.anchoring
+        db.guard.anchor_expected = db.guard.anchoring and (
+            server is None or anchor.anchor_path(data_dir).exists()
+        )
     except BaseException:
         db.close()
         raise

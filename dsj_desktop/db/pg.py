@@ -36,7 +36,9 @@ URL_ENV = "DSJ_DATABASE_URL"
 URL_FILE = "database-server.json"  # in the data folder: the server's URL, never with a password
 WRITE_LOCK_KEY = 0x44534A31  # "DSJ1": the advisory lock every program write takes first
 LOCK_TIMEOUT = "60s"  # a write waiting longer for another workstation's write is refused, not stuck
-INTERNAL = frozenset({"dsj_change", "dsj_meta"})  # the program's own bookkeeping, never sealed
+INTERNAL = frozenset(
+    {"dsj_change", "dsj_meta", "dsj_workstation"}
+)  # the program's own bookkeeping, never sealed
 CAPTURE_FUNCTION = "dsj_capture"
 KEEP_FUNCTION = "dsj_keep"
 
@@ -116,12 +118,15 @@ def prompt_password(url: str) -> str | None:
 
 # --- the connection ----------------------------------------------------------------------------
 
+_OR_IGNORE = re.compile(r"(\s*)INSERT\s+OR\s+IGNORE\s+INTO", re.I)
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|(?<![:\w]):([A-Za-z_]\w*)|\?", re.S)
 
 
 def translate(sql: str, params: Any) -> str:
     """SQLite-style placeholders (``?``, ``:name``) to psycopg's (``%s``, ``%(name)s``); a literal
     ``%`` doubled. Statements already in psycopg's style are left alone."""
+    if _OR_IGNORE.match(sql) and "RETURNING" not in sql.upper():  # SQLite's INSERT OR IGNORE
+        sql = _OR_IGNORE.sub(r"\1INSERT INTO", sql, count=1).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     if params is None:
         return sql
     named = isinstance(params, Mapping)
@@ -210,7 +215,7 @@ def make_engine(url: str, guard: Guard) -> Engine:
     from dsj_desktop.db.guard import TxState
 
     sa_url = make_url(url).set(drivername="postgresql+psycopg")
-    connect_args: dict[str, Any] = {"cursor_factory": _cursor_class(), "application_name": "dsj-desktop"}
+    connect_args: dict[str, Any] = {"cursor_factory": _cursor_class(), "application_name": workstation_tag()}
     password = password_for(url)
     if password:
         connect_args["password"] = password
@@ -320,6 +325,7 @@ def create_schema(conn: Connection) -> None:
         "tbl TEXT NOT NULL, op CHAR(1) NOT NULL, row_id BIGINT NOT NULL, old_row TEXT)"
     )
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_dsj_change_tx ON dsj_change (tx)")
+    conn.exec_driver_sql(WORKSTATION_TABLE)
     for table in SQLModel.metadata.tables:
         add_rowid(conn, table)
     for sql in COMPAT_FUNCTIONS:
@@ -545,3 +551,86 @@ def foreign_changes(conn: Connection) -> list[tuple[str, str, int]]:
         (str(t), str(o), int(r))
         for t, o, r in conn.exec_driver_sql("SELECT tbl, op, row_id FROM dsj_change ORDER BY n LIMIT 1000")
     ]
+
+
+# --- draw sessions alive on some workstation ------------------------------------------------------
+# Between prepare and reveal a session's nonce lives only in the memory of the program that drew it
+# (DSJ-DRAW-1 §3.4). On SQLite an OS lock on a file in the data folder tells other copies that it is
+# alive; on a shared server that program holds a session-level advisory lock instead, on a connection
+# of its own that lasts as long as the process (a crash or a lost network releases it).
+
+APP_TAG = "dsj-desktop@"
+# Which workstation a server connection belongs to (application_name holds ASCII only).
+WORKSTATION_TABLE = "CREATE TABLE IF NOT EXISTS dsj_workstation (pid INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+
+
+def workstation_name() -> str:
+    import socket
+
+    return os.environ.get("DSJ_WORKSTATION", "").strip() or socket.gethostname()  # a name the office gives it
+
+
+def workstation_tag() -> str:
+    return (APP_TAG + workstation_name()).encode("ascii", "replace").decode()[:63]
+
+
+def _live_key(session_id: str) -> int:
+    import hashlib
+
+    u = int.from_bytes(hashlib.sha256(b"dsj-live-session:" + session_id.encode()).digest()[:8], "big")
+    return u - (1 << 64) if u >= (1 << 63) else u
+
+
+class LiveHold:
+    """The advisory lock that says "this session is alive here"; :meth:`close` lets it go."""
+
+    def __init__(self, engine: Engine, session_id: str) -> None:
+        self._raw: Any = engine.raw_connection()
+        cur: Any = self._raw.cursor()
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (_live_key(session_id),))
+        got = bool(cur.fetchone()[0])
+        if got:
+            cur.execute(WORKSTATION_TABLE)
+            cur.execute(
+                "INSERT INTO dsj_workstation (pid, name) VALUES (pg_backend_pid(), %s) "
+                "ON CONFLICT (pid) DO UPDATE SET name = excluded.name",
+                (workstation_name(),),
+            )
+        self._raw.commit()
+        if not got:
+            self._raw.close()
+            raise RuntimeError(f"session {session_id} is held elsewhere")
+
+    def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            try:
+                raw.detach()  # never back into the pool: closing the connection releases the lock
+                raw.driver_connection.close()
+            except Exception:
+                pass
+
+
+def hold_live(engine: Engine, session_id: str) -> LiveHold | None:
+    try:
+        return LiveHold(engine, session_id)
+    except Exception:
+        return None
+
+
+def live_elsewhere(engine: Engine, session_id: str) -> str | None:
+    """The workstation (host name) whose running program holds *session_id*, or None."""
+    u = _live_key(session_id) % (1 << 64)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT coalesce(w.name, a.application_name, ''), coalesce(host(a.client_addr), '') FROM pg_locks l "
+            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid LEFT JOIN dsj_workstation w ON w.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.pid <> pg_backend_pid()",
+            (u >> 32, u & 0xFFFFFFFF),
+        ).first()
+        conn.rollback()
+    if row is None:
+        return None
+    name = str(row[0])
+    name = name[len(APP_TAG) :] if name.startswith(APP_TAG) else name
+    return name or str(row[1]) or "?"
