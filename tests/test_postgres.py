@@ -376,3 +376,40 @@ def test_import_and_draw_at_once_both_complete(
     assert after == before + len(records)
     report = check(db)
     assert report.ok, report.text()
+
+
+def test_backup_and_restore_commands_on_the_server(pdb: Database, tmp_path: Path) -> None:
+    from dsj_desktop.services import backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    info = backup.auto_backup(pdb, "测试")
+    assert info.ok, info.text()
+    assert info.path.suffix == ".pgdump" and backup.manifest_path(info.path).is_file()
+    assert info.counts["检查对象"] == 1 and info.journal_entries >= 2
+    assert backup.list_backups(pdb) == [info.path]
+    add_target(pdb, "91110000100000002X", "丙公司")
+    safety, restored = backup.restore(pdb, info.path)
+    assert safety.suffix == ".pgdump"
+    db = open_database(tmp_path / "ws1")
+    try:
+        backup.note_restore(db, safety, restored)
+        with db.read() as conn:
+            names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM target ORDER BY id")]
+        assert names == ["甲公司"]
+        report = check(db)
+        assert report.ok, report.text()
+    finally:
+        db.close()
+
+
+def test_tampered_dump_is_refused(pdb: Database, server_url: str, tmp_path: Path) -> None:
+    from dsj_desktop.services import backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    info = backup.auto_backup(pdb, "测试")
+    outside(server_url, "SET session_replication_role = replica", "UPDATE target SET name = '乙公司'")
+    forged = tmp_path / "forged.pgdump"
+    pdb.backup_to(forged)  # a dump of data changed behind the program's back
+    problems = backup.verify_candidate(forged, tmp_path / "ws1", server_url)
+    assert any("被改动过" in p for p in problems), problems
+    assert backup.verify_candidate(info.path, tmp_path / "ws1", server_url) == []

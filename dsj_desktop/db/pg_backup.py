@@ -5,9 +5,12 @@ The password, when the server needs one, reaches the tools only through their en
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from dsj_desktop.errors import DatabaseError
@@ -56,3 +59,39 @@ def restore(url: str, src: Path, password: str | None = None) -> None:
 def is_dump(path: Path) -> bool:
     with path.open("rb") as f:
         return f.read(5) == b"PGDMP"
+
+
+def database_url(url: str, name: str) -> str:
+    """*url* naming database *name* instead."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(sql)
+
+
+@contextlib.contextmanager
+def scratch_copy(url: str, src: Path) -> Iterator[str]:
+    """The dump *src* restored into a temporary database on the same server (the account needs the
+    CREATEDB privilege), for checking it completely before it counts; dropped afterwards."""
+    name = f"dsj_verify_{secrets.token_hex(6)}"
+    try:
+        _admin(url, f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        raise DatabaseError(
+            f"无法在服务器上建立临时数据库来核对备份（数据库账户需要 CREATEDB 权限）：{exc}"
+        ) from None
+    scratch = database_url(url, name)
+    try:
+        _run([tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+              f"--dbname={scratch}", str(src)], None)  # fmt: skip
+        yield scratch
+    finally:
+        with contextlib.suppress(Exception):
+            _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
