@@ -47,24 +47,52 @@ def pg_server() -> Iterator[PgServer]:
         yield server
 
 
+_FOLDER_DBS: dict[Path, str] = {}  # on PostgreSQL: each data folder a test opens has a database of its own
+
+
 @pytest.fixture
 def pg_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
-    """On PostgreSQL: a fresh database for this test, named by ``DSJ_DATABASE_URL``; None on SQLite."""
+    """On PostgreSQL: a fresh database for this test, named by ``DSJ_DATABASE_URL``; None on SQLite.
+    A further data folder the test opens in this process (a "fresh" folder, another PC) gets a fresh
+    database of its own, as each folder has its own SQLite file."""
     if request.getfixturevalue("engine") != "postgres":
         yield None
         return
+    from dsj_desktop.db import pg
+
     server: PgServer = request.getfixturevalue("pg_server")
     name = server.create_database(getattr(request, "param", None))
     url = server.url(name)
     monkeypatch.setenv("DSJ_DATABASE_URL", url)
+    _FOLDER_DBS.clear()
+    made: list[str] = []
+    original = pg.resolve_url
+
+    def per_folder(data_dir: Path, given: str | None = None) -> str | None:
+        if given or not os.environ.get("DSJ_DATABASE_URL"):
+            return original(data_dir, given)
+        key = Path(data_dir).resolve()
+        if key not in _FOLDER_DBS:
+            if not _FOLDER_DBS:  # the test's own data folder: the database named by the environment
+                _FOLDER_DBS[key] = os.environ["DSJ_DATABASE_URL"]
+            else:
+                made.append(server.create_database())
+                _FOLDER_DBS[key] = server.url(made[-1])
+        return _FOLDER_DBS[key]
+
+    monkeypatch.setattr(pg, "resolve_url", per_folder)
     yield url
-    server.drop_database(name)
+    _FOLDER_DBS.clear()
+    for n in [name, *made]:
+        server.drop_database(n)
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_database: str | None) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+    if pg_database is not None:
+        _FOLDER_DBS[d.resolve()] = pg_database
     return d
 
 
@@ -106,7 +134,7 @@ def _demo_copy(
             src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
             name = server.create_database()
             monkeypatch.setenv("DSJ_DATABASE_URL", server.url(name))
-            database = open_database(src)
+            database = open_database(src, url=server.url(name))
             run_job(fill_demo(database, draws=draws))
             database.close()
             (src / "pg-database").write_text(name)
@@ -114,6 +142,7 @@ def _demo_copy(
         src = _DEMO_CACHE[key]
         copy = server.create_database(template=(src / "pg-database").read_text())
         monkeypatch.setenv("DSJ_DATABASE_URL", server.url(copy))
+        _FOLDER_DBS[d.resolve()] = server.url(copy)
         shutil.copytree(src / "keys", d / "keys")
         shutil.copyfile(src / "journal-anchor.json", d / "journal-anchor.json")
         monkeypatch.setenv("DSJ_DATA_DIR", str(d))
@@ -144,14 +173,16 @@ def _server(request: pytest.FixtureRequest) -> PgServer | None:
 
 
 @pytest.fixture
-def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+def demo_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, pg_database: str | None
+) -> Path:
     """A data folder holding the demo county without draws (built once per test session, copied per test)."""
     return _demo_copy(tmp_path, monkeypatch, draws=False, server=_server(request))
 
 
 @pytest.fixture
 def demo_results_data_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, pg_database: str | None
 ) -> Path:
     """A data folder holding the whole demo, draws and results included."""
     return _demo_copy(tmp_path, monkeypatch, draws=True, server=_server(request))
