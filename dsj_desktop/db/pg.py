@@ -339,6 +339,9 @@ COMPAT_FUNCTIONS = (
     "CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
     "AS $$ SELECT $1::jsonb #>> string_to_array(substr($2, 3), '.') $$",
     "CREATE OR REPLACE AGGREGATE total(double precision) (sfunc = float8pl, stype = float8, initcond = '0')",
+    "CREATE OR REPLACE FUNCTION dsj_group_concat_step(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+    "AS $$ SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || ',' || $2 END $$",
+    "CREATE OR REPLACE AGGREGATE group_concat(text) (sfunc = dsj_group_concat_step, stype = text)",
     "CREATE OR REPLACE FUNCTION ifnull(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE "
     "AS $$ SELECT coalesce($1, $2) $$",
 )
