@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DSJ_DATA_DIR"] = tempfile.mkdtemp(prefix="dsj-test-default-")
 os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="dsj-test-xdg-"))
 
+from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.demo import fill_demo
 from dsj_desktop.progress import run_job
@@ -58,8 +59,6 @@ def pg_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.getfixturevalue("engine") != "postgres":
         yield None
         return
-    from dsj_desktop.db import pg
-
     server: PgServer = request.getfixturevalue("pg_server")
     name = server.create_database(getattr(request, "param", None))
     url = server.url(name)
@@ -143,6 +142,7 @@ def _demo_copy(
         copy = server.create_database(template=(src / "pg-database").read_text())
         monkeypatch.setenv("DSJ_DATABASE_URL", server.url(copy))
         _FOLDER_DBS[d.resolve()] = server.url(copy)
+        pg.save_url(d, server.url(copy))  # the folder is connected to its server (child processes too)
         shutil.copytree(src / "keys", d / "keys")
         shutil.copyfile(src / "journal-anchor.json", d / "journal-anchor.json")
         monkeypatch.setenv("DSJ_DATA_DIR", str(d))
