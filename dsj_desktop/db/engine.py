@@ -325,7 +325,8 @@ def _check_file(path: Path) -> None:
 
 def _backup_before_upgrade(db: Database, old: int, new: int) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    dest = backups_dir(db.data_dir) / f"upgrade-v{old}-to-v{new}-{stamp}.sqlite3"
+    ext = ".pgdump" if db.on_server else ".sqlite3"
+    dest = backups_dir(db.data_dir) / f"upgrade-v{old}-to-v{new}-{stamp}{ext}"
     return db.backup_to(dest)
 
 
