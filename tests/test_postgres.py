@@ -14,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -413,3 +414,33 @@ def test_tampered_dump_is_refused(pdb: Database, server_url: str, tmp_path: Path
     problems = backup.verify_candidate(forged, tmp_path / "ws1", server_url)
     assert any("被改动过" in p for p in problems), problems
     assert backup.verify_candidate(info.path, tmp_path / "ws1", server_url) == []
+
+
+def test_a_versioned_upgrade_step_on_the_server(pdb: Database, tmp_path: Path, server_url: str) -> None:
+    """The upgrade mechanism on a server: a backup first, the step and its version in one transaction,
+    the rows that verified before sealed again, a row changed outside the program still named."""
+    from dsj_desktop.db.migrations import MIGRATIONS, SCHEMA_VERSION
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    add_target(pdb, "91110000100000002X", "丙公司")
+    pdb.close()
+    outside(
+        server_url,
+        "SET session_replication_role = replica",
+        "UPDATE target SET name = '乙公司' WHERE name = '丙公司'",
+    )
+
+    def add_column(conn: Any) -> None:
+        conn.exec_driver_sql("ALTER TABLE target ADD COLUMN note VARCHAR NOT NULL DEFAULT ''")
+
+    steps = {**MIGRATIONS, SCHEMA_VERSION: add_column}
+    db = open_database(tmp_path / "ws1", migrations=steps, target_version=SCHEMA_VERSION + 1)
+    try:
+        assert db.schema_version() == SCHEMA_VERSION + 1
+        assert any(w.startswith("数据库已从版本") for w in db.warnings)
+        assert list((tmp_path / "ws1" / "backups").glob("upgrade-*.pgdump"))
+        report = check(db)
+        bad = [f for f in report.findings if f.area == "数据行"]
+        assert len(bad) == 1 and "91110000100000002X" in bad[0].row, report.text()
+    finally:
+        db.close()
