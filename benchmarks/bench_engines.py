@@ -40,7 +40,7 @@ def run(data: Path, xlsx: Path, url: str | None) -> tuple[float, float]:
     db = open_database(data, url=url)
     try:
         t = time.perf_counter()
-        run_job(import_directory(db, TARGETS, xlsx))
+        run_job(import_directory(db, TARGETS, xlsx, add_unknown_codes=True))
         imported = time.perf_counter() - t
         t = time.perf_counter()
         report = run_job(integrity.check(db))
