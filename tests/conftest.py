@@ -127,7 +127,7 @@ def _demo_copy(
     built once and each test gets a copy made from it as a template."""
     d = tmp_path / "demo-data"
     d.mkdir()
-    key = f"src-{draws}"
+    key = f"src-{draws}-{'postgres' if server is not None else 'sqlite'}"
     if server is not None:
         if key not in _DEMO_CACHE:
             src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
