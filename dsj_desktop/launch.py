@@ -3,12 +3,13 @@ the first window needs; with one it hands over to the command line (:mod:`dsj_de
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 # The options that may come without a subcommand (see cli.build_parser).
 _GUI_FLAGS = {"--self-test"}
-_GUI_OPTIONS = {"--data-dir", "--user"}
+_GUI_OPTIONS = {"--data-dir", "--user", "--database"}
 
 
 def _gui_args(argv: Sequence[str]) -> dict[str, str | bool] | None:
@@ -61,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dsj_desktop.cli import main as cli_main
 
         return cli_main(args, gui=lambda a: _start_gui(a.data_dir, self_test=a.self_test, user=a.user or ""))
+    if gui.get("--database"):  # the unit's server instead of the SQLite file (db.pg.resolve_url)
+        os.environ["DSJ_DATABASE_URL"] = str(gui["--database"])
     data = gui.get("--data-dir")
     return _start_gui(str(data) if data else None, self_test=bool(gui.get("--self-test")),
                       user=str(gui.get("--user") or ""))  # fmt: skip

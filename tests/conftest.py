@@ -16,15 +16,82 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DSJ_DATA_DIR"] = tempfile.mkdtemp(prefix="dsj-test-default-")
 os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="dsj-test-xdg-"))
 
+from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.demo import fill_demo
 from dsj_desktop.progress import run_job
+from tests.pg_server import ENGINES, PgServer, start_server
+
+os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is chosen per test below, never inherited
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get("DSJ_TEST_ENGINE", "sqlite"),
+        help="database engine the tests run against (default: $DSJ_TEST_ENGINE or sqlite); "
+        "postgres starts a PostgreSQL server for the session (tests/pg_server.py)",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(pytestconfig: pytest.Config) -> str:
+    """The engine of this test run: "sqlite" or "postgres"."""
+    return str(pytestconfig.getoption("engine"))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole test session (started on first use)."""
+    with start_server() as server:
+        yield server
+
+
+_FOLDER_DBS: dict[Path, str] = {}  # on PostgreSQL: each data folder a test opens has a database of its own
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def pg_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
+    """On PostgreSQL: a fresh database for this test, named by ``DSJ_DATABASE_URL``; None on SQLite.
+    A further data folder the test opens in this process (a "fresh" folder, another PC) gets a fresh
+    database of its own, as each folder has its own SQLite file."""
+    if request.getfixturevalue("engine") != "postgres":
+        yield None
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database(getattr(request, "param", None))
+    url = server.url(name)
+    monkeypatch.setenv("DSJ_DATABASE_URL", url)
+    _FOLDER_DBS.clear()
+    made: list[str] = []
+    original = pg.resolve_url
+
+    def per_folder(data_dir: Path, given: str | None = None) -> str | None:
+        if given or not os.environ.get("DSJ_DATABASE_URL"):
+            return original(data_dir, given)
+        key = Path(data_dir).resolve()
+        if key not in _FOLDER_DBS:
+            if not _FOLDER_DBS:  # the test's own data folder: the database named by the environment
+                _FOLDER_DBS[key] = os.environ["DSJ_DATABASE_URL"]
+            else:
+                made.append(server.create_database())
+                _FOLDER_DBS[key] = server.url(made[-1])
+        return _FOLDER_DBS[key]
+
+    monkeypatch.setattr(pg, "resolve_url", per_folder)
+    yield url
+    _FOLDER_DBS.clear()
+    for n in [name, *made]:
+        server.drop_database(n)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_database: str | None) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+    if pg_database is not None:
+        _FOLDER_DBS[d.resolve()] = pg_database
     return d
 
 
@@ -52,12 +119,34 @@ def demo_results_db(db: Database) -> Database:
 _DEMO_CACHE: dict[str, Path] = {}
 
 
-def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> Path:
+def _demo_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool, server: PgServer | None = None
+) -> Path:
     """A copy of a demo data folder (built once per test session) with its keys: the journal's
-    signatures and the row seals belong to the folder's key."""
+    signatures and the row seals belong to the folder's key. On PostgreSQL the demo database is
+    built once and each test gets a copy made from it as a template."""
     d = tmp_path / "demo-data"
     d.mkdir()
-    key = f"src-{draws}"
+    key = f"src-{draws}-{'postgres' if server is not None else 'sqlite'}"
+    if server is not None:
+        if key not in _DEMO_CACHE:
+            src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
+            name = server.create_database()
+            monkeypatch.setenv("DSJ_DATABASE_URL", server.url(name))
+            database = open_database(src, url=server.url(name))
+            run_job(fill_demo(database, draws=draws))
+            database.close()
+            (src / "pg-database").write_text(name)
+            _DEMO_CACHE[key] = src
+        src = _DEMO_CACHE[key]
+        copy = server.create_database(template=(src / "pg-database").read_text())
+        monkeypatch.setenv("DSJ_DATABASE_URL", server.url(copy))
+        _FOLDER_DBS[d.resolve()] = server.url(copy)
+        pg.save_url(d, server.url(copy))  # the folder is connected to its server (child processes too)
+        shutil.copytree(src / "keys", d / "keys")
+        shutil.copyfile(src / "journal-anchor.json", d / "journal-anchor.json")
+        monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+        return d
     if key not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
@@ -76,13 +165,24 @@ def _demo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, draws: bool) -> 
     return d
 
 
+def _server(request: pytest.FixtureRequest) -> PgServer | None:
+    if request.getfixturevalue("engine") != "postgres":
+        return None
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server
+
+
 @pytest.fixture
-def demo_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, pg_database: str | None
+) -> Path:
     """A data folder holding the demo county without draws (built once per test session, copied per test)."""
-    return _demo_copy(tmp_path, monkeypatch, draws=False)
+    return _demo_copy(tmp_path, monkeypatch, draws=False, server=_server(request))
 
 
 @pytest.fixture
-def demo_results_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo_results_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, pg_database: str | None
+) -> Path:
     """A data folder holding the whole demo, draws and results included."""
-    return _demo_copy(tmp_path, monkeypatch, draws=True)
+    return _demo_copy(tmp_path, monkeypatch, draws=True, server=_server(request))

@@ -12,6 +12,7 @@ database nor Qt nor the PDF libraries; a command's work is imported when it runs
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"{APP_TITLE}（双随机、一公开）。不带子命令时启动图形界面。",
     )
     p.add_argument("--data-dir", help="数据文件夹（默认：系统的用户数据文件夹；也可用环境变量 DSJ_DATA_DIR）")
+    p.add_argument("--database", metavar="URL",
+                   help="单位的 PostgreSQL 服务器，如 postgresql://用户名@主机/数据库（不含密码；也可用环境变量 "
+                        "DSJ_DATABASE_URL）；默认：数据文件夹中的 SQLite 文件")  # fmt: skip
     p.add_argument("--version", action="version", version=f"dsj-desktop {__version__}")
     p.add_argument(
         "--user", help="以该账户身份操作（已设账户的数据文件夹修改数据时需要；密码从终端输入或 DSJ_PASSWORD）"
@@ -83,6 +87,8 @@ def main(argv: Sequence[str] | None = None, *, gui: Callable[[argparse.Namespace
     utf8_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.database:  # every open_database of this process then uses the server (db.pg.resolve_url)
+        os.environ["DSJ_DATABASE_URL"] = args.database
     if args.command is None:
         if gui is None:
             parser.print_usage()

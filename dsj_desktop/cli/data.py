@@ -158,7 +158,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     with open_db(args) as db:
         print(f"数据文件夹：{data_dir}")
-        print(f"数据库文件：{database_path(data_dir)}（数据库版本 {db.schema_version()}）")
+        where = f"数据库服务器：{db.location}" if db.on_server else f"数据库文件：{database_path(data_dir)}"
+        print(f"{where}（数据库版本 {db.schema_version()}）")
         for spec in DIRECTORIES.values():
             c = directory_counts(db, spec)
             print(

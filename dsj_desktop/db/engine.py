@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from dsj_desktop import actor
 from dsj_desktop.clock import now_iso
-from dsj_desktop.db import anchor, lock
+from dsj_desktop.db import anchor, lock, pg
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db.guard import Guard, TxState
 from dsj_desktop.db.migrations import ANCHORED_FROM, GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
@@ -94,16 +94,29 @@ def make_guard(data_dir: Path) -> Guard:
 class Database:
     """One open data file. Thread-safe: each use takes its own connection."""
 
-    def __init__(self, path: Path, engine: Engine, guard: Guard) -> None:
-        self.path = path
+    def __init__(self, path: Path, engine: Engine, guard: Guard, url: str | None = None) -> None:
+        self.path = (
+            path  # the data folder's SQLite file (unused on a server, but its folder is the data folder)
+        )
         self.engine = engine
         self.guard = guard
+        self.url = url  # a PostgreSQL server's URL (None: the SQLite file); never holds a password
         self.warnings: list[str] = []  # found while opening, for the start page
         self._shared = threading.local()
 
     @property
     def data_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the data are on a PostgreSQL server (shared by several workstations)."""
+        return self.url is not None
+
+    @property
+    def location(self) -> str:
+        """Where the data are, for a person: the file, or the server and database."""
+        return pg.without_password(self.url) if self.url else str(self.path)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -182,6 +195,11 @@ class Database:
         if state.system and state.bulk:
             return  # an upgrade step (the checks come before and after it)
         problems = []
+        if pg.is_pg(conn):  # rows changed on the server by other means with the triggers on
+            foreign = pg.foreign_changes(conn)
+            if foreign:
+                problems += [f"{guard_mod.table_title(t)}（{t}）第 {r} 行 {op}" for t, op, r in foreign[:50]]
+                conn.exec_driver_sql("DELETE FROM dsj_change")
         try:
             found = anchor.read(self.data_dir, self.guard.public_key)
         except anchor.AnchorError as exc:
@@ -200,6 +218,20 @@ class Database:
         if problems:  # on record from now on, with the counts found (the next write compares with them)
             state.head = guard_mod.append(conn, self.guard, now_iso(), "系统", guard_mod.OUTSIDE_CHANGE,
                                           {"problems": problems, guard_mod.STATE_KEY: counts})  # fmt: skip
+
+    def hold_live(self, session_id: str) -> lock.Held | None:
+        """Hold "draw session *session_id* is alive in this process" where every workstation sees it
+        (a lock file in the data folder; on a server, an advisory lock); None if held elsewhere."""
+        if self.url is not None:
+            return pg.hold_live(self.engine, session_id)
+        return lock.hold(self.data_dir / f"draw-{session_id}.lock")
+
+    def live_elsewhere(self, session_id: str) -> str | None:
+        """Whether another running program holds *session_id* alive: None if not, else the
+        workstation's name on a server ("" on the SQLite file, where it is this computer)."""
+        if self.url is not None:
+            return pg.live_elsewhere(self.engine, session_id)
+        return "" if lock.held_elsewhere(self.data_dir / f"draw-{session_id}.lock") else None
 
     def journal_head(self) -> dict[str, Any]:
         """The journal's head — {"seq": number of the last entry, "hash": its hash} — for a manifest
@@ -230,11 +262,17 @@ class Database:
             return conn.exec_driver_sql(sql, dict(params or {})).scalar()
 
     def schema_version(self) -> int:
-        return int(self.scalar("PRAGMA user_version"))
+        with self.read() as conn:
+            return guard_mod.schema_version(conn)
 
     def backup_to(self, dest: Path) -> Path:
         """A consistent copy of the whole database via SQLite's online backup API: one file, readable
-        by its owner only, in rollback-journal mode (reading it later leaves no -wal/-shm beside it)."""
+        by its owner only, in rollback-journal mode (reading it later leaves no -wal/-shm beside it).
+        On a PostgreSQL server: pg_dump's custom format (see :mod:`dsj_desktop.db.pg_backup`)."""
+        if self.url is not None:
+            from dsj_desktop.db import pg_backup
+
+            return pg_backup.dump(self.url, dest)
         private_dir(dest.parent)
         private_file(dest)
         raw = self.engine.raw_connection()
@@ -287,17 +325,21 @@ def _check_file(path: Path) -> None:
 
 def _backup_before_upgrade(db: Database, old: int, new: int) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    dest = backups_dir(db.data_dir) / f"upgrade-v{old}-to-v{new}-{stamp}.sqlite3"
+    ext = ".pgdump" if db.on_server else ".sqlite3"
+    dest = backups_dir(db.data_dir) / f"upgrade-v{old}-to-v{new}-{stamp}{ext}"
     return db.backup_to(dest)
 
 
 def open_database(
     data_dir: Path,
     *,
+    url: str | None = None,
     migrations: Mapping[int, Step] | None = None,
     target_version: int | None = None,
 ) -> Database:
     """Open (creating if needed) the data file in *data_dir*, upgrading it to the current schema.
+    With a server (*url*, else ``DSJ_DATABASE_URL``, else the data folder's saved server, see
+    :func:`dsj_desktop.db.pg.resolve_url`) the database is there; the data folder keeps the keys.
 
     *migrations* and *target_version* exist for tests of the upgrade mechanism.
     """
@@ -305,21 +347,32 @@ def open_database(
     latest = SCHEMA_VERSION if target_version is None else target_version
     private_dir(data_dir)
     path = database_path(data_dir)
-    _check_file(path)
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if p == path or p.exists():
-            private_file(p)  # SQLite gives -wal and -shm the main file's mode
+    server = pg.resolve_url(data_dir, url)
+    if server is None:
+        _check_file(path)
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if p == path or p.exists():
+                private_file(p)  # SQLite gives -wal and -shm the main file's mode
     guard = make_guard(data_dir)
-    db = Database(path, make_engine(path, guard), guard)
+    if server is None:
+        db = Database(path, make_engine(path, guard), guard)
+    else:
+        db = Database(path, pg.make_engine(server, guard), guard, pg.without_password(server))
     guard.migrating = True  # only the steps below may write as 系统 beyond login bookkeeping
     try:
         version = db.schema_version()
         with db.read() as conn:
-            has_tables = conn.exec_driver_sql(
-                "SELECT count(*) FROM sqlite_master WHERE type='table'"
-            ).scalar()
+            if server is None:
+                has_tables = conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                ).scalar()
+            else:
+                has_tables = len(pg.table_names(conn))
+                _check_bureau_key(db, conn)
         # A file of schema 6 on has an anchor file: its absence is a finding from the first write on.
         db.guard.anchoring = db.guard.anchor_expected = version >= ANCHORED_FROM
+        if server is not None and not anchor.anchor_path(data_dir).exists():
+            db.guard.anchor_expected = False  # a workstation new to the shared server starts its own
         if version == 0 and not has_tables:
             _create_fresh(db, latest)
         elif version > latest:
@@ -332,7 +385,9 @@ def open_database(
             if version < latest:
                 _upgrade(db, version, latest, steps)
             _start_guard(db, earlier)
-        db.guard.anchor_expected = db.guard.anchoring
+        db.guard.anchor_expected = db.guard.anchoring and (
+            server is None or anchor.anchor_path(data_dir).exists()
+        )
     except BaseException:
         db.close()
         raise
@@ -341,7 +396,38 @@ def open_database(
     return db
 
 
+def _check_bureau_key(db: Database, conn: Connection) -> None:
+    """On a shared server every workstation must hold the bureau's one record key: its fingerprint
+    is registered in the database when it is created, and a workstation with another key is refused
+    (its seals and signatures would not verify anywhere else)."""
+    from dsj_desktop.keys import sha256_fingerprint
+
+    registered = pg.meta(conn, "record_key")
+    if registered is None:
+        return
+    mine = db.guard.public_key.hex()
+    if registered != mine:
+        raise DatabaseError(
+            f"本机数据文件夹中的抽取记录密钥（指纹 {sha256_fingerprint(db.guard.public_key)[:29]}…）"
+            f"不是服务器数据库“{db.location}”登记的本局密钥（指纹 "
+            f"{sha256_fingerprint(bytes.fromhex(registered))[:29]}…）。同一单位的各台电脑必须使用同一套本局密钥："
+            "请由管理员把本局密钥（keys 文件夹）复制到本机的数据文件夹后再连接。"
+        )
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    if pg.is_pg(conn):
+        pg.set_meta(conn, "schema_version", str(int(version)))
+        pg.set_meta(conn, "application", "DSJ1")
+    else:
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+
+
 def _guarded(db: Database) -> bool:
+    if db.on_server:
+        with db.read() as conn:
+            return "row_seal" in pg.table_names(conn)
     with db.read() as conn:
         return bool(
             conn.exec_driver_sql(
@@ -412,9 +498,12 @@ def _create_fresh(db: Database, version: int) -> None:
 
     db.guard.anchoring = version >= ANCHORED_FROM  # the file's first write makes its first anchor
     with db.write("创建数据文件", {"schema_version": version}, system=True) as conn:
-        SQLModel.metadata.create_all(conn)
-        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        if db.on_server:
+            pg.create_schema(conn)
+            pg.set_meta(conn, "record_key", db.guard.public_key.hex())  # the bureau's one key
+        else:
+            SQLModel.metadata.create_all(conn)
+        _set_version(conn, version)
         if version >= GUARDED_FROM:
             guard_mod.install_program_triggers(conn)
             db.guard.columns = guard_mod.guarded_tables(conn)
@@ -437,8 +526,7 @@ def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> Non
         # (bulk) during steps: the file is sealed again once the columns are final.
         with db.write(f"升级数据库：版本 {v} → {v + 1}", system=True, bulk=True) as conn:
             steps[v](conn)
-            conn.exec_driver_sql(f"PRAGMA user_version = {v + 1}")
-            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+            _set_version(conn, v + 1)
     if new >= ANCHORED_FROM:
         db.guard.anchoring = True  # this last write makes the first anchor of a file upgraded to 6
     if new >= GUARDED_FROM:

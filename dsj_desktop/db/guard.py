@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
+from dsj_desktop.db import pg
 
 UNGUARDED = frozenset({"journal", "row_seal"})
 TRIGGER_PREFIX = "dsj_guard_"
@@ -65,6 +66,9 @@ class TxState:
     active: bool = True
     start_head: tuple[int, str] | None = None  # the journal's head when the transaction began
     head: tuple[int, str] | None = None  # the journal's head after this transaction's entries
+    keep_unsealed: set[tuple[str, int]] = field(
+        default_factory=set
+    )  # PostgreSQL: rows a bulk write must not seal
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -205,21 +209,8 @@ class Guard:
                 self.check_system_row(st, table, op, st.before.get((table, rowid)), values)
             st.count(table, "insert" if op == "I" else "update")
             if len(st.rows) < ROWS_IN_JOURNAL:
-                cols = self.columns.get(table, [])
-                row: dict[str, Any] = {"table": table, "op": op, "rowid": rowid}
-                after = dict(zip(cols, values, strict=False))
                 before = st.before.pop((table, rowid), None)
-                secret = SECRET_COLUMNS.get(table, frozenset())
-                if before is not None:
-                    prev = dict(zip(cols, before, strict=False))
-                    row["changed"] = {
-                        k: [HIDDEN, HIDDEN] if k in secret else [_brief(prev.get(k)), _brief(v)]
-                        for k, v in after.items()
-                        if prev.get(k) != v
-                    }
-                else:
-                    row["values"] = {k: HIDDEN if k in secret else _brief(v) for k, v in after.items()}
-                st.rows.append(row)
+                st.rows.append(describe_row(table, op, rowid, self.columns.get(table, []), before, values))
             return self.seal(table, rowid, values)
 
         def gone(table: str, rowid: int) -> None:
@@ -234,6 +225,25 @@ class Guard:
         dbapi.create_function("dsj_old", -1, old)
         dbapi.create_function("dsj_new", -1, new)
         dbapi.create_function("dsj_gone", 2, gone)
+
+
+def describe_row(
+    table: str, op: str, rowid: int, cols: Sequence[str], before: Sequence[Any] | None, values: Sequence[Any]
+) -> dict[str, Any]:
+    """A changed row as the journal lists it: its values when new, the changed columns when updated."""
+    row: dict[str, Any] = {"table": table, "op": op, "rowid": rowid}
+    after = dict(zip(cols, values, strict=False))
+    secret = SECRET_COLUMNS.get(table, frozenset())
+    if before is not None:
+        prev = dict(zip(cols, before, strict=False))
+        row["changed"] = {
+            k: [HIDDEN, HIDDEN] if k in secret else [_brief(prev.get(k)), _brief(v)]
+            for k, v in after.items()
+            if prev.get(k) != v
+        }
+    else:
+        row["values"] = {k: HIDDEN if k in secret else _brief(v) for k, v in after.items()}
+    return row
 
 
 _TABLE_TITLES = {
@@ -255,6 +265,8 @@ def table_title(table: str) -> str:
 
 def guarded_tables(conn: Connection) -> dict[str, list[str]]:
     """Every data table and its columns, in table order."""
+    if pg.is_pg(conn):
+        return {t: pg.columns(conn, t) for t in pg.table_names(conn) if t not in UNGUARDED | pg.INTERNAL}
     names = [
         r[0]
         for r in conn.exec_driver_sql(
@@ -299,12 +311,19 @@ def trigger_sql(table: str, columns: Sequence[str]) -> dict[str, str]:
 
 def expected_triggers(conn: Connection) -> dict[str, str]:
     out: dict[str, str] = {}
+    server = pg.is_pg(conn)
     for table, cols in guarded_tables(conn).items():
-        out.update(trigger_sql(table, cols))
+        if server:
+            name = f"{TRIGGER_PREFIX}v{GUARD_VERSION}_{table}"
+            out[name] = pg.capture_trigger(name, table)
+        else:
+            out.update(trigger_sql(table, cols))
     return out
 
 
 def installed_triggers(conn: Connection) -> dict[str, str]:
+    if pg.is_pg(conn):
+        return {k: v for k, v in pg.all_triggers(conn).items() if k.startswith(TRIGGER_PREFIX)}
     return {
         r[0]: r[1]
         for r in conn.exec_driver_sql(
@@ -316,6 +335,8 @@ def installed_triggers(conn: Connection) -> dict[str, str]:
 
 def all_triggers(conn: Connection) -> dict[str, str]:
     """Every trigger in the file, whoever made it."""
+    if pg.is_pg(conn):
+        return pg.all_triggers(conn)
     return {
         r[0]: r[1] for r in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
     }
@@ -326,8 +347,28 @@ def program_triggers(conn: Connection) -> dict[str, str]:
     ``keep_*`` ones that refuse deleting or rewriting records."""
     from dsj_desktop.db.migrations import keep_triggers
 
-    version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
-    return {**expected_triggers(conn), **keep_triggers(version)}
+    version = schema_version(conn)
+    return {**expected_triggers(conn), **keep_triggers(version, server=pg.is_pg(conn))}
+
+
+def schema_version(conn: Connection) -> int:
+    if pg.is_pg(conn):
+        return pg.schema_version(conn)
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def _drop_trigger(conn: Connection, name: str) -> None:
+    if pg.is_pg(conn):
+        pg.drop_trigger(conn, name)
+    else:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+
+
+def _create_trigger(conn: Connection, sql: str) -> None:
+    if pg.is_pg(conn):
+        pg.create_trigger(conn, sql)
+    else:
+        conn.exec_driver_sql(sql)
 
 
 def trigger_differences(want: dict[str, str], have: dict[str, str]) -> list[tuple[str, str]]:
@@ -341,49 +382,54 @@ def trigger_differences(want: dict[str, str], have: dict[str, str]) -> list[tupl
 
 def install_program_triggers(conn: Connection) -> None:
     """Make the file's triggers exactly the program's own: drop any other, create what is missing."""
+    if pg.is_pg(conn):
+        pg.install_functions(conn)
     want = program_triggers(conn)
     have = all_triggers(conn)
     for name, sql in have.items():
         if want.get(name) != sql:
-            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            _drop_trigger(conn, name)
     for name, sql in want.items():
         if have.get(name) != sql:
-            conn.exec_driver_sql(sql)
+            _create_trigger(conn, sql)
 
 
 def install(conn: Connection) -> int:
     """(Re)create the triggers whose SQL differs from what the current columns need; returns how many."""
+    if pg.is_pg(conn):
+        pg.install_functions(conn)
     want = expected_triggers(conn)
     have = installed_triggers(conn)
     changed = 0
     for name, sql in have.items():
         if want.get(name) != sql:
-            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            _drop_trigger(conn, name)
     for name, sql in want.items():
         if have.get(name) != sql:
-            conn.exec_driver_sql(sql)
+            _create_trigger(conn, sql)
             changed += 1
     return changed
 
 
 def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
     """Seal rows written with the triggers off (bulk writes, upgrades): one pass, the same seals."""
+    if pg.is_pg(conn):
+        return pg.seal_where(conn, guard, table, where.replace("rowid", "t.rowid"), params)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
     quoted = ", ".join(f'"{c}"' for c in cols)
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     rows = dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}" {where}', tuple(params)).fetchall()
     seal = guard.seal
-    dbapi.executemany(
-        "INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)",  # not in a trigger: fine
-        [(table, r[0], seal(table, r[0], r[1:])) for r in rows],
-    )
+    _store_seals(conn, [(table, r[0], seal(table, r[0], r[1:])) for r in rows])  # not in a trigger: fine
     return len(rows)
 
 
 def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
     """Which of these rows do not match their seal now (changed outside the program). A bulk update
     must not seal them again: that would hide the outside change (see :func:`reseal_verified`)."""
+    if pg.is_pg(conn):
+        return _unverified_pg(conn, guard, table, rowids)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
     quoted = ", ".join(f'"{c}"' for c in cols)
     dbapi = conn.connection.driver_connection
@@ -403,6 +449,31 @@ def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence
     return bad
 
 
+def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
+    bad: set[int] = set()
+    ids = list(rowids)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        seals: dict[int, Any] = {
+            int(r[0]): r[1]
+            for r in conn.exec_driver_sql(
+                "SELECT row_id, seal FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, chunk)
+            )
+        }
+        for rid, text in conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+            if _as_bytes(seals.get(rid)) != guard.seal(table, rid, (text,)):
+                bad.add(int(rid))
+    # The flush seals every row the transaction changed: not these (their outside change stays visible).
+    st = conn.connection.info.get("dsj_tx")
+    if st is not None:
+        st.keep_unsealed.update((table, i) for i in bad)
+    return bad
+
+
+def _as_bytes(v: Any) -> bytes | None:
+    return None if v is None else bytes(v)
+
+
 def seal_new_rows(
     conn: Connection,
     guard: Guard,
@@ -415,6 +486,8 @@ def seal_new_rows(
     """Seal rows just inserted (rowids from *first_rowid* on, in order) from the values written,
     without reading them back: *rows* hold the *attrs* columns, *fixed* the others. The seals are
     the ones the triggers compute (a test compares them), only faster."""
+    if pg.is_pg(conn):
+        return len(rows)  # sealed with everything else the transaction changed (pg.settle)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
     pos = {a: i for i, a in enumerate(attrs)}
     pick: list[tuple[int, Any]] = []  # for each table column: (index in the row, or -1 with a constant)
@@ -449,9 +522,7 @@ def seal_new_rows(
             rowid = first_rowid + n
             values = [rowid if i == -2 else const if i == -1 else row[i] for i, const in pick]
             out.append((table, rowid, seal(table, rowid, values)))
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
-    dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", out)
+    _store_seals(conn, out)
     return len(out)
 
 
@@ -460,23 +531,53 @@ def sealed_tables(conn: Connection) -> dict[str, list[str]]:
     from dsj_desktop.db.migrations import ANCHORED_FROM
 
     out = guarded_tables(conn)
-    if int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0) >= ANCHORED_FROM:
-        out["journal"] = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('journal')")]
+    if schema_version(conn) >= ANCHORED_FROM:
+        out["journal"] = (
+            pg.columns(conn, "journal")
+            if pg.is_pg(conn)
+            else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('journal')")]
+        )
     return out
+
+
+def sealed_rows(conn: Connection, table: str, cols: Sequence[str]) -> Iterable[tuple[int, tuple[Any, ...]]]:
+    """(rowid, what its seal covers) for every row of *table*."""
+    if pg.is_pg(conn):
+        for rid, text in conn.exec_driver_sql(pg.row_text_sql(table)):
+            yield int(rid), (text,)
+        return
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"'):
+        yield r[0], tuple(r[1:])
+
+
+def stored_seals(conn: Connection, table: str) -> dict[int, bytes]:
+    return {
+        int(r[0]): bytes(r[1])
+        for r in conn.exec_driver_sql("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,))
+    }
+
+
+def _store_seals(conn: Connection, rows: list[tuple[str, int, bytes]]) -> None:
+    if pg.is_pg(conn):
+        pg.store_seals(conn, rows)
+        return
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", rows)
 
 
 def verified_rows(conn: Connection, guard: Guard) -> dict[str, set[int]]:
     """For every sealed table, the rows whose seal matches them now (before a schema change)."""
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
     out: dict[str, set[int]] = {}
     for table, cols in sealed_tables(conn).items():
-        seals = dict(dbapi.execute("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,)).fetchall())
-        quoted = ", ".join(f'"{c}"' for c in cols)
+        seals = stored_seals(conn, table)
         out[table] = {
-            r[0]
-            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"')
-            if seals.get(r[0]) == guard.seal(table, r[0], tuple(r[1:]))
+            rid
+            for rid, values in sealed_rows(conn, table, cols)
+            if seals.get(rid) == guard.seal(table, rid, values)
         }
     return out
 
@@ -486,18 +587,15 @@ def reseal_verified(conn: Connection, guard: Guard, good: dict[str, set[int]]) -
     :func:`verified_rows`), and every row of a table that had no seals before. A row whose seal did not
     verify keeps its old seal (or none), and a seal without its row stays: the integrity check still
     names them. Seals are never made for rows nobody checked."""
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
     n = 0
     for table, cols in sealed_tables(conn).items():
-        quoted = ", ".join(f'"{c}"' for c in cols)
         ok = good.get(table)
         rows = [
-            (table, r[0], guard.seal(table, r[0], tuple(r[1:])))
-            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"')
-            if ok is None or r[0] in ok
+            (table, rid, guard.seal(table, rid, values))
+            for rid, values in sealed_rows(conn, table, cols)
+            if ok is None or rid in ok
         ]
-        dbapi.executemany("INSERT OR REPLACE INTO row_seal (tbl, row_id, seal) VALUES (?, ?, ?)", rows)
+        _store_seals(conn, rows)
         n += len(rows)
     return n
 
@@ -509,6 +607,8 @@ def _encode_value(v: Any) -> str:
 def seal_all(conn: Connection, guard: Guard) -> int:
     """Seal every row of every table (a new file; an upgrade from before seals existed)."""
     conn.exec_driver_sql("DELETE FROM row_seal")
+    if pg.is_pg(conn):
+        return sum(pg.seal_where(conn, guard, t) for t in guarded_tables(conn))
     return sum(seal_rows(conn, guard, t) for t in guarded_tables(conn))
 
 
@@ -531,6 +631,16 @@ def append(
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
     h = entry_hash(prev, at, who, action, text)
     sig = guard.sign(bytes.fromhex(h)).hex()
+    if pg.is_pg(conn):  # (program writes hold the write lock: nobody appends in between)
+        jid = int(
+            conn.exec_driver_sql(
+                "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (at, who, action, text, prev, h, sig),
+            ).scalar_one()
+        )
+        pg.seal_where(conn, guard, "journal", "WHERE t.id = %s", (jid,))
+        return jid, h
     cur = conn.exec_driver_sql(
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (at, who, action, text, prev, h, sig),
@@ -566,6 +676,8 @@ STATE_KEY = "state"  # in a journal entry's detail: the number of rows of every 
 
 
 def table_names(conn: Connection) -> list[str]:
+    if pg.is_pg(conn):
+        return [t for t in pg.table_names(conn) if t not in pg.INTERNAL]
     dbapi = conn.connection.driver_connection  # (raw: this runs twice in every write)
     assert dbapi is not None
     return [
@@ -582,9 +694,11 @@ def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[s
     tables = [t for t in (table_names(conn) if names is None else names) if t not in UNGUARDED]
     if not tables:
         return {}
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+    if pg.is_pg(conn):
+        return {str(t): int(n) for t, n in conn.exec_driver_sql(sql)}
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
     return {str(t): int(n) for t, n in dbapi.execute(sql)}
 
 
@@ -607,6 +721,8 @@ def describe_changes(st: TxState) -> str:
 
 def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
     """End of a write transaction: the journal entry for everything it changed."""
+    if pg.is_pg(conn):
+        pg.settle(conn, guard, st)  # seals and role checks of the rows the capture trigger noted
     if not st.changed:
         return
     action = st.action or ("修改数据：" + describe_changes(st))

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from dsj_desktop.clock import now_iso
 from dsj_desktop.errors import DatabaseError
@@ -73,6 +73,12 @@ def release(data_dir: Path) -> None:
         return
     del _held[key]
     f.close()
+
+
+class Held(Protocol):
+    """Something held until closed (an open locked file, a server-side lock)."""
+
+    def close(self) -> None: ...
 
 
 def hold(path: Path) -> IO[bytes] | None:

@@ -182,8 +182,23 @@ JOURNAL_TABLE = ("journal", True)
 JOURNAL_MESSAGE = "操作日志只能追加，不能删除或改写"
 
 
-def keep_triggers(version: int) -> dict[str, str]:
-    """The ``keep_*`` triggers a file of *version* has: {name: the SQL SQLite keeps for it}."""
+def keep_triggers(version: int, *, server: bool = False) -> dict[str, str]:
+    """The ``keep_*`` triggers a file of *version* has: {name: the SQL SQLite keeps for it}; on a
+    PostgreSQL server (*server*) the same triggers as PostgreSQL reports them."""
+    if server:
+        from dsj_desktop.db import pg
+
+        out: dict[str, str] = {}
+        tables = [*PROTECTED_TABLES] if version >= 5 else []
+        if version >= ANCHORED_FROM:
+            tables.append(JOURNAL_TABLE)
+        for table, append_only in tables:
+            message = JOURNAL_MESSAGE if (table, append_only) == JOURNAL_TABLE else KEEP_MESSAGE
+            out[f"keep_{table}_rows"] = pg.keep_trigger(f"keep_{table}_rows", table, "DELETE", message)
+            if append_only:
+                name = f"keep_{table}_unchanged"
+                out[name] = pg.keep_trigger(name, table, "UPDATE", message)
+        return out
     ddls = (
         [d for t, a in PROTECTED_TABLES for d in protect_triggers(t, append_only=a)] if version >= 5 else []
     )

@@ -400,7 +400,8 @@ def _protect_all() -> None:
     tables = SQLModel.metadata.tables
     for name, append_only in PROTECTED_TABLES:
         for ddl in protect_triggers(name, append_only=append_only):
-            event.listen(tables[name], "after_create", DDL(ddl))  # type: ignore[no-untyped-call]
+            # (on PostgreSQL the guard installs their equivalents: dsj_desktop.db.pg.keep_trigger)
+            event.listen(tables[name], "after_create", DDL(ddl).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 
 _protect_all()

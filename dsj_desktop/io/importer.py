@@ -625,8 +625,10 @@ def write_rows(
     state = tx_state(conn)
     first_new = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) + 1 FROM {spec.table}").scalar_one()
     # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
-    default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+    sqlite = conn.dialect.name == "sqlite"  # (a PostgreSQL server sizes its own cache)
+    default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
     # Rows changed outside the program keep their broken seal (never re-sealed unverified).
     outside = (
         guard_mod.unverified_rows(conn, guard_of(conn), spec.table, [i for i, _ in update])
@@ -636,7 +638,8 @@ def write_rows(
     try:
         yield from _write(conn, spec, cols, stamp, add, update)
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(default_cache or -2000)}")
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(default_cache or -2000)}")
     if state.bulk:  # the row triggers were off: seal the written rows in one pass
         yield Progress("正在封存数据……")
         guard = guard_of(conn)

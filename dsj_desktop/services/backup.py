@@ -8,10 +8,14 @@ A restore checks the candidate completely before it touches anything — this pr
 schema version it knows, and the full integrity check (seals, row counts, journal chain, signatures,
 the head its manifest names) run on a copy in a temporary folder — then keeps the current data as a
 safety copy that rotation never removes.
+
+On a PostgreSQL server (``db.url``) the copies are pg_dump archives (``.pgdump``) and each check runs
+on the dump restored into a temporary database on the same server (:mod:`dsj_desktop.db.pg_backup`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from dsj_desktop.clock import now_iso
-from dsj_desktop.db import anchor
+from dsj_desktop.db import anchor, pg_backup
 from dsj_desktop.db.engine import APPLICATION_ID, SQLITE_MAGIC, Database, open_database, private_file
 from dsj_desktop.db.migrations import GUARDED_FROM, SCHEMA_VERSION
-from dsj_desktop.errors import PermissionDenied, UserError
+from dsj_desktop.errors import DatabaseError, PermissionDenied, UserError
 from dsj_desktop.keys import RECORD_KEY_FILE, KeyStore
 from dsj_desktop.paths import DB_FILENAME, backups_dir, database_path
 from dsj_desktop.progress import run_job
@@ -39,6 +43,7 @@ DEFAULT_KEEP = 10
 AUTO_PREFIX = "auto-"
 SAFETY_PREFIX = "safety-"  # the data replaced by a restore: never rotated away
 SUFFIX = ".sqlite3"
+PG_SUFFIX = ".pgdump"  # a PostgreSQL server's backups: pg_dump's custom format
 MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_FORMAT = "DSJ-BACKUP-1"
 
@@ -80,19 +85,81 @@ _COUNTED = {
 
 def current_counts(db: Database) -> dict[str, int]:
     """The live data counted the way :func:`inspect` counts a backup (for the restore preview)."""
-    out = {}
     with db.read() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table, title in _COUNTED.items():
-            if table in tables:
-                out[title] = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
-    return out
+        return {
+            title: int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() or 0)
+            for table, title in _COUNTED.items()
+        }
 
 
-def inspect(path: Path, public_key: bytes | None) -> BackupInfo:
-    """Open a backup read-only and describe it (the preview before a restore); verify it."""
+def backup_suffix(db: Database) -> str:
+    return PG_SUFFIX if db.on_server else SUFFIX
+
+
+_DUMP_FACTS: dict[tuple[str, bytes | None], dict[str, Any]] = {}
+
+
+def _dump_facts(path: Path, server: str | None, public_key: bytes | None) -> dict[str, Any]:
+    """What a pg_dump archive holds, read from it restored into a temporary database (cached by its
+    SHA-256: a backup is checked several times while it is made)."""
+    import psycopg
+
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    key = (digest, public_key)
+    if key in _DUMP_FACTS:
+        return _DUMP_FACTS[key]
+    if server is None:
+        raise UserError(
+            "这是 PostgreSQL 服务器的备份：请先连接单位的数据库服务器（--database）再核对或恢复。"
+        )
+    with pg_backup.scratch_copy(server, path) as url, psycopg.connect(url) as con:
+        tables = {
+            r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        }
+        if "dsj_meta" not in tables or "journal" not in tables:
+            raise UserError("不是本程序的数据库备份")
+        row = con.execute("SELECT value FROM dsj_meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        counts = {
+            title: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+            for t, title in _COUNTED.items()
+            if t in tables
+        }
+        rows = con.execute(
+            "SELECT id, at, actor, action, detail, prev_hash, hash, signature FROM journal ORDER BY id"
+        ).fetchall()
+    last = rows[-1] if rows else None
+    facts = {
+        "sha256": digest, "bytes": len(data), "schema_version": version, "counts": counts,
+        "entries": len(rows), "last": f"{last[1]} {last[3]}" if last else "",
+        "findings": integrity.verify_journal([tuple(r) for r in rows], public_key),
+        "journal_head": {"seq": int(last[0]), "hash": str(last[6])} if last else {"seq": 0, "hash": "0" * 64},
+    }  # fmt: skip
+    _DUMP_FACTS[key] = facts
+    return facts
+
+
+def _inspect_dump(path: Path, public_key: bytes | None, server: str | None) -> BackupInfo:
+    problems: list[str] = []
+    facts: dict[str, Any] = {"schema_version": 0, "counts": {}, "last": "", "entries": 0}
+    try:
+        facts = _dump_facts(path, server, public_key)
+        problems += [f.text() for f in facts["findings"][:5]]
+    except (UserError, DatabaseError) as exc:
+        problems.append(str(exc))
+    made = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+    return BackupInfo(path, path.stat().st_size, made, facts["schema_version"], facts["counts"], facts["last"],
+                      facts["entries"], problems)  # fmt: skip
+
+
+def inspect(path: Path, public_key: bytes | None, server: str | None = None) -> BackupInfo:
+    """Open a backup read-only and describe it (the preview before a restore); verify it. A pg_dump
+    archive is read on *server* (default: ``DSJ_DATABASE_URL``)."""
     if not path.is_file():
         raise UserError(f"找不到备份文件“{path}”。")
+    if pg_backup.is_dump(path):
+        return _inspect_dump(path, public_key, server or os.environ.get("DSJ_DATABASE_URL"))
     problems: list[str] = []
     counts: dict[str, int] = {}
     last = ""
@@ -180,8 +247,11 @@ def manifest_path(backup: Path) -> Path:
     return backup.with_name(backup.name + MANIFEST_SUFFIX)
 
 
-def _file_facts(path: Path) -> dict[str, Any]:
+def _file_facts(path: Path, server: str | None = None, public_key: bytes | None = None) -> dict[str, Any]:
     """What a manifest states about a backup file: its digest, schema version and journal head."""
+    if pg_backup.is_dump(path):
+        facts = _dump_facts(path, server or os.environ.get("DSJ_DATABASE_URL"), public_key)
+        return {k: facts[k] for k in ("sha256", "bytes", "schema_version", "journal_head")}
     data = path.read_bytes()
     con = _read_only(path)
     try:
@@ -205,7 +275,7 @@ def write_manifest(db: Database, backup: Path, data_digest: str) -> Path:
     """The signed manifest beside *backup*: its SHA-256, schema version and journal head (so that a
     journal cut afterwards, here or in the copy, shows), and a digest of its rows' seals."""
     payload = {"format": MANIFEST_FORMAT, "file": backup.name, "made_at": now_iso(), "data_digest": data_digest,
-               **_file_facts(backup)}  # fmt: skip
+               **_file_facts(backup, db.url, db.guard.public_key)}  # fmt: skip
     doc = {**payload, "signature": db.guard.sign(_signed(payload)).hex()}
     out = manifest_path(backup)
     out.write_bytes((json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8"))
@@ -255,13 +325,13 @@ def _copy_verified(db: Database, dest: Path) -> BackupInfo:
     db.backup_to(part)
     with part.open("rb+") as f:
         os.fsync(f.fileno())
-    info = inspect(part, db.guard.public_key)
+    info = inspect(part, db.guard.public_key, db.url)
     if not info.ok:
         part.unlink(missing_ok=True)
         raise UserError("备份文件校验不通过，未保存：" + "；".join(info.problems))
     part.replace(dest)
     write_manifest(db, dest, digest)
-    return inspect(dest, db.guard.public_key)
+    return inspect(dest, db.guard.public_key, db.url)
 
 
 def _stamp() -> str:
@@ -272,8 +342,8 @@ def keep_count(db: Database) -> int:
     return int(settings.read(db, KEEP_SETTING, DEFAULT_KEEP) or DEFAULT_KEEP)
 
 
-def _newest_auto(folder: Path) -> Path | None:
-    autos = sorted(folder.glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+def _newest_auto(folder: Path, ext: str = SUFFIX) -> Path | None:
+    autos = sorted(folder.glob(f"{AUTO_PREFIX}*{ext}"), key=lambda p: p.stat().st_mtime)
     return autos[-1] if autos else None
 
 
@@ -282,17 +352,17 @@ def auto_backup(db: Database, reason: str, *, journal: bool = True) -> BackupInf
     the data changed since the newest one (otherwise that one is returned). Without *journal* the
     caller records it (in the journal entry of the import it precedes)."""
     folder = backups_dir(db.data_dir)
-    newest = _newest_auto(folder)
+    newest = _newest_auto(folder, backup_suffix(db))
     if newest is not None:
         try:
             same = (read_manifest(newest, db.guard.public_key) or {}).get("data_digest") == data_digest(db)
         except UserError:
             same = False
         if same:
-            return inspect(newest, db.guard.public_key)
+            return inspect(newest, db.guard.public_key, db.url)
     safe = "".join(ch for ch in reason if ch.isalnum() or ch in "-_") or "backup"
-    info = _copy_verified(db, folder / f"{AUTO_PREFIX}{_stamp()}-{safe}{SUFFIX}")
-    autos = sorted(folder.glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+    info = _copy_verified(db, folder / f"{AUTO_PREFIX}{_stamp()}-{safe}{backup_suffix(db)}")
+    autos = sorted(folder.glob(f"{AUTO_PREFIX}*{backup_suffix(db)}"), key=lambda p: p.stat().st_mtime)
     for old in autos[: max(0, len(autos) - keep_count(db))]:
         # With its manifest, and any -wal/-shm an older program's copy left beside it.
         for p in (old, manifest_path(old), Path(f"{old}-wal"), Path(f"{old}-shm")):
@@ -329,11 +399,15 @@ def backup_hook(db: Database) -> Callable[[], dict[str, str]]:
 
 
 def list_backups(db: Database) -> list[Path]:
-    return sorted(backups_dir(db.data_dir).glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return sorted(
+        backups_dir(db.data_dir).glob(f"*{backup_suffix(db)}"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
 
 
 def last_auto_backup(db: Database) -> datetime | None:
-    autos = sorted(backups_dir(db.data_dir).glob(f"{AUTO_PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
+    autos = sorted(
+        backups_dir(db.data_dir).glob(f"{AUTO_PREFIX}*{backup_suffix(db)}"), key=lambda p: p.stat().st_mtime
+    )
     return datetime.fromtimestamp(autos[-1].stat().st_mtime) if autos else None
 
 
@@ -347,7 +421,7 @@ def backup_to_folder(db: Database, folder: Path) -> BackupInfo:
     if not folder.is_dir():
         raise UserError(f"文件夹“{folder}”不存在。")
     bureau = settings.bureau_name(db) or "dsj"
-    info = _copy_verified(db, folder / f"{bureau}-数据备份-{_stamp()}{SUFFIX}")
+    info = _copy_verified(db, folder / f"{bureau}-数据备份-{_stamp()}{backup_suffix(db)}")
     # The keys go with it: on a new PC the journal's signatures and the row seals can only be checked,
     # and the data restored, with the keys that made them. (The stick holds the private keys: keep it safe.)
     keys = info.path.with_name(info.path.stem + ".keys") / "keys"
@@ -359,19 +433,27 @@ def backup_to_folder(db: Database, folder: Path) -> BackupInfo:
     return info
 
 
-def verify_candidate(path: Path, keys_dir: Path) -> list[str]:
+def verify_candidate(path: Path, keys_dir: Path, server: str | None = None) -> list[str]:
     """The full integrity check of a backup before it may replace the data: a copy of it, with the
     keys that made it, opened and checked in a temporary folder outside the data folder (seals, row
     counts, journal chain and signatures, triggers, and the journal head its signed manifest names).
     Returns the problems found (none: it may be restored)."""
     problems: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="dsj-restore-check-"))
+    scratch: Any = contextlib.nullcontext(None)
     try:
-        shutil.copyfile(path, work / DB_FILENAME)
+        dump = pg_backup.is_dump(path)
+        if dump:
+            server = server or os.environ.get("DSJ_DATABASE_URL")
+            if server is None:
+                raise UserError("这是 PostgreSQL 服务器的备份：请先连接单位的数据库服务器再恢复。")
+            scratch = pg_backup.scratch_copy(server, path)
+        else:
+            shutil.copyfile(path, work / DB_FILENAME)
         shutil.copytree(keys_dir / "keys", work / "keys", ignore=shutil.ignore_patterns("*.part"))
         store = KeyStore(work)
         public = store.record_public_key_bytes()
-        facts = _file_facts(work / DB_FILENAME)
+        facts = _file_facts(path, server, public) if dump else _file_facts(work / DB_FILENAME)
         head = anchor.Head(facts["journal_head"]["seq"], facts["journal_head"]["hash"])
         manifest = read_manifest(path, public)
         if manifest is not None:
@@ -385,15 +467,16 @@ def verify_candidate(path: Path, keys_dir: Path) -> list[str]:
             head = anchor.Head(int(said.get("seq") or 0), str(said.get("hash") or ""))
         private = store.record_private_key()
         anchor.write_now(work, head, now_iso(), private.sign)
-        copy = open_database(work)
-        try:
-            report = run_job(integrity.check(copy))
-        finally:
-            copy.close()
+        with scratch as scratch_url:
+            copy = open_database(work, url=scratch_url)
+            try:
+                report = run_job(integrity.check(copy))
+            finally:
+                copy.close()
         problems += [f.text() for f in report.findings[:10]]
         if len(report.findings) > 10:
             problems.append(f"……另有 {len(report.findings) - 10} 处")
-    except UserError as exc:
+    except (UserError, DatabaseError) as exc:
         problems.append(str(exc))
     except Exception as exc:  # a crafted file must end in a refusal, never in a traceback
         problems.append(f"无法核对这个文件（{type(exc).__name__}: {exc}）")
@@ -407,18 +490,30 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
     data as a safety copy. Nothing in the data folder changes unless every check passes. The
     database is closed here; the caller opens it again. Returns (the safety copy, the backup)."""
     _require_admin(db)
-    info = inspect(Path(backup), db.guard.public_key)
+    info = inspect(Path(backup), db.guard.public_key, db.url)
     if not info.ok:
         raise UserError("这个备份文件校验不通过，不能用于恢复：" + "；".join(info.problems))
-    problems = verify_candidate(info.path, info.keys or db.data_dir)
+    if pg_backup.is_dump(info.path) != db.on_server:
+        raise UserError(
+            "备份与当前数据的存放方式不同（服务器备份只能恢复到服务器，数据文件备份只能恢复为数据文件）。"
+        )
+    problems = verify_candidate(info.path, info.keys or db.data_dir, db.url)
     if problems:
         raise UserError(
             "这个备份文件没有通过完整性检查，不能用于恢复（当前数据未作任何改动）：" + "；".join(problems)
         )
     safety = _copy_verified(
-        db, backups_dir(db.data_dir) / f"{SAFETY_PREFIX}{_stamp()}-before-restore{SUFFIX}"
+        db, backups_dir(db.data_dir) / f"{SAFETY_PREFIX}{_stamp()}-before-restore{backup_suffix(db)}"
     )
     db.record("恢复前保存当前数据", {"file": safety.path.name, "size": safety.size})
+    if db.url is not None:  # a server: pg_restore replaces the database's content in one transaction
+        url = db.url
+        db.close()
+        pg_backup.restore(url, info.path)
+        head = _file_facts(info.path, url, db.guard.public_key)["journal_head"]
+        key = KeyStore(db.data_dir).record_private_key()
+        anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), key.sign)
+        return safety.path, info
     target = database_path(db.data_dir)
     db.close()
     if info.keys is not None:  # the backup's own keys replace this PC's (kept aside, never deleted)

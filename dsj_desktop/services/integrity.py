@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database
 from dsj_desktop.progress import Job, Progress
 
@@ -146,12 +147,14 @@ def check_anchor(conn: Connection, data_dir: Path, public_key: bytes | None) -> 
     except anchor.AnchorError as exc:
         findings.append(Finding("操作日志锚定", "", anchor.ANCHOR_FILE, str(exc)))
     else:
-        if found is None:
+        if found is None and pg.is_pg(conn):
+            pass  # a workstation new to the shared server has no anchor yet (docs/postgresql.md)
+        elif found is None:
             findings.append(Finding("操作日志锚定", "", anchor.ANCHOR_FILE,
                                     "锚定文件缺失：无法确认操作日志末尾没有被删除"))  # fmt: skip
         else:
             diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
-            if diff is not None:
+            if diff is not None and not (diff[0] == "stale" and pg.is_pg(conn)):  # others write on a server
                 findings.append(Finding("操作日志锚定", "journal", "", diff[1]))
     if logged is not None:
         for text in guard_mod.count_differences(logged, guard_mod.table_counts(conn)):
@@ -189,7 +192,8 @@ def check(db: Database) -> Job[IntegrityReport]:
     guard = db.guard
     with db.read() as conn:
         yield Progress("正在检查数据库结构……")
-        problems = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+        server = pg.is_pg(conn)  # (a PostgreSQL server checks its own structure)
+        problems = ["ok"] if server else [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
         if problems != ["ok"]:
             for p in problems[:20]:
                 report.findings.append(Finding("数据库结构", "", "", str(p)))
@@ -208,24 +212,25 @@ def check(db: Database) -> Job[IntegrityReport]:
             report.findings += check_anchor(conn, db.data_dir, guard.public_key)
         report.findings += journal_events(conn)
 
+        if server:
+            for table, op, rowid in pg.foreign_changes(conn):
+                what = {"I": "加入", "U": "改动", "D": "删除"}.get(op, op)
+                report.findings.append(Finding("程序之外的改动", guard_mod.table_title(table), f"第 {rowid} 行",
+                                               f"这一行在本程序之外被{what}（服务器记下了这次改动）"))  # fmt: skip
+
         tables = guard_mod.sealed_tables(conn)
-        dbapi = conn.connection.driver_connection
-        assert dbapi is not None
         for i, (table, cols) in enumerate(tables.items()):
             yield Progress("正在核对数据行……", i, len(tables))
-            seals = dict(
-                dbapi.execute("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,)).fetchall()
-            )
-            quoted = ", ".join(f'"{c}"' for c in cols)
+            seals = guard_mod.stored_seals(conn, table)
             title = guard_mod.table_title(table)
-            for r in dbapi.execute(f'SELECT rowid, {quoted} FROM "{table}"'):
+            for rowid, sealed in guard_mod.sealed_rows(conn, table, cols):
                 report.rows_checked += 1
-                rowid, values = r[0], tuple(r[1:])
                 stored = seals.pop(rowid, None)
+                values = pg.values_of(sealed[0], cols) if server else sealed
                 if stored is None:
                     report.findings.append(Finding("数据行", title, _describe(table, cols, values, rowid),
                                                    "这一行不是本程序写入的（没有封存记录）"))  # fmt: skip
-                elif stored != guard.seal(table, rowid, values):
+                elif stored != guard.seal(table, rowid, sealed):
                     report.findings.append(Finding("数据行", title, _describe(table, cols, values, rowid),
                                                    "这一行在本程序之外被改动过"))  # fmt: skip
             for rowid in sorted(seals):

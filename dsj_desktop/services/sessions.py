@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -357,8 +357,10 @@ def prepare(
             outside_period_reason = ""
         open_ = [s.id for s in session_summaries(conn, task_code) if s.status in OPEN]
         if open_:
+            where = [w for w in map(db.live_elsewhere, open_) if w]  # on a server: which workstation
+            at = f"（正在工作站“{'、'.join(where)}”上进行）" if where else ""
             raise DrawError(
-                f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}，请先完成或作废它。"
+                f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}{at}，请先完成或作废它。"
             )
         confirmed = confirmed_sessions(conn, task_code)
         again = again.strip()
@@ -441,7 +443,7 @@ def prepare(
         }  # fmt: skip
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
-        _LIVE[session_id] = _Live(setup, lock.hold(_hold_path(db, session_id)))
+        _LIVE[session_id] = _Live(setup, db.hold_live(session_id))
         conn.exec_driver_sql(
             "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, "
             "commitment, nonce, witnesses, seed, result, void_reason, record, record_version, created_at, updated_at) "
@@ -467,7 +469,7 @@ def prepare(
 @dataclass(eq=False)
 class _Live:
     setup: DrawSetup = field(repr=False)  # holds the nonce
-    hold: IO[bytes] | None = field(default=None, repr=False)
+    hold: lock.Held | None = field(default=None, repr=False)
 
 
 _LIVE: dict[str, _Live] = {}
@@ -496,7 +498,7 @@ def is_interrupted(db: Database, s: Session | SessionSummary) -> bool:
     """A session before its reveal whose nonce no running copy of the program holds."""
     if s.status not in (PREPARED, COMMITTED) or s.id in _LIVE:
         return False
-    return not lock.held_elsewhere(_hold_path(db, s.id))
+    return db.live_elsewhere(s.id) is None
 
 
 def void_interrupted(db: Database, task_code: str | None = None, *, operator: str = "") -> list[Session]:
@@ -513,8 +515,10 @@ def _require_live(db: Database, session_id: str, operator: str) -> None:
     s = get_session(db, session_id)
     if s.status not in (PREPARED, COMMITTED):
         return  # the step's own status check says why
-    if lock.held_elsewhere(_hold_path(db, s.id)):
-        raise DrawError(f"场次 {s.id} 正在另一个已打开的本程序中进行，只能在那里继续（或作废）。")
+    where = db.live_elsewhere(s.id)
+    if where is not None:
+        at = f"（工作站“{where}”）" if where else ""
+        raise DrawError(f"场次 {s.id} 正在另一个已打开的本程序{at}中进行，只能在那里继续（或作废）。")
     void(db, s.id, INTERRUPTED, operator=operator)
     raise DrawError(
         f"场次 {s.id} 在开奖前中断（程序曾关闭或重新启动）。随机数 N 只保存在程序内存中，已无法公开，"

@@ -1,0 +1,72 @@
+"""The same work on both engines: importing N targets (as a ratio to python-calamine's bare parse of
+the file) and the integrity check of the result, on the SQLite file and on a PostgreSQL server that
+this script starts (tests/pg_server.py; Debian's postgresql-15).
+
+    python benchmarks/bench_engines.py [--rows 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import python_calamine as pc
+from common import target_workbook
+
+from dsj_desktop.db.engine import open_database
+from dsj_desktop.domain.specs import TARGETS
+from dsj_desktop.io.importer import import_directory
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import integrity
+from tests.pg_server import start_server
+
+
+def bare_parse(path: Path) -> float:
+    t = time.perf_counter()
+    wb = pc.CalamineWorkbook.from_path(str(path))
+    wb.get_sheet_by_index(0).to_python()
+    wb.close()
+    return time.perf_counter() - t
+
+
+def run(data: Path, xlsx: Path, url: str | None) -> tuple[float, float]:
+    db = open_database(data, url=url)
+    try:
+        t = time.perf_counter()
+        run_job(import_directory(db, TARGETS, xlsx, add_unknown_codes=True))
+        imported = time.perf_counter() - t
+        t = time.perf_counter()
+        report = run_job(integrity.check(db))
+        checked = time.perf_counter() - t
+        assert report.ok, report.text()
+    finally:
+        db.close()
+    return imported, checked
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    args = ap.parse_args()
+    os.environ.pop("DSJ_DATABASE_URL", None)
+    work = Path(tempfile.mkdtemp(prefix="dsj-bench-engines-"))
+    xlsx = target_workbook(work / "targets.xlsx", args.rows)
+    parse = min(bare_parse(xlsx) for _ in range(3))
+    print(f"bare parse of {args.rows:,} rows: {parse:.2f} s")
+    imp, chk = run(work / "sqlite", xlsx, None)
+    print(f"SQLite:     import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
+    with start_server() as server:
+        url = server.url(server.create_database())
+        imp, chk = run(work / "pg", xlsx, url)
+        print(f"PostgreSQL: import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

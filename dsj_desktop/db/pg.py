@@ -1,0 +1,639 @@
+"""The same program on a shared PostgreSQL server (``--database postgresql://…`` or
+``DSJ_DATABASE_URL``). See docs/postgresql.md for the design; in short:
+
+* The connection behaves like the SQLite one to the rest of the code: ``?`` and ``:name``
+  placeholders are accepted (translated here), booleans are stored as 0/1 integers, dates are read
+  back as ISO text, every data table has a ``rowid`` column (the ``id`` itself where there is one).
+* Seals are computed in Python with the same key as on SQLite, over the row's canonical JSON text
+  (``to_jsonb(row)::text``): the key never reaches the server. A plain PL/pgSQL trigger on every
+  data table notes each changed row (with its previous JSON) in ``dsj_change``; the one write path
+  (:func:`dsj_desktop.db.guard.flush`) checks the account's role for each noted row, seals it, writes
+  the journal entry and removes the notes of its own transaction. A row changed behind the program's
+  back (even with triggers lifted by ``session_replication_role = replica``) keeps a seal that no
+  longer matches: ``check`` names it, as on SQLite.
+* Every write transaction of the program first takes one transaction-level advisory lock: program
+  writes are serialised as SQLite's ``BEGIN IMMEDIATE`` serialises them, so the journal stays one
+  chain and the row counts it logs are exact, whichever workstation writes.
+* Schema version and the bureau's record-key fingerprint live in ``dsj_meta``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from dsj_desktop.db.guard import Guard, TxState
+
+URL_ENV = "DSJ_DATABASE_URL"
+URL_FILE = "database-server.json"  # in the data folder: the server's URL, never with a password
+WRITE_LOCK_KEY = 0x44534A31  # "DSJ1": the advisory lock every program write takes first
+LOCK_TIMEOUT = "60s"  # a write waiting longer for another workstation's write is refused, not stuck
+INTERNAL = frozenset(
+    {"dsj_change", "dsj_meta", "dsj_workstation"}
+)  # the program's own bookkeeping, never sealed
+CAPTURE_FUNCTION = "dsj_capture"
+KEEP_FUNCTION = "dsj_keep"
+
+# --- the URL -------------------------------------------------------------------------------
+
+
+def is_server_url(url: str | None) -> bool:
+    return bool(url) and str(url).split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = (
+        (f"{parts.username}@" if parts.username else "") + host + (f":{parts.port}" if parts.port else "")
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def saved_url(data_dir: Path) -> str | None:
+    try:
+        data = json.loads((data_dir / URL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = data.get("url") if isinstance(data, dict) else None
+    return str(url) if is_server_url(url) else None
+
+
+def save_url(data_dir: Path, url: str) -> None:
+    """Remember the server for this data folder (the password is never written)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / URL_FILE).write_text(json.dumps({"url": without_password(url)}), encoding="utf-8")
+
+
+def resolve_url(data_dir: Path, url: str | None = None) -> str | None:
+    """The server to use: *url*, else ``DSJ_DATABASE_URL``, else the data folder's saved server;
+    None: the SQLite file in the data folder."""
+    for candidate in (url, os.environ.get(URL_ENV), saved_url(data_dir)):
+        if candidate:
+            if not is_server_url(candidate):
+                from dsj_desktop.errors import DatabaseError
+
+                raise DatabaseError(f"数据库地址“{without_password(candidate)}”不是 postgresql:// 地址。")
+            return candidate
+    return None
+
+
+def password_for(url: str) -> str | None:
+    """A password the URL lacks: the OS credential store (``keyring``, where installed), else a prompt
+    on a terminal. libpq itself also reads ``PGPASSWORD`` and ``~/.pgpass``. Never written anywhere."""
+    if urlsplit(url).password is not None:
+        return None
+    try:
+        import keyring
+
+        found = keyring.get_password("dsj-desktop", without_password(url))
+        if found:
+            return str(found)
+    except Exception:
+        pass
+    return None
+
+
+def prompt_password(url: str) -> str | None:
+    import sys
+
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass(f"数据库服务器 {without_password(url)} 的密码：")
+
+
+# --- the connection ----------------------------------------------------------------------------
+
+_OR_IGNORE = re.compile(r"(\s*)INSERT\s+OR\s+IGNORE\s+INTO", re.I)
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|(?<![:\w]):([A-Za-z_]\w*)|\?", re.S)
+
+
+def translate(sql: str, params: Any) -> str:
+    """SQLite-style placeholders (``?``, ``:name``) to psycopg's (``%s``, ``%(name)s``); a literal
+    ``%`` doubled. Statements already in psycopg's style are left alone."""
+    if _OR_IGNORE.match(sql) and "RETURNING" not in sql.upper():  # SQLite's INSERT OR IGNORE
+        sql = _OR_IGNORE.sub(r"\1INSERT INTO", sql, count=1).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    if params is None:
+        return sql
+    named = isinstance(params, Mapping)
+    if (named and "%(" in sql) or (not named and "%s" in sql):
+        return sql
+    sql = sql.replace("%", "%%")
+
+    def sub(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if text == "?":
+            return "%s"
+        if m.group(1) is not None:
+            return f"%({m.group(1)})s"
+        return text
+
+    return _TOKEN.sub(sub, sql)
+
+
+_INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?', re.I)
+
+
+def _adapt(dbapi_conn: Any) -> None:
+    import psycopg
+    from psycopg.adapt import Dumper
+    from psycopg.types.string import TextLoader
+
+    class BoolAsInt(Dumper):
+        oid = psycopg.postgres.types["int2"].oid
+
+        def dump(self, obj: Any) -> bytes:
+            return b"1" if obj else b"0"
+
+    class DateAsText(Dumper):  # dates go in as ISO text, as sqlite3 sends them
+        oid = 0
+
+        def dump(self, obj: Any) -> bytes:
+            return str(obj.isoformat()).encode()
+
+    from datetime import date
+
+    dbapi_conn.adapters.register_dumper(bool, BoolAsInt)
+    dbapi_conn.adapters.register_dumper(date, DateAsText)
+    dbapi_conn.adapters.register_loader("date", TextLoader)  # read back as ISO text, as from SQLite
+
+
+def _cursor_class() -> Any:
+    import psycopg
+
+    class Cursor(psycopg.Cursor[Any]):
+        """Accepts SQLite-style placeholders; ``lastrowid`` is the id an INSERT just drew."""
+
+        _inserted_into: str | None = None
+
+        def execute(self, query: Any, params: Any = None, **kw: Any) -> Any:
+            if isinstance(query, str):
+                query = translate(query, params)
+                m = _INSERT.match(query)
+                self._inserted_into = m.group(1) if m else None
+            return super().execute(query, params, **kw)
+
+        def executemany(self, query: Any, params_seq: Any, **kw: Any) -> None:
+            if isinstance(query, str):
+                params_seq = list(params_seq)
+                query = translate(query, params_seq[0] if params_seq else ())
+            self._inserted_into = None
+            super().executemany(query, params_seq, **kw)
+
+        @property
+        def lastrowid(self) -> int | None:
+            """The ``id`` the last INSERT drew from its table's sequence (as sqlite3's lastrowid)."""
+            if not self._inserted_into:
+                return None
+            row = self.connection.execute(
+                "SELECT currval(pg_get_serial_sequence(%s, 'id'))", (self._inserted_into,)
+            ).fetchone()
+            return int(row[0]) if row else None
+
+    return Cursor
+
+
+def make_engine(url: str, guard: Guard) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    from dsj_desktop.db.engine import GUARD_KEY, STATE_KEY
+    from dsj_desktop.db.guard import TxState
+
+    sa_url = make_url(url).set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {"cursor_factory": _cursor_class(), "application_name": workstation_tag()}
+    password = password_for(url)
+    if password:
+        connect_args["password"] = password
+    engine = create_engine(sa_url, connect_args=connect_args, pool_pre_ping=True)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        import psycopg
+
+        try:
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+        except psycopg.OperationalError as exc:
+            if "password" not in str(exc) or "password" in cparams:
+                raise
+            typed = prompt_password(url)
+            if not typed:
+                raise
+            cparams["password"] = typed  # kept in memory for the pool's later connections only
+            connect_args["password"] = typed
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn: Any, record: Any) -> None:
+        _adapt(dbapi_conn)
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            cur.execute("SET TimeZone = 'UTC'")
+            cur.execute("SET DateStyle = 'ISO, YMD'")
+        dbapi_conn.commit()
+        state = TxState()
+        record.info[STATE_KEY] = state
+        record.info[GUARD_KEY] = guard
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("dsj_write"):
+            # One program writer at a time (SQLite's BEGIN IMMEDIATE): one journal chain, exact counts.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # a snapshot
+
+    return engine
+
+
+def is_pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def table_names(conn: Connection) -> list[str]:
+    return [
+        str(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+    ]
+
+
+def columns(conn: Connection, table: str) -> list[str]:
+    """The table's columns as the program defines them (the ``rowid`` column added here excluded)."""
+    return [
+        str(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name <> 'rowid' ORDER BY ordinal_position",
+            (table,),
+        )
+    ]
+
+
+def meta(conn: Connection, key: str) -> str | None:
+    if not conn.exec_driver_sql("SELECT to_regclass('dsj_meta') IS NOT NULL").scalar():
+        return None
+    row = conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = %s", (key,)).first()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO dsj_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def schema_version(conn: Connection) -> int:
+    return int(meta(conn, "schema_version") or 0)
+
+
+def create_schema(conn: Connection) -> None:
+    """The SQLModel tables as SQLite holds them (booleans as 0/1 integers), each with a ``rowid``, and
+    the program's bookkeeping tables."""
+    from sqlalchemy import Boolean
+    from sqlalchemy.ext.compiler import compiles
+    from sqlmodel import SQLModel
+
+    @compiles(Boolean, "postgresql")
+    def _bool_as_int(type_: Any, compiler: Any, **kw: Any) -> str:
+        return "INTEGER"
+
+    SQLModel.metadata.create_all(conn)
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS dsj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS dsj_change (tx BIGINT NOT NULL, n BIGSERIAL PRIMARY KEY, "
+        "tbl TEXT NOT NULL, op CHAR(1) NOT NULL, row_id BIGINT NOT NULL, old_row TEXT)"
+    )
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_dsj_change_tx ON dsj_change (tx)")
+    conn.exec_driver_sql(WORKSTATION_TABLE)
+    for table in SQLModel.metadata.tables:
+        add_rowid(conn, table)
+    for sql in COMPAT_FUNCTIONS:
+        conn.exec_driver_sql(sql)
+
+
+# SQLite's functions that the program's queries use, under the same names (the queries stay one text).
+COMPAT_FUNCTIONS = (
+    "CREATE OR REPLACE FUNCTION json_array_length(text) RETURNS integer LANGUAGE sql IMMUTABLE "
+    "AS $$ SELECT json_array_length($1::json) $$",
+    "CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+    "AS $$ SELECT $1::jsonb #>> string_to_array(substr($2, 3), '.') $$",
+    "CREATE OR REPLACE AGGREGATE total(double precision) (sfunc = float8pl, stype = float8, initcond = '0')",
+    "CREATE OR REPLACE FUNCTION dsj_group_concat_step(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+    "AS $$ SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || ',' || $2 END $$",
+    "CREATE OR REPLACE AGGREGATE group_concat(text) (sfunc = dsj_group_concat_step, stype = text)",
+    "CREATE OR REPLACE FUNCTION ifnull(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE "
+    "AS $$ SELECT coalesce($1, $2) $$",
+)
+
+
+def add_rowid(conn: Connection, table: str) -> None:
+    """SQLite's rowid: the integer ``id`` where the table has one, else a number of its own."""
+    cols = conn.exec_driver_sql(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = %s",
+        (table,),
+    ).fetchall()
+    names = {str(c): str(t) for c, t in cols}
+    if "rowid" in names:
+        return
+    if names.get("id") in ("integer", "bigint"):
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN rowid BIGINT GENERATED ALWAYS AS (id) STORED')
+    else:
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{table}" ADD COLUMN rowid BIGINT GENERATED BY DEFAULT AS IDENTITY'
+        )
+    conn.exec_driver_sql(f'CREATE UNIQUE INDEX IF NOT EXISTS "ix_{table}_rowid" ON "{table}" (rowid)')
+
+
+# --- triggers ------------------------------------------------------------------------------------
+
+CAPTURE_SQL = (
+    f"CREATE OR REPLACE FUNCTION {CAPTURE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  IF TG_OP = 'INSERT' THEN\n"
+    "    INSERT INTO dsj_change (tx, tbl, op, row_id) VALUES (txid_current(), TG_TABLE_NAME, 'I', NEW.rowid);\n"
+    "  ELSIF TG_OP = 'UPDATE' THEN\n"
+    "    INSERT INTO dsj_change (tx, tbl, op, row_id, old_row)\n"
+    "      VALUES (txid_current(), TG_TABLE_NAME, 'U', NEW.rowid, to_jsonb(OLD)::text);\n"
+    "  ELSE\n"
+    "    INSERT INTO dsj_change (tx, tbl, op, row_id, old_row)\n"
+    "      VALUES (txid_current(), TG_TABLE_NAME, 'D', OLD.rowid, to_jsonb(OLD)::text);\n"
+    "  END IF;\n"
+    "  RETURN NULL;\n"
+    "END $$"
+)
+KEEP_SQL = (
+    f"CREATE OR REPLACE FUNCTION {KEEP_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  RAISE EXCEPTION '%', TG_ARGV[0];\n"
+    "END $$"
+)
+FUNCTIONS = {CAPTURE_FUNCTION: CAPTURE_SQL, KEEP_FUNCTION: KEEP_SQL}
+
+
+def _function_body(sql: str) -> str:
+    return sql.split("$$", 2)[1]
+
+
+def capture_trigger(name: str, table: str) -> str:
+    """The trigger as PostgreSQL reports it back (pg_get_triggerdef), so the two compare exactly."""
+    return (
+        f"CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE ON public.{table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {CAPTURE_FUNCTION}()"
+    )
+
+
+def keep_trigger(name: str, table: str, op: str, message: str) -> str:
+    return (
+        f"CREATE TRIGGER {name} BEFORE {op} ON public.{table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {KEEP_FUNCTION}('{message}')"
+    )
+
+
+def all_triggers(conn: Connection) -> dict[str, str]:
+    """Every trigger on the program's tables, whoever made it, and every trigger that is disabled
+    (``ALTER TABLE … DISABLE TRIGGER``) or whose function was changed shows as changed."""
+    out: dict[str, str] = {}
+    for name, definition, enabled, fn_name, fn_src in conn.exec_driver_sql(
+        "SELECT t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, p.proname, p.prosrc FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+    ):
+        text = str(definition)
+        if enabled != "O":
+            text += f" /* enabled={enabled} */"
+        want = FUNCTIONS.get(str(fn_name))
+        if want is None or _function_body(want) != fn_src:
+            text += f" /* function {fn_name} not the program's */"
+        out[str(name)] = text
+    return out
+
+
+def install_functions(conn: Connection) -> None:
+    for sql in FUNCTIONS.values():
+        conn.exec_driver_sql(sql)
+
+
+def drop_trigger(conn: Connection, name: str) -> None:
+    row = conn.exec_driver_sql(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s", (name,)
+    ).first()
+    if row is not None:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}" ON "{row[0]}"')
+
+
+def create_trigger(conn: Connection, definition: str) -> None:
+    conn.exec_driver_sql(definition.replace(" ON public.", " ON "))
+
+
+# --- seals ----------------------------------------------------------------------------------
+
+
+def row_text_sql(table: str, where: str = "") -> str:
+    """The rows as they are sealed: (rowid, canonical JSON text of the whole row)."""
+    return f'SELECT t.rowid, to_jsonb(t)::text FROM "{table}" AS t {where}'
+
+
+def values_of(text: str, cols: Sequence[str]) -> tuple[Any, ...]:
+    data = json.loads(text)
+    return tuple(data.get(c) for c in cols)
+
+
+def store_seals(conn: Connection, rows: Sequence[tuple[str, int, bytes]]) -> None:
+    if not rows:
+        return
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO row_seal (tbl, row_id, seal) VALUES (%s, %s, %s) "
+            "ON CONFLICT (tbl, row_id) DO UPDATE SET seal = excluded.seal",
+            rows,
+        )
+
+
+def seal_where(
+    conn: Connection, guard: Guard, table: str, where: str = "", params: Sequence[Any] = ()
+) -> int:
+    rows = conn.exec_driver_sql(row_text_sql(table, where), tuple(params)).fetchall()
+    store_seals(conn, [(table, int(r[0]), guard.seal(table, int(r[0]), (r[1],))) for r in rows])
+    return len(rows)
+
+
+def settle(conn: Connection, guard: Guard, st: TxState) -> None:
+    """End of a write: every row this transaction changed (noted by the capture trigger) is checked
+    against the account's role, described for the journal and sealed; the notes are removed."""
+    from dsj_desktop.db import guard as g
+
+    notes = conn.exec_driver_sql(
+        "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
+    ).fetchall()
+    if not notes:
+        return
+    first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
+    last_op: dict[tuple[str, int], str] = {}
+    # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
+    counted = set(st.counts) if st.bulk else set()
+    for tbl, op, row_id, old_row in notes:
+        key = (str(tbl), int(row_id))
+        guard.check(st, key[0])
+        if key[0] not in counted:
+            st.count(key[0], {"I": "insert", "U": "update", "D": "delete"}[str(op)])
+        if key not in first:
+            first[key] = None if op == "I" else old_row
+        last_op[key] = str(op)
+    by_table: dict[str, list[int]] = {}
+    for (tbl, rid), op in last_op.items():
+        if op != "D":
+            by_table.setdefault(tbl, []).append(rid)
+    now: dict[tuple[str, int], str] = {}
+    for tbl, ids in by_table.items():
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for rid, text in conn.exec_driver_sql(row_text_sql(tbl, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+                now[(tbl, int(rid))] = str(text)
+    for (tbl, rid), op in last_op.items():
+        cols = guard.columns.get(tbl, [])
+        before_text = first[(tbl, rid)]
+        before = list(values_of(before_text, cols)) if before_text is not None else None
+        listed = len(st.rows) < g.ROWS_IN_JOURNAL and tbl not in counted
+        if op == "D":
+            if st.system:
+                guard.check_system_row(st, tbl, "D", None, ())
+            if listed:
+                st.rows.append({"table": tbl, "op": "D", "rowid": rid})
+            continue
+        after = values_of(now[(tbl, rid)], cols)
+        if st.system:
+            guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
+        if listed:
+            st.rows.append(g.describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
+    keep = st.keep_unsealed
+    store_seals(
+        conn,
+        [
+            (tbl, rid, guard.seal(tbl, rid, (text,)))
+            for (tbl, rid), text in now.items()
+            if (tbl, rid) not in keep
+        ],
+    )
+    gone = [(tbl, rid) for (tbl, rid), op in last_op.items() if op == "D"]
+    if gone:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cur:
+            cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
+    conn.exec_driver_sql("DELETE FROM dsj_change WHERE tx = txid_current()")
+
+
+def foreign_changes(conn: Connection) -> list[tuple[str, str, int]]:
+    """Row changes noted by the capture trigger in transactions that were not the program's (it
+    removes its own notes before committing): (table, op, row)."""
+    return [
+        (str(t), str(o), int(r))
+        for t, o, r in conn.exec_driver_sql("SELECT tbl, op, row_id FROM dsj_change ORDER BY n LIMIT 1000")
+    ]
+
+
+# --- draw sessions alive on some workstation ------------------------------------------------------
+# Between prepare and reveal a session's nonce lives only in the memory of the program that drew it
+# (DSJ-DRAW-1 §3.4). On SQLite an OS lock on a file in the data folder tells other copies that it is
+# alive; on a shared server that program holds a session-level advisory lock instead, on a connection
+# of its own that lasts as long as the process (a crash or a lost network releases it).
+
+APP_TAG = "dsj-desktop@"
+# Which workstation a server connection belongs to (application_name holds ASCII only).
+WORKSTATION_TABLE = "CREATE TABLE IF NOT EXISTS dsj_workstation (pid INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+
+
+def workstation_name() -> str:
+    import socket
+
+    return os.environ.get("DSJ_WORKSTATION", "").strip() or socket.gethostname()  # a name the office gives it
+
+
+def workstation_tag() -> str:
+    return (APP_TAG + workstation_name()).encode("ascii", "replace").decode()[:63]
+
+
+def _live_key(session_id: str) -> int:
+    import hashlib
+
+    u = int.from_bytes(hashlib.sha256(b"dsj-live-session:" + session_id.encode()).digest()[:8], "big")
+    return u - (1 << 64) if u >= (1 << 63) else u
+
+
+class LiveHold:
+    """The advisory lock that says "this session is alive here"; :meth:`close` lets it go."""
+
+    def __init__(self, engine: Engine, session_id: str) -> None:
+        self._raw: Any = engine.raw_connection()
+        cur: Any = self._raw.cursor()
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (_live_key(session_id),))
+        got = bool(cur.fetchone()[0])
+        if got:
+            cur.execute(WORKSTATION_TABLE)
+            cur.execute(
+                "INSERT INTO dsj_workstation (pid, name) VALUES (pg_backend_pid(), %s) "
+                "ON CONFLICT (pid) DO UPDATE SET name = excluded.name",
+                (workstation_name(),),
+            )
+        self._raw.commit()
+        if not got:
+            self._raw.close()
+            raise RuntimeError(f"session {session_id} is held elsewhere")
+
+    def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            try:
+                raw.detach()  # never back into the pool: closing the connection releases the lock
+                raw.driver_connection.close()
+            except Exception:
+                pass
+
+
+def hold_live(engine: Engine, session_id: str) -> LiveHold | None:
+    try:
+        return LiveHold(engine, session_id)
+    except Exception:
+        return None
+
+
+def live_elsewhere(engine: Engine, session_id: str) -> str | None:
+    """The workstation (host name) whose running program holds *session_id*, or None."""
+    u = _live_key(session_id) % (1 << 64)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT coalesce(w.name, a.application_name, ''), coalesce(host(a.client_addr), '') FROM pg_locks l "
+            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid LEFT JOIN dsj_workstation w ON w.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 AND l.pid <> pg_backend_pid()",
+            (u >> 32, u & 0xFFFFFFFF),
+        ).first()
+        conn.rollback()
+    if row is None:
+        return None
+    name = str(row[0])
+    name = name[len(APP_TAG) :] if name.startswith(APP_TAG) else name
+    return name or str(row[1]) or "?"

@@ -1,0 +1,446 @@
+"""The program on a PostgreSQL server: the same guarantees as on the SQLite file (a row edited behind
+the program's back is found by ``check``, even with the triggers lifted), several workstations
+writing at once, a client killed mid-transaction, backups with pg_dump/pg_restore.
+
+These tests always run against a real server (tests/pg_server.py starts one), whatever ``--engine``
+says; they are skipped only where no PostgreSQL server package is installed (and fail in CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsj_desktop.db import pg
+from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.errors import DatabaseError
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import integrity
+from tests.pg_server import PgServer, pg_bin_dir
+
+pytestmark = pytest.mark.skipif(
+    pg_bin_dir() is None and not os.environ.get("CI"), reason="no PostgreSQL server package installed"
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def server_url(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    monkeypatch.setenv("DSJ_DATABASE_URL", url)
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pdb(tmp_path: Path, server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    d = tmp_path / "ws1"
+    monkeypatch.setenv("DSJ_DATA_DIR", str(d))
+    database = open_database(d)
+    yield database
+    database.close()
+
+
+def outside(url: str, *sql: str) -> None:
+    """Another tool (psql, a database owner) changing the database directly."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        for s in sql:
+            con.execute(s)  # type: ignore[arg-type]
+
+
+def check(db: Database) -> integrity.IntegrityReport:
+    return run_job(integrity.check(db))
+
+
+def add_target(db: Database, uscc: str, name: str) -> None:
+    with db.write("新增检查对象") as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO target (uscc, name, industry, region, affiliation, scale, risk_level, std_level, "
+            "blacklist, major_hazard, dust_explosion, confined_space, ammonia_refrigeration, occupational_hazard, "
+            "address, legal_rep, contact, phone, status, archived, created_at, updated_at) "
+            "VALUES (?, ?, '', '', '', '', '', '', 0, 0, 0, 0, 0, 0, '', '', '', '', '存续', ?, 'x', 'x')",
+            (uscc, name, False),
+        )
+
+
+def test_new_database_on_server_checks_clean_and_names_the_server(pdb: Database, server_url: str) -> None:
+    assert pdb.on_server and pdb.location == server_url
+    assert pdb.schema_version() >= 6
+    add_target(pdb, "91110000100000001X", "甲公司")
+    report = check(pdb)
+    assert report.ok, report.text()
+    assert report.rows_checked > 0 and report.journal_entries >= 2
+
+
+def test_row_edited_with_triggers_lifted_is_found(pdb: Database, server_url: str) -> None:
+    add_target(pdb, "91110000100000001X", "甲公司")
+    outside(server_url, "SET session_replication_role = replica",
+            "UPDATE target SET name = '乙公司' WHERE uscc = '91110000100000001X'")  # fmt: skip
+    report = check(pdb)
+    assert not report.ok
+    assert any("被改动过" in f.detail and "91110000100000001X" in f.row for f in report.findings), (
+        report.text()
+    )
+
+
+def test_row_edited_with_triggers_on_is_found_and_recorded(pdb: Database, server_url: str) -> None:
+    add_target(pdb, "91110000100000001X", "甲公司")
+    outside(server_url, "UPDATE target SET name = '乙公司' WHERE uscc = '91110000100000001X'")
+    report = check(pdb)
+    assert any(f.area == "程序之外的改动" for f in report.findings), report.text()
+    assert any("被改动过" in f.detail for f in report.findings)
+    add_target(pdb, "91110000100000002X", "丙公司")  # the next write puts it on record for good
+    report = check(pdb)
+    assert any("写入前发现程序之外的改动" in f.detail for f in report.findings), report.text()
+
+
+def test_row_deleted_with_its_seal_shows_in_the_counts(pdb: Database, server_url: str) -> None:
+    add_target(pdb, "91110000100000001X", "甲公司")
+    add_target(pdb, "91110000100000002X", "丙公司")
+    outside(server_url, "SET session_replication_role = replica",
+            "DELETE FROM row_seal WHERE tbl = 'target' AND row_id = (SELECT id FROM target WHERE name = '丙公司')",
+            "DELETE FROM target WHERE name = '丙公司'")  # fmt: skip
+    report = check(pdb)
+    assert any("日志记载 2 行，现有 1 行" in f.detail for f in report.findings), report.text()
+
+
+def test_disabled_or_dropped_trigger_is_found_and_restored(
+    pdb: Database, server_url: str, tmp_path: Path
+) -> None:
+    outside(server_url, "ALTER TABLE target DISABLE TRIGGER ALL")
+    report = check(pdb)
+    assert any(f.area == "保护触发器" for f in report.findings), report.text()
+    pdb.close()
+    again = open_database(tmp_path / "ws1")
+    try:
+        assert any("保护触发器" in w for w in again.warnings)
+        with again.read() as conn:
+            assert all("enabled=" not in v for v in pg.all_triggers(conn).values())
+    finally:
+        again.close()
+
+
+def test_journal_cannot_be_rewritten_on_the_server(pdb: Database, server_url: str) -> None:
+    import psycopg
+
+    with pytest.raises(psycopg.errors.RaiseException, match="操作日志只能追加"):
+        outside(server_url, "UPDATE journal SET action = 'x'")
+
+
+def test_workstation_with_another_bureau_key_is_refused(pdb: Database, tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="本局密钥"):
+        open_database(tmp_path / "another-pc")
+
+
+def test_url_saved_without_password(tmp_path: Path) -> None:
+    pg.save_url(tmp_path, "postgresql://clerk:s3cret@db.example:5432/dsj")
+    text = (tmp_path / pg.URL_FILE).read_text(encoding="utf-8")
+    assert "s3cret" not in text
+    assert pg.saved_url(tmp_path) == "postgresql://clerk@db.example:5432/dsj"
+
+
+def test_placeholders_translated() -> None:
+    assert pg.translate("SELECT * FROM t WHERE a = ? AND b LIKE '%?%'", (1,)) == (
+        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%'"
+    )
+    assert pg.translate("SELECT :a, x::text FROM t", {"a": 1}) == "SELECT %(a)s, x::text FROM t"
+    assert pg.translate("SELECT %(a)s", {"a": 1}) == "SELECT %(a)s"
+    assert pg.translate("INSERT OR IGNORE INTO t (a) VALUES (?)", (1,)) == (
+        "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING"
+    )
+
+
+WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from dsj_desktop.db.engine import open_database
+    db = open_database(Path(sys.argv[1]))
+    tag, n = sys.argv[2], int(sys.argv[3])
+    for i in range(n):
+        with db.write("并发写入") as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO setting (key, value) VALUES (?, ?)", (f"{tag}-{i}", str(os.getpid())))
+            if sys.argv[4:] == ["hang"] and i == n - 1:
+                print("inside", flush=True)
+                time.sleep(60)
+    print("done", flush=True)
+    """
+)
+
+
+def _writer(data_dir: Path, tag: str, n: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(data_dir), tag, str(n), *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ))  # fmt: skip
+
+
+def test_workstations_writing_at_once_keep_one_journal_chain(pdb: Database, tmp_path: Path) -> None:
+    procs = [_writer(tmp_path / "ws1", tag, 15) for tag in ("a", "b", "c")]
+    for p in procs:
+        out, _ = p.communicate(timeout=300)
+        assert p.returncode == 0 and "done" in out
+    with pdb.read() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM setting WHERE key ~ '^[abc]-'").scalar()
+        chain = conn.exec_driver_sql("SELECT prev_hash, hash FROM journal ORDER BY id").fetchall()
+    assert n == 45
+    assert all(chain[i][0] == chain[i - 1][1] for i in range(1, len(chain)))  # one chain, no fork
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+def test_client_killed_mid_transaction_leaves_nothing_half_written(pdb: Database, tmp_path: Path) -> None:
+    p = _writer(tmp_path / "ws1", "k", 3, "hang")
+    assert p.stdout is not None
+    while (line := p.stdout.readline()) and "inside" not in line:
+        pass
+    p.kill()
+    p.wait(timeout=30)
+    add_target(pdb, "91110000100000003X", "丁公司")  # the killed write's lock is gone: others go on
+    with pdb.read() as conn:
+        keys = [
+            r[0] for r in conn.exec_driver_sql("SELECT key FROM setting WHERE key LIKE 'k-%' ORDER BY key")
+        ]
+        notes = conn.exec_driver_sql("SELECT count(*) FROM dsj_change").scalar()
+    assert keys == ["k-0", "k-1"]  # the third transaction never committed
+    assert notes == 0
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+def test_backup_and_restore_with_pg_dump(pdb: Database, server_url: str, tmp_path: Path) -> None:
+    from dsj_desktop.db import pg_backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    dump = pdb.backup_to(tmp_path / "backup.dump")
+    assert pg_backup.is_dump(dump)
+    add_target(pdb, "91110000100000002X", "丙公司")
+    head_after = pdb.journal_head()
+    pdb.close()
+    pg_backup.restore(server_url, dump)
+    db = open_database(tmp_path / "ws1")
+    try:
+        with db.read() as conn:
+            names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM target ORDER BY id")]
+        assert names == ["甲公司"]
+        assert db.journal_head()["seq"] < head_after["seq"]
+        report = check(db)  # the anchor file remembers the later head: the restore is named
+        assert any(f.area == "操作日志锚定" for f in report.findings), report.text()
+        assert all(f.area == "操作日志锚定" for f in report.findings), report.text()
+    finally:
+        db.close()
+
+
+def test_demo_county_with_draws_checks_clean(pdb: Database) -> None:
+    from dsj_desktop.demo import fill_demo
+
+    run_job(fill_demo(pdb, draws=True))
+    report = check(pdb)
+    assert report.ok, report.text()
+    assert report.records_checked >= 1
+    with pdb.read() as conn:
+        detail = conn.exec_driver_sql("SELECT detail FROM journal ORDER BY id DESC LIMIT 1").scalar()
+    assert isinstance(json.loads(detail), dict)
+
+
+# --- several workstations drawing at once ------------------------------------------------------
+
+DRAWER = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import date
+    from pathlib import Path
+    from dsj_desktop.db.engine import open_database
+    from dsj_desktop.services import sessions
+    db = open_database(Path(sys.argv[1]))
+    task, go = sys.argv[2], sys.argv[3]
+    try:
+        s = sessions.prepare(db, task, on=date(2026, 6, 1), place="会议室", operator="测试员")
+        print("prepared", s.id, flush=True)
+        while go and not Path(go).exists():
+            time.sleep(0.05)
+        s = sessions.commit(db, s.id, operator="测试员")
+        for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+            s = sessions.add_witness(db, s.id, name, digits, operator="测试员")
+        s = sessions.do_reveal(db, s.id, operator="测试员")
+        s = sessions.confirm(db, s.id, operator="测试员")
+        print("confirmed", s.id, flush=True)
+    except Exception as exc:
+        print("refused", type(exc).__name__, exc, flush=True)
+    """
+)
+
+
+@pytest.fixture
+def workstations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: PgServer
+) -> Iterator[tuple[Path, Path, Database]]:
+    """The demo county on the server, and two workstations' data folders holding the bureau's keys."""
+    import shutil
+
+    from tests.conftest import _demo_copy
+
+    one = _demo_copy(tmp_path, monkeypatch, draws=False, server=pg_server)
+    two = tmp_path / "ws2"
+    two.mkdir()
+    shutil.copytree(one / "keys", two / "keys")  # the bureau's one key, copied by its administrator
+    db = open_database(one)
+    yield one, two, db
+    db.close()
+
+
+def _drawer(data_dir: Path, task: str, go: Path | None, workstation: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DSJ_WORKSTATION": workstation, "DSJ_DATA_DIR": str(data_dir)}
+    return subprocess.Popen([sys.executable, "-c", DRAWER, str(data_dir), task, str(go or "")],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+
+
+def _confirmed(db: Database, task: str) -> list[str]:
+    with db.read() as conn:
+        return [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT id FROM draw_session WHERE task_code = ? AND status = 'confirmed'", (task,)
+            )
+        ]
+
+
+def test_two_draws_of_different_tasks_at_once_both_complete(
+    workstations: tuple[Path, Path, Database],
+) -> None:
+    one, two, db = workstations
+    procs = [_drawer(one, "RW-2026-03", None, "抽取室"), _drawer(two, "RW-2026-04", None, "二楼办公室")]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all("confirmed" in o for o in outs), outs
+    assert len(_confirmed(db, "RW-2026-03")) == 1 and len(_confirmed(db, "RW-2026-04")) == 1
+    report = check(db)
+    assert report.ok, report.text()
+
+
+def test_same_task_from_two_workstations_gives_one_draw(
+    workstations: tuple[Path, Path, Database], tmp_path: Path
+) -> None:
+    one, two, db = workstations
+    go = tmp_path / "go"
+    first = _drawer(one, "RW-2026-04", go, "抽取室")
+    assert first.stdout is not None
+    line = first.stdout.readline()
+    assert line.startswith("prepared"), line
+    sid = line.split()[1]
+    second = _drawer(two, "RW-2026-04", None, "二楼办公室")
+    out2 = second.communicate(timeout=600)[0]
+    go.touch()
+    out1 = first.communicate(timeout=600)[0]
+    assert "confirmed" in out1
+    assert out2.startswith("refused"), out2
+    assert sid in out2 and "抽取室" in out2  # names the session and the workstation drawing it
+    assert _confirmed(db, "RW-2026-04") == [sid]
+    report = check(db)
+    assert report.ok, report.text()
+
+
+def test_import_and_draw_at_once_both_complete(
+    workstations: tuple[Path, Path, Database], tmp_path: Path
+) -> None:
+    import random
+
+    from dsj_desktop.demo.county import make_targets
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.io.exporter import export_rows
+
+    one, two, db = workstations
+    with db.read() as conn:
+        before = conn.exec_driver_sql("SELECT count(*) FROM target").scalar_one()
+        known = {r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target")}
+    records = [r for r in make_targets(random.Random(7), scale=4) if r["uscc"] not in known]
+    xlsx = tmp_path / "新增检查对象.xlsx"
+    run_job(export_rows(xlsx, "检查对象", TARGETS.fields, records, len(records)))
+    env = {**os.environ, "DSJ_WORKSTATION": "二楼办公室", "DSJ_DATA_DIR": str(two)}
+    importer = subprocess.Popen([sys.executable, "-m", "dsj_desktop", "import", "targets", str(xlsx)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # fmt: skip
+    drawer = _drawer(one, "RW-2026-03", None, "抽取室")
+    out_i = importer.communicate(timeout=600)[0]
+    out_d = drawer.communicate(timeout=600)[0]
+    assert importer.returncode == 0, out_i
+    assert "confirmed" in out_d, out_d
+    with db.read() as conn:
+        after = conn.exec_driver_sql("SELECT count(*) FROM target").scalar_one()
+    assert after == before + len(records)
+    report = check(db)
+    assert report.ok, report.text()
+
+
+def test_backup_and_restore_commands_on_the_server(pdb: Database, tmp_path: Path) -> None:
+    from dsj_desktop.services import backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    info = backup.auto_backup(pdb, "测试")
+    assert info.ok, info.text()
+    assert info.path.suffix == ".pgdump" and backup.manifest_path(info.path).is_file()
+    assert info.counts["检查对象"] == 1 and info.journal_entries >= 2
+    assert backup.list_backups(pdb) == [info.path]
+    add_target(pdb, "91110000100000002X", "丙公司")
+    safety, restored = backup.restore(pdb, info.path)
+    assert safety.suffix == ".pgdump"
+    db = open_database(tmp_path / "ws1")
+    try:
+        backup.note_restore(db, safety, restored)
+        with db.read() as conn:
+            names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM target ORDER BY id")]
+        assert names == ["甲公司"]
+        report = check(db)
+        assert report.ok, report.text()
+    finally:
+        db.close()
+
+
+def test_tampered_dump_is_refused(pdb: Database, server_url: str, tmp_path: Path) -> None:
+    from dsj_desktop.services import backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    info = backup.auto_backup(pdb, "测试")
+    outside(server_url, "SET session_replication_role = replica", "UPDATE target SET name = '乙公司'")
+    forged = tmp_path / "forged.pgdump"
+    pdb.backup_to(forged)  # a dump of data changed behind the program's back
+    problems = backup.verify_candidate(forged, tmp_path / "ws1", server_url)
+    assert any("被改动过" in p for p in problems), problems
+    assert backup.verify_candidate(info.path, tmp_path / "ws1", server_url) == []
+
+
+def test_a_versioned_upgrade_step_on_the_server(pdb: Database, tmp_path: Path, server_url: str) -> None:
+    """The upgrade mechanism on a server: a backup first, the step and its version in one transaction,
+    the rows that verified before sealed again, a row changed outside the program still named."""
+    from dsj_desktop.db.migrations import MIGRATIONS, SCHEMA_VERSION
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    add_target(pdb, "91110000100000002X", "丙公司")
+    pdb.close()
+    outside(
+        server_url,
+        "SET session_replication_role = replica",
+        "UPDATE target SET name = '乙公司' WHERE name = '丙公司'",
+    )
+
+    def add_column(conn: Any) -> None:
+        conn.exec_driver_sql("ALTER TABLE target ADD COLUMN note VARCHAR NOT NULL DEFAULT ''")
+
+    steps = {**MIGRATIONS, SCHEMA_VERSION: add_column}
+    db = open_database(tmp_path / "ws1", migrations=steps, target_version=SCHEMA_VERSION + 1)
+    try:
+        assert db.schema_version() == SCHEMA_VERSION + 1
+        assert any(w.startswith("数据库已从版本") for w in db.warnings)
+        assert list((tmp_path / "ws1" / "backups").glob("upgrade-*.pgdump"))
+        report = check(db)
+        bad = [f for f in report.findings if f.area == "数据行"]
+        assert len(bad) == 1 and "91110000100000002X" in bad[0].row, report.text()
+    finally:
+        db.close()
