@@ -7,7 +7,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,16 @@ def _configure_with(guard: Guard) -> Any:
         record.info[STATE_KEY] = state
         record.info[GUARD_KEY] = guard
         guard.register(dbapi_conn, state)
+
+    return configure
+
+
+def _connection_state(guard: Guard) -> Callable[[Any], None]:
+    """A server connection's per-connection state (the seals are computed in the program there)."""
+
+    def configure(record: Any) -> None:
+        record.info[STATE_KEY] = TxState()
+        record.info[GUARD_KEY] = guard
 
     return configure
 
@@ -357,7 +367,9 @@ def open_database(
     if server is None:
         db = Database(path, make_engine(path, guard), guard)
     else:
-        db = Database(path, pg.make_engine(server, guard), guard, pg.without_password(server))
+        db = Database(
+            path, pg.make_engine(server, _connection_state(guard)), guard, pg.without_password(server)
+        )
     guard.migrating = True  # only the steps below may write as 系统 beyond login bookkeeping
     try:
         version = db.schema_version()

@@ -414,7 +414,7 @@ def install(conn: Connection) -> int:
 def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
     """Seal rows written with the triggers off (bulk writes, upgrades): one pass, the same seals."""
     if pg.is_pg(conn):
-        return pg.seal_where(conn, guard, table, where.replace("rowid", "t.rowid"), params)
+        return pg.seal_where(conn, guard.seal, table, where.replace("rowid", "t.rowid"), params)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
     quoted = ", ".join(f'"{c}"' for c in cols)
     dbapi = conn.connection.driver_connection
@@ -487,7 +487,7 @@ def seal_new_rows(
     without reading them back: *rows* hold the *attrs* columns, *fixed* the others. The seals are
     the ones the triggers compute (a test compares them), only faster."""
     if pg.is_pg(conn):
-        return len(rows)  # sealed with everything else the transaction changed (pg.settle)
+        return len(rows)  # sealed with everything else the transaction changed (settle_server_write)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
     pos = {a: i for i, a in enumerate(attrs)}
     pick: list[tuple[int, Any]] = []  # for each table column: (index in the row, or -1 with a constant)
@@ -608,7 +608,7 @@ def seal_all(conn: Connection, guard: Guard) -> int:
     """Seal every row of every table (a new file; an upgrade from before seals existed)."""
     conn.exec_driver_sql("DELETE FROM row_seal")
     if pg.is_pg(conn):
-        return sum(pg.seal_where(conn, guard, t) for t in guarded_tables(conn))
+        return sum(pg.seal_where(conn, guard.seal, t) for t in guarded_tables(conn))
     return sum(seal_rows(conn, guard, t) for t in guarded_tables(conn))
 
 
@@ -639,7 +639,7 @@ def append(
                 (at, who, action, text, prev, h, sig),
             ).scalar_one()
         )
-        pg.seal_where(conn, guard, "journal", "WHERE t.id = %s", (jid,))
+        pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
         return jid, h
     cur = conn.exec_driver_sql(
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -722,7 +722,7 @@ def describe_changes(st: TxState) -> str:
 def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
     """End of a write transaction: the journal entry for everything it changed."""
     if pg.is_pg(conn):
-        pg.settle(conn, guard, st)  # seals and role checks of the rows the capture trigger noted
+        settle_server_write(conn, guard, st)  # seals and role checks of the rows the capture trigger noted
     if not st.changed:
         return
     action = st.action or ("修改数据：" + describe_changes(st))
@@ -735,3 +735,67 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
         detail[STATE_KEY] = table_counts(conn)
     who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
     st.head = append(conn, guard, at, who, action, detail)
+
+
+def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
+    """End of a write: every row this transaction changed (noted by the capture trigger) is checked
+    against the account's role, described for the journal and sealed; the notes are removed."""
+    notes = conn.exec_driver_sql(
+        "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
+    ).fetchall()
+    if not notes:
+        return
+    first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
+    last_op: dict[tuple[str, int], str] = {}
+    # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
+    counted = set(st.counts) if st.bulk else set()
+    for tbl, op, row_id, old_row in notes:
+        key = (str(tbl), int(row_id))
+        guard.check(st, key[0])
+        if key[0] not in counted:
+            st.count(key[0], {"I": "insert", "U": "update", "D": "delete"}[str(op)])
+        if key not in first:
+            first[key] = None if op == "I" else old_row
+        last_op[key] = str(op)
+    by_table: dict[str, list[int]] = {}
+    for (tbl, rid), op in last_op.items():
+        if op != "D":
+            by_table.setdefault(tbl, []).append(rid)
+    now: dict[tuple[str, int], str] = {}
+    for tbl, ids in by_table.items():
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for rid, text in conn.exec_driver_sql(pg.row_text_sql(tbl, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+                now[(tbl, int(rid))] = str(text)
+    for (tbl, rid), op in last_op.items():
+        cols = guard.columns.get(tbl, [])
+        before_text = first[(tbl, rid)]
+        before = list(pg.values_of(before_text, cols)) if before_text is not None else None
+        listed = len(st.rows) < ROWS_IN_JOURNAL and tbl not in counted
+        if op == "D":
+            if st.system:
+                guard.check_system_row(st, tbl, "D", None, ())
+            if listed:
+                st.rows.append({"table": tbl, "op": "D", "rowid": rid})
+            continue
+        after = pg.values_of(now[(tbl, rid)], cols)
+        if st.system:
+            guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
+        if listed:
+            st.rows.append(describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
+    keep = st.keep_unsealed
+    pg.store_seals(
+        conn,
+        [
+            (tbl, rid, guard.seal(tbl, rid, (text,)))
+            for (tbl, rid), text in now.items()
+            if (tbl, rid) not in keep
+        ],
+    )
+    gone = [(tbl, rid) for (tbl, rid), op in last_op.items() if op == "D"]
+    if gone:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cur:
+            cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
+    conn.exec_driver_sql("DELETE FROM dsj_change WHERE tx = txid_current()")

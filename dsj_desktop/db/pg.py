@@ -22,15 +22,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
-
-    from dsj_desktop.db.guard import Guard, TxState
 
 URL_ENV = "DSJ_DATABASE_URL"
 URL_FILE = "database-server.json"  # in the data folder: the server's URL, never with a password
@@ -207,12 +205,11 @@ def _cursor_class() -> Any:
     return Cursor
 
 
-def make_engine(url: str, guard: Guard) -> Engine:
+def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
+    """The engine over the server at *url*; *on_connect* gets each new pool record (the engine
+    module puts its per-connection state there)."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
-
-    from dsj_desktop.db.engine import GUARD_KEY, STATE_KEY
-    from dsj_desktop.db.guard import TxState
 
     sa_url = make_url(url).set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {"cursor_factory": _cursor_class(), "application_name": workstation_tag()}
@@ -245,9 +242,7 @@ def make_engine(url: str, guard: Guard) -> Engine:
             cur.execute("SET TimeZone = 'UTC'")
             cur.execute("SET DateStyle = 'ISO, YMD'")
         dbapi_conn.commit()
-        state = TxState()
-        record.info[STATE_KEY] = state
-        record.info[GUARD_KEY] = guard
+        on_connect(record)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -474,77 +469,16 @@ def store_seals(conn: Connection, rows: Sequence[tuple[str, int, bytes]]) -> Non
 
 
 def seal_where(
-    conn: Connection, guard: Guard, table: str, where: str = "", params: Sequence[Any] = ()
+    conn: Connection,
+    seal: Callable[[str, int, tuple[Any, ...]], bytes],
+    table: str,
+    where: str = "",
+    params: Sequence[Any] = (),
 ) -> int:
+    """Seal the rows of *table* matching *where* with *seal* (the guard's keyed seal)."""
     rows = conn.exec_driver_sql(row_text_sql(table, where), tuple(params)).fetchall()
-    store_seals(conn, [(table, int(r[0]), guard.seal(table, int(r[0]), (r[1],))) for r in rows])
+    store_seals(conn, [(table, int(r[0]), seal(table, int(r[0]), (r[1],))) for r in rows])
     return len(rows)
-
-
-def settle(conn: Connection, guard: Guard, st: TxState) -> None:
-    """End of a write: every row this transaction changed (noted by the capture trigger) is checked
-    against the account's role, described for the journal and sealed; the notes are removed."""
-    from dsj_desktop.db import guard as g
-
-    notes = conn.exec_driver_sql(
-        "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
-    ).fetchall()
-    if not notes:
-        return
-    first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
-    last_op: dict[tuple[str, int], str] = {}
-    # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
-    counted = set(st.counts) if st.bulk else set()
-    for tbl, op, row_id, old_row in notes:
-        key = (str(tbl), int(row_id))
-        guard.check(st, key[0])
-        if key[0] not in counted:
-            st.count(key[0], {"I": "insert", "U": "update", "D": "delete"}[str(op)])
-        if key not in first:
-            first[key] = None if op == "I" else old_row
-        last_op[key] = str(op)
-    by_table: dict[str, list[int]] = {}
-    for (tbl, rid), op in last_op.items():
-        if op != "D":
-            by_table.setdefault(tbl, []).append(rid)
-    now: dict[tuple[str, int], str] = {}
-    for tbl, ids in by_table.items():
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            for rid, text in conn.exec_driver_sql(row_text_sql(tbl, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-                now[(tbl, int(rid))] = str(text)
-    for (tbl, rid), op in last_op.items():
-        cols = guard.columns.get(tbl, [])
-        before_text = first[(tbl, rid)]
-        before = list(values_of(before_text, cols)) if before_text is not None else None
-        listed = len(st.rows) < g.ROWS_IN_JOURNAL and tbl not in counted
-        if op == "D":
-            if st.system:
-                guard.check_system_row(st, tbl, "D", None, ())
-            if listed:
-                st.rows.append({"table": tbl, "op": "D", "rowid": rid})
-            continue
-        after = values_of(now[(tbl, rid)], cols)
-        if st.system:
-            guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
-        if listed:
-            st.rows.append(g.describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
-    keep = st.keep_unsealed
-    store_seals(
-        conn,
-        [
-            (tbl, rid, guard.seal(tbl, rid, (text,)))
-            for (tbl, rid), text in now.items()
-            if (tbl, rid) not in keep
-        ],
-    )
-    gone = [(tbl, rid) for (tbl, rid), op in last_op.items() if op == "D"]
-    if gone:
-        dbapi = conn.connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor() as cur:
-            cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
-    conn.exec_driver_sql("DELETE FROM dsj_change WHERE tx = txid_current()")
 
 
 def foreign_changes(conn: Connection) -> list[tuple[str, str, int]]:
