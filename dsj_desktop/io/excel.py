@@ -164,7 +164,11 @@ def _rows_without_trailing_blanks(ws: pc.CalamineSheet, max_rows: int | None) ->
     last = 0
     append = rows.append
     for row in ws.iter_rows():
-        if not any(row) or is_blank_row(row):
+        first = row[0] if row else None
+        # A row whose first cell holds a number or text starting with a visible character is data.
+        if (not first or (first.__class__ is str and first[0] in _WS)) and (
+            not any(row) or is_blank_row(row)
+        ):
             append(blank)
         else:
             append(row)

@@ -35,6 +35,7 @@ from dsj_desktop.domain.fields import (
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
+from dsj_desktop.io import excel as excel_mod
 from dsj_desktop.io.excel import (
     HEADER_SCAN_ROWS,
     auto_mapping,
@@ -50,6 +51,7 @@ from dsj_desktop.progress import Job, Progress
 
 MAX_LISTED_PROBLEMS = 200
 PROGRESS_EVERY = 5000
+_BLANK = excel_mod._WS  # what is_blank_row takes for space
 PREVIEW_ROWS = 50
 BULK_ROWS = 2000  # from this many rows an import seals its rows in one pass
 BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
@@ -340,6 +342,11 @@ def suspect_columns(
 
 def _phone_warnings(f: FieldSpec, col: int, raw: Sequence[Any], row_numbers: Sequence[int]) -> list[str]:
     """Phone numbers typed as numbers: Excel drops a landline's leading 0 (0351… → 351…)."""
+    try:
+        "".join(raw)
+        return []  # every cell text: no number among them
+    except TypeError:
+        pass
     lost = []
     for v, rn in zip(raw, row_numbers, strict=True):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
@@ -406,7 +413,13 @@ def read_records(
     data = rows[first_data:]
     width = max(len(header), max(mapping.values(), default=-1) + 1)
     # Blank lines inside the sheet are skipped (cells empty or holding only spaces).
-    blank = {i for i, r in enumerate(data) if not r or is_blank_row(r)}
+    # (A row whose first cell holds a number or text starting with a visible character is data.)
+    blank = {
+        i
+        for i, r in enumerate(data)
+        if not r
+        or ((not r[0] or (r[0].__class__ is str and r[0][0] in _BLANK)) and (not any(r) or is_blank_row(r)))
+    }
     kept = [r for i, r in enumerate(data) if i not in blank] if blank else data
     row_numbers = [first_data + 1 + i for i in range(len(data)) if i not in blank]
     if kept and min(map(len, kept)) < width:  # calamine gives equal rows; CSV rows may be short
