@@ -60,6 +60,7 @@ from dsj_desktop.draw.algorithm import (
     hash_params,
     hash_target_columns,
     normalize_text,
+    normalize_texts,
     parse_params,
     replay_substitutions,
     show_value,
@@ -137,6 +138,15 @@ def _text(value: Any, what: str) -> str:
     return normalize_text("" if value is None else value, what, allow_empty=True)
 
 
+def _target_rows(targets: Sequence[tuple[str, str]], names: Mapping[str, str]) -> list[dict[str, str]]:
+    """The record's candidate rows: id, stratum and name (each name checked as :func:`_text` does)."""
+    shown = normalize_texts(["" if (v := names.get(tid)) is None else v for tid, _ in targets], "对象名称")
+    return [
+        {"id": tid, "stratum": stratum, "name": name}
+        for (tid, stratum), name in zip(targets, shown, strict=True)
+    ]
+
+
 def build_record(
     draw: DrawResult | DrawSetup,
     *,
@@ -211,10 +221,7 @@ def build_record(
         "status": status,
         "void_reason": reason or None,
         "task": json.loads(canonical_json(dict(task or {}))),
-        "targets": [
-            {"id": tid, "stratum": stratum, "name": _text(names.get(tid), "对象名称")}
-            for tid, stratum in setup.targets
-        ],
+        "targets": _target_rows(setup.targets, names),
         "mandatory_targets": [
             {
                 "id": tid,
