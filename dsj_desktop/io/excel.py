@@ -8,6 +8,7 @@ import io
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -388,7 +389,7 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
             if str(index).encode() not in local:
                 return set()
             xml = zf.read(name)
-    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError, zlib.error):
         return set()
     hidden = set()
     for m in _HIDDEN_ROW.finditer(xml):
@@ -502,7 +503,7 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                             left -= len(chunk)
                         dst.write(tail)
             return out_path
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, zlib.error):  # damaged: the reader says so
         return None
 
 
