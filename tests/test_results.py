@@ -282,7 +282,7 @@ def test_the_demo_holds_confirmed_draws_with_results(demo_results_db: Database) 
         ("RW-2026-01", "confirmed", date(2026, 3, 9)),
         ("RW-2026-03", "confirmed", date(2026, 4, 7)),
     ]
-    assert all(s.record is not None for s in sessions)
+    assert all(s.record is not None for s in listed)
     c = results.count(rows, cal, 7, date(2026, 11, 23))
     assert c.by_status == {TODO: 36, INSPECTED: 2, ENTERED: 24, PUBLISHED: 0}
     assert (c.late, c.overdue) == (2, 2)
