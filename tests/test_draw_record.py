@@ -25,7 +25,9 @@ from dsj_desktop.draw.record import (
     PreviousAttempt,
     RecordError,
     build_record,
+    canonical_members,
     generate_private_key,
+    join_members,
     load_record,
     public_key_fingerprint,
     public_key_of,
@@ -128,6 +130,20 @@ def test_unmodified_record_passes(good: dict[str, Any]) -> None:
         assert name in names
     # Survives a round trip through a file.
     assert verify_record(json.loads(json.dumps(good, ensure_ascii=False, indent=1))).ok
+
+
+def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any]) -> None:
+    """The draw service signs and hashes a record from the canonical JSON of each member: the same
+    text as canonical_json of the whole, so the same signature and digest (a record with the
+    candidate list long enough for the columnar path too)."""
+    body = {k: v for k, v in good.items() if k != "signature"}
+    long = dict(
+        body, targets=[{"id": f"9114{n:014d}", "stratum": "一般", "name": f"企业{n}"} for n in range(3000)]
+    )
+    for record in (body, good, long):
+        assert join_members(canonical_members(record)) == canonical_json(record)
+    for record in (body, long):
+        assert sign_record(record, KEY, members=canonical_members(record)) == sign_record(record, KEY)
 
 
 def test_fingerprint_format() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dsj_desktop.cli import main
-from dsj_desktop.db.engine import open_database
+from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.domain.specs import TARGETS
 from dsj_desktop.domain.uscc import complete
+from dsj_desktop.errors import UserError
 from dsj_desktop.io.exporter import export_directory
 from dsj_desktop.io.importer import ImportRefused, import_directory
 from dsj_desktop.paths import database_path
@@ -400,3 +402,27 @@ def test_conflicts_must_name_known_people_and_targets(demo_data_dir: Path, tmp_p
     assert "第 2 行 A 列" in err and "不在执法检查人员名录库或专家库中" in err
     assert "第 2 行 B 列" in err and "不在检查对象名录库中" in err
     assert fingerprint(demo_data_dir) == before
+
+
+def test_a_workbook_whose_sheet_data_is_damaged_is_refused_clearly(db: Database, tmp_path: Path) -> None:
+    """A byte changed inside the compressed sheet (a bad copy from a USB stick): a clear refusal, not
+    zlib's own error from the look at the sheet's used range (found by test_fuzz_import)."""
+    good = write_xlsx(tmp_path / "good.xlsx", [target_row(n) for n in range(1, 40)]).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for at in range(start + 2, start + info.compress_size):  # the first change that breaks the stream
+        data = bytearray(good)
+        data[at] ^= 0xFF
+        try:
+            with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf, zf.open("xl/worksheets/sheet1.xml") as f:
+                f.read(4096)
+        except zlib.error:
+            break
+    else:
+        pytest.skip("no single changed byte breaks this sheet's compressed stream")
+    bad = tmp_path / "damaged.xlsx"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(UserError) as exc:
+        run_job(import_directory(db, TARGETS, bad))
+    assert "damaged.xlsx" in str(exc.value) and "Error" not in str(exc.value)

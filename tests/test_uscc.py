@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsj_desktop.domain import uscc
 
@@ -55,3 +57,30 @@ def test_every_single_character_change_is_caught() -> None:
 
 def test_complete_appends_check_character() -> None:
     assert uscc.complete("91350100M000100Y4") == "91350100M000100Y43"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(uscc.complete, st.text(uscc.ALPHABET, min_size=17, max_size=17)),
+            st.text(uscc.ALPHABET, min_size=18, max_size=18),
+            st.text(uscc.ALPHABET + "IOSVZa ,\u2028", min_size=16, max_size=20),
+            st.sampled_from(
+                ["", ",", uscc.complete("91149921000000001") + "," + uscc.complete("91149921000000002")]
+            ),
+        ),
+        max_size=8,
+    )
+)
+def test_a_column_is_valid_exactly_when_each_code_is(codes: list[str]) -> None:
+    assert uscc.all_valid(codes) == all(map(uscc.is_valid_normalized, codes))
+
+
+def test_a_column_of_valid_codes_and_one_wrong_check_character() -> None:
+    codes = [uscc.complete(f"{n:017d}") for n in range(0, 10**17, 10**17 // 997)]
+    assert uscc.all_valid(codes) and uscc.all_valid(VALID)
+    for i in (0, 500, len(codes) - 1):
+        for c in uscc.ALPHABET:
+            if c != codes[i][17]:
+                assert not uscc.all_valid([*codes[:i], codes[i][:17] + c, *codes[i + 1 :]])

@@ -17,7 +17,7 @@ from dsj_desktop.domain import codelists
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.domain.specs import INSPECTORS, TARGETS
 from dsj_desktop.domain.workdays import YearArrangement
-from dsj_desktop.io.importer import BULK_ROWS, import_directory
+from dsj_desktop.io.importer import BULK_ROWS, import_directory, read_records
 from dsj_desktop.progress import run_job
 from dsj_desktop.services import accounts, backup, codes, holidays, integrity, sessions, settings
 from dsj_desktop.services.directory import DirectoryQuery
@@ -67,6 +67,41 @@ def test_imports_adding_code_values_are_sealed_and_journalled(db: Database, tmp_
     # Re-importing the same file: nothing new, still honest.
     run_job(import_directory(db, TARGETS, big, add_unknown_codes=True))
     _honest(db, "a bulk re-import")
+
+
+def test_bulk_seals_made_from_one_template_are_the_seals_the_triggers_make(
+    db: Database, tmp_path: Path
+) -> None:
+    """A bulk import whose columns are known to be all text or all numbers seals from a template; the
+    same rows imported a few at a time (triggers on) get the same seals, row for row."""
+    n = BULK_ROWS + 5
+    rows = [target_row(i, 企业名称=f"企业{i}“%s”%d{{}}", 地址="" if i % 7 else "城关镇1号") for i in range(n)]
+    big = write_xlsx(tmp_path / "big.xlsx", rows)
+    parsed = run_job(read_records(TARGETS, big, tolerate_unknown_codes=True))
+    types = parsed.db_rows_and_types(TARGETS)[1]
+    assert types is not None and set(types) == {str, int}  # the template path is taken
+    run_job(import_directory(db, TARGETS, big, add_unknown_codes=True))
+    _honest(db, "a bulk import sealed from a template")
+    other = open_database(tmp_path / "small")
+    for start in range(0, n, BULK_ROWS - 1):  # below BULK_ROWS: the triggers seal each row
+        part = write_xlsx(tmp_path / f"part{start}.xlsx", rows[start : start + BULK_ROWS - 1])
+        run_job(import_directory(other, TARGETS, part, add_unknown_codes=True))
+
+    def seals(d: Database) -> dict[int, bytes]:
+        with d.read() as conn:
+            return dict(conn.exec_driver_sql("SELECT row_id, seal FROM row_seal WHERE tbl = 'target'").all())
+
+    ours, theirs = seals(db), seals(other)
+    assert len(ours) == n and ours.keys() == theirs.keys()
+    # The seals cover the times of writing, which differ: compare with those times made equal.
+    with db.read() as c1, other.read() as c2:
+        t1 = c1.exec_driver_sql("SELECT DISTINCT created_at FROM target").scalar_one()
+        same = [r for r in c2.exec_driver_sql("SELECT rowid, * FROM target ORDER BY rowid").all()]
+    guard = db.guard
+    for row in same:
+        values = list(row[1:])
+        values[-2:] = [t1, t1]
+        assert guard.seal("target", row[0], values) == ours[row[0]]
 
 
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:

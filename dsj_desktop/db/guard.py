@@ -482,10 +482,12 @@ def seal_new_rows(
     attrs: Sequence[str],
     rows: Sequence[Sequence[Any]],
     fixed: dict[str, Any],
+    types: Sequence[type] | None = None,
 ) -> int:
     """Seal rows just inserted (rowids from *first_rowid* on, in order) from the values written,
     without reading them back: *rows* hold the *attrs* columns, *fixed* the others. The seals are
-    the ones the triggers compute (a test compares them), only faster."""
+    the ones the triggers compute (a test compares them), only faster. *types*: when the caller
+    knows the exact type (str or int) of each column's every value, with *rows* tuples."""
     if pg.is_pg(conn):
         return len(rows)  # sealed with everything else the transaction changed (settle_server_write)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
@@ -511,12 +513,21 @@ def seal_new_rows(
         key = guard.seal_key
         blake2b = hashlib.blake2b
         prefix = "s" + table + SEP + "i"
-        for n, row in enumerate(rows):
-            rowid = first_rowid + n
-            text = f"{prefix}{rowid}{SEP}i{rowid}{SEP}" + SEP.join([
-                ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v) for v in row
-            ]) + tail  # fmt: skip
-            out.append((table, rowid, blake2b(text.encode("utf-8"), key=key, digest_size=16).digest()))
+        if types is not None and len(types) == k and set(types) <= {str, int}:
+            # Every row's encoded values from one template: "s" + text, "i" + the integer.
+            template = SEP.join("s%s" if t is str else "i%d" for t in types)
+            for n, row in enumerate(rows):
+                rowid = first_rowid + n
+                text = f"{prefix}{rowid}{SEP}i{rowid}{SEP}" + template % row + tail
+                out.append((table, rowid, blake2b(text.encode("utf-8"), key=key, digest_size=16).digest()))
+        else:
+            for n, row in enumerate(rows):
+                rowid = first_rowid + n
+                text = f"{prefix}{rowid}{SEP}i{rowid}{SEP}" + SEP.join([
+                    ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v)
+                    for v in row
+                ]) + tail  # fmt: skip
+                out.append((table, rowid, blake2b(text.encode("utf-8"), key=key, digest_size=16).digest()))
     else:
         for n, row in enumerate(rows):
             rowid = first_rowid + n

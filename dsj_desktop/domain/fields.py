@@ -214,6 +214,8 @@ class Converter:
         self.unknown_codes: set[str] = set()  # filled when unknown code values are tolerated
         self.refused_codes: set[int] = set()  # indexes of the cells refused for a value not in the code list
         self.tolerate_unknown = False
+        # Set by convert_column: every value it returned is a str (the cells as read, all text).
+        self.texts_only = False
 
     def __call__(self, raw: Any) -> Any:
         spec = self.spec
@@ -300,55 +302,70 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
     spec = conv.spec
     kind = spec.kind
     n = len(raw)
-    types = set(map(type, raw))
-    if types <= {str}:  # the common case: every cell text (calamine reads empty cells as "")
-        texts: list[str | None] = raw
-        slow: list[int] = []
-    else:
-        texts = [v if type(v) is str else "" if v is None else None for v in raw]
-        # Numbers, dates and booleans go cell by cell.
-        slow = [i for i, t in enumerate(texts) if t is None] if None in texts else []
     values: list[Any] = []
     bulk = kind in (Kind.TEXT, Kind.USCC, Kind.BOOL, Kind.CHOICE, Kind.CODELIST) and (
         spec.parser is None or kind in (Kind.CHOICE, Kind.CODELIST)
     )
+    texts: list[str | None] = raw
+    slow: list[int] = []
     joined = ""
     if bulk:
-        # U+2028 separates: it is neither a control character nor stripped.
-        joined = "\u2028".join([t or "" for t in texts] if slow else texts)  # type: ignore[arg-type]
-        pattern = _BULK_UNSAFE_ML if spec.multiline else _BULK_UNSAFE
-        normalized = unicodedata.is_normalized("NFKC" if kind is Kind.USCC else "NFC", joined)
-        bulk = not pattern.search(joined) and normalized
-        if spec.multiline and "\r" in joined:
-            bulk = False
+        try:  # the common case: every cell text (calamine reads empty cells as ""); the join proves it
+            joined = _SEP.join(raw)
+        except TypeError:
+            texts = [v if type(v) is str else "" if v is None else None for v in raw]
+            # Numbers, dates and booleans go cell by cell.
+            slow = [i for i, t in enumerate(texts) if t is None] if None in texts else []
+            joined = _SEP.join([t or "" for t in texts] if slow else texts)  # type: ignore[arg-type]
+    # clean: no cell holds the separator, a character the bulk checks must leave to the converter or
+    # any space (the cells are stored as they are), and the column is normalised.
+    clean = False
+    if bulk:
+        if not slow and joined.count(_SEP) == n - 1 and not _UNSAFE_OR_SPACE.search(joined):
+            clean = unicodedata.is_normalized("NFKC" if kind is Kind.USCC else "NFC", joined)
+            bulk = clean
+        else:
+            pattern = _BULK_UNSAFE_ML if spec.multiline else _BULK_UNSAFE
+            normalized = unicodedata.is_normalized("NFKC" if kind is Kind.USCC else "NFC", joined)
+            bulk = not pattern.search(joined) and normalized
+            if spec.multiline and "\r" in joined:
+                bulk = False
     if not bulk:
         slow = list(range(n))
         values = [None] * n
     else:
         stripped: list[Any]
-        if slow:
+        if clean:  # no space of any kind in the column: the cells as they are
+            stripped = texts
+        elif slow:
             stripped = [t.strip(_WS) if t is not None else "" for t in texts]
         elif _ANY_SPACE.search(joined):
             stripped = list(map(str.strip, texts, repeat(_WS, n)))  # type: ignore[arg-type]
-        else:  # no space of any kind in the column: the cells as they are
+        else:
             stripped = texts
+        # Whether a cell is empty: with every cell as it is and none holding the separator, the
+        # joined column shows it (an empty first or last cell, or two separators in a row).
+        if clean:
+            has_empty = n > 0 and (
+                joined == "" or joined.startswith(_SEP) or joined.endswith(_SEP) or _SEP + _SEP in joined
+            )
+        else:
+            has_empty = "" in stripped
         default = spec.empty_value()
         limit = spec.max_len
         if kind is Kind.TEXT:
-            values = (
-                list(map(_or_default(default), stripped)) if default != "" and "" in stripped else stripped
-            )
-            if spec.required and "" in stripped:
+            values = list(map(_or_default(default), stripped)) if default != "" and has_empty else stripped
+            if spec.required and has_empty:
                 slow += [i for i, s in enumerate(stripped) if not s]
-            if max(map(len, stripped), default=0) > limit:
+            if len(joined) > limit and max(map(len, stripped), default=0) > limit:
                 slow += [i for i, s in enumerate(stripped) if len(s) > limit]
         elif kind is Kind.USCC:
-            if len(joined.split()) == n and joined.upper() == joined:
-                # No cell empty, none with any space or a small letter: normalize() would keep every one.
+            if (clean or len(joined.split()) == n) and joined.upper() == joined:
+                # No cell with any space or a small letter: normalize() would keep every one.
                 values = stripped
             else:
                 values = list(map(uscc_mod.normalize, stripped))
-            if not all(map(uscc_mod.is_valid_normalized, values)):
+            if not uscc_mod.all_valid(values):
                 slow += [i for i, c in enumerate(values) if not uscc_mod.is_valid_normalized(c)]
         elif kind is Kind.BOOL:
             table: dict[str, Any] = {spec.labels[0]: True, spec.labels[1]: False}
@@ -369,8 +386,10 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
             values = stripped
             if outside:  # aliases, refused values, required empties
                 slow += [i for i, s in enumerate(stripped) if s in outside]
-            if not spec.required and default != "" and "" in values:
+            if not spec.required and default != "" and has_empty:
                 values = [v if v != "" else default for v in values]
+    # Proven, not guessed: the values are the cells themselves, which the join showed to be all text.
+    conv.texts_only = bulk and clean and not slow and values is raw
     if slow and values is raw:  # the cells the converter redoes are written into a list of our own
         values = list(values)
     errors: dict[int, str] = {}
@@ -386,6 +405,9 @@ def convert_column(conv: Converter, raw: list[Any]) -> tuple[list[Any], dict[int
 
 
 _ANY_SPACE = re.compile(f"[{_WS}]")
+_SEP = "\u2028"  # joins a column's cells for the bulk checks: neither a control character nor stripped
+# Any character the bulk checks leave to the converter, or any space: one scan of a clean column.
+_UNSAFE_OR_SPACE = re.compile(_BULK_UNSAFE.pattern[:-1] + _WS + "]")
 
 
 def _or_default(default: Any) -> Callable[[str], Any]:

@@ -139,19 +139,27 @@ def compute_pool(
         by_target[p.uscc].append(p)
     pool = Pool()
     normal: list[TargetRow] = []
+    zero_cap = bool(rules.yearly_cap) and rules.yearly_cap <= 0  # a cap that even 0 draws reach
+    # A task without item industries and not 定向 takes every target: in_scope need not be asked.
+    everyone = scope.item_industries is None and scope.draw_type != DIRECTED
     for t in targets:
-        if not in_scope(t, scope):
+        if not everyone and not in_scope(t, scope):
             continue
         pool.in_scope += 1
         if t.status in rules.excluded_statuses:
             pool.exclusions.append(Exclusion(t.uscc, t.name, f"经营状态为{t.status}"))
             continue
-        past = by_target.get(t.uscc, [])
-        reason = _past_reason(rules, scope, past, on)
-        if reason is None and rules.yearly_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
-            this_year = sum(1 for p in past if p.drawn_on.year == on.year)
-            if this_year >= rules.yearly_cap:
-                reason = f"本年度已被抽查 {this_year} 次（每年最多 {rules.yearly_cap} 次）"
+        past = by_target.get(t.uscc)
+        if past is None:  # never drawn (most targets): nothing in this cycle, 0 times this year
+            reason = None
+            if zero_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
+                reason = f"本年度已被抽查 0 次（每年最多 {rules.yearly_cap} 次）"
+        else:
+            reason = _past_reason(rules, scope, past, on)
+            if reason is None and rules.yearly_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
+                this_year = sum(1 for p in past if p.drawn_on.year == on.year)
+                if this_year >= rules.yearly_cap:
+                    reason = f"本年度已被抽查 {this_year} 次（每年最多 {rules.yearly_cap} 次）"
         if reason is not None:
             pool.exclusions.append(Exclusion(t.uscc, t.name, reason))
             continue
@@ -162,13 +170,16 @@ def compute_pool(
 
     undirected = scope.draw_type == UNDIRECTED
 
-    def stratum(t: TargetRow) -> str:
-        if ratio.kind == "tiers":
-            return f"{t.risk_level}{STRATUM_JOIN}{t.region}" if undirected else t.risk_level
-        return t.region if undirected else ""
-
+    # Each candidate's stratum: risk level and region (tiers, 不定向), risk level (tiers), region
+    # (不定向) or none.
+    tiers = ratio.kind == "tiers"
+    candidates = pool.candidates
     for t in normal:
-        pool.candidates.append(Candidate(t.uscc, t.name, stratum(t), t.region, t.risk_level))
+        if tiers:
+            stratum = f"{t.risk_level}{STRATUM_JOIN}{t.region}" if undirected else t.risk_level
+        else:
+            stratum = t.region if undirected else ""
+        candidates.append(Candidate(t.uscc, t.name, stratum, t.region, t.risk_level))
     sizes: dict[str, int] = defaultdict(int)
     for c in pool.candidates:
         sizes[c.stratum] += 1

@@ -7,7 +7,11 @@ last is a check character: with weights ``3**i mod 31`` for positions 1..17,
 
 from __future__ import annotations
 
-from operator import mul
+import re
+from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter, mod, mul
+from typing import Any
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -53,6 +57,33 @@ def is_valid_normalized(code: str) -> bool:
         return ALPHABET[(31 - total % 31) % 31] == code[17]
     except KeyError:
         return False
+
+
+# all_valid: the code characters as base-36 digits of their values (0 … 30), and what a valid code's
+# reversed text read in base 34 leaves modulo 31 for each check character (34 ≡ 3: the weights).
+_DIGITS = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstu")
+_K = (pow(3, 17, 31) - 1) % 31
+_EXPECTED = {"0123456789abcdefghijklmnopqrstu"[v]: v * _K % 31 for v in range(31)}.__getitem__
+_CODES = re.compile(f"(?:[{ALPHABET}]{{18}},)*[{ALPHABET}]{{18}}")
+
+
+def all_valid(codes: Sequence[Any]) -> bool:
+    """Whether every code of a column (texts, already normalised) is valid: ``all(map(is_valid_normalized,
+    codes))`` in a few passes over the whole column. Reversed, a code reads in base 34 as
+    ``check × 34**17 + Σ value × 34**i``; as ``34 ≡ 3 (mod 31)``, that is ``check × 3**17 + Σ value ×
+    weight``, and the code is valid exactly when the sum is ``−check``, i.e. when the number is
+    ``check × (3**17 − 1)`` modulo 31."""
+    if not codes:
+        return True
+    joined = ",".join(codes)
+    if not _CODES.fullmatch(joined):  # each 18 code characters (a comma inside a cell: see below)
+        return False
+    cells = joined.translate(_DIGITS)[::-1].split(",")
+    if len(cells) != len(codes):
+        return False
+    return list(map(mod, map(int, cells, repeat(34)), repeat(31))) == list(
+        map(_EXPECTED, map(itemgetter(0), cells))
+    )
 
 
 def is_valid(code: str) -> bool:

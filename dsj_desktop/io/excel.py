@@ -8,6 +8,7 @@ import io
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +165,11 @@ def _rows_without_trailing_blanks(ws: pc.CalamineSheet, max_rows: int | None) ->
     last = 0
     append = rows.append
     for row in ws.iter_rows():
-        if not any(row) or is_blank_row(row):
+        first = row[0] if row else None
+        # A row whose first cell holds a number or text starting with a visible character is data.
+        if (not first or (first.__class__ is str and first[0] in _WS)) and (
+            not any(row) or is_blank_row(row)
+        ):
             append(blank)
         else:
             append(row)
@@ -384,7 +389,7 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
             if str(index).encode() not in local:
                 return set()
             xml = zf.read(name)
-    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError, zlib.error):
         return set()
     hidden = set()
     for m in _HIDDEN_ROW.finditer(xml):
@@ -498,7 +503,7 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                             left -= len(chunk)
                         dst.write(tail)
             return out_path
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, zlib.error):  # damaged: the reader says so
         return None
 
 

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
-from operator import itemgetter
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from dsj_desktop.domain.fields import (
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import CONFLICTS, TableSpec
 from dsj_desktop.errors import UserError
+from dsj_desktop.io import excel as excel_mod
 from dsj_desktop.io.excel import (
     HEADER_SCAN_ROWS,
     auto_mapping,
@@ -50,6 +51,7 @@ from dsj_desktop.progress import Job, Progress
 
 MAX_LISTED_PROBLEMS = 200
 PROGRESS_EVERY = 5000
+_BLANK = excel_mod._WS  # what is_blank_row takes for space
 PREVIEW_ROWS = 50
 BULK_ROWS = 2000  # from this many rows an import seals its rows in one pass
 BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
@@ -176,6 +178,7 @@ class ParsedSheet:
     # (column index, header as written, the field it looks like).
     suspect_columns: list[tuple[int, str, FieldSpec]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # sentences for the summary (nothing refused)
+    text_columns: set[str] = field(default_factory=set)  # fields whose every value the checks showed is text
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -206,8 +209,25 @@ class ParsedSheet:
 
     def db_rows(self, spec: TableSpec) -> list[tuple[Any, ...]]:
         """The rows as SQLite stores them, in the spec's field order (see :func:`to_db`)."""
+        return self.db_rows_and_types(spec)[0]
+
+    def db_rows_and_types(self, spec: TableSpec) -> tuple[list[tuple[Any, ...]], list[type] | None]:
+        """:meth:`db_rows`, and the type (str or int) of each column's every value when that is
+        certain: a flag column is stored as 1 or 0, a column the checks found all text is text, any
+        other column is looked at whole. ``None`` when a column holds other or mixed types."""
         cols = [db_column(f, self.columns[f.attr]) for f in spec.fields]
-        return list(zip(*cols, strict=True))
+        types: list[type] = []
+        for f, col in zip(spec.fields, cols, strict=True):
+            if f.kind is Kind.BOOL:
+                types.append(int)  # db_column: 1 or 0
+            elif f.attr in self.text_columns:
+                types.append(str)
+            else:
+                found = set(map(type, col))
+                if len(found) != 1 or not found <= {str, int}:
+                    return list(zip(*cols, strict=True)), None
+                types.append(found.pop())
+        return list(zip(*cols, strict=True)), types
 
 
 @dataclass
@@ -331,6 +351,11 @@ def suspect_columns(
 
 def _phone_warnings(f: FieldSpec, col: int, raw: Sequence[Any], row_numbers: Sequence[int]) -> list[str]:
     """Phone numbers typed as numbers: Excel drops a landline's leading 0 (0351… → 351…)."""
+    try:
+        "".join(raw)
+        return []  # every cell text: no number among them
+    except TypeError:
+        pass
     lost = []
     for v, rn in zip(raw, row_numbers, strict=True):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
@@ -397,7 +422,13 @@ def read_records(
     data = rows[first_data:]
     width = max(len(header), max(mapping.values(), default=-1) + 1)
     # Blank lines inside the sheet are skipped (cells empty or holding only spaces).
-    blank = {i for i, r in enumerate(data) if not r or is_blank_row(r)}
+    # (A row whose first cell holds a number or text starting with a visible character is data.)
+    blank = {
+        i
+        for i, r in enumerate(data)
+        if not r
+        or ((not r[0] or (r[0].__class__ is str and r[0][0] in _BLANK)) and (not any(r) or is_blank_row(r)))
+    }
     kept = [r for i, r in enumerate(data) if i not in blank] if blank else data
     row_numbers = [first_data + 1 + i for i in range(len(data)) if i not in blank]
     if kept and min(map(len, kept)) < width:  # calamine gives equal rows; CSV rows may be short
@@ -407,14 +438,19 @@ def read_records(
                             advice=["请把数据写在表头下面的行中，再导入。"])  # fmt: skip
 
     columns: dict[str, list[Any]] = {}
+    text_columns: set[str] = set()
     warnings: list[str] = []
     n_problems = 0
     advice: list[str] = []
+    # The sheet column by column, in one pass over its rows (the rows are at least *width* long).
+    by_column = list(islice(zip(*kept, strict=False), width))
     for n, (f, j, conv) in enumerate(converters):
         yield Progress("正在检查数据……", n, len(converters))
-        raw = list(map(itemgetter(j), kept))
+        raw = list(by_column[j])
         values, errors = convert_column(conv, raw)
         columns[f.attr] = values
+        if conv.texts_only:
+            text_columns.add(f.attr)
         for i, message in errors.items():
             n_problems += 1
             problems.append(Problem(row_numbers[i], j, f.header, message))
@@ -426,6 +462,7 @@ def read_records(
             )
         if f.attr == "phone":
             warnings += _phone_warnings(f, j, raw, row_numbers)
+    del by_column
     for f in fields:
         if f.attr not in columns:
             columns[f.attr] = [f.default] * len(kept)
@@ -471,6 +508,7 @@ def read_records(
                 "这些行也已一并检查和导入；如果它们不该导入，请在 Excel 中删除这些行后重新导入。"
             )
     parsed.warnings = warnings
+    parsed.text_columns = text_columns
     return parsed
 
 
@@ -594,15 +632,22 @@ def diff(
     return add, update, unchanged, restored
 
 
-def insert_sql(spec: TableSpec) -> str:
-    """INSERT of a row in spec field order, then created_at, updated_at (a new row is not archived)."""
+def insert_sql(spec: TableSpec, stamp: str | None = None) -> str:
+    """INSERT of a row in spec field order, then created_at, updated_at (a new row is not archived).
+    With *stamp*, both times are that text in the statement (the parameters are the row alone)."""
     cols = spec.attrs
     archived = "" if spec.archived_is_field else "archived, "
     zero = "" if spec.archived_is_field else "0, "
+    times = "?, ?" if stamp is None else ", ".join([_sql_text(stamp)] * 2)
     return (
         f"INSERT INTO {spec.table} ({', '.join(cols)}, {archived}created_at, updated_at) "
-        f"VALUES ({', '.join('?' * len(cols))}, {zero}?, ?)"
+        f"VALUES ({', '.join('?' * len(cols))}, {zero}{times})"
     )
+
+
+def _sql_text(s: str) -> str:
+    """*s* as an SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
 
 
 def update_sql(spec: TableSpec, *, restore: bool) -> str:
@@ -619,7 +664,11 @@ def write_rows(
     spec: TableSpec,
     add: Sequence[tuple[Any, ...]],
     update: Sequence[tuple[int, tuple[Any, ...]]],
+    types: Sequence[type] | None = None,
 ) -> Job[None]:
+    """Insert *add*, update *update*; in a bulk transaction seal them. *types*: the type (str or int)
+    of each column's every value in *add* (tuples), when the caller has made sure of it (see
+    :meth:`ParsedSheet.db_rows_and_types`): the seals are then made from one template."""
     stamp = now_iso()
     cols = spec.attrs
     state = tx_state(conn)
@@ -646,7 +695,7 @@ def write_rows(
         last = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {spec.table}").scalar_one()
         if last - first_new + 1 == len(add):  # the new rows got consecutive rowids: seal from memory
             fixed = {"archived": 0, "created_at": stamp, "updated_at": stamp}
-            guard_mod.seal_new_rows(conn, guard, spec.table, first_new, cols, add, fixed)
+            guard_mod.seal_new_rows(conn, guard, spec.table, first_new, cols, add, fixed, types)
         else:
             guard_mod.seal_rows(conn, guard, spec.table, "WHERE rowid >= ?", (first_new,))
         ids = [i for i, _ in update if i not in outside]
@@ -668,10 +717,10 @@ def _write(
     update: Sequence[tuple[int, tuple[Any, ...]]],
 ) -> Job[None]:
     if add:
-        sql = insert_sql(spec)
+        sql = insert_sql(spec, stamp)  # the rows as they are: no per-row tuple with the times
         for start in range(0, len(add), PROGRESS_EVERY):
             chunk = add[start : start + PROGRESS_EVERY]
-            conn.exec_driver_sql(sql, [(*v, stamp, stamp) for v in chunk])
+            conn.exec_driver_sql(sql, chunk)
             yield Progress("正在写入数据库……", start + len(chunk), len(add) + len(update))
     if update:
         sql = update_sql(spec, restore=True)
@@ -759,9 +808,9 @@ def _import_directory(
         if refs:
             raise ImportRefused(path, parsed.sheet, refs[:MAX_LISTED_PROBLEMS], len(refs))
         present = set(parsed.mapping)
-        add, update, unchanged, restored = diff(
-            spec, parsed.db_rows(spec), existing_rows(conn, spec), present
-        )
+        rows, types = parsed.db_rows_and_types(spec)
+        add, update, unchanged, restored = diff(spec, rows, existing_rows(conn, spec), present)
+        del rows
         summary = ImportSummary(
             spec.kind, spec.title, path.name, parsed.sheet, len(parsed),
             len(add), len(update), unchanged, restored,
@@ -779,5 +828,5 @@ def _import_directory(
             if not dry_run:
                 _add_codes(conn, list_name, ordered)
         if not dry_run:
-            yield from write_rows(conn, spec, add, update)
+            yield from write_rows(conn, spec, add, update, types)
     return summary

@@ -45,7 +45,13 @@ from dsj_desktop.draw.algorithm import (
     normalize_witnesses,
     reveal,
 )
-from dsj_desktop.draw.record import PreviousAttempt, build_record, sign_record
+from dsj_desktop.draw.record import (
+    PreviousAttempt,
+    build_record,
+    canonical_members,
+    join_members,
+    sign_record,
+)
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import draw_ready, settings
@@ -707,7 +713,12 @@ def _write_record(
     void_reason: str | None = None,
     substitutions: Sequence[Substitution] = (),
     disclose_nonce: str | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
+    """Sign and store the session's record; returns it with its digest (:func:`record_sha256`)."""
+    # The digest of the version this one supersedes, taken first: the earlier record, decoded,
+    # need not stay in memory beside the new one (100,000 candidates each).
+    superseded = record_sha256(s.record) if s.record is not None else None
+    vars(s).pop("record", None)  # (decoded again from record_json if anyone asks)
     inp = s.inputs
     record = build_record(
         draw,
@@ -732,23 +743,28 @@ def _write_record(
         record["nonce"] = disclose_nonce
     version = s.record_version + 1
     record["version"] = version
-    if s.record is not None:
-        record["supersedes"] = {"version": s.record_version, "sha256": record_sha256(s.record)}
+    if superseded is not None:
+        record["supersedes"] = {"version": s.record_version, "sha256": superseded}
     # Binds the PDF signature to the record key: one published fingerprint pins both.
     record["pdf_key_fingerprint"] = KeyStore(db.data_dir).pdf_public_key_fingerprint()
     # The journal's head when the record was signed: a copy of the record kept elsewhere shows
     # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
-    signed = sign_record(record, _private_key(db))
-    digest = record_sha256(signed)
+    # The canonical JSON of each member once: the signature is made over them, and the record's
+    # digest (record_sha256) taken from them with the signature added.
+    members = canonical_members(record)
+    signed = sign_record(record, _private_key(db), members=members)
+    members["signature"] = canonical_json(signed["signature"])
+    digest = hashlib.sha256(join_members(members).encode("utf-8")).hexdigest()
+    del members
     text = json.dumps(signed, ensure_ascii=False, sort_keys=True)
     conn.exec_driver_sql(
         "INSERT INTO draw_record (session_id, version, sha256, record, created_at) VALUES (?, ?, ?, ?, ?)",
         (s.id, version, digest, text, now_iso()),
     )
     _set(conn, s.id, record=text, record_version=version)
-    return signed
+    return signed, digest
 
 
 # --- confirm, void ----------------------------------------------------------------------------
@@ -801,8 +817,8 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
             )
         _set(conn, s.id, status=CONFIRMED)
         s.status = CONFIRMED
-        signed = _write_record(db, conn, s, _result(s), status=CONFIRMED)
-        _event(conn, s.id, "confirm", operator, selected=len(s.result), record_sha256=record_sha256(signed))
+        _, digest = _write_record(db, conn, s, _result(s), status=CONFIRMED)
+        _event(conn, s.id, "confirm", operator, selected=len(s.result), record_sha256=digest)
         return load_session(conn, s.id)
 
 
@@ -818,10 +834,10 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
         live = _LIVE.get(s.id)
         _set(conn, s.id, status=VOIDED, void_reason=reason)
         s.status, s.void_reason = VOIDED, reason
-        signed = None
+        digest = None
         if was in (REVEALED, CONFIRMED):
             subs = _substitution_objects(s.substitutions)
-            signed = _write_record(
+            _, digest = _write_record(
                 db, conn, s, _result(s), status=VOIDED, void_reason=reason, substitutions=subs
             )
         elif was == COMMITTED and live is not None and commitment_of(live.setup.nonce) == s.commitment:
@@ -830,16 +846,16 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
             if s.digits >= MIN_WITNESS_DIGITS:
                 draw = reveal(setup, [(w["name"], w["digits"]) for w in s.witnesses])
             _set(conn, s.id, nonce=setup.nonce)  # disclosed by the void: public from now on
-            signed = _write_record(
+            _, digest = _write_record(
                 db, conn, s, draw, status=VOIDED, void_reason=reason, disclose_nonce=setup.nonce
             )
         elif was == COMMITTED:  # the nonce is gone (开奖前中断) or not the announced one: commitment only
             throwaway = _frozen_setup(s, new_nonce())  # for the frozen lists and hashes; its nonce is unused
-            signed = _write_record(db, conn, s, throwaway, status=VOIDED, void_reason=reason)
+            _, digest = _write_record(db, conn, s, throwaway, status=VOIDED, void_reason=reason)
         if was == CONFIRMED:
             conn.exec_driver_sql("UPDATE draw_member SET active = 0 WHERE session_id = ?", (s.id,))
         _event(conn, s.id, "void", operator, reason=reason, was=was,
-               record_sha256=record_sha256(signed) if signed else None)  # fmt: skip
+               record_sha256=digest)  # fmt: skip
         out = load_session(conn, s.id)
     _forget(db, s.id)
     return out
@@ -895,9 +911,9 @@ def substitute(
             "VALUES (?, ?, ?, ?, ?, 1, '')",
             (s.id, new.target, kind, new.substitute, pos),
         )
-        signed = _write_record(db, conn, s, result, status=CONFIRMED, substitutions=[*done, new])
+        signed, digest = _write_record(db, conn, s, result, status=CONFIRMED, substitutions=[*done, new])
         _event(conn, s.id, "substitute", operator, **new.to_json(), record_version=signed["version"],
-               record_sha256=record_sha256(signed))  # fmt: skip
+               record_sha256=digest)  # fmt: skip
         return new
 
 
