@@ -270,3 +270,42 @@ def test_a_password_the_server_asks_for_later_is_asked_in_a_dialog(
     worker.join()
     assert got == [SERVER_PW] and asked[-1] == (url, True)
     assert _files_holding(data, SERVER_PW) == []
+
+
+def test_a_server_that_is_gone_at_start_offers_the_local_file(
+    qapp: QApplication, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.pg_server import _free_port
+
+    data = tmp_path / "ws3"
+    local = open_database(data)
+    accounts.create_account(local, "admin", "王局长", ADMIN, PW, with_recovery=True)
+    accounts.login(local, "admin", PW)
+    accounts.set_auto_login(local, "admin")
+    local.close()
+    actor.set_current(None)
+    pg.save_url(data, f"postgresql://{ROLE}@127.0.0.1:{_free_port()}/dsj")  # nobody answers there
+    asked: list[str] = []
+
+    def question(parent: Any, title: str, text: str, *a: Any, **k: Any) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    import dsj_desktop.ui.integrity as integrity
+
+    monkeypatch.setattr(integrity, "show_report", lambda report, parent=None: None)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    session = GuiSession(qapp, window, data, self_test=False, user="")
+    session.open()
+    try:
+        assert (
+            len(asked) == 1 and "连接不上服务器" in asked[0] and "改用本机数据文件夹中的数据文件" in asked[0]
+        )
+        assert window.db is not None and window.db.url is None and pg.saved_url(data) is None
+        assert window.status.text().startswith("数据文件：")
+        _checked_ok(qtbot, session)
+    finally:
+        session.close()

@@ -135,7 +135,21 @@ class GuiSession:
             notices = lock.interrupted(self.data_dir)
             db = open_database(self.data_dir, url=self.url)
         except UserError as exc:
-            self.fail(str(exc))
+            if not self.offer_file(str(exc)):
+                self.fail(str(exc))
+            return
+        except Exception as exc:  # the server: unreachable, password refused or not given…
+            server = self.server()
+            if server is None:
+                raise
+            from dsj_desktop.db import pg
+            from dsj_desktop.db.migrations import SCHEMA_VERSION
+
+            status, message = pg.probe(server, SCHEMA_VERSION)
+            if status == pg.PROBE_READY:
+                message = f"打开单位服务器上的数据时出错：{exc}"
+            if not self.offer_file(message):
+                self.fail(message)
             return
         self.db = db
         notices += db.warnings
@@ -227,6 +241,31 @@ class GuiSession:
         self.window.home.show_notices(
             [f"已从备份“{dialog.info.path.name}”恢复。恢复前的数据已另存为 {dialog.safety.name}。"]
         )
+
+    def server(self) -> str | None:
+        """The server this start uses (None: the data folder's file)."""
+        from dsj_desktop.db import pg
+
+        try:
+            return self.url or pg.resolve_url(self.data_dir)
+        except UserError:
+            return None
+
+    def offer_file(self, message: str) -> bool:
+        """The server cannot be used: offer the data folder's own file instead (断开服务器), so that a
+        server that is gone never locks the user out. True: reopened on the file."""
+        if self.self_test or self.server() is None:
+            return False
+        answer = QMessageBox.question(
+            self.window,
+            "无法使用单位服务器",
+            f"{message}\n\n改用本机数据文件夹中的数据文件（断开单位服务器）吗？\n"
+            "选“否”退出程序，稍后再试；服务器上的数据不受影响，以后可用“文件 › 连接单位服务器”再连接。",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.switch_store(None)
+        return True
 
     def switch_store(self, url: str | None) -> None:
         """The same data folder on the unit's server (*url*, remembered without its password) or, with
