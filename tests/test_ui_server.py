@@ -179,7 +179,11 @@ def _checked_ok(qtbot: Any, session: GuiSession) -> None:
     """The integrity check at start (off the GUI thread) found nothing."""
     check = session.check
     assert check is not None
-    qtbot.waitUntil(lambda: not check.running, timeout=60000)
+    failed: list[str] = []
+    check.failed.connect(failed.append)
+    if check.report is None:
+        qtbot.waitUntil(lambda: check.report is not None or bool(failed), timeout=60000)
+    assert not failed
     assert check.report is not None and check.report.ok, check.report.text() if check.report else ""
 
 
