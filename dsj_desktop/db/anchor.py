@@ -224,3 +224,32 @@ def compare(anchor: Anchor, head: Head, hash_of: Callable[[int], str | None]) ->
     return "stale", (
         f"锚定文件只记到第 {a.seq} 条，操作日志已有 {head.seq} 条：锚定文件被换成了旧的，或上次写入后未能更新"
     )
+
+
+def store_key(url: str | None) -> str:
+    """A name for the database a data folder's anchor witnesses: ``file`` (its SQLite file) or a
+    server's URL (given without password) as a short digest."""
+    if not url:
+        return "file"
+    import hashlib
+
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def parked_path(data_dir: Path, key: str) -> Path:
+    return Path(data_dir) / f"journal-anchor.{key}.json"
+
+
+def switch_store(data_dir: Path, old: str, new: str) -> None:
+    """A data folder switched from the database *old* to *new* (:func:`store_key`), as the GUI's
+    连接单位服务器 / 断开服务器 do: the anchor of *old* is put aside (signed, unchanged) and the one
+    *new* left there earlier comes back, so each database is compared only with its own anchor."""
+    if old == new:
+        return
+    with _locked(data_dir):
+        current = anchor_path(data_dir)
+        if current.exists():
+            os.replace(current, parked_path(data_dir, old))
+        back = parked_path(data_dir, new)
+        if back.exists():
+            os.replace(back, current)

@@ -104,7 +104,44 @@ def password_for(url: str) -> str | None:
     return None
 
 
+def forget_url(data_dir: Path) -> None:
+    """Back to the SQLite file of the data folder: the saved server is forgotten (and the
+    ``DSJ_DATABASE_URL`` of this process, which ``--database`` sets)."""
+    (data_dir / URL_FILE).unlink(missing_ok=True)
+    os.environ.pop(URL_ENV, None)
+
+
+def keyring_available() -> bool:
+    """Whether the OS credential store can be used (the ``keyring`` package is installed)."""
+    try:
+        import keyring  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def store_password(url: str, password: str) -> None:
+    """Keep *password* for *url* in the OS credential store (never in a file of the program)."""
+    import keyring
+
+    keyring.set_password("dsj-desktop", without_password(url), password)
+
+
+def with_password(url: str, password: str) -> str:
+    """*url* carrying *password* (for this run's connections only; never saved)."""
+    from urllib.parse import quote
+
+    parts = urlsplit(without_password(url))
+    user = parts.username or ""  # as written in the URL (already percent-encoded)
+    netloc = f"{user}:{quote(password, safe='')}@" + parts.netloc.split("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def prompt_password(url: str) -> str | None:
+    """Ask for the password the server wants: through :data:`password_prompt` when a front end set
+    one (the GUI asks in a dialog), else on the terminal. None: nobody to ask, or no answer."""
+    if password_prompt is not None:
+        return password_prompt(without_password(url))
     import sys
 
     if not sys.stdin or not sys.stdin.isatty():
@@ -112,6 +149,95 @@ def prompt_password(url: str) -> str | None:
     import getpass
 
     return getpass.getpass(f"数据库服务器 {without_password(url)} 的密码：")
+
+
+# Set by a front end that has no terminal (ui/app.py): called with the URL without password, from
+# whatever thread opens the connection; returns the password, or None when the user gave up.
+password_prompt: Callable[[str], str | None] | None = None
+
+
+# --- trying a server before using it ------------------------------------------------------
+
+PROBE_READY = "ready"  # a dsj database the program can open
+PROBE_EMPTY = "empty"  # reachable, but no dsj database yet (open_database creates the schema)
+PROBE_FOREIGN = "foreign"  # reachable, holds other tables: not a database of this program
+PROBE_NEWER = "newer"  # written by a newer program: refused
+PROBE_PASSWORD = "password"  # wrong or missing password
+PROBE_NO_DATABASE = "no-database"  # the server has no database of that name
+PROBE_UNREACHABLE = "unreachable"  # no server answers at that address and port
+PROBE_FAILED = "failed"  # anything else the server said
+
+
+def probe(url: str, latest: int, timeout: int = 8) -> tuple[str, str]:
+    """Try the server at *url* without changing anything: ``(PROBE_…, the server's answer in
+    Chinese)``. *latest* is the schema version this program writes."""
+    import psycopg
+
+    shown = without_password(url)
+    parts = urlsplit(url)
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    dbname = parts.path.lstrip("/") or (parts.username or "")
+    if parts.password is None:
+        stored = password_for(url)  # the OS credential store
+        if stored:
+            url = with_password(url, stored)
+    try:
+        con = psycopg.connect(url, connect_timeout=timeout, application_name=workstation_tag())
+    except psycopg.OperationalError as exc:
+        text = str(exc)
+        state = getattr(exc, "sqlstate", None)
+        if state in ("28P01",) or "password" in text:
+            return (
+                PROBE_PASSWORD,
+                f"服务器 {where} 拒绝了用户“{parts.username or ''}”的密码：密码不对，或没有输入密码。",
+            )
+        if state == "3D000" or ("database" in text and "does not exist" in text):
+            return PROBE_NO_DATABASE, (
+                f"服务器 {where} 可以连接，但上面没有名为“{dbname}”的数据库。请检查数据库名，"
+                "或请服务器管理员先建立这个数据库（见使用说明“六”）。"
+            )
+        if state == "28000" or "no pg_hba.conf entry" in text or "role" in text:
+            return PROBE_FAILED, f"服务器 {where} 不允许这个用户从本机连接：{text.strip()}"
+        return PROBE_UNREACHABLE, (
+            f"连接不上服务器 {where}：请检查服务器地址和端口、网络，以及服务器是否已开机运行。"
+            f"\n（{text.strip()}）"
+        )
+    except Exception as exc:  # a malformed address
+        return PROBE_FAILED, f"无法连接“{shown}”：{exc}"
+    try:
+        with con:
+            version_text = con.execute("SHOW server_version").fetchone()
+            server_version = str(version_text[0]) if version_text else ""
+            has_meta = con.execute("SELECT to_regclass('dsj_meta') IS NOT NULL").fetchone()
+            if has_meta and has_meta[0]:
+                row = con.execute("SELECT value FROM dsj_meta WHERE key = 'schema_version'").fetchone()
+                version = int(row[0]) if row else 0
+            else:
+                version = 0
+            tables = con.execute(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')"
+            ).fetchone()
+            count = int(tables[0]) if tables else 0
+    except psycopg.Error as exc:
+        return PROBE_FAILED, f"服务器 {where} 的数据库“{dbname}”可以连接，但查询时出错：{exc}"
+    head = f"已连接服务器 {where}（PostgreSQL {server_version}），数据库“{dbname}”"
+    if version > latest:
+        return PROBE_NEWER, (
+            f"{head}由较新版本的程序写入（数据库版本 {version}），本程序只支持到版本 {latest}。"
+            "为保护数据，程序不会使用它；请先安装新版本的程序。"
+        )
+    if version:
+        return PROBE_READY, f"{head}：连接正常，是本程序的数据库（数据库版本 {version}）。"
+    if count:
+        return PROBE_FOREIGN, (
+            f"{head}里已有其他表格，不是本程序的数据库。为避免弄乱其他系统的数据，请换一个数据库名，"
+            "或请服务器管理员新建一个空数据库。"
+        )
+    return PROBE_EMPTY, (
+        f"{head}：连接正常，但还不是本程序的数据库（空数据库）。连接后程序会在其中建立数据表，"
+        "并进入首次使用向导。"
+    )
 
 
 # --- the connection ----------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def run_gui(data_dir: Path, *, self_test: bool = False, user: str = "") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     setup_application(app)
+    install_password_prompt()
     window = MainWindow()
     window.show()
     sys.excepthook = _report_uncaught(window)
@@ -87,6 +88,14 @@ def _report_uncaught(
     return hook
 
 
+def install_password_prompt() -> None:
+    """A double-clicked program has no terminal: the server's password is asked in a dialog (on the
+    GUI thread, whichever thread opens the connection)."""
+    from dsj_desktop.ui.server_dialog import install
+
+    install()
+
+
 class GuiSession:
     """What happens between the window appearing and the first screen of data, and at the end."""
 
@@ -101,9 +110,12 @@ class GuiSession:
         self.db: Database | None = None
         self.locked = False
         self.exit_code = 0
-        self.first_choice: str | None = None  # what the first-run wizard chose ("demo", "import")
+        self.first_choice: str | None = None  # what the first-run wizard chose (first_run.CHOICES)
         self.check: BackgroundIntegrityCheck | None = None
         self.daily: DailyBackup | None = None
+        self.url: str | None = None  # the server chosen in this run (may hold its password: memory only)
+        window.reopen_requested.connect(self.reopen)
+        window.store_requested.connect(self.switch_store)
 
     def fail(self, message: str) -> None:
         self.exit_code = 1
@@ -121,9 +133,23 @@ class GuiSession:
             lock.acquire(self.data_dir)
             self.locked = True
             notices = lock.interrupted(self.data_dir)
-            db = open_database(self.data_dir)
+            db = open_database(self.data_dir, url=self.url)
         except UserError as exc:
-            self.fail(str(exc))
+            if not self.offer_file(str(exc)):
+                self.fail(str(exc))
+            return
+        except Exception as exc:  # the server: unreachable, password refused or not given…
+            server = self.server()
+            if server is None:
+                raise
+            from dsj_desktop.db import pg
+            from dsj_desktop.db.migrations import SCHEMA_VERSION
+
+            status, message = pg.probe(server, SCHEMA_VERSION)
+            if status == pg.PROBE_READY:
+                message = f"打开单位服务器上的数据时出错：{exc}"
+            if not self.offer_file(message):
+                self.fail(message)
             return
         self.db = db
         notices += db.warnings
@@ -167,6 +193,8 @@ class GuiSession:
     def started(self, db: Database) -> None:
         """Work that follows the first screen: what the first-run wizard chose, the integrity check
         and the backup at start (both off the GUI thread), and a daily backup while running."""
+        from PySide6.QtCore import QTimer
+
         from dsj_desktop.ui.backup_dialogs import DailyBackup
         from dsj_desktop.ui.integrity import BackgroundIntegrityCheck, show_report
 
@@ -176,7 +204,8 @@ class GuiSession:
             window.home.load_demo()
         elif choice == "import":
             window.start_import_guide()
-        window.reopen_requested.connect(self.reopen)
+        elif choice == "server":  # after this start has finished: connecting reopens the window
+            QTimer.singleShot(0, window.connect_server)
         self.check = BackgroundIntegrityCheck(db, window)
 
         def checked(report: IntegrityReport) -> None:
@@ -200,7 +229,7 @@ class GuiSession:
         dialog = self.window.restore_dialog
         assert dialog.safety is not None and dialog.info is not None  # asked for only after a restore
         try:
-            db = open_database(self.data_dir)
+            db = open_database(self.data_dir, url=self.url)
         except UserError as exc:
             self.fail(str(exc))
             return
@@ -212,6 +241,55 @@ class GuiSession:
         self.window.home.show_notices(
             [f"已从备份“{dialog.info.path.name}”恢复。恢复前的数据已另存为 {dialog.safety.name}。"]
         )
+
+    def server(self) -> str | None:
+        """The server this start uses (None: the data folder's file)."""
+        from dsj_desktop.db import pg
+
+        try:
+            return self.url or pg.resolve_url(self.data_dir)
+        except UserError:
+            return None
+
+    def offer_file(self, message: str) -> bool:
+        """The server cannot be used: offer the data folder's own file instead (断开服务器), so that a
+        server that is gone never locks the user out. True: reopened on the file."""
+        if self.self_test or self.server() is None:
+            return False
+        answer = QMessageBox.question(
+            self.window,
+            "无法使用单位服务器",
+            f"{message}\n\n改用本机数据文件夹中的数据文件（断开单位服务器）吗？\n"
+            "选“否”退出程序，稍后再试；服务器上的数据不受影响，以后可用“文件 › 连接单位服务器”再连接。",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.switch_store(None)
+        return True
+
+    def switch_store(self, url: str | None) -> None:
+        """The same data folder on the unit's server (*url*, remembered without its password) or, with
+        None, back on its SQLite file: this database is closed, the other opened in the same window,
+        with its own login (or first-run wizard)."""
+        from dsj_desktop import actor
+        from dsj_desktop.db import anchor, pg
+
+        old = self.db.url if self.db is not None else None
+        self.close()
+        new = pg.without_password(url) if url else None
+        anchor.switch_store(self.data_dir, anchor.store_key(old), anchor.store_key(new))
+        self.window.detach("正在连接单位服务器……" if url else "正在打开本机数据文件……")
+        self.check = self.daily = None
+        self.db = None
+        self.locked = False
+        self.first_choice = None
+        if url:
+            pg.save_url(self.data_dir, url)
+        else:
+            pg.forget_url(self.data_dir)
+        self.url = url
+        actor.set_current(None)
+        self.open()
 
     def close(self) -> None:
         from dsj_desktop.db import lock

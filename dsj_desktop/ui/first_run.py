@@ -2,7 +2,8 @@
 the signing keys and the recovery code, and what to do first.
 
 ``FirstRunWizard(db).exec()``; afterwards ``wizard.actor`` is the administrator (logged in) and
-``wizard.choice`` is ``'demo'``, ``'import'`` or ``'later'`` for the caller to act on.
+``wizard.choice`` is ``'demo'``, ``'import'``, ``'server'`` (连接单位服务器) or ``'later'`` for the caller
+to act on.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from dsj_desktop.ui.trust_widgets import (
     show_error,
 )
 
-CHOICES = ("demo", "import", "later")
+CHOICES = ("demo", "import", "server", "later")
 AUTO_LOGIN_TEXT = "本机只有一人使用：启动时不再询问密码"
 AUTO_LOGIN_NOTE = (
     "勾选后，在这台电脑上启动程序时直接以管理员身份进入，不再询问密码。只在这台电脑专人专用、"
@@ -275,6 +276,9 @@ class StartPage(QWizardPage):
             ("import", "导入本局的表格（按顺序六步，可跳过）…",
              "依次导入检查对象名录、执法检查人员、专家库、回避关系、抽查事项清单和年度抽查计划，最后进入年度计划。"
              "每份表格导入前逐行检查，有问题时整表不导入。"),
+            ("server", "连接单位服务器（几台电脑共用本单位 PostgreSQL 服务器上的数据）…",
+             "输入服务器管理员给的服务器地址、数据库名、用户名和密码，测试连接后改用服务器上的数据"
+             "（服务器上的数据有自己的账户，连接后按提示登录或设置）。本机的数据文件夹仍保存签名密钥和备份。"),
             ("later", "以后再说", "直接进入主窗口；以后可在“文件 › 导入向导”中导入。"),
             ("demo", "把虚构的演示数据（青山县）装入这个数据文件夹",
              "约 3000 家检查对象、48 名执法人员、30 名专家和一份年度计划，全部虚构，只用来熟悉程序。"

@@ -34,6 +34,17 @@ if TYPE_CHECKING:
     from dsj_desktop.ui.stats_tab import StatsTab
 
 
+def data_location(db: Database) -> str:
+    """Where the data is, for the status bar: the unit's server (host and database) or the file."""
+    if db.url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(db.url)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        return f"单位服务器：{where}，数据库“{parts.path.lstrip('/')}”（数据库版本 {db.schema_version()}）"
+    return f"数据文件：{db.path}（数据库版本 {db.schema_version()}）"
+
+
 class _Placeholder(QWidget):
     """Stands in for a tab until it is first shown."""
 
@@ -123,6 +134,7 @@ class _DirectoryTabs:
 
 class MainWindow(QMainWindow):
     reopen_requested = Signal()  # after a restore: the database must be opened again
+    store_requested = Signal(object)  # a server's URL (or None: the data folder's file) to reopen on
 
     def __init__(self, db: Database | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,6 +174,10 @@ class MainWindow(QMainWindow):
         from dsj_desktop.ui.home import HomePage
 
         self.db = db
+        old_hub = getattr(self, "hub", None)  # reopened (a restore, another store): ops find the new hub
+        if isinstance(old_hub, DataHub):
+            old_hub.setParent(None)
+            old_hub.deleteLater()
         self.hub = DataHub(self)  # one "data changed" signal that every tab listens to
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main-tabs")
@@ -183,8 +199,7 @@ class MainWindow(QMainWindow):
         self._pages.add("results", "结果录入", self._build_results)
         self._pages.add("stats", "统计", self._build_stats)
         self._pages.add("journal", "操作日志", self._build_journal)
-        self.setCentralWidget(self.tabs)
-        self.opening.deleteLater()
+        self.setCentralWidget(self.tabs)  # the window deletes the widget it replaces ("opening", or old tabs)
         self.home.navigate.connect(self.show_directory)
         self.home.navigate_results.connect(self.show_results)
         self.hub.changed.connect(self.home.on_data_changed)
@@ -192,6 +207,13 @@ class MainWindow(QMainWindow):
         self.home.import_guide_requested.connect(self.start_import_guide)
         self._build_menus()
         self.update_title()
+
+    def detach(self, text: str = "正在打开数据……") -> None:
+        """Empty the window while its database is closed and another opened (see GuiSession)."""
+        self.db = None
+        self.menuBar().clear()
+        self.opening = _Placeholder("", text)
+        self.setCentralWidget(self.opening)
 
     def _main_shown(self, index: int) -> None:
         if self.tabs.widget(index) is self.directories and self.directories.count():
@@ -333,6 +355,15 @@ class MainWindow(QMainWindow):
         switch.setObjectName("switch-data-dir")
         switch.triggered.connect(lambda _=False: self.switch_data_dir())
         file_menu.addAction(switch)
+        server = QAction("连接单位服务器…", self)
+        server.setObjectName("connect-server")
+        server.triggered.connect(lambda _=False: self.connect_server())
+        file_menu.addAction(server)
+        if self.db is not None and self.db.url:
+            local = QAction("断开服务器（改用本机数据文件）", self)
+            local.setObjectName("disconnect-server")
+            local.triggered.connect(lambda _=False: self.disconnect_server())
+            file_menu.addAction(local)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -520,6 +551,32 @@ class MainWindow(QMainWindow):
         self.close()
         return True
 
+    def connect_server(self) -> bool:
+        """Ask for the unit's server, test it, and reopen this window on it (see GuiSession)."""
+        from dsj_desktop.ui.server_dialog import ServerDialog
+
+        dialog = ServerDialog(self, self.db.url if self.db is not None else None)
+        self.server_dialog = dialog
+        if not dialog.exec() or not dialog.chosen_url:
+            return False
+        self.store_requested.emit(dialog.chosen_url)
+        return True
+
+    def disconnect_server(self) -> bool:
+        """Back to the SQLite file of the data folder (the server's data stays on the server)."""
+        if self.db is None or not self.db.url:
+            return False
+        answer = QMessageBox.question(
+            self,
+            "断开服务器",
+            f"断开单位服务器（{self.db.url}），改用本机数据文件夹中的数据文件？\n"
+            "服务器上的数据不受影响，以后可以随时再连接。",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.store_requested.emit(None)
+        return True
+
     def _open_data_dir(self) -> None:
         if self.db is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.db.data_dir)))
@@ -558,7 +615,7 @@ class MainWindow(QMainWindow):
         who = actor.current()
         title = f"{APP_TITLE} — {bureau}" if bureau else APP_TITLE
         self.setWindowTitle(title + (f" — {who.label}（{who.role_title}）" if who else ""))
-        self.status.setText(f"数据文件：{self.db.path}（数据库版本 {self.db.schema_version()}）")
+        self.status.setText(data_location(self.db))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         from dsj_desktop.ui.plan_tab import PlanTab
