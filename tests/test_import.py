@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import open_database
+from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import TARGETS
 from dsj_desktop.domain.uscc import complete
 from dsj_desktop.io.exporter import export_directory
@@ -400,3 +401,20 @@ def test_conflicts_must_name_known_people_and_targets(demo_data_dir: Path, tmp_p
     assert "第 2 行 A 列" in err and "不在执法检查人员名录库或专家库中" in err
     assert "第 2 行 B 列" in err and "不在检查对象名录库中" in err
     assert fingerprint(demo_data_dir) == before
+
+
+def test_an_item_year_left_out_or_empty_is_this_year(db: Any, tmp_path: Path) -> None:
+    """The item list's 年度 is 留空为今年: a sheet without that column, or an empty cell in it, stores
+    this year as a number (never an empty text, which PostgreSQL's integer column refuses)."""
+    without = write_xlsx(tmp_path / "清单1.xlsx", [["YJ-901", "危化品企业检查", "危险化学品"]],
+                         headers=["事项编码", "抽查事项", "抽查对象"])  # fmt: skip
+    run_job(import_directory(db, ITEMS, without))
+    with_empty = write_xlsx(
+        tmp_path / "清单2.xlsx",
+        [["YJ-902", "烟花爆竹检查", "", "烟花爆竹"], ["YJ-903", "工贸企业检查", "2025", "机械"]],
+        headers=["事项编码", "抽查事项", "年度", "抽查对象"],
+    )
+    run_job(import_directory(db, ITEMS, with_empty))
+    years = dict(db.engine.connect().exec_driver_sql("SELECT code, year FROM item ORDER BY code").all())
+    this_year = date.today().year
+    assert years == {"YJ-901": this_year, "YJ-902": this_year, "YJ-903": 2025}
