@@ -279,12 +279,12 @@ class Database:
         """A consistent copy of the whole database via SQLite's online backup API: one file, readable
         by its owner only, in rollback-journal mode (reading it later leaves no -wal/-shm beside it).
         On a PostgreSQL server: pg_dump's custom format (see :mod:`dsj_desktop.db.pg_backup`)."""
+        private_dir(dest.parent)
+        private_file(dest)
         if self.url is not None:
             from dsj_desktop.db import pg_backup
 
             return pg_backup.dump(self.url, dest)
-        private_dir(dest.parent)
-        private_file(dest)
         raw = self.engine.raw_connection()
         try:
             src = raw.driver_connection
