@@ -8,6 +8,7 @@ import io
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -384,8 +385,8 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
             if str(index).encode() not in local:
                 return set()
             xml = zf.read(name)
-    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError):
-        return set()
+    except (KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile, UnicodeDecodeError):
+        return set()  # a damaged part: the reader itself gives the clear message
     hidden = set()
     for m in _HIDDEN_ROW.finditer(xml):
         r = _ROW_NUMBER.search(m.group())
@@ -498,8 +499,8 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                             left -= len(chunk)
                         dst.write(tail)
             return out_path
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
-        return None
+    except (KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile, ValueError):
+        return None  # a damaged part: the reader itself gives the clear message
 
 
 TAIL_WINDOW = 1 << 21
