@@ -35,6 +35,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, skip the tests marked ``sqlite_only(reason)``: they work on the SQLite file
+    itself (its triggers, journal file, -wal/-shm, sqlite_master); the reason says where the server's
+    equivalent is tested, or why there is none."""
+    if config.getoption("engine") != "postgres":
+        return
+    for item in items:
+        mark = item.get_closest_marker("sqlite_only")
+        if mark is not None:
+            reason = mark.args[0] if mark.args else mark.kwargs.get("reason", "")
+            assert reason, f"{item.nodeid}: sqlite_only needs a reason"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
 @pytest.fixture(scope="session")
 def engine(pytestconfig: pytest.Config) -> str:
     """The engine of this test run: "sqlite" or "postgres"."""

@@ -8,12 +8,37 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection
 
-from dsj_desktop.db.engine import APPLICATION_ID, open_database
+from dsj_desktop.db import pg
+from dsj_desktop.db.engine import APPLICATION_ID, Database, open_database
 from dsj_desktop.db.migrations import SCHEMA_VERSION
 from dsj_desktop.errors import DatabaseError
 from dsj_desktop.paths import database_path, resolve_data_dir
 
 
+def outside(data_dir: Path, sqlite_sql: str, server_sql: str) -> None:
+    """Another tool changing the database directly: the sqlite3 shell on the file, or psql on the server."""
+    server = pg.resolve_url(data_dir)
+    if server is not None:
+        import psycopg
+
+        with psycopg.connect(server, autocommit=True) as pcon:
+            pcon.execute(server_sql)  # type: ignore[arg-type]
+        return
+    with sqlite3.connect(database_path(data_dir)) as c:
+        c.executescript(sqlite_sql)
+    c.close()
+
+
+def table_names(db: Database) -> set[str]:
+    with db.read() as conn:
+        if db.on_server:
+            return set(pg.table_names(conn))
+        return {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@pytest.mark.sqlite_only(
+    "SQLite pragmas (WAL, foreign_keys, application_id); server: test_postgres::test_new_database_on_server_checks_clean_and_names_the_server"
+)
 def test_new_database_is_current_wal_and_enforces_foreign_keys(data_dir: Path) -> None:
     db = open_database(data_dir)
     try:
@@ -38,15 +63,24 @@ def test_data_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_newer_database_is_refused_and_left_alone(data_dir: Path) -> None:
     open_database(data_dir).close()
     path = database_path(data_dir)
-    with sqlite3.connect(path) as c:
-        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    c.close()
-    before = path.read_bytes()
+    newer = SCHEMA_VERSION + 1
+    outside(data_dir, f"PRAGMA user_version = {newer}",
+            f"UPDATE dsj_meta SET value = '{newer}' WHERE key = 'schema_version'")  # fmt: skip
+    before = path.read_bytes() if path.exists() else b""
     with pytest.raises(DatabaseError, match="较新版本"):
         open_database(data_dir)
-    assert path.read_bytes() == before
+    assert (path.read_bytes() if path.exists() else b"") == before
+    if pg.resolve_url(data_dir):  # on a server: the database left at its version, unopened
+        import psycopg
+
+        with psycopg.connect(pg.resolve_url(data_dir) or "") as pcon:
+            row = pcon.execute("SELECT value FROM dsj_meta WHERE key = 'schema_version'").fetchone()
+        assert row is not None and row[0] == str(newer)
 
 
+@pytest.mark.sqlite_only(
+    "a damaged data file; meaningless for a server database (no file in the data folder)"
+)
 def test_a_file_that_is_not_a_database_is_refused(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     path = database_path(data_dir)
@@ -57,10 +91,7 @@ def test_a_file_that_is_not_a_database_is_refused(data_dir: Path) -> None:
 
 def test_another_programs_database_is_refused(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
-    with sqlite3.connect(database_path(data_dir)) as c:
-        c.execute("PRAGMA application_id = 1234")
-        c.execute("CREATE TABLE t (x)")
-    c.close()
+    outside(data_dir, "PRAGMA application_id = 1234; CREATE TABLE t (x)", "CREATE TABLE t (x integer)")
     with pytest.raises(DatabaseError, match="其他程序"):
         open_database(data_dir)
 
@@ -79,7 +110,7 @@ def test_upgrade_steps_run_in_order_after_a_backup(data_dir: Path) -> None:
         conn.exec_driver_sql("CREATE TABLE extra (id INTEGER PRIMARY KEY, note TEXT)")
 
     def step2(conn: Connection) -> None:
-        conn.exec_driver_sql("INSERT INTO extra (note) SELECT value FROM setting WHERE key = 'k'")
+        conn.exec_driver_sql("INSERT INTO extra (id, note) SELECT 1, value FROM setting WHERE key = 'k'")
 
     db = open_database(data_dir, migrations={1: step1, 2: step2}, target_version=3)
     try:
@@ -87,8 +118,10 @@ def test_upgrade_steps_run_in_order_after_a_backup(data_dir: Path) -> None:
         assert db.scalar("SELECT note FROM extra") == '"v1"'
     finally:
         db.close()
-    backups = list((data_dir / "backups").glob("upgrade-v1-to-v3-*.sqlite3"))
+    backups = list((data_dir / "backups").glob("upgrade-v1-to-v3-*.*"))
     assert len(backups) == 1
+    if backups[0].suffix == ".pgdump":  # the server's backup: pg_dump's archive
+        return
     with sqlite3.connect(backups[0]) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == 1
         assert c.execute("SELECT value FROM setting WHERE key='k'").fetchone()[0] == '"v1"'
@@ -111,7 +144,7 @@ def test_a_failing_upgrade_step_leaves_the_previous_version_intact(data_dir: Pat
     try:
         # Step 1 committed with its version; step 2 left nothing behind.
         assert db.schema_version() == 2
-        tables = {r[0] for r in db.engine.connect().exec_driver_sql("SELECT name FROM sqlite_master")}
+        tables = table_names(db)
         assert "extra" in tables and "half_done" not in tables
     finally:
         db.close()

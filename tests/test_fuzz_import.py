@@ -137,3 +137,30 @@ def test_the_fuzzed_database_still_verifies(fuzz_db: Database) -> None:
 
 
 assert TARGETS.kind in SPECS
+
+
+def test_a_damaged_compressed_sheet_ends_in_a_clear_error(db: Database, tmp_path: Path) -> None:
+    """A byte flipped inside the sheet's deflate stream (a zlib error while the sheet is looked at for
+    a used range, found by the fuzz test above) ends in a Chinese refusal, never a traceback."""
+    import zipfile
+
+    wb = Workbook()
+    wb.active.append(TARGETS.headers)
+    for n in range(1, 40):
+        wb.active.append(target_row(n))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    refused = 0
+    for at in range(start + 2, start + info.compress_size - 2, max(1, info.compress_size // 40)):
+        path = tmp_path / f"damaged-{at}.xlsx"
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
+        try:
+            run_job(import_directory(db, TARGETS, path, dry_run=True))
+        except UserError as exc:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in str(exc)), str(exc)
+            refused += 1
+    assert refused

@@ -60,19 +60,47 @@ def reopen(db: Database) -> Database:
     return open_database(db.data_dir)
 
 
+class _ServerShell:
+    """psql as the database owner, with sqlite3's ``?`` placeholders (the statements below are shared)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.con = psycopg.connect(url)
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.con.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, seq: Any) -> None:
+        self.con.cursor().executemany(sql.replace("?", "%s"), seq)  # type: ignore[arg-type]
+
+
 class Shell:
-    """The sqlite3 shell on the data file: lift every trigger, do something, put them back exactly."""
+    """The sqlite3 shell on the data file: lift every trigger, do something, put them back exactly.
+    On a server, the database owner with the triggers lifted for the session
+    (``session_replication_role = replica``), which leaves them exactly as they were."""
 
     def __init__(self, db: Database) -> None:
-        self.con = sqlite3.connect(database_path(db.data_dir))
+        self.url = db.url
+        if self.url is None:
+            self.con: Any = sqlite3.connect(database_path(db.data_dir))
+        else:
+            self.con = _ServerShell(self.url)
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> Any:
+        if self.url is not None:
+            self.con.execute("SET session_replication_role = replica")
+            return self.con
         self.saved = self.con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
         for name, _ in self.saved:
             self.con.execute(f'DROP TRIGGER "{name}"')
         return self.con
 
     def __exit__(self, *exc: Any) -> None:
+        if self.url is not None:
+            self.con.con.commit()
+            self.con.con.close()
+            return
         for _, sql in self.saved:
             self.con.execute(sql)
         self.con.commit()
@@ -90,6 +118,9 @@ def folder_state(folder: Path) -> dict[str, str]:
 # --- A. the anchored history -------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only(
+    "the sqlite3 shell refused by the keep_journal_rows trigger; server: test_postgres::test_journal_cannot_be_rewritten_on_the_server"
+)
 def test_the_journal_is_append_only_and_sealed(bureau: Database) -> None:
     con = sqlite3.connect(database_path(bureau.data_dir))
     with pytest.raises(sqlite3.IntegrityError, match="操作日志只能追加"):
@@ -171,6 +202,9 @@ def test_rows_deleted_with_their_seals_are_found(bureau: Database) -> None:
         db.close()
 
 
+@pytest.mark.sqlite_only(
+    "SQLite triggers dropped and forged in the file; server: test_postgres::test_disabled_or_dropped_trigger_is_found_and_restored, ::test_row_edited_with_triggers_lifted_is_found"
+)
 def test_a_fake_trigger_does_not_make_the_program_re_seal_changed_rows(bureau: Database) -> None:
     from tests.test_draw_sessions import full_draw
 
@@ -208,6 +242,9 @@ def test_a_fake_trigger_does_not_make_the_program_re_seal_changed_rows(bureau: D
 
 
 @pytest.mark.parametrize("trigger", ["dsj_guard_v2_target_upd", "keep_draw_member_rows", "keep_journal_rows"])
+@pytest.mark.sqlite_only(
+    "a trigger dropped from the SQLite file; server: test_postgres::test_disabled_or_dropped_trigger_is_found_and_restored"
+)
 def test_a_dropped_trigger_is_reported_not_silently_restored(bureau: Database, trigger: str) -> None:
     con = sqlite3.connect(database_path(bureau.data_dir))
     con.execute(f'DROP TRIGGER "{trigger}"')
@@ -224,6 +261,9 @@ def test_a_dropped_trigger_is_reported_not_silently_restored(bureau: Database, t
         db.close()
 
 
+@pytest.mark.sqlite_only(
+    "the local anchor file of the SQLite data file; on a server each workstation's anchor lags or starts anew by design (docs/postgresql.md, The journal anchor); journal cuts on a server: this file's cut-tail tests, both engines"
+)
 def test_a_missing_stale_or_forged_anchor_is_found(bureau: Database, tmp_path: Path) -> None:
     path = anchor.anchor_path(bureau.data_dir)
     old = path.read_bytes()
@@ -248,10 +288,9 @@ def test_a_bulk_update_does_not_re_seal_a_row_changed_outside(bureau: Database, 
     uscc, name = bureau.scalar("SELECT uscc || '|' || name FROM target WHERE id = 5").split("|")
     with Shell(bureau) as con:
         con.execute("UPDATE target SET legal_rep = '外人' WHERE id = 5")  # a column the file has not
-    con = sqlite3.connect(database_path(bureau.data_dir))
-    rows = [[*r, "13900000000"] for r in con.execute(
-        "SELECT uscc, name, industry, region, risk_level FROM target ORDER BY id LIMIT 2100")]  # fmt: skip
-    con.close()
+    with bureau.read() as conn:
+        rows = [[*r, "13900000000"] for r in conn.exec_driver_sql(
+            "SELECT uscc, name, industry, region, risk_level FROM target ORDER BY id LIMIT 2100")]  # fmt: skip
     headers = ["统一社会信用代码", "企业名称", "行业领域", "所属区域", "风险等级", "联系电话"]
     path = write_xlsx(tmp_path / "phones.xlsx", rows, headers=headers)
     accounts.login(bureau, "op", PW)
@@ -270,6 +309,9 @@ def test_the_head_is_in_the_anchor_and_available_to_writers(bureau: Database) ->
     assert head["seq"] == bureau.scalar("SELECT max(id) FROM journal")
 
 
+@pytest.mark.sqlite_only(
+    "a version-5 SQLite file (a server database is created at version 6); server: test_postgres::test_a_versioned_upgrade_step_on_the_server"
+)
 def test_an_upgrade_seals_again_only_rows_that_verified(tmp_path: Path) -> None:
     data = tmp_path / "v5"
     db = open_database(data, target_version=5)
@@ -356,6 +398,9 @@ def protect_journal_sql() -> str:
         ("cut-journal", "日志末尾被删除或改写过"),
     ],
 )
+@pytest.mark.sqlite_only(
+    "backups crafted as SQLite files; server (pg_dump archives): test_postgres::test_tampered_dump_is_refused"
+)
 def test_a_crafted_backup_is_refused_and_nothing_changes(
     bureau: Database, tmp_path: Path, kind: str, why: str
 ) -> None:
@@ -370,6 +415,9 @@ def test_a_crafted_backup_is_refused_and_nothing_changes(
 
 
 @pytest.mark.parametrize("kind", ["empty", "newer", "no-journal", "fake-trigger"])
+@pytest.mark.sqlite_only(
+    "backups crafted as SQLite files; server: test_postgres::test_tampered_dump_is_refused, ::test_backup_and_restore_commands_on_the_server"
+)
 def test_the_command_line_refuses_a_crafted_backup_without_a_traceback(
     bureau: Database, tmp_path: Path, kind: str
 ) -> None:
@@ -450,14 +498,17 @@ def test_data_backups_and_keys_are_for_the_owner_only(bureau: Database, tmp_path
     for folder in (data, data / "backups", data / "keys", tmp_path / "fresh"):
         assert _mode(folder) == 0o700, folder
     db_file = database_path(data)
-    files = [db_file, Path(f"{db_file}-wal"), auto, backup.manifest_path(auto), manual, backup.manifest_path(manual),
-             anchor.anchor_path(data), data / "keys" / "record-ed25519.key", database_path(tmp_path / "fresh")]  # fmt: skip
+    files = [auto, backup.manifest_path(auto), manual, backup.manifest_path(manual),
+             anchor.anchor_path(data), data / "keys" / "record-ed25519.key"]  # fmt: skip
+    if not bureau.on_server:  # the data file itself (on a server: the server's own files)
+        files += [db_file, Path(f"{db_file}-wal"), database_path(tmp_path / "fresh")]
     files += list((usb / (manual.stem + ".keys") / "keys").glob("*.key"))
     for f in files:
         assert _mode(f) == 0o600, f
     assert _mode(usb / (manual.stem + ".keys")) == 0o700
 
 
+@pytest.mark.sqlite_only("SQLite -wal/-shm files beside backups; meaningless for pg_dump archives")
 def test_backups_leave_no_wal_or_shm_behind(bureau: Database, tmp_path: Path) -> None:
     accounts.login(bureau, "admin", PW)
     settings.write(bureau, backup.KEEP_SETTING, 2)
@@ -482,6 +533,9 @@ def test_backups_leave_no_wal_or_shm_behind(bureau: Database, tmp_path: Path) ->
     assert leftovers == []
 
 
+@pytest.mark.sqlite_only(
+    "the SQLite file header's application_id; a server database keeps its marker in dsj_meta"
+)
 def test_the_application_id_marks_new_files(tmp_path: Path) -> None:
     db = open_database(tmp_path / "d")
     try:

@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.domain.specs import TARGETS
 from dsj_desktop.domain.uscc import complete
 from dsj_desktop.errors import UserError
@@ -426,3 +427,20 @@ def test_a_workbook_whose_sheet_data_is_damaged_is_refused_clearly(db: Database,
     with pytest.raises(UserError) as exc:
         run_job(import_directory(db, TARGETS, bad))
     assert "damaged.xlsx" in str(exc.value) and "Error" not in str(exc.value)
+
+
+def test_an_item_year_left_out_or_empty_is_this_year(db: Any, tmp_path: Path) -> None:
+    """The item list's 年度 is 留空为今年: a sheet without that column, or an empty cell in it, stores
+    this year as a number (never an empty text, which PostgreSQL's integer column refuses)."""
+    without = write_xlsx(tmp_path / "清单1.xlsx", [["YJ-901", "危化品企业检查", "危险化学品"]],
+                         headers=["事项编码", "抽查事项", "抽查对象"])  # fmt: skip
+    run_job(import_directory(db, ITEMS, without))
+    with_empty = write_xlsx(
+        tmp_path / "清单2.xlsx",
+        [["YJ-902", "烟花爆竹检查", "", "烟花爆竹"], ["YJ-903", "工贸企业检查", "2025", "机械"]],
+        headers=["事项编码", "抽查事项", "年度", "抽查对象"],
+    )
+    run_job(import_directory(db, ITEMS, with_empty))
+    years = dict(db.engine.connect().exec_driver_sql("SELECT code, year FROM item ORDER BY code").all())
+    this_year = date.today().year
+    assert years == {"YJ-901": this_year, "YJ-902": this_year, "YJ-903": 2025}

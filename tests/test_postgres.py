@@ -142,6 +142,13 @@ def test_workstation_with_another_bureau_key_is_refused(pdb: Database, tmp_path:
         open_database(tmp_path / "another-pc")
 
 
+def test_another_programs_database_on_the_server_is_refused(server_url: str, tmp_path: Path) -> None:
+    outside(server_url, "CREATE TABLE t (x integer)")
+    with pytest.raises(DatabaseError, match="其他程序的数据库"):
+        open_database(tmp_path / "ws1")
+    outside(server_url, "SELECT 1 FROM t")  # left alone
+
+
 def test_url_saved_without_password(tmp_path: Path) -> None:
     pg.save_url(tmp_path, "postgresql://clerk:s3cret@db.example:5432/dsj")
     text = (tmp_path / pg.URL_FILE).read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import pytest
 
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN, OPERATOR, VIEWER
-from dsj_desktop.db import lock
+from dsj_desktop.db import lock, pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.domain.specs import TARGETS
@@ -169,6 +169,9 @@ def _raw(db: Database) -> sqlite3.Connection:
     return sqlite3.connect(database_path(db.data_dir))
 
 
+@pytest.mark.sqlite_only(
+    "SQLite's guard triggers call a function only the program registers; server: test_postgres::test_row_edited_with_triggers_on_is_found_and_recorded"
+)
 def test_a_sqlite_editor_cannot_change_a_row_without_removing_the_triggers(bureau: Database) -> None:
     con = _raw(bureau)
     with pytest.raises(sqlite3.OperationalError, match="no such function"):
@@ -176,6 +179,9 @@ def test_a_sqlite_editor_cannot_change_a_row_without_removing_the_triggers(burea
     con.close()
 
 
+@pytest.mark.sqlite_only(
+    "SQLite triggers dropped in the file; server: test_postgres::test_row_edited_with_triggers_lifted_is_found, ::test_row_deleted_with_its_seal_shows_in_the_counts, ::test_disabled_or_dropped_trigger_is_found_and_restored"
+)
 def test_an_outside_edit_of_a_row_is_named(bureau: Database) -> None:
     uscc = bureau.scalar("SELECT uscc FROM target WHERE id = 5")
     con = _raw(bureau)
@@ -201,6 +207,9 @@ def test_an_outside_edit_of_a_row_is_named(bureau: Database) -> None:
         db2.close()
 
 
+@pytest.mark.sqlite_only(
+    "a SQLite journal trigger dropped; server: test_postgres::test_journal_cannot_be_rewritten_on_the_server (journal cuts with the triggers lifted: test_history, both engines)"
+)
 def test_a_changed_journal_entry_is_named(bureau: Database) -> None:
     jid = bureau.scalar("SELECT id FROM journal WHERE action LIKE '新建账户 op%'")
     con = _raw(bureau)
@@ -215,6 +224,9 @@ def test_a_changed_journal_entry_is_named(bureau: Database) -> None:
     assert not report.ok
 
 
+@pytest.mark.sqlite_only(
+    "SQLite triggers dropped in the file; server: test_postgres::test_row_edited_with_triggers_lifted_is_found"
+)
 def test_a_changed_draw_record_is_detected(bureau: Database) -> None:
     from dsj_desktop.services import sessions
     from tests.test_draw_sessions import full_draw
@@ -243,9 +255,12 @@ def test_a_changed_draw_record_is_detected(bureau: Database) -> None:
 def _tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with db.read() as conn:
-        for (t,) in conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name != 'journal'"
-        ):
+        if db.on_server:
+            names = [t for t in pg.table_names(conn) if t != "journal" and not t.startswith("dsj_")]
+        else:
+            names = [r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name != 'journal'")]  # fmt: skip
+        for t in names:
             out[t] = [tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{t}" ORDER BY 1, 2')]
     return out
 
@@ -292,7 +307,7 @@ def test_rolling_backups_keep_the_newest(bureau: Database) -> None:
     for i in range(5):
         settings.write(bureau, settings.BUREAU_NAME, f"青山县应急管理局{i}")  # a change to back up
         made.append(backup.auto_backup(bureau, f"test{i}").path)
-    kept = list((bureau.data_dir / "backups").glob("auto-*.sqlite3"))
+    kept = list((bureau.data_dir / "backups").glob(f"auto-*{backup.backup_suffix(bureau)}"))
     assert len(kept) == 3 and made[-1] in kept and made[0] not in kept
     assert not (bureau.data_dir / "backups" / (made[0].name + backup.MANIFEST_SUFFIX)).exists()
     # Unchanged data is not backed up again: nothing rotates away.
@@ -371,16 +386,25 @@ def test_cli_accounts_check_backup_restore(demo_data_dir: Path, tmp_path: Path) 
     usb.mkdir()
     r = _cli(data, "--user", "admin", "backup", str(usb), DSJ_PASSWORD=PW)
     assert r.returncode == 0, r.stderr
-    (copy,) = usb.glob("*.sqlite3")
+    server = pg.resolve_url(data)
+    (copy,) = usb.glob("*.pgdump" if server else "*.sqlite3")
     r = _cli(data, "--user", "admin", "restore", str(copy), "--yes", DSJ_PASSWORD=PW)
     assert r.returncode == 0, r.stderr
     # An edit made with another tool makes `check` fail, naming the table and the row.
-    con = sqlite3.connect(database_path(data))
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        con.execute(f'DROP TRIGGER "{name}"')
-    con.execute("UPDATE inspector SET duty_status = '在岗' WHERE id = 9")
-    con.commit()
-    con.close()
+    edit = "UPDATE inspector SET duty_status = '在岗' WHERE id = 9"
+    if server:  # psql as the database owner, the triggers lifted for the session
+        import psycopg
+
+        with psycopg.connect(server, autocommit=True) as pcon:
+            pcon.execute("SET session_replication_role = replica")
+            pcon.execute(edit)
+    else:
+        con = sqlite3.connect(database_path(data))
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute(edit)
+        con.commit()
+        con.close()
     r = _cli(data, "check")
     assert r.returncode == 1
     assert "执法检查人员名录库 第 9 行" in r.stdout

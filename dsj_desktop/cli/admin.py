@@ -95,7 +95,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from dsj_desktop.services import backup
 
     with open_db(args) as db:
-        info = backup.inspect(args.file, db.guard.public_key)
+        info = backup.inspect(args.file, db.guard.public_key, db.url)
         print(info.text())
         if not info.ok:
             raise UserError("这个备份文件校验不通过，不能用于恢复。")

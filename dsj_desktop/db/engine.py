@@ -279,12 +279,12 @@ class Database:
         """A consistent copy of the whole database via SQLite's online backup API: one file, readable
         by its owner only, in rollback-journal mode (reading it later leaves no -wal/-shm beside it).
         On a PostgreSQL server: pg_dump's custom format (see :mod:`dsj_desktop.db.pg_backup`)."""
+        private_dir(dest.parent)
+        private_file(dest)
         if self.url is not None:
             from dsj_desktop.db import pg_backup
 
             return pg_backup.dump(self.url, dest)
-        private_dir(dest.parent)
-        private_file(dest)
         raw = self.engine.raw_connection()
         try:
             src = raw.driver_connection
@@ -380,6 +380,11 @@ def open_database(
                 ).scalar()
             else:
                 has_tables = len(pg.table_names(conn))
+                if has_tables and pg.meta(conn, "application") != "DSJ1":
+                    raise DatabaseError(
+                        f"服务器数据库“{db.location}”是其他程序的数据库，不是本程序的数据库。"
+                        "为保护数据，程序不会改动它；请连接为本程序新建的空数据库。"
+                    )
                 _check_bureau_key(db, conn)
         # A file of schema 6 on has an anchor file: its absence is a finding from the first write on.
         db.guard.anchoring = db.guard.anchor_expected = version >= ANCHORED_FROM

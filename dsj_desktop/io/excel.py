@@ -389,8 +389,8 @@ def filtered_rows(path: Path, sheet: str) -> set[int]:
             if str(index).encode() not in local:
                 return set()
             xml = zf.read(name)
-    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError, zlib.error):
-        return set()
+    except (KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile, UnicodeDecodeError):
+        return set()  # a damaged part: the reader itself gives the clear message
     hidden = set()
     for m in _HIDDEN_ROW.finditer(xml):
         r = _ROW_NUMBER.search(m.group())
@@ -503,8 +503,8 @@ def trimmed_copy(path: Path, sheet: str, folder: Path) -> Path | None:
                             left -= len(chunk)
                         dst.write(tail)
             return out_path
-    except (KeyError, OSError, zipfile.BadZipFile, ValueError, zlib.error):  # damaged: the reader says so
-        return None
+    except (KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile, ValueError):
+        return None  # a damaged part: the reader itself gives the clear message
 
 
 TAIL_WINDOW = 1 << 21

@@ -464,8 +464,8 @@ def read_records(
             warnings += _phone_warnings(f, j, raw, row_numbers)
     del by_column
     for f in fields:
-        if f.attr not in columns:
-            columns[f.attr] = [f.default] * len(kept)
+        if f.attr not in columns:  # a column the file lacks: the field's empty value (年度: this year)
+            columns[f.attr] = [f.empty_value()] * len(kept)
 
     # Duplicate keys inside the file.
     key_col = mapping.get(spec.key[0])
@@ -551,7 +551,7 @@ def to_db(spec: TableSpec, rec: Mapping[str, Any]) -> tuple[Any, ...]:
     """A record as the tuple of column values SQLite stores (bool → 0/1, date → ISO text)."""
     out: list[Any] = []
     for f in spec.fields:
-        v = rec.get(f.attr, f.default)
+        v = rec[f.attr] if f.attr in rec else f.empty_value()
         if f.kind is Kind.BOOL:
             v = 1 if v else 0
         elif isinstance(v, date):

@@ -148,9 +148,19 @@ def _inspect_dump(path: Path, public_key: bytes | None, server: str | None) -> B
         problems += [f.text() for f in facts["findings"][:5]]
     except (UserError, DatabaseError) as exc:
         problems.append(str(exc))
+    keys = None
+    beside = keys_beside(path)
+    if beside is not None and any("签名无效" in p for p in problems):
+        # Signed with the keys saved next to it (a backup from another PC, or before new keys).
+        try:
+            theirs = _dump_facts(path, server, KeyStore(beside).record_public_key_bytes())
+        except (UserError, DatabaseError):
+            theirs = None
+        if theirs is not None and not theirs["findings"]:
+            facts, problems, keys = theirs, [], beside
     made = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
     return BackupInfo(path, path.stat().st_size, made, facts["schema_version"], facts["counts"], facts["last"],
-                      facts["entries"], problems)  # fmt: skip
+                      facts["entries"], problems, keys)  # fmt: skip
 
 
 def inspect(path: Path, public_key: bytes | None, server: str | None = None) -> BackupInfo:
@@ -510,17 +520,14 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
         url = db.url
         db.close()
         pg_backup.restore(url, info.path)
+        _take_keys(db.data_dir, info.keys)  # the restored database registers the backup's key
         head = _file_facts(info.path, url, db.guard.public_key)["journal_head"]
         key = KeyStore(db.data_dir).record_private_key()
         anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), key.sign)
         return safety.path, info
     target = database_path(db.data_dir)
     db.close()
-    if info.keys is not None:  # the backup's own keys replace this PC's (kept aside, never deleted)
-        current = db.data_dir / "keys"
-        if current.exists():
-            current.rename(db.data_dir / f"keys-replaced-{_stamp()}")
-        shutil.copytree(info.keys / "keys", current)
+    _take_keys(db.data_dir, info.keys)
     part = target.with_name(target.name + ".restore-part")
     shutil.copyfile(info.path, part)
     private_file(part)
@@ -534,6 +541,16 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
     key = KeyStore(db.data_dir).record_private_key()
     anchor.write_now(db.data_dir, anchor.Head(facts["seq"], facts["hash"]), now_iso(), key.sign)
     return safety.path, info
+
+
+def _take_keys(data_dir: Path, keys: Path | None) -> None:
+    """The backup's own keys (carried beside it) replace this PC's, which are kept aside, never deleted."""
+    if keys is None:
+        return
+    current = data_dir / "keys"
+    if current.exists():
+        current.rename(data_dir / f"keys-replaced-{_stamp()}")
+    shutil.copytree(keys / "keys", current)
 
 
 RESTORE_ADMIN = "从备份恢复数据会替换全部数据，只有管理员可以进行（命令行请用 --user 指定管理员账户）。"

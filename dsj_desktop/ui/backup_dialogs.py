@@ -70,7 +70,7 @@ def last_entry_text(last_entry: str) -> str:
 
 def describe_file(path: Path) -> tuple[str, str]:
     """(when, why) from a backup file's name; the file's time when the name says nothing."""
-    stem = path.name.removesuffix(backup.SUFFIX)
+    stem = path.name.removesuffix(backup.SUFFIX).removesuffix(backup.PG_SUFFIX)
     m = _AUTO_NAME.match(stem)
     if m:
         made = datetime.strptime(m[1] + m[2], "%Y%m%d%H%M%S")
