@@ -615,14 +615,6 @@ def _encode_value(v: Any) -> str:
     return ("s" + v) if type(v) is str else ("i" + str(v)) if type(v) is int else _encode_other(v)
 
 
-def seal_all(conn: Connection, guard: Guard) -> int:
-    """Seal every row of every table (a new file; an upgrade from before seals existed)."""
-    conn.exec_driver_sql("DELETE FROM row_seal")
-    if pg.is_pg(conn):
-        return sum(pg.seal_where(conn, guard.seal, t) for t in guarded_tables(conn))
-    return sum(seal_rows(conn, guard, t) for t in guarded_tables(conn))
-
-
 # --- the journal ------------------------------------------------------------------------------
 
 GENESIS = "0" * 64
