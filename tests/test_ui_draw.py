@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
@@ -84,6 +84,18 @@ def test_the_tab_shows_the_pool_rules_and_sessions(window: MainWindow) -> None: 
     assert "区域均衡" in rules and "黑名单" in rules and "向上取整" in rules
     assert tab.btn_start.isEnabled()
     assert not tab.start_for_task("RW-NO-SUCH")
+
+
+def test_the_tab_says_when_the_draw_date_is_outside_the_task_period(window: MainWindow) -> None:  # noqa: F811
+    """As the plan tab says it: a draw outside 2026-03-01 to 2026-12-15 needs a written reason."""
+    tab = window.draw_tab
+    assert tab.start_for_task("RW-2026-02")
+    tab.date_edit.setDate(QDate(2026, 12, 16))
+    assert "期限已过（2026-12-15 截止），抽取须写明原因" in tab.summary.text()
+    tab.date_edit.setDate(QDate(2026, 2, 28))
+    assert "期限未到（2026-03-01 开始），抽取须写明原因" in tab.summary.text()
+    tab.date_edit.setDate(QDate(2026, 12, 15))
+    assert "期限" not in tab.summary.text()
 
 
 def test_a_whole_session_from_the_gui(

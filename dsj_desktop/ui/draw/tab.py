@@ -35,6 +35,7 @@ from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import draw_ready, sessions, settings
 from dsj_desktop.services import plan as plan_service
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
+from dsj_desktop.services.plan_overview import period_state
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.draw.controller import DrawController
 from dsj_desktop.ui.draw.session import SessionScreen
@@ -255,6 +256,7 @@ class DrawTab(QWidget):
         pv = self.preview
         t, tp, pool = pv.task, pv.pool, pv.pool.pool
         items = "、".join(f"{it.code} {it.name}" for it in tp.items)
+        period = period_state(t, self.on)  # outside the task's period: the start asks for a reason
         self.summary.setText(
             f"<b>{t.code} {t.name}</b>　{t.draw_type}抽查，比例 {t.ratio.text()}，每组 {t.team_size} 人"
             + (f"，专家 {t.expert_count} 人" if t.expert_count else "")
@@ -263,6 +265,7 @@ class DrawTab(QWidget):
             f"必查 {len(pool.mandatory)} 家；排除 {len(pool.exclusions)} 家；"
             f"可抽取执法检查人员 {len(pv.inspectors)} 人"
             + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
+            + (f"<br><span style='color:#8a5a00'>{period}</span>" if period else "")
         )
         # Everything that would stop the draw or its signed record, before anything starts.
         problems = [*tp.problems, *draw_ready.signing_problems(self.db)]
