@@ -351,6 +351,40 @@ def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, q
     assert c.step == RESULT and scr.result_box.isVisible()
 
 
+def test_the_screen_s_choices_are_written_off_the_gui_thread_and_announced(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The animation speed and the projector screen are remembered through the one write path of the
+    GUI (ui.ops.WriteOp): on a worker thread, then a journal entry announced on the window's hub."""
+    import threading
+
+    from dsj_desktop.ui.draw.session import PROJECTOR_SCREEN_KEY
+
+    scr = start(window, qtbot)
+    gui = threading.current_thread()
+    written: list[tuple[str, bool]] = []
+    real = settings.write
+
+    def spy(db: Database, key: str, value: Any) -> None:
+        written.append((key, threading.current_thread() is not gui))
+        real(db, key, value)
+
+    monkeypatch.setattr(settings, "write", spy)
+    n = len(window.hub.sent)
+    scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("slow"))
+    assert written == [(SPEED_KEY, True)] and settings.read(window.db, SPEED_KEY) == "slow"
+    assert window.hub.sent[n:] == [frozenset({"journal"})]
+    projector = scr.open_projector()
+    assert projector is not None
+    qtbot.addWidget(projector)
+    assert written[1:] == [(PROJECTOR_SCREEN_KEY, True)]
+    assert settings.read(window.db, PROJECTOR_SCREEN_KEY) == scr.chosen_screen().name()
+    assert window.hub.sent[n + 1 :] == [frozenset({"journal"})]
+    scr.close_projector()
+
+
 TWO_SCREENS = r"""
 import json, sys
 from PySide6.QtWidgets import QApplication

@@ -27,6 +27,7 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import sessions, settings
+from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.draw import stage
 from dsj_desktop.ui.draw.stage import (
     CLOSED,
@@ -46,6 +47,7 @@ from dsj_desktop.ui.draw.stage import (
     plan_beats,
     pool_names_by_stratum,
 )
+from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import run_with_progress
 
 _T = TypeVar("_T")
@@ -54,6 +56,17 @@ _T = TypeVar("_T")
 def _job(title: str, call: Callable[[], _T]) -> Job[_T]:
     yield Progress(f"{title}……")
     return call()
+
+
+def remember(parent: QWidget | None, db: Database, key: str, value: object) -> None:
+    """Keep a choice of the draw screen for next time: a setting written off the GUI thread like
+    every write (only the draw screen reads it: the window hears of a journal entry, no more)."""
+    WriteOp(
+        parent,
+        settings.TITLES.get(key, key),
+        lambda: settings.write(db, key, value),
+        changes={data_hub.JOURNAL},
+    ).run()
 
 
 class DrawController(QObject):
@@ -253,8 +266,8 @@ class DrawController(QObject):
     def set_speed(self, speed: str) -> None:
         if speed in SPEEDS and speed != self.speed:
             self.speed = speed
-            settings.write(self.db, SPEED_KEY, speed)
             self.changed.emit()
+            remember(self._dialog_parent(), self.db, SPEED_KEY, speed)
 
     def shutdown(self) -> None:
         """Stop every timer (the screen showing this session is going away)."""

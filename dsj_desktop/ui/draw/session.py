@@ -40,7 +40,7 @@ from dsj_desktop.publish import record_pdf as rp
 from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.publish.session_files import files_current, pdf_path, record_pdf_path, write_session_files
 from dsj_desktop.services import sessions, settings
-from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.ui.draw.controller import DrawController, remember
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
 from dsj_desktop.ui.draw.paint import StageView
 from dsj_desktop.ui.draw.projector import ProjectorWindow, screens
@@ -647,7 +647,7 @@ class SessionScreen(QWidget):
         if self.projector is None:
             self.projector = ProjectorWindow(self.controller, self)
             self.projector.closed.connect(self._projector_closed)
-        settings.write(self.db, PROJECTOR_SCREEN_KEY, screen.name())
+        remember(self, self.db, PROJECTOR_SCREEN_KEY, screen.name())
         self.projector.show_on(screen)
         self.btn_projector.blockSignals(True)
         self.btn_projector.setChecked(True)
