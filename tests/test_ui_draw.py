@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
+from dsj_desktop.keys import group_hex
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.publish.session_files import record_pdf_path
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog

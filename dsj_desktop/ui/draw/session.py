@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
 from dsj_desktop.errors import UserError
+from dsj_desktop.keys import group_hex
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.publish.session_files import files_current, pdf_path, record_pdf_path, write_session_files
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw.controller import DrawController, remember
