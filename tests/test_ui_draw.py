@@ -340,10 +340,12 @@ def test_export_to_a_folder(
 
 
 def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    from dsj_desktop.ui.draw.controller import remembered
+
     scr = start(window, qtbot)
     c = scr.controller
     scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("fast"))
-    assert c.speed == "fast" and settings.read(window.db, SPEED_KEY) == "fast"
+    assert c.speed == "fast" and remembered(window.db, SPEED_KEY) == "fast"
     c.go(WITNESSES)
     c.add_witness("甲", "12345678901234567890")
     c.reveal()
@@ -351,38 +353,51 @@ def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, q
     assert c.step == RESULT and scr.result_box.isVisible()
 
 
-def test_the_screen_s_choices_are_written_off_the_gui_thread_and_announced(
+@pytest.fixture
+def as_operator(window: MainWindow) -> Any:  # noqa: F811
+    """Accounts exist and an operator (操作员: draws, but may not change the bureau's settings) works."""
+    from dsj_desktop import actor
+    from dsj_desktop.services import accounts
+
+    pw = "Draw-day-2026"
+    accounts.create_account(window.db, "admin", "王局长", actor.ADMIN, pw, with_recovery=True)
+    accounts.login(window.db, "admin", pw)
+    accounts.create_account(window.db, "op", "李操作", actor.OPERATOR, pw)
+    accounts.login(window.db, "op", pw)
+    yield
+    actor.set_current(None)
+
+
+def test_an_operator_draws_and_the_screen_s_choices_are_kept_on_this_pc(
     window: MainWindow,  # noqa: F811
     qtbot: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    messages: list[tuple[str, str]],  # noqa: F811
+    as_operator: None,
 ) -> None:
-    """The animation speed and the projector screen are remembered through the one write path of the
-    GUI (ui.ops.WriteOp): on a worker thread, then a journal entry announced on the window's hub."""
-    import threading
-
+    """An operator runs the draw: starting it, choosing the speed and opening the projector write no
+    setting (only administrators may), so nothing is refused; place, operator, speed and projector
+    screen are remembered on this PC (prefs, beside the data) and offered again next time."""
+    from dsj_desktop.ui.draw.controller import remembered
     from dsj_desktop.ui.draw.session import PROJECTOR_SCREEN_KEY
+    from dsj_desktop.ui.draw.tab import OPERATOR_KEY, PLACE_KEY, DrawTab
 
+    db = window.db
     scr = start(window, qtbot)
-    gui = threading.current_thread()
-    written: list[tuple[str, bool]] = []
-    real = settings.write
-
-    def spy(db: Database, key: str, value: Any) -> None:
-        written.append((key, threading.current_thread() is not gui))
-        real(db, key, value)
-
-    monkeypatch.setattr(settings, "write", spy)
-    n = len(window.hub.sent)
+    assert scr.controller.session.status == sessions.COMMITTED
     scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("slow"))
-    assert written == [(SPEED_KEY, True)] and settings.read(window.db, SPEED_KEY) == "slow"
-    assert window.hub.sent[n:] == [frozenset({"journal"})]
     projector = scr.open_projector()
-    assert projector is not None
-    qtbot.addWidget(projector)
-    assert written[1:] == [(PROJECTOR_SCREEN_KEY, True)]
-    assert settings.read(window.db, PROJECTOR_SCREEN_KEY) == scr.chosen_screen().name()
-    assert window.hub.sent[n + 1 :] == [frozenset({"journal"})]
+    assert projector is not None and projector.isVisible()
     scr.close_projector()
+    assert messages == []  # no refusal anywhere
+    screen = scr.chosen_screen()
+    assert screen is not None
+    kept = {k: remembered(db, k) for k in (PLACE_KEY, OPERATOR_KEY, SPEED_KEY, PROJECTOR_SCREEN_KEY)}
+    assert kept == {PLACE_KEY: "三楼会议室", OPERATOR_KEY: "王明", SPEED_KEY: "slow",
+                    PROJECTOR_SCREEN_KEY: screen.name()}  # fmt: skip
+    assert not [k for k in settings.read_all(db) if k.startswith("draw_")]  # the bureau's settings untouched
+    again = DrawTab(db)
+    qtbot.addWidget(again)
+    assert (again.place.text(), again.operator.text()) == ("三楼会议室", "王明")
 
 
 TWO_SCREENS = r"""
