@@ -58,10 +58,15 @@ _PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 _HEX_ONLY = re.compile(r"[0-9A-F]{64}")
 
 
+def group_hex(text: str, size: int = 4) -> str:
+    """A hash written in groups (for reading aloud); the ungrouped form is the canonical one. Used for
+    fingerprints here and for the draw's hashes on the record and the stage."""
+    return " ".join(text[i : i + size] for i in range(0, len(text), size))
+
+
 def format_fingerprint(digest: bytes) -> str:
     """``digest`` as uppercase hex in groups of four separated by spaces."""
-    h = digest.hex().upper()
-    return " ".join(h[i : i + 4] for i in range(0, len(h), 4))
+    return group_hex(digest.hex().upper())
 
 
 def sha256_fingerprint(data: bytes) -> str:

@@ -1,4 +1,6 @@
-"""This PC's small preferences (the last account name), kept beside the data but not part of it."""
+"""This PC's small preferences (the last account name; the draw screen's place, operator, speed and
+projector screen; the last 录入人), kept beside the data but not part of it: whoever works here may
+change them, whatever the role."""
 
 from __future__ import annotations
 

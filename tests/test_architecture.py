@@ -189,3 +189,15 @@ def test_the_gui_runs_no_sql_and_no_gui_file_is_huge() -> None:
             long.append(f"{path.relative_to(PKG)}: {n} lines")
     assert not found, "SQL under ui/:\n" + "\n".join(found)
     assert not long, "GUI files over 800 lines:\n" + "\n".join(long)
+
+
+def test_the_command_line_runs_no_sql() -> None:
+    """Like the GUI, the command line calls services: its queries live there, beside the rows' rules."""
+    sql = ("exec_driver_sql", ".execute(", "sqlite_master", "SELECT ")
+    found = [
+        f"{path.relative_to(PKG)}:{lineno}: {line.strip()}"
+        for path in sorted((PKG / "cli").rglob("*.py"))
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(s in line for s in sql)
+    ]
+    assert not found, "SQL under cli/:\n" + "\n".join(found)

@@ -16,6 +16,7 @@ from dsj_desktop.keys import (
     CertificateNameMismatch,
     KeyStore,
     format_fingerprint,
+    group_hex,
     normalize_fingerprint,
 )
 
@@ -30,6 +31,23 @@ def test_fingerprint_format() -> None:
     assert normalize_fingerprint(fp.replace(" ", "")) == fp
     with pytest.raises(UserError):
         normalize_fingerprint("1234")
+
+
+def test_fingerprints_and_the_draw_s_hashes_are_grouped_by_one_function() -> None:
+    """keys.group_hex, the lowest layer that groups hex, serves the fingerprints, the record PDF
+    and the draw screen alike: no second copy of it anywhere in the package."""
+    import dsj_desktop
+
+    assert group_hex("0a1b2c3d4e5f") == "0a1b 2c3d 4e5f" and group_hex("abcde", 2) == "ab cd e"
+    digest = bytes(range(32))
+    assert format_fingerprint(digest) == group_hex(digest.hex().upper())
+    package = Path(dsj_desktop.__file__).parent
+    defined = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*.py")
+        if "def group_hex(" in p.read_text(encoding="utf-8")
+    )
+    assert defined == ["keys.py"]
 
 
 def test_record_key_created_once_and_reused(tmp_path: Path) -> None:

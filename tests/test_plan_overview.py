@@ -10,6 +10,7 @@ from dsj_desktop.services.plan import get_task, task_pool, tasks_using_items
 from dsj_desktop.services.plan_overview import (
     PoolReady,
     list_plans,
+    period_state,
     pool_summaries,
     ratio_label,
     summarize,
@@ -89,3 +90,16 @@ def test_save_task_uses_the_import_rules(demo_db: Any) -> None:
     task = save_task(demo_db, {**values, "team_size": 3, "end_date": date(2026, 6, 1)}, new=False)
     assert task.team_size == 3
     assert demo_db.scalar("SELECT count(*) FROM task") == 7
+
+
+def test_a_day_outside_the_task_period_is_named_with_its_consequence(demo_db: Any) -> None:
+    """RW-2026-03 runs 2026-04-01 to 2026-10-31: within it nothing is said; before or after, the
+    summary says so and that a draw then needs a written reason (what sessions.prepare requires)."""
+    with demo_db.read() as conn:
+        task = get_task(conn, "RW-2026-03")
+        inside = summarize(task_pool(conn, task, on=date(2026, 10, 31)))
+        after = summarize(task_pool(conn, task, on=date(2026, 11, 1)))
+        before = summarize(task_pool(conn, task, on=date(2026, 3, 31)))
+    assert period_state(task, date(2026, 4, 1)) == inside.period == ""
+    assert after.period == "期限已过（2026-10-31 截止），抽取须写明原因"
+    assert before.period == "期限未到（2026-04-01 开始），抽取须写明原因"

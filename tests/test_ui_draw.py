@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
+from dsj_desktop.keys import group_hex
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.publish.session_files import record_pdf_path
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
@@ -84,6 +84,18 @@ def test_the_tab_shows_the_pool_rules_and_sessions(window: MainWindow) -> None: 
     assert "区域均衡" in rules and "黑名单" in rules and "向上取整" in rules
     assert tab.btn_start.isEnabled()
     assert not tab.start_for_task("RW-NO-SUCH")
+
+
+def test_the_tab_says_when_the_draw_date_is_outside_the_task_period(window: MainWindow) -> None:  # noqa: F811
+    """As the plan tab says it: a draw outside 2026-03-01 to 2026-12-15 needs a written reason."""
+    tab = window.draw_tab
+    assert tab.start_for_task("RW-2026-02")
+    tab.date_edit.setDate(QDate(2026, 12, 16))
+    assert "期限已过（2026-12-15 截止），抽取须写明原因" in tab.summary.text()
+    tab.date_edit.setDate(QDate(2026, 2, 28))
+    assert "期限未到（2026-03-01 开始），抽取须写明原因" in tab.summary.text()
+    tab.date_edit.setDate(QDate(2026, 12, 15))
+    assert "期限" not in tab.summary.text()
 
 
 def test_a_whole_session_from_the_gui(
@@ -328,15 +340,64 @@ def test_export_to_a_folder(
 
 
 def test_speed_is_remembered_and_skipping_shows_the_result(window: MainWindow, qtbot: Any) -> None:  # noqa: F811
+    from dsj_desktop.ui.draw.controller import remembered
+
     scr = start(window, qtbot)
     c = scr.controller
     scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("fast"))
-    assert c.speed == "fast" and settings.read(window.db, SPEED_KEY) == "fast"
+    assert c.speed == "fast" and remembered(window.db, SPEED_KEY) == "fast"
     c.go(WITNESSES)
     c.add_witness("甲", "12345678901234567890")
     c.reveal()
     qtbot.mouseClick(scr.btn_skip, Qt.MouseButton.LeftButton)
     assert c.step == RESULT and scr.result_box.isVisible()
+
+
+@pytest.fixture
+def as_operator(window: MainWindow) -> Any:  # noqa: F811
+    """Accounts exist and an operator (操作员: draws, but may not change the bureau's settings) works."""
+    from dsj_desktop import actor
+    from dsj_desktop.services import accounts
+
+    pw = "Draw-day-2026"
+    accounts.create_account(window.db, "admin", "王局长", actor.ADMIN, pw, with_recovery=True)
+    accounts.login(window.db, "admin", pw)
+    accounts.create_account(window.db, "op", "李操作", actor.OPERATOR, pw)
+    accounts.login(window.db, "op", pw)
+    yield
+    actor.set_current(None)
+
+
+def test_an_operator_draws_and_the_screen_s_choices_are_kept_on_this_pc(
+    window: MainWindow,  # noqa: F811
+    qtbot: Any,
+    messages: list[tuple[str, str]],  # noqa: F811
+    as_operator: None,
+) -> None:
+    """An operator runs the draw: starting it, choosing the speed and opening the projector write no
+    setting (only administrators may), so nothing is refused; place, operator, speed and projector
+    screen are remembered on this PC (prefs, beside the data) and offered again next time."""
+    from dsj_desktop.ui.draw.controller import remembered
+    from dsj_desktop.ui.draw.session import PROJECTOR_SCREEN_KEY
+    from dsj_desktop.ui.draw.tab import OPERATOR_KEY, PLACE_KEY, DrawTab
+
+    db = window.db
+    scr = start(window, qtbot)
+    assert scr.controller.session.status == sessions.COMMITTED
+    scr.speed_combo.setCurrentIndex(scr.speed_combo.findData("slow"))
+    projector = scr.open_projector()
+    assert projector is not None and projector.isVisible()
+    scr.close_projector()
+    assert messages == []  # no refusal anywhere
+    screen = scr.chosen_screen()
+    assert screen is not None
+    kept = {k: remembered(db, k) for k in (PLACE_KEY, OPERATOR_KEY, SPEED_KEY, PROJECTOR_SCREEN_KEY)}
+    assert kept == {PLACE_KEY: "三楼会议室", OPERATOR_KEY: "王明", SPEED_KEY: "slow",
+                    PROJECTOR_SCREEN_KEY: screen.name()}  # fmt: skip
+    assert not [k for k in settings.read_all(db) if k.startswith("draw_")]  # the bureau's settings untouched
+    again = DrawTab(db)
+    qtbot.addWidget(again)
+    assert (again.place.text(), again.operator.text()) == ("三楼会议室", "王明")
 
 
 TWO_SCREENS = r"""

@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWizard
 from dsj_desktop.clock import today
 from dsj_desktop.db.engine import open_database
 from dsj_desktop.domain.plan_specs import ITEMS
+from dsj_desktop.services import plan_overview
 from dsj_desktop.services.plan import get_task, task_pool
 from dsj_desktop.ui.app import setup_application
 from dsj_desktop.ui.editors import MultiLineEdit
 from dsj_desktop.ui.main_window import MainWindow
-from dsj_desktop.ui.plan_tab import COMPUTING, TaskTableModel
+from dsj_desktop.ui.plan_tab import AMBER, COMPUTING, TaskTableModel
 from dsj_desktop.ui.record_dialog import RecordDialog
 from dsj_desktop.ui.rules_dialog import RulesDialog
 from dsj_desktop.ui.table_model import RED
@@ -169,7 +170,11 @@ def test_item_dialog_multiline_fields_and_tooltip(window: MainWindow, qtbot: Any
 # --- the annual plan --------------------------------------------------------------------------
 
 
-def test_plan_tab_shows_live_pools_for_the_demo_plan(window: MainWindow, qtbot: Any) -> None:
+def test_plan_tab_shows_live_pools_for_the_demo_plan(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = date(2026, 6, 15)  # within every demo task's period
+    monkeypatch.setattr(plan_overview, "today", lambda: on)
     tab = window.plan_tab
     window.tabs.setCurrentWidget(tab)
     assert tab.model.rowCount() == 6
@@ -178,7 +183,7 @@ def test_plan_tab_shows_live_pools_for_the_demo_plan(window: MainWindow, qtbot: 
     qtbot.waitUntil(lambda: tab.model.complete, timeout=10000)
     with window.db.read() as conn:
         for code in ("RW-2026-01", "RW-2026-02", "RW-2026-05"):
-            tp = task_pool(conn, get_task(conn, code), today())
+            tp = task_pool(conn, get_task(conn, code), on)
             assert cell(tab, code, M.CANDIDATES) == f"{len(tp.pool.candidates):,}"
             assert cell(tab, code, M.SAMPLE).startswith(f"{tp.pool.total_selected:,}")
             assert cell(tab, code, M.INSPECTORS) == f"{tp.inspectors_eligible} 人"
@@ -189,6 +194,29 @@ def test_plan_tab_shows_live_pools_for_the_demo_plan(window: MainWindow, qtbot: 
     assert cell(tab, "RW-2026-01", M.RATIO).startswith("按风险等级：重大100%")
     assert cell(tab, "RW-2026-01", M.DATES) == "2026-03-01 至 2026-11-30"
     assert "计算" in tab.status.text()
+
+
+def test_a_task_whose_period_has_ended_asks_for_a_reason_not_says_it_can_be_drawn(
+    window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 2026-12-10 RW-2026-01 (2026-03-01 to 2026-11-30) is past its period: a draw now needs a
+    written reason (the draw tab asks for it, the command line wants --outside-period), so the plan
+    tab must not say 可以抽取; RW-2026-02 (to 2026-12-15) still can be drawn."""
+    monkeypatch.setattr(plan_overview, "today", lambda: date(2026, 12, 10))
+    tab = show_plan(window, qtbot)
+    tab.reload_tasks()
+    qtbot.waitUntil(lambda: tab.model.complete, timeout=10000)
+    assert cell(tab, "RW-2026-01", M.STATUS) == "期限已过，抽取须写明原因"  # the dates are beside it
+    assert cell(tab, "RW-2026-01", M.STATUS, Qt.ItemDataRole.ForegroundRole) == AMBER
+    tip = cell(tab, "RW-2026-01", M.STATUS, Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("期限已过，抽取须写明原因。")  # the whole text of the cell, then the dates
+    assert "2026-03-01 至 2026-11-30" in tip and "原因将印在抽取记录上" in tip
+    assert cell(tab, "RW-2026-02", M.STATUS) == "可以抽取"
+    assert "2026-12-10" in tab.status.text()
+    tab.select_code("RW-2026-01")
+    assert "期限已过（2026-11-30 截止），抽取须写明原因" in tab.detail.summary.text()
+    tab.select_code("RW-2026-02")
+    assert "期限" not in tab.detail.summary.text()
 
 
 def test_task_detail_panel(window: MainWindow, qtbot: Any) -> None:

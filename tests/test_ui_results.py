@@ -277,3 +277,25 @@ def test_statistics_tab_with_charts(window: MainWindow, qtbot: Any, tmp_path: Pa
     # Entering a result marks the statistics stale; they follow when shown.
     window.hub.announce("results")
     assert st.stats is not None
+
+
+def test_an_operator_s_name_as_录入人_is_kept_on_this_pc(window: Any, messages: Any) -> None:
+    """Operators enter the results but may not change the bureau's settings: the name typed as 录入人
+    is remembered as this PC's preference, without a refusal and without touching the settings."""
+    from dsj_desktop import actor
+    from dsj_desktop.services import accounts, settings
+
+    db = window.db
+    pw = "Results-2026"
+    accounts.create_account(db, "admin", "王局长", actor.ADMIN, pw, with_recovery=True)
+    accounts.login(db, "admin", pw)
+    accounts.create_account(db, "op", "李操作", actor.OPERATOR, pw)
+    accounts.login(db, "op", pw)
+    try:
+        before = settings.read_all(db)
+        tab = window.results_tab
+        tab._remember("李娜")
+        assert messages == [] and tab.operator() == "李娜"
+        assert settings.read_all(db) == before
+    finally:
+        actor.set_current(None)

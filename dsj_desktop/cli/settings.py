@@ -35,9 +35,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
             if name != settings.bureau_name(db):
                 settings.write(db, settings.BUREAU_NAME, name)
             print(f"单位名称已设置为：{name}")
-        with db.read() as conn:
-            rows = conn.exec_driver_sql("SELECT key, value FROM setting ORDER BY key").fetchall()
-        values = {k: json.loads(v) for k, v in rows}
+        values = settings.read_all(db)
         print(f"数据文件夹：{db.data_dir}")
         print(
             f"{settings.TITLES[settings.BUREAU_NAME]}：{values.pop(settings.BUREAU_NAME, '') or '（未设置）'}"

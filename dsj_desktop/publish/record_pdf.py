@@ -34,7 +34,7 @@ from dsj_desktop.draw.record import (
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.fileutil import atomic_write_bytes
-from dsj_desktop.keys import KeyStore
+from dsj_desktop.keys import KeyStore, group_hex
 from dsj_desktop.pdf.document import Column, PdfDocument
 from dsj_desktop.pdf.sign import Attachment, SignedPdf, sign_pdf
 from dsj_desktop.pdf.text import TextMeasure, markup
@@ -81,11 +81,6 @@ def event_times(events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 def stratum_title(stratum: str | None) -> str:
     return stratum if stratum else "全部（不分层）"
-
-
-def group_hex(text: str, size: int = 4) -> str:
-    """A hash written in groups (for reading aloud); the ungrouped form is the canonical one."""
-    return " ".join(text[i : i + size] for i in range(0, len(text), size))
 
 
 @dataclass(frozen=True)

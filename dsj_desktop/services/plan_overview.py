@@ -185,6 +185,7 @@ class PoolSummary:
     problems: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
     drawn: tuple[str, ...] = field(default=())  # confirmed sessions: drawing again needs a reason
+    period: str = ""  # on a day outside the task's period: what that means for a draw (see period_state)
     # (item code, what its 检查人员要求 was read as)
     staffing: tuple[tuple[str, str], ...] = field(default=())
 
@@ -196,6 +197,28 @@ class PoolSummary:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+PERIOD_ENDED, PERIOD_AHEAD = "期限已过", "期限未到"
+PERIOD_REASON = "抽取须写明原因"
+
+
+def period_word(task: TaskInfo, on: date) -> str:
+    """期限已过 or 期限未到 when *on* lies outside the task's 检查期限, else empty."""
+    return PERIOD_ENDED if on > task.end_date else PERIOD_AHEAD if on < task.start_date else ""
+
+
+def period_state(task: TaskInfo, on: date) -> str:
+    """How *on* stands to the task's 检查期限, for the plan and draw tabs: empty within the period;
+    outside it a draw needs a written reason (sessions.prepare refuses one without, the draw tab then
+    asks for it, the command line wants --outside-period), which the record prints."""
+    word = period_word(task, on)
+    if not word:
+        return ""
+    when = (
+        f"{task.end_date.isoformat()} 截止" if word == PERIOD_ENDED else f"{task.start_date.isoformat()} 开始"
+    )
+    return f"{word}（{when}），{PERIOD_REASON}"
 
 
 def _stratum_order(label: str) -> tuple[int, bytes]:
@@ -229,6 +252,7 @@ def summarize(tp: TaskPool, drawn: Sequence[str] = ()) -> PoolSummary:
         problems=tuple(tp.problems),
         notes=tuple(tp.notes),
         drawn=tuple(drawn),
+        period=period_state(tp.task, tp.on),
         staffing=tuple((it.code, f"“{req.text}”→ {req.explain()}") for it, req in tp.staffing),
     )
 

@@ -52,6 +52,13 @@ def read(db: Database, key: str, default: Any = None) -> Any:
         return get(conn, key, default)
 
 
+def read_all(db: Database) -> dict[str, Any]:
+    """Every setting kept, by key in order."""
+    with db.read() as conn:
+        rows = conn.exec_driver_sql("SELECT key, value FROM setting ORDER BY key").fetchall()
+    return {str(k): json.loads(v) for k, v in rows}
+
+
 def write(db: Database, key: str, value: Any) -> None:
     with db.write(f"修改设置：{TITLES.get(key, key)}") as conn:
         put(conn, key, value)

@@ -34,12 +34,14 @@ from dsj_desktop.io.exporter import write_template
 from dsj_desktop.publish.jobs import publish_plan
 from dsj_desktop.services import settings
 from dsj_desktop.services.codes import all_code_lists
-from dsj_desktop.services.plan import archive_task, export_plan, import_plan
+from dsj_desktop.services.plan import TaskInfo, archive_task, export_plan, import_plan
 from dsj_desktop.services.plan_overview import (
+    PERIOD_REASON,
     PlanInfo,
     PoolReady,
     PoolSummary,
     TaskRow,
+    period_word,
     pool_summaries,
     read_plans,
     read_task_rows,
@@ -54,6 +56,7 @@ from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
 Index = QModelIndex | QPersistentModelIndex
 COMPUTING = "计算中…"
 GREEN = QBrush(QColor("#1b5e20"))
+AMBER = QBrush(QColor("#8a5a00"))
 ALL_PLANS = None
 
 
@@ -70,7 +73,7 @@ class TaskTableModel(QAbstractTableModel):
     CODE, NAME, STATUS, CANDIDATES, SAMPLE, INSPECTORS, TYPE, RATIO, TEAM, ITEMS, SCOPE, DATES = range(12)
     POOL_COLUMNS = (STATUS, CANDIDATES, SAMPLE, INSPECTORS)
     NUMBERS = (CANDIDATES, SAMPLE, INSPECTORS, TEAM)
-    WIDTHS = (92, 176, 150, 64, 124, 90, 66, 120, 100, 170, 190, 170)
+    WIDTHS = (92, 176, 180, 64, 124, 90, 66, 120, 100, 170, 190, 170)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -164,6 +167,8 @@ class TaskTableModel(QAbstractTableModel):
                 return f"⚠ {p.problems[0]}{more}"
             if p.drawn:
                 return f"已抽取（场次 {'、'.join(p.drawn)} 已确认）；再次抽取须写明原因"
+            if p.period:  # short, the column is narrow: the dates are in 检查期限, the tooltip and below
+                return f"{period_word(t, p.on)}，{PERIOD_REASON}"
             return "可以抽取"
         return ""
 
@@ -181,7 +186,7 @@ class TaskTableModel(QAbstractTableModel):
             if col in self.POOL_COLUMNS and p is None:
                 return GREY
             if col == self.STATUS and p is not None:
-                return RED if p.problems else GREY if p.drawn else GREEN
+                return RED if p.problems else GREY if p.drawn else AMBER if p.period else GREEN
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in self.NUMBERS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -198,11 +203,20 @@ class TaskTableModel(QAbstractTableModel):
                 return f"执法人员共 {p.inspectors_total} 人，可抽取 {p.inspectors_eligible} 人（执法专长：{need}）"
             if col == self.STATUS and p is not None and p.problems:
                 return "\n".join(p.problems)
+            if col == self.STATUS and p is not None and p.period and not p.drawn:
+                return _period_tip(t, self.text(row, col))
             if col in (self.NAME, self.RATIO, self.SAMPLE, self.STATUS):  # the whole text where it is cut
                 return self.text(row, col)
         if role == Qt.ItemDataRole.UserRole:
             return r.task.code
         return None
+
+
+def _period_tip(t: TaskInfo, headline: str) -> str:
+    return (
+        f"{headline}。\n检查期限 {t.start_date.isoformat()} 至 {t.end_date.isoformat()}；"
+        "确需在期限外抽取的，开始抽取时写明原因，原因将印在抽取记录上。"
+    )
 
 
 def _small_table(name: str, headers: list[str], stretch: bool = True) -> tuple[QTableView, ListTableModel]:
@@ -307,6 +321,9 @@ class TaskDetail(QWidget):
             )
         parts.append("</table>")
         if pool is not None:
+            if pool.period and not pool.drawn:
+                tip = e(_period_tip(t, pool.period)).replace("\n", "<br>")
+                parts.append(f"<p style='color:#8a5a00'>{tip}</p>")
             if pool.problems:
                 items = "".join(f"<li>{e(p)}</li>" for p in pool.problems)
                 parts.append(
@@ -575,7 +592,8 @@ class PlanTab(QWidget):
             self.status.setText(f"{bad} 个任务现在还不能抽取（见“状态”列）")
             self.status.setStyleSheet("color: #b00020;")
         elif rows:
-            self.status.setText(f"候选名单已按 {date.today().isoformat()} 的名录和规则计算")
+            on = next(iter(self.model.pools.values())).on
+            self.status.setText(f"候选名单已按 {on.isoformat()} 的名录和规则计算")
             self.status.setStyleSheet("color: #1b5e20;")
         else:
             self.status.setText("")

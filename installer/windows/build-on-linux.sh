@@ -79,12 +79,8 @@ for h in sorted(wanted):
     shutil.copy2(found[h], dest / found[h].name)
 PY
 # the program itself, from the committed source, with the pinned setuptools (no build isolation).
-# pyproject.toml maps the package dsj_desktop.resources to the top-level resources/ folder, but its
-# packages.find (include dsj_desktop*) never lists that package, so a plain wheel has no resources
-# (no font: no PDF).  Until pyproject.toml lists it, let find see it here (the files still come from
-# resources/ through package-dir).
-mkdir -p "$work/src/dsj_desktop/resources"
-cp "$work/src/resources/__init__.py" "$work/src/dsj_desktop/resources/"
+# pyproject.toml lists dsj_desktop.resources (mapped to the top-level resources/ folder); the check
+# below makes sure the font (no font: no PDF) really is in the wheel.
 "${pip[@]}" wheel --no-deps --no-build-isolation -w "$work/wheels" "$work/src"
 python3 - "$work"/wheels/dsj_desktop-*.whl <<'PY'
 import sys, zipfile

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QTimer, QVariantAnimation, Signal
 from PySide6.QtWidgets import QWidget
 
+from dsj_desktop import prefs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import (
     MIN_WITNESS_DIGITS,
@@ -26,7 +27,7 @@ from dsj_desktop.draw.algorithm import (
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services import sessions, settings
+from dsj_desktop.services import sessions
 from dsj_desktop.ui.draw import stage
 from dsj_desktop.ui.draw.stage import (
     CLOSED,
@@ -56,6 +57,19 @@ def _job(title: str, call: Callable[[], _T]) -> Job[_T]:
     return call()
 
 
+def remembered(db: Database, key: str, default: object = None) -> object:
+    """A choice of the draw screen remembered on this PC (see :func:`remember`)."""
+    return prefs.read_prefs(db.data_dir).get(key, default)
+
+
+def remember(db: Database, key: str, value: object) -> None:
+    """Keep a choice of the draw screen for next time: the projector screen, the animation speed,
+    the place and the operator belong to this PC and whoever works at it, not to the bureau's
+    settings (which only an administrator may change, while operators run the draws, and which a
+    server shares between PCs with other screens). The draw record itself keeps place and operator."""
+    prefs.write_pref(db.data_dir, key, value)
+
+
 class DrawController(QObject):
     """One session's live state; both stage views and the operator's controls follow it."""
 
@@ -81,7 +95,7 @@ class DrawController(QObject):
         with db.read() as conn:
             self.digits_fixed = sessions.witnesses_fixed(conn, session_id) or bool(self.session.witnesses)
         self.step = initial_step(self.session)
-        speed = settings.read(db, SPEED_KEY, "normal")
+        speed = remembered(db, SPEED_KEY, "normal")
         self.speed = speed if speed in SPEEDS else "normal"
         self.pending = ("", "")  # the witness being typed (name, digits), shown as typed
         self.roll: RollState | None = None
@@ -253,8 +267,8 @@ class DrawController(QObject):
     def set_speed(self, speed: str) -> None:
         if speed in SPEEDS and speed != self.speed:
             self.speed = speed
-            settings.write(self.db, SPEED_KEY, speed)
             self.changed.emit()
+            remember(self.db, SPEED_KEY, speed)
 
     def shutdown(self) -> None:
         """Stop every timer (the screen showing this session is going away)."""

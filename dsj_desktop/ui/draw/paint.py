@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaint
 from PySide6.QtWidgets import QWidget
 
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
-from dsj_desktop.publish.record_pdf import group_hex
+from dsj_desktop.keys import group_hex
 from dsj_desktop.services import sessions
 from dsj_desktop.ui.draw.controller import DrawController
 from dsj_desktop.ui.draw.stage import (

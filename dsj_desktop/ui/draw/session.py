@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import MIN_WITNESS_DIGITS
 from dsj_desktop.errors import UserError
+from dsj_desktop.keys import group_hex
 from dsj_desktop.publish import record_pdf as rp
-from dsj_desktop.publish.record_pdf import group_hex
 from dsj_desktop.publish.session_files import files_current, pdf_path, record_pdf_path, write_session_files
-from dsj_desktop.services import sessions, settings
-from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.services import sessions
+from dsj_desktop.ui.draw.controller import DrawController, remember, remembered
 from dsj_desktop.ui.draw.dialogs import ExportDialog, SubstituteDialog
 from dsj_desktop.ui.draw.paint import StageView
 from dsj_desktop.ui.draw.projector import ProjectorWindow, screens
@@ -604,7 +604,7 @@ class SessionScreen(QWidget):
         """List the screens; keep the choice, else the remembered one, else a screen other than
         the operator's (the projector), else the operator's own (a rehearsal)."""
         current = self.screen_combo.currentData()
-        remembered = settings.read(self.db, PROJECTOR_SCREEN_KEY, None)
+        kept = remembered(self.db, PROJECTOR_SCREEN_KEY)
         mine = self.screen()
         all_ = screens()
         names = [scr.name() for scr in all_]
@@ -618,8 +618,8 @@ class SessionScreen(QWidget):
         others = [i for i, scr in enumerate(all_) if scr is not mine]
         if current in names:
             choice = names.index(current)
-        elif remembered in names and (remembered != (mine.name() if mine else None) or not others):
-            choice = names.index(remembered)
+        elif kept in names and (kept != (mine.name() if mine else None) or not others):
+            choice = names.index(str(kept))
         else:
             choice = others[0] if others else 0
         self.screen_combo.setCurrentIndex(choice)
@@ -647,7 +647,7 @@ class SessionScreen(QWidget):
         if self.projector is None:
             self.projector = ProjectorWindow(self.controller, self)
             self.projector.closed.connect(self._projector_closed)
-        settings.write(self.db, PROJECTOR_SCREEN_KEY, screen.name())
+        remember(self.db, PROJECTOR_SCREEN_KEY, screen.name())
         self.projector.show_on(screen)
         self.btn_projector.blockSignals(True)
         self.btn_projector.setChecked(True)

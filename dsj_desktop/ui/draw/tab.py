@@ -32,11 +32,12 @@ from dsj_desktop.clock import today
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
-from dsj_desktop.services import draw_ready, sessions, settings
+from dsj_desktop.services import draw_ready, sessions
 from dsj_desktop.services import plan as plan_service
 from dsj_desktop.services.draw_preview import PoolPreview, pool_preview
+from dsj_desktop.services.plan_overview import period_state
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.draw.controller import DrawController
+from dsj_desktop.ui.draw.controller import DrawController, remember, remembered
 from dsj_desktop.ui.draw.session import SessionScreen
 from dsj_desktop.ui.kit import make_table
 from dsj_desktop.ui.runner import run_with_progress
@@ -122,11 +123,11 @@ class DrawTab(QWidget):
 
         # Start a session.
         start_box = QGroupBox("开始新的抽取")
-        self.place = QLineEdit(str(settings.read(db, PLACE_KEY, "") or ""))
+        self.place = QLineEdit(str(remembered(db, PLACE_KEY, "") or ""))
         self.place.setObjectName("draw-place")
         self.place.setPlaceholderText("例如：局三楼会议室")
         self.place.setMaxLength(sessions.MAX_PLACE)
-        self.operator = QLineEdit(str(settings.read(db, OPERATOR_KEY, "") or ""))
+        self.operator = QLineEdit(str(remembered(db, OPERATOR_KEY, "") or ""))
         self.operator.setObjectName("draw-operator")
         self.operator.setPlaceholderText("操作人员姓名")
         self.operator.setMaxLength(sessions.MAX_OPERATOR)
@@ -255,6 +256,7 @@ class DrawTab(QWidget):
         pv = self.preview
         t, tp, pool = pv.task, pv.pool, pv.pool.pool
         items = "、".join(f"{it.code} {it.name}" for it in tp.items)
+        period = period_state(t, self.on)  # outside the task's period: the start asks for a reason
         self.summary.setText(
             f"<b>{t.code} {t.name}</b>　{t.draw_type}抽查，比例 {t.ratio.text()}，每组 {t.team_size} 人"
             + (f"，专家 {t.expert_count} 人" if t.expert_count else "")
@@ -263,6 +265,7 @@ class DrawTab(QWidget):
             f"必查 {len(pool.mandatory)} 家；排除 {len(pool.exclusions)} 家；"
             f"可抽取执法检查人员 {len(pv.inspectors)} 人"
             + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
+            + (f"<br><span style='color:#8a5a00'>{period}</span>" if period else "")
         )
         # Everything that would stop the draw or its signed record, before anything starts.
         problems = [*tp.problems, *draw_ready.signing_problems(self.db)]
@@ -443,8 +446,8 @@ def start_job(db: Database, task_code: str, **prepare_args: Any) -> Job[sessions
     """A new session of *task_code*: its inputs frozen (seconds for 100,000 candidates), then its
     commitment published. Run on a worker thread."""
     yield Progress("正在冻结候选名单、执法人员名单和抽取参数……")
-    settings.write(db, PLACE_KEY, prepare_args.get("place", ""))  # offered again next time
-    settings.write(db, OPERATOR_KEY, prepare_args.get("operator", ""))
+    remember(db, PLACE_KEY, prepare_args.get("place", ""))  # offered again next time, on this PC
+    remember(db, OPERATOR_KEY, prepare_args.get("operator", ""))
     s = sessions.prepare(db, task_code, **prepare_args)
     yield Progress("正在生成随机数 N 并公布承诺值 C……")
     return sessions.commit(db, s.id, operator=prepare_args.get("operator", ""))
