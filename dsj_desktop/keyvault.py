@@ -134,10 +134,11 @@ def decrypt(
     return out
 
 
-def ask(purpose: str, message: str) -> str:
-    """The passphrase for *purpose*: ``DSJ_KEY_PASSPHRASE``, the front end's prompt, or the terminal.
-    Raises :class:`UserError` when there is nobody to ask or the user gave up."""
-    given = os.environ.get(ENV)
+def ask(purpose: str, message: str, *, from_env: bool = True) -> str:
+    """The passphrase for *purpose*: ``DSJ_KEY_PASSPHRASE`` (unless *from_env* is false), the front
+    end's prompt, or the terminal. Raises :class:`UserError` when there is nobody to ask or the user
+    gave up."""
+    given = os.environ.get(ENV) if from_env else None
     if given:
         return given
     if passphrase_prompt is not None:

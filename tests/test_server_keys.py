@@ -262,3 +262,20 @@ def test_a_folder_used_with_the_sqlite_file_uploads_its_keys(
     # Back on the file: the folder's own keys again, untouched.
     assert not KeyStore(folder).on_server
     assert KeyStore(folder).record_fingerprint() == fp
+
+
+def test_the_command_line_changes_the_passphrase(pdb: Database, server_url: str) -> None:
+    import sys
+
+    env = {**os.environ, "DSJ_DATA_DIR": str(pdb.data_dir), "DSJ_NEW_KEY_PASSPHRASE": "命令行的新口令-2027"}
+    done = subprocess.run([sys.executable, "-m", "dsj_desktop", "key-passphrase"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "口令已更改" in done.stdout
+    with pdb.read() as conn:
+        text, bound = str(pg.meta(conn, "key_vault")), str(pg.meta(conn, "record_key"))
+    assert set(keyvault.decrypt(text, "命令行的新口令-2027", bound)) == {"record", "pdf", "write"}
+    env["DSJ_KEY_PASSPHRASE"] = "not the passphrase"
+    done = subprocess.run([sys.executable, "-m", "dsj_desktop", "key-passphrase"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "口令不正确" in done.stderr, done.stderr

@@ -250,6 +250,7 @@ def change_passphrase(db: Database, old: str | None = None, new: str | None = No
         new = keyvault.ask(
             keyvault.NEW,
             f"请输入新的本局密钥口令（至少 {keyvault.MIN_PASSPHRASE} 个字符，请抄写后锁进保险柜）。",
+            from_env=False,
         )
     keyvault.check_new_passphrase(new)
     fp = keys.sha256_fingerprint(bytes.fromhex(bound))
