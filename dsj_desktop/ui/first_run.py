@@ -3,7 +3,8 @@ the signing keys and the recovery code, and what to do first.
 
 ``FirstRunWizard(db).exec()``; afterwards ``wizard.actor`` is the administrator (logged in) and
 ``wizard.choice`` is ``'demo'``, ``'import'``, ``'server'`` (连接单位服务器) or ``'later'`` for the caller
-to act on.
+to act on; or ``'join'`` (本单位已有服务器, chosen on the first page): nobody is logged in, nothing was
+written, and the caller opens 连接单位服务器 at once.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ from dsj_desktop.ui.trust_widgets import (
     show_error,
 )
 
-CHOICES = ("demo", "import", "server", "later")
+CHOICES = ("demo", "import", "server", "later", "join")
+JOIN_TEXT = "本单位已有服务器：这台电脑加入单位的数据库服务器"
+JOIN_NOTE = (
+    "单位已经把数据放在 PostgreSQL 服务器上（其他电脑已在使用）时选这一项：不在本机建立账户和密钥，"
+    "直接填写服务器地址并连接，然后用服务器上的账户登录。第一次连接时需要管理员输入本局密钥口令（只需一次）。"
+)
+NEW_TEXT = "本单位第一次使用：在这台电脑上设置"
+
 AUTO_LOGIN_TEXT = "本机只有一人使用：启动时不再询问密码"
 AUTO_LOGIN_NOTE = (
     "勾选后，在这台电脑上启动程序时直接以管理员身份进入，不再询问密码。只在这台电脑专人专用、"
@@ -79,6 +87,10 @@ class FirstRunWizard(QWizard):
         return self.bureau_page.name.text().strip()
 
     def accept(self) -> None:
+        if self.bureau_page.joining():
+            self.choice = "join"
+            super().accept()
+            return
         self.choice = self.start_page.selected()
         if self.start_page.auto_login.isChecked() and self.actor is not None:
             try:
@@ -116,9 +128,18 @@ class BureauPage(QWizardPage):
         self.name.setPlaceholderText("例如：青山县应急管理局")
         self.name.setMaxLength(MAX_BUREAU_NAME + 10)
         self.error = error_label()
+        self.new = QRadioButton(NEW_TEXT)
+        self.new.setObjectName("first-new")
+        self.new.setChecked(True)
+        self.join = QRadioButton(JOIN_TEXT)
+        self.join.setObjectName("first-join")
+        group = QButtonGroup(self)
+        group.addButton(self.new)
+        group.addButton(self.join)
         form = QFormLayout()
         form.addRow("本局全称", self.name)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.new)
         layout.addLayout(form)
         layout.addWidget(
             note_label(
@@ -126,18 +147,40 @@ class BureauPage(QWizardPage):
                 "以后可以在“设置”中修改（签章证书需随之重新生成）。"
             )
         )
+        layout.addSpacing(12)
+        layout.addWidget(self.join)
+        join_note = note_label(JOIN_NOTE)
+        join_note.setContentsMargins(24, 0, 0, 0)
+        layout.addWidget(join_note)
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.name.textChanged.connect(self._name_changed)
+        self.join.toggled.connect(self._mode_changed)
+
+    def joining(self) -> bool:
+        return self.join.isChecked()
+
+    def _mode_changed(self) -> None:
+        joining = self.joining()
+        self.name.setEnabled(not joining)
+        self.setFinalPage(joining)
+        self.w.setButtonText(QWizard.WizardButton.FinishButton, "连接单位服务器…" if joining else "开始使用")
+        show_error(self.error, "")
+        self.completeChanged.emit()
+
+    def nextId(self) -> int:
+        return -1 if self.joining() else super().nextId()
 
     def _name_changed(self) -> None:
         show_error(self.error, "")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.name.text().strip())
+        return self.joining() or bool(self.name.text().strip())
 
     def validatePage(self) -> bool:
+        if self.joining():
+            return True
         problem = check_bureau_name(self.name.text())
         show_error(self.error, problem or "")
         if problem is None:

@@ -58,6 +58,7 @@ class ServerDialog(QDialog):
         self.setWindowTitle(TITLE)
         self.chosen_url: str | None = None
         self.last: tuple[str, str] | None = None  # the last test's (status, answer)
+        self.created = False  # this dialog made the database on the server
         self.host = QLineEdit()
         self.host.setObjectName("server-host")
         self.host.setPlaceholderText("例如：192.168.1.10 或 dbserver")
@@ -161,13 +162,21 @@ class ServerDialog(QDialog):
         self.answer.setStyleSheet("color: #1a7f37;" if good else "color: #cf222e;")
         self.answer.setText(text)
 
+    def create_database(self) -> bool:
+        return _create_missing(self)
+
     def connect_now(self) -> None:
         """Test, then (for an empty database, after asking) accept with ``chosen_url``."""
         result = self.test()
         if result is None:
             return
         status, _ = result
-        if status == pg.PROBE_EMPTY:
+        if status == pg.PROBE_NO_DATABASE and self.create_database():
+            result = self.test()
+            if result is None:
+                return
+            status, _ = result
+        if status == pg.PROBE_EMPTY and not self.created:  # (one just made: the user said yes already)
             answer = QMessageBox.question(
                 self,
                 TITLE,
@@ -185,6 +194,42 @@ class ServerDialog(QDialog):
                 QMessageBox.warning(self, TITLE, f"密码未能保存到本机凭据库（{exc}），本次运行仍可使用。")
         self.chosen_url = self.full_url()
         self.accept()
+
+
+def _create_missing(dialog: ServerDialog) -> bool:
+    """The server has no database of that name: make it when the account may (CREATEDB), after
+    asking; else say who must make it. True: it exists now."""
+    from dsj_desktop.db import pg_create
+
+    url, dbname, user = dialog.full_url(), dialog.dbname.text().strip(), dialog.user.text().strip()
+    checked: list[tuple[bool, str]] = []
+    if (
+        not QueryOp(dialog, "检查建库权限", lambda: pg_create.may_create(url))
+        .success(checked.append)
+        .run()
+        .ok
+    ):
+        return False
+    allowed, why = checked[0] if checked else (False, "")
+    if not allowed:
+        dialog.answer.setStyleSheet("color: #cf222e;")
+        dialog.answer.setText(f"服务器上没有名为“{dbname}”的数据库。{why}")
+        return False
+    answer = QMessageBox.question(
+        dialog,
+        TITLE,
+        f"服务器上还没有名为“{dbname}”的数据库。用户“{user}”可以建立数据库：现在建立它，"
+        "并在其中建立本程序的数据表？",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    done = QueryOp(dialog, "建立数据库", lambda: pg_create.create(url)).run()
+    if not done.ok:
+        dialog.answer.setStyleSheet("color: #cf222e;")
+        dialog.answer.setText(f"没能在服务器上建立数据库“{dbname}”。")
+        return False
+    dialog.created = True
+    return True
 
 
 class _Asker(QObject):
