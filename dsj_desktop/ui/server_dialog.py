@@ -176,14 +176,18 @@ class ServerDialog(QDialog):
             if result is None:
                 return
             status, _ = result
-        if status == pg.PROBE_EMPTY and not self.created:  # (one just made: the user said yes already)
-            answer = QMessageBox.question(
-                self,
-                TITLE,
-                f"数据库“{self.dbname.text().strip()}”还不是本程序的数据库。"
-                "在其中建立本程序的数据表并连接？\n（之后进入首次使用向导，为服务器上的数据设置管理员账户。）",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+        if status == pg.PROBE_EMPTY:
+            # (a database made just now: the user said yes to its tables too)
+            if (
+                not self.created
+                and QMessageBox.question(
+                    self,
+                    TITLE,
+                    f"数据库“{self.dbname.text().strip()}”还不是本程序的数据库。"
+                    "在其中建立本程序的数据表并连接？\n（之后进入首次使用向导，为服务器上的数据设置管理员账户。）",
+                )
+                != QMessageBox.StandardButton.Yes
+            ):
                 return
         elif status != pg.PROBE_READY:
             return  # the answer shown says what is wrong
