@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWizard
 
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN
@@ -370,7 +370,7 @@ def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
         assert self.page(self.startId()) is self.bureau_page  # the choice is on the first page
         self.bureau_page.join.setChecked(True)
         assert self.bureau_page.isFinalPage() and self.bureau_page.isComplete()
-        assert self.buttonText(first_run.QWizard.WizardButton.FinishButton) == "连接单位服务器…"
+        assert self.buttonText(QWizard.WizardButton.FinishButton) == "连接单位服务器…"
         self.accept()
         return 1
 

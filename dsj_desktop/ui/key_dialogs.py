@@ -51,6 +51,12 @@ class PassphraseDialog(QDialog):
         self.again.setEchoMode(QLineEdit.EchoMode.Password)
         self.error = error_label()
         layout = QVBoxLayout(self)
+        self.wrong = error_label()  # a try before this one was wrong: said in red, above the rest
+        self.wrong.setObjectName("key-passphrase-wrong")
+        if message.startswith(keyvault.WRONG):
+            show_error(self.wrong, keyvault.WRONG)
+            message = message[len(keyvault.WRONG) :].strip()
+        layout.addWidget(self.wrong)
         text = note_label(message)
         text.setObjectName("key-passphrase-message")
         layout.addWidget(text)

@@ -99,7 +99,10 @@ class SettingsDialog(QDialog):
         erow = QHBoxLayout()
         erow.addWidget(
             note_label(
-                f"私钥保存在“{self.keys.keys_dir}”，不会离开这台电脑。换电脑或重装系统前，"
+                f"私钥用本局密钥口令加密保存在单位服务器“{db.location}”上，抽取时输入口令才在内存中解密；"
+                "本机不保存签名私钥（管理员可在“文件 › 更改本局密钥口令”中更改口令）。"
+                if self.keys.on_server
+                else f"私钥保存在“{self.keys.keys_dir}”，不会离开这台电脑。换电脑或重装系统前，"
                 "请把这个文件夹和数据备份一起保存。"
             ),
             1,
