@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -399,10 +400,18 @@ class KeyStore:
     def registered_fingerprints(self) -> list[str]:
         """The fingerprints of the keys this folder holds (record key, current and retired PDF
         certificates), for ``verify --data-dir``. Read only: creates nothing, and a folder without
-        keys gives an empty list."""
+        keys gives an empty list. A workstation of a shared server also registers the bureau's
+        record key it joined with (``server-*.json``, see :mod:`dsj_desktop.db.server_keys`)."""
         result: list[str] = []
         if self.server is not None:
             return [self.record_fingerprint(), *self.known_pdf_certificate_fingerprints()]
+        for note in sorted(self.keys_dir.glob("server-*.json")):
+            try:
+                result.append(
+                    sha256_fingerprint(bytes.fromhex(json.loads(note.read_text("utf-8"))["record_key"]))
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
         try:
             if self.record_key_path.is_file():
                 result.append(self.record_fingerprint())

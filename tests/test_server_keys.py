@@ -279,3 +279,13 @@ def test_the_command_line_changes_the_passphrase(pdb: Database, server_url: str)
     done = subprocess.run([sys.executable, "-m", "dsj_desktop", "key-passphrase"], env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 1 and "口令不正确" in done.stderr, done.stderr
+
+
+def test_verify_with_the_data_folder_of_a_joined_workstation_knows_the_bureau_key(
+    pdb: Database, tmp_path: Path
+) -> None:
+    b = open_database(tmp_path / "ws2")
+    fp = KeyStore(b.data_dir).record_fingerprint()
+    b.close()
+    assert not KeyStore(tmp_path / "ws2").on_server
+    assert fp in KeyStore(tmp_path / "ws2").registered_fingerprints()  # `verify --data-dir`, no database open
