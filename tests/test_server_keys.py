@@ -289,3 +289,29 @@ def test_verify_with_the_data_folder_of_a_joined_workstation_knows_the_bureau_ke
     b.close()
     assert not KeyStore(tmp_path / "ws2").on_server
     assert fp in KeyStore(tmp_path / "ws2").registered_fingerprints()  # `verify --data-dir`, no database open
+
+
+def test_a_forgotten_passphrase_is_reset_from_the_original_key_files(
+    tmp_path: Path, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "draw-pc"  # used alone with its file first: its keys were uploaded
+    monkeypatch.delenv("DSJ_DATABASE_URL")
+    open_database(folder).close()
+    other = tmp_path / "someone-else"
+    open_database(other).close()
+    KeyStore(other).ensure_pdf_certificate("别的应急管理局")
+    db = open_database(folder, url=server_url)
+    try:
+        with pytest.raises(UserError, match="不是服务器登记的本局密钥"):
+            server_keys.reset_from_folder(db, other, "忘了旧口令之后的新口令")
+        server_keys.reset_from_folder(db, folder, "忘了旧口令之后的新口令")
+        with db.read() as conn:
+            text, bound = str(pg.meta(conn, "key_vault")), str(pg.meta(conn, "record_key"))
+            last = conn.exec_driver_sql("SELECT action FROM journal ORDER BY id DESC LIMIT 1").scalar()
+        assert last == server_keys.RESET_ACTION
+        assert set(keyvault.decrypt(text, "忘了旧口令之后的新口令", bound)) == {"record", "pdf", "write"}
+        with pytest.raises(keyvault.WrongPassphrase):
+            keyvault.decrypt(text, TEST_KEY_PASSPHRASE, bound)
+        assert check(db).ok
+    finally:
+        db.close()

@@ -65,10 +65,16 @@ def add_recover_admin(sub: Any) -> None:
 
 
 def add_key_passphrase(sub: Any) -> None:
-    sub.add_parser(
+    k = sub.add_parser(
         "key-passphrase",
         help="更改本局密钥口令（数据在单位服务器上时；管理员）。现在的和新的口令从终端输入；"
         "脚本可用环境变量 DSJ_KEY_PASSPHRASE（现在的）和 DSJ_NEW_KEY_PASSPHRASE（新的）",
+    )
+    k.add_argument(
+        "--from-keys",
+        type=Path,
+        metavar="FOLDER",
+        help="忘记口令时：用明文保存的本局密钥文件夹（上传密钥的那台电脑的 keys 文件夹，或它的U盘备份旁的 ….keys）重设口令",
     )
 
 
@@ -77,10 +83,12 @@ def cmd_key_passphrase(args: argparse.Namespace) -> int:
 
     from dsj_desktop.db import server_keys
 
+    new = os.environ.get("DSJ_NEW_KEY_PASSPHRASE") or None
     with open_db(args) as db:
-        server_keys.change_passphrase(
-            db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, os.environ.get("DSJ_NEW_KEY_PASSPHRASE") or None
-        )
+        if args.from_keys is not None:
+            server_keys.reset_from_folder(db, args.from_keys, new)
+        else:
+            server_keys.change_passphrase(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, new)
     print(
         "本局密钥口令已更改（服务器上的本局密钥已用新口令重新加密，已记入操作日志）。旧口令从此无效，请把新口令抄写后锁进保险柜。"
     )

@@ -286,3 +286,60 @@ def write_publics(folder: Path) -> list[bytes]:
         if isinstance(key, ed25519.Ed25519PrivateKey):
             found.append(_raw_public(key))
     return found
+
+
+RESET_ACTION = "用本局密钥文件重设密钥口令"
+
+
+def reset_from_folder(db: Database, folder: Path, new: str | None = None) -> None:
+    """A forgotten passphrase: the bureau's key files in the clear (the keys/ folder of the PC whose
+    keys were uploaded when the database was made, or the ``….keys`` folder beside a USB backup of
+    that PC's data file) are encrypted again under a new passphrase, if they are the keys the server
+    registered. Administrators; one journalled transaction. The write key is this workstation's."""
+    from dsj_desktop import actor
+
+    who = actor.current()
+    if db.guard.accounts_exist and (who is None or who.role != "admin"):
+        raise UserError("只有管理员可以重设本局密钥口令（命令行请用 --user 指定管理员账户）。")
+    folder = Path(folder)
+    base = folder / keys.KEYS_DIRNAME if (folder / keys.KEYS_DIRNAME).is_dir() else folder
+    try:
+        record = serialization.load_pem_private_key((base / keys.RECORD_KEY_FILE).read_bytes(), password=None)
+        pdf = serialization.load_pem_private_key((base / keys.PDF_KEY_FILE).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError):
+        raise UserError(
+            f"在“{folder}”中找不到可读的本局密钥文件（{keys.RECORD_KEY_FILE}、{keys.PDF_KEY_FILE}）。"
+        ) from None
+    if not isinstance(record, ed25519.Ed25519PrivateKey) or not isinstance(pdf, ec.EllipticCurvePrivateKey):
+        raise UserError(f"“{folder}”中的密钥文件不是本程序的本局密钥。")
+    with db.read() as conn:
+        if not db.on_server or not is_vaulted(conn):
+            raise UserError("本局密钥不在服务器上（单机使用时密钥在数据文件夹的 keys 中，没有口令）。")
+        bound = str(pg.meta(conn, "record_key"))
+        pdf_public = str(pg.meta(conn, "pdf_key"))
+        write_public = bytes.fromhex(str(pg.meta(conn, "write_key")))
+    if _raw_public(record).hex() != bound or _spki(pdf).hex() != pdf_public:
+        raise UserError(
+            f"“{folder}”中的密钥（指纹 {_short(keys.sha256_fingerprint(_raw_public(record)))}）不是服务器登记的本局密钥"
+            f"（指纹 {_short(keys.sha256_fingerprint(bytes.fromhex(bound)))}），不能用来重设口令。"
+        )
+    write = installed_write_key(db.data_dir, write_public)
+    if write is None:
+        raise UserError("这台电脑还没有加入这个服务器数据库（没有写入密钥），请在已加入的电脑上操作。")
+    if new is None:
+        new = keyvault.ask(
+            keyvault.NEW,
+            f"请输入新的本局密钥口令（至少 {keyvault.MIN_PASSPHRASE} 个字符，请抄写后锁进保险柜）。",
+            from_env=False,
+        )
+    items = {
+        "record": record.private_bytes(_DER, _PKCS8, _NONE),
+        "pdf": pdf.private_bytes(_DER, _PKCS8, _NONE),
+        "write": write.private_bytes(_DER, _PKCS8, _NONE),
+    }
+    text = keyvault.encrypt(items, new, bound)
+    with db.write(RESET_ACTION, {"record_key": keys.sha256_fingerprint(bytes.fromhex(bound)), "from": str(folder)},
+                  system=True, journal=True) as conn:  # fmt: skip
+        pg.set_meta(conn, "key_vault", text)
+    if db.key_source is not None:
+        db.key_source.lock()
