@@ -193,6 +193,10 @@ def test_a_draw_confirmed_on_b_verifies_on_a_with_the_same_fingerprint(
         verdict = verify_report.check_file(pdf, trusted=verify_report.registered_keys(a.data_dir))
         assert verdict.status == verify_report.PASSED, verdict.text
         assert check(a).ok and check(b).ok
+        with a.read() as conn:  # `check` pins every record to the bureau key the server registers
+            assert integrity._check_records(conn, KeyStore(a.data_dir).record_public_key_bytes())[1] == []
+            found = integrity._check_records(conn, bytes(32))[1]
+        assert found and all("服务器登记的本局密钥" in f.detail for f in found)
         assert not (tmp_path / "ws2" / "keys" / keys.RECORD_KEY_FILE).exists()
     finally:
         b.close()

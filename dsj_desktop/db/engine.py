@@ -94,10 +94,12 @@ def make_guard(data_dir: Path) -> Guard:
 
     from dsj_desktop.keys import KeyStore
 
-    private = KeyStore(data_dir).record_private_key()
+    store = KeyStore(data_dir)
+    store.server = None  # the folder's own key file (the SQLite file's, or an old-scheme server's)
+    private = store.record_private_key()
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     seal_key = hashlib.sha256(b"dsj-row-seal-v1" + raw).digest()
-    public = KeyStore(data_dir).record_public_key_bytes()
+    public = store.record_public_key_bytes()
     return Guard(seal_key, private.sign, public)
 
 

@@ -108,7 +108,8 @@ def new_vault(
     """A new server database's keys: the data folder's record key, PDF key and certificate when it
     has them (the bureau keeps its published fingerprint), else new ones made in memory only; a new
     write key. Asks a new passphrase. Returns (the dsj_meta rows, the write key, the private items)."""
-    store = keys.KeyStore(data_dir)  # the folder's own (no server registered yet for a new database)
+    store = keys.KeyStore(data_dir)
+    store.server = None  # the folder's own key files
     local = store.record_key_path.is_file()
     if local:
         record = store.record_private_key()

@@ -541,8 +541,13 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
         db.close()
         pg_backup.restore(url, info.path)
         _take_keys(db.data_dir, info.keys)  # the restored database registers the backup's key
-        head = _file_facts(info.path, url, db.guard.public_key)["journal_head"]
-        anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), db.guard.sign)
+        # Signed with the write key of the database restored (the backup's, now installed here).
+        public = next(
+            (k for k in server_keys.write_publics(db.data_dir) if _manifest_opens(info.path, k)), None
+        )
+        sign = _write_key_sign(db.data_dir, public) if public is not None else db.guard.sign
+        head = _file_facts(info.path, url, public or db.guard.public_key)["journal_head"]
+        anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), sign)
         return safety.path, info
     target = database_path(db.data_dir)
     db.close()
