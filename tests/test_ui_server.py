@@ -521,3 +521,33 @@ def test_without_createdb_the_dialog_says_who_must_make_the_database(
         assert "没有建立数据库的权限" in text and f"createdb -O {ROLE} dsj_nobody_made_it" in text, text
     finally:
         pg_server.admin(f"ALTER ROLE {ROLE} CREATEDB")
+
+
+def test_the_administrator_changes_the_key_passphrase_from_the_file_menu(
+    qtbot: Any, pg_server: PgServer, role_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsj_desktop import keyvault
+    from dsj_desktop.ui.key_dialogs import ChangePassphraseDialog
+    from tests.conftest import TEST_KEY_PASSPHRASE
+
+    url = f"postgresql://{ROLE}:{SERVER_PW}@127.0.0.1:{pg_server.port}/{role_db}"
+    db = open_database(tmp_path / "draw-pc", url=url)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append(text))
+    try:
+        dialog = ChangePassphraseDialog(db)
+        qtbot.addWidget(dialog)
+        dialog.current.setText(TEST_KEY_PASSPHRASE)
+        dialog.new.setText("新的口令-抽取室-2027")
+        dialog.again.setText("新的口令-抽取室-2028")
+        assert not dialog.change() and "不一致" in dialog.error.text()
+        dialog.current.setText("not the passphrase")
+        dialog.again.setText("新的口令-抽取室-2027")
+        assert not dialog.change() and "口令不正确" in dialog.error.text()
+        dialog.current.setText(TEST_KEY_PASSPHRASE)
+        assert dialog.change() and dialog.result() == 1 and shown
+        with db.read() as conn:
+            text, bound = str(pg.meta(conn, "key_vault")), str(pg.meta(conn, "record_key"))
+        assert set(keyvault.decrypt(text, "新的口令-抽取室-2027", bound)) == {"record", "pdf", "write"}
+    finally:
+        db.close()
