@@ -204,19 +204,23 @@ class ServerKeys:
         are not open in this program now."""
         with self._lock:
             now = time.monotonic()
-            if self._open is None or now > self._until:
-                self._open = None
-                items, _ = open_with_prompt(
-                    self._load_vault,
-                    self.record_public.hex(),
-                    UNLOCK,
-                    f"签署抽取记录和签章 PDF 需要本局的签名密钥：它们加密保存在单位服务器“{self.where}”上。"
-                    "请输入本局密钥口令。",
-                    ("record", "pdf"),
-                )
-                self._open = items
-            self._until = now + UNLOCK_SECONDS
-            return self._open[name]
+            if self._open is not None and now <= self._until:
+                self._until = now + UNLOCK_SECONDS
+                return self._open[name]
+            self._open = None
+        # Asked without holding the lock: the GUI thread shows the dialog and may need the keys too.
+        items, _ = open_with_prompt(
+            self._load_vault,
+            self.record_public.hex(),
+            UNLOCK,
+            f"签署抽取记录和签章 PDF 需要本局的签名密钥：它们加密保存在单位服务器“{self.where}”上。"
+            "请输入本局密钥口令。",
+            ("record", "pdf"),
+        )
+        with self._lock:
+            self._open = items
+            self._until = time.monotonic() + UNLOCK_SECONDS
+            return items[name]
 
     def prime(self, items: Mapping[str, bytes]) -> None:
         """Keys just decrypted or made in this program (creating the vault): no need to ask again."""
