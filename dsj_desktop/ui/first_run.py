@@ -58,6 +58,7 @@ SERVER_KEYS_NOTE = (
     "抽取时输入口令才在内存中解密，本机不保存签名私钥。"
 )
 RECORD_KEY_NOTE = "签署每份抽取记录（JSON）和操作日志。核验抽取记录时用这个指纹确认记录出自本局。"
+RECORD_KEY_NOTE_SERVER = "签署每份抽取记录（JSON）；操作日志由各台电脑的服务器写入密钥签署。核验抽取记录时用这个指纹确认记录出自本局。"
 CERT_NOTE = "PDF 文件上的电子签章。其他电脑导入本局证书后，PDF 阅读器会显示签章有效。"
 
 
@@ -268,7 +269,10 @@ class KeysPage(QWizardPage):
             if KeyStore(wizard.db.data_dir).on_server
             else "本局的两把签名密钥已在本机生成（保存在数据文件夹的 keys 子文件夹中，请随数据一起备份）。"
         )
-        self.record_view = FingerprintView("抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE)
+        on_server = KeyStore(wizard.db.data_dir).on_server
+        self.record_view = FingerprintView(
+            "抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE_SERVER if on_server else RECORD_KEY_NOTE
+        )
         self.cert_view = FingerprintView("PDF 签章证书的指纹", CERT_NOTE)
         self.error = error_label()
         self.code_view: RecoveryCodeView | None = None

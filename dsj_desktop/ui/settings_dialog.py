@@ -33,7 +33,12 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import accounts, backup, settings
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.first_run import AUTO_LOGIN_NOTE, RECORD_KEY_NOTE, check_bureau_name
+from dsj_desktop.ui.first_run import (
+    AUTO_LOGIN_NOTE,
+    RECORD_KEY_NOTE,
+    RECORD_KEY_NOTE_SERVER,
+    check_bureau_name,
+)
 from dsj_desktop.ui.ops import WriteOp, run_write, warn
 from dsj_desktop.ui.runner import Outcome
 from dsj_desktop.ui.trust_widgets import FingerprintView, error_label, note_label, show_error
@@ -89,7 +94,10 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto_note)
 
         keys_tab = QWidget()
-        self.record_view = FingerprintView("抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE)
+        self.record_view = FingerprintView(
+            "抽取记录签名密钥（Ed25519）的指纹",
+            RECORD_KEY_NOTE_SERVER if self.keys.on_server else RECORD_KEY_NOTE,
+        )
         self.cert_view = FingerprintView(
             "PDF 签章证书（ECDSA P-256）的指纹", "PDF 文件上的电子签章。" + CERT_EXPORT_NOTE
         )
