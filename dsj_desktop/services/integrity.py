@@ -129,7 +129,7 @@ def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[i
         for c in report.failed:
             findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
         signed_with = (record.get("signature") or {}).get("public_key") if isinstance(record, dict) else None
-        if bureau_key is not None and signed_with != bureau_key.hex():
+        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
             findings.append(Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的"))
         head = record.get("journal_head")
         seq = head.get("seq") if isinstance(head, dict) else None
