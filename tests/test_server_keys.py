@@ -319,3 +319,14 @@ def test_a_forgotten_passphrase_is_reset_from_the_original_key_files(
         assert check(db).ok
     finally:
         db.close()
+
+
+def test_the_settings_command_says_where_the_keys_are(pdb: Database) -> None:
+    import sys
+
+    env = {**os.environ, "DSJ_DATA_DIR": str(pdb.data_dir)}
+    done = subprocess.run([sys.executable, "-m", "dsj_desktop", "settings"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert KeyStore(pdb.data_dir).record_fingerprint() in done.stdout
+    assert "加密保存在单位服务器上" in done.stdout
