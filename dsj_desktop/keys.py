@@ -22,12 +22,18 @@ groups of four separated by single spaces, 16 groups in all, e.g.
 ``"3F2A 9C01 …"``. The record fingerprint is taken over the raw 32-byte Ed25519 public key; the
 certificate fingerprint over the certificate's DER encoding (what certificate viewers call the
 SHA-256 fingerprint or thumbprint).
+
+On a shared server (see :mod:`dsj_desktop.keyvault`) the keys are the database's, not the folder's:
+opening such a database registers its :class:`~dsj_desktop.keyvault.ServerKeys` for the data folder
+(:func:`use_server_keys`) and every ``KeyStore(data_dir)`` then reads the public parts from the
+server and decrypts the private ones only to sign; the folder's ``keys/`` files are not used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +49,25 @@ from dsj_desktop.fileutil import atomic_write_bytes, write_new_file
 
 if TYPE_CHECKING:
     from pyhanko.sign.signers import SimpleSigner
+
+    from dsj_desktop.keyvault import ServerKeys
+
+_SERVER_KEYS: dict[Path, ServerKeys] = {}
+
+
+def use_server_keys(data_dir: Path, keys: ServerKeys | None, *, only: ServerKeys | None = None) -> None:
+    """From now on ``KeyStore(data_dir)`` means the server's *keys* (None: the folder's own again;
+    with *only*, only if those are still the ones registered)."""
+    where = Path(data_dir).resolve()
+    if keys is not None:
+        _SERVER_KEYS[where] = keys
+    elif only is None or _SERVER_KEYS.get(where) is only:
+        _SERVER_KEYS.pop(where, None)
+
+
+def server_keys(data_dir: Path) -> ServerKeys | None:
+    return _SERVER_KEYS.get(Path(data_dir).resolve())
+
 
 KEYS_DIRNAME = "keys"
 RECORD_KEY_FILE = "record-ed25519.key"
@@ -113,6 +138,11 @@ class KeyStore:
         self._record_key: ed25519.Ed25519PrivateKey | None = None
         self._pdf_key: ec.EllipticCurvePrivateKey | None = None
         self._cert: x509.Certificate | None = None
+        self.server = server_keys(self.data_dir)  # the keys of a shared server database, or None
+
+    @property
+    def on_server(self) -> bool:
+        return self.server is not None
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -163,9 +193,12 @@ class KeyStore:
         """The Ed25519 key that signs JSON draw records (created on first use)."""
         if self._record_key is None:
             path = self.record_key_path
-            pem = self._load_or_create_key(path, ed25519.Ed25519PrivateKey.generate)
             try:
-                key = serialization.load_pem_private_key(pem, password=None)
+                if self.server is not None:
+                    key = serialization.load_der_private_key(self.server.private("record"), password=None)
+                else:
+                    pem = self._load_or_create_key(path, ed25519.Ed25519PrivateKey.generate)
+                    key = serialization.load_pem_private_key(pem, password=None)
             except (ValueError, TypeError):
                 raise self._damaged(path) from None
             if not isinstance(key, ed25519.Ed25519PrivateKey):
@@ -175,6 +208,8 @@ class KeyStore:
 
     def record_public_key_bytes(self) -> bytes:
         """The raw 32-byte Ed25519 public key."""
+        if self.server is not None:
+            return self.server.record_public
         return (
             self.record_private_key()
             .public_key()
@@ -188,9 +223,12 @@ class KeyStore:
     def _pdf_private_key(self) -> ec.EllipticCurvePrivateKey:
         if self._pdf_key is None:
             path = self.pdf_key_path
-            pem = self._load_or_create_key(path, lambda: ec.generate_private_key(ec.SECP256R1()))
             try:
-                key = serialization.load_pem_private_key(pem, password=None)
+                if self.server is not None:
+                    key = serialization.load_der_private_key(self.server.private("pdf"), password=None)
+                else:
+                    pem = self._load_or_create_key(path, lambda: ec.generate_private_key(ec.SECP256R1()))
+                    key = serialization.load_pem_private_key(pem, password=None)
             except (ValueError, TypeError):
                 raise self._damaged(path) from None
             if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
@@ -240,7 +278,22 @@ class KeyStore:
             .sign(key, hashes.SHA256())
         )
 
+    def _pdf_public_key(self) -> ec.EllipticCurvePublicKey:
+        if self.server is not None:
+            key = serialization.load_der_public_key(self.server.pdf_public)
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            return key
+        return self._pdf_private_key().public_key()
+
     def _load_certificate(self) -> x509.Certificate | None:
+        if self._cert is None and self.server is not None:
+            pem, _ = self.server.certificates()
+            if pem is None:
+                return None
+            cert = x509.load_pem_x509_certificate(pem)
+            if cert.public_key() != self._pdf_public_key():
+                raise UserError(f"单位服务器“{self.server.where}”上的签章证书与本局签章密钥不匹配。")
+            self._cert = cert
         if self._cert is None:
             path = self.pdf_cert_path
             if not path.exists():
@@ -259,6 +312,8 @@ class KeyStore:
         return self._cert
 
     def has_pdf_certificate(self) -> bool:
+        if self.server is not None:
+            return self.server.certificates()[0] is not None
         return self.pdf_cert_path.exists()
 
     def pdf_certificate_bureau_name(self) -> str | None:
@@ -277,6 +332,10 @@ class KeyStore:
         """
         bureau_name = _check_bureau_name(bureau_name)
         cert = self._load_certificate()
+        if cert is None and self.server is not None:
+            new = self._make_certificate(bureau_name)
+            self.server.save_certificates(new.public_bytes(serialization.Encoding.PEM), [])
+            cert = self._load_certificate()
         if cert is None:
             self._ensure_dir()
             new = self._make_certificate(bureau_name)
@@ -296,6 +355,14 @@ class KeyStore:
         """
         bureau_name = _check_bureau_name(bureau_name)
         old = self._load_certificate()
+        if self.server is not None:
+            new = self._make_certificate(bureau_name)
+            _, retired = self.server.certificates()
+            if old is not None:
+                retired = [old.public_bytes(serialization.Encoding.PEM), *retired]
+            self.server.save_certificates(new.public_bytes(serialization.Encoding.PEM), retired)
+            self._cert = None
+            return self.pdf_certificate_fingerprint()
         self._ensure_dir()
         if old is not None:
             old_der = old.public_bytes(serialization.Encoding.DER)
@@ -330,18 +397,26 @@ class KeyStore:
         """SHA-256 of the PDF signing key's SubjectPublicKeyInfo (DER), in the human format. Every
         signed draw record names it (``pdf_key_fingerprint``), binding the record key to the PDF
         certificate; it survives :meth:`renew_pdf_certificate`, which keeps the key pair."""
-        spki = (
-            self._pdf_private_key()
-            .public_key()
-            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        spki = self._pdf_public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return sha256_fingerprint(spki)
 
     def registered_fingerprints(self) -> list[str]:
         """The fingerprints of the keys this folder holds (record key, current and retired PDF
         certificates), for ``verify --data-dir``. Read only: creates nothing, and a folder without
-        keys gives an empty list."""
+        keys gives an empty list. A workstation of a shared server also registers the bureau's
+        record key it joined with (``server-*.json``, see :mod:`dsj_desktop.db.server_keys`)."""
         result: list[str] = []
+        if self.server is not None:
+            return [self.record_fingerprint(), *self.known_pdf_certificate_fingerprints()]
+        for note in sorted(self.keys_dir.glob("server-*.json")):
+            try:
+                result.append(
+                    sha256_fingerprint(bytes.fromhex(json.loads(note.read_text("utf-8"))["record_key"]))
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
         try:
             if self.record_key_path.is_file():
                 result.append(self.record_fingerprint())
@@ -354,6 +429,14 @@ class KeyStore:
     def known_pdf_certificate_fingerprints(self) -> list[str]:
         """The current certificate's fingerprint first, then those of retired certificates."""
         result = [self.pdf_certificate_fingerprint()] if self.has_pdf_certificate() else []
+        if self.server is not None:
+            for pem in self.server.certificates()[1]:
+                fp = sha256_fingerprint(
+                    x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+                )
+                if fp not in result:
+                    result.append(fp)
+            return result
         if self.retired_dir.is_dir():
             for path in sorted(self.retired_dir.glob("pdf-cert-*.pem"), reverse=True):
                 try:

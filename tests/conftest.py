@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DSJ_DATA_DIR"] = tempfile.mkdtemp(prefix="dsj-test-default-")
 os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="dsj-test-xdg-"))
 
+from dsj_desktop import keyvault
 from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.demo import fill_demo
@@ -23,6 +24,9 @@ from dsj_desktop.progress import run_job
 from tests.pg_server import ENGINES, PgServer, start_server
 
 os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is chosen per test below, never inherited
+# The bureau's key passphrase of every server database a test makes (tests of asking it unset it).
+os.environ["DSJ_KEY_PASSPHRASE"] = TEST_KEY_PASSPHRASE = "test-passphrase-本局"
+keyvault.SCRYPT_N = 2**12  # a test's vaults open fast; the vault names its own parameters
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

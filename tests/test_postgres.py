@@ -137,11 +137,6 @@ def test_journal_cannot_be_rewritten_on_the_server(pdb: Database, server_url: st
         outside(server_url, "UPDATE journal SET action = 'x'")
 
 
-def test_workstation_with_another_bureau_key_is_refused(pdb: Database, tmp_path: Path) -> None:
-    with pytest.raises(DatabaseError, match="本局密钥"):
-        open_database(tmp_path / "another-pc")
-
-
 def test_another_programs_database_on_the_server_is_refused(server_url: str, tmp_path: Path) -> None:
     outside(server_url, "CREATE TABLE t (x integer)")
     with pytest.raises(DatabaseError, match="其他程序的数据库"):
@@ -291,15 +286,13 @@ DRAWER = textwrap.dedent(
 def workstations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: PgServer
 ) -> Iterator[tuple[Path, Path, Database]]:
-    """The demo county on the server, and two workstations' data folders holding the bureau's keys."""
-    import shutil
-
+    """The demo county on the server, and two workstations' data folders: the second one new, it joins
+    the server with the key passphrase (``DSJ_KEY_PASSPHRASE``) on its first start."""
     from tests.conftest import _demo_copy
 
     one = _demo_copy(tmp_path, monkeypatch, draws=False, server=pg_server)
     two = tmp_path / "ws2"
     two.mkdir()
-    shutil.copytree(one / "keys", two / "keys")  # the bureau's one key, copied by its administrator
     db = open_database(one)
     yield one, two, db
     db.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWizard
 
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN
@@ -313,3 +313,241 @@ def test_a_server_that_is_gone_at_start_offers_the_local_file(
         _checked_ok(qtbot, session)
     finally:
         session.close()
+
+
+# --- the bureau's keys on the server: the first page's 本单位已有服务器, the passphrase dialogs ---------
+
+
+class _FakeLogin:
+    """The server's login dialog, answered by its administrator."""
+
+    def __init__(self, db: Any, parent: Any = None) -> None:
+        self.db = db
+        self.username = QLineEdit()
+
+    def exec(self) -> int:
+        accounts.login(self.db, "admin", PW)
+        return 1
+
+
+def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
+    qapp: QApplication, qtbot: Any, pg_server: PgServer, role_db: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    import dsj_desktop.ui.integrity as integrity
+    import dsj_desktop.ui.login as login
+    from dsj_desktop import keyvault
+    from dsj_desktop.db import server_keys
+    from dsj_desktop.keys import KeyStore
+    from dsj_desktop.ui import first_run, key_dialogs
+    from tests.conftest import TEST_KEY_PASSPHRASE
+
+    monkeypatch.setattr(integrity, "show_report", lambda report, parent=None: None)
+    url = f"postgresql://{ROLE}:{SERVER_PW}@127.0.0.1:{pg_server.port}/{role_db}"
+    first = open_database(tmp_path / "draw-pc", url=url)  # the draw PC made the server's database
+    accounts.create_account(first, "admin", "服务器管理员", ADMIN, PW, with_recovery=True)
+    fingerprint = KeyStore(first.data_dir).record_fingerprint()
+    with first.read() as conn:
+        vault, bound = str(pg.meta(conn, "key_vault")), str(pg.meta(conn, "record_key"))
+    first.close()
+    actor.set_current(None)
+    secrets = keyvault.decrypt(vault, TEST_KEY_PASSPHRASE, bound)
+
+    monkeypatch.delenv("DSJ_KEY_PASSPHRASE")
+    asked: list[str] = []
+
+    def typed(purpose: str, message: str) -> str:
+        asked.append(purpose)
+        assert fingerprint in message  # the administrator sees which bureau key is installed
+        return TEST_KEY_PASSPHRASE
+
+    monkeypatch.setattr(key_dialogs, "passphrase_dialog", typed)
+    key_dialogs.install()
+    wizards: list[first_run.FirstRunWizard] = []
+
+    def wizard_exec(self: first_run.FirstRunWizard) -> int:
+        wizards.append(self)
+        assert self.page(self.startId()) is self.bureau_page  # the choice is on the first page
+        self.bureau_page.join.setChecked(True)
+        assert self.bureau_page.isFinalPage() and self.bureau_page.isComplete()
+        assert self.buttonText(QWizard.WizardButton.FinishButton) == "连接单位服务器…"
+        self.accept()
+        return 1
+
+    def dialog_exec(self: ServerDialog) -> int:
+        _fill(self, pg_server.port, role_db, ROLE, SERVER_PW)
+        self.connect_now()
+        return int(self.result())
+
+    monkeypatch.setattr(first_run.FirstRunWizard, "exec", wizard_exec)
+    monkeypatch.setattr(ServerDialog, "exec", dialog_exec)
+    monkeypatch.setattr(login, "LoginDialog", _FakeLogin)
+    data = tmp_path / "clerk-pc"
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    session = GuiSession(qapp, window, data, self_test=False, user="")
+    session.open()
+    try:
+        assert wizards and wizards[0].choice == "join"
+        assert window.db is not None and window.db.url is not None
+        assert actor.current() is not None and actor.current().display_name == "服务器管理员"
+        assert asked == [keyvault.JOIN]
+        assert KeyStore(data).record_fingerprint() == fingerprint
+        _checked_ok(qtbot, session)
+        session.daily.wait()  # type: ignore[union-attr]
+        assert window.findChild(type(window.menuBar().actions()[0]), "change-key-passphrase") is not None
+        installed = [p.name for p in (data / "keys").glob("server-*.key")]
+        assert installed == [server_keys.write_key_path(data, window.db.guard.public_key).name]
+    finally:
+        session.close()
+    # The bureau's signing keys are on no file of this PC (only the write key was installed).
+    for name in ("record", "pdf"):
+        der = secrets[name]
+        assert not [p for p in data.rglob("*") if p.is_file() and der in p.read_bytes()]
+    # Nobody was made administrator of the data folder's own file on the way.
+    monkeypatch.setattr(pg, "resolve_url", lambda data_dir, url=None: None)
+    local = open_database(data)
+    try:
+        assert not accounts.has_accounts(local)
+    finally:
+        local.close()
+
+
+def test_the_passphrase_dialogs_check_what_is_typed(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsj_desktop import keyvault
+    from dsj_desktop.ui.key_dialogs import PassphraseDialog
+
+    new = PassphraseDialog(keyvault.NEW, "请设定本局密钥口令。")
+    qtbot.addWidget(new)
+    new.passphrase.setText("short")
+    new.again.setText("short")
+    new.done_typing()
+    assert "至少" in new.error.text() and not new.result()
+    new.passphrase.setText("一句够长的口令-2026")
+    new.again.setText("一句够长的口令-2027")
+    new.done_typing()
+    assert "不一致" in new.error.text() and not new.result()
+    new.again.setText("一句够长的口令-2026")
+    new.done_typing()
+    assert new.result() == 1
+    unlock = PassphraseDialog(keyvault.UNLOCK, keyvault.WRONG + "\n\n请输入本局密钥口令。")
+    qtbot.addWidget(unlock)
+    assert unlock.again.isHidden() or unlock.again.parent() is None
+    assert unlock.ok.text() == "解锁签名密钥"
+
+
+def test_a_wrong_passphrase_at_the_draw_is_asked_again_then_refused_in_chinese(
+    qtbot: Any, pg_server: PgServer, role_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsj_desktop import keyvault
+    from dsj_desktop.keys import KeyStore
+    from dsj_desktop.ui import key_dialogs
+
+    url = f"postgresql://{ROLE}:{SERVER_PW}@127.0.0.1:{pg_server.port}/{role_db}"
+    db = open_database(tmp_path / "draw-pc", url=url)
+    db.key_source.lock()
+    monkeypatch.delenv("DSJ_KEY_PASSPHRASE")
+    messages: list[str] = []
+
+    def typed(purpose: str, message: str) -> str:
+        messages.append(message)
+        return "wrong passphrase"
+
+    monkeypatch.setattr(key_dialogs, "passphrase_dialog", typed)
+    key_dialogs.install()
+    try:
+        got: list[BaseException] = []
+
+        def sign() -> None:  # as a draw's job does, off the GUI thread
+            try:
+                KeyStore(db.data_dir).record_private_key()
+            except BaseException as exc:
+                got.append(exc)
+
+        worker = threading.Thread(target=sign)
+        worker.start()
+        qtbot.waitUntil(lambda: bool(got), timeout=20000)
+        worker.join()
+        assert isinstance(got[0], keyvault.WrongPassphrase) and "口令不正确" in str(got[0])
+        assert len(messages) == keyvault.TRIES
+        assert keyvault.WRONG in messages[1]  # the second ask says why
+    finally:
+        db.close()
+
+
+def test_connecting_creates_a_missing_database_when_the_account_may(
+    qtbot: Any, pg_server: PgServer, password_role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    name = f"dsj_new_{os.getpid()}"
+    pg_server.admin(f'DROP DATABASE IF EXISTS "{name}"')
+    dialog = ServerDialog()
+    qtbot.addWidget(dialog)
+    _fill(dialog, pg_server.port, name, ROLE, SERVER_PW)
+    questions: list[str] = []
+
+    def question(parent: Any, title: str, text: str, *a: Any, **k: Any) -> QMessageBox.StandardButton:
+        questions.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    try:
+        dialog.connect_now()
+        assert dialog.chosen_url is not None and dialog.created, dialog.answer.text()
+        assert len(questions) == 1 and "还没有名为" in questions[0]  # asked once, not twice
+        with psycopg.connect(pg_server.url("postgres")) as con:
+            row = con.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+        assert row is not None and row[0] == ROLE
+    finally:
+        pg_server.admin(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_without_createdb_the_dialog_says_who_must_make_the_database(
+    qtbot: Any, pg_server: PgServer, password_role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pg_server.admin(f"ALTER ROLE {ROLE} NOCREATEDB")
+    try:
+        dialog = ServerDialog()
+        qtbot.addWidget(dialog)
+        _fill(dialog, pg_server.port, "dsj_nobody_made_it", ROLE, SERVER_PW)
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("nothing to ask"))
+        dialog.connect_now()
+        assert dialog.chosen_url is None
+        text = dialog.answer.text()
+        assert "没有建立数据库的权限" in text and f"createdb -O {ROLE} dsj_nobody_made_it" in text, text
+    finally:
+        pg_server.admin(f"ALTER ROLE {ROLE} CREATEDB")
+
+
+def test_the_administrator_changes_the_key_passphrase_from_the_file_menu(
+    qtbot: Any, pg_server: PgServer, role_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsj_desktop import keyvault
+    from dsj_desktop.ui.key_dialogs import ChangePassphraseDialog
+    from tests.conftest import TEST_KEY_PASSPHRASE
+
+    url = f"postgresql://{ROLE}:{SERVER_PW}@127.0.0.1:{pg_server.port}/{role_db}"
+    db = open_database(tmp_path / "draw-pc", url=url)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append(text))
+    try:
+        dialog = ChangePassphraseDialog(db)
+        qtbot.addWidget(dialog)
+        dialog.current.setText(TEST_KEY_PASSPHRASE)
+        dialog.new.setText("新的口令-抽取室-2027")
+        dialog.again.setText("新的口令-抽取室-2028")
+        assert not dialog.change() and "不一致" in dialog.error.text()
+        dialog.current.setText("not the passphrase")
+        dialog.again.setText("新的口令-抽取室-2027")
+        assert not dialog.change() and "口令不正确" in dialog.error.text()
+        dialog.current.setText(TEST_KEY_PASSPHRASE)
+        assert dialog.change() and dialog.result() == 1 and shown
+        with db.read() as conn:
+            text, bound = str(pg.meta(conn, "key_vault")), str(pg.meta(conn, "record_key"))
+        assert set(keyvault.decrypt(text, "新的口令-抽取室-2027", bound)) == {"record", "pdf", "write"}
+    finally:
+        db.close()

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "restore": "admin",
     "users": "admin",
     "recover-admin": "admin",
+    "key-passphrase": "admin",
     "journal": "admin",
     "publish": "results",
     "stats": "results",

@@ -1,5 +1,5 @@
 """Trust on the command line: ``check``, ``backup``, ``restore``, ``users``, ``recover-admin``,
-``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
+``key-passphrase``, ``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,37 @@ def add_users(sub: Any) -> None:
 def add_recover_admin(sub: Any) -> None:
     rc = sub.add_parser("recover-admin", help="忘记管理员密码时，用建立账户时打印的恢复码重设（离线流程）")
     rc.add_argument("username")
+
+
+def add_key_passphrase(sub: Any) -> None:
+    k = sub.add_parser(
+        "key-passphrase",
+        help="更改本局密钥口令（数据在单位服务器上时；管理员）。现在的和新的口令从终端输入；"
+        "脚本可用环境变量 DSJ_KEY_PASSPHRASE（现在的）和 DSJ_NEW_KEY_PASSPHRASE（新的）",
+    )
+    k.add_argument(
+        "--from-keys",
+        type=Path,
+        metavar="FOLDER",
+        help="忘记口令时：用明文保存的本局密钥文件夹（上传密钥的那台电脑的 keys 文件夹，或它的U盘备份旁的 ….keys）重设口令",
+    )
+
+
+def cmd_key_passphrase(args: argparse.Namespace) -> int:
+    import os
+
+    from dsj_desktop.db import server_keys
+
+    new = os.environ.get("DSJ_NEW_KEY_PASSPHRASE") or None
+    with open_db(args) as db:
+        if args.from_keys is not None:
+            server_keys.reset_from_folder(db, args.from_keys, new)
+        else:
+            server_keys.change_passphrase(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, new)
+    print(
+        "本局密钥口令已更改（服务器上的本局密钥已用新口令重新加密，已记入操作日志）。旧口令从此无效，请把新口令抄写后锁进保险柜。"
+    )
+    return 0
 
 
 def add_journal(sub: Any) -> None:

@@ -42,6 +42,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
         )
         keys = KeyStore(db.data_dir)
         print(f"记录签名公钥指纹：{keys.record_fingerprint()}")
+        if keys.on_server:
+            print(
+                "本局签名私钥：用本局密钥口令加密保存在单位服务器上（签署时输入口令；本机只保存服务器写入密钥）"
+            )
         on_cert = keys.pdf_certificate_bureau_name()
         if on_cert is None:
             print("签章证书：尚未生成（第一次抽取时自动生成）")

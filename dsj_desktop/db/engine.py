@@ -94,10 +94,12 @@ def make_guard(data_dir: Path) -> Guard:
 
     from dsj_desktop.keys import KeyStore
 
-    private = KeyStore(data_dir).record_private_key()
+    store = KeyStore(data_dir)
+    store.server = None  # the folder's own key file (the SQLite file's, or an old-scheme server's)
+    private = store.record_private_key()
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     seal_key = hashlib.sha256(b"dsj-row-seal-v1" + raw).digest()
-    public = KeyStore(data_dir).record_public_key_bytes()
+    public = store.record_public_key_bytes()
     return Guard(seal_key, private.sign, public)
 
 
@@ -112,6 +114,8 @@ class Database:
         self.guard = guard
         self.url = url  # a PostgreSQL server's URL (None: the SQLite file); never holds a password
         self.warnings: list[str] = []  # found while opening, for the start page
+        self.key_source: Any = None  # on a server keeping the bureau's keys: its keyvault.ServerKeys
+        self.fresh_meta: dict[str, str] = {}  # a new server database's key rows, written at creation
         self._shared = threading.local()
 
     @property
@@ -298,6 +302,11 @@ class Database:
         return dest
 
     def close(self) -> None:
+        if self.key_source is not None:
+            from dsj_desktop.keys import use_server_keys
+
+            self.key_source.lock()
+            use_server_keys(self.data_dir, None, only=self.key_source)
         self.engine.dispose()
 
 
@@ -363,7 +372,8 @@ def open_database(
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             if p == path or p.exists():
                 private_file(p)  # SQLite gives -wal and -shm the main file's mode
-    guard = make_guard(data_dir)
+    # On a server the journal key is the database's (db/server_keys.py), known once it is read.
+    guard = make_guard(data_dir) if server is None else Guard(b"", None, b"")
     if server is None:
         db = Database(path, make_engine(path, guard), guard)
     else:
@@ -385,7 +395,7 @@ def open_database(
                         f"服务器数据库“{db.location}”是其他程序的数据库，不是本程序的数据库。"
                         "为保护数据，程序不会改动它；请连接为本程序新建的空数据库。"
                     )
-                _check_bureau_key(db, conn)
+                _server_keys(db, conn, fresh=version == 0 and not has_tables)
         # A file of schema 6 on has an anchor file: its absence is a finding from the first write on.
         db.guard.anchoring = db.guard.anchor_expected = version >= ANCHORED_FROM
         if server is not None and not anchor.anchor_path(data_dir).exists():
@@ -411,6 +421,27 @@ def open_database(
     finally:
         guard.migrating = False
     return db
+
+
+def _server_keys(db: Database, conn: Connection, *, fresh: bool) -> None:
+    """A server database keeps the bureau's keys (db/server_keys.py); one made before that scheme
+    keeps using the data folder's own keys, which must be the registered ones."""
+    from dsj_desktop.db import server_keys
+
+    if fresh:
+        rows, write, items = server_keys.new_vault(db.data_dir, db.location)
+        server_keys.configure(db, write)
+        server_keys.register(db, bytes.fromhex(rows["record_key"]), bytes.fromhex(rows["pdf_key"])).prime(
+            items
+        )
+        db.fresh_meta = rows
+    elif server_keys.is_vaulted(conn):
+        server_keys.attach(db, conn)
+    else:
+        local = make_guard(db.data_dir)
+        db.guard.seal_key = local.seal_key
+        db.guard.set_signer(local.sign, local.public_key)
+        _check_bureau_key(db, conn)
 
 
 def _check_bureau_key(db: Database, conn: Connection) -> None:
@@ -517,7 +548,9 @@ def _create_fresh(db: Database, version: int) -> None:
     with db.write("创建数据文件", {"schema_version": version}, system=True) as conn:
         if db.on_server:
             pg.create_schema(conn)
-            pg.set_meta(conn, "record_key", db.guard.public_key.hex())  # the bureau's one key
+            for key, value in db.fresh_meta.items():  # the bureau's keys (db/server_keys.py)
+                pg.set_meta(conn, key, value)
+            db.fresh_meta = {}
         else:
             SQLModel.metadata.create_all(conn)
         _set_version(conn, version)

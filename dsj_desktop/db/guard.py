@@ -145,6 +145,11 @@ class Guard:
     def sign(self, data: bytes) -> bytes:
         return bytes(self._sign(data))
 
+    def set_signer(self, sign: Any, public_key: bytes) -> None:
+        """The journal key, once known (a server database names it; see db/server_keys.py)."""
+        self._sign = sign
+        self.public_key = public_key
+
     # --- permissions ---------------------------------------------------------------------
 
     def check(self, st: TxState, table: str) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dsj_desktop.clock import now_iso
-from dsj_desktop.db import anchor, pg_backup
+from dsj_desktop.db import anchor, pg_backup, server_keys
 from dsj_desktop.db.engine import APPLICATION_ID, SQLITE_MAGIC, Database, open_database, private_file
 from dsj_desktop.db.migrations import GUARDED_FROM, SCHEMA_VERSION
 from dsj_desktop.errors import DatabaseError, PermissionDenied, UserError
@@ -152,12 +152,14 @@ def _inspect_dump(path: Path, public_key: bytes | None, server: str | None) -> B
     beside = keys_beside(path)
     if beside is not None and any("签名无效" in p for p in problems):
         # Signed with the keys saved next to it (a backup from another PC, or before new keys).
-        try:
-            theirs = _dump_facts(path, server, KeyStore(beside).record_public_key_bytes())
-        except (UserError, DatabaseError):
-            theirs = None
-        if theirs is not None and not theirs["findings"]:
-            facts, problems, keys = theirs, [], beside
+        for public in _journal_keys(beside):
+            try:
+                theirs = _dump_facts(path, server, public)
+            except (UserError, DatabaseError):
+                theirs = None
+            if theirs is not None and not theirs["findings"]:
+                facts, problems, keys = theirs, [], beside
+                break
     made = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
     return BackupInfo(path, path.stat().st_size, made, facts["schema_version"], facts["counts"], facts["last"],
                       facts["entries"], problems, keys)  # fmt: skip
@@ -250,7 +252,17 @@ def _header_problems(path: Path) -> list[str]:
 def keys_beside(backup: Path) -> Path | None:
     """The folder of keys a manual backup carries beside it (``<backup>.keys/keys/…``), if any."""
     folder = backup.with_name(backup.stem + ".keys")
-    return folder if (folder / "keys" / RECORD_KEY_FILE).is_file() else None
+    return (
+        folder if (folder / "keys" / RECORD_KEY_FILE).is_file() or server_keys.write_publics(folder) else None
+    )
+
+
+def _journal_keys(folder: Path) -> list[bytes]:
+    """The keys in *folder* that may have signed a journal: a server's write keys, the record key."""
+    found = server_keys.write_publics(folder)
+    if (folder / "keys" / RECORD_KEY_FILE).is_file():
+        found.append(KeyStore(folder).record_public_key_bytes())
+    return found
 
 
 def manifest_path(backup: Path) -> Path:
@@ -462,7 +474,16 @@ def verify_candidate(path: Path, keys_dir: Path, server: str | None = None) -> l
             shutil.copyfile(path, work / DB_FILENAME)
         shutil.copytree(keys_dir / "keys", work / "keys", ignore=shutil.ignore_patterns("*.part"))
         store = KeyStore(work)
-        public = store.record_public_key_bytes()
+        if dump:  # signed with a server write key this workstation (or the folder beside) holds
+            public = next((k for k in server_keys.write_publics(work) if _manifest_opens(path, k)), b"")
+            if not public:
+                raise UserError(
+                    "这台电脑没有这个服务器备份的写入密钥（不是本单位服务器数据库的备份，或清单已损坏）。"
+                )
+            sign = _write_key_sign(work, public)
+        else:
+            public = store.record_public_key_bytes()
+            sign = store.record_private_key().sign
         facts = _file_facts(path, server, public) if dump else _file_facts(work / DB_FILENAME)
         head = anchor.Head(facts["journal_head"]["seq"], facts["journal_head"]["hash"])
         manifest = read_manifest(path, public)
@@ -475,8 +496,7 @@ def verify_candidate(path: Path, keys_dir: Path, server: str | None = None) -> l
                     f"备份清单记载操作日志有 {said.get('seq')} 条，文件中为 {head.seq} 条：日志末尾被删除或改写过"
                 )
             head = anchor.Head(int(said.get("seq") or 0), str(said.get("hash") or ""))
-        private = store.record_private_key()
-        anchor.write_now(work, head, now_iso(), private.sign)
+        anchor.write_now(work, head, now_iso(), sign)
         with scratch as scratch_url:
             copy = open_database(work, url=scratch_url)
             try:
@@ -521,9 +541,13 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
         db.close()
         pg_backup.restore(url, info.path)
         _take_keys(db.data_dir, info.keys)  # the restored database registers the backup's key
-        head = _file_facts(info.path, url, db.guard.public_key)["journal_head"]
-        key = KeyStore(db.data_dir).record_private_key()
-        anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), key.sign)
+        # Signed with the write key of the database restored (the backup's, now installed here).
+        public = next(
+            (k for k in server_keys.write_publics(db.data_dir) if _manifest_opens(info.path, k)), None
+        )
+        sign = _write_key_sign(db.data_dir, public) if public is not None else db.guard.sign
+        head = _file_facts(info.path, url, public or db.guard.public_key)["journal_head"]
+        anchor.write_now(db.data_dir, anchor.Head(head["seq"], head["hash"]), now_iso(), sign)
         return safety.path, info
     target = database_path(db.data_dir)
     db.close()
@@ -541,6 +565,20 @@ def restore(db: Database, backup: Path) -> tuple[Path, BackupInfo]:
     key = KeyStore(db.data_dir).record_private_key()
     anchor.write_now(db.data_dir, anchor.Head(facts["seq"], facts["hash"]), now_iso(), key.sign)
     return safety.path, info
+
+
+def _manifest_opens(backup: Path, public: bytes) -> bool:
+    try:
+        read_manifest(backup, public)
+    except UserError:
+        return False
+    return True
+
+
+def _write_key_sign(folder: Path, public: bytes) -> Callable[[bytes], bytes]:
+    key = server_keys.installed_write_key(folder, public)
+    assert key is not None
+    return key.sign
 
 
 def _take_keys(data_dir: Path, keys: Path | None) -> None:

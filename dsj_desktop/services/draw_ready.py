@@ -56,7 +56,8 @@ def signing_problems(db: Database, out_dir: Path | None = None, *, create: bool 
         )
     else:
         try:
-            keys.record_private_key()
+            if create or not keys.on_server:  # on a server: the passphrase is asked when a draw starts
+                keys.record_private_key()
             if create:
                 keys.ensure_pdf_certificate(name)
             elif keys.has_pdf_certificate() and keys.pdf_certificate_bureau_name() != name:

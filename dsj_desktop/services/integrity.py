@@ -96,7 +96,17 @@ def verify_journal(rows: list[tuple[Any, ...]], public_key: bytes | None) -> lis
     return findings
 
 
-def _check_records(conn: Connection) -> tuple[int, list[Finding]]:
+def _server_record_key(db: Database) -> bytes | None:
+    """The bureau's record key a server database registers (None on the SQLite file)."""
+    from dsj_desktop.keys import KeyStore
+
+    store = KeyStore(db.data_dir)
+    return store.record_public_key_bytes() if db.on_server and store.on_server else None
+
+
+def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[int, list[Finding]]:
+    """Every stored record verifies; with *bureau_key* (a shared server: the record key it registers)
+    every record is signed with that one key, whichever workstation drew."""
     from dsj_desktop.draw.algorithm import canonical_json
     from dsj_desktop.draw.record import verify_record
 
@@ -118,6 +128,9 @@ def _check_records(conn: Connection) -> tuple[int, list[Finding]]:
         report = verify_record(record)
         for c in report.failed:
             findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
+        signed_with = (record.get("signature") or {}).get("public_key") if isinstance(record, dict) else None
+        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
+            findings.append(Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的"))
         head = record.get("journal_head")
         seq = head.get("seq") if isinstance(head, dict) else None
         if isinstance(seq, int) and seq > 0 and _hash_at(conn, seq) != head.get("hash"):
@@ -238,7 +251,8 @@ def check(db: Database) -> Job[IntegrityReport]:
                                                "这一行在本程序之外被删除了"))  # fmt: skip
 
         yield Progress("正在核对抽取记录的签名……")
-        report.records_checked, found = _check_records(conn)
+        bureau = _server_record_key(db)
+        report.records_checked, found = _check_records(conn, bureau)
         report.findings += found
     return report
 

@@ -91,9 +91,11 @@ def _report_uncaught(
 def install_password_prompt() -> None:
     """A double-clicked program has no terminal: the server's password is asked in a dialog (on the
     GUI thread, whichever thread opens the connection)."""
+    from dsj_desktop.ui import key_dialogs
     from dsj_desktop.ui.server_dialog import install
 
     install()
+    key_dialogs.install()  # and the bureau's key passphrase, when the keys are on the server
 
 
 class GuiSession:
@@ -114,6 +116,7 @@ class GuiSession:
         self.check: BackgroundIntegrityCheck | None = None
         self.daily: DailyBackup | None = None
         self.url: str | None = None  # the server chosen in this run (may hold its password: memory only)
+        self.joined = False  # the first-run wizard's 本单位已有服务器 switched this start to the server
         window.reopen_requested.connect(self.reopen)
         window.store_requested.connect(self.switch_store)
 
@@ -153,8 +156,10 @@ class GuiSession:
             return
         self.db = db
         notices += db.warnings
+        self.joined = False
         if not self.self_test and not self.sign_in(db):
-            self.app.exit(0)
+            if not self.joined:  # (joined: the server's data are open in this window now)
+                self.app.exit(0)
             return
         self.window.attach(db)
         if notices:
@@ -174,7 +179,9 @@ class GuiSession:
             from dsj_desktop.ui.first_run import FirstRunWizard
 
             wizard = FirstRunWizard(db, self.window)
-            if not wizard.exec() or actor.current() is None:
+            if wizard.exec() and wizard.choice == "join":
+                return self.join_server()
+            if actor.current() is None:
                 return False
             self.first_choice = wizard.choice
             return True
@@ -189,6 +196,19 @@ class GuiSession:
         if self.user:
             dialog.username.setText(self.user)
         return bool(dialog.exec()) and actor.current() is not None
+
+    def join_server(self) -> bool:
+        """本单位已有服务器 (the first-run wizard's first page): 连接单位服务器 at once; connecting opens
+        the server's data in this window (its login). False: the user gave up."""
+        from dsj_desktop.ui.server_dialog import ServerDialog
+
+        dialog = ServerDialog(self.window)
+        self.window.server_dialog = dialog
+        if not dialog.exec() or not dialog.chosen_url:
+            return False
+        self.switch_store(dialog.chosen_url)  # opens (and signs in to) the server's data
+        self.joined = True
+        return False
 
     def started(self, db: Database) -> None:
         """Work that follows the first screen: what the first-run wizard chose, the integrity check

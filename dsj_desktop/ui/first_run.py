@@ -3,7 +3,8 @@ the signing keys and the recovery code, and what to do first.
 
 ``FirstRunWizard(db).exec()``; afterwards ``wizard.actor`` is the administrator (logged in) and
 ``wizard.choice`` is ``'demo'``, ``'import'``, ``'server'`` (连接单位服务器) or ``'later'`` for the caller
-to act on.
+to act on; or ``'join'`` (本单位已有服务器, chosen on the first page): nobody is logged in, nothing was
+written, and the caller opens 连接单位服务器 at once.
 """
 
 from __future__ import annotations
@@ -39,13 +40,25 @@ from dsj_desktop.ui.trust_widgets import (
     show_error,
 )
 
-CHOICES = ("demo", "import", "server", "later")
+CHOICES = ("demo", "import", "server", "later", "join")
+JOIN_TEXT = "本单位已有服务器：这台电脑加入单位的数据库服务器"
+JOIN_NOTE = (
+    "单位已经把数据放在 PostgreSQL 服务器上（其他电脑已在使用）时选这一项：不在本机建立账户和密钥，"
+    "直接填写服务器地址并连接，然后用服务器上的账户登录。第一次连接时需要管理员输入本局密钥口令（只需一次）。"
+)
+NEW_TEXT = "本单位第一次使用：在这台电脑上设置"
+
 AUTO_LOGIN_TEXT = "本机只有一人使用：启动时不再询问密码"
 AUTO_LOGIN_NOTE = (
     "勾选后，在这台电脑上启动程序时直接以管理员身份进入，不再询问密码。只在这台电脑专人专用、"
     "且电脑本身设有开机密码时才建议勾选。操作日志照常记录；以后可在“设置”中随时关闭。"
 )
+SERVER_KEYS_NOTE = (
+    "本局的两把签名密钥用本局密钥口令加密保存在单位服务器上，各台电脑用同一个指纹核验；"
+    "抽取时输入口令才在内存中解密，本机不保存签名私钥。"
+)
 RECORD_KEY_NOTE = "签署每份抽取记录（JSON）和操作日志。核验抽取记录时用这个指纹确认记录出自本局。"
+RECORD_KEY_NOTE_SERVER = "签署每份抽取记录（JSON）；操作日志由各台电脑的服务器写入密钥签署。核验抽取记录时用这个指纹确认记录出自本局。"
 CERT_NOTE = "PDF 文件上的电子签章。其他电脑导入本局证书后，PDF 阅读器会显示签章有效。"
 
 
@@ -79,6 +92,10 @@ class FirstRunWizard(QWizard):
         return self.bureau_page.name.text().strip()
 
     def accept(self) -> None:
+        if self.bureau_page.joining():
+            self.choice = "join"
+            super().accept()
+            return
         self.choice = self.start_page.selected()
         if self.start_page.auto_login.isChecked() and self.actor is not None:
             try:
@@ -116,9 +133,18 @@ class BureauPage(QWizardPage):
         self.name.setPlaceholderText("例如：青山县应急管理局")
         self.name.setMaxLength(MAX_BUREAU_NAME + 10)
         self.error = error_label()
+        self.new = QRadioButton(NEW_TEXT)
+        self.new.setObjectName("first-new")
+        self.new.setChecked(True)
+        self.join = QRadioButton(JOIN_TEXT)
+        self.join.setObjectName("first-join")
+        group = QButtonGroup(self)
+        group.addButton(self.new)
+        group.addButton(self.join)
         form = QFormLayout()
         form.addRow("本局全称", self.name)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.new)
         layout.addLayout(form)
         layout.addWidget(
             note_label(
@@ -126,18 +152,40 @@ class BureauPage(QWizardPage):
                 "以后可以在“设置”中修改（签章证书需随之重新生成）。"
             )
         )
+        layout.addSpacing(12)
+        layout.addWidget(self.join)
+        join_note = note_label(JOIN_NOTE)
+        join_note.setContentsMargins(24, 0, 0, 0)
+        layout.addWidget(join_note)
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.name.textChanged.connect(self._name_changed)
+        self.join.toggled.connect(self._mode_changed)
+
+    def joining(self) -> bool:
+        return self.join.isChecked()
+
+    def _mode_changed(self) -> None:
+        joining = self.joining()
+        self.name.setEnabled(not joining)
+        self.setFinalPage(joining)
+        self.w.setButtonText(QWizard.WizardButton.FinishButton, "连接单位服务器…" if joining else "开始使用")
+        show_error(self.error, "")
+        self.completeChanged.emit()
+
+    def nextId(self) -> int:
+        return -1 if self.joining() else super().nextId()
 
     def _name_changed(self) -> None:
         show_error(self.error, "")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.name.text().strip())
+        return self.joining() or bool(self.name.text().strip())
 
     def validatePage(self) -> bool:
+        if self.joining():
+            return True
         problem = check_bureau_name(self.name.text())
         show_error(self.error, problem or "")
         if problem is None:
@@ -217,9 +265,14 @@ class KeysPage(QWizardPage):
         self.w = wizard
         self.setTitle("第 3 步：签名密钥与恢复码")
         self.setSubTitle(
-            "本局的两把签名密钥已在本机生成（保存在数据文件夹的 keys 子文件夹中，请随数据一起备份）。"
+            SERVER_KEYS_NOTE
+            if KeyStore(wizard.db.data_dir).on_server
+            else "本局的两把签名密钥已在本机生成（保存在数据文件夹的 keys 子文件夹中，请随数据一起备份）。"
         )
-        self.record_view = FingerprintView("抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE)
+        on_server = KeyStore(wizard.db.data_dir).on_server
+        self.record_view = FingerprintView(
+            "抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE_SERVER if on_server else RECORD_KEY_NOTE
+        )
         self.cert_view = FingerprintView("PDF 签章证书的指纹", CERT_NOTE)
         self.error = error_label()
         self.code_view: RecoveryCodeView | None = None
@@ -278,7 +331,7 @@ class StartPage(QWizardPage):
              "每份表格导入前逐行检查，有问题时整表不导入。"),
             ("server", "连接单位服务器（几台电脑共用本单位 PostgreSQL 服务器上的数据）…",
              "输入服务器管理员给的服务器地址、数据库名、用户名和密码，测试连接后改用服务器上的数据"
-             "（服务器上的数据有自己的账户，连接后按提示登录或设置）。本机的数据文件夹仍保存签名密钥和备份。"),
+             "（服务器上的数据有自己的账户，连接后按提示登录或设置）。本局签名密钥加密保存在服务器上（设定本局密钥口令）。"),
             ("later", "以后再说", "直接进入主窗口；以后可在“文件 › 导入向导”中导入。"),
             ("demo", "把虚构的演示数据（青山县）装入这个数据文件夹",
              "约 3000 家检查对象、48 名执法人员、30 名专家和一份年度计划，全部虚构，只用来熟悉程序。"

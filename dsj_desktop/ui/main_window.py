@@ -364,6 +364,10 @@ class MainWindow(QMainWindow):
             local.setObjectName("disconnect-server")
             local.triggered.connect(lambda _=False: self.disconnect_server())
             file_menu.addAction(local)
+            passphrase = QAction("更改本局密钥口令…", self)
+            passphrase.setObjectName("change-key-passphrase")
+            passphrase.triggered.connect(lambda _=False: self.change_key_passphrase())
+            file_menu.addAction(passphrase)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -561,6 +565,21 @@ class MainWindow(QMainWindow):
             return False
         self.store_requested.emit(dialog.chosen_url)
         return True
+
+    def change_key_passphrase(self) -> bool:
+        """文件 › 更改本局密钥口令… (the keys on the unit's server; administrators)."""
+        from dsj_desktop import actor
+        from dsj_desktop.ui.key_dialogs import ChangePassphraseDialog
+
+        if self.db is None:
+            return False
+        who = actor.current()
+        if who is None or who.role != actor.ADMIN:
+            QMessageBox.information(self, "更改本局密钥口令", "只有管理员可以更改本局密钥口令。")
+            return False
+        dialog = ChangePassphraseDialog(self.db, self)
+        self.key_dialog = dialog
+        return bool(dialog.exec())
 
     def disconnect_server(self) -> bool:
         """Back to the SQLite file of the data folder (the server's data stays on the server)."""

@@ -58,6 +58,7 @@ class ServerDialog(QDialog):
         self.setWindowTitle(TITLE)
         self.chosen_url: str | None = None
         self.last: tuple[str, str] | None = None  # the last test's (status, answer)
+        self.created = False  # this dialog made the database on the server
         self.host = QLineEdit()
         self.host.setObjectName("server-host")
         self.host.setPlaceholderText("例如：192.168.1.10 或 dbserver")
@@ -86,7 +87,7 @@ class ServerDialog(QDialog):
         layout.addWidget(
             note_label(
                 "数据放在本单位的 PostgreSQL 服务器上，几台电脑同时使用同一份数据。服务器地址、数据库名、"
-                "用户名和密码请向服务器管理员索取（见使用说明“六”）。本机的数据文件夹仍保存签名密钥和备份。"
+                "用户名和密码请向服务器管理员索取（见使用说明“六”）。本局签名密钥用本局密钥口令加密保存在服务器上：建立数据库时设定口令，其他电脑第一次连接时由管理员输入一次。"
             )
         )
         layout.addLayout(form)
@@ -161,20 +162,32 @@ class ServerDialog(QDialog):
         self.answer.setStyleSheet("color: #1a7f37;" if good else "color: #cf222e;")
         self.answer.setText(text)
 
+    def create_database(self) -> bool:
+        return _create_missing(self)
+
     def connect_now(self) -> None:
         """Test, then (for an empty database, after asking) accept with ``chosen_url``."""
         result = self.test()
         if result is None:
             return
         status, _ = result
+        if status == pg.PROBE_NO_DATABASE and self.create_database():
+            result = self.test()
+            if result is None:
+                return
+            status, _ = result
         if status == pg.PROBE_EMPTY:
-            answer = QMessageBox.question(
-                self,
-                TITLE,
-                f"数据库“{self.dbname.text().strip()}”还不是本程序的数据库。"
-                "在其中建立本程序的数据表并连接？\n（之后进入首次使用向导，为服务器上的数据设置管理员账户。）",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+            # (a database made just now: the user said yes to its tables too)
+            if (
+                not self.created
+                and QMessageBox.question(
+                    self,
+                    TITLE,
+                    f"数据库“{self.dbname.text().strip()}”还不是本程序的数据库。"
+                    "在其中建立本程序的数据表并连接？\n（之后进入首次使用向导，为服务器上的数据设置管理员账户。）",
+                )
+                != QMessageBox.StandardButton.Yes
+            ):
                 return
         elif status != pg.PROBE_READY:
             return  # the answer shown says what is wrong
@@ -185,6 +198,42 @@ class ServerDialog(QDialog):
                 QMessageBox.warning(self, TITLE, f"密码未能保存到本机凭据库（{exc}），本次运行仍可使用。")
         self.chosen_url = self.full_url()
         self.accept()
+
+
+def _create_missing(dialog: ServerDialog) -> bool:
+    """The server has no database of that name: make it when the account may (CREATEDB), after
+    asking; else say who must make it. True: it exists now."""
+    from dsj_desktop.db import pg_create
+
+    url, dbname, user = dialog.full_url(), dialog.dbname.text().strip(), dialog.user.text().strip()
+    checked: list[tuple[bool, str]] = []
+    if (
+        not QueryOp(dialog, "检查建库权限", lambda: pg_create.may_create(url))
+        .success(checked.append)
+        .run()
+        .ok
+    ):
+        return False
+    allowed, why = checked[0] if checked else (False, "")
+    if not allowed:
+        dialog.answer.setStyleSheet("color: #cf222e;")
+        dialog.answer.setText(f"服务器上没有名为“{dbname}”的数据库。{why}")
+        return False
+    answer = QMessageBox.question(
+        dialog,
+        TITLE,
+        f"服务器上还没有名为“{dbname}”的数据库。用户“{user}”可以建立数据库：现在建立它，"
+        "并在其中建立本程序的数据表？",
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    done = QueryOp(dialog, "建立数据库", lambda: pg_create.create(url)).run()
+    if not done.ok:
+        dialog.answer.setStyleSheet("color: #cf222e;")
+        dialog.answer.setText(f"没能在服务器上建立数据库“{dbname}”。")
+        return False
+    dialog.created = True
+    return True
 
 
 class _Asker(QObject):

@@ -33,7 +33,12 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import accounts, backup, settings
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.first_run import AUTO_LOGIN_NOTE, RECORD_KEY_NOTE, check_bureau_name
+from dsj_desktop.ui.first_run import (
+    AUTO_LOGIN_NOTE,
+    RECORD_KEY_NOTE,
+    RECORD_KEY_NOTE_SERVER,
+    check_bureau_name,
+)
 from dsj_desktop.ui.ops import WriteOp, run_write, warn
 from dsj_desktop.ui.runner import Outcome
 from dsj_desktop.ui.trust_widgets import FingerprintView, error_label, note_label, show_error
@@ -89,7 +94,10 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto_note)
 
         keys_tab = QWidget()
-        self.record_view = FingerprintView("抽取记录签名密钥（Ed25519）的指纹", RECORD_KEY_NOTE)
+        self.record_view = FingerprintView(
+            "抽取记录签名密钥（Ed25519）的指纹",
+            RECORD_KEY_NOTE_SERVER if self.keys.on_server else RECORD_KEY_NOTE,
+        )
         self.cert_view = FingerprintView(
             "PDF 签章证书（ECDSA P-256）的指纹", "PDF 文件上的电子签章。" + CERT_EXPORT_NOTE
         )
@@ -99,7 +107,10 @@ class SettingsDialog(QDialog):
         erow = QHBoxLayout()
         erow.addWidget(
             note_label(
-                f"私钥保存在“{self.keys.keys_dir}”，不会离开这台电脑。换电脑或重装系统前，"
+                f"私钥用本局密钥口令加密保存在单位服务器“{db.location}”上，抽取时输入口令才在内存中解密；"
+                "本机不保存签名私钥（管理员可在“文件 › 更改本局密钥口令”中更改口令）。"
+                if self.keys.on_server
+                else f"私钥保存在“{self.keys.keys_dir}”，不会离开这台电脑。换电脑或重装系统前，"
                 "请把这个文件夹和数据备份一起保存。"
             ),
             1,

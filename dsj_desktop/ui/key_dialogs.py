@@ -1,0 +1,207 @@
+"""本局密钥口令: the dialogs that ask for the key passphrase when the bureau's keys are on the unit's
+server (see :mod:`dsj_desktop.keyvault`): a new one (twice) when the server database is made, the
+passphrase to unlock the signing keys at a draw, the passphrase an administrator enters once when a
+workstation joins, and 更改本局密钥口令 (文件 menu, administrators)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsj_desktop import keyvault
+from dsj_desktop.db.engine import Database
+from dsj_desktop.errors import UserError
+from dsj_desktop.ui.trust_widgets import error_label, note_label, show_error
+
+TITLES = {
+    keyvault.NEW: "设定本局密钥口令",
+    keyvault.UNLOCK: "输入本局密钥口令",
+    keyvault.JOIN: "本机加入单位服务器",
+}
+BUTTONS = {keyvault.NEW: "设定口令", keyvault.UNLOCK: "解锁签名密钥", keyvault.JOIN: "加入"}
+KEEP_NOTE = (
+    "口令不会写进任何文件。解锁后签名密钥只在本程序的内存中保留 30 分钟（每次签署后重新计时），"
+    "关闭程序即清除。"
+)
+
+
+class PassphraseDialog(QDialog):
+    """Asks the key passphrase for *purpose* (keyvault.NEW asks it twice)."""
+
+    def __init__(self, purpose: str, message: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.purpose = purpose
+        self.setObjectName("key-passphrase-dialog")
+        self.setWindowTitle(TITLES.get(purpose, "本局密钥口令"))
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("key-passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again = QLineEdit()
+        self.again.setObjectName("key-passphrase-again")
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = error_label()
+        layout = QVBoxLayout(self)
+        self.wrong = error_label()  # a try before this one was wrong: said in red, above the rest
+        self.wrong.setObjectName("key-passphrase-wrong")
+        if message.startswith(keyvault.WRONG):
+            show_error(self.wrong, keyvault.WRONG)
+            message = message[len(keyvault.WRONG) :].strip()
+        layout.addWidget(self.wrong)
+        text = note_label(message)
+        text.setObjectName("key-passphrase-message")
+        layout.addWidget(text)
+        form = QFormLayout()
+        form.addRow("本局密钥口令", self.passphrase)
+        if purpose == keyvault.NEW:
+            form.addRow("再输入一次", self.again)
+        layout.addLayout(form)
+        if purpose != keyvault.JOIN:
+            layout.addWidget(note_label(KEEP_NOTE))
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        buttons = QDialogButtonBox()
+        self.ok = QPushButton(BUTTONS.get(purpose, "确定"))
+        self.ok.setObjectName("key-passphrase-ok")
+        self.ok.setDefault(True)
+        cancel = QPushButton("取消")
+        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+        self.ok.clicked.connect(lambda _=False: self.done_typing())
+        cancel.clicked.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(560, 300 if purpose == keyvault.NEW else 260)
+
+    def done_typing(self) -> None:
+        text = self.passphrase.text()
+        if not text:
+            show_error(self.error, "请输入本局密钥口令。")
+            return
+        if self.purpose == keyvault.NEW:
+            try:
+                keyvault.check_new_passphrase(text)
+            except UserError as exc:
+                show_error(self.error, str(exc))
+                return
+            if self.again.text() != text:
+                show_error(self.error, "两次输入的口令不一致，请重新输入。")
+                return
+        self.accept()
+
+
+def passphrase_dialog(purpose: str, message: str) -> str | None:
+    dialog = PassphraseDialog(purpose, message, QApplication.activeWindow())
+    if not dialog.exec():
+        return None
+    return dialog.passphrase.text() or None
+
+
+class _Asker(QObject):
+    """Shows the dialog on the GUI thread, for keys needed on any thread (a draw's job)."""
+
+    asked = Signal(str, str, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked.connect(self._ask, Qt.ConnectionType.BlockingQueuedConnection)
+
+    @Slot(str, str, object)
+    def _ask(self, purpose: str, message: str, answer: list[str | None]) -> None:
+        answer.append(passphrase_dialog(purpose, message))
+
+
+_asker: list[_Asker] = []
+
+
+def ask_passphrase(purpose: str, message: str) -> str | None:
+    """Called by :func:`dsj_desktop.keyvault.ask` from whatever thread needs the keys."""
+    app = QApplication.instance()
+    if app is None:
+        return None
+    if QThread.currentThread() is app.thread():
+        return passphrase_dialog(purpose, message)
+    if not _asker:
+        raise RuntimeError("ask_passphrase: install the prompt on the GUI thread first")
+    answer: list[str | None] = []
+    _asker[0].asked.emit(purpose, message, answer)
+    return answer[0] if answer else None
+
+
+def install() -> None:
+    """Make the GUI answer the key passphrase requests (called on the GUI thread at start)."""
+    if not _asker:
+        _asker.append(_Asker())
+    keyvault.passphrase_prompt = ask_passphrase
+
+
+class ChangePassphraseDialog(QDialog):
+    """文件 › 更改本局密钥口令…: the current passphrase and the new one twice; re-encrypts the keys
+    on the server in one journalled step."""
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("change-key-passphrase")
+        self.setWindowTitle("更改本局密钥口令")
+        self.current = QLineEdit()
+        self.current.setObjectName("key-passphrase-current")
+        self.new = QLineEdit()
+        self.new.setObjectName("key-passphrase-new")
+        self.again = QLineEdit()
+        self.again.setObjectName("key-passphrase-new-again")
+        for edit in (self.current, self.new, self.again):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note_label(
+                "本局的签名私钥加密保存在单位服务器上。更改口令时程序用现在的口令解开、用新口令重新加密"
+                "（一次完成，记入操作日志），密钥本身和公布的指纹不变，各台电脑不需要重新加入。"
+                "旧口令从此无效；请把新口令抄写后锁进保险柜（忘记口令无法找回，见使用说明“六”）。"
+            )
+        )
+        form = QFormLayout()
+        form.addRow("现在的口令", self.current)
+        form.addRow("新口令", self.new)
+        form.addRow("再输入一次新口令", self.again)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        buttons = QDialogButtonBox()
+        self.ok = QPushButton("更改口令")
+        self.ok.setObjectName("key-passphrase-change")
+        self.ok.setDefault(True)
+        cancel = QPushButton("取消")
+        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+        self.ok.clicked.connect(lambda _=False: self.change())
+        cancel.clicked.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(560, 340)
+
+    def change(self) -> bool:
+        from dsj_desktop.db import server_keys
+
+        if self.new.text() != self.again.text():
+            show_error(self.error, "两次输入的新口令不一致，请重新输入。")
+            return False
+        if not self.current.text():
+            show_error(self.error, "请输入现在的口令。")
+            return False
+        try:
+            server_keys.change_passphrase(self.db, self.current.text(), self.new.text())
+        except UserError as exc:
+            show_error(self.error, str(exc))
+            return False
+        QMessageBox.information(self, "更改本局密钥口令", "本局密钥口令已更改。请把新口令抄写后锁进保险柜。")
+        self.accept()
+        return True
