@@ -962,12 +962,17 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
     Written for 100,000 rows: type checks, the id form and the order are tested with
     C-level passes, and rows are only normalised one by one when that fast test fails.
     """
-    rows = rows if isinstance(rows, list | tuple) else list(rows)
-    if set(map(len, rows)) - {2}:
-        bad = next(r for r in rows if len(r) != 2)
-        raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {show_value(bad)}。")
-    ids: list[str] = list(map(itemgetter(0), rows))
-    strata: list[str] = list(map(itemgetter(1), rows))
+    ids: list[str]
+    strata: list[str]
+    if isinstance(rows, TargetRows):  # columns already: pairs by construction
+        ids, strata = list(rows.ids), list(rows.strata)
+    else:
+        rows = rows if isinstance(rows, list | tuple) else list(rows)
+        if set(map(len, rows)) - {2}:
+            bad = next(r for r in rows if len(r) != 2)
+            raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {show_value(bad)}。")
+        ids = list(map(itemgetter(0), rows))
+        strata = list(map(itemgetter(1), rows))
     # Fast path: every id already 18 characters from 0-9 and A-Z (then it is NFC and trimmed).
     if not (
         set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and _all_code_characters("".join(ids))
