@@ -273,12 +273,12 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
             f"FROM target WHERE {where}"
         )
     else:
-        # SQLite before 3.44 knows no ORDER BY inside an aggregate: the ordered subquery is not
-        # flattened into an aggregate query, so its rows arrive in order; the ids make sure of it.
+        # SQLite before 3.44 knows no ORDER BY inside an aggregate: a scan of the table itself (NOT
+        # INDEXED) visits the rows in rowid (= id) order; the ids make sure of it.
         aggs = [f"group_concat({c}, char(30))" for c in _TARGET_COLUMNS]
         sql = (
-            f"SELECT count(*), group_concat(bl, ''), {', '.join(aggs)}, group_concat(id) FROM "
-            f"(SELECT id, {', '.join(_TARGET_COLUMNS)}, {blacklist} AS bl FROM target WHERE {where} ORDER BY id)"
+            f"SELECT count(*), group_concat({blacklist}, ''), {', '.join(aggs)}, group_concat(id) "
+            f"FROM target NOT INDEXED WHERE {where}"
         )
     row = raw_rows(conn, sql, params)[0]
     n = int(row[0])
