@@ -8,6 +8,7 @@ import random
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,7 @@ from dsj_desktop.domain.pool import (
 from dsj_desktop.domain.ratio import Ratio
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.domain.specs import RISK_LEVELS, STATUSES
-from dsj_desktop.draw.algorithm import DrawSetup, TargetRows
+from dsj_desktop.draw.algorithm import DrawInputError, DrawSetup, TargetRows, _encode_ids, sort_target_columns
 from dsj_desktop.services import plan as plan_service
 from tests.pool_reference import RefPool
 from tests.pool_reference import compute_pool as reference_pool
@@ -216,3 +217,27 @@ def test_prepare_hands_the_draw_columns(demo_db: Database) -> None:
     a = DrawSetup("S-1", TargetRows(c.uscc, c.stratum), people, (), params, nonce)
     b = DrawSetup("S-1", [(x.uscc, x.stratum) for x in c], people, (), params, nonce)
     assert a.hashes == b.hashes and a.targets == b.targets and a.groups == b.groups and a.encoded == b.encoded
+
+
+# --- the draw's column helpers ----------------------------------------------------------------
+
+_IDS = st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=18, max_size=18)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_IDS, st.sampled_from(("", "城关镇", "重大·北留镇"))), max_size=60))
+def test_sorting_the_target_columns(rows: list[tuple[str, str]]) -> None:
+    ids, strata = [r[0] for r in rows], [r[1] for r in rows]
+    if len(set(ids)) < len(ids):
+        with pytest.raises(DrawInputError, match="重复出现"):
+            sort_target_columns(ids, strata)
+        return
+    expected = sorted(rows)
+    assert sort_target_columns(ids, strata) == ([r[0] for r in expected], [r[1] for r in expected])
+    assert _encode_ids(ids) == [i.encode() for i in ids]
+
+
+def test_a_repeated_target_is_named() -> None:
+    ids = ["B" * 18, "A" * 18, "B" * 18]
+    with pytest.raises(DrawInputError, match="“B{18}”在候选名单中重复出现"):
+        sort_target_columns(ids, ["", "", ""])

@@ -300,6 +300,10 @@ def sort_target_columns(ids: Sequence[str], strata: Sequence[str]) -> tuple[list
     ids, strata = list(ids), list(strata)
     if is_strictly_increasing(ids):
         return ids, strata
+    by_id = dict(zip(ids, strata, strict=True))
+    if len(by_id) == len(ids):  # no repeats: sorting the ids alone (faster than by key) suffices
+        ordered = sorted(by_id)
+        return ordered, list(map(by_id.__getitem__, ordered))
     order = sorted(range(len(ids)), key=ids.__getitem__)
     ids = list(map(ids.__getitem__, order))
     strata = list(map(strata.__getitem__, order))
@@ -987,6 +991,12 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
     return sort_target_columns(ids, strata)
 
 
+def _encode_ids(ids: Sequence[str]) -> list[bytes]:
+    """``[i.encode() for i in ids]`` for normalised target ids (no id holds a line feed): one
+    encoding of the joined column, split again."""
+    return LF.join(ids).encode().split(LF.encode()) if ids else []
+
+
 def _first_duplicate(items: Iterable[str]) -> str:
     seen: set[str] = set()
     for item in items:
@@ -1203,7 +1213,7 @@ class DrawSetup:
         groups = group_by_stratum(ids, strata)
         check_feasible(ids, strata, inspectors, experts, parsed, {s: len(g) for s, g in groups.items()})
         # Seed-independent work done once, so the reveal itself stays cheap.
-        encoded = {s: list(map(str.encode, groups[s])) for s, k in parsed.quotas.items() if k > 0}
+        encoded = {s: _encode_ids(groups[s]) for s, k in parsed.quotas.items() if k > 0}
         hashes = DrawHashes(
             targets=hash_target_columns(ids, strata),
             inspectors=hash_ids(inspectors),
