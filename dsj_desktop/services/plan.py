@@ -263,18 +263,20 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     """The targets in *scope* (:func:`scope_where`) as columns, in directory order: what
     :func:`dsj_desktop.domain.pool.compute_pool` needs, read at 100,000 rows without a Python object
     per row. Each column comes back from the database as one text (``group_concat`` / ``string_agg``)
-    and is split here; should a value hold the separator (or be NULL), the rows are read one by one."""
+    and is split here; should a value hold the separator, or the rows not come in id order (the ids
+    come too, to make sure), they are read one by one instead."""
     where, params = scope_where(scope)
     blacklist = "CASE WHEN blacklist <> 0 THEN '1' ELSE '0' END"
     if pg.is_pg(conn):
-        aggs = [f"string_agg({c}, chr(30) ORDER BY id)" for c in _TARGET_COLUMNS]
+        # One sort feeds every aggregate (an ORDER BY inside each would sort the rows once per column).
+        aggs = [f"string_agg({c}, chr(30))" for c in _TARGET_COLUMNS]
         sql = (
-            f"SELECT count(*), string_agg({blacklist}, '' ORDER BY id), {', '.join(aggs)} "
-            f"FROM target WHERE {where}"
+            f"SELECT count(*), string_agg(bl, ''), {', '.join(aggs)}, string_agg(id::text, ',') FROM "
+            f"(SELECT id, {', '.join(_TARGET_COLUMNS)}, {blacklist} AS bl FROM target WHERE {where} ORDER BY id) t"
         )
     else:
         # SQLite before 3.44 knows no ORDER BY inside an aggregate: a scan of the table itself (NOT
-        # INDEXED) visits the rows in rowid (= id) order; the ids make sure of it.
+        # INDEXED) visits the rows in rowid (= id) order.
         aggs = [f"group_concat({c}, char(30))" for c in _TARGET_COLUMNS]
         sql = (
             f"SELECT count(*), group_concat({blacklist}, ''), {', '.join(aggs)}, group_concat(id) "
@@ -284,16 +286,21 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     n = int(row[0])
     if n == 0:
         return TargetColumns([], [], [], [], [], [])
-    texts = row[2 : 2 + len(_TARGET_COLUMNS)]
-    columns = [t.split(_COLUMN_SEP) if isinstance(t, str) else [] for t in texts]
-    ordered = True
-    if not pg.is_pg(conn):
-        ids = list(map(int, str(row[-1]).split(",")))
-        ordered = len(ids) == n and all(map(operator.lt, ids, islice(ids, 1, None)))
-    if not ordered or row[1] is None or len(row[1]) != n or any(len(c) != n for c in columns):
+    columns = [t.split(_COLUMN_SEP) for t in row[2 : 2 + len(_TARGET_COLUMNS)]]
+    ids = list(map(int, str(row[-1]).split(",")))
+    ordered = len(ids) == n and all(map(operator.lt, ids, islice(ids, 1, None)))
+    if not ordered or len(row[1]) != n or any(len(c) != n for c in columns):
         return _target_columns_by_row(conn, where, params)
     uscc, name, region, risk_level, status = columns
-    return TargetColumns(uscc, name, region, risk_level, status, list(map("1".__eq__, row[1])))
+    return TargetColumns(
+        uscc, name, _shared(region), _shared(risk_level), status, list(map("1".__eq__, row[1]))
+    )
+
+
+def _shared(values: list[str]) -> list[str]:
+    """The same values, each distinct text one object (a region's name once, not 100,000 times)."""
+    first: dict[str, str] = {}
+    return list(map(first.setdefault, values, values))
 
 
 def _target_columns_by_row(conn: Connection, where: str, params: Sequence[Any]) -> TargetColumns:
