@@ -283,3 +283,17 @@ def test_confirmed_history_is_what_it_was(demo_results_db: Database, engine: str
     assert sorted(new, key=key) == sorted(old, key=key)
     if engine == "sqlite":  # the order SQLite gave (PostgreSQL gave none in particular)
         assert new == old
+
+
+def test_a_status_or_risk_level_not_known_is_read_row_by_row(demo_db: Database) -> None:
+    with demo_db.write() as conn:
+        first = conn.exec_driver_sql("SELECT min(id) FROM target").scalar_one()
+        conn.exec_driver_sql("UPDATE target SET status = ? WHERE id = ?", ("歇业", first))
+        conn.exec_driver_sql("UPDATE target SET risk_level = ? WHERE id = ?", ("未评定", first + 2))
+    with demo_db.read() as conn:
+        cols = plan_service.load_target_columns(conn, Scope(UNDIRECTED))
+    assert "歇业" in cols.status and "未评定" in cols.risk_level
+    _check_scopes(demo_db)
+    with demo_db.read() as conn:  # and the letters decode to the very texts
+        rows = plan_service.load_targets(conn, Scope(UNDIRECTED))
+    assert cols == TargetColumns.of(rows)

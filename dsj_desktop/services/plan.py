@@ -35,7 +35,7 @@ from dsj_desktop.domain.pool import (
 )
 from dsj_desktop.domain.ratio import Ratio, RatioError, parse_ratio
 from dsj_desktop.domain.rules import SETTING_KEY, Rules
-from dsj_desktop.domain.specs import ON_DUTY, TARGETS
+from dsj_desktop.domain.specs import ON_DUTY, RISK_LEVELS, STATUSES, TARGETS
 from dsj_desktop.domain.staffing import StaffRequirement
 from dsj_desktop.errors import UserError, ValidationError
 from dsj_desktop.io.excel import HEADER_SCAN_ROWS, auto_mapping, find_header_row, header_labels, read_sheet
@@ -256,45 +256,71 @@ def scope_where(scope: Scope) -> tuple[str, list[Any]]:
 
 
 _TARGET_COLUMNS = ("uscc", "name", "region", "risk_level", "status")
+_TEXT_COLUMNS = ("uscc", "name", "region")  # read as texts joined by _COLUMN_SEP
 _COLUMN_SEP = "\x1e"  # joins a column's values in one text (a value holding it takes the slow way)
+# Columns with a few known values come as one letter per row ("?": a value not known here).
+_CODED_COLUMNS = {"risk_level": RISK_LEVELS, "status": STATUSES}
 
 
 def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     """The targets in *scope* (:func:`scope_where`) as columns, in directory order: what
     :func:`dsj_desktop.domain.pool.compute_pool` needs, read at 100,000 rows without a Python object
-    per row. Each column comes back from the database as one text (``group_concat`` / ``string_agg``)
-    and is split here; should a value hold the separator, or the rows not come in id order (the ids
-    come too, to make sure), they are read one by one instead."""
+    per row. Each column comes back from the database as one text (``group_concat`` / ``string_agg``):
+    texts joined, split here; 风险等级 and 经营状态 one letter per row. Should a value hold the
+    separator or be none of the known ones, or the rows not come in id order (the ids come too, to
+    make sure), they are read one by one instead."""
     where, params = scope_where(scope)
+    coded: list[str] = []
+    code_params: list[Any] = []
+    for column, values in _CODED_COLUMNS.items():
+        whens = " ".join(f"WHEN ? THEN '{chr(65 + i)}'" for i in range(len(values)))
+        coded.append(f"CASE {column} {whens} ELSE '?' END")
+        code_params.extend(values)
     blacklist = "CASE WHEN blacklist <> 0 THEN '1' ELSE '0' END"
+    letters = [blacklist, *coded]  # one letter per row each
     if pg.is_pg(conn):
         # One sort feeds every aggregate (an ORDER BY inside each would sort the rows once per column).
-        aggs = [f"string_agg({c}, chr(30))" for c in _TARGET_COLUMNS]
         sql = (
-            f"SELECT count(*), string_agg(bl, ''), {', '.join(aggs)}, string_agg(id::text, ',') FROM "
-            f"(SELECT id, {', '.join(_TARGET_COLUMNS)}, {blacklist} AS bl FROM target WHERE {where} ORDER BY id) t"
+            "SELECT count(*), "
+            + ", ".join(f"string_agg(l{i}, '')" for i in range(len(letters)))
+            + ", "
+            + ", ".join(f"string_agg({c}, chr(30))" for c in _TEXT_COLUMNS)
+            + ", string_agg(id::text, ',') FROM (SELECT id, "
+            + ", ".join(_TEXT_COLUMNS)
+            + ", "
+            + ", ".join(f"{e} AS l{i}" for i, e in enumerate(letters))
+            + f" FROM target WHERE {where} ORDER BY id) t"
         )
     else:
         # SQLite before 3.44 knows no ORDER BY inside an aggregate: a scan of the table itself (NOT
         # INDEXED) visits the rows in rowid (= id) order.
-        aggs = [f"group_concat({c}, char(30))" for c in _TARGET_COLUMNS]
         sql = (
-            f"SELECT count(*), group_concat({blacklist}, ''), {', '.join(aggs)}, group_concat(id) "
-            f"FROM target NOT INDEXED WHERE {where}"
+            "SELECT count(*), "
+            + ", ".join(f"group_concat({e}, '')" for e in letters)
+            + ", "
+            + ", ".join(f"group_concat({c}, char(30))" for c in _TEXT_COLUMNS)
+            + f", group_concat(id) FROM target NOT INDEXED WHERE {where}"
         )
-    row = raw_rows(conn, sql, params)[0]
+    row = raw_rows(conn, sql, [*code_params, *params])[0]
     n = int(row[0])
     if n == 0:
         return TargetColumns([], [], [], [], [], [])
-    columns = [t.split(_COLUMN_SEP) for t in row[2 : 2 + len(_TARGET_COLUMNS)]]
+    flags, risk_codes, status_codes = row[1:4]
+    uscc, name, region = (t.split(_COLUMN_SEP) for t in row[4:7])
     ids = list(map(int, str(row[-1]).split(",")))
     ordered = len(ids) == n and all(map(operator.lt, ids, islice(ids, 1, None)))
-    if not ordered or len(row[1]) != n or any(len(c) != n for c in columns):
+    if (
+        not ordered
+        or any(len(c) != n for c in (flags, risk_codes, status_codes, uscc, name, region))
+        or "?" in risk_codes
+        or "?" in status_codes
+    ):
         return _target_columns_by_row(conn, where, params)
-    uscc, name, region, risk_level, status = columns
-    return TargetColumns(
-        uscc, name, _shared(region), _shared(risk_level), status, list(map("1".__eq__, row[1]))
+    risk_level, status = (
+        list(map({chr(65 + i): v for i, v in enumerate(values)}.__getitem__, codes))
+        for codes, values in zip((risk_codes, status_codes), _CODED_COLUMNS.values(), strict=True)
     )
+    return TargetColumns(uscc, name, _shared(region), risk_level, status, list(map("1".__eq__, flags)))
 
 
 def _shared(values: list[str]) -> list[str]:
