@@ -297,3 +297,32 @@ def test_a_status_or_risk_level_not_known_is_read_row_by_row(demo_db: Database) 
     with demo_db.read() as conn:  # and the letters decode to the very texts
         rows = plan_service.load_targets(conn, Scope(UNDIRECTED))
     assert cols == TargetColumns.of(rows)
+
+
+def test_rows_out_of_id_order_are_put_in_order(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server may hand the aggregates the rows in any order (PostgreSQL after updates does): the
+    ids that come with them put them back in directory order."""
+    with demo_db.read() as conn:
+        expected = plan_service.load_target_columns(conn, Scope(UNDIRECTED))
+    real = plan_service.raw_rows
+
+    def shuffled(conn: Any, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        rows = real(conn, sql, params)
+        if "group_concat" not in sql and "string_agg" not in sql:
+            return rows
+        n, *aggs = rows[0]
+        if not n:
+            return rows
+        order = list(range(n))
+        random.Random(5).shuffle(order)
+        out: list[Any] = [n]
+        for text in aggs:
+            sep = "," if text is aggs[-1] else ("" if len(text) == n else "\x1e")
+            parts = list(text) if sep == "" else text.split(sep)
+            out.append(sep.join(parts[i] for i in order))
+        return [tuple(out)]
+
+    monkeypatch.setattr(plan_service, "raw_rows", shuffled)
+    with demo_db.read() as conn:
+        assert plan_service.load_target_columns(conn, Scope(UNDIRECTED)) == expected
+    _check_scopes(demo_db)

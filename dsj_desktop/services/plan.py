@@ -266,9 +266,9 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     """The targets in *scope* (:func:`scope_where`) as columns, in directory order: what
     :func:`dsj_desktop.domain.pool.compute_pool` needs, read at 100,000 rows without a Python object
     per row. Each column comes back from the database as one text (``group_concat`` / ``string_agg``):
-    texts joined, split here; 风险等级 and 经营状态 one letter per row. Should a value hold the
-    separator or be none of the known ones, or the rows not come in id order (the ids come too, to
-    make sure), they are read one by one instead."""
+    texts joined, split here; 风险等级 and 经营状态 one letter per row; the ids, to put the rows in
+    id order should they come otherwise. Should a value hold the separator or be none of the known
+    ones, the rows are read one by one instead."""
     where, params = scope_where(scope)
     coded: list[str] = []
     code_params: list[Any] = []
@@ -279,21 +279,17 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     blacklist = "CASE WHEN blacklist <> 0 THEN '1' ELSE '0' END"
     letters = [blacklist, *coded]  # one letter per row each
     if pg.is_pg(conn):
-        # One sort feeds every aggregate (an ORDER BY inside each would sort the rows once per column).
+        # No ORDER BY: the server would sort 100,000 rows (once per aggregate, if inside each);
+        # every aggregate sees the rows in the same order, and the ids put them in order here.
         sql = (
             "SELECT count(*), "
-            + ", ".join(f"string_agg(l{i}, '')" for i in range(len(letters)))
+            + ", ".join(f"string_agg({e}, '')" for e in letters)
             + ", "
             + ", ".join(f"string_agg({c}, chr(30))" for c in _TEXT_COLUMNS)
-            + ", string_agg(id::text, ',') FROM (SELECT id, "
-            + ", ".join(_TEXT_COLUMNS)
-            + ", "
-            + ", ".join(f"{e} AS l{i}" for i, e in enumerate(letters))
-            + f" FROM target WHERE {where} ORDER BY id) t"
+            + f", string_agg(id::text, ',') FROM target WHERE {where}"
         )
     else:
-        # SQLite before 3.44 knows no ORDER BY inside an aggregate: a scan of the table itself (NOT
-        # INDEXED) visits the rows in rowid (= id) order.
+        # A scan of the table itself (NOT INDEXED) visits the rows in rowid (= id) order.
         sql = (
             "SELECT count(*), "
             + ", ".join(f"group_concat({e}, '')" for e in letters)
@@ -307,11 +303,8 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
         return TargetColumns([], [], [], [], [], [])
     flags, risk_codes, status_codes = row[1:4]
     uscc, name, region = (t.split(_COLUMN_SEP) for t in row[4:7])
-    ids = list(map(int, str(row[-1]).split(",")))
-    ordered = len(ids) == n and all(map(operator.lt, ids, islice(ids, 1, None)))
     if (
-        not ordered
-        or any(len(c) != n for c in (flags, risk_codes, status_codes, uscc, name, region))
+        any(len(c) != n for c in (flags, risk_codes, status_codes, uscc, name, region))
         or "?" in risk_codes
         or "?" in status_codes
     ):
@@ -320,7 +313,18 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
         list(map({chr(65 + i): v for i, v in enumerate(values)}.__getitem__, codes))
         for codes, values in zip((risk_codes, status_codes), _CODED_COLUMNS.values(), strict=True)
     )
-    return TargetColumns(uscc, name, _shared(region), risk_level, status, list(map("1".__eq__, flags)))
+    black = list(map("1".__eq__, flags))
+    region = _shared(region)
+    ids = list(map(int, str(row[-1]).split(",")))
+    if len(ids) != n:
+        return _target_columns_by_row(conn, where, params)
+    if not all(map(operator.lt, ids, islice(ids, 1, None))):  # not in id order: put them in order
+        order = sorted(range(n), key=ids.__getitem__)
+        uscc, name, region, risk_level, status = (
+            list(map(c.__getitem__, order)) for c in (uscc, name, region, risk_level, status)
+        )
+        black = list(map(black.__getitem__, order))
+    return TargetColumns(uscc, name, region, risk_level, status, black)
 
 
 def _shared(values: list[str]) -> list[str]:
