@@ -6,10 +6,12 @@ its frozen inputs. Nothing here depends on a seed (DSJ-DRAW-1 section 7).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
+from typing import overload
 
 from dsj_desktop.domain.ratio import Ratio, quota
 from dsj_desktop.domain.rules import Rules
@@ -70,6 +72,103 @@ class Candidate:
     risk_level: str
 
 
+class CandidateList(Sequence[Candidate]):
+    """The candidates of a pool kept as columns (one list per field, in directory order).
+
+    Reads like a list of :class:`Candidate` without holding 100,000 small objects: a candidate is
+    made when it is asked for. The columns themselves (``uscc``, ``name``, ``stratum``, ``region``,
+    ``risk_level``) are what the draw uses.
+    """
+
+    __slots__ = ("name", "region", "risk_level", "stratum", "uscc")
+
+    def __init__(
+        self,
+        uscc: Sequence[str] = (),
+        name: Sequence[str] = (),
+        stratum: Sequence[str] = (),
+        region: Sequence[str] = (),
+        risk_level: Sequence[str] = (),
+    ) -> None:
+        # Lists are kept as given (not copied; two columns may even be one list): never mutate them.
+        self.uscc, self.name, self.stratum, self.region, self.risk_level = (
+            c if isinstance(c, list) else list(c) for c in (uscc, name, stratum, region, risk_level)
+        )
+        if (
+            not len(self.uscc)
+            == len(self.name)
+            == len(self.stratum)
+            == len(self.region)
+            == len(self.risk_level)
+        ):
+            raise ValueError("candidate columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.uscc)
+
+    @overload
+    def __getitem__(self, index: int) -> Candidate: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> CandidateList: ...
+
+    def __getitem__(self, index: int | slice) -> Candidate | CandidateList:
+        if isinstance(index, slice):
+            return CandidateList(*(col[index] for col in self._columns()))
+        return Candidate(*(col[index] for col in self._columns()))
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return map(Candidate, *self._columns())
+
+    def _columns(self) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        return self.uscc, self.name, self.stratum, self.region, self.risk_level
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CandidateList):
+            return self._columns() == other._columns()
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"CandidateList({len(self)} candidates)"
+
+
+@dataclass(frozen=True)
+class TargetColumns:
+    """Targets in scope as columns, rows in directory order (see :func:`compute_pool`): the form in
+    which a 100,000-row directory is read. ``blacklist`` holds any values, true or false."""
+
+    uscc: Sequence[str]
+    name: Sequence[str]
+    region: Sequence[str]
+    risk_level: Sequence[str]
+    status: Sequence[str]
+    blacklist: Sequence[object]
+
+    def __post_init__(self) -> None:
+        n = len(self.uscc)
+        if any(len(c) != n for c in (self.name, self.region, self.risk_level, self.status, self.blacklist)):
+            raise ValueError("target columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.uscc)
+
+    @staticmethod
+    def of(rows: Iterable[TargetRow]) -> TargetColumns:
+        rows = list(rows)
+        return TargetColumns(
+            [t.uscc for t in rows],
+            [t.name for t in rows],
+            [t.region for t in rows],
+            [t.risk_level for t in rows],
+            [t.status for t in rows],
+            [t.blacklist for t in rows],
+        )
+
+
 @dataclass(frozen=True)
 class Exclusion:
     uscc: str
@@ -79,7 +178,7 @@ class Exclusion:
 
 @dataclass
 class Pool:
-    candidates: list[Candidate] = field(default_factory=list)  # to be sampled
+    candidates: CandidateList = field(default_factory=CandidateList)  # to be sampled
     mandatory: list[Candidate] = field(default_factory=list)  # 黑名单: inspected at 100 %
     exclusions: list[Exclusion] = field(default_factory=list)
     strata: dict[str, int] = field(default_factory=dict)  # stratum → candidates
@@ -126,63 +225,86 @@ def _past_reason(rules: Rules, scope: Scope, past: Sequence[PastSelection], on: 
 
 
 def compute_pool(
-    targets: Iterable[TargetRow],
+    targets: Iterable[TargetRow] | TargetColumns,
     scope: Scope,
     ratio: Ratio,
     rules: Rules,
     history: Iterable[PastSelection] = (),
     on: date | None = None,
 ) -> Pool:
+    """The pool of *scope* among *targets*: rows (each tested with :func:`in_scope`), or columns
+    holding only the targets in scope already (as :func:`dsj_desktop.services.plan.load_target_columns`
+    reads them, the scope applied in SQL)."""
     on = on or date.today()
+    if isinstance(targets, TargetColumns):
+        cols = targets
+    else:
+        # A task without item industries and not 定向 takes every target: in_scope need not be asked.
+        everyone = scope.item_industries is None and scope.draw_type != DIRECTED
+        cols = TargetColumns.of(t for t in targets if everyone or in_scope(t, scope))
     by_target: dict[str, list[PastSelection]] = defaultdict(list)
     for p in history:
         by_target[p.uscc].append(p)
     pool = Pool()
-    normal: list[TargetRow] = []
+    n = pool.in_scope = len(cols)
     zero_cap = bool(rules.yearly_cap) and rules.yearly_cap <= 0  # a cap that even 0 draws reach
-    # A task without item industries and not 定向 takes every target: in_scope need not be asked.
-    everyone = scope.item_industries is None and scope.draw_type != DIRECTED
-    for t in targets:
-        if not everyone and not in_scope(t, scope):
+    # Most targets are in business, never drawn and not blacklisted: they are candidates as they
+    # stand. Only the others (found column by column) are looked at one by one, in directory order.
+    if zero_cap:
+        special: Iterable[int] = range(n)
+    else:
+        marked = set(compress(range(n), map(frozenset(rules.excluded_statuses).__contains__, cols.status)))
+        marked.update(compress(range(n), cols.blacklist))
+        if by_target:
+            marked.update(compress(range(n), map(by_target.__contains__, cols.uscc)))
+        special = sorted(marked)
+    removed: list[int] = []
+    for i in special:
+        uscc, name, status, blacklist = cols.uscc[i], cols.name[i], cols.status[i], bool(cols.blacklist[i])
+        if status in rules.excluded_statuses:
+            pool.exclusions.append(Exclusion(uscc, name, f"经营状态为{status}"))
+            removed.append(i)
             continue
-        pool.in_scope += 1
-        if t.status in rules.excluded_statuses:
-            pool.exclusions.append(Exclusion(t.uscc, t.name, f"经营状态为{t.status}"))
-            continue
-        past = by_target.get(t.uscc)
+        past = by_target.get(uscc)
         if past is None:  # never drawn (most targets): nothing in this cycle, 0 times this year
             reason = None
-            if zero_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
+            if zero_cap and not (blacklist and rules.blacklist_exempt_from_cap):
                 reason = f"本年度已被抽查 0 次（每年最多 {rules.yearly_cap} 次）"
         else:
             reason = _past_reason(rules, scope, past, on)
-            if reason is None and rules.yearly_cap and not (t.blacklist and rules.blacklist_exempt_from_cap):
+            if reason is None and rules.yearly_cap and not (blacklist and rules.blacklist_exempt_from_cap):
                 this_year = sum(1 for p in past if p.drawn_on.year == on.year)
                 if this_year >= rules.yearly_cap:
                     reason = f"本年度已被抽查 {this_year} 次（每年最多 {rules.yearly_cap} 次）"
         if reason is not None:
-            pool.exclusions.append(Exclusion(t.uscc, t.name, reason))
+            pool.exclusions.append(Exclusion(uscc, name, reason))
+            removed.append(i)
             continue
-        if t.blacklist and rules.blacklist_full:
-            pool.mandatory.append(Candidate(t.uscc, t.name, "", t.region, t.risk_level))
-        else:
-            normal.append(t)
+        if blacklist and rules.blacklist_full:
+            pool.mandatory.append(Candidate(uscc, name, "", cols.region[i], cols.risk_level[i]))
+            removed.append(i)
+    columns = (cols.uscc, cols.name, cols.region, cols.risk_level)
+    if removed:
+        keep = [True] * n
+        for i in removed:
+            keep[i] = False
+        ids, names, regions, risks = (list(compress(c, keep)) for c in columns)
+    else:
+        ids, names, regions, risks = (list(c) for c in columns)
 
     undirected = scope.draw_type == UNDIRECTED
 
     # Each candidate's stratum: risk level and region (tiers, 不定向), risk level (tiers), region
     # (不定向) or none.
     tiers = ratio.kind == "tiers"
-    candidates = pool.candidates
-    for t in normal:
-        if tiers:
-            stratum = f"{t.risk_level}{STRATUM_JOIN}{t.region}" if undirected else t.risk_level
-        else:
-            stratum = t.region if undirected else ""
-        candidates.append(Candidate(t.uscc, t.name, stratum, t.region, t.risk_level))
-    sizes: dict[str, int] = defaultdict(int)
-    for c in pool.candidates:
-        sizes[c.stratum] += 1
+    if tiers:
+        strata = (
+            [f"{r}{STRATUM_JOIN}{g}" for r, g in zip(risks, regions, strict=True)] if undirected else risks
+        )
+    else:
+        strata = regions if undirected else [""] * len(ids)
+    pool.candidates = CandidateList(ids, names, strata, regions, risks)
+    sizes = Counter(strata)
     pool.strata = dict(sorted(sizes.items(), key=lambda kv: kv[0].encode("utf-8")))
 
     # Quotas (section 7).

@@ -300,6 +300,10 @@ def sort_target_columns(ids: Sequence[str], strata: Sequence[str]) -> tuple[list
     ids, strata = list(ids), list(strata)
     if is_strictly_increasing(ids):
         return ids, strata
+    by_id = dict(zip(ids, strata, strict=True))
+    if len(by_id) == len(ids):  # no repeats: sorting the ids alone (faster than by key) suffices
+        ordered = sorted(by_id)
+        return ordered, list(map(by_id.__getitem__, ordered))
     order = sorted(range(len(ids)), key=ids.__getitem__)
     ids = list(map(ids.__getitem__, order))
     strata = list(map(strata.__getitem__, order))
@@ -962,12 +966,17 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
     Written for 100,000 rows: type checks, the id form and the order are tested with
     C-level passes, and rows are only normalised one by one when that fast test fails.
     """
-    rows = rows if isinstance(rows, list | tuple) else list(rows)
-    if set(map(len, rows)) - {2}:
-        bad = next(r for r in rows if len(r) != 2)
-        raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {show_value(bad)}。")
-    ids: list[str] = list(map(itemgetter(0), rows))
-    strata: list[str] = list(map(itemgetter(1), rows))
+    ids: list[str]
+    strata: list[str]
+    if isinstance(rows, TargetRows):  # columns already: pairs by construction
+        ids, strata = list(rows.ids), list(rows.strata)
+    else:
+        rows = rows if isinstance(rows, list | tuple) else list(rows)
+        if set(map(len, rows)) - {2}:
+            bad = next(r for r in rows if len(r) != 2)
+            raise DrawInputError(f"检查对象应为（统一社会信用代码, 分层）两项，现为 {show_value(bad)}。")
+        ids = list(map(itemgetter(0), rows))
+        strata = list(map(itemgetter(1), rows))
     # Fast path: every id already 18 characters from 0-9 and A-Z (then it is NFC and trimmed).
     if not (
         set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and _all_code_characters("".join(ids))
@@ -980,6 +989,12 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
     if any(k != v for k, v in names.items()):
         strata = list(map(names.__getitem__, strata))
     return sort_target_columns(ids, strata)
+
+
+def _encode_ids(ids: Sequence[str]) -> list[bytes]:
+    """``[i.encode() for i in ids]`` for normalised target ids (no id holds a line feed): one
+    encoding of the joined column, split again."""
+    return LF.join(ids).encode().split(LF.encode()) if ids else []
 
 
 def _first_duplicate(items: Iterable[str]) -> str:
@@ -1198,7 +1213,7 @@ class DrawSetup:
         groups = group_by_stratum(ids, strata)
         check_feasible(ids, strata, inspectors, experts, parsed, {s: len(g) for s, g in groups.items()})
         # Seed-independent work done once, so the reveal itself stays cheap.
-        encoded = {s: list(map(str.encode, groups[s])) for s, k in parsed.quotas.items() if k > 0}
+        encoded = {s: _encode_ids(groups[s]) for s, k in parsed.quotas.items() if k > 0}
         hashes = DrawHashes(
             targets=hash_target_columns(ids, strata),
             inspectors=hash_ids(inspectors),

@@ -35,6 +35,7 @@ from dsj_desktop.draw.algorithm import (
     Substituter,
     Substitution,
     SubstitutionRequest,
+    TargetRows,
     Witness,
     canonical_conflicts,
     canonical_json,
@@ -386,7 +387,8 @@ def prepare(
                 "SELECT code, name, employer FROM expert WHERE archived = 0 ORDER BY code"
             )
         ]
-        target_ids = {c.uscc for c in pool.candidates} | {c.uscc for c in pool.mandatory}
+        candidates = pool.candidates  # columns: uscc, name, stratum …
+        target_ids = set(candidates.uscc) | {c.uscc for c in pool.mandatory}
         total = pool.total_selected
         params: dict[str, Any] = {
             "quotas": dict(pool.quotas),
@@ -405,12 +407,12 @@ def prepare(
         if not task.expert_count:
             experts = []
         session_id = _new_session_id(conn, on.year)
-        targets = [(c.uscc, c.stratum) for c in pool.candidates]
+        targets = list(zip(candidates.uscc, candidates.stratum, strict=True))
         nonce = new_nonce()  # in this process's memory only until the reveal (spec §3.4)
         try:  # validate everything and check feasibility now, before anything is announced
             setup = DrawSetup(
                 session_id,
-                targets,
+                TargetRows(candidates.uscc, candidates.stratum),
                 tuple(i[0] for i in inspectors),
                 tuple(e[0] for e in experts),
                 params,
@@ -418,7 +420,9 @@ def prepare(
             )
         except DrawInputError as exc:
             raise DrawError(f"无法抽取：{exc}") from None
-        names = {c.uscc: c.name for c in pool.candidates} | {c.uscc: c.name for c in pool.mandatory}
+        names = dict(zip(candidates.uscc, candidates.name, strict=True)) | {
+            c.uscc: c.name for c in pool.mandatory
+        }
         bureau = settings.get(conn, settings.BUREAU_NAME, "") or ""
         inputs = {
             "task": {
