@@ -697,3 +697,162 @@ def live_elsewhere(engine: Engine, session_id: str) -> str | None:
     name = str(row[0])
     name = name[len(APP_TAG) :] if name.startswith(APP_TAG) else name
     return name or str(row[1]) or "?"
+
+
+# --- bulk insert with COPY ---------------------------------------------------------------------
+# A bulk import (100,000 targets) sends its new rows with COPY … FROM STDIN and seals them from the
+# values it wrote, rendered exactly as the server renders ``to_jsonb(row)::text`` (below): no row is
+# read back. The program knows these rows, so the capture trigger need not note them one by one.
+
+TEXT_TYPES = frozenset({"text", "character varying", "character"})
+INT_TYPES = frozenset({"integer", "bigint", "smallint"})
+
+
+def new_ids(conn: Connection, table: str, n: int) -> list[int]:
+    """*n* ids drawn from *table*'s own ``id`` sequence (as n INSERTs would draw them)."""
+    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).scalar()
+    if seq is None:
+        raise ValueError(f"table {table} has no id sequence")
+    rows = conn.exec_driver_sql("SELECT nextval(%s) FROM generate_series(1, %s)", (seq, n)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def column_types(conn: Connection, table: str) -> dict[str, str]:
+    """Every column of *table* (``rowid`` included) and its data type, in table order."""
+    return {
+        str(c): str(t)
+        for c, t in conn.exec_driver_sql(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        )
+    }
+
+
+def jsonb_key_order(names: Sequence[str]) -> list[str]:
+    """The order of a jsonb object's keys: shorter first, then bytewise (PostgreSQL's jsonb)."""
+    return sorted(names, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
+
+
+def row_json_template(
+    types_on_server: Mapping[str, str],
+    attrs: Sequence[str],
+    types: Sequence[type] | None,
+    fixed: Mapping[str, Any],
+) -> tuple[str, list[int], list[bool]] | None:
+    """How to render a new row as ``to_jsonb(row)::text`` renders it, without asking the server:
+    a %-template, and for each slot the index of its value in ``(id, *row)`` and whether it is text
+    (JSON-escaped first, as the server escapes it: the same rules as :func:`json.dumps`). The row's
+    columns are *attrs* (each column's every value of type ``types[i]``), *fixed* holds the other
+    columns' one value, ``id`` and ``rowid`` are the id. None when some column cannot be rendered
+    with certainty (a float, a date, a default the server fills in, mixed types): then the rows are
+    read back instead."""
+    from json.encoder import encode_basestring
+
+    if types is None or len(types) != len(attrs) or types_on_server.get("id") not in INT_TYPES:
+        return None
+    if types_on_server.get("rowid") not in INT_TYPES:
+        return None
+    pos = {a: i for i, a in enumerate(attrs)}
+    parts: list[str] = []
+    slots: list[int] = []
+    text: list[bool] = []
+    for key in jsonb_key_order(list(types_on_server)):
+        on_server = types_on_server[key]
+        head = encode_basestring(key).replace("%", "%%") + ": "
+        if key in ("id", "rowid"):
+            parts.append(head + "%d")
+            slots.append(0)
+            text.append(False)
+        elif key in pos:
+            t = types[pos[key]]
+            if t is str and on_server in TEXT_TYPES:
+                parts.append(head + "%s")
+                text.append(True)
+            elif t is int and on_server in INT_TYPES:
+                parts.append(head + "%d")
+                text.append(False)
+            else:
+                return None
+            slots.append(pos[key] + 1)
+        elif key in fixed:
+            v = fixed[key]
+            if type(v) is str and on_server in TEXT_TYPES:
+                parts.append(head + encode_basestring(v).replace("%", "%%"))
+            elif type(v) is int and on_server in INT_TYPES:
+                parts.append(head + str(v))
+            else:
+                return None
+        else:
+            return None
+    return "{" + ", ".join(parts) + "}", slots, text
+
+
+def render_rows(
+    template: tuple[str, list[int], list[bool]], ids: Sequence[int], rows: Sequence[Sequence[Any]]
+) -> list[str]:
+    """``to_jsonb(row)::text`` of each new row (see :func:`row_json_template`), column by column."""
+    from json.encoder import encode_basestring
+
+    fmt, slots, text = template
+    columns: list[Sequence[Any]] = [ids, *zip(*rows, strict=True)] if rows else [ids]
+    args = [
+        list(map(encode_basestring, columns[s])) if is_text else columns[s]
+        for s, is_text in zip(slots, text, strict=True)
+    ]
+    return [fmt % a for a in zip(*args, strict=True)]
+
+
+def pause_capture(conn: Connection, table: str, trigger: str) -> bool:
+    """Switch the capture trigger of *table* off for the rest of this transaction's bulk insert, where
+    the program may (it owns the table) and the trigger is on as the program left it; a trigger
+    someone disabled or changed is left as found (``check`` reports it). The change is the
+    transaction's own: other connections see the trigger on throughout, and a rollback undoes it.
+    True: switched off here (:func:`resume_capture` switches it on again)."""
+    row = conn.exec_driver_sql(
+        "SELECT t.tgenabled, pg_has_role(c.relowner, 'USAGE') FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE t.tgname = %s AND c.relname = %s AND n.nspname = current_schema()",
+        (trigger, table),
+    ).first()
+    if row is None or row[0] != "O" or not row[1]:
+        return False
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+    return True
+
+
+def resume_capture(conn: Connection, table: str, trigger: str) -> None:
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
+
+
+def row_texts(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, str]:
+    """``to_jsonb(row)::text`` of the rows of *table* with these rowids, read from the server."""
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = list(ids[start : start + 5000])
+        for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+            out[int(rid)] = str(text)
+    return out
+
+
+def copy_seals(conn: Connection, table: str, seals: Sequence[tuple[int, bytes]]) -> None:
+    """Store the seals of rows just inserted with COPY (a seal left at one of these rowids by
+    earlier means is replaced, as ``INSERT OR REPLACE`` does on SQLite)."""
+    if not seals:
+        return
+    low = min(rid for rid, _ in seals)
+    if conn.exec_driver_sql(
+        "SELECT EXISTS (SELECT 1 FROM row_seal WHERE tbl = %s AND row_id >= %s)", (table, low)
+    ).scalar():
+        conn.exec_driver_sql(
+            "DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, [rid for rid, _ in seals])
+        )
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    prefix = table + "\t"
+    with dbapi.cursor() as cur, cur.copy("COPY row_seal (tbl, row_id, seal) FROM STDIN") as cp:
+        for start in range(0, len(seals), 10000):
+            # COPY's text format: a bytea as \x and its hex digits, the backslash doubled.
+            cp.write(
+                "".join([f"{prefix}{rid}\t\\\\x{seal.hex()}\n" for rid, seal in seals[start : start + 10000]])
+            )
