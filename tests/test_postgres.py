@@ -628,7 +628,7 @@ def test_rows_rendered_in_the_program_are_the_servers_jsonb_text(pdb: Database) 
         ids = run_job(guard_mod.copy_new_rows(conn, pdb.guard, "target", attrs, rows, fixed, types))
         template = pg.row_json_template(pg.column_types(conn, "target"), attrs, types, fixed)
         assert template is not None
-        mine = dict(zip(ids, pg.render_rows(template, ids, rows), strict=True))
+        mine = dict(zip(ids, pg.render_rows(template, pg.transpose(ids, rows)), strict=True))
         assert pg.row_texts(conn, "target", ids) == mine
         tx_state = conn.connection.info["dsj_tx"]
         tx_state.count("target", "insert", len(rows))

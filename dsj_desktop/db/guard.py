@@ -580,7 +580,7 @@ def copy_new_rows(
     key = guard.seal_key
     blake2b = hashlib.blake2b
     head = f"s{table}{SEP}i"
-    seals: list[tuple[int, bytes]] = []
+    seal_lines: list[str] = []
     ends: dict[int, str] = {}  # the rendered text of the first and the last row
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
@@ -588,33 +588,41 @@ def copy_new_rows(
         for start in range(0, n, COPY_CHUNK):
             chunk = rows[start : start + COPY_CHUNK]
             chunk_ids = ids[start : start + COPY_CHUNK]
-            for rid, row in zip(chunk_ids, chunk, strict=True):
-                cp.write_row((rid, *row, *consts))
-            if template is not None:  # (the server takes the rows meanwhile)
-                texts = pg.render_rows(template, chunk_ids, chunk)
-                seals += [
-                    (rid, blake2b(f"{head}{rid}{SEP}s{text}".encode(), key=key, digest_size=16).digest())
-                    for rid, text in zip(chunk_ids, texts, strict=True)
-                ]
-                if start == 0:
-                    ends[chunk_ids[0]] = texts[0]
-                ends[chunk_ids[-1]] = texts[-1]
+            if template is None or types is None:
+                for rid, row in zip(chunk_ids, chunk, strict=True):
+                    cp.write_row((rid, *row, *consts))
+            else:
+                columns = pg.transpose(chunk_ids, chunk)
+                cp.write(pg.copy_text(columns, types, consts))
+                # While the server takes the rows: each row's seal, over its JSON as the server
+                # renders it, after the seal's head ("s" table, "i" rowid, "s"), as Guard.seal has it.
+                inputs = pg.render_rows(template, columns, head)
+                seal_lines.append(
+                    "".join([
+                        pg.seal_line(table, rid, blake2b(x.encode(), key=key, digest_size=16).hexdigest())
+                        for rid, x in zip(chunk_ids, inputs, strict=True)
+                    ])
+                )  # fmt: skip
+                for i in {0, len(inputs) - 1} if start == 0 else {len(inputs) - 1}:
+                    ends[chunk_ids[i]] = inputs[i].split(SEP, 2)[2][1:]
             yield Progress("正在写入数据库……", start + len(chunk), total or n)
     if paused:
         pg.resume_capture(conn, table, trigger)
     else:
         conn.exec_driver_sql(
             "DELETE FROM dsj_change WHERE tx = txid_current() AND tbl = %s AND op = 'I' AND row_id = ANY(%s)",
-            (table, ids),
+            (table, list(ids)),
         )
     if template is not None and pg.row_texts(conn, table, list(ends)) != ends:
         template = None  # never expected (a test compares the texts): the seals from what the server holds
     if template is None:
         yield Progress("正在封存数据……")
-        texts_now = pg.row_texts(conn, table, ids)
-        seals = [(rid, guard.seal(table, rid, (texts_now[rid],))) for rid in ids]
-    pg.copy_seals(conn, table, seals)
-    return ids
+        texts = pg.row_texts(conn, table, ids)
+        seal_lines = [
+            "".join(pg.seal_line(table, rid, guard.seal(table, rid, (texts[rid],)).hex()) for rid in ids)
+        ]
+    pg.copy_seals(conn, table, ids, seal_lines)
+    return list(ids)
 
 
 def sealed_tables(conn: Connection) -> dict[str, list[str]]:

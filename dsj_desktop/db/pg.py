@@ -708,13 +708,23 @@ TEXT_TYPES = frozenset({"text", "character varying", "character"})
 INT_TYPES = frozenset({"integer", "bigint", "smallint"})
 
 
-def new_ids(conn: Connection, table: str, n: int) -> list[int]:
-    """*n* ids drawn from *table*'s own ``id`` sequence (as n INSERTs would draw them)."""
+def new_ids(conn: Connection, table: str, n: int) -> Sequence[int]:
+    """*n* ids drawn from *table*'s own ``id`` sequence (as n INSERTs would draw them): one run of
+    consecutive numbers, told by its ends. Should another session draw numbers meanwhile (the run
+    broken), n more are drawn and listed (a sequence has gaps anyway)."""
     seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).scalar()
     if seq is None:
         raise ValueError(f"table {table} has no id sequence")
-    rows = conn.exec_driver_sql("SELECT nextval(%s) FROM generate_series(1, %s)", (seq, n)).fetchall()
-    return [int(r[0]) for r in rows]
+    low, high = conn.exec_driver_sql(
+        "SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn", (seq, n)
+    ).one()
+    if high - low + 1 == n:  # n distinct numbers between them: all of them
+        return range(int(low), int(high) + 1)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (seq, n))
+        return [int(r[0]) for r in cur.fetchall()]
 
 
 def column_types(conn: Connection, table: str) -> dict[str, str]:
@@ -788,19 +798,52 @@ def row_json_template(
     return "{" + ", ".join(parts) + "}", slots, text
 
 
+def transpose(ids: Sequence[int], rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """``[ids, first column, second column, …]`` of *rows*."""
+    return [ids, *zip(*rows, strict=True)] if rows else [ids]
+
+
 def render_rows(
-    template: tuple[str, list[int], list[bool]], ids: Sequence[int], rows: Sequence[Sequence[Any]]
+    template: tuple[str, list[int], list[bool]], columns: Sequence[Sequence[Any]], head: str = ""
 ) -> list[str]:
-    """``to_jsonb(row)::text`` of each new row (see :func:`row_json_template`), column by column."""
+    """``to_jsonb(row)::text`` of each new row (see :func:`row_json_template`), from the rows'
+    *columns* (:func:`transpose`); each text after *head* and the row's id, when *head* is given."""
     from json.encoder import encode_basestring
 
     fmt, slots, text = template
-    columns: list[Sequence[Any]] = [ids, *zip(*rows, strict=True)] if rows else [ids]
     args = [
         list(map(encode_basestring, columns[s])) if is_text else columns[s]
         for s, is_text in zip(slots, text, strict=True)
     ]
+    if head:
+        fmt = head.replace("%", "%%") + "%d" + SEAL_SEP + "s" + fmt
+        args.insert(0, columns[0])
     return [fmt % a for a in zip(*args, strict=True)]
+
+
+SEAL_SEP = "\x1f"  # the separator of a seal's input (dsj_desktop.db.guard.SEP)
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def copy_text(columns: Sequence[Sequence[Any]], types: Sequence[type], consts: Sequence[Any]) -> str:
+    """The rows (:func:`transpose`; after the ids, columns of *types*, str or int) and the *consts*
+    after each, as ``COPY … FROM STDIN`` takes them in its text format (a text column is escaped only
+    where it holds a backslash, a tab or a line break)."""
+    out: list[Sequence[str]] = [list(map(str, columns[0]))]
+    for col, t in zip(columns[1:], types, strict=True):
+        if t is not str:
+            out.append(list(map(str, col)))
+            continue
+        joined = "".join(col)
+        if any(c in joined for c in _COPY_SPECIAL):
+            col = [_copy_escape(v) for v in col]
+        out.append(col)
+    tail = "".join("\t" + (_copy_escape(v) if type(v) is str else str(v)) for v in consts) + "\n"
+    return tail.join(map("\t".join, zip(*out, strict=True))) + tail
+
+
+def _copy_escape(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def pause_capture(conn: Connection, table: str, trigger: str) -> bool:
@@ -835,24 +878,24 @@ def row_texts(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, str
     return out
 
 
-def copy_seals(conn: Connection, table: str, seals: Sequence[tuple[int, bytes]]) -> None:
-    """Store the seals of rows just inserted with COPY (a seal left at one of these rowids by
-    earlier means is replaced, as ``INSERT OR REPLACE`` does on SQLite)."""
-    if not seals:
+def copy_seals(conn: Connection, table: str, ids: Sequence[int], lines: Sequence[str]) -> None:
+    """Store the seals of rows just inserted with COPY (*ids*), given as COPY text (:func:`seal_line`).
+    A seal left at one of these rowids by earlier means is replaced, as ``INSERT OR REPLACE`` does
+    on SQLite."""
+    if not ids:
         return
-    low = min(rid for rid, _ in seals)
     if conn.exec_driver_sql(
-        "SELECT EXISTS (SELECT 1 FROM row_seal WHERE tbl = %s AND row_id >= %s)", (table, low)
+        "SELECT EXISTS (SELECT 1 FROM row_seal WHERE tbl = %s AND row_id >= %s)", (table, min(ids))
     ).scalar():
-        conn.exec_driver_sql(
-            "DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, [rid for rid, _ in seals])
-        )
+        conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, list(ids)))
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    prefix = table + "\t"
     with dbapi.cursor() as cur, cur.copy("COPY row_seal (tbl, row_id, seal) FROM STDIN") as cp:
-        for start in range(0, len(seals), 10000):
-            # COPY's text format: a bytea as \x and its hex digits, the backslash doubled.
-            cp.write(
-                "".join([f"{prefix}{rid}\t\\\\x{seal.hex()}\n" for rid, seal in seals[start : start + 10000]])
-            )
+        for text in lines:
+            cp.write(text)
+
+
+def seal_line(table: str, rowid: int, seal_hex: str) -> str:
+    """One seal as COPY's text format takes it (a bytea as \\x and its hex digits, the backslash
+    doubled)."""
+    return f"{table}\t{rowid}\t\\\\x{seal_hex}\n"
