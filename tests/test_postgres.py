@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -667,3 +668,20 @@ def test_bulk_writes_of_every_directory_are_sealed_on_the_server(pdb: Database) 
     with pdb.read() as conn:
         for spec, recs in records:
             assert conn.exec_driver_sql(f"SELECT count(*) FROM {spec.table}").scalar_one() == len(recs)
+
+
+def test_bulk_import_with_ids_not_in_one_run(pdb: Database, server_url: str, tmp_path: Path) -> None:
+    """The ids a COPY import draws from the table's sequence need not be consecutive (a sequence
+    stepping by 2 here; another session drawing meanwhile): each row gets and is sealed under its own."""
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.io.importer import BULK_ROWS, import_directory
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    outside(server_url, "ALTER SEQUENCE target_id_seq INCREMENT BY 2")
+    n = BULK_ROWS + 3
+    run_job(import_directory(pdb, TARGETS, _bulk_file(tmp_path, 100, n), add_unknown_codes=True))
+    report = check(pdb)
+    assert report.ok, report.text()
+    with pdb.read() as conn:
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM target ORDER BY id")]
+    assert len(ids) == n + 1 and all(b - a == 2 for a, b in pairwise(ids[1:]))
