@@ -685,3 +685,31 @@ def test_bulk_import_with_ids_not_in_one_run(pdb: Database, server_url: str, tmp
     with pdb.read() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM target ORDER BY id")]
     assert len(ids) == n + 1 and all(b - a == 2 for a, b in pairwise(ids[1:]))
+
+
+def test_bulk_import_by_an_account_that_does_not_own_the_tables(
+    pdb: Database, server_url: str, tmp_path: Path
+) -> None:
+    """A workstation connecting with an account that may write the tables but does not own them
+    cannot switch the capture trigger off: the import still completes, sealed and honest."""
+    from dsj_desktop.domain.specs import TARGETS
+    from dsj_desktop.io.importer import BULK_ROWS, import_directory
+
+    role = f"clerk_{os.getpid()}_{tmp_path.name[-12:]}".replace("-", "_").lower()
+    outside(server_url, f"CREATE ROLE {role} LOGIN",
+            f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")  # fmt: skip
+    pdb.close()
+    clerk = open_database(tmp_path / "ws1", url=server_url.replace("postgres@", f"{role}@", 1))
+    try:
+        n = BULK_ROWS + 3
+        run_job(import_directory(clerk, TARGETS, _bulk_file(tmp_path, 100, n), add_unknown_codes=True))
+        with clerk.read() as conn:
+            assert conn.exec_driver_sql("SELECT current_user").scalar_one() == role
+        report = check(clerk)
+        assert report.ok, report.text()
+        state = _state(server_url)
+        assert state["targets"] == n and state["notes"] == 0 and state["triggers off"] == 0
+    finally:
+        clerk.close()
+        outside(server_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
