@@ -154,17 +154,24 @@ def main() -> None:
         draws(args.draws_in, args.repeat, args.url)
         return
     os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is the one asked for, never inherited
-    work = args.keep or Path(tempfile.mkdtemp(prefix="dsj-bench-session-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if args.engine in ("sqlite", "both"):
+    if args.keep is None:  # a folder of this run only, removed afterwards (the data take 180 MB)
+        with tempfile.TemporaryDirectory(prefix="dsj-bench-session-") as tmp:
+            run(Path(tmp), args.engine, args.repeat)
+    else:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args.engine, args.repeat)
+
+
+def run(work: Path, engine: str, repeat: int) -> None:
+    if engine in ("sqlite", "both"):
         print("== SQLite ==", flush=True)
-        measure(work / "data", work, args.repeat, None)
-    if args.engine in ("postgres", "both"):
+        measure(work / "data", work, repeat, None)
+    if engine in ("postgres", "both"):
         print("== PostgreSQL ==", flush=True)
         # The server lives for this run only, and so does the data folder beside its database (keys,
         # journal anchor); only the workbook is kept with --keep.
         with start_server() as server, tempfile.TemporaryDirectory(prefix="dsj-bench-pg-") as pg_dir:
-            measure(Path(pg_dir) / "data", work, args.repeat, server.url(server.create_database()))
+            measure(Path(pg_dir) / "data", work, repeat, server.url(server.create_database()))
 
 
 if __name__ == "__main__":
