@@ -56,16 +56,17 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     args = ap.parse_args()
     os.environ.pop("DSJ_DATABASE_URL", None)
-    work = Path(tempfile.mkdtemp(prefix="dsj-bench-engines-"))
-    xlsx = target_workbook(work / "targets.xlsx", args.rows)
-    parse = min(bare_parse(xlsx) for _ in range(3))
-    print(f"bare parse of {args.rows:,} rows: {parse:.2f} s")
-    imp, chk = run(work / "sqlite", xlsx, None)
-    print(f"SQLite:     import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
-    with start_server() as server:
-        url = server.url(server.create_database())
-        imp, chk = run(work / "pg", xlsx, url)
-        print(f"PostgreSQL: import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
+    with tempfile.TemporaryDirectory(prefix="dsj-bench-engines-") as tmp:
+        work = Path(tmp)
+        xlsx = target_workbook(work / "targets.xlsx", args.rows)
+        parse = min(bare_parse(xlsx) for _ in range(3))
+        print(f"bare parse of {args.rows:,} rows: {parse:.2f} s")
+        imp, chk = run(work / "sqlite", xlsx, None)
+        print(f"SQLite:     import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
+        with start_server() as server:
+            url = server.url(server.create_database())
+            imp, chk = run(work / "pg", xlsx, url)
+            print(f"PostgreSQL: import {imp:.2f} s ({imp / parse:.2f}x bare parse), check {chk:.2f} s")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A draw session over the database at 100,000 targets with 200 inspectors (a script, not a test).
 
-    python benchmarks/bench_session.py [--keep DIR]
+    python benchmarks/bench_session.py [--keep DIR] [--engine sqlite|postgres|both]
 
 Measures, in one run, against (a) the bare cost of hashing 100,000 tickets:
     prepare   — read the task, the 100,000 targets and the people from SQLite, apply the rules
@@ -13,12 +13,18 @@ The algorithm alone (without the database) is measured by ``bench_draw.py``.
 The draws run in a process of their own (the 100,000-row import that builds the data is not part of
 it), which prints the ratios and its own peak memory (goals, issue 17: prepare + reveal ≤ 6× the
 bare hashing, confirm ≤ 4×, the draw process under 300 MB).
+
+``--engine postgres`` runs the same draws against a PostgreSQL server that the script starts for
+itself (tests/pg_server.py: Debian's postgresql-15 binaries, a private port and socket in a temporary
+folder, removed afterwards); ``both`` prints the ratios for the SQLite file and then for the server.
+The peak memory is the draw process's own (the server's processes are not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import subprocess
 import sys
@@ -28,6 +34,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import target_workbook
 
@@ -40,12 +47,13 @@ from dsj_desktop.io.importer import ParsedSheet, diff, import_directory, write_r
 from dsj_desktop.progress import run_job
 from dsj_desktop.services import sessions, settings
 from dsj_desktop.services.plan import apply_plan
+from tests.pg_server import start_server
 
 ON = date(2026, 6, 1)
 
 
-def build(data_dir: Path, work: Path) -> None:
-    db = open_database(data_dir)
+def build(data_dir: Path, work: Path, url: str | None = None) -> None:
+    db = open_database(data_dir, url=url)
     with db.write() as conn:  # a record is signed in the bureau's name (draw_ready)
         if not settings.get(conn, settings.BUREAU_NAME, ""):
             settings.put(conn, settings.BUREAU_NAME, "青山县应急管理局")
@@ -90,9 +98,9 @@ def peak_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def draws(data_dir: Path, repeat: int) -> None:
+def draws(data_dir: Path, repeat: int, url: str | None = None) -> None:
     """The measured part, in a process of its own: the draws and the bare hashing they are compared with."""
-    db = open_database(data_dir)
+    db = open_database(data_dir, url=url)
     a = min(bare_hashing() for _ in range(5))
     rows = []
     for _ in range(repeat):
@@ -126,22 +134,44 @@ def draws(data_dir: Path, repeat: int) -> None:
     print(f"PEAK memory of the draw process:        {peak_mb():7.0f} MB (goal < 300)")
 
 
+def measure(data_dir: Path, work: Path, repeat: int, url: str | None) -> None:
+    """Build the data (once) and run the draws in a process of their own."""
+    build(data_dir, work, url)
+    cmd = [sys.executable, __file__, "--draws-in", str(data_dir), "--repeat", str(repeat)]
+    subprocess.run([*cmd, *(["--url", url] if url else [])], check=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", type=Path, help="folder kept between runs (the 100,000-row data is reused)")
     ap.add_argument("--repeat", type=int, default=3, help="draws measured (the best of each step is shown)")
+    ap.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="sqlite",
+                    help="the SQLite file, a PostgreSQL server started for the run, or both")  # fmt: skip
     ap.add_argument("--draws-in", type=Path, help=argparse.SUPPRESS)  # the child process
+    ap.add_argument("--url", help=argparse.SUPPRESS)  # the child process: the server's database
     args = ap.parse_args()
     if args.draws_in is not None:
-        draws(args.draws_in, args.repeat)
+        draws(args.draws_in, args.repeat, args.url)
         return
-    work = args.keep or Path(tempfile.mkdtemp(prefix="dsj-bench-session-"))
-    work.mkdir(parents=True, exist_ok=True)
-    data_dir = work / "data"
-    build(data_dir, work)
-    subprocess.run(
-        [sys.executable, __file__, "--draws-in", str(data_dir), "--repeat", str(args.repeat)], check=True
-    )
+    os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is the one asked for, never inherited
+    if args.keep is None:  # a folder of this run only, removed afterwards (the data take 180 MB)
+        with tempfile.TemporaryDirectory(prefix="dsj-bench-session-") as tmp:
+            run(Path(tmp), args.engine, args.repeat)
+    else:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args.engine, args.repeat)
+
+
+def run(work: Path, engine: str, repeat: int) -> None:
+    if engine in ("sqlite", "both"):
+        print("== SQLite ==", flush=True)
+        measure(work / "data", work, repeat, None)
+    if engine in ("postgres", "both"):
+        print("== PostgreSQL ==", flush=True)
+        # The server lives for this run only, and so does the data folder beside its database (keys,
+        # journal anchor); only the workbook is kept with --keep.
+        with start_server() as server, tempfile.TemporaryDirectory(prefix="dsj-bench-pg-") as pg_dir:
+            measure(Path(pg_dir) / "data", work, repeat, server.url(server.create_database()))
 
 
 if __name__ == "__main__":

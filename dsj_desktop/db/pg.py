@@ -697,3 +697,205 @@ def live_elsewhere(engine: Engine, session_id: str) -> str | None:
     name = str(row[0])
     name = name[len(APP_TAG) :] if name.startswith(APP_TAG) else name
     return name or str(row[1]) or "?"
+
+
+# --- bulk insert with COPY ---------------------------------------------------------------------
+# A bulk import (100,000 targets) sends its new rows with COPY … FROM STDIN and seals them from the
+# values it wrote, rendered exactly as the server renders ``to_jsonb(row)::text`` (below): no row is
+# read back. The program knows these rows, so the capture trigger need not note them one by one.
+
+TEXT_TYPES = frozenset({"text", "character varying", "character"})
+INT_TYPES = frozenset({"integer", "bigint", "smallint"})
+
+
+def new_ids(conn: Connection, table: str, n: int) -> Sequence[int]:
+    """*n* ids drawn from *table*'s own ``id`` sequence (as n INSERTs would draw them): one run of
+    consecutive numbers, told by its ends. Should another session draw numbers meanwhile (the run
+    broken), n more are drawn and listed (a sequence has gaps anyway)."""
+    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).scalar()
+    if seq is None:
+        raise ValueError(f"table {table} has no id sequence")
+    low, high = conn.exec_driver_sql(
+        "SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn", (seq, n)
+    ).one()
+    if high - low + 1 == n:  # n distinct numbers between them: all of them
+        return range(int(low), int(high) + 1)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (seq, n))
+        return [int(r[0]) for r in cur.fetchall()]
+
+
+def column_types(conn: Connection, table: str) -> dict[str, str]:
+    """Every column of *table* (``rowid`` included) and its data type, in table order."""
+    return {
+        str(c): str(t)
+        for c, t in conn.exec_driver_sql(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        )
+    }
+
+
+def jsonb_key_order(names: Sequence[str]) -> list[str]:
+    """The order of a jsonb object's keys: shorter first, then bytewise (PostgreSQL's jsonb)."""
+    return sorted(names, key=lambda k: (len(k.encode("utf-8")), k.encode("utf-8")))
+
+
+def row_json_template(
+    types_on_server: Mapping[str, str],
+    attrs: Sequence[str],
+    types: Sequence[type] | None,
+    fixed: Mapping[str, Any],
+) -> tuple[str, list[int], list[bool]] | None:
+    """How to render a new row as ``to_jsonb(row)::text`` renders it, without asking the server:
+    a %-template, and for each slot the index of its value in ``(id, *row)`` and whether it is text
+    (JSON-escaped first, as the server escapes it: the same rules as :func:`json.dumps`). The row's
+    columns are *attrs* (each column's every value of type ``types[i]``), *fixed* holds the other
+    columns' one value, ``id`` and ``rowid`` are the id. None when some column cannot be rendered
+    with certainty (a float, a date, a default the server fills in, mixed types): then the rows are
+    read back instead."""
+    from json.encoder import encode_basestring
+
+    if types is None or len(types) != len(attrs) or types_on_server.get("id") not in INT_TYPES:
+        return None
+    if types_on_server.get("rowid") not in INT_TYPES:
+        return None
+    pos = {a: i for i, a in enumerate(attrs)}
+    parts: list[str] = []
+    slots: list[int] = []
+    text: list[bool] = []
+    for key in jsonb_key_order(list(types_on_server)):
+        on_server = types_on_server[key]
+        head = encode_basestring(key).replace("%", "%%") + ": "
+        if key in ("id", "rowid"):
+            parts.append(head + "%d")
+            slots.append(0)
+            text.append(False)
+        elif key in pos:
+            t = types[pos[key]]
+            if t is str and on_server in TEXT_TYPES:
+                parts.append(head + "%s")
+                text.append(True)
+            elif t is int and on_server in INT_TYPES:
+                parts.append(head + "%d")
+                text.append(False)
+            else:
+                return None
+            slots.append(pos[key] + 1)
+        elif key in fixed:
+            v = fixed[key]
+            if type(v) is str and on_server in TEXT_TYPES:
+                parts.append(head + encode_basestring(v).replace("%", "%%"))
+            elif type(v) is int and on_server in INT_TYPES:
+                parts.append(head + str(v))
+            else:
+                return None
+        else:
+            return None
+    return "{" + ", ".join(parts) + "}", slots, text
+
+
+def transpose(ids: Sequence[int], rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """``[ids, first column, second column, …]`` of *rows*."""
+    return [ids, *zip(*rows, strict=True)] if rows else [ids]
+
+
+def render_rows(
+    template: tuple[str, list[int], list[bool]], columns: Sequence[Sequence[Any]], head: str = ""
+) -> list[str]:
+    """``to_jsonb(row)::text`` of each new row (see :func:`row_json_template`), from the rows'
+    *columns* (:func:`transpose`); each text after *head* and the row's id, when *head* is given."""
+    from json.encoder import encode_basestring
+
+    fmt, slots, text = template
+    args = [
+        list(map(encode_basestring, columns[s])) if is_text else columns[s]
+        for s, is_text in zip(slots, text, strict=True)
+    ]
+    if head:
+        fmt = head.replace("%", "%%") + "%d" + SEAL_SEP + "s" + fmt
+        args.insert(0, columns[0])
+    return [fmt % a for a in zip(*args, strict=True)]
+
+
+SEAL_SEP = "\x1f"  # the separator of a seal's input (dsj_desktop.db.guard.SEP)
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def copy_text(columns: Sequence[Sequence[Any]], types: Sequence[type], consts: Sequence[Any]) -> str:
+    """The rows (:func:`transpose`; after the ids, columns of *types*, str or int) and the *consts*
+    after each, as ``COPY … FROM STDIN`` takes them in its text format (a text column is escaped only
+    where it holds a backslash, a tab or a line break)."""
+    out: list[Sequence[str]] = [list(map(str, columns[0]))]
+    for col, t in zip(columns[1:], types, strict=True):
+        if t is not str:
+            out.append(list(map(str, col)))
+            continue
+        joined = "".join(col)
+        if any(c in joined for c in _COPY_SPECIAL):
+            col = [_copy_escape(v) for v in col]
+        out.append(col)
+    tail = "".join("\t" + (_copy_escape(v) if type(v) is str else str(v)) for v in consts) + "\n"
+    return tail.join(map("\t".join, zip(*out, strict=True))) + tail
+
+
+def _copy_escape(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def pause_capture(conn: Connection, table: str, trigger: str) -> bool:
+    """Switch the capture trigger of *table* off for the rest of this transaction's bulk insert, where
+    the program may (it owns the table) and the trigger is on as the program left it; a trigger
+    someone disabled or changed is left as found (``check`` reports it). The change is the
+    transaction's own: other connections see the trigger on throughout, and a rollback undoes it.
+    True: switched off here (:func:`resume_capture` switches it on again)."""
+    row = conn.exec_driver_sql(
+        "SELECT t.tgenabled, pg_has_role(c.relowner, 'USAGE') FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE t.tgname = %s AND c.relname = %s AND n.nspname = current_schema()",
+        (trigger, table),
+    ).first()
+    if row is None or row[0] != "O" or not row[1]:
+        return False
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+    return True
+
+
+def resume_capture(conn: Connection, table: str, trigger: str) -> None:
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
+
+
+def row_texts(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, str]:
+    """``to_jsonb(row)::text`` of the rows of *table* with these rowids, read from the server."""
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = list(ids[start : start + 5000])
+        for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+            out[int(rid)] = str(text)
+    return out
+
+
+def copy_seals(conn: Connection, table: str, ids: Sequence[int], lines: Sequence[str]) -> None:
+    """Store the seals of rows just inserted with COPY (*ids*), given as COPY text (:func:`seal_line`).
+    A seal left at one of these rowids by earlier means is replaced, as ``INSERT OR REPLACE`` does
+    on SQLite."""
+    if not ids:
+        return
+    if conn.exec_driver_sql(
+        "SELECT EXISTS (SELECT 1 FROM row_seal WHERE tbl = %s AND row_id >= %s)", (table, min(ids))
+    ).scalar():
+        conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, list(ids)))
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur, cur.copy("COPY row_seal (tbl, row_id, seal) FROM STDIN") as cp:
+        for text in lines:
+            cp.write(text)
+
+
+def seal_line(table: str, rowid: int, seal_hex: str) -> str:
+    """One seal as COPY's text format takes it (a bytea as \\x and its hex digits, the backslash
+    doubled)."""
+    return f"{table}\t{rowid}\t\\\\x{seal_hex}\n"

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop.clock import now_iso
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db import lock
+from dsj_desktop.db import lock, pg
 from dsj_desktop.db.engine import Database, guard_of, tx_state
 from dsj_desktop.domain import codelists, staffing
 from dsj_desktop.domain.fields import (
@@ -668,22 +668,36 @@ def write_rows(
 ) -> Job[None]:
     """Insert *add*, update *update*; in a bulk transaction seal them. *types*: the type (str or int)
     of each column's every value in *add* (tuples), when the caller has made sure of it (see
-    :meth:`ParsedSheet.db_rows_and_types`): the seals are then made from one template."""
+    :meth:`ParsedSheet.db_rows_and_types`): the seals are then made from one template.
+
+    On a PostgreSQL server a bulk write sends its new rows with COPY and seals them as it goes
+    (:func:`dsj_desktop.db.guard.copy_new_rows`); its updated rows are sealed with every other row
+    the transaction changed, at its end."""
     stamp = now_iso()
     cols = spec.attrs
     state = tx_state(conn)
-    first_new = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) + 1 FROM {spec.table}").scalar_one()
-    # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
-    sqlite = conn.dialect.name == "sqlite"  # (a PostgreSQL server sizes its own cache)
-    default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
-    if sqlite:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+    fixed = {"archived": 0, "created_at": stamp, "updated_at": stamp}
+    if spec.archived_is_field:
+        del fixed["archived"]
     # Rows changed outside the program keep their broken seal (never re-sealed unverified).
     outside = (
         guard_mod.unverified_rows(conn, guard_of(conn), spec.table, [i for i, _ in update])
         if state.bulk
         else set()
     )
+    if state.bulk and pg.is_pg(conn):
+        yield from guard_mod.copy_new_rows(conn, guard_of(conn), spec.table, cols, add, fixed, types,
+                                           len(add) + len(update))  # fmt: skip
+        yield from _write(conn, spec, cols, stamp, [], update, len(add))
+        state.count(spec.table, "insert", len(add))
+        state.count(spec.table, "update", len(update))
+        return
+    first_new = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) + 1 FROM {spec.table}").scalar_one()
+    # A larger page cache for the duration of a bulk write (index pages of 100,000 rows), then back.
+    sqlite = conn.dialect.name == "sqlite"  # (a PostgreSQL server sizes its own cache)
+    default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
     try:
         yield from _write(conn, spec, cols, stamp, add, update)
     finally:
@@ -694,7 +708,6 @@ def write_rows(
         guard = guard_of(conn)
         last = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {spec.table}").scalar_one()
         if last - first_new + 1 == len(add):  # the new rows got consecutive rowids: seal from memory
-            fixed = {"archived": 0, "created_at": stamp, "updated_at": stamp}
             guard_mod.seal_new_rows(conn, guard, spec.table, first_new, cols, add, fixed, types)
         else:
             guard_mod.seal_rows(conn, guard, spec.table, "WHERE rowid >= ?", (first_new,))
@@ -715,19 +728,22 @@ def _write(
     stamp: str,
     add: Sequence[tuple[Any, ...]],
     update: Sequence[tuple[int, tuple[Any, ...]]],
+    done: int = 0,
 ) -> Job[None]:
+    """INSERT *add*, UPDATE *update*; *done*: rows written before (for the progress reports)."""
+    total = done + len(add) + len(update)
     if add:
         sql = insert_sql(spec, stamp)  # the rows as they are: no per-row tuple with the times
         for start in range(0, len(add), PROGRESS_EVERY):
             chunk = add[start : start + PROGRESS_EVERY]
             conn.exec_driver_sql(sql, chunk)
-            yield Progress("正在写入数据库……", start + len(chunk), len(add) + len(update))
+            yield Progress("正在写入数据库……", done + start + len(chunk), total)
     if update:
         sql = update_sql(spec, restore=True)
         for start in range(0, len(update), PROGRESS_EVERY):
             chunk = update[start : start + PROGRESS_EVERY]
             conn.exec_driver_sql(sql, [(*v, stamp, i) for i, v in chunk])
-            yield Progress("正在写入数据库……", len(add) + start + len(chunk), len(add) + len(update))
+            yield Progress("正在写入数据库……", done + len(add) + start + len(chunk), total)
 
 
 def _add_codes(conn: Connection, list_name: str, values: list[str]) -> None:
