@@ -449,6 +449,31 @@ def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence
     return bad
 
 
+def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[dict[str, Any], bool] | None:
+    """One row's values by column and whether they match its seal, from one read (what is checked is
+    what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row."""
+    if pg.is_pg(conn):
+        row = conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = %s"), (rowid,)).first()
+        if row is None:
+            return None
+        expected = guard.seal(table, rowid, (row[1],))
+        values: dict[str, Any] = json.loads(row[1])
+    else:
+        cols = guard.columns.get(table) or [
+            r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
+        ]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        found = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
+        if found is None:
+            return None
+        expected = guard.seal(table, rowid, tuple(found))
+        values = dict(zip(cols, found, strict=True))
+    stored = conn.exec_driver_sql(
+        "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
+    ).scalar()
+    return values, _as_bytes(stored) == expected
+
+
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
     bad: set[int] = set()
     ids = list(rowids)
