@@ -249,7 +249,7 @@ def describe_row(
 _TABLE_TITLES = {
     "*": "数据", "setting": "设置", "account": "账户", "holiday_year": "节假日安排", "holiday_day": "节假日安排", "target": "检查对象名录库",
     "inspector": "执法检查人员名录库", "expert": "专家库", "conflict": "回避关系", "code_value": "代码表",
-    "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次",
+    "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次", "draw_input": "抽取场次的冻结输入",
     "task_item": "任务的抽查事项", "draw_event": "抽取过程记录", "draw_selection": "抽中的检查对象",
     "draw_member": "检查组成员", "draw_record": "签名的抽取记录", "inspection_result": "检查结果",
     "result_version": "检查结果历次版本", "publication": "结果公示", "publication_item": "公示条目",
