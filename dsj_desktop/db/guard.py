@@ -449,6 +449,21 @@ def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence
     return bad
 
 
+def pending_rows(conn: Connection, table: str, rowids: Sequence[int]) -> set[int]:
+    """Which of these rows the current write transaction has changed and not yet sealed: on a server
+    the program seals them when the transaction ends (:func:`settle_server_write`); SQLite's triggers
+    seal each change at once, so there are none."""
+    if not pg.is_pg(conn) or not rowids:
+        return set()
+    return {
+        int(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT row_id FROM dsj_change WHERE tx = txid_current() AND tbl = %s AND row_id = ANY(%s)",
+            (table, list(rowids)),
+        )
+    }
+
+
 def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[dict[str, Any], bool] | None:
     """One row's values by column and whether they match its seal, from one read (what is checked is
     what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row."""
@@ -471,7 +486,7 @@ def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[
     stored = conn.exec_driver_sql(
         "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
     ).scalar()
-    return values, _as_bytes(stored) == expected
+    return values, _as_bytes(stored) == expected or bool(pending_rows(conn, table, [rowid]))
 
 
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
