@@ -245,10 +245,13 @@ def _v6_to_v7(conn: Connection) -> None:
     import json
 
     from dsj_desktop.db import draw_inputs, pg
-    from dsj_desktop.db import guard as guard_mod
 
     server = pg.is_pg(conn)
-    tables = guard_mod.table_names(conn)
+    tables = (
+        pg.table_names(conn)
+        if server
+        else [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    )
     if "draw_input" not in tables:
         conn.exec_driver_sql(DRAW_INPUT_DDL)
         if server:
@@ -270,13 +273,20 @@ def _v6_to_v7(conn: Connection) -> None:
                 "INSERT INTO draw_input (session_id, task, targets, other, created_at) VALUES (?, ?, ?, ?, ?)",
                 (sid, task, targets, other, created),
             )
-        if not server:  # SQLite drops a column only when no trigger names it: the guard's are made again
-            for name in guard_mod.installed_triggers(conn):
-                if name.rsplit("_", 1)[0].endswith("_draw_session"):
-                    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        if not server:  # SQLite drops a column only when no trigger names it (the guard's are made
+            # again, for the new columns, by the re-seal that ends the upgrade: engine.py)
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'draw_session' "
+                "AND name LIKE 'dsj_guard_%'"
+            ).fetchall():
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         conn.exec_driver_sql("ALTER TABLE draw_session DROP COLUMN inputs")
         conn.exec_driver_sql("ALTER TABLE draw_session DROP COLUMN record")
-    have = guard_mod.all_triggers(conn)
+    have = (
+        pg.all_triggers(conn)
+        if server
+        else {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    )
     table = INPUTS_TABLE[0]
     for name, sql in keep_triggers(FROZEN_FROM, server=server).items():
         if name.startswith(f"keep_{table}_") and name not in have:
@@ -284,8 +294,6 @@ def _v6_to_v7(conn: Connection) -> None:
                 pg.create_trigger(conn, sql)
             else:
                 conn.exec_driver_sql(sql)
-    if not server:
-        guard_mod.install(conn)
 
 
 # Tables a step fills from the rows of another: (the table the rows came from, SQL giving each new
