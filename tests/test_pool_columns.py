@@ -249,19 +249,19 @@ def test_a_repeated_target_is_named() -> None:
 
 
 def old_confirmed_history(conn: Any, year: int) -> list[PastSelection]:
-    """confirmed_history as it was: each session's whole inputs sent with every drawn target and
-    decoded in Python (seconds per confirmed session at 100,000 candidates)."""
+    """confirmed_history as it was: each session's frozen task sent with every drawn target and
+    decoded in Python (before schema 7, the whole inputs: seconds per session at 100,000 candidates)."""
     rows = conn.exec_driver_sql(
-        "SELECT s.id, s.task_code, s.draw_date, s.inputs, sel.uscc FROM draw_selection sel "
-        "JOIN draw_session s ON s.id = sel.session_id "
+        "SELECT s.id, s.task_code, s.draw_date, i.task, sel.uscc FROM draw_selection sel "
+        "JOIN draw_session s ON s.id = sel.session_id LEFT JOIN draw_input i ON i.session_id = s.id "
         "WHERE s.status = 'confirmed' AND s.draw_date BETWEEN ? AND ?",
         (f"{year}-01-01", f"{year}-12-31"),
     )
     items: dict[str, frozenset[str]] = {}
     out = []
-    for sid, task_code, drawn_on, inputs, uscc in rows:
+    for sid, task_code, drawn_on, task, uscc in rows:
         if sid not in items:
-            items[sid] = frozenset(json.loads(inputs).get("task", {}).get("item_codes", []))
+            items[sid] = frozenset(json.loads(task or "{}").get("item_codes", []))
         out.append(PastSelection(uscc, sid, task_code, items[sid], date.fromisoformat(str(drawn_on))))
     return out
 

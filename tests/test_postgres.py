@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
+from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
+from dsj_desktop.draw.record import verify_record
 from dsj_desktop.errors import DatabaseError
 from dsj_desktop.progress import run_job
 from dsj_desktop.services import integrity
@@ -706,3 +708,62 @@ def test_bulk_import_by_an_account_that_does_not_own_the_tables(
     finally:
         clerk.close()
         outside(server_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_the_schema_7_step_on_the_server(pdb: Database, tmp_path: Path, server_url: str) -> None:
+    """Upgrade 6 → 7 on a server (a database of schema 6 made here from one of 7, as the previous
+    program left it: inputs and record in draw_session, no draw_input): every session's inputs moved,
+    records kept, a session row changed outside the program before the upgrade still named after it."""
+    from dsj_desktop.demo.county import fill_demo
+    from dsj_desktop.services import sessions
+    from tests.test_draw_sessions import ON, W1, W2, full_draw
+
+    run_job(fill_demo(pdb, draws=False))
+    done = full_draw(pdb, "RW-2026-04")
+    open_ = sessions.prepare(pdb, "RW-2026-05", on=ON)
+    sessions.commit(pdb, open_.id)
+    for name, digits in (W1, W2):
+        sessions.add_witness(pdb, open_.id, name, digits)
+    sessions.do_reveal(pdb, open_.id)
+    before = {sid: sessions.get_session(pdb, sid) for sid in (done.id, open_.id)}
+    old = {sid: (s.inputs, s.record_json) for sid, s in before.items()}
+    with pdb.engine.connect() as conn, conn.begin():  # the previous program's layout, honestly sealed
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql(
+            "ALTER TABLE draw_session ADD COLUMN inputs VARCHAR NOT NULL DEFAULT '', "
+            "ADD COLUMN record VARCHAR NOT NULL DEFAULT ''"
+        )
+        for sid, (inputs, record) in old.items():
+            conn.exec_driver_sql(
+                "UPDATE draw_session SET inputs = %s, record = %s WHERE id = %s",
+                (json.dumps(inputs, ensure_ascii=False), record, sid),
+            )
+        conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = 'draw_input'")
+        conn.exec_driver_sql("DROP TABLE draw_input")
+        conn.exec_driver_sql("UPDATE dsj_meta SET value = '6' WHERE key = 'schema_version'")
+        pg.seal_where(conn, pdb.guard.seal, "draw_session")
+    pdb.close()
+    forged = dict(old[open_.id][0])
+    forged["names"] = {k: "改过的名称" for k in forged["names"]}
+    outside(server_url, "SET session_replication_role = replica",
+            "UPDATE draw_session SET inputs = '" + json.dumps(forged, ensure_ascii=False).replace("'", "''")
+            + f"' WHERE id = '{open_.id}'")  # fmt: skip
+    db = open_database(tmp_path / "ws1")
+    try:
+        assert db.schema_version() == 7
+        with db.read() as conn:
+            s = sessions.load_session(conn, done.id)
+            assert s.inputs["names"] == old[done.id][0]["names"]
+            assert sorted(map(tuple, s.inputs["targets"])) == sorted(map(tuple, old[done.id][0]["targets"]))
+            assert s.record_json and json.loads(s.record_json) == json.loads(old[done.id][1])
+        report = check(db)
+        bad = sorted(f.table for f in report.findings if f.area == "数据行")
+        assert bad == sorted([guard_mod.table_title("draw_session"), guard_mod.table_title("draw_input")]), (
+            report.text()
+        )
+        with pytest.raises(sessions.DrawError, match="不能据此签署"):
+            sessions.confirm(db, open_.id)
+        sessions.substitute(db, done.id, done.result[0]["id"], done.result[0]["inspectors"][0], "出差")
+        assert verify_record(sessions.get_session(db, done.id).record or {}).ok
+    finally:
+        db.close()

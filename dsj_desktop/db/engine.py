@@ -21,7 +21,14 @@ from dsj_desktop.clock import now_iso
 from dsj_desktop.db import anchor, lock, pg
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db.guard import Guard, TxState
-from dsj_desktop.db.migrations import ANCHORED_FROM, GUARDED_FROM, MIGRATIONS, SCHEMA_VERSION, Step
+from dsj_desktop.db.migrations import (
+    ANCHORED_FROM,
+    DERIVED_ROWS,
+    GUARDED_FROM,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Step,
+)
 from dsj_desktop.errors import DatabaseError, PermissionDenied
 from dsj_desktop.paths import backups_dir, database_path
 
@@ -560,6 +567,16 @@ def _create_fresh(db: Database, version: int) -> None:
         seed_code_lists(conn)
 
 
+def _inherit_verified(conn: Connection, good: dict[str, set[int]]) -> None:
+    """A table an upgrade step filled from another's rows (:data:`~dsj_desktop.db.migrations.DERIVED_ROWS`)
+    counts as verified exactly where its source rows verified before the upgrade."""
+    for table, (source, sql) in DERIVED_ROWS.items():
+        if table in good or source not in good or table not in guard_mod.table_names(conn):
+            continue
+        ok = good[source]
+        good[table] = {int(new_id) for new_id, old_id in conn.exec_driver_sql(sql) if int(old_id) in ok}
+
+
 def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> None:
     missing = [v for v in range(old, new) if v not in steps]
     if missing:
@@ -583,6 +600,8 @@ def _upgrade(db: Database, old: int, new: int, steps: Mapping[int, Step]) -> Non
         with db.write(
             f"数据库升级到版本 {new}：重新封存核对无误的数据行", system=True, bulk=True, journal=True
         ) as conn:
+            if old >= GUARDED_FROM:
+                _inherit_verified(conn, good)
             guard_mod.install(conn)
             db.guard.columns = guard_mod.guarded_tables(conn)
             n = guard_mod.reseal_verified(conn, db.guard, good)

@@ -255,7 +255,7 @@ def describe_row(
 _TABLE_TITLES = {
     "*": "数据", "setting": "设置", "account": "账户", "holiday_year": "节假日安排", "holiday_day": "节假日安排", "target": "检查对象名录库",
     "inspector": "执法检查人员名录库", "expert": "专家库", "conflict": "回避关系", "code_value": "代码表",
-    "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次",
+    "item": "抽查事项清单", "plan": "年度抽查计划", "task": "抽查任务", "draw_session": "抽取场次", "draw_input": "抽取场次的冻结输入",
     "task_item": "任务的抽查事项", "draw_event": "抽取过程记录", "draw_selection": "抽中的检查对象",
     "draw_member": "检查组成员", "draw_record": "签名的抽取记录", "inspection_result": "检查结果",
     "result_version": "检查结果历次版本", "publication": "结果公示", "publication_item": "公示条目",
@@ -458,6 +458,46 @@ def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence
             if seals.get(r[0]) != guard.seal(table, r[0], tuple(r[1:])):
                 bad.add(r[0])
     return bad
+
+
+def pending_rows(conn: Connection, table: str, rowids: Sequence[int]) -> set[int]:
+    """Which of these rows the current write transaction has changed and not yet sealed: on a server
+    the program seals them when the transaction ends (:func:`settle_server_write`); SQLite's triggers
+    seal each change at once, so there are none."""
+    if not pg.is_pg(conn) or not rowids:
+        return set()
+    return {
+        int(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT row_id FROM dsj_change WHERE tx = txid_current() AND tbl = %s AND row_id = ANY(%s)",
+            (table, list(rowids)),
+        )
+    }
+
+
+def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[dict[str, Any], bool] | None:
+    """One row's values by column and whether they match its seal, from one read (what is checked is
+    what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row."""
+    if pg.is_pg(conn):
+        row = conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = %s"), (rowid,)).first()
+        if row is None:
+            return None
+        expected = guard.seal(table, rowid, (row[1],))
+        values: dict[str, Any] = json.loads(row[1])
+    else:
+        cols = guard.columns.get(table) or [
+            r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
+        ]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        found = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
+        if found is None:
+            return None
+        expected = guard.seal(table, rowid, tuple(found))
+        values = dict(zip(cols, found, strict=True))
+    stored = conn.exec_driver_sql(
+        "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
+    ).scalar()
+    return values, _as_bytes(stored) == expected or bool(pending_rows(conn, table, [rowid]))
 
 
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:

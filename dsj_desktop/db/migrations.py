@@ -15,6 +15,10 @@ History:
        holiday_day); triggers that refuse to delete anything tied to a draw
     6  the journal append-only (triggers) and sealed like every row; its head anchored outside the
        file (``journal-anchor.json``, see :mod:`dsj_desktop.db.anchor`)
+    7  a draw session's frozen inputs in a row of their own that never changes (draw_input, see
+       :mod:`dsj_desktop.db.draw_inputs`), and its signed record only in draw_record (the session
+       keeps the number of its current version): the row of draw_session, changed at every step of
+       a draw, is small (draw_session.inputs and draw_session.record are gone)
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 Step = Callable[[Connection], None]
 
@@ -182,6 +186,11 @@ JOURNAL_TABLE = ("journal", True)
 JOURNAL_MESSAGE = "操作日志只能追加，不能删除或改写"
 
 
+# From version 7 on a session's frozen inputs have a table of their own, written once.
+FROZEN_FROM = 7
+INPUTS_TABLE = ("draw_input", True)
+
+
 def keep_triggers(version: int, *, server: bool = False) -> dict[str, str]:
     """The ``keep_*`` triggers a file of *version* has: {name: the SQL SQLite keeps for it}; on a
     PostgreSQL server (*server*) the same triggers as PostgreSQL reports them."""
@@ -192,6 +201,8 @@ def keep_triggers(version: int, *, server: bool = False) -> dict[str, str]:
         tables = [*PROTECTED_TABLES] if version >= 5 else []
         if version >= ANCHORED_FROM:
             tables.append(JOURNAL_TABLE)
+        if version >= FROZEN_FROM:
+            tables.append(INPUTS_TABLE)
         for table, append_only in tables:
             message = JOURNAL_MESSAGE if (table, append_only) == JOURNAL_TABLE else KEEP_MESSAGE
             out[f"keep_{table}_rows"] = pg.keep_trigger(f"keep_{table}_rows", table, "DELETE", message)
@@ -204,6 +215,8 @@ def keep_triggers(version: int, *, server: bool = False) -> dict[str, str]:
     )
     if version >= ANCHORED_FROM:
         ddls += _journal_triggers()
+    if version >= FROZEN_FROM:
+        ddls += protect_triggers(INPUTS_TABLE[0], append_only=INPUTS_TABLE[1])
     return {ddl.split()[2]: ddl for ddl in ddls}
 
 
@@ -218,5 +231,84 @@ def _v5_to_v6(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+DRAW_INPUT_DDL = """CREATE TABLE draw_input (
+    session_id VARCHAR NOT NULL PRIMARY KEY REFERENCES draw_session (id), task VARCHAR NOT NULL,
+    targets VARCHAR NOT NULL, other VARCHAR NOT NULL, created_at VARCHAR NOT NULL)"""
+
+
+def _v6_to_v7(conn: Connection) -> None:
+    """Each session's inputs into draw_input (one session at a time: 100,000 candidates each), then
+    draw_session without its two large columns (the record stays in draw_record, which always held
+    every version). Rows are sealed after the step: see :data:`DERIVED_ROWS`. (A file made at an
+    earlier version number from the current tables, as tests of the mechanism make them, has the
+    tables already: only what is missing is done.)"""
+    import json
+
+    from dsj_desktop.db import draw_inputs, pg
+
+    server = pg.is_pg(conn)
+    tables = (
+        pg.table_names(conn)
+        if server
+        else [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    )
+    if "draw_input" not in tables:
+        conn.exec_driver_sql(DRAW_INPUT_DDL)
+        if server:
+            pg.add_rowid(conn, "draw_input")
+    columns = (
+        pg.columns(conn, "draw_session")
+        if server
+        else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('draw_session')")]
+    )
+    if "inputs" in columns:
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM draw_session ORDER BY rowid")]
+        for sid in ids:
+            text, created = conn.exec_driver_sql(
+                "SELECT inputs, created_at FROM draw_session WHERE id = ?", (sid,)
+            ).one()
+            task, targets, other = draw_inputs.split(json.loads(text), lenient=True)
+            del text
+            conn.exec_driver_sql(
+                "INSERT INTO draw_input (session_id, task, targets, other, created_at) VALUES (?, ?, ?, ?, ?)",
+                (sid, task, targets, other, created),
+            )
+        if not server:  # SQLite drops a column only when no trigger names it (the guard's are made
+            # again, for the new columns, by the re-seal that ends the upgrade: engine.py)
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'draw_session' "
+                "AND name LIKE 'dsj_guard_%'"
+            ).fetchall():
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        conn.exec_driver_sql("ALTER TABLE draw_session DROP COLUMN inputs")
+        conn.exec_driver_sql("ALTER TABLE draw_session DROP COLUMN record")
+    have = (
+        pg.all_triggers(conn)
+        if server
+        else {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    )
+    table = INPUTS_TABLE[0]
+    for name, sql in keep_triggers(FROZEN_FROM, server=server).items():
+        if name.startswith(f"keep_{table}_") and name not in have:
+            if server:
+                pg.create_trigger(conn, sql)
+            else:
+                conn.exec_driver_sql(sql)
+
+
+# Tables a step fills from the rows of another: (the table the rows came from, SQL giving each new
+# row's rowid with the rowid it came from). After the upgrade only the new rows made from rows that
+# verified before it are sealed (:func:`dsj_desktop.db.guard.reseal_verified`): inputs moved out of
+# a session row changed outside the program stay unsealed, and `check` names them.
+DERIVED_ROWS = {
+    "draw_input": (
+        "draw_session",
+        "SELECT i.rowid, s.rowid FROM draw_input AS i JOIN draw_session AS s ON s.id = i.session_id",
+    )
+}
+
+
 # MIGRATIONS[v] upgrades a database at version v to version v + 1.
-MIGRATIONS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
+MIGRATIONS: dict[int, Step] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7,
+}  # fmt: skip

@@ -192,7 +192,6 @@ class DrawSession(SQLModel, table=True):
     draw_date: date  # eligibility, cycle and yearly cap are judged on this day
     place: str = ""
     operator: str = ""
-    inputs: str  # JSON, frozen at prepare: candidates, people, params, exclusions, previous, task
     hashes: str = ""  # JSON {targets, inspectors, experts, params}
     commitment: str = ""
     nonce: str = ""  # empty until the reveal: N lives only in the running program's memory before (spec §3.4)
@@ -200,10 +199,20 @@ class DrawSession(SQLModel, table=True):
     seed: str = ""
     result: str = ""  # JSON: selected, in assignment order (the teams as drawn)
     void_reason: str = ""
-    record: str = ""  # the latest signed record (JSON)
-    record_version: int = 0
+    record_version: int = 0  # the current version of its signed record (draw_record); 0: none yet
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
+
+
+class DrawInput(SQLModel, table=True):
+    """A session's inputs, frozen at prepare, in a row written once (see :mod:`dsj_desktop.db.draw_inputs`)."""
+
+    __tablename__ = "draw_input"
+    session_id: str = Field(foreign_key="draw_session.id", primary_key=True)
+    task: str  # JSON of the task as drawn
+    targets: str  # the canonical JSON of the record's ``targets`` member (every version copies it)
+    other: str  # JSON: people, params, exclusions, strata, previous attempts…
+    created_at: str = Field(default_factory=now_iso)
 
 
 class DrawEvent(SQLModel, table=True):

@@ -207,13 +207,18 @@ def _rows_parts(rows: list[Any], known: Mapping[str, list[str]] | None = None) -
         return None
     if any(set(map(type, col)) != {str} for k, col in zip(keys, columns, strict=True) if k not in known):
         return None
+    return _column_parts(keys, columns)
+
+
+def _column_parts(keys: list[str], columns: list[list[str]]) -> list[str]:
+    """The pieces of :func:`_rows_parts` from the sorted *keys* and their text *columns* (one or more rows)."""
     # A column with nothing to escape goes in as is, its quotes joining the pieces around it.
     # (Escaping only ever lengthens a text, so equal lengths mean nothing was escaped.)
     quotes = []
     for col in columns:
         joined = "".join(col)
         quotes.append('"' if len(encode_basestring(joined)) == len(joined) + 2 else "")
-    n, width = len(rows), 2 * len(keys) + 1
+    n, width = len(columns[0]), 2 * len(keys) + 1
     parts: list[str] = [""] * (n * width)
     for j, (key, col, quote) in enumerate(zip(keys, columns, quotes, strict=True)):
         name = encode_basestring(key) + ":" + quote
@@ -223,6 +228,20 @@ def _rows_parts(rows: list[Any], known: Mapping[str, list[str]] | None = None) -
     parts[0] = "[" + parts[0][1:]
     parts.append("]")
     return parts
+
+
+def columns_json(columns: Mapping[str, Sequence[str]]) -> str:
+    """``canonical_json`` of the list of objects whose members are *columns* (key → the text value of
+    each object in turn), without making the objects: the candidate list of a record, 100,000 rows."""
+    keys = sorted(columns)
+    cols = [list(columns[k]) for k in keys]
+    if not keys or set(map(type, keys)) != {str} or len(set(map(len, cols))) != 1:
+        raise DrawInputError("列的长度不一致，或没有列。")
+    if any(set(map(type, col)) - {str} for col in cols):
+        raise DrawInputError("列中的值必须是文本。")
+    if not cols[0]:
+        return "[]"
+    return "".join(_column_parts(keys, cols))
 
 
 def _canonical_into(obj: Any, out: list[str], known: KnownColumns) -> None:

@@ -52,6 +52,7 @@ from dsj_desktop.draw.algorithm import (
     SubstitutionRequest,
     Witness,
     canonical_json,
+    columns_json,
     commitment_of,
     compute_seed,
     draw_from_groups,
@@ -148,6 +149,22 @@ def _target_rows(targets: Sequence[tuple[str, str]], names: Mapping[str, str]) -
     ]
 
 
+def target_rows_json(targets: Sequence[tuple[str, str]], names: Mapping[str, str]) -> str:
+    """The canonical JSON of a record's ``targets`` member (:func:`_target_rows`, names checked the
+    same way), written column by column: every version of a session's record carries the same
+    candidates, so this text is made once, when the session's inputs are frozen."""
+    shown = normalize_texts(["" if (v := names.get(tid)) is None else v for tid, _ in targets], "对象名称")
+    return columns_json({"id": [t[0] for t in targets], "name": shown, "stratum": [t[1] for t in targets]})
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A record member given as its canonical JSON text (see :func:`build_record`'s *targets_json*);
+    :func:`canonical_members` copies it as it is."""
+
+    text: str
+
+
 def build_record(
     draw: DrawResult | DrawSetup,
     *,
@@ -164,8 +181,13 @@ def build_record(
     substitutions: Sequence[Substitution] = (),
     exclusions: Iterable[tuple[str, str]] = (),
     previous: Iterable[PreviousAttempt] = (),
+    targets_json: str | None = None,
 ) -> dict[str, Any]:
     """The record of a draw, without signature (see :func:`sign_record`).
+
+    *targets_json*: :func:`target_rows_json` of the setup's candidates, made once for all versions
+    of a session's record; the record's ``targets`` is then that text as :class:`Encoded`, for
+    :func:`canonical_members` (and *target_names* need only name the mandatory targets).
 
     *draw* is a :class:`DrawResult`, or a bare :class:`DrawSetup` for an attempt voided before
     the nonce was revealed (then *witnesses* may hold the digits given so far, and the record
@@ -222,7 +244,7 @@ def build_record(
         "status": status,
         "void_reason": reason or None,
         "task": json.loads(canonical_json(dict(task or {}))),
-        "targets": _target_rows(setup.targets, names),
+        "targets": _target_rows(setup.targets, names) if targets_json is None else Encoded(targets_json),
         "mandatory_targets": [
             {
                 "id": tid,
@@ -300,7 +322,7 @@ def canonical_members(record: Mapping[str, Any]) -> dict[str, str]:
     member, without encoding the 100,000 candidates again."""
     if set(map(type, record)) - {str}:
         raise RecordError("规范 JSON 的对象键必须是文本。")
-    return {k: canonical_json(v) for k, v in record.items()}
+    return {k: v.text if type(v) is Encoded else canonical_json(v) for k, v in record.items()}
 
 
 def join_members(members: Mapping[str, str]) -> str:
@@ -328,6 +350,23 @@ def sign_record(
         "value": value.hex(),
     }
     return signed
+
+
+def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
+    """The canonical JSON of *record* signed (:func:`sign_record`), made from its members' canonical
+    JSON once (an :class:`Encoded` member copied as it is). The signature is checked with the public
+    key against the very bytes it covers before the text is returned."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    members = canonical_members({k: v for k, v in record.items() if k != "signature"})
+    body = join_members(members).encode("utf-8")
+    key = Ed25519PrivateKey.from_private_bytes(private_key)
+    value = key.sign(body)
+    key.public_key().verify(value, body)  # raises InvalidSignature
+    del body
+    signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
+    members["signature"] = canonical_json(signature)
+    return join_members(members)
 
 
 # ---------------------------------------------------------------------------------------------

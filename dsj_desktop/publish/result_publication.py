@@ -84,8 +84,8 @@ def _task_infos(conn: Connection, session_ids: set[str]) -> dict[str, _TaskInfo]
     out = {}
     for sid in sorted(session_ids):
         row = conn.exec_driver_sql(
-            "SELECT json_extract(inputs, '$.task.items'), json_extract(inputs, '$.task.partners') "
-            "FROM draw_session WHERE id = ?",
+            "SELECT json_extract(task, '$.items'), json_extract(task, '$.partners') "
+            "FROM draw_input WHERE session_id = ?",
             (sid,),
         ).first()
         items = [(it["code"], it.get("name", "")) for it in json.loads((row[0] if row else None) or "[]")]

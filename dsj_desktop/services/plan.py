@@ -358,7 +358,8 @@ def confirmed_history(conn: Connection, year: int) -> list[PastSelection]:
     items = {
         sid: frozenset(json.loads(codes) if codes else ())
         for sid, codes in conn.exec_driver_sql(
-            f"SELECT s.id, json_extract(s.inputs, '$.task.item_codes') FROM draw_session s WHERE {where}",
+            "SELECT s.id, json_extract(i.task, '$.item_codes') FROM draw_session s "
+            f"LEFT JOIN draw_input i ON i.session_id = s.id WHERE {where}",
             span,
         )
     }

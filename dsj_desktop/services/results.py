@@ -290,7 +290,7 @@ def get_row(conn: Connection, session_id: str, uscc: str) -> ResultRow:
 def task_items(conn: Connection, session_id: str) -> list[ItemResult]:
     """The spot-check items of a session's frozen task, as default per-item results."""
     raw = conn.exec_driver_sql(
-        "SELECT json_extract(inputs, '$.task.items') FROM draw_session WHERE id = ?", (session_id,)
+        "SELECT json_extract(task, '$.items') FROM draw_input WHERE session_id = ?", (session_id,)
     ).scalar()
     return [ItemResult(it["code"], it.get("name", "")) for it in json.loads(raw or "[]")]
 

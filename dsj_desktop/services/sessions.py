@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
+from dsj_desktop.db import draw_inputs, lock
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db import lock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import Scope, compute_pool
 from dsj_desktop.draw.algorithm import (
@@ -49,9 +49,7 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.draw.record import (
     PreviousAttempt,
     build_record,
-    canonical_members,
-    join_members,
-    sign_record,
+    signed_text,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
@@ -85,10 +83,28 @@ class DrawError(UserError):
 # --- reading sessions -------------------------------------------------------------------------
 
 
+class _Reader:
+    """Reads a session's large texts (its frozen inputs, its record) when first asked: on the
+    connection the session was loaded with while its transaction lasts (a write sees its own rows),
+    else in a read transaction of its own. The inputs never change once stored, and the record is
+    read at the version the session was loaded with."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def row(self, sql: str, params: tuple[Any, ...]) -> Any:
+        c = self.conn
+        if not c.closed and c.in_transaction():
+            return c.exec_driver_sql(sql, params).first()
+        with c.engine.connect() as fresh, fresh.begin():
+            return fresh.exec_driver_sql(sql, params).first()
+
+
 @dataclass
 class Session:
-    """A session as stored. The large JSON columns (the frozen inputs of up to 100,000 candidates,
-    the result and the signed record) are decoded only when first used."""
+    """A session as stored: the small row of ``draw_session``. Its frozen inputs (up to 100,000
+    candidates, in ``draw_input``) and its signed record (``draw_record``) are read and decoded
+    only when first used."""
 
     id: str
     task_id: int
@@ -97,7 +113,6 @@ class Session:
     draw_date: date
     place: str
     operator: str
-    inputs_json: str = field(repr=False)
     hashes_json: str = field(repr=False)
     commitment: str
     nonce: str = field(repr=False)
@@ -105,13 +120,31 @@ class Session:
     seed: str
     result_json: str = field(repr=False)
     void_reason: str
-    record_json: str = field(repr=False)
     record_version: int
     created_at: str
+    reader: _Reader | None = field(default=None, repr=False, compare=False)
+
+    def _row(self, sql: str) -> Any:
+        if self.reader is None:
+            raise DrawError(f"场次 {self.id} 的数据未从数据库读取。")
+        return self.reader.row(sql, (self.id,))
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
-        return dict(json.loads(self.inputs_json))
+        row = self._row("SELECT task, targets, other FROM draw_input WHERE session_id = ?")
+        if row is None:
+            raise DrawError(f"场次 {self.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
+        return draw_inputs.joined(*row)
+
+    @cached_property
+    def record_json(self) -> str:
+        """The signed record's text as stored (empty before the first record)."""
+        if not self.record_version:
+            return ""
+        row = self._row(
+            f"SELECT record FROM draw_record WHERE session_id = ? AND version = {self.record_version:d}"
+        )
+        return str(row[0]) if row is not None else ""
 
     @cached_property
     def hashes(self) -> dict[str, str]:
@@ -129,9 +162,17 @@ class Session:
     def record(self) -> dict[str, Any] | None:
         return dict(json.loads(self.record_json)) if self.record_json else None
 
-    @property
+    @cached_property
     def substitutions(self) -> list[dict[str, Any]]:
-        return list(self.record.get("substitutions", [])) if self.record is not None else []
+        if not self.record_version:
+            return []
+        if "record" in vars(self) and self.record is not None:
+            return list(self.record.get("substitutions", []))
+        row = self._row(  # without decoding the whole record (100,000 candidates)
+            "SELECT json_extract(record, '$.substitutions') FROM draw_record "
+            f"WHERE session_id = ? AND version = {self.record_version:d}"
+        )
+        return list(json.loads(row[0])) if row is not None and row[0] else []
 
     @property
     def status_title(self) -> str:
@@ -143,7 +184,10 @@ class Session:
 
     @property
     def task(self) -> dict[str, Any]:
-        return dict(self.inputs.get("task", {}))
+        if "inputs" in vars(self):
+            return dict(self.inputs.get("task", {}))
+        row = self._row("SELECT task FROM draw_input WHERE session_id = ?")  # without the candidates
+        return dict(json.loads(row[0])) if row is not None else {}
 
     @property
     def target_names(self) -> dict[str, str]:
@@ -167,17 +211,17 @@ class Session:
 
 
 _SESSION_COLUMNS = (
-    "id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, commitment, nonce, witnesses, "
-    "seed, result, void_reason, record, record_version, created_at"
+    "id, task_id, task_code, status, draw_date, place, operator, hashes, commitment, nonce, witnesses, "
+    "seed, result, void_reason, record_version, created_at"
 )
 
 
-def _session_from_row(r: Any) -> Session:
+def _session_from_row(r: Any, conn: Connection) -> Session:
     return Session(
         id=r[0], task_id=r[1], task_code=r[2], status=r[3], draw_date=date.fromisoformat(str(r[4])), place=r[5],
-        operator=r[6], inputs_json=r[7], hashes_json=r[8], commitment=r[9], nonce=r[10], witnesses_json=r[11],
-        seed=r[12], result_json=r[13], void_reason=r[14], record_json=r[15], record_version=int(r[16]),
-        created_at=r[17],
+        operator=r[6], hashes_json=r[7], commitment=r[8], nonce=r[9], witnesses_json=r[10],
+        seed=r[11], result_json=r[12], void_reason=r[13], record_version=int(r[14]),
+        created_at=r[15], reader=_Reader(conn),
     )  # fmt: skip
 
 
@@ -187,7 +231,7 @@ def load_session(conn: Connection, session_id: str) -> Session:
     ).first()
     if row is None:
         raise DrawError(f"没有编号为“{session_id}”的抽取场次。")
-    return _session_from_row(row)
+    return _session_from_row(row, conn)
 
 
 def get_session(db: Database, session_id: str) -> Session:
@@ -200,7 +244,7 @@ def list_sessions(conn: Connection, task_code: str | None = None) -> list[Sessio
     rows = conn.exec_driver_sql(
         f"SELECT {_SESSION_COLUMNS} FROM draw_session {where} ORDER BY created_at, id", params
     )
-    return [_session_from_row(r) for r in rows]
+    return [_session_from_row(r, conn) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -451,16 +495,24 @@ def prepare(
             "strata": pool.strata,
             "previous": [p.to_json() for p in _previous(conn, task_code)],
         }  # fmt: skip
+        # Stored once, in a row that never changes: the candidates as the record's ``targets`` member
+        # (names checked now, as every version of the record will copy them), the rest as JSON.
+        frozen = draw_inputs.split(inputs, setup.targets)
+        del inputs, names
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
         _LIVE[session_id] = _Live(setup, db.hold_live(session_id))
         conn.exec_driver_sql(
-            "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, inputs, hashes, "
-            "commitment, nonce, witnesses, seed, result, void_reason, record, record_version, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', '', 0, ?, ?)",
-            (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator,
-             json.dumps(inputs, ensure_ascii=False), now, now),
+            "INSERT INTO draw_session (id, task_id, task_code, status, draw_date, place, operator, hashes, "
+            "commitment, nonce, witnesses, seed, result, void_reason, record_version, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', 0, ?, ?)",
+            (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator, now, now),
         )  # fmt: skip
+        conn.exec_driver_sql(
+            "INSERT INTO draw_input (session_id, task, targets, other, created_at) VALUES (?, ?, ?, ?, ?)",
+            (session_id, *frozen, now),
+        )
+        del frozen
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
@@ -707,6 +759,61 @@ def _substitution_objects(subs: Iterable[dict[str, Any]]) -> list[Substitution]:
     ]
 
 
+_MODIFIED = (
+    "场次 {sid} 保存的数据（{what}）与程序写入时不符，可能被程序之外改动过，不能据此签署抽取记录。"
+    "请运行“完整性检查”，查明后作废本场次。"
+)
+
+
+def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, str, str]:
+    """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
+    once per step; *verify*: refused unless the row still matches its seal (what the program wrote)."""
+    from dsj_desktop.db.engine import guard_of
+
+    cached: tuple[str, str, str] | None = vars(s).get("_frozen_texts")
+    if cached is not None and not verify:
+        return cached
+    rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
+    found = (
+        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid)) if rowid is not None else None
+    )
+    if found is None:
+        raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
+    values, ok = found
+    if verify and not ok:
+        raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
+    texts = (str(values["task"]), str(values["targets"]), str(values["other"]))
+    vars(s)["_frozen_texts"] = texts
+    return texts
+
+
+def _source_rows_verify(conn: Connection, s: Session) -> None:
+    """Before a binding record is signed: the rows it is made from — the session's (its witnesses,
+    seed and selection as the reveal stored them), its frozen inputs and its current record — still
+    match their seals, i.e. hold what the program wrote. (Much cheaper than verifying the new record
+    in full, which repeats the whole draw; ``check`` does that for every stored record.)"""
+    from dsj_desktop.db.engine import guard_of
+
+    guard = guard_of(conn)
+    sources = [("draw_session", "SELECT rowid FROM draw_session WHERE id = ?")]
+    if s.record_version:
+        sources.append(
+            (
+                "draw_record",
+                f"SELECT rowid FROM draw_record WHERE session_id = ? AND version = {s.record_version:d}",
+            )
+        )
+    for table, sql in sources:
+        rowids = [int(r[0]) for r in conn.exec_driver_sql(sql, (s.id,))]
+        # Rows this transaction wrote itself are sealed at its end (on a server): not checked here,
+        # and never passed to unverified_rows, which would keep them from being sealed.
+        mine = guard_mod.pending_rows(conn, table, rowids)
+        others = [r for r in rowids if r not in mine]
+        if not rowids or (others and guard_mod.unverified_rows(conn, guard, table, others)):
+            raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title(table)))
+    _frozen(conn, s, verify=True)
+
+
 def _write_record(
     db: Database,
     conn: Connection,
@@ -717,20 +824,24 @@ def _write_record(
     void_reason: str | None = None,
     substitutions: Sequence[Substitution] = (),
     disclose_nonce: str | None = None,
-) -> tuple[dict[str, Any], str]:
-    """Sign and store the session's record; returns it with its digest (:func:`record_sha256`)."""
-    # The digest of the version this one supersedes, taken first: the earlier record, decoded,
-    # need not stay in memory beside the new one (100,000 candidates each).
-    superseded = record_sha256(s.record) if s.record is not None else None
-    vars(s).pop("record", None)  # (decoded again from record_json if anyone asks)
-    inp = s.inputs
+) -> tuple[int, str]:
+    """Sign and store the session's next record version; returns (its version, its digest, see
+    :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
+    digest is the SHA-256 of the stored text); the session row only names the version."""
+    superseded = None
+    if s.record_version:  # the digest of the version this one supersedes, as stored with it
+        superseded = conn.exec_driver_sql(
+            "SELECT sha256 FROM draw_record WHERE session_id = ? AND version = ?", (s.id, s.record_version)
+        ).scalar_one()
+    task_text, targets_text, other_text = _frozen(conn, s)
+    inp = json.loads(other_text)
     record = build_record(
         draw,
         commitment=s.commitment,  # as announced, never recomputed from the nonce
         status=status,
         void_reason=void_reason,
-        task=inp["task"],
-        target_names=inp["names"],
+        task=json.loads(task_text),
+        target_names=inp["mandatory_names"],
         inspector_names={i[0]: i[1] for i in inp["inspectors"]},
         inspector_units={i[0]: i[2] for i in inp["inspectors"]},
         expert_names={e[0]: e[1] for e in inp["experts"]},
@@ -739,7 +850,10 @@ def _write_record(
         substitutions=substitutions,
         exclusions=[(e[0], e[1]) for e in inp["exclusions"]],
         previous=[PreviousAttempt(**p) for p in inp["previous"]],
+        targets_json=targets_text,  # the candidates' canonical JSON, made once at prepare
     )
+    del targets_text
+    vars(s).pop("_frozen_texts", None)
     if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
         # would have drawn: voiding can never hide an unwelcome result.
@@ -755,20 +869,19 @@ def _write_record(
     # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
-    # The canonical JSON of each member once: the signature is made over them, and the record's
-    # digest (record_sha256) taken from them with the signature added.
-    members = canonical_members(record)
-    signed = sign_record(record, _private_key(db), members=members)
-    members["signature"] = canonical_json(signed["signature"])
-    digest = hashlib.sha256(join_members(members).encode("utf-8")).hexdigest()
-    del members
-    text = json.dumps(signed, ensure_ascii=False, sort_keys=True)
+    text = signed_text(record, _private_key(db))
+    del record
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     conn.exec_driver_sql(
         "INSERT INTO draw_record (session_id, version, sha256, record, created_at) VALUES (?, ?, ?, ?, ?)",
         (s.id, version, digest, text, now_iso()),
     )
-    _set(conn, s.id, record=text, record_version=version)
-    return signed, digest
+    del text
+    _set(conn, s.id, record_version=version)
+    s.record_version = version
+    for cached in ("record", "record_json", "substitutions"):
+        vars(s).pop(cached, None)
+    return version, digest
 
 
 # --- confirm, void ----------------------------------------------------------------------------
@@ -789,18 +902,27 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
     return [f"{e.name}（{e.uscc}）：{e.reason}" for e in pool.exclusions]
 
 
+def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
+    """The frozen names of the session's drawn targets (not of all its candidates)."""
+    _, targets, other = _frozen(conn, s)
+    names = dict(json.loads(other).get("mandatory_names", {}))
+    names.update(draw_inputs.names_of(targets, [x["id"] for x in s.result]))
+    return names
+
+
 def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
     with db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
+        _source_rows_verify(conn, s)
         clash = _recheck(conn, s)
         if clash:
             raise DrawError(
                 "抽取准备之后，另有场次确认了其中的检查对象，本场次已不符合抽取规则，请作废后重新抽取：\n"
                 + "\n".join(f"· {c}" for c in clash)
             )
-        names = s.target_names
+        names = _drawn_names(conn, s)
         sel_rows, member_rows = [], []
         for pos, x in enumerate(s.result, start=1):
             sel_rows.append((s.id, x["id"], pos, x["stratum"] or "", x["ticket"], int(x["mandatory"]),
@@ -885,6 +1007,7 @@ def substitute(
     with db.write(f"递补：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, CONFIRMED, action="递补")
+        _source_rows_verify(conn, s)
         result = _result(s)
         setup = result.setup
         subst = Substituter(result.seed, setup.inspectors, setup.experts, setup.parsed, result.selected)
@@ -915,8 +1038,8 @@ def substitute(
             "VALUES (?, ?, ?, ?, ?, 1, '')",
             (s.id, new.target, kind, new.substitute, pos),
         )
-        signed, digest = _write_record(db, conn, s, result, status=CONFIRMED, substitutions=[*done, new])
-        _event(conn, s.id, "substitute", operator, **new.to_json(), record_version=signed["version"],
+        version, digest = _write_record(db, conn, s, result, status=CONFIRMED, substitutions=[*done, new])
+        _event(conn, s.id, "substitute", operator, **new.to_json(), record_version=version,
                record_sha256=digest)  # fmt: skip
         return new
 

@@ -18,7 +18,6 @@ Definitions (the plan year decides what belongs to a year):
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from dsj_desktop.clock import today
+from dsj_desktop.db import draw_inputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import STRATUM_JOIN
 from dsj_desktop.domain.ratio import Ratio as TaskRatio
@@ -334,8 +334,10 @@ def year_statistics(conn: Connection, year: int, on: date | None = None) -> Year
         by_session.setdefault(r.session_id, []).append(r)
     ratio_specs = {r[0]: TaskRatio.from_json(r[2]) for r in tasks}
     for sid, srows in sorted(by_session.items(), key=lambda kv: (kv[1][0].task_code, kv[0])):
-        inputs = json.loads(
-            conn.exec_driver_sql("SELECT inputs FROM draw_session WHERE id = ?", (sid,)).scalar_one()
+        inputs = draw_inputs.joined(
+            *conn.exec_driver_sql(
+                "SELECT task, targets, other FROM draw_input WHERE session_id = ?", (sid,)
+            ).one()
         )
         strata = {
             u: s

@@ -1,0 +1,95 @@
+"""A draw session's frozen inputs as stored (schema 7 on): one row of ``draw_input`` per session,
+written once when the session is prepared and never changed (a ``keep_*`` trigger refuses it), beside
+the small row of ``draw_session`` that changes at every step (commit, each witness, the reveal…).
+
+Columns:
+    task     JSON of the task as drawn (small: lists, results and publications read only this)
+    targets  the canonical JSON of the record's ``targets`` member, ``[{id, name, stratum}]`` ordered
+             by id as the draw orders them (:func:`dsj_desktop.draw.record.target_rows_json`): every
+             version of the session's signed record copies this text as it is
+    other    JSON of the rest: mandatory_reasons, mandatory_names, inspectors, experts, params,
+             exclusions, exclusion_names, strata, previous
+
+:func:`split` makes the three texts from the inputs as ``prepare`` builds them (``targets`` as
+``[id, stratum]`` pairs, ``names`` by id); :func:`joined` gives that shape back.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from dsj_desktop.draw.algorithm import DrawInputError, columns_json
+from dsj_desktop.draw.record import RecordError, target_rows_json
+
+COLUMNS = ("task", "targets", "other")
+_OWN = frozenset({"task", "targets", "names"})
+
+
+def split(
+    inputs: Mapping[str, Any], targets: Sequence[tuple[str, str]] | None = None, *, lenient: bool = False
+) -> tuple[str, str, str]:
+    """(task, targets, other) texts of *inputs*. *targets*: the candidates already ordered by id (the
+    draw's own order, :class:`~dsj_desktop.draw.algorithm.DrawSetup`); else they are sorted here.
+    *lenient* (upgrading a file): names the record would refuse are kept as they are, not refused."""
+    names: Mapping[str, str] = inputs["names"]
+    rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"]) if targets is None else targets
+    try:
+        targets_json = target_rows_json(rows, names)
+    except (RecordError, DrawInputError):
+        if not lenient:
+            raise
+        targets_json = columns_json({
+            "id": [t[0] for t in rows], "name": [str(names.get(t[0]) or "") for t in rows],
+            "stratum": [t[1] for t in rows],
+        })  # fmt: skip
+    other = {k: v for k, v in inputs.items() if k not in _OWN}
+    mandatory = inputs.get("params", {}).get("mandatory", [])
+    other["mandatory_names"] = {m: names[m] for m in mandatory if m in names}
+    return (
+        json.dumps(inputs["task"], ensure_ascii=False),
+        targets_json,
+        json.dumps(other, ensure_ascii=False),
+    )
+
+
+def joined(task: str, targets: str, other: str) -> dict[str, Any]:
+    """The inputs in the shape ``prepare`` builds them, from the three stored texts."""
+    rows = json.loads(targets)
+    out: dict[str, Any] = {"task": json.loads(task), **json.loads(other)}
+    out["targets"] = [[r["id"], r["stratum"]] for r in rows]
+    names = {r["id"]: r["name"] for r in rows}
+    names.update(out.pop("mandatory_names", {}))
+    out["names"] = names
+    return out
+
+
+# The C string scanner json.loads uses (not in the type stubs): (the text, index after the opening quote).
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_ROW = '{"id":'  # each candidate's object starts so; never inside a JSON string (its quotes are escaped)
+
+
+def names_of(targets: str, ids: Sequence[str]) -> dict[str, str]:
+    """The names of a few candidates (*ids*, e.g. the 200 drawn) from the stored ``targets`` text,
+    without decoding its 100,000 rows: the rows are ordered by id, so each is found by bisection."""
+    decoder = json.JSONDecoder()
+    out: dict[str, str] = {}
+    for wanted in ids:
+        lo, hi = 0, len(targets)  # the row sought, if there, starts in [lo, hi)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = targets.find(_ROW, mid)
+            if start < 0 or start >= hi:
+                hi = mid
+                continue
+            found, end = scanstring(targets, start + len(_ROW) + 1)  # the id only
+            if found == wanted:
+                out[wanted] = decoder.raw_decode(targets, start)[0]["name"]
+                break
+            if found < wanted:
+                lo = end
+            else:
+                hi = start
+    return out
