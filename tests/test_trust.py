@@ -471,7 +471,8 @@ def test_a_changed_role_applies_to_the_next_write(bureau: Database) -> None:
 def test_an_operator_draws_from_the_command_line(bureau: Database, tmp_path: Path) -> None:
     """Drawing is an operator's work (操作员): the command line neither needs nor writes a setting."""
     before = settings.read_all(bureau)
-    server = {k: v for k, v in os.environ.items() if k == "DSJ_DATABASE_URL"}  # the same store on PostgreSQL
+    # the same store on PostgreSQL, whose bureau keys open with the key passphrase
+    server = {k: v for k, v in os.environ.items() if k in ("DSJ_DATABASE_URL", "DSJ_KEY_PASSPHRASE")}
     r = _cli(bureau.data_dir, "--user", "op", "draw", "RW-2026-04", "--out", str(tmp_path / "out"),
              "--place", "三楼会议室", "--operator", "李操作", "--witness", "甲=31415926535",
              "--witness", "乙=27182818284", DSJ_PASSWORD=PW, **server)  # fmt: skip
