@@ -910,8 +910,14 @@ def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     return names
 
 
+_SELECTION_COLUMNS = ("session_id", "uscc", "position", "stratum", "ticket", "mandatory", "name")
+_MEMBER_COLUMNS = ("session_id", "uscc", "role", "person_code", "position")
+
+
 def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
+    from dsj_desktop.db.engine import guard_of
+
     with db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
@@ -930,17 +936,11 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
             for role in (INSPECTOR, EXPERT):
                 for j, p in enumerate(x[role + "s"], start=1):
                     member_rows.append((s.id, x["id"], role, p, j))
-        conn.exec_driver_sql(
-            "INSERT INTO draw_selection (session_id, uscc, position, stratum, ticket, mandatory, name) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            sel_rows,
-        )
-        if member_rows:
-            conn.exec_driver_sql(
-                "INSERT INTO draw_member (session_id, uscc, role, person_code, position, active, replaced_by) "
-                "VALUES (?, ?, ?, ?, ?, 1, '')",
-                member_rows,
-            )
+        # Some 2,000 rows at city scale: sealed and journalled as the row triggers would, in one pass.
+        guard = guard_of(conn)
+        guard_mod.insert_rows(conn, guard, "draw_selection", _SELECTION_COLUMNS, sel_rows, {})
+        guard_mod.insert_rows(conn, guard, "draw_member", _MEMBER_COLUMNS, member_rows,
+                              {"active": 1, "replaced_by": ""}, (str, str, str, str, int))  # fmt: skip
         _set(conn, s.id, status=CONFIRMED)
         s.status = CONFIRMED
         _, digest = _write_record(db, conn, s, _result(s), status=CONFIRMED)
