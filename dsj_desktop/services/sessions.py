@@ -897,7 +897,7 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
         return []
     items = plan_service.items_of(conn, task.item_codes)
     scope: Scope = plan_service.scope_of(task, items)
-    rows = [t for t in plan_service.load_targets(conn, scope) if t.uscc in drawn]
+    rows = plan_service.load_targets(conn, scope, usccs=drawn)  # the drawn ones only, in directory order
     pool = compute_pool(rows, scope, task.ratio, rules, history, s.draw_date)
     return [f"{e.name}（{e.uscc}）：{e.reason}" for e in pool.exclusions]
 
