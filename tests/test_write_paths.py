@@ -144,14 +144,43 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
             ).scalar_one()
         return dict(json.loads(detail))
 
+    def record_through_trigger(conn: Any, guard: Any, table: str, values: Any, *_: Any) -> None:
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+            tuple(values.values()),
+        )
+
+    def void_entry(s: sessions.Session) -> dict[str, Any]:
+        sessions.void(db, s.id, "与一次写入的路径比较")
+        return _last_entry(db)[1]
+
     with monkeypatch.context() as m:
         m.setattr(guard_mod, "insert_rows", through_triggers)
+        m.setattr(guard_mod, "insert_text_row", record_through_trigger)
         before = full_draw(db, "RW-2026-04")
-    old = confirm_entry(before)
-    sessions.void(db, before.id, "与一次写入的路径比较")
+        old = confirm_entry(before)
+        old_void = void_entry(before)
     after = full_draw(db, "RW-2026-04", again="比较")
     new = confirm_entry(after)
     _honest(db, "a confirmation sealed in one pass")
+    new_void = void_entry(after)
+    _honest(db, "a void whose record was sealed from its bytes")
+    # The void's new record version (its row listed with its length and SHA-256) as the trigger lists it.
+    assert new_void["changes"] == old_void["changes"]
+    assert [(r["table"], r["op"]) for r in new_void["rows"]] == [
+        (r["table"], r["op"]) for r in old_void["rows"]
+    ]
+    listed = next(r for r in new_void["rows"] if r["table"] == "draw_record")
+    with db.read() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT rowid, session_id, version, sha256, record, created_at FROM draw_record "
+            "WHERE session_id = ? AND version = 2",
+            (after.id,),
+        ).one()
+    assert listed["rowid"] == stored[0] and listed["values"] == {
+        "session_id": after.id, "version": 2, "sha256": stored[3], "record": guard_mod._brief(stored[4]),
+        "created_at": stored[5],
+    }  # fmt: skip
 
     assert new["changes"] == old["changes"]
     assert new["changes"]["draw_member"] == {"insert": 2 * len(after.result)}

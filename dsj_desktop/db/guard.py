@@ -111,13 +111,14 @@ def _encode(values: Iterable[Any]) -> bytes:
 JOURNAL_VALUE_CHARS = 300
 
 
-def _brief(v: Any) -> Any:
+def _brief(v: Any, sha256_hex: str | None = None) -> Any:
     """A value as the journal shows it: long texts (a draw's frozen inputs, a signed record) by
-    their length and SHA-256, so the journal names them without copying megabytes."""
+    their length and SHA-256, so the journal names them without copying megabytes. *sha256_hex*: the
+    SHA-256 of the text's UTF-8, when the caller has it already."""
     if isinstance(v, bytes):
         return f"〈{len(v)} 字节，SHA-256 {hashlib.sha256(v).hexdigest()[:16]}…〉"
     if isinstance(v, str) and len(v) > JOURNAL_VALUE_CHARS:
-        digest = hashlib.sha256(v.encode("utf-8")).hexdigest()[:16]
+        digest = (sha256_hex or hashlib.sha256(v.encode("utf-8")).hexdigest())[:16]
         return f"{v[:80]}…〈共 {len(v):,} 字符，SHA-256 {digest}…〉"
     return v
 
@@ -636,6 +637,72 @@ def insert_rows(
             f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT ?', (first, listed)
         ):
             st.rows.append(describe_row(table, "I", int(r[0]), cols, None, tuple(r[1:])))
+
+
+def insert_text_row(
+    conn: Connection,
+    guard: Guard,
+    table: str,
+    values: Mapping[str, Any],
+    column: str,
+    data: bytes,
+    sha256_hex: str,
+) -> None:
+    """Insert one row of *values* whose *column* holds a long text (a signed record: some 10 MB at
+    city scale), given as its UTF-8 *data* (``values[column]``, the text) and their SHA-256: the text
+    is bound as those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described
+    for the journal with that digest, where the row trigger would encode it twice more and hash it
+    twice more. Sealed, counted and listed exactly as by the trigger; on a server (or as 系统) the row
+    takes the ordinary path (sealed with every other row at the end of the write)."""
+    names = list(values)
+    st: TxState | None = conn.connection.info.get("dsj_tx")
+    if pg.is_pg(conn) or st is None or st.bulk or st.system:
+        marks = ", ".join("?" * len(names))
+        conn.exec_driver_sql(
+            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks})', tuple(values.values())
+        )
+        return
+    guard.check(st, table)
+    marks = ", ".join("CAST(? AS TEXT)" if n == column else "?" for n in names)
+    params = tuple(data if n == column else v for n, v in values.items())
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    st.bulk = True
+    try:
+        rowid = int(
+            dbapi.execute(f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks})', params).lastrowid
+        )
+    finally:
+        st.bulk = False
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    row = [values.get(c) for c in cols]  # (a column left to its default is read back, as the trigger sees it)
+    missing = [c for c in cols if c not in values]
+    if missing:
+        found = conn.exec_driver_sql(
+            f'SELECT {", ".join(missing)} FROM "{table}" WHERE rowid = ?', (rowid,)
+        ).one()
+        row = [found[missing.index(c)] if c in missing else v for c, v in zip(cols, row, strict=True)]
+    at = cols.index(column)
+    # Guard.seal's input (_encode of table, rowid and the row) with the text's bytes put in as they are.
+    head = SEP.join(map(_encode_value, (table, rowid, *row[:at]))) + SEP + "s"
+    tail = "".join(SEP + _encode_value(v) for v in row[at + 1 :])
+    h = hashlib.blake2b(key=guard.seal_key, digest_size=16)
+    h.update(head.encode("utf-8"))
+    h.update(data)
+    h.update(tail.encode("utf-8"))
+    _store_seals(conn, [(table, rowid, h.digest())])
+    st.count(table, "insert")
+    if len(st.rows) < ROWS_IN_JOURNAL:
+        listed = describe_row(
+            table,
+            "I",
+            rowid,
+            cols,
+            None,
+            [None if c == column else v for c, v in zip(cols, row, strict=True)],
+        )
+        listed["values"][column] = _brief(values[column], sha256_hex)
+        st.rows.append(listed)
 
 
 COPY_CHUNK = 5000  # rows sent and sealed between two progress reports

@@ -828,6 +828,8 @@ def _write_record(
     """Sign and store the session's next record version; returns (its version, its digest, see
     :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
     digest is the SHA-256 of the stored text); the session row only names the version."""
+    from dsj_desktop.db.engine import guard_of
+
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
@@ -871,12 +873,11 @@ def _write_record(
     record["journal_head"] = {"seq": seq, "hash": head}
     text = signed_text(record, _private_key(db))
     del record
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    conn.exec_driver_sql(
-        "INSERT INTO draw_record (session_id, version, sha256, record, created_at) VALUES (?, ?, ?, ?, ?)",
-        (s.id, version, digest, text, now_iso()),
-    )
-    del text
+    data = text.encode("utf-8")  # once: its digest, the row, its seal and the journal all use these bytes
+    digest = hashlib.sha256(data).hexdigest()
+    row = {"session_id": s.id, "version": version, "sha256": digest, "record": text, "created_at": now_iso()}
+    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, digest)
+    del text, data, row
     _set(conn, s.id, record_version=version)
     s.record_version = version
     for cached in ("record", "record_json", "substitutions"):
