@@ -32,6 +32,8 @@ from dsj_desktop.draw.record import (
     public_key_fingerprint,
     public_key_of,
     sign_record,
+    signed_text,
+    signed_utf8,
     verify_record,
 )
 
@@ -144,6 +146,10 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         assert join_members(canonical_members(record)) == canonical_json(record)
     for record in (body, long):
         assert sign_record(record, KEY, members=canonical_members(record)) == sign_record(record, KEY)
+        # As the service stores it: the signed record's canonical JSON as UTF-8, and its length.
+        text = canonical_json(sign_record(record, KEY))
+        assert signed_text(record, KEY) == text
+        assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
 
 
 def test_fingerprint_format() -> None:

@@ -144,10 +144,13 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
             ).scalar_one()
         return dict(json.loads(detail))
 
-    def record_through_trigger(conn: Any, guard: Any, table: str, values: Any, *_: Any) -> None:
+    def record_through_trigger(
+        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any
+    ) -> None:
+        row = {**values, column: data.decode("utf-8")}
         conn.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-            tuple(values.values()),
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
         )
 
     def void_entry(s: sessions.Session) -> dict[str, Any]:

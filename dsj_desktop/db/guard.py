@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -476,9 +476,13 @@ def pending_rows(conn: Connection, table: str, rowids: Sequence[int]) -> set[int
     }
 
 
-def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[dict[str, Any], bool] | None:
+def sealed_row(
+    conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str] = ()
+) -> tuple[dict[str, Any], bool] | None:
     """One row's values by column and whether they match its seal, from one read (what is checked is
-    what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row."""
+    what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row.
+    *utf8*: text columns read as their UTF-8 bytes on SQLite (sealed as they are, not encoded again;
+    on a server they come as texts)."""
     if pg.is_pg(conn):
         row = conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = %s"), (rowid,)).first()
         if row is None:
@@ -489,11 +493,12 @@ def sealed_row(conn: Connection, guard: Guard, table: str, rowid: int) -> tuple[
         cols = guard.columns.get(table) or [
             r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
         ]
-        quoted = ", ".join(f'"{c}"' for c in cols)
+        quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
         found = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
         if found is None:
             return None
-        expected = guard.seal(table, rowid, tuple(found))
+        raw = {i for i, c in enumerate(cols) if c in utf8 and type(found[i]) is bytes}
+        expected = seal_with_utf8(guard, table, rowid, tuple(found), raw)
         values = dict(zip(cols, found, strict=True))
     stored = conn.exec_driver_sql(
         "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
@@ -639,6 +644,24 @@ def insert_rows(
             st.rows.append(describe_row(table, "I", int(r[0]), cols, None, tuple(r[1:])))
 
 
+def seal_with_utf8(
+    guard: Guard, table: str, rowid: int, values: Sequence[Any], utf8: Collection[int]
+) -> bytes:
+    """:meth:`Guard.seal` of a row some of whose texts (at the positions *utf8*) are given as their
+    UTF-8 bytes: the same seal, without encoding those texts (megabytes) again."""
+    h = hashlib.blake2b(key=guard.seal_key, digest_size=16)
+    pending = [_encode_value(table), _encode_value(rowid)]
+    for i, v in enumerate(values):
+        if i in utf8:
+            h.update((SEP.join(pending) + SEP + "s").encode("utf-8"))
+            h.update(v)
+            pending = [""]  # what follows starts with a separator
+        else:
+            pending.append(_encode_value(v))
+    h.update(SEP.join(pending).encode("utf-8"))
+    return h.digest()
+
+
 def insert_text_row(
     conn: Connection,
     guard: Guard,
@@ -646,63 +669,60 @@ def insert_text_row(
     values: Mapping[str, Any],
     column: str,
     data: bytes,
+    chars: int,
     sha256_hex: str,
 ) -> None:
-    """Insert one row of *values* whose *column* holds a long text (a signed record: some 10 MB at
-    city scale), given as its UTF-8 *data* (``values[column]``, the text) and their SHA-256: the text
-    is bound as those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described
-    for the journal with that digest, where the row trigger would encode it twice more and hash it
-    twice more. Sealed, counted and listed exactly as by the trigger; on a server (or as 系统) the row
+    """Insert one row: *values*, and in *column* a long text (a signed record: some 10 MB at city
+    scale) given as its UTF-8 *data*, its length in characters and its SHA-256. On SQLite the text is
+    bound as those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for
+    the journal with that digest, where the row trigger would decode it, encode it again and hash it
+    once more: sealed, counted and listed exactly as by the trigger. On a server (or as 系统) the row
     takes the ordinary path (sealed with every other row at the end of the write)."""
-    names = list(values)
+    names = [*values, column]
+    marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
-        marks = ", ".join("?" * len(names))
         conn.exec_driver_sql(
-            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks})', tuple(values.values())
+            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
+            (*values.values(), data.decode("utf-8")),
         )
         return
     guard.check(st, table)
-    marks = ", ".join("CAST(? AS TEXT)" if n == column else "?" for n in names)
-    params = tuple(data if n == column else v for n, v in values.items())
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     st.bulk = True
     try:
-        rowid = int(
-            dbapi.execute(f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks})', params).lastrowid
-        )
+        sql = f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, CAST(? AS TEXT))'
+        rowid = int(dbapi.execute(sql, (*values.values(), data)).lastrowid)
     finally:
         st.bulk = False
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
-    row = [values.get(c) for c in cols]  # (a column left to its default is read back, as the trigger sees it)
-    missing = [c for c in cols if c not in values]
+    missing = [
+        c for c in cols if c not in names
+    ]  # left to their defaults: read back, as the trigger sees them
+    row = dict(values)
     if missing:
         found = conn.exec_driver_sql(
             f'SELECT {", ".join(missing)} FROM "{table}" WHERE rowid = ?', (rowid,)
         ).one()
-        row = [found[missing.index(c)] if c in missing else v for c, v in zip(cols, row, strict=True)]
-    at = cols.index(column)
-    # Guard.seal's input (_encode of table, rowid and the row) with the text's bytes put in as they are.
-    head = SEP.join(map(_encode_value, (table, rowid, *row[:at]))) + SEP + "s"
-    tail = "".join(SEP + _encode_value(v) for v in row[at + 1 :])
-    h = hashlib.blake2b(key=guard.seal_key, digest_size=16)
-    h.update(head.encode("utf-8"))
-    h.update(data)
-    h.update(tail.encode("utf-8"))
-    _store_seals(conn, [(table, rowid, h.digest())])
+        row.update(zip(missing, found, strict=True))
+    row[column] = data
+    ordered = [row[c] for c in cols]
+    _store_seals(conn, [(table, rowid, seal_with_utf8(guard, table, rowid, ordered, {cols.index(column)}))])
     st.count(table, "insert")
     if len(st.rows) < ROWS_IN_JOURNAL:
-        listed = describe_row(
-            table,
-            "I",
-            rowid,
-            cols,
-            None,
-            [None if c == column else v for c, v in zip(cols, row, strict=True)],
-        )
-        listed["values"][column] = _brief(values[column], sha256_hex)
+        row[column] = None
+        listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
+        listed["values"][column] = brief_utf8(data, chars, sha256_hex)
         st.rows.append(listed)
+
+
+def brief_utf8(data: bytes, chars: int, sha256_hex: str) -> Any:
+    """:func:`_brief` of the text whose UTF-8 is *data* (*chars* characters, SHA-256 *sha256_hex*)."""
+    if chars <= JOURNAL_VALUE_CHARS:
+        return data.decode("utf-8")
+    start = data[: 4 * 80].decode("utf-8", "ignore")[:80]  # (80 characters take at most 320 bytes)
+    return f"{start}…〈共 {chars:,} 字符，SHA-256 {sha256_hex[:16]}…〉"
 
 
 COPY_CHUNK = 5000  # rows sent and sealed between two progress reports

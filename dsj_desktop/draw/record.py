@@ -369,6 +369,25 @@ def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
     return join_members(members)
 
 
+def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int]:
+    """:func:`signed_text` as its UTF-8 bytes, and its length in characters: each member encoded
+    once, for the bytes signed and again (copied, not encoded) for the text stored."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    members = canonical_members({k: v for k, v in record.items() if k != "signature"})
+    parts = {k: (encode_basestring(k) + ":" + v).encode("utf-8") for k, v in members.items()}
+    body = b"{" + b",".join(parts[k] for k in sorted(parts)) + b"}"
+    key = Ed25519PrivateKey.from_private_bytes(private_key)
+    value = key.sign(body)
+    key.public_key().verify(value, body)  # raises InvalidSignature
+    del body
+    signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
+    members["signature"] = canonical_json(signature)
+    parts["signature"] = (encode_basestring("signature") + ":" + members["signature"]).encode("utf-8")
+    chars = 1 + sum(len(encode_basestring(k)) + 1 + len(v) + 1 for k, v in members.items())  # braces, commas
+    return b"{" + b",".join(parts[k] for k in sorted(parts)) + b"}", chars
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 

@@ -49,7 +49,7 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.draw.record import (
     PreviousAttempt,
     build_record,
-    signed_text,
+    signed_utf8,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
@@ -774,15 +774,22 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
-    found = (
-        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid)) if rowid is not None else None
+    found = (  # (the candidates' 7 MB read as UTF-8 and sealed as they are, decoded once)
+        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",))
+        if rowid is not None
+        else None
     )
     if found is None:
         raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
     values, ok = found
     if verify and not ok:
         raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
-    texts = (str(values["task"]), str(values["targets"]), str(values["other"]))
+    targets = values["targets"]
+    texts = (
+        str(values["task"]),
+        targets.decode("utf-8") if type(targets) is bytes else str(targets),
+        str(values["other"]),
+    )
     vars(s)["_frozen_texts"] = texts
     return texts
 
@@ -871,13 +878,14 @@ def _write_record(
     # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
-    text = signed_text(record, _private_key(db))
+    # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
+    # these bytes.
+    data, chars = signed_utf8(record, _private_key(db))
     del record
-    data = text.encode("utf-8")  # once: its digest, the row, its seal and the journal all use these bytes
     digest = hashlib.sha256(data).hexdigest()
-    row = {"session_id": s.id, "version": version, "sha256": digest, "record": text, "created_at": now_iso()}
-    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, digest)
-    del text, data, row
+    row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
+    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest)
+    del data
     _set(conn, s.id, record_version=version)
     s.record_version = version
     for cached in ("record", "record_json", "substitutions"):
