@@ -915,7 +915,8 @@ def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     """The frozen names of the session's drawn targets (not of all its candidates)."""
     _, targets, other = _frozen(conn, s)
     names = dict(json.loads(other).get("mandatory_names", {}))
-    names.update(draw_inputs.names_of(targets, [x["id"] for x in s.result]))
+    # The mandatory ones are named already (and not sought among the candidates, where they are not).
+    names.update(draw_inputs.names_of(targets, [x["id"] for x in s.result if x["id"] not in names]))
     return names
 
 
