@@ -22,6 +22,7 @@ from dsj_desktop.draw.algorithm import (
 )
 from dsj_desktop.draw.record import (
     REQUIRED_MEMBERS,
+    EncodedUtf8,
     PreviousAttempt,
     RecordError,
     build_record,
@@ -150,6 +151,11 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         text = canonical_json(sign_record(record, KEY))
         assert signed_text(record, KEY) == text
         assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
+        # With the candidates given as their UTF-8 (as confirm reads them from the database).
+        candidates = canonical_json(record["targets"])
+        ready = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), len(candidates)))
+        assert signed_utf8(ready, KEY) == (text.encode("utf-8"), len(text))
+        assert canonical_members(ready) == canonical_members(record)
 
 
 def test_fingerprint_format() -> None:

@@ -47,6 +47,7 @@ from dsj_desktop.draw.algorithm import (
     reveal,
 )
 from dsj_desktop.draw.record import (
+    EncodedUtf8,
     PreviousAttempt,
     build_record,
     signed_utf8,
@@ -765,16 +766,17 @@ _MODIFIED = (
 )
 
 
-def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, str, str]:
+def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, EncodedUtf8, str]:
     """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
-    once per step; *verify*: refused unless the row still matches its seal (what the program wrote)."""
+    once per step; *verify*: refused unless the row still matches its seal (what the program wrote).
+    The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
     from dsj_desktop.db.engine import guard_of
 
-    cached: tuple[str, str, str] | None = vars(s).get("_frozen_texts")
+    cached: tuple[str, EncodedUtf8, str] | None = vars(s).get("_frozen_texts")
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
-    found = (  # (the candidates' 7 MB read as UTF-8 and sealed as they are, decoded once)
+    found = (
         guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",))
         if rowid is not None
         else None
@@ -785,11 +787,14 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if verify and not ok:
         raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
     targets = values["targets"]
-    texts = (
-        str(values["task"]),
-        targets.decode("utf-8") if type(targets) is bytes else str(targets),
-        str(values["other"]),
-    )
+    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy)
+        chars = conn.exec_driver_sql(
+            "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
+        ).scalar_one()
+        candidates = EncodedUtf8(targets, int(chars))
+    else:
+        candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
+    texts = (str(values["task"]), candidates, str(values["other"]))
     vars(s)["_frozen_texts"] = texts
     return texts
 
@@ -842,7 +847,7 @@ def _write_record(
         superseded = conn.exec_driver_sql(
             "SELECT sha256 FROM draw_record WHERE session_id = ? AND version = ?", (s.id, s.record_version)
         ).scalar_one()
-    task_text, targets_text, other_text = _frozen(conn, s)
+    task_text, candidates, other_text = _frozen(conn, s)
     inp = json.loads(other_text)
     record = build_record(
         draw,
@@ -859,9 +864,9 @@ def _write_record(
         substitutions=substitutions,
         exclusions=[(e[0], e[1]) for e in inp["exclusions"]],
         previous=[PreviousAttempt(**p) for p in inp["previous"]],
-        targets_json=targets_text,  # the candidates' canonical JSON, made once at prepare
+        targets_json=candidates,  # the candidates' canonical JSON, made once at prepare
     )
-    del targets_text
+    del candidates
     vars(s).pop("_frozen_texts", None)
     if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
@@ -913,10 +918,10 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
 
 def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     """The frozen names of the session's drawn targets (not of all its candidates)."""
-    _, targets, other = _frozen(conn, s)
+    _, candidates, other = _frozen(conn, s)
     names = dict(json.loads(other).get("mandatory_names", {}))
     # The mandatory ones are named already (and not sought among the candidates, where they are not).
-    names.update(draw_inputs.names_of(targets, [x["id"] for x in s.result if x["id"] not in names]))
+    names.update(draw_inputs.names_of(candidates.data, [x["id"] for x in s.result if x["id"] not in names]))
     return names
 
 
