@@ -111,14 +111,13 @@ def _encode(values: Iterable[Any]) -> bytes:
 JOURNAL_VALUE_CHARS = 300
 
 
-def _brief(v: Any, sha256_hex: str | None = None) -> Any:
+def _brief(v: Any) -> Any:
     """A value as the journal shows it: long texts (a draw's frozen inputs, a signed record) by
-    their length and SHA-256, so the journal names them without copying megabytes. *sha256_hex*: the
-    SHA-256 of the text's UTF-8, when the caller has it already."""
+    their length and SHA-256, so the journal names them without copying megabytes."""
     if isinstance(v, bytes):
         return f"〈{len(v)} 字节，SHA-256 {hashlib.sha256(v).hexdigest()[:16]}…〉"
     if isinstance(v, str) and len(v) > JOURNAL_VALUE_CHARS:
-        digest = (sha256_hex or hashlib.sha256(v.encode("utf-8")).hexdigest())[:16]
+        digest = hashlib.sha256(v.encode("utf-8")).hexdigest()[:16]
         return f"{v[:80]}…〈共 {len(v):,} 字符，SHA-256 {digest}…〉"
     return v
 
