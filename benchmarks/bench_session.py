@@ -177,7 +177,9 @@ def run(work: Path, engine: str, repeat: int) -> None:
     if engine in ("postgres", "both"):
         print("== PostgreSQL ==", flush=True)
         # The server lives for this run only, and so does the data folder beside its database (keys,
-        # journal anchor); only the workbook is kept with --keep.
+        # journal anchor); only the workbook is kept with --keep. Its keys are new, under a passphrase
+        # of this run (the program asks for one when it makes a server database's keys).
+        os.environ.setdefault("DSJ_KEY_PASSPHRASE", "bench-session-" + os.urandom(8).hex())
         with start_server() as server, tempfile.TemporaryDirectory(prefix="dsj-bench-pg-") as pg_dir:
             measure(Path(pg_dir) / "data", work, repeat, server.url(server.create_database()))
 
