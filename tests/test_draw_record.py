@@ -22,6 +22,7 @@ from dsj_desktop.draw.algorithm import (
 )
 from dsj_desktop.draw.record import (
     REQUIRED_MEMBERS,
+    EncodedUtf8,
     PreviousAttempt,
     RecordError,
     build_record,
@@ -32,6 +33,8 @@ from dsj_desktop.draw.record import (
     public_key_fingerprint,
     public_key_of,
     sign_record,
+    signed_text,
+    signed_utf8,
     verify_record,
 )
 
@@ -144,6 +147,15 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         assert join_members(canonical_members(record)) == canonical_json(record)
     for record in (body, long):
         assert sign_record(record, KEY, members=canonical_members(record)) == sign_record(record, KEY)
+        # As the service stores it: the signed record's canonical JSON as UTF-8, and its length.
+        text = canonical_json(sign_record(record, KEY))
+        assert signed_text(record, KEY) == text
+        assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
+        # With the candidates given as their UTF-8 (as confirm reads them from the database).
+        candidates = canonical_json(record["targets"])
+        ready = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), len(candidates)))
+        assert signed_utf8(ready, KEY) == (text.encode("utf-8"), len(text))
+        assert canonical_members(ready) == canonical_members(record)
 
 
 def test_fingerprint_format() -> None:

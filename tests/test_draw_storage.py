@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from dsj_desktop.db import draw_inputs
 from dsj_desktop.db.engine import APPLICATION_ID, Database, open_database
 from dsj_desktop.db.guard import table_title
 from dsj_desktop.db.migrations import SCHEMA_VERSION
-from dsj_desktop.draw.record import verify_record
+from dsj_desktop.draw.record import target_rows_json, verify_record
 from dsj_desktop.paths import database_path
 from dsj_desktop.services import sessions
 
@@ -217,3 +218,24 @@ def test_big_rows_edited_behind_the_programs_back_are_found(demo_db: Database) -
     assert any(f.table in ("draw_record", table_title("draw_record")) for f in report.findings), text
     with pytest.raises(sessions.DrawError, match="不能据此签署"):
         sessions.confirm(demo_db, open_.id)
+
+
+def test_names_of_a_few_candidates_from_the_stored_text_or_its_utf8() -> None:
+    """Confirm names the drawn targets from the frozen candidates' canonical JSON as read from the
+    database (its UTF-8): the same names as from the text, whatever the names hold."""
+    rows = [(f"9114{n:014d}", "一般") for n in range(0, 3000, 3)]
+    odd = ['{"id":"91140000000000000003","name":"x"}', 'a"b\\c', "，。：“”", "", "企业"]
+    names = {tid: odd[i % len(odd)] + str(i) for i, (tid, _) in enumerate(rows)}
+    text = target_rows_json(rows, names)
+    wanted = [
+        rows[0][0],
+        rows[-1][0],
+        rows[500][0],
+        "91140000000000000001",
+        "0",
+        "Z",
+        *(r[0] for r in rows[7::97]),
+    ]
+    found = draw_inputs.names_of(text, wanted)
+    assert found == {w: names[w] for w in wanted if w in names}
+    assert draw_inputs.names_of(text.encode("utf-8"), wanted) == found

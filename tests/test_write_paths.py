@@ -5,13 +5,17 @@ database passes its own integrity check right after. An honest database never fa
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dsj_desktop import actor
 from dsj_desktop.actor import ADMIN, OPERATOR
+from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.rules import Rules
@@ -113,6 +117,118 @@ def test_bulk_seals_made_from_one_template_are_the_seals_the_triggers_make(
     for row in same:
         assert guard.seal("target", row[0], row[1:]) == ours[row[0]]
     other.close()
+
+
+def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_do_it(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Confirming writes its selection and team rows in one pass (triggers off on SQLite): the same
+    seals, counts and listed rows as the row triggers make, and a row changed behind the program's back
+    afterwards is still found."""
+    db = demo_db
+
+    def through_triggers(
+        conn: Any, guard: Any, table: str, attrs: Any, rows: Any, fixed: Any, types: Any = None
+    ) -> None:
+        names = [*attrs, *fixed]
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [(*r, *fixed.values()) for r in rows],
+        )
+
+    def confirm_entry(s: sessions.Session) -> dict[str, Any]:
+        with db.read() as conn:
+            detail = conn.exec_driver_sql(
+                "SELECT detail FROM journal WHERE action = ? ORDER BY id DESC LIMIT 1",
+                (f"确认抽取结果：场次 {s.id}",),
+            ).scalar_one()
+        return dict(json.loads(detail))
+
+    def record_through_trigger(
+        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any
+    ) -> None:
+        row = {**values, column: data.decode("utf-8")}
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+
+    def void_entry(s: sessions.Session) -> dict[str, Any]:
+        sessions.void(db, s.id, "与一次写入的路径比较")
+        return _last_entry(db)[1]
+
+    with monkeypatch.context() as m:
+        m.setattr(guard_mod, "insert_rows", through_triggers)
+        m.setattr(guard_mod, "insert_text_row", record_through_trigger)
+        before = full_draw(db, "RW-2026-04")
+        old = confirm_entry(before)
+        old_void = void_entry(before)
+    after = full_draw(db, "RW-2026-04", again="比较")
+    new = confirm_entry(after)
+    _honest(db, "a confirmation sealed in one pass")
+    new_void = void_entry(after)
+    _honest(db, "a void whose record was sealed from its bytes")
+    # The void's new record version (its row listed with its length and SHA-256) as the trigger lists it.
+    assert new_void["changes"] == old_void["changes"]
+    assert [(r["table"], r["op"]) for r in new_void["rows"]] == [
+        (r["table"], r["op"]) for r in old_void["rows"]
+    ]
+    listed = next(r for r in new_void["rows"] if r["table"] == "draw_record")
+    with db.read() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT rowid, session_id, version, sha256, record, created_at FROM draw_record "
+            "WHERE session_id = ? AND version = 2",
+            (after.id,),
+        ).one()
+    assert listed["rowid"] == stored[0] and listed["values"] == {
+        "session_id": after.id, "version": 2, "sha256": stored[3], "record": guard_mod._brief(stored[4]),
+        "created_at": stored[5],
+    }  # fmt: skip
+
+    assert new["changes"] == old["changes"]
+    assert new["changes"]["draw_member"] == {"insert": 2 * len(after.result)}
+    assert [(r["table"], r["op"], sorted(r["values"])) for r in new["rows"]] == [
+        (r["table"], r["op"], sorted(r["values"])) for r in old["rows"]
+    ]
+    SELECTION = ("session_id", "uscc", "position", "stratum", "ticket", "mandatory", "name")
+    with db.read() as conn:
+        listed = {
+            r[0]: r[1:]
+            for r in conn.exec_driver_sql(
+                f"SELECT rowid, {', '.join(SELECTION)} FROM draw_selection WHERE session_id = ?",
+                (after.id,),
+            )
+        }
+        for r in new["rows"]:
+            if r["table"] == "draw_selection":
+                assert r["values"] == dict(zip(SELECTION, listed[r["rowid"]], strict=True))
+        if not db.on_server:  # each seal is the one the trigger's function computes from the row as stored
+            for table in ("draw_selection", "draw_member"):
+                seals = dict(
+                    conn.exec_driver_sql("SELECT row_id, seal FROM row_seal WHERE tbl = ?", (table,)).all()
+                )
+                rows = conn.exec_driver_sql(
+                    f"SELECT rowid, * FROM {table} WHERE session_id = ?", (after.id,)
+                ).all()
+                assert rows and all(seals[r[0]] == db.guard.seal(table, r[0], r[1:]) for r in rows)
+
+    if not db.on_server:  # a team member changed behind the program's back (its triggers lifted)
+        db.close()
+        con = sqlite3.connect(db.path)
+        triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute("UPDATE draw_member SET person_code = 'X' WHERE id = (SELECT max(id) FROM draw_member)")
+        for _, sql in triggers:
+            con.execute(sql)
+        con.commit()
+        con.close()
+        other = open_database(db.data_dir)
+        report = run_job(integrity.check(other))
+        other.close()
+        assert [(f.table, f.detail) for f in report.findings] == [
+            ("检查组成员", "这一行在本程序之外被改动过")
+        ]
 
 
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:

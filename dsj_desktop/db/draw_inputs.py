@@ -71,9 +71,12 @@ scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # t
 _ROW = '{"id":'  # each candidate's object starts so; never inside a JSON string (its quotes are escaped)
 
 
-def names_of(targets: str, ids: Sequence[str]) -> dict[str, str]:
-    """The names of a few candidates (*ids*, e.g. the 200 drawn) from the stored ``targets`` text,
-    without decoding its 100,000 rows: the rows are ordered by id, so each is found by bisection."""
+def names_of(targets: str | bytes, ids: Sequence[str]) -> dict[str, str]:
+    """The names of a few candidates (*ids*, e.g. the 200 drawn) from the stored ``targets`` text (or
+    its UTF-8), without decoding its 100,000 rows: the rows are ordered by id, so each is found by
+    bisection."""
+    if isinstance(targets, bytes):
+        return _names_of_utf8(targets, ids)
     decoder = json.JSONDecoder()
     out: dict[str, str] = {}
     for wanted in ids:
@@ -90,6 +93,36 @@ def names_of(targets: str, ids: Sequence[str]) -> dict[str, str]:
                 break
             if found < wanted:
                 lo = end
+            else:
+                hi = start
+    return out
+
+
+_ROW_UTF8, _NAME_UTF8 = _ROW.encode(), b',"name":'  # (the members of a row: id, name, stratum)
+
+
+def _names_of_utf8(targets: bytes, ids: Sequence[str]) -> dict[str, str]:
+    """:func:`names_of` in the UTF-8 of the text: each row probed decodes only its id (between
+    ``{"id":`` and ``,"name":``, which never occur inside a JSON string), the row found only itself."""
+    out: dict[str, str] = {}
+    for wanted in ids:
+        lo, hi = 0, len(targets)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = targets.find(_ROW_UTF8, mid)
+            if start < 0 or start >= hi:
+                hi = mid
+                continue
+            sep = targets.find(_NAME_UTF8, start)
+            raw = targets[start + len(_ROW_UTF8) : sep]  # the id as a JSON string
+            found = raw[1:-1].decode("utf-8") if b"\\" not in raw else json.loads(raw)
+            if found == wanted:
+                end = targets.find(_ROW_UTF8, sep)
+                row = targets[start : len(targets) if end < 0 else end].rstrip(b",]")
+                out[wanted] = json.loads(row)["name"]
+                break
+            if found < wanted:
+                lo = sep
             else:
                 hi = start
     return out

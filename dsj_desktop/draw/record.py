@@ -165,6 +165,16 @@ class Encoded:
     text: str
 
 
+@dataclass(frozen=True)
+class EncodedUtf8:
+    """A record member given as the UTF-8 of its canonical JSON, *chars* characters long: the
+    candidates as read from the database, copied as they are into the bytes :func:`signed_utf8` makes
+    (neither decoded nor encoded again)."""
+
+    data: bytes
+    chars: int
+
+
 def build_record(
     draw: DrawResult | DrawSetup,
     *,
@@ -181,13 +191,14 @@ def build_record(
     substitutions: Sequence[Substitution] = (),
     exclusions: Iterable[tuple[str, str]] = (),
     previous: Iterable[PreviousAttempt] = (),
-    targets_json: str | None = None,
+    targets_json: str | EncodedUtf8 | None = None,
 ) -> dict[str, Any]:
     """The record of a draw, without signature (see :func:`sign_record`).
 
     *targets_json*: :func:`target_rows_json` of the setup's candidates, made once for all versions
     of a session's record; the record's ``targets`` is then that text as :class:`Encoded`, for
-    :func:`canonical_members` (and *target_names* need only name the mandatory targets).
+    :func:`canonical_members` (and *target_names* need only name the mandatory targets), or that
+    text's UTF-8 (:class:`EncodedUtf8`), for :func:`signed_utf8`.
 
     *draw* is a :class:`DrawResult`, or a bare :class:`DrawSetup` for an attempt voided before
     the nonce was revealed (then *witnesses* may hold the digits given so far, and the record
@@ -244,7 +255,13 @@ def build_record(
         "status": status,
         "void_reason": reason or None,
         "task": json.loads(canonical_json(dict(task or {}))),
-        "targets": _target_rows(setup.targets, names) if targets_json is None else Encoded(targets_json),
+        "targets": (
+            _target_rows(setup.targets, names)
+            if targets_json is None
+            else Encoded(targets_json)
+            if isinstance(targets_json, str)
+            else targets_json
+        ),
         "mandatory_targets": [
             {
                 "id": tid,
@@ -322,7 +339,14 @@ def canonical_members(record: Mapping[str, Any]) -> dict[str, str]:
     member, without encoding the 100,000 candidates again."""
     if set(map(type, record)) - {str}:
         raise RecordError("规范 JSON 的对象键必须是文本。")
-    return {k: v.text if type(v) is Encoded else canonical_json(v) for k, v in record.items()}
+    return {
+        k: v.text
+        if type(v) is Encoded
+        else v.data.decode("utf-8")
+        if type(v) is EncodedUtf8
+        else canonical_json(v)
+        for k, v in record.items()
+    }
 
 
 def join_members(members: Mapping[str, str]) -> str:
@@ -367,6 +391,37 @@ def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
     signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
     members["signature"] = canonical_json(signature)
     return join_members(members)
+
+
+def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int]:
+    """:func:`signed_text` as its UTF-8 bytes, and its length in characters: each member encoded
+    once (an :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not
+    encoded) for the text stored."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    body = {k: v for k, v in record.items() if k != "signature"}
+    ready = {k: v for k, v in body.items() if type(v) is EncodedUtf8}
+    members = canonical_members({k: v for k, v in body.items() if k not in ready})
+    parts: dict[str, bytes] = {k: v.encode("utf-8") for k, v in members.items()}
+    parts.update((k, v.data) for k, v in ready.items())
+    chars = sum(map(len, members.values())) + sum(v.chars for v in ready.values())
+
+    def joined() -> bytes:  # join_members, in bytes
+        pieces = [b"{"]
+        for n, k in enumerate(sorted(parts)):
+            pieces += [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
+        return b"".join([*pieces, b"}"])
+
+    signed = joined()
+    key = Ed25519PrivateKey.from_private_bytes(private_key)
+    value = key.sign(signed)
+    key.public_key().verify(value, signed)  # raises InvalidSignature
+    del signed
+    signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
+    parts["signature"] = canonical_json(signature).encode("utf-8")
+    chars += len(parts["signature"])  # (ASCII)
+    chars += 1 + sum(len(encode_basestring(k)) + 2 for k in parts)  # braces, keys, colons and commas
+    return joined(), chars
 
 
 # ---------------------------------------------------------------------------------------------

@@ -205,8 +205,12 @@ def scope_of(task: TaskInfo, items: list[ItemInfo]) -> Scope:
     )
 
 
-def load_targets(conn: Connection, scope: Scope) -> list[TargetRow]:
-    """The directory's live targets, narrowed in SQL where the scope allows (for speed at 100,000 rows)."""
+MAX_LISTED = 900  # values listed in one statement's IN (…): well within SQLite's and PostgreSQL's limits
+
+
+def load_targets(conn: Connection, scope: Scope, usccs: Collection[str] | None = None) -> list[TargetRow]:
+    """The directory's live targets, narrowed in SQL where the scope allows (for speed at 100,000 rows);
+    *usccs*: only these (a draw's few hundred drawn targets, not the whole directory)."""
     where = ["archived = 0"]
     params: list[Any] = []
     if scope.draw_type == DIRECTED and scope.regions:
@@ -216,8 +220,17 @@ def load_targets(conn: Connection, scope: Scope) -> list[TargetRow]:
         where.append(f"industry IN ({', '.join('?' * len(scope.industries))})")
         params += sorted(scope.industries)
     cols = "uscc, name, industry, region, risk_level, status, " + ", ".join(FLAG_ATTRS)
-    sql = f"SELECT {cols} FROM target WHERE {' AND '.join(where)} ORDER BY id"
-    rows = raw_rows(conn, sql, params)
+    if usccs is None:
+        sql = f"SELECT {cols} FROM target WHERE {' AND '.join(where)} ORDER BY id"
+        rows = raw_rows(conn, sql, params)
+    else:  # a few hundred at a time, then in directory order
+        wanted, found = sorted(usccs), []
+        for start in range(0, len(wanted), MAX_LISTED):
+            chunk = wanted[start : start + MAX_LISTED]
+            among = f"uscc IN ({', '.join('?' * len(chunk))})"
+            found += raw_rows(conn, f"SELECT id, {cols} FROM target WHERE {' AND '.join([*where, among])}",
+                              [*params, *chunk])  # fmt: skip
+        rows = [r[1:] for r in sorted(found, key=lambda r: int(r[0]))]
     none: frozenset[str] = frozenset()
     out = []
     for r in rows:

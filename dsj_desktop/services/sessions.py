@@ -47,9 +47,10 @@ from dsj_desktop.draw.algorithm import (
     reveal,
 )
 from dsj_desktop.draw.record import (
+    EncodedUtf8,
     PreviousAttempt,
     build_record,
-    signed_text,
+    signed_utf8,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
@@ -765,24 +766,35 @@ _MODIFIED = (
 )
 
 
-def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, str, str]:
+def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, EncodedUtf8, str]:
     """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
-    once per step; *verify*: refused unless the row still matches its seal (what the program wrote)."""
+    once per step; *verify*: refused unless the row still matches its seal (what the program wrote).
+    The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
     from dsj_desktop.db.engine import guard_of
 
-    cached: tuple[str, str, str] | None = vars(s).get("_frozen_texts")
+    cached: tuple[str, EncodedUtf8, str] | None = vars(s).get("_frozen_texts")
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
     found = (
-        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid)) if rowid is not None else None
+        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",))
+        if rowid is not None
+        else None
     )
     if found is None:
         raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
     values, ok = found
     if verify and not ok:
         raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
-    texts = (str(values["task"]), str(values["targets"]), str(values["other"]))
+    targets = values["targets"]
+    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy)
+        chars = conn.exec_driver_sql(
+            "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
+        ).scalar_one()
+        candidates = EncodedUtf8(targets, int(chars))
+    else:
+        candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
+    texts = (str(values["task"]), candidates, str(values["other"]))
     vars(s)["_frozen_texts"] = texts
     return texts
 
@@ -828,12 +840,14 @@ def _write_record(
     """Sign and store the session's next record version; returns (its version, its digest, see
     :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
     digest is the SHA-256 of the stored text); the session row only names the version."""
+    from dsj_desktop.db.engine import guard_of
+
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
             "SELECT sha256 FROM draw_record WHERE session_id = ? AND version = ?", (s.id, s.record_version)
         ).scalar_one()
-    task_text, targets_text, other_text = _frozen(conn, s)
+    task_text, candidates, other_text = _frozen(conn, s)
     inp = json.loads(other_text)
     record = build_record(
         draw,
@@ -850,9 +864,9 @@ def _write_record(
         substitutions=substitutions,
         exclusions=[(e[0], e[1]) for e in inp["exclusions"]],
         previous=[PreviousAttempt(**p) for p in inp["previous"]],
-        targets_json=targets_text,  # the candidates' canonical JSON, made once at prepare
+        targets_json=candidates,  # the candidates' canonical JSON, made once at prepare
     )
-    del targets_text
+    del candidates
     vars(s).pop("_frozen_texts", None)
     if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
@@ -869,14 +883,14 @@ def _write_record(
     # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
-    text = signed_text(record, _private_key(db))
+    # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
+    # these bytes.
+    data, chars = signed_utf8(record, _private_key(db))
     del record
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    conn.exec_driver_sql(
-        "INSERT INTO draw_record (session_id, version, sha256, record, created_at) VALUES (?, ?, ?, ?, ?)",
-        (s.id, version, digest, text, now_iso()),
-    )
-    del text
+    digest = hashlib.sha256(data).hexdigest()
+    row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
+    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest)
+    del data
     _set(conn, s.id, record_version=version)
     s.record_version = version
     for cached in ("record", "record_json", "substitutions"):
@@ -897,21 +911,28 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
         return []
     items = plan_service.items_of(conn, task.item_codes)
     scope: Scope = plan_service.scope_of(task, items)
-    rows = [t for t in plan_service.load_targets(conn, scope) if t.uscc in drawn]
+    rows = plan_service.load_targets(conn, scope, usccs=drawn)  # the drawn ones only, in directory order
     pool = compute_pool(rows, scope, task.ratio, rules, history, s.draw_date)
     return [f"{e.name}（{e.uscc}）：{e.reason}" for e in pool.exclusions]
 
 
 def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     """The frozen names of the session's drawn targets (not of all its candidates)."""
-    _, targets, other = _frozen(conn, s)
+    _, candidates, other = _frozen(conn, s)
     names = dict(json.loads(other).get("mandatory_names", {}))
-    names.update(draw_inputs.names_of(targets, [x["id"] for x in s.result]))
+    # The mandatory ones are named already (and not sought among the candidates, where they are not).
+    names.update(draw_inputs.names_of(candidates.data, [x["id"] for x in s.result if x["id"] not in names]))
     return names
+
+
+_SELECTION_COLUMNS = ("session_id", "uscc", "position", "stratum", "ticket", "mandatory", "name")
+_MEMBER_COLUMNS = ("session_id", "uscc", "role", "person_code", "position")
 
 
 def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
+    from dsj_desktop.db.engine import guard_of
+
     with db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
@@ -930,17 +951,11 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
             for role in (INSPECTOR, EXPERT):
                 for j, p in enumerate(x[role + "s"], start=1):
                     member_rows.append((s.id, x["id"], role, p, j))
-        conn.exec_driver_sql(
-            "INSERT INTO draw_selection (session_id, uscc, position, stratum, ticket, mandatory, name) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            sel_rows,
-        )
-        if member_rows:
-            conn.exec_driver_sql(
-                "INSERT INTO draw_member (session_id, uscc, role, person_code, position, active, replaced_by) "
-                "VALUES (?, ?, ?, ?, ?, 1, '')",
-                member_rows,
-            )
+        # Some 2,000 rows at city scale: sealed and journalled as the row triggers would, in one pass.
+        guard = guard_of(conn)
+        guard_mod.insert_rows(conn, guard, "draw_selection", _SELECTION_COLUMNS, sel_rows, {})
+        guard_mod.insert_rows(conn, guard, "draw_member", _MEMBER_COLUMNS, member_rows,
+                              {"active": 1, "replaced_by": ""}, (str, str, str, str, int))  # fmt: skip
         _set(conn, s.id, status=CONFIRMED)
         s.status = CONFIRMED
         _, digest = _write_record(db, conn, s, _result(s), status=CONFIRMED)
