@@ -41,6 +41,7 @@ from dsj_desktop.draw.algorithm import (
     canonical_json,
     commitment_of,
     default_cap,
+    is_strictly_increasing,
     new_nonce,
     normalize_witness,
     normalize_witnesses,
@@ -318,15 +319,26 @@ def _new_session_id(conn: Connection, year: int) -> str:
     return f"S-{year}-{int(n) + 1:04d}-{suffix}"
 
 
-def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
-    """The task's earlier announced attempts (a new session is only prepared once all are closed)."""
+def _previous(summaries: Iterable[SessionSummary]) -> list[PreviousAttempt]:
+    """The task's earlier announced attempts, from its :func:`session_summaries` (a new session is
+    only prepared once all are closed)."""
     return [
         # Every announced session discloses its nonce once closed (a void before the reveal included),
         # except one interrupted before its reveal: its nonce is gone (nonce_revealed false).
         PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, s.nonce or False)
-        for s in session_summaries(conn, task_code)
+        for s in summaries
         if s.commitment  # never announced: nothing public to list (its events stay in the database)
     ]
+
+
+def _by_id(ids: list[str], strata: list[str], names: list[str]) -> tuple[TargetRows, list[str]]:
+    """The candidate columns ordered by id, as the draw orders them (:class:`DrawSetup` then finds
+    them in order and does not sort again); the names in the same order. Repeated ids are left for
+    the draw to refuse."""
+    if set(map(type, ids)) <= {str} and not is_strictly_increasing(ids):
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids, strata, names = (list(map(c.__getitem__, order)) for c in (ids, strata, names))
+    return TargetRows(ids, strata), names
 
 
 def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
@@ -406,14 +418,15 @@ def prepare(
             raise OutsidePeriod(f"{outside}。确需在期限外抽取的，请写明原因（原因将印在抽取记录上）。")
         if not outside:
             outside_period_reason = ""
-        open_ = [s.id for s in session_summaries(conn, task_code) if s.status in OPEN]
+        summaries = session_summaries(conn, task_code)  # read once: open, confirmed, previous
+        open_ = [s.id for s in summaries if s.status in OPEN]
         if open_:
             where = [w for w in map(db.live_elsewhere, open_) if w]  # on a server: which workstation
             at = f"（正在工作站“{'、'.join(where)}”上进行）" if where else ""
             raise DrawError(
                 f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}{at}，请先完成或作废它。"
             )
-        confirmed = confirmed_sessions(conn, task_code)
+        confirmed = [s.id for s in summaries if s.status == CONFIRMED]
         again = again.strip()
         if confirmed and not again:
             raise DrawError(
@@ -451,12 +464,12 @@ def prepare(
         if not task.expert_count:
             experts = []
         session_id = _new_session_id(conn, on.year)
-        targets = list(zip(candidates.uscc, candidates.stratum, strict=True))
+        rows, row_names = _by_id(candidates.uscc, candidates.stratum, candidates.name)
         nonce = new_nonce()  # in this process's memory only until the reveal (spec §3.4)
         try:  # validate everything and check feasibility now, before anything is announced
             setup = DrawSetup(
                 session_id,
-                TargetRows(candidates.uscc, candidates.stratum),
+                rows,
                 tuple(i[0] for i in inspectors),
                 tuple(e[0] for e in experts),
                 params,
@@ -464,9 +477,11 @@ def prepare(
             )
         except DrawInputError as exc:
             raise DrawError(f"无法抽取：{exc}") from None
-        names = dict(zip(candidates.uscc, candidates.name, strict=True)) | {
-            c.uscc: c.name for c in pool.mandatory
-        }
+        ordered = setup.targets  # a TargetRows sorted by id
+        if not (isinstance(ordered, TargetRows) and ordered.ids == rows.ids):  # ids normalised by the draw
+            names = dict(zip(candidates.uscc, candidates.name, strict=True))
+            row_names = ["" if (v := names.get(tid)) is None else v for tid, _ in ordered]
+        del rows
         bureau = settings.get(conn, settings.BUREAU_NAME, "") or ""
         inputs = {
             "task": {
@@ -484,8 +499,7 @@ def prepare(
                 **({"again": {"reason": again, "confirmed": confirmed}} if confirmed else {}),
             }
             | ({"outside_period_reason": outside_period_reason} if outside_period_reason else {}),
-            "targets": targets,
-            "names": names,
+            "names": {c.uscc: c.name for c in pool.mandatory},  # the candidates' names: row_names
             "mandatory_reasons": {c.uscc: "黑名单（100% 必查）" for c in pool.mandatory},
             "inspectors": [list(i) for i in inspectors],
             "experts": [list(e) for e in experts],
@@ -493,12 +507,12 @@ def prepare(
             "exclusions": [[e.uscc, e.reason] for e in pool.exclusions],
             "exclusion_names": {e.uscc: e.name for e in pool.exclusions},
             "strata": pool.strata,
-            "previous": [p.to_json() for p in _previous(conn, task_code)],
+            "previous": [p.to_json() for p in _previous(summaries)],
         }  # fmt: skip
         # Stored once, in a row that never changes: the candidates as the record's ``targets`` member
         # (names checked now, as every version of the record will copy them), the rest as JSON.
-        frozen = draw_inputs.split(inputs, setup.targets)
-        del inputs, names
+        frozen = draw_inputs.split(inputs, setup.targets, target_names=row_names)
+        del inputs, row_names
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
         _LIVE[session_id] = _Live(setup, db.hold_live(session_id))
@@ -513,7 +527,7 @@ def prepare(
             (session_id, *frozen, now),
         )
         del frozen
-        _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
+        _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(setup.targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
         return load_session(conn, session_id)
