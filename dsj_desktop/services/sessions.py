@@ -41,6 +41,7 @@ from dsj_desktop.draw.algorithm import (
     canonical_json,
     commitment_of,
     default_cap,
+    gc_paused,
     is_strictly_increasing,
     new_nonce,
     normalize_witness,
@@ -408,7 +409,8 @@ def prepare(
     if unsignable:
         raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
     void_interrupted(db, task_code, operator=operator)
-    with db.write(f"抽取准备：任务 {task_code}") as conn:
+    # No cycles are made here: the collector would walk the 100,000 candidates' objects again and again.
+    with gc_paused(), db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
             raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
@@ -704,7 +706,7 @@ def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Reveal the nonce (only now written to the database), compute the seed, the selection and the
     teams. Refused when H(N) differs from the commitment announced at commit."""
     _require_live(db, session_id, operator)
-    with db.write(f"开奖：场次 {session_id}") as conn:
+    with gc_paused(), db.write(f"开奖：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="开奖")
         if s.digits < MIN_WITNESS_DIGITS:
