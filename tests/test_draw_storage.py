@@ -181,8 +181,8 @@ def test_each_step_writes_a_small_row_and_the_inputs_once(demo_db: Database) -> 
 
 
 def test_prepare_freezes_each_candidate_with_its_own_name_in_id_order(demo_db: Database) -> None:
-    """prepare puts the candidate columns in id order once (the directory's order is another) and
-    stores each candidate's name as the directory holds it, in the record's canonical text."""
+    """The candidates are frozen in id order (the directory's order is another), each with its name
+    as the directory holds it, in the record's canonical text."""
     s = sessions.prepare(demo_db, "RW-2026-04", on=ON, place="会议室", operator="测试员")
     with demo_db.read() as conn:
         directory = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT uscc, name FROM target ORDER BY id")}
@@ -199,7 +199,7 @@ def test_prepare_freezes_each_candidate_with_its_own_name_in_id_order(demo_db: D
     assert len(ids) == candidates > 10
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     in_directory_order = [u for u in directory if u in set(ids)]
-    assert in_directory_order != ids  # the directory's order is not the draw's: they were sorted here
+    assert in_directory_order != ids  # the directory's order is not the draw's: names follow their ids
     rows = json.loads(text)
     assert [r["id"] for r in rows] == ids
     assert all(r["name"] == directory[r["id"]] for r in rows)

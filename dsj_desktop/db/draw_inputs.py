@@ -33,7 +33,7 @@ def split(
     targets: Sequence[tuple[str, str]] | None = None,
     *,
     lenient: bool = False,
-    target_names: Sequence[str] | None = None,
+    target_names: Sequence[str | None] | None = None,
 ) -> tuple[str, str, str]:
     """(task, targets, other) texts of *inputs*. *targets*: the candidates already ordered by id (the
     draw's own order, :class:`~dsj_desktop.draw.algorithm.DrawSetup`); else they are sorted here.

@@ -42,7 +42,6 @@ from dsj_desktop.draw.algorithm import (
     commitment_of,
     default_cap,
     gc_paused,
-    is_strictly_increasing,
     new_nonce,
     normalize_witness,
     normalize_witnesses,
@@ -332,16 +331,6 @@ def _previous(summaries: Iterable[SessionSummary]) -> list[PreviousAttempt]:
     ]
 
 
-def _by_id(ids: list[str], strata: list[str], names: list[str]) -> tuple[TargetRows, list[str]]:
-    """The candidate columns ordered by id, as the draw orders them (:class:`DrawSetup` then finds
-    them in order and does not sort again); the names in the same order. Repeated ids are left for
-    the draw to refuse."""
-    if set(map(type, ids)) <= {str} and not is_strictly_increasing(ids):
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        ids, strata, names = (list(map(c.__getitem__, order)) for c in (ids, strata, names))
-    return TargetRows(ids, strata), names
-
-
 def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
     """The task's confirmed sessions (a new draw of it needs a reason)."""
     return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
@@ -466,12 +455,11 @@ def prepare(
         if not task.expert_count:
             experts = []
         session_id = _new_session_id(conn, on.year)
-        rows, row_names = _by_id(candidates.uscc, candidates.stratum, candidates.name)
         nonce = new_nonce()  # in this process's memory only until the reveal (spec §3.4)
         try:  # validate everything and check feasibility now, before anything is announced
             setup = DrawSetup(
                 session_id,
-                rows,
+                TargetRows(candidates.uscc, candidates.stratum),
                 tuple(i[0] for i in inspectors),
                 tuple(e[0] for e in experts),
                 params,
@@ -479,11 +467,12 @@ def prepare(
             )
         except DrawInputError as exc:
             raise DrawError(f"无法抽取：{exc}") from None
-        ordered = setup.targets  # a TargetRows sorted by id
-        if not (isinstance(ordered, TargetRows) and ordered.ids == rows.ids):  # ids normalised by the draw
-            names = dict(zip(candidates.uscc, candidates.name, strict=True))
-            row_names = ["" if (v := names.get(tid)) is None else v for tid, _ in ordered]
-        del rows
+        # The names in the draw's order (by id), found by id: the draw sorted the columns itself.
+        names = dict(zip(candidates.uscc, candidates.name, strict=True))
+        ordered = setup.targets
+        ids = ordered.ids if isinstance(ordered, TargetRows) else [t[0] for t in ordered]
+        row_names = list(map(names.get, ids))  # a name missing or none: shown empty
+        del names, ids
         bureau = settings.get(conn, settings.BUREAU_NAME, "") or ""
         inputs = {
             "task": {
