@@ -114,7 +114,16 @@ def normalize_text(value: object, what: str, *, allow_empty: bool = False) -> st
 
 
 _TEXTS_SEP = "\uffff"  # joins values for normalize_texts: no whitespace, no control, composes with nothing
-_EDGE_SPACE = re.compile(r"(?:^|\uffff)\s|\s(?:\uffff|$)")
+_ANY_SPACE = re.compile(r"\s")  # \s is str.isspace()
+_SPACE_BY_SEP = re.compile(r"\uffff\s|\s\uffff")
+
+
+def _edge_space(joined: str) -> bool:
+    """Whether a value of the joined column starts or ends with white space (what strip() removes).
+    Most columns hold none at all: one scan says so; otherwise a second looks beside the separators."""
+    if not _ANY_SPACE.search(joined):
+        return False
+    return bool(_SPACE_BY_SEP.search(joined)) or joined[:1].isspace() or joined[-1:].isspace()
 
 
 def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
@@ -130,7 +139,7 @@ def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
         joined is not None
         and joined.count(_TEXTS_SEP) == len(values) - 1  # no value holds the separator itself
         and not _CONTROL.search(joined)
-        and not _EDGE_SPACE.search(joined)  # what strip() would remove: \s is str.isspace()
+        and not _edge_space(joined)
         and unicodedata.is_normalized("NFC", joined)
     ):
         return list(values)
