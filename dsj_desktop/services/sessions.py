@@ -398,7 +398,8 @@ def prepare(
     if unsignable:
         raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
     void_interrupted(db, task_code, operator=operator)
-    # No cycles are made here: the collector would walk the 100,000 candidates' objects again and again.
+    # The cyclic collector paused (restored on leaving): this work makes hardly any cycles, and each
+    # collection would walk the 100,000 candidates' objects again (what it leaves, a later one takes).
     with gc_paused(), db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
