@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from dsj_desktop.draw.algorithm import (
     DrawInput,
+    DrawInputError,
     DrawResult,
     SubstitutionRequest,
     apply_substitutions,
@@ -35,6 +36,8 @@ from dsj_desktop.draw.record import (
     sign_record,
     signed_text,
     signed_utf8,
+    target_columns_json,
+    target_rows_json,
     verify_record,
 )
 
@@ -459,3 +462,26 @@ def test_messages_show_values_in_json_terms_not_python_quotes(good: dict[str, An
     text = verify_record(record).text()
     assert "记录中为 “x'y”" in text and "与承诺值 “c'd” 不符" in text and "记录中为 “某镇”" in text
     assert "'" not in text.replace("x'y", "").replace("c'd", "")
+
+
+def test_candidates_written_from_columns_are_the_rows_written_by_id() -> None:
+    """target_columns_json (names given in the ids' order) makes the very text of target_rows_json
+    (names looked up by id): names to escape, none, or not composed (NFC) included; a non-text
+    value is refused whichever column holds it."""
+    ids = ["91110000AAAAAAAA01", "91110000AAAAAAAA02", "91110000AAAAAAAA03", "91110000AAAAAAAA04"] * 300
+    ids = [f"{i[:-4]}{n:04d}" for n, i in enumerate(ids)]
+    strata = ["城区", "郊区\\", "城区", '"山区"'] * 300
+    names = ['某"公司"', None, "Cafe\u0301 有限公司", "  两端空格  "] * 300
+    by_id = {i: n for i, n in zip(ids, names, strict=True) if n is not None}
+    rows = list(zip(ids, strata, strict=True))
+    text = target_columns_json(ids, strata, names)
+    assert text == target_rows_json(rows, by_id)
+    assert json.loads(text) == [
+        {"id": i, "name": "" if n is None else n.strip().replace("e\u0301", "\u00e9"), "stratum": s}
+        for i, s, n in zip(ids, strata, names, strict=True)
+    ]
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    with pytest.raises(DrawInputError):
+        target_columns_json(ids, [*strata[:-1], 7], names)  # type: ignore[list-item]
+    with pytest.raises(DrawInputError):
+        target_columns_json(ids, strata, [*names[:-1], 7])

@@ -181,6 +181,33 @@ def test_each_step_writes_a_small_row_and_the_inputs_once(demo_db: Database) -> 
     assert sorted(s.inputs["targets"]) == sorted([t["id"], t["stratum"]] for t in s.record["targets"])
 
 
+def test_prepare_freezes_each_candidate_with_its_own_name_in_id_order(demo_db: Database) -> None:
+    """The candidates are frozen in id order (the directory's order is another), each with its name
+    as the directory holds it, in the record's canonical text."""
+    s = sessions.prepare(demo_db, "RW-2026-04", on=ON, place="会议室", operator="测试员")
+    with demo_db.read() as conn:
+        directory = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT uscc, name FROM target ORDER BY id")}
+        text = conn.exec_driver_sql(
+            "SELECT targets FROM draw_input WHERE session_id = ?", (s.id,)
+        ).scalar_one()
+        candidates = json.loads(
+            conn.exec_driver_sql(
+                "SELECT detail FROM draw_event WHERE session_id = ? AND kind = 'prepare'", (s.id,)
+            ).scalar_one()
+        )["candidates"]
+    pool = [t for t in s.inputs["targets"]]
+    ids = [t[0] for t in pool]
+    assert len(ids) == candidates > 10
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    in_directory_order = [u for u in directory if u in set(ids)]
+    assert in_directory_order != ids  # the directory's order is not the draw's: names follow their ids
+    rows = json.loads(text)
+    assert [r["id"] for r in rows] == ids
+    assert all(r["name"] == directory[r["id"]] for r in rows)
+    assert text == target_rows_json([(t[0], t[1]) for t in pool], directory)
+    sessions.void(demo_db, s.id, "测试")
+
+
 def test_inputs_cannot_be_changed_or_deleted_by_the_program(demo_db: Database) -> None:
     s = full_draw(demo_db, "RW-2026-04")
     for sql in (

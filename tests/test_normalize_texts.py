@@ -12,7 +12,7 @@ from dsj_desktop.draw.algorithm import DrawInputError, normalize_text, normalize
 
 VALUES = st.one_of(
     st.sampled_from([
-        "", " ", "青山宏达机械有限公司", " 前后有空格 ", "\u3000全角空格", "e\u0301", "é", "\u0301开头是组合符",
+        "", " ", "青山宏达机械有限公司", " 前后有空格 ", "中间 有空格", "Qingshan Co. Ltd", "\u3000全角空格", "e\u0301", "é", "\u0301开头是组合符",
         "tab\there", "换行\n", "a\uffffb", "\uffff", "\u2028", "x\x7f", "\xa0", "Å", "\u212b", 5, None,
     ]),
     st.text(max_size=5),

@@ -21,23 +21,32 @@ import json.decoder
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dsj_desktop.draw.algorithm import DrawInputError, columns_json
-from dsj_desktop.draw.record import RecordError, target_rows_json
+from dsj_desktop.draw.algorithm import DrawInputError, TargetRows, columns_json
+from dsj_desktop.draw.record import RecordError, target_columns_json, target_rows_json
 
 COLUMNS = ("task", "targets", "other")
 _OWN = frozenset({"task", "targets", "names"})
 
 
 def split(
-    inputs: Mapping[str, Any], targets: Sequence[tuple[str, str]] | None = None, *, lenient: bool = False
+    inputs: Mapping[str, Any],
+    targets: Sequence[tuple[str, str]] | None = None,
+    *,
+    lenient: bool = False,
+    target_names: Sequence[str | None] | None = None,
 ) -> tuple[str, str, str]:
     """(task, targets, other) texts of *inputs*. *targets*: the candidates already ordered by id (the
     draw's own order, :class:`~dsj_desktop.draw.algorithm.DrawSetup`); else they are sorted here.
+    *target_names*: the candidates' names in the order of *targets* (then ``inputs["names"]`` need
+    only name the mandatory targets, and ``inputs["targets"]`` is not read).
     *lenient* (upgrading a file): names the record would refuse are kept as they are, not refused."""
     names: Mapping[str, str] = inputs["names"]
     rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"]) if targets is None else targets
     try:
-        targets_json = target_rows_json(rows, names)
+        if target_names is not None and isinstance(rows, TargetRows):
+            targets_json = target_columns_json(rows.ids, rows.strata, target_names)
+        else:
+            targets_json = target_rows_json(rows, names)
     except (RecordError, DrawInputError):
         if not lenient:
             raise

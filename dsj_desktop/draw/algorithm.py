@@ -114,7 +114,16 @@ def normalize_text(value: object, what: str, *, allow_empty: bool = False) -> st
 
 
 _TEXTS_SEP = "\uffff"  # joins values for normalize_texts: no whitespace, no control, composes with nothing
-_EDGE_SPACE = re.compile(r"(?:^|\uffff)\s|\s(?:\uffff|$)")
+_ANY_SPACE = re.compile(r"\s")  # \s is str.isspace()
+_SPACE_BY_SEP = re.compile(r"\uffff\s|\s\uffff")
+
+
+def _edge_space(joined: str) -> bool:
+    """Whether a value of the joined column starts or ends with white space (what strip() removes).
+    Most columns hold none at all: one scan says so; otherwise a second looks beside the separators."""
+    if not _ANY_SPACE.search(joined):
+        return False
+    return bool(_SPACE_BY_SEP.search(joined)) or joined[:1].isspace() or joined[-1:].isspace()
 
 
 def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
@@ -130,7 +139,7 @@ def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
         joined is not None
         and joined.count(_TEXTS_SEP) == len(values) - 1  # no value holds the separator itself
         and not _CONTROL.search(joined)
-        and not _EDGE_SPACE.search(joined)  # what strip() would remove: \s is str.isspace()
+        and not _edge_space(joined)
         and unicodedata.is_normalized("NFC", joined)
     ):
         return list(values)
@@ -230,14 +239,15 @@ def _column_parts(keys: list[str], columns: list[list[str]]) -> list[str]:
     return parts
 
 
-def columns_json(columns: Mapping[str, Sequence[str]]) -> str:
+def columns_json(columns: Mapping[str, Sequence[str]], *, texts: Sequence[str] = ()) -> str:
     """``canonical_json`` of the list of objects whose members are *columns* (key → the text value of
-    each object in turn), without making the objects: the candidate list of a record, 100,000 rows."""
+    each object in turn), without making the objects: the candidate list of a record, 100,000 rows.
+    *texts*: keys whose columns the caller has already found to hold only ``str`` (not checked again)."""
     keys = sorted(columns)
     cols = [list(columns[k]) for k in keys]
     if not keys or set(map(type, keys)) != {str} or len(set(map(len, cols))) != 1:
         raise DrawInputError("列的长度不一致，或没有列。")
-    if any(set(map(type, col)) - {str} for col in cols):
+    if any(set(map(type, col)) - {str} for k, col in zip(keys, cols, strict=True) if k not in texts):
         raise DrawInputError("列中的值必须是文本。")
     if not cols[0]:
         return "[]"

@@ -50,6 +50,7 @@ from dsj_desktop.draw.algorithm import (
     Substituter,
     Substitution,
     SubstitutionRequest,
+    TargetRows,
     Witness,
     canonical_json,
     columns_json,
@@ -153,8 +154,22 @@ def target_rows_json(targets: Sequence[tuple[str, str]], names: Mapping[str, str
     """The canonical JSON of a record's ``targets`` member (:func:`_target_rows`, names checked the
     same way), written column by column: every version of a session's record carries the same
     candidates, so this text is made once, when the session's inputs are frozen."""
-    shown = normalize_texts(["" if (v := names.get(tid)) is None else v for tid, _ in targets], "对象名称")
-    return columns_json({"id": [t[0] for t in targets], "name": shown, "stratum": [t[1] for t in targets]})
+    ids: Sequence[str]
+    strata: Sequence[str]
+    if isinstance(targets, TargetRows):
+        ids, strata = targets.ids, targets.strata
+    else:
+        ids, strata = [t[0] for t in targets], [t[1] for t in targets]
+    return target_columns_json(ids, strata, ["" if (v := names.get(tid)) is None else v for tid in ids])
+
+
+def target_columns_json(ids: Sequence[str], strata: Sequence[str], names: Sequence[Any]) -> str:
+    """:func:`target_rows_json` from columns: *names* holds each candidate's name in the order of
+    *ids* (``None`` shown as empty), so no lookup by id is needed."""
+    if None in names:
+        names = ["" if v is None else v for v in names]
+    shown = normalize_texts(names, "对象名称")  # text only, or refused
+    return columns_json({"id": ids, "name": shown, "stratum": strata}, texts=("name",))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from dsj_desktop.draw.algorithm import (
     canonical_json,
     commitment_of,
     default_cap,
+    gc_paused,
     new_nonce,
     normalize_witness,
     normalize_witnesses,
@@ -319,13 +320,14 @@ def _new_session_id(conn: Connection, year: int) -> str:
     return f"S-{year}-{int(n) + 1:04d}-{suffix}"
 
 
-def _previous(conn: Connection, task_code: str) -> list[PreviousAttempt]:
-    """The task's earlier announced attempts (a new session is only prepared once all are closed)."""
+def _previous(summaries: Iterable[SessionSummary]) -> list[PreviousAttempt]:
+    """The task's earlier announced attempts, from its :func:`session_summaries` (a new session is
+    only prepared once all are closed)."""
     return [
         # Every announced session discloses its nonce once closed (a void before the reveal included),
         # except one interrupted before its reveal: its nonce is gone (nonce_revealed false).
         PreviousAttempt(s.id, s.status, s.void_reason, s.commitment, s.nonce or False)
-        for s in session_summaries(conn, task_code)
+        for s in summaries
         if s.commitment  # never announced: nothing public to list (its events stay in the database)
     ]
 
@@ -397,7 +399,9 @@ def prepare(
     if unsignable:
         raise DrawError("无法开始抽取（抽取记录将无法签署）：\n" + "\n".join(f"· {p}" for p in unsignable))
     void_interrupted(db, task_code, operator=operator)
-    with db.write(f"抽取准备：任务 {task_code}") as conn:
+    # The cyclic collector paused (restored on leaving): this work makes hardly any cycles, and each
+    # collection would walk the 100,000 candidates' objects again (what it leaves, a later one takes).
+    with gc_paused(), db.write(f"抽取准备：任务 {task_code}") as conn:
         task = plan_service.get_task(conn, task_code)
         if task.archived:
             raise DrawError(f"抽查任务 {task_code} 已归档，不能抽取。")
@@ -407,14 +411,15 @@ def prepare(
             raise OutsidePeriod(f"{outside}。确需在期限外抽取的，请写明原因（原因将印在抽取记录上）。")
         if not outside:
             outside_period_reason = ""
-        open_ = [s.id for s in session_summaries(conn, task_code) if s.status in OPEN]
+        summaries = session_summaries(conn, task_code)  # read once: open, confirmed, previous
+        open_ = [s.id for s in summaries if s.status in OPEN]
         if open_:
             where = [w for w in map(db.live_elsewhere, open_) if w]  # on a server: which workstation
             at = f"（正在工作站“{'、'.join(where)}”上进行）" if where else ""
             raise DrawError(
                 f"抽查任务 {task_code} 已有进行中的抽取场次 {'、'.join(open_)}{at}，请先完成或作废它。"
             )
-        confirmed = confirmed_sessions(conn, task_code)
+        confirmed = [s.id for s in summaries if s.status == CONFIRMED]
         again = again.strip()
         if confirmed and not again:
             raise DrawError(
@@ -452,7 +457,6 @@ def prepare(
         if not task.expert_count:
             experts = []
         session_id = _new_session_id(conn, on.year)
-        targets = list(zip(candidates.uscc, candidates.stratum, strict=True))
         nonce = new_nonce()  # in this process's memory only until the reveal (spec §3.4)
         try:  # validate everything and check feasibility now, before anything is announced
             setup = DrawSetup(
@@ -465,9 +469,12 @@ def prepare(
             )
         except DrawInputError as exc:
             raise DrawError(f"无法抽取：{exc}") from None
-        names = dict(zip(candidates.uscc, candidates.name, strict=True)) | {
-            c.uscc: c.name for c in pool.mandatory
-        }
+        # The names in the draw's order (by id), found by id: the draw sorted the columns itself.
+        names = dict(zip(candidates.uscc, candidates.name, strict=True))
+        ordered = setup.targets
+        ids = ordered.ids if isinstance(ordered, TargetRows) else [t[0] for t in ordered]
+        row_names = list(map(names.get, ids))  # a name missing or none: shown empty
+        del names, ids
         bureau = settings.get(conn, settings.BUREAU_NAME, "") or ""
         inputs = {
             "task": {
@@ -485,8 +492,7 @@ def prepare(
                 **({"again": {"reason": again, "confirmed": confirmed}} if confirmed else {}),
             }
             | ({"outside_period_reason": outside_period_reason} if outside_period_reason else {}),
-            "targets": targets,
-            "names": names,
+            "names": {c.uscc: c.name for c in pool.mandatory},  # the candidates' names: row_names
             "mandatory_reasons": {c.uscc: "黑名单（100% 必查）" for c in pool.mandatory},
             "inspectors": [list(i) for i in inspectors],
             "experts": [list(e) for e in experts],
@@ -494,12 +500,12 @@ def prepare(
             "exclusions": [[e.uscc, e.reason] for e in pool.exclusions],
             "exclusion_names": {e.uscc: e.name for e in pool.exclusions},
             "strata": pool.strata,
-            "previous": [p.to_json() for p in _previous(conn, task_code)],
+            "previous": [p.to_json() for p in _previous(summaries)],
         }  # fmt: skip
         # Stored once, in a row that never changes: the candidates as the record's ``targets`` member
         # (names checked now, as every version of the record will copy them), the rest as JSON.
-        frozen = draw_inputs.split(inputs, setup.targets)
-        del inputs, names
+        frozen = draw_inputs.split(inputs, setup.targets, target_names=row_names)
+        del inputs, row_names
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
         _LIVE[session_id] = _Live(setup, db.hold_live(session_id))
@@ -514,7 +520,7 @@ def prepare(
             (session_id, *frozen, now),
         )
         del frozen
-        _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(targets),
+        _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(setup.targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
         return load_session(conn, session_id)
@@ -691,7 +697,7 @@ def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Reveal the nonce (only now written to the database), compute the seed, the selection and the
     teams. Refused when H(N) differs from the commitment announced at commit."""
     _require_live(db, session_id, operator)
-    with db.write(f"开奖：场次 {session_id}") as conn:
+    with gc_paused(), db.write(f"开奖：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, COMMITTED, action="开奖")
         if s.digits < MIN_WITNESS_DIGITS:
