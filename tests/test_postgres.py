@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -524,6 +525,9 @@ def test_bulk_import_with_copy_is_sealed_journalled_and_checks_clean(
     # again a row whose seal did not verify; both edited rows stay found, and the outside change is
     # on record.
     outside(server_url, f"UPDATE target SET name = '再改' WHERE id = {ids[1]}")
+    # A second later at least: within the first import's second the update would write back exactly
+    # the sealed row (updated_at has whole seconds), whose seal then rightly verifies again.
+    time.sleep(1.1)
     run_job(import_directory(pdb, TARGETS, _bulk_file(tmp_path, 100, n), add_unknown_codes=True))
     report = check(pdb)
     changed = [f.row for f in report.findings if "被改动过" in f.detail]
