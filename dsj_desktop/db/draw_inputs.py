@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import json.decoder
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dsj_desktop.draw.algorithm import DrawInputError, TargetRows, columns_json
@@ -75,36 +75,14 @@ def joined(task: str, targets: str, other: str) -> dict[str, Any]:
     return out
 
 
-# The C string scanner json.loads uses (not in the type stubs): (the text, index after the opening quote).
-scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _ROW = '{"id":'  # each candidate's object starts so; never inside a JSON string (its quotes are escaped)
 
 
 def names_of(targets: str | bytes, ids: Sequence[str]) -> dict[str, str]:
     """The names of a few candidates (*ids*, e.g. the 200 drawn) from the stored ``targets`` text (or
-    its UTF-8), without decoding its 100,000 rows: the rows are ordered by id, so each is found by
-    bisection."""
-    if isinstance(targets, bytes):
-        return _names_of_utf8(targets, ids)
-    decoder = json.JSONDecoder()
-    out: dict[str, str] = {}
-    for wanted in ids:
-        lo, hi = 0, len(targets)  # the row sought, if there, starts in [lo, hi)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = targets.find(_ROW, mid)
-            if start < 0 or start >= hi:
-                hi = mid
-                continue
-            found, end = scanstring(targets, start + len(_ROW) + 1)  # the id only
-            if found == wanted:
-                out[wanted] = decoder.raw_decode(targets, start)[0]["name"]
-                break
-            if found < wanted:
-                lo = end
-            else:
-                hi = start
-    return out
+    its UTF-8, as confirm reads it), without decoding its 100,000 rows: the rows are ordered by id, so
+    each is found by bisection."""
+    return _names_of_utf8(targets.encode("utf-8") if isinstance(targets, str) else targets, ids)
 
 
 _ROW_UTF8, _NAME_UTF8 = _ROW.encode(), b',"name":'  # (the members of a row: id, name, stratum)
