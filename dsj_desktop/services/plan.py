@@ -294,22 +294,17 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     if pg.is_pg(conn):
         # No ORDER BY: the server would sort 100,000 rows (once per aggregate, if inside each);
         # every aggregate sees the rows in the same order, and the ids put them in order here.
-        sql = (
-            "SELECT count(*), "
-            + ", ".join(f"string_agg({e}, '')" for e in letters)
-            + ", "
-            + ", ".join(f"string_agg({c}, chr(30))" for c in _TEXT_COLUMNS)
-            + f", string_agg(id::text, ',') FROM target WHERE {where}"
-        )
+        agg, rs, id_args, source = "string_agg", "chr(30)", "id::text, ','", "target"
     else:
         # A scan of the table itself (NOT INDEXED) visits the rows in rowid (= id) order.
-        sql = (
-            "SELECT count(*), "
-            + ", ".join(f"group_concat({e}, '')" for e in letters)
-            + ", "
-            + ", ".join(f"group_concat({c}, char(30))" for c in _TEXT_COLUMNS)
-            + f", group_concat(id) FROM target NOT INDEXED WHERE {where}"
-        )
+        agg, rs, id_args, source = "group_concat", "char(30)", "id", "target NOT INDEXED"
+    sql = (
+        "SELECT count(*), "
+        + ", ".join(f"{agg}({e}, '')" for e in letters)
+        + ", "
+        + ", ".join(f"{agg}({c}, {rs})" for c in _TEXT_COLUMNS)
+        + f", {agg}({id_args}) FROM {source} WHERE {where}"
+    )
     row = raw_rows(conn, sql, [*code_params, *params])[0]
     n = int(row[0])
     if n == 0:
