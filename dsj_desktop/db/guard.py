@@ -438,7 +438,8 @@ def seal_rows(conn: Connection, guard: Guard, table: str, where: str = "", param
 
 def unverified_rows(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
     """Which of these rows do not match their seal now (changed outside the program). A bulk update
-    must not seal them again: that would hide the outside change (see :func:`reseal_verified`)."""
+    must not seal them again: that would hide the outside change (see :func:`reseal_verified`). On a
+    server, rows the current transaction has changed itself are not among them (checked at its end)."""
     if pg.is_pg(conn):
         return _unverified_pg(conn, guard, table, rowids)
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
@@ -506,8 +507,11 @@ def sealed_row(
 
 
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
+    # Rows this transaction has changed itself are sealed at its end, where their state before the
+    # change is checked (:func:`settle_server_write`): not reported here, nor kept from being sealed.
+    mine = pending_rows(conn, table, rowids)
     bad: set[int] = set()
-    ids = list(rowids)
+    ids = [r for r in rowids if r not in mine]
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         seals: dict[int, Any] = {

@@ -823,11 +823,7 @@ def _source_rows_verify(conn: Connection, s: Session) -> None:
         )
     for table, sql in sources:
         rowids = [int(r[0]) for r in conn.exec_driver_sql(sql, (s.id,))]
-        # Rows this transaction wrote itself are sealed at its end (on a server): not checked here,
-        # and never passed to unverified_rows, which would keep them from being sealed.
-        mine = guard_mod.pending_rows(conn, table, rowids)
-        others = [r for r in rowids if r not in mine]
-        if not rowids or (others and guard_mod.unverified_rows(conn, guard, table, others)):
+        if not rowids or guard_mod.unverified_rows(conn, guard, table, rowids):
             raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title(table)))
     _frozen(conn, s, verify=True)
 
