@@ -1,5 +1,5 @@
-"""Small pieces the GUI's screens share: a read-only table, saving an import template, and choosing
-where to write files (a USB drive first, or any folder)."""
+"""Small pieces the GUI's screens share: a read-only table, saving an import template, choosing
+where to write files (a USB drive first, or any folder), and this PC's remembered choices."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsj_desktop import prefs
+from dsj_desktop.db.engine import Database
 from dsj_desktop.publish.usb import Volume, destinations
+from dsj_desktop.services import settings
 
 
 def make_table(model: QAbstractItemModel) -> QTableView:
@@ -33,6 +36,25 @@ def make_table(model: QAbstractItemModel) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(24)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     return view
+
+
+def remembered(db: Database, key: str, default: object = None) -> object:
+    """A choice remembered on this PC (:mod:`dsj_desktop.prefs`, beside the data). One the program
+    used to keep among the bureau's settings is taken from its old row the first time, so that an
+    upgraded install does not ask again."""
+    return prefs.read_pref(db.data_dir, key, default, old_settings=lambda: _old_settings(db))
+
+
+def _old_settings(db: Database) -> dict[str, object] | None:
+    try:
+        return settings.read_all(db)
+    except Exception:  # a convenience only: the screen opens anyway, the next read tries again
+        return None
+
+
+def remember(db: Database, key: str, value: object) -> None:
+    """Keep a choice on this PC for next time (best effort, see :func:`remembered`)."""
+    prefs.write_pref(db.data_dir, key, value)
 
 
 def save_template(parent: QWidget, default_name: str, write: Callable[[Path], object]) -> Path | None:

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop import actor as actor_mod
-from dsj_desktop import prefs
 from dsj_desktop.actor import ADMIN
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.publish import papers as pp
 from dsj_desktop.services import sessions
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import remember, remembered
 from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
@@ -49,7 +49,7 @@ class PapersDialog(QDialog):
         self.setWindowTitle(f"{TITLE}：场次 {session_id}")
         s = sessions.get_session(db, session_id)
         pattern, contact = pp.read_number_settings(db)
-        folder = str(prefs.read_prefs(db.data_dir).get(FOLDER_KEY, "") or Path.home())  # this PC's
+        folder = str(remembered(db, FOLDER_KEY, "") or Path.home())  # this PC's
         intro = QLabel(
             f"场次 {s.id}（{s.task_code} {s.task.get('name', '')}，抽中 {len(s.result)} 家，"
             f"抽取记录第 {s.record_version} 版）。按递补后的检查组，为每个检查对象生成检查文书，"
@@ -143,7 +143,7 @@ class PapersDialog(QDialog):
             return None
         papers: pp.Papers = out.value
         self.papers = papers
-        prefs.write_pref(self.db.data_dir, FOLDER_KEY, str(folder))  # this PC's folder, whoever prints
+        remember(self.db, FOLDER_KEY, str(folder))  # this PC's folder, whoever prints
         numbers = [t.number for t in papers.targets if t.number]
         lines = [
             f"已生成 {len(papers.targets)} 个检查对象的{self.kind.currentText()}，共 {papers.pages} 页：",

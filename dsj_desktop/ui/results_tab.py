@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsj_desktop import prefs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.result_specs import PUBLISHED, STATUSES
 from dsj_desktop.domain.workdays import DeadlineState
@@ -37,7 +36,7 @@ from dsj_desktop.publish import result_publication
 from dsj_desktop.services import results
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.kit import save_template
+from dsj_desktop.ui.kit import remember, remembered, save_template
 from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.scan_entry import ScanField, open_scanned
@@ -334,13 +333,13 @@ class ResultsTab(QWidget):
     # -- actions --------------------------------------------------------------------------------
 
     def operator(self) -> str:
-        return str(prefs.read_prefs(self.db.data_dir).get(OPERATOR_KEY, "") or "")
+        return str(remembered(self.db, OPERATOR_KEY, "") or "")
 
     def _remember(self, name: str) -> None:
         """The name typed as 录入人 is offered next time on this PC: a preference of whoever works
         here, not one of the bureau's settings (which operators, who enter results, may not change)."""
         if name and name != self.operator():
-            prefs.write_pref(self.db.data_dir, OPERATOR_KEY, name)
+            remember(self.db, OPERATOR_KEY, name)
 
     def _after_save(self, keys: set[tuple[str, str]]) -> None:
         """The saved rows selected (the tab has reloaded already: the save was announced)."""

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QTimer, QVariantAnimation, Signal
 from PySide6.QtWidgets import QWidget
 
-from dsj_desktop import prefs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.algorithm import (
     MIN_WITNESS_DIGITS,
@@ -28,6 +27,7 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import sessions
+from dsj_desktop.ui import kit
 from dsj_desktop.ui.draw import stage
 from dsj_desktop.ui.draw.stage import (
     CLOSED,
@@ -58,8 +58,9 @@ def _job(title: str, call: Callable[[], _T]) -> Job[_T]:
 
 
 def remembered(db: Database, key: str, default: object = None) -> object:
-    """A choice of the draw screen remembered on this PC (see :func:`remember`)."""
-    return prefs.read_prefs(db.data_dir).get(key, default)
+    """A choice of the draw screen remembered on this PC (see :func:`remember`; an upgraded install
+    takes the one an earlier program kept among the bureau's settings: :func:`kit.remembered`)."""
+    return kit.remembered(db, key, default)
 
 
 def remember(db: Database, key: str, value: object) -> None:
@@ -67,7 +68,7 @@ def remember(db: Database, key: str, value: object) -> None:
     the place and the operator belong to this PC and whoever works at it, not to the bureau's
     settings (which only an administrator may change, while operators run the draws, and which a
     server shares between PCs with other screens). The draw record itself keeps place and operator."""
-    prefs.write_pref(db.data_dir, key, value)
+    kit.remember(db, key, value)
 
 
 class DrawController(QObject):
