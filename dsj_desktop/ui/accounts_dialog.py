@@ -37,6 +37,7 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.services import accounts, settings
 from dsj_desktop.services.accounts import AccountInfo
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.runner import Outcome, report_failure
 from dsj_desktop.ui.table_model import GREY, RED, ListTableModel
@@ -113,14 +114,6 @@ class RoleChoice(QWidget):
         return next(r for r, b in self.buttons.items() if b.isChecked())
 
 
-def _buttons(dialog: QDialog, ok_text: str) -> tuple[QDialogButtonBox, QPushButton]:
-    box = QDialogButtonBox()
-    ok = box.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-    ok.setDefault(True)
-    box.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole).clicked.connect(dialog.reject)
-    return box, ok
-
-
 class AddAccountDialog(QDialog):
     """A new account: name, role (with what each may do), initial password. A new administrator
     gets a recovery code, shown once."""
@@ -146,8 +139,7 @@ class AddAccountDialog(QDialog):
         form.addRow("姓名", self.display_name)
         form.addRow("角色", self.roles)
         self.passwords.add_rows(form, "初始密码", "再输一次")
-        buttons, ok = _buttons(self, "建立账户")
-        ok.clicked.connect(self.save)
+        buttons = ok_cancel(self, self.save, ok="建立账户").box
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(
@@ -193,8 +185,7 @@ class RoleDialog(QDialog):
         self.setWindowTitle(f"修改角色：{account.username}")
         self.roles = RoleChoice(account.role, self)
         self.error = error_label()
-        buttons, ok = _buttons(self, "修改")
-        ok.clicked.connect(self.save)
+        buttons = ok_cancel(self, self.save, ok="修改").box
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"账户“{account.display_name}（{account.username}）”的角色："))
         layout.addWidget(self.roles)
@@ -232,8 +223,7 @@ class ResetPasswordDialog(QDialog):
         self.error = error_label()
         form = QFormLayout()
         self.passwords.add_rows(form)
-        buttons, ok = _buttons(self, "重设")
-        ok.clicked.connect(self.save)
+        buttons = ok_cancel(self, self.save, ok="重设").box
         layout = QVBoxLayout(self)
         layout.addWidget(
             note_label(f"为账户“{username}”设一个新密码；账户如被锁定会同时解锁。请当面告诉本人。")
@@ -282,8 +272,7 @@ class ChangePasswordDialog(QDialog):
         form.addRow("账户", QLabel(username))
         form.addRow("原密码", self.old)
         self.passwords.add_rows(form)
-        buttons, ok = _buttons(self, "修改")
-        ok.clicked.connect(self.save)
+        buttons = ok_cancel(self, self.save, ok="修改").box
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -42,7 +42,7 @@ from dsj_desktop.paths import backups_dir
 from dsj_desktop.progress import Job, Progress
 from dsj_desktop.services import backup, journal
 from dsj_desktop.services.backup import BackupInfo
-from dsj_desktop.ui.kit import DestinationList, choose_folder
+from dsj_desktop.ui.kit import DestinationList, choose_folder, ok_cancel
 from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 from dsj_desktop.ui.trust_widgets import error_label, note_label, show_error
@@ -423,11 +423,8 @@ class RestoreDialog(QDialog):
         crow.addWidget(self.confirm)
         crow.addStretch(1)
 
-        self.buttons = QDialogButtonBox()
-        self.btn_restore = self.buttons.addButton("恢复", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons, self.btn_restore, _ = ok_cancel(self, self.restore, ok="恢复")
         self.btn_restore.setObjectName("restore-button")
-        self.btn_restore.clicked.connect(self.restore)
-        self.buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole).clicked.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(warn)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from dsj_desktop.domain.fields import FieldSpec, Kind, split_list
+from dsj_desktop.ui.kit import ok_cancel
 
 MULTILINE_ROWS = 4
 
@@ -118,13 +118,7 @@ class ChecklistDialog(QDialog):
             self.list.addItem(item)
         note = QLabel("勾选需要的项；都不勾选表示不限。")
         note.setStyleSheet("color: #57606a;")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self).box
         lay = QVBoxLayout(self)
         lay.addWidget(note)
         lay.addWidget(self.list, 1)

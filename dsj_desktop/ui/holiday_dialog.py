@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from dsj_desktop.domain.workdays import (
 )
 from dsj_desktop.services import holidays
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.table_model import RED, ListTableModel
 
@@ -116,11 +116,7 @@ class HolidayDialog(QDialog):
         self.off.textChanged.connect(self.update_preview)
         self.work.textChanged.connect(self.update_preview)
 
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept_days)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.accept_days).box
         layout = QVBoxLayout(self)
         layout.addLayout(days_row)
         layout.addWidget(intro)

@@ -1,19 +1,24 @@
-"""Small pieces the GUI's screens share: a read-only table, saving an import template, choosing
-where to write files (a USB drive first, or any folder), and this PC's remembered choices."""
+"""Small pieces the GUI's screens share: a dialog's OK/取消 button row, a read-only table, saving an
+import template, choosing where to write files (a USB drive first, or any folder), and this PC's
+remembered choices."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractItemModel, QStorageInfo, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHeaderView,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPushButton,
     QTableView,
     QWidget,
 )
@@ -22,6 +27,33 @@ from dsj_desktop import prefs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.publish.usb import Volume, destinations
 from dsj_desktop.services import settings
+
+
+class ButtonRow(NamedTuple):
+    box: QDialogButtonBox
+    ok: QPushButton
+    cancel: QPushButton
+
+
+def ok_cancel(
+    dialog: QDialog,
+    on_ok: Callable[[], object] | None = None,
+    *,
+    ok: str = "确定",
+    cancel: str = "取消",
+) -> ButtonRow:
+    """The row of buttons at the foot of *dialog*: *ok* (确定, or the dialog's own verb: 保存, 导出…)
+    runs *on_ok* (by default it accepts the dialog) and is the default button (Enter): the box
+    makes its first accepting button the dialog's default when it is shown (a button made default
+    before the box is in the dialog would not become the dialog's); *cancel* rejects the dialog,
+    as Esc does. Further buttons may be added to the row's box (placed as the platform places
+    buttons of their role)."""
+    box = QDialogButtonBox()  # its place in the dialog's focus chain is where the layout puts it
+    ok_button = box.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
+    cancel_button = box.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+    box.accepted.connect(on_ok if on_ok is not None else dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return ButtonRow(box, ok_button, cancel_button)
 
 
 def make_table(model: QAbstractItemModel) -> QTableView:

@@ -30,6 +30,7 @@ from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
 from dsj_desktop.prefs import last_user, remember_user
 from dsj_desktop.services import accounts, settings
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.trust_widgets import (
     PasswordFields,
     RecoveryCodeView,
@@ -99,12 +100,8 @@ class LoginDialog(QDialog):
         form.addRow("账户名", self.username)
         form.addRow("密码", self.password)
 
-        self.buttons = QDialogButtonBox()
-        self.login_button = self.buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons, self.login_button, _ = ok_cancel(self, self.login, ok="登录", cancel="退出")
         self.login_button.setObjectName("login-button")
-        self.login_button.setDefault(True)
-        self.login_button.clicked.connect(self.login)
-        self.buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole).clicked.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.setSpacing(10)

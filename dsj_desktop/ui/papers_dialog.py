@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -31,7 +30,7 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.publish import papers as pp
 from dsj_desktop.services import sessions
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.kit import remember, remembered
+from dsj_desktop.ui.kit import ok_cancel, remember, remembered
 from dsj_desktop.ui.ops import WriteOp, warn
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 
@@ -92,11 +91,8 @@ class PapersDialog(QDialog):
             + ("" if self.editable else "（只有管理员可以修改文号格式和联系人。）")
         )
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.btn_make = buttons.addButton("生成 PDF", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons, self.btn_make, _ = ok_cancel(self, self.make, ok="生成 PDF")
         self.btn_make.setObjectName("papers-make")
-        buttons.accepted.connect(self.make)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)

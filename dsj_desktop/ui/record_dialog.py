@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QScrollArea,
@@ -20,6 +19,7 @@ from dsj_desktop.domain.specs import TableSpec
 from dsj_desktop.services.codes import all_code_lists
 from dsj_desktop.services.directory import DirectoryQuery
 from dsj_desktop.ui.editors import editor_value, make_editor
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, refusal_in
 
 
@@ -80,13 +80,7 @@ class RecordDialog(QDialog):
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
         self.error.hide()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.save, ok="保存").box
         inner = QWidget()
         inner.setLayout(form)
         scroll = QScrollArea()

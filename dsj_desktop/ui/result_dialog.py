@@ -38,6 +38,7 @@ from dsj_desktop.domain.result_specs import CATEGORIES, DISPOSALS, METHODS, NO_H
 from dsj_desktop.services import results
 from dsj_desktop.services.results import ItemResult, ResultInput, ResultRow
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.table_model import ListTableModel
 
@@ -289,11 +290,7 @@ class ResultDialog(QDialog):
         self.error.setObjectName("error-label")
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.save, ok="保存").box
         layout = QVBoxLayout(self)
         layout.addWidget(head)
         layout.addLayout(form)
@@ -409,11 +406,7 @@ class InspectionDialog(QDialog):
         note = QLabel("检查人员按抽取（含递补）确定的检查组登记；录入期限从检查日期起计算。")
         note.setWordWrap(True)
         note.setStyleSheet("color: #57606a;")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.save, ok="保存").box
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)

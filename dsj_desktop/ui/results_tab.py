@@ -36,7 +36,7 @@ from dsj_desktop.publish import result_publication
 from dsj_desktop.services import results
 from dsj_desktop.services.results import DEADLINE_FILTERS, ResultFilter, ResultQuery, ResultRow
 from dsj_desktop.ui import data_hub
-from dsj_desktop.ui.kit import remember, remembered, save_template
+from dsj_desktop.ui.kit import ok_cancel, remember, remembered, save_template
 from dsj_desktop.ui.ops import WriteOp
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.scan_entry import ScanField, open_scanned
@@ -497,13 +497,9 @@ class PublishDialog(QDialog):
         view.verticalHeader().setVisible(False)
         view.horizontalHeader().setStretchLastSection(True)
         view.resizeColumnsToContents()
-        buttons = QDialogButtonBox()
-        self.go = buttons.addButton("生成并标记为已公示", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons, self.go, _ = ok_cancel(self, lambda: self.run(mark=True), ok="生成并标记为已公示")
         self.draft = buttons.addButton("只生成草稿", QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.go.clicked.connect(lambda: self.run(mark=True))
         self.draft.clicked.connect(lambda: self.run(mark=False))
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)

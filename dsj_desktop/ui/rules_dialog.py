@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from dsj_desktop.domain.rules import CYCLES, SCOPES, Rules
 from dsj_desktop.domain.specs import STATUSES
 from dsj_desktop.services.plan import read_rules, save_rules
 from dsj_desktop.ui import data_hub
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, refusal_in
 
 ALWAYS_IN = "存续"
@@ -112,13 +112,7 @@ class RulesDialog(QDialog):
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
         self.error.hide()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.save, ok="保存").box
 
         layout = QVBoxLayout(self)
         layout.addWidget(group)

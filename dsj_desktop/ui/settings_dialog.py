@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -39,6 +38,7 @@ from dsj_desktop.ui.first_run import (
     RECORD_KEY_NOTE_SERVER,
     check_bureau_name,
 )
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, run_write, warn
 from dsj_desktop.ui.runner import Outcome
 from dsj_desktop.ui.trust_widgets import FingerprintView, error_label, note_label, show_error
@@ -138,13 +138,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(keys_tab, "签名密钥")
 
         self.error = error_label()
-        self.buttons = QDialogButtonBox()
-        self.save_button = self.buttons.addButton("保存", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons, self.save_button, _ = ok_cancel(
+            self, self.save, ok="保存", cancel="取消" if self.editable else "关闭"
+        )
         self.save_button.setObjectName("settings-save")
-        self.save_button.clicked.connect(self.save)
-        self.buttons.addButton(
-            "取消" if self.editable else "关闭", QDialogButtonBox.ButtonRole.RejectRole
-        ).clicked.connect(self.reject)
         self.save_button.setVisible(self.editable)
 
         layout = QVBoxLayout(self)

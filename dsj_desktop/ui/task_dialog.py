@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from dsj_desktop.services.plan import TaskInfo, save_task
 from dsj_desktop.services.plan_overview import PlanInfo, ratio_label, task_form_choices
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.editors import ChecklistEdit, editor_value, make_editor
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.ops import WriteOp, refusal_in
 from dsj_desktop.ui.record_dialog import fit_to_screen
 
@@ -169,13 +169,7 @@ class TaskDialog(QDialog):
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
         self.error.hide()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.save, ok="保存").box
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addWidget(self.error)

@@ -25,7 +25,7 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.publish.export import WrittenFile, export_session
 from dsj_desktop.services import sessions
 from dsj_desktop.ui.draw.controller import DrawController
-from dsj_desktop.ui.kit import DestinationList, choose_folder, make_table
+from dsj_desktop.ui.kit import DestinationList, choose_folder, make_table, ok_cancel
 from dsj_desktop.ui.runner import report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 from dsj_desktop.ui.trust_widgets import note_label
@@ -202,10 +202,7 @@ class ExportDialog(QDialog):
         other.clicked.connect(self.choose_other)
         again = QPushButton("刷新（插入U盘后）")
         again.clicked.connect(self.refresh)
-        self.buttons = QDialogButtonBox()
-        self.btn_export = self.buttons.addButton("导出", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.btn_export.clicked.connect(self.export_selected)
-        self.buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole).clicked.connect(self.reject)
+        self.buttons, self.btn_export, _ = ok_cancel(self, self.export_selected, ok="导出")
         row = QHBoxLayout()
         row.addWidget(again)
         row.addWidget(other)
