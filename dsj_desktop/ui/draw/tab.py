@@ -40,7 +40,8 @@ from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.draw.controller import DrawController, remember, remembered
 from dsj_desktop.ui.draw.session import SessionScreen
 from dsj_desktop.ui.kit import make_table
-from dsj_desktop.ui.runner import run_with_progress
+from dsj_desktop.ui.ops import QueryOp
+from dsj_desktop.ui.runner import Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import ListTableModel
 
 PLACE_KEY = "draw_last_place"
@@ -57,6 +58,7 @@ class DrawTab(QWidget):
         self.db = db
         self.setObjectName("draw-tab")
         self.preview: PoolPreview | None = None
+        self._pool_request = 0  # the latest read of the pool asked for (show_pool)
         self.session_screen: SessionScreen | None = None
 
         self.stack = QStackedWidget()
@@ -236,7 +238,12 @@ class DrawTab(QWidget):
         self.show_pool()
 
     def show_pool(self) -> None:
+        """Show the chosen task's pool as of the chosen date: read off the GUI thread (a QueryOp: the
+        window stays painted, a progress dialog appears if it takes long); only the latest request
+        is shown, should another choice come while a read is under way."""
         code = self.task_combo.currentData()
+        self._pool_request += 1
+        request = self._pool_request
         self.preview = None
         if not code:
             self.summary.setText("没有抽查任务。请先在“抽查计划”中导入年度抽查计划。")
@@ -246,14 +253,31 @@ class DrawTab(QWidget):
             self.sessions_model.set_rows(["场次编号"], [])
             self.btn_start.setEnabled(False)
             return
-        try:
-            with self.db.read() as conn:
-                self.preview = pool_preview(conn, code, self.on)
-        except UserError as exc:
-            self.summary.setText(str(exc))
-            self.btn_start.setEnabled(False)
-            return
-        pv = self.preview
+        db, on = self.db, self.on
+
+        def read() -> tuple[PoolPreview, list[str]]:  # on a worker thread: no widget here
+            with db.read() as conn:
+                pv = pool_preview(conn, code, on)
+            # Everything that would stop the draw or its signed record, before anything starts.
+            return pv, draw_ready.signing_problems(db)
+
+        def shown(value: tuple[PoolPreview, list[str]]) -> None:
+            if request == self._pool_request:  # else a later choice has been (or is being) shown
+                self._show_preview(*value)
+
+        def failed(out: Outcome) -> None:
+            if request != self._pool_request:
+                return
+            if isinstance(out.error, UserError):
+                self.summary.setText(str(out.error))
+                self.btn_start.setEnabled(False)
+            else:
+                report_failure(self, "读取抽取名单", out)
+
+        QueryOp(self, "读取抽取名单", read).success(shown).failure(failed).run()
+
+    def _show_preview(self, pv: PoolPreview, signing: list[str]) -> None:
+        self.preview = pv
         t, tp, pool = pv.task, pv.pool, pv.pool.pool
         items = "、".join(f"{it.code} {it.name}" for it in tp.items)
         period = period_state(t, self.on)  # outside the task's period: the start asks for a reason
@@ -267,8 +291,7 @@ class DrawTab(QWidget):
             + (f"，专家 {len(pv.experts)} 人" if t.expert_count else "")
             + (f"<br><span style='color:#8a5a00'>{period}</span>" if period else "")
         )
-        # Everything that would stop the draw or its signed record, before anything starts.
-        problems = [*tp.problems, *draw_ready.signing_problems(self.db)]
+        problems = [*tp.problems, *signing]
         self.problems.setText("\n".join(f"· {p}" for p in problems))
         self.problems.setVisible(bool(problems))
         self.models["strata"].set_rows(
