@@ -5,6 +5,10 @@ PostgreSQL: the ``data_dir`` fixture then also points ``DSJ_DATABASE_URL`` at a 
 of one server started once per test session (Debian's ``postgresql-15`` binaries, run as the
 ``postgres`` OS user when the tests run as root, in a private temporary folder with its own port
 and socket; stopped at the end of the session). The default engine is SQLite.
+
+The port is one found free just before the start; another test session starting at the same
+moment may take it first (or a connection may use it as its local port): the server then fails to
+bind it, and is started again on another port.
 """
 
 from __future__ import annotations
@@ -36,10 +40,21 @@ def pg_bin_dir() -> Path | None:
     return None
 
 
+START_ATTEMPTS = 8  # starts on a port another process took meanwhile, before giving up
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class PortTaken(RuntimeError):
+    """The server could not listen on its port: another process holds it."""
+
+
+def _port_taken(log_text: str) -> bool:
+    return "could not bind" in log_text and "Address already in use" in log_text
 
 
 @dataclass
@@ -76,6 +91,27 @@ def _as_server_user(cmd: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *cmd] if owner else cmd
 
 
+def _start(bin_dir: Path, data: Path, sock: Path, log: Path, owner: str | None) -> int:
+    """Start the server of *data* on a free port and return the port; :class:`PortTaken` when
+    another process took that port between the check and the server's bind."""
+    port = _free_port()
+    before = log.stat().st_size
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    opts += " -c full_page_writes=off -c max_connections=60"
+    started = subprocess.run(
+        _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"], owner),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if started.returncode == 0:
+        return port
+    with log.open("rb") as f:
+        f.seek(before)
+        said = f.read().decode("utf-8", "replace")
+    if _port_taken(said):
+        raise PortTaken(f"port {port}: {said.strip()}")
+    raise RuntimeError(f"PostgreSQL did not start (pg_ctl {started.returncode}): {started.stderr}\n{said}")
+
+
 @contextlib.contextmanager
 def start_server() -> Iterator[PgServer]:
     bin_dir = pg_bin_dir()
@@ -90,22 +126,28 @@ def start_server() -> Iterator[PgServer]:
     if owner:
         shutil.chown(data, owner, owner)
         shutil.chown(sock, owner, owner)
-    port = _free_port()
     log = root / "server.log"
     subprocess.run(
         _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                          "-E", "UTF8", "--locale=C.UTF-8"], owner),
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    log.touch()
     if owner:
-        log.touch()
         shutil.chown(log, owner, owner)
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-    opts += " -c full_page_writes=off -c max_connections=60"
-    subprocess.run(
-        _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"], owner),
-        check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    attempt = 1
+    while True:
+        try:
+            port = _start(bin_dir, data, sock, log, owner)
+            break
+        except PortTaken:
+            if attempt == START_ATTEMPTS:
+                shutil.rmtree(root, ignore_errors=True)
+                raise
+            attempt += 1
+        except RuntimeError:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
     try:
         yield PgServer(root, bin_dir, port)
     finally:
