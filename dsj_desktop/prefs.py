@@ -40,7 +40,7 @@ def read_prefs(data_dir: Path) -> dict[str, object]:
 
 
 def _save(data_dir: Path, prefs: dict[str, object]) -> None:
-    """Best effort: a preference that cannot be saved is simply not remembered."""
+    """Write *prefs* as this PC's preferences, best effort (see :func:`write_pref`)."""
     with contextlib.suppress(UserError):
         atomic_write_bytes(
             prefs_path(data_dir), json.dumps(prefs, ensure_ascii=False, indent=1).encode("utf-8")
