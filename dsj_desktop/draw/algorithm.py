@@ -131,6 +131,12 @@ def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
     of 100,000 candidates): when every value is already text as that gives it back (NFC, trimmed,
     without control characters), one check over the joined column proves it and the values are
     returned as they are; otherwise value by value, with the same result or error."""
+    return normalize_texts_joined(values, what)[0]
+
+
+def normalize_texts_joined(values: Sequence[Any], what: str) -> tuple[list[str], str]:
+    """:func:`normalize_texts`, and the values it gives joined by U+FFFF (no control character, and
+    JSON writes it as itself), for a caller that looks at the whole column once more."""
     try:
         joined = _TEXTS_SEP.join(values)
     except TypeError:
@@ -142,8 +148,9 @@ def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
         and not _edge_space(joined)
         and unicodedata.is_normalized("NFC", joined)
     ):
-        return list(values)
-    return [normalize_text(v, what, allow_empty=True) for v in values]
+        return list(values), joined
+    out = [normalize_text(v, what, allow_empty=True) for v in values]
+    return out, _TEXTS_SEP.join(out)
 
 
 def H(text: str) -> str:
@@ -984,7 +991,7 @@ class Witness:
         return {"name": self.name, "digits": self.digits}
 
 
-def _all_code_characters(text: str) -> bool:
+def all_code_characters(text: str) -> bool:
     """Only 0-9 and A-Z (C-level string methods, no per-character Python)."""
     return text.isascii() and not text.encode().translate(None, _CODE_BYTES)
 
@@ -1008,7 +1015,7 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
         strata = list(map(itemgetter(1), rows))
     # Fast path: every id already 18 characters from 0-9 and A-Z (then it is NFC and trimmed).
     if not (
-        set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and _all_code_characters("".join(ids))
+        set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and all_code_characters("".join(ids))
     ):
         ids = [normalize_target_id(i) for i in ids]
     if set(map(type, strata)) - {str}:
