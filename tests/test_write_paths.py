@@ -231,6 +231,35 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
         ]
 
 
+def test_a_prepared_session_s_frozen_inputs_are_sealed_and_journalled_as_the_row_trigger_does_it(
+    demo_db: Database,
+) -> None:
+    """Prepare stores the frozen candidates from their UTF-8 (sealed and listed without the row
+    trigger on SQLite): the seal the trigger's function computes from the row as stored, the row
+    counted and listed as the trigger lists it, and the file honest."""
+    db = demo_db
+    s = sessions.prepare(db, "RW-2026-04", on=date(2026, 6, 1), operator="测试员")
+    _honest(db, "a prepared session")
+    action, detail = _last_entry(db)
+    assert action == "抽取准备：任务 RW-2026-04"
+    assert detail["changes"]["draw_input"] == {"insert": 1}
+    listed = next(r for r in detail["rows"] if r["table"] == "draw_input")
+    cols = ("session_id", "task", "targets", "other", "created_at")
+    with db.read() as conn:
+        stored = conn.exec_driver_sql(
+            f"SELECT rowid, {', '.join(cols)} FROM draw_input WHERE session_id = ?", (s.id,)
+        ).one()
+        seal = conn.exec_driver_sql(
+            "SELECT seal FROM row_seal WHERE tbl = 'draw_input' AND row_id = ?", (stored[0],)
+        ).scalar_one()
+    assert len(stored[3]) > guard_mod.JOURNAL_VALUE_CHARS  # listed by its length and SHA-256
+    assert listed == guard_mod.describe_row("draw_input", "I", stored[0], cols, None, stored[1:])
+    if not db.on_server:
+        assert bytes(seal) == db.guard.seal("draw_input", stored[0], stored[1:])
+    sessions.void(db, s.id, "比较之后作废")
+    _honest(db, "a prepared session voided")
+
+
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:
     db = demo_db
     _honest(db, "the demo county")

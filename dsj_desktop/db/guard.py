@@ -674,20 +674,22 @@ def insert_text_row(
     data: bytes,
     chars: int,
     sha256_hex: str,
+    text: str | None = None,
 ) -> None:
-    """Insert one row: *values*, and in *column* a long text (a signed record: some 10 MB at city
-    scale) given as its UTF-8 *data*, its length in characters and its SHA-256. On SQLite the text is
-    bound as those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for
-    the journal with that digest, where the row trigger would decode it, encode it again and hash it
-    once more: sealed, counted and listed exactly as by the trigger. On a server (or as 系统) the row
-    takes the ordinary path (sealed with every other row at the end of the write)."""
+    """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
+    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters and its
+    SHA-256 (and the *text* itself, if the caller has it). On SQLite the text is bound as those bytes
+    (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for the journal with
+    that digest, where the row trigger would decode it, encode it again and hash it once more: sealed,
+    counted and listed exactly as by the trigger. On a server (or as 系统) the row takes the ordinary
+    path (sealed with every other row at the end of the write)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
         conn.exec_driver_sql(
             f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
-            (*values.values(), data.decode("utf-8")),
+            (*values.values(), data.decode("utf-8") if text is None else text),
         )
         return
     guard.check(st, table)

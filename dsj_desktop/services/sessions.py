@@ -24,7 +24,7 @@ from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db import draw_inputs, lock
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db.engine import Database
+from dsj_desktop.db.engine import Database, guard_of
 from dsj_desktop.domain.pool import Scope, compute_pool
 from dsj_desktop.draw.algorithm import (
     MIN_WITNESS_DIGITS,
@@ -504,7 +504,7 @@ def prepare(
         }  # fmt: skip
         # Stored once, in a row that never changes: the candidates as the record's ``targets`` member
         # (names checked now, as every version of the record will copy them), the rest as JSON.
-        frozen = draw_inputs.split(inputs, setup.targets, target_names=row_names)
+        task_text, targets_text, other_text = draw_inputs.split(inputs, setup.targets, target_names=row_names)
         del inputs, row_names
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
@@ -515,11 +515,15 @@ def prepare(
             "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', 0, ?, ?)",
             (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator, now, now),
         )  # fmt: skip
-        conn.exec_driver_sql(
-            "INSERT INTO draw_input (session_id, task, targets, other, created_at) VALUES (?, ?, ?, ?, ?)",
-            (session_id, *frozen, now),
-        )
-        del frozen
+        # The candidates (9 MB at city scale) sealed and described for the journal from their UTF-8,
+        # encoded once (the row trigger would decode them, encode them twice and hash them again).
+        targets_utf8 = targets_text.encode("utf-8")
+        guard_mod.insert_text_row(
+            conn, guard_of(conn), "draw_input",
+            {"session_id": session_id, "task": task_text, "other": other_text, "created_at": now},
+            "targets", targets_utf8, len(targets_text), hashlib.sha256(targets_utf8).hexdigest(), targets_text,
+        )  # fmt: skip
+        del targets_text, targets_utf8
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(setup.targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
