@@ -211,3 +211,36 @@ def test_upgrade_from_version_1_keeps_the_data_and_matches_a_new_schema(tmp_path
     new_dir = tmp_path / "new"
     open_database(new_dir).close()
     assert schema_of(path) == schema_of(database_path(new_dir))
+
+
+def test_each_write_logs_every_table_s_rows_as_a_full_count_finds_them(db: Database) -> None:
+    """A write's journal entry logs the rows of every table after it: counted when the write began
+    and, for the tables it changed, again at its end (on SQLite the row triggers name them). Whatever
+    way the rows change (an upsert, a row replaced, a savepoint rolled back, rows removed), the logged
+    counts are those a full count finds."""
+    from dsj_desktop.db import guard as guard_mod
+
+    def logged_and_counted() -> tuple[dict[str, int] | None, dict[str, int]]:
+        with db.read() as conn:
+            return guard_mod.journal_head(conn)[2], guard_mod.table_counts(conn)
+
+    steps = [
+        "INSERT INTO setting (key, value) VALUES ('a', '1'), ('b', '2')",
+        "INSERT INTO setting (key, value) VALUES ('a', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT OR REPLACE INTO setting (key, value) VALUES ('b', '4')",
+        "DELETE FROM setting WHERE key = 'a'",
+    ]
+    if db.on_server:
+        steps.remove("INSERT OR REPLACE INTO setting (key, value) VALUES ('b', '4')")
+    for sql in steps:
+        with db.write("测试") as conn:
+            conn.exec_driver_sql(sql)
+        logged, counted = logged_and_counted()
+        assert logged == counted, sql
+    with db.write("测试") as conn:
+        with conn.begin_nested() as sp:
+            conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('c', '5')")
+            sp.rollback()
+        conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('d', '6')")
+    logged, counted = logged_and_counted()
+    assert logged == counted and counted["setting"] == 2

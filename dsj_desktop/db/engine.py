@@ -234,6 +234,8 @@ class Database:
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
         counts = guard_mod.table_counts(conn, names)
+        if not pg.is_pg(conn):
+            state.start_counts = dict(counts)  # the end of the write counts only what it changed
         if logged is not None:
             problems += guard_mod.count_differences(logged, counts)
         if problems:  # on record from now on, with the counts found (the next write compares with them)

@@ -70,6 +70,7 @@ class TxState:
     keep_unsealed: set[tuple[str, int]] = field(
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
+    start_counts: dict[str, int] | None = None  # every table's rows when the write began (SQLite)
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -980,6 +981,24 @@ def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[s
     return {str(t): int(n) for t, n in dbapi.execute(sql)}
 
 
+def end_counts(conn: Connection, st: TxState) -> dict[str, int]:
+    """Every table's rows at the end of a write, for its journal entry: those it began with (counted
+    under the write lock, see :meth:`Database._before_write`), the tables this write changed counted
+    again. On SQLite every row written, changed or deleted outside a bulk write passes a row trigger,
+    which names its table in ``st.counts`` (also a row replaced by ``INSERT OR REPLACE``: its table is
+    named by the insert; and rows written in one pass by :func:`insert_rows` and
+    :func:`insert_text_row`, which name their table themselves), so no other table can have changed.
+    Counted in full: a bulk write (triggers off), a write as 系统 (upgrades change tables), on a
+    server (its own capture), or without the counts it began with."""
+    start = st.start_counts
+    if start is None or st.bulk or st.system or pg.is_pg(conn):
+        return table_counts(conn)
+    names = table_names(conn)  # (a table made or removed by this write: counted, or left out)
+    again = [t for t in names if t in st.counts or t not in start]
+    counts = table_counts(conn, again)
+    return {t: counts[t] if t in counts else start[t] for t in names if t not in UNGUARDED}
+
+
 def count_differences(logged: dict[str, int], now: dict[str, int]) -> list[str]:
     return [
         f"{table_title(t)}（{t}）日志记载 {n:,} 行，现有 {now.get(t, 0):,} 行"
@@ -1010,7 +1029,7 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
     if st.rows:
         detail["rows"] = st.rows
     if guard.anchoring:
-        detail[STATE_KEY] = table_counts(conn)
+        detail[STATE_KEY] = end_counts(conn, st)
     who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
     st.head = append(conn, guard, at, who, action, detail)
 
