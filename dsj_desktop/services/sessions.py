@@ -337,8 +337,8 @@ def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
     return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
 
 
-def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[list[str]]:
-    rows = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
+def _conflicts(rows: Sequence[Any], people: set[str], targets: set[str]) -> list[list[str]]:
+    """The 回避 pairs (*rows*: person, target) of these people and targets, as params holds them."""
     return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
 
 
@@ -438,17 +438,21 @@ def prepare(
             )
         ]
         candidates = pool.candidates  # columns: uscc, name, stratum …
-        target_ids = set(candidates.uscc) | {c.uscc for c in pool.mandatory}
+        conflicts = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0").all()
+        # The targets named by a 回避 pair that are in this draw (not a set of the 100,000 candidates).
+        named = {t for _, t in conflicts}
+        target_ids = set(filter(named.__contains__, candidates.uscc)) if named else set()
+        target_ids |= {c.uscc for c in pool.mandatory}
         total = pool.total_selected
         params: dict[str, Any] = {
             "quotas": dict(pool.quotas),
             "mandatory": sorted(c.uscc for c in pool.mandatory),
             "team_size": task.team_size,
             "inspector_cap": default_cap(total, task.team_size, len(inspectors)),
-            "inspector_conflicts": _conflicts(conn, {i[0] for i in inspectors}, target_ids),
+            "inspector_conflicts": _conflicts(conflicts, {i[0] for i in inspectors}, target_ids),
             "expert_count": task.expert_count,
             "expert_cap": default_cap(total, task.expert_count, len(experts)) if task.expert_count else 0,
-            "expert_conflicts": _conflicts(conn, {e[0] for e in experts}, target_ids)
+            "expert_conflicts": _conflicts(conflicts, {e[0] for e in experts}, target_ids)
             if task.expert_count
             else [],
             "task": task.code,
