@@ -145,7 +145,7 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
         return dict(json.loads(detail))
 
     def record_through_trigger(
-        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any
+        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any, **__: Any
     ) -> None:
         row = {**values, column: data.decode("utf-8")}
         conn.exec_driver_sql(
@@ -258,6 +258,29 @@ def test_a_prepared_session_s_frozen_inputs_are_sealed_and_journalled_as_the_row
         assert bytes(seal) == db.guard.seal("draw_input", stored[0], stored[1:])
     sessions.void(db, s.id, "比较之后作废")
     _honest(db, "a prepared session voided")
+
+
+@pytest.mark.sqlite_only(
+    "the row id SQLite gives after the largest one; a server seals at the end of the write"
+)
+def test_a_long_text_row_given_another_row_id_than_the_next_is_sealed_for_the_one_it_got(
+    db: Database,
+) -> None:
+    """insert_text_row seals the row (in a thread, while SQLite stores it) for the row id that comes
+    next; after the largest possible row id SQLite picks another at random: the row is sealed again for
+    the id it got, and the file stays honest."""
+    with db.write("测试") as conn:
+        conn.exec_driver_sql("INSERT INTO setting (rowid, key, value) VALUES (9223372036854775807, 'a', '1')")
+    text = "长文本" * 200
+    with db.write("测试") as conn:
+        guard_mod.insert_text_row(conn, db.guard, "setting", {"key": "b"}, "value", text.encode(), len(text))
+    _honest(db, "a long text stored under a random row id")
+    with db.read() as conn:
+        rowid, value = conn.exec_driver_sql("SELECT rowid, value FROM setting WHERE key = 'b'").one()
+    assert value == text and rowid != 9223372036854775807
+    _, detail = _last_entry(db)
+    listed = next(r for r in detail["rows"] if r["table"] == "setting")
+    assert listed == guard_mod.describe_row("setting", "I", rowid, ("key", "value"), None, ("b", text))
 
 
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:

@@ -525,7 +525,7 @@ def prepare(
         guard_mod.insert_text_row(
             conn, guard_of(conn), "draw_input",
             {"session_id": session_id, "task": task_text, "other": other_text, "created_at": now},
-            "targets", targets_utf8, len(targets_text), hashlib.sha256(targets_utf8).hexdigest(), targets_text,
+            "targets", targets_utf8, len(targets_text), text=targets_text,
         )  # fmt: skip
         del targets_text, targets_utf8
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(setup.targets),
