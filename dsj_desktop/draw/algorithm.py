@@ -758,15 +758,15 @@ def assign_people(
     teams: list[tuple[str, ...]] = []
     for target_id in order:
         prefix = f"{seed}{SEP}{kind}{SEP}{target_id}{SEP}".encode()
-        tickets = list(zip(_digests(prefix, people_bytes), people, strict=True))
+        digests = _digests(prefix, people_bytes)
         banned = conflicts.get(target_id, frozenset())
         team: list[str] = []
         # The team usually comes from the head of the ranking: rank only that. When it holds
         # enough people below their cap, the first walk over the whole ranking would take the
         # very same ones; otherwise the whole ranking is made and walked as described.
         depth = 4 * size + len(banned)
-        if depth < len(tickets):
-            for _, p in heapq.nsmallest(depth, tickets):
+        if depth < len(digests):
+            for _, p in _smallest(depth, digests, people):
                 if count[p] < cap and p not in banned:
                     team.append(p)
                     if len(team) == size:
@@ -775,7 +775,7 @@ def assign_people(
                 team = []
         ranked: list[str] = []
         if not team:
-            ranking = sorted(tickets)
+            ranking = sorted(zip(digests, people, strict=True))
             ranked = [p for _, p in ranking if p not in banned] if banned else [p for _, p in ranking]
             for p in ranked:
                 if count[p] < cap:
