@@ -1019,10 +1019,9 @@ def end_counts(conn: Connection, st: TxState) -> dict[str, int]:
     start = st.start_counts
     if start is None or st.bulk or st.system or pg.is_pg(conn):
         return table_counts(conn)
-    names = table_names(conn)  # (a table made or removed by this write: counted, or left out)
-    again = [t for t in names if t in st.counts or t not in start]
-    counts = table_counts(conn, again)
-    return {t: counts[t] if t in counts else start[t] for t in names if t not in UNGUARDED}
+    names = [t for t in table_names(conn) if t not in UNGUARDED]  # (a table made or removed: counted)
+    counts = table_counts(conn, [t for t in names if t in st.counts or t not in start])
+    return {t: counts[t] if t in counts else start[t] for t in names}
 
 
 def count_differences(logged: dict[str, int], now: dict[str, int]) -> list[str]:
