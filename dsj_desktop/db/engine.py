@@ -73,9 +73,8 @@ def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-UNCHANGED_KEY = (
-    "dsj_unchanged"  # a connection's info: the journal's head and change marks after its last write
-)
+# In a connection's info: the journal's head and SQLite's change marks after its last write.
+UNCHANGED_KEY = "dsj_unchanged"
 
 
 def _change_marks(conn: Connection) -> tuple[int, int, int]:
