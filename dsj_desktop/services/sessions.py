@@ -268,12 +268,16 @@ class SessionSummary:
         return STATUS_TITLES.get(self.status, self.status)
 
 
-def session_summaries(conn: Connection, task_code: str | None = None) -> list[SessionSummary]:
+def session_summaries(
+    conn: Connection, task_code: str | None = None, *, selected: bool = True
+) -> list[SessionSummary]:
+    """The sessions (of *task_code*, or all) in the order made; *selected*: with the number of targets
+    each drew (else 0: each session's stored selection is then not read)."""
     where, params = ("WHERE task_code = ?", (task_code,)) if task_code else ("", ())
+    count = "CASE WHEN result = '' THEN 0 ELSE json_array_length(result) END" if selected else "0"
     rows = conn.exec_driver_sql(
         "SELECT id, task_code, status, draw_date, commitment, nonce, void_reason, "
-        f"CASE WHEN result = '' THEN 0 ELSE json_array_length(result) END, created_at FROM draw_session {where} "
-        "ORDER BY created_at, id",
+        f"{count}, created_at FROM draw_session {where} ORDER BY created_at, id",
         params,
     )
     return [SessionSummary(r[0], r[1], r[2], date.fromisoformat(str(r[3])), *r[4:]) for r in rows]
@@ -334,7 +338,7 @@ def _previous(summaries: Iterable[SessionSummary]) -> list[PreviousAttempt]:
 
 def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
     """The task's confirmed sessions (a new draw of it needs a reason)."""
-    return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
+    return [s.id for s in session_summaries(conn, task_code, selected=False) if s.status == CONFIRMED]
 
 
 def _conflicts(rows: Sequence[Any], people: set[str], targets: set[str]) -> list[list[str]]:
@@ -411,7 +415,7 @@ def prepare(
             raise OutsidePeriod(f"{outside}。确需在期限外抽取的，请写明原因（原因将印在抽取记录上）。")
         if not outside:
             outside_period_reason = ""
-        summaries = session_summaries(conn, task_code)  # read once: open, confirmed, previous
+        summaries = session_summaries(conn, task_code, selected=False)  # once: open, confirmed, previous
         open_ = [s.id for s in summaries if s.status in OPEN]
         if open_:
             where = [w for w in map(db.live_elsewhere, open_) if w]  # on a server: which workstation
@@ -581,7 +585,7 @@ def is_interrupted(db: Database, s: Session | SessionSummary) -> bool:
 def void_interrupted(db: Database, task_code: str | None = None, *, operator: str = "") -> list[Session]:
     """Void (开奖前中断) every session of *task_code* (or of all tasks) interrupted before its reveal."""
     with db.read() as conn:
-        stale = [s.id for s in session_summaries(conn, task_code) if is_interrupted(db, s)]
+        stale = [s.id for s in session_summaries(conn, task_code, selected=False) if is_interrupted(db, s)]
     return [void(db, sid, INTERRUPTED, operator=operator) for sid in stale]
 
 
