@@ -211,3 +211,79 @@ def test_upgrade_from_version_1_keeps_the_data_and_matches_a_new_schema(tmp_path
     new_dir = tmp_path / "new"
     open_database(new_dir).close()
     assert schema_of(path) == schema_of(database_path(new_dir))
+
+
+def test_each_write_logs_every_table_s_rows_as_a_full_count_finds_them(db: Database) -> None:
+    """A write's journal entry logs the rows of every table after it: counted when the write began
+    and, for the tables it changed, again at its end (on SQLite the row triggers name them). Whatever
+    way the rows change (an upsert, a row replaced, a savepoint rolled back, rows removed), the logged
+    counts are those a full count finds."""
+    from dsj_desktop.db import guard as guard_mod
+
+    def logged_and_counted() -> tuple[dict[str, int] | None, dict[str, int]]:
+        with db.read() as conn:
+            return guard_mod.journal_head(conn)[2], guard_mod.table_counts(conn)
+
+    steps = [
+        "INSERT INTO setting (key, value) VALUES ('a', '1'), ('b', '2')",
+        "INSERT INTO setting (key, value) VALUES ('a', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT OR REPLACE INTO setting (key, value) VALUES ('b', '4')",
+        "DELETE FROM setting WHERE key = 'a'",
+    ]
+    if db.on_server:
+        steps.remove("INSERT OR REPLACE INTO setting (key, value) VALUES ('b', '4')")
+    for sql in steps:
+        with db.write("测试") as conn:
+            conn.exec_driver_sql(sql)
+        logged, counted = logged_and_counted()
+        assert logged == counted, sql
+    with db.write("测试") as conn:
+        with conn.begin_nested() as sp:
+            conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('c', '5')")
+            sp.rollback()
+        conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('d', '6')")
+    logged, counted = logged_and_counted()
+    assert logged == counted and counted["setting"] == 2
+
+
+@pytest.mark.sqlite_only("SQLite's change marks (data_version, total_changes); a server counts every write")
+def test_a_write_after_the_program_s_own_counts_only_what_changed_and_still_sees_outside_deletes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two writes of this program on one connection, with no other connection committing,
+    the tables hold what the last entry logged: the next write takes those counts without counting.
+    A row deleted meanwhile by another tool (its triggers lifted, its seal removed: a commit of
+    another connection) is still found by the next write of the open program, and logged."""
+    from dsj_desktop.db import guard as guard_mod
+
+    calls: list[int] = []
+    real = guard_mod.table_counts
+
+    def counting(conn: Connection, names: object = None) -> dict[str, int]:
+        calls.append(len(names) if isinstance(names, list) else -1)
+        return real(conn, names)  # type: ignore[arg-type]
+
+    with db.write("测试") as conn:
+        conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('a', '1'), ('b', '2')")
+    monkeypatch.setattr(guard_mod, "table_counts", counting)
+    with db.write("测试") as conn:
+        conn.exec_driver_sql("UPDATE setting SET value = '3' WHERE key = 'a'")
+    assert all(n <= 1 for n in calls), calls  # no table counted in full: only the one changed, at the end
+    with sqlite3.connect(database_path(db.data_dir)) as c:
+        triggers = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
+            c.execute(f'DROP TRIGGER "{name}"')
+        rowid = c.execute("SELECT rowid FROM setting WHERE key = 'b'").fetchone()[0]
+        c.execute("DELETE FROM setting WHERE key = 'b'")
+        c.execute("DELETE FROM row_seal WHERE tbl = 'setting' AND row_id = ?", (rowid,))
+        for _, sql in triggers:
+            c.execute(sql)
+    c.close()
+    calls.clear()
+    with db.write("测试") as conn:
+        conn.exec_driver_sql("UPDATE setting SET value = '4' WHERE key = 'a'")
+    assert any(n > 1 for n in calls)  # counted again
+    with db.read() as conn:
+        actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM journal ORDER BY id DESC LIMIT 2")]
+        logged, counted = guard_mod.journal_head(conn)[2], real(conn)
+    assert actions[1] == guard_mod.OUTSIDE_CHANGE and logged == counted

@@ -485,3 +485,14 @@ def test_candidates_written_from_columns_are_the_rows_written_by_id() -> None:
         target_columns_json(ids, [*strata[:-1], 7], names)  # type: ignore[list-item]
     with pytest.raises(DrawInputError):
         target_columns_json(ids, strata, [*names[:-1], 7])
+    # Ids the draw would refuse (a quote, a backslash, a control character) are still written as
+    # json.dumps writes them; one row, and rows whose every column needs escaping.
+    odd = ['91"10', "91\\10", "91\x0110"]
+    for rows in ([("A", "s", "n")], [(f"{i}{n}", '"s"', 'n"') for n in range(3) for i in odd]):
+        ids_, strata_, names_ = (list(c) for c in zip(*rows, strict=True))
+        expected = json.dumps(
+            [{"id": i, "name": n, "stratum": s} for i, s, n in rows],
+            ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        )  # fmt: skip
+        assert target_columns_json(ids_, strata_, names_) == expected
+    assert target_columns_json([], [], []) == "[]"

@@ -13,7 +13,7 @@ from dsj_desktop.draw.algorithm import DrawInputError, normalize_text, normalize
 VALUES = st.one_of(
     st.sampled_from([
         "", " ", "青山宏达机械有限公司", " 前后有空格 ", "中间 有空格", "Qingshan Co. Ltd", "\u3000全角空格", "e\u0301", "é", "\u0301开头是组合符",
-        "tab\there", "换行\n", "a\uffffb", "\uffff", "\u2028", "x\x7f", "\xa0", "Å", "\u212b", 5, None,
+        "tab\there", "换行\n", "a\uffffb", "\uffff", "a\u2e3bb", "\u2e3b", " \u2e3b", "\u2e3b\u0301", "\u2028", "\u3000", "\x85", "a b ", "x\x7f", "\xa0", "Å", "\u212b", 5, None,
     ]),
     st.text(max_size=5),
 )  # fmt: skip

@@ -299,11 +299,31 @@ def test_a_status_or_risk_level_not_known_is_read_row_by_row(demo_db: Database) 
     assert cols == TargetColumns.of(rows)
 
 
-def test_rows_out_of_id_order_are_put_in_order(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rows_out_of_id_order_are_put_in_order(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
     """A server may hand the aggregates the rows in any order (PostgreSQL after updates does): the
-    ids that come with them put them back in directory order."""
+    ids that come with them put them back in directory order. SQLite's scan of the table itself walks
+    it in id order (its b-tree's key), even for a row written last with an id below the others'."""
     with demo_db.read() as conn:
         expected = plan_service.load_target_columns(conn, Scope(UNDIRECTED))
+    if engine == "sqlite":
+        with demo_db.write() as conn:
+            low = conn.exec_driver_sql("SELECT min(id) FROM target").scalar_one()
+            cols = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('target')") if r[1] != "id"]
+            picked = ", ".join("?" if c == "uscc" else c for c in cols)
+            conn.exec_driver_sql(
+                f"INSERT INTO target (id, {', '.join(cols)}) SELECT ?, {picked} FROM target WHERE id = ?",
+                (low - 1, "91110000MA000LOW1X", low),
+            )
+        with demo_db.read() as conn:
+            got = plan_service.load_target_columns(conn, Scope(UNDIRECTED))
+            in_order = [
+                r[0] for r in conn.exec_driver_sql("SELECT uscc FROM target WHERE archived = 0 ORDER BY id")
+            ]
+        assert list(got.uscc) == in_order and in_order[0] == "91110000MA000LOW1X"
+        assert list(got.uscc[1:]) == list(expected.uscc)
+        return
     real = plan_service.raw_rows
 
     def shuffled(conn: Any, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:

@@ -145,7 +145,7 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
         return dict(json.loads(detail))
 
     def record_through_trigger(
-        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any
+        conn: Any, guard: Any, table: str, values: Any, column: str, data: bytes, *_: Any, **__: Any
     ) -> None:
         row = {**values, column: data.decode("utf-8")}
         conn.exec_driver_sql(
@@ -229,6 +229,58 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
         assert [(f.table, f.detail) for f in report.findings] == [
             ("检查组成员", "这一行在本程序之外被改动过")
         ]
+
+
+def test_a_prepared_session_s_frozen_inputs_are_sealed_and_journalled_as_the_row_trigger_does_it(
+    demo_db: Database,
+) -> None:
+    """Prepare stores the frozen candidates from their UTF-8 (sealed and listed without the row
+    trigger on SQLite): the seal the trigger's function computes from the row as stored, the row
+    counted and listed as the trigger lists it, and the file honest."""
+    db = demo_db
+    s = sessions.prepare(db, "RW-2026-04", on=date(2026, 6, 1), operator="测试员")
+    _honest(db, "a prepared session")
+    action, detail = _last_entry(db)
+    assert action == "抽取准备：任务 RW-2026-04"
+    assert detail["changes"]["draw_input"] == {"insert": 1}
+    listed = next(r for r in detail["rows"] if r["table"] == "draw_input")
+    cols = ("session_id", "task", "targets", "other", "created_at")
+    with db.read() as conn:
+        stored = conn.exec_driver_sql(
+            f"SELECT rowid, {', '.join(cols)} FROM draw_input WHERE session_id = ?", (s.id,)
+        ).one()
+        seal = conn.exec_driver_sql(
+            "SELECT seal FROM row_seal WHERE tbl = 'draw_input' AND row_id = ?", (stored[0],)
+        ).scalar_one()
+    assert len(stored[3]) > guard_mod.JOURNAL_VALUE_CHARS  # listed by its length and SHA-256
+    assert listed == guard_mod.describe_row("draw_input", "I", stored[0], cols, None, stored[1:])
+    if not db.on_server:
+        assert bytes(seal) == db.guard.seal("draw_input", stored[0], stored[1:])
+    sessions.void(db, s.id, "比较之后作废")
+    _honest(db, "a prepared session voided")
+
+
+@pytest.mark.sqlite_only(
+    "the row id SQLite gives after the largest one; a server seals at the end of the write"
+)
+def test_a_long_text_row_given_another_row_id_than_the_next_is_sealed_for_the_one_it_got(
+    db: Database,
+) -> None:
+    """insert_text_row seals the row (in a thread, while SQLite stores it) for the row id that comes
+    next; after the largest possible row id SQLite picks another at random: the row is sealed again for
+    the id it got, and the file stays honest."""
+    with db.write("测试") as conn:
+        conn.exec_driver_sql("INSERT INTO setting (rowid, key, value) VALUES (9223372036854775807, 'a', '1')")
+    text = "长文本" * 200
+    with db.write("测试") as conn:
+        guard_mod.insert_text_row(conn, db.guard, "setting", {"key": "b"}, "value", text.encode(), len(text))
+    _honest(db, "a long text stored under a random row id")
+    with db.read() as conn:
+        rowid, value = conn.exec_driver_sql("SELECT rowid, value FROM setting WHERE key = 'b'").one()
+    assert value == text and rowid != 9223372036854775807
+    _, detail = _last_entry(db)
+    listed = next(r for r in detail["rows"] if r["table"] == "setting")
+    assert listed == guard_mod.describe_row("setting", "I", rowid, ("key", "value"), None, ("b", text))
 
 
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:

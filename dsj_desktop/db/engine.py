@@ -73,6 +73,21 @@ def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+# In a connection's info: the journal's head and SQLite's change marks after its last write.
+UNCHANGED_KEY = "dsj_unchanged"
+
+
+def _change_marks(conn: Connection) -> tuple[int, int, int]:
+    """SQLite's marks of change, as this connection sees them: ``data_version`` (changes when another
+    connection, of this or another process, commits), ``schema_version`` (any change of the schema)
+    and this connection's count of rows it has inserted, changed or deleted (triggers included)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    data = dbapi.execute("PRAGMA data_version").fetchone()[0]
+    schema = dbapi.execute("PRAGMA schema_version").fetchone()[0]
+    return int(data), int(schema), int(dbapi.total_changes)
+
+
 def make_engine(path: Path, guard: Guard) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
@@ -175,6 +190,9 @@ class Database:
             state.reset()
             state.action, state.bulk, state.system, state.forced = action, bulk, system, journal
             state.detail = dict(detail or {})
+            info = conn.connection.info
+            unchanged = info.pop(UNCHANGED_KEY, None)  # kept again only if this write commits
+            after = None
             try:
                 with conn.begin():
                     who = actor.current()
@@ -186,13 +204,17 @@ class Database:
                     if bulk:  # the triggers will be off: the role is checked once, here
                         self.guard.check(state, "*")
                     if self.guard.anchoring:
-                        self._before_write(conn, state)
+                        self._before_write(conn, state, unchanged)
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
+                    if self.guard.anchoring and state.head and state.start_counts is not None:
+                        after = (state.head, *_change_marks(conn))  # (no other writer until COMMIT)
                     if self.guard.anchoring and state.head and state.start_head:
                         # Before COMMIT: the new head as pending (a crash now is not a cut journal).
                         anchor.write_pending(self.data_dir, anchor.Head(*state.start_head),
                                              anchor.Head(*state.head), now_iso(), self.guard.sign)  # fmt: skip
+                if after is not None:
+                    info[UNCHANGED_KEY] = after
                 if self.guard.anchoring and state.head:
                     anchor.write_head(self.data_dir, anchor.Head(*state.head), now_iso(), self.guard.sign,
                                       self.guard.public_key)  # fmt: skip
@@ -203,10 +225,15 @@ class Database:
             finally:
                 state.reset()
 
-    def _before_write(self, conn: Connection, state: TxState) -> None:
+    def _before_write(self, conn: Connection, state: TxState, unchanged: Any = None) -> None:
         """Before a write: does the journal still end where the anchor file says, and does every table
         hold as many rows as the last entry logged? If not, something outside the program changed the
-        file since: that goes into the journal first (and ``check`` reports it from then on)."""
+        file since: that goes into the journal first (and ``check`` reports it from then on).
+
+        *unchanged*: what this connection's last write left (the journal's head and SQLite's change
+        marks, :func:`_change_marks`). When the journal still ends there and no connection has
+        committed since, nor has this one changed a row or the schema, every table holds the rows that
+        entry logged: they need no counting."""
         names = guard_mod.table_names(conn)
         if "journal" not in names:
             state.start_head = (0, guard_mod.GENESIS)  # a new file: created in this transaction
@@ -233,7 +260,12 @@ class Database:
                 diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
-        counts = guard_mod.table_counts(conn, names)
+        if unchanged is not None and logged is not None and unchanged == ((seq, h), *_change_marks(conn)):
+            counts = dict(logged)
+        else:
+            counts = guard_mod.table_counts(conn, names)
+        if not pg.is_pg(conn):
+            state.start_counts = dict(counts)  # the end of the write counts only what it changed
         if logged is not None:
             problems += guard_mod.count_differences(logged, counts)
         if problems:  # on record from now on, with the counts found (the next write compares with them)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,7 @@ class TxState:
     keep_unsealed: set[tuple[str, int]] = field(
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
+    start_counts: dict[str, int] | None = None  # every table's rows when the write began (SQLite)
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -673,36 +675,61 @@ def insert_text_row(
     column: str,
     data: bytes,
     chars: int,
-    sha256_hex: str,
+    sha256_hex: str | None = None,
+    text: str | None = None,
 ) -> None:
-    """Insert one row: *values*, and in *column* a long text (a signed record: some 10 MB at city
-    scale) given as its UTF-8 *data*, its length in characters and its SHA-256. On SQLite the text is
-    bound as those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for
-    the journal with that digest, where the row trigger would decode it, encode it again and hash it
-    once more: sealed, counted and listed exactly as by the trigger. On a server (or as 系统) the row
-    takes the ordinary path (sealed with every other row at the end of the write)."""
+    """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
+    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters and its
+    SHA-256 if known (and the *text* itself, if the caller has it). On SQLite the text is bound as
+    those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for the
+    journal with that digest, where the row trigger would decode it, encode it again and hash it once
+    more: sealed, counted and listed exactly as by the trigger. The hashing runs in a thread while the
+    database stores the row (both let go of the interpreter's lock over megabytes), for the row id the
+    database gives next (sealed again should it give another). On a server (or as 系统) the row takes
+    the ordinary path (sealed with every other row at the end of the write)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
         conn.exec_driver_sql(
             f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
-            (*values.values(), data.decode("utf-8")),
+            (*values.values(), data.decode("utf-8") if text is None else text),
         )
         return
     guard.check(st, table)
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    missing = [
+        c for c in cols if c not in names
+    ]  # left to their defaults: read back, as the trigger sees them
+    at = cols.index(column)
+    done: dict[str, Any] = {}
+    worker = None
+    if not missing:  # every value known: sealed (for the next row id) while the row is stored
+        expected = int(dbapi.execute(f'SELECT coalesce(max(rowid), 0) + 1 FROM "{table}"').fetchone()[0])
+        ordered = [data if c == column else values[c] for c in cols]
+
+        def hash_while_stored() -> None:
+            try:
+                done["seal"] = seal_with_utf8(guard, table, expected, ordered, {at})
+                if sha256_hex is None:
+                    done["sha256"] = hashlib.sha256(data).hexdigest()
+            except BaseException as exc:  # (raised again by the caller's thread)
+                done["error"] = exc
+
+        worker = threading.Thread(target=hash_while_stored, name="dsj-seal", daemon=True)
+        worker.start()
     st.bulk = True
     try:
         sql = f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, CAST(? AS TEXT))'
         rowid = int(dbapi.execute(sql, (*values.values(), data)).lastrowid)
     finally:
         st.bulk = False
-    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
-    missing = [
-        c for c in cols if c not in names
-    ]  # left to their defaults: read back, as the trigger sees them
+        if worker is not None:
+            worker.join()
+    if "error" in done:
+        raise done["error"]
     row = dict(values)
     if missing:
         found = conn.exec_driver_sql(
@@ -710,13 +737,15 @@ def insert_text_row(
         ).one()
         row.update(zip(missing, found, strict=True))
     row[column] = data
-    ordered = [row[c] for c in cols]
-    _store_seals(conn, [(table, rowid, seal_with_utf8(guard, table, rowid, ordered, {cols.index(column)}))])
+    if worker is None or rowid != expected:
+        done["seal"] = seal_with_utf8(guard, table, rowid, [row[c] for c in cols], {at})
+    _store_seals(conn, [(table, rowid, done["seal"])])
     st.count(table, "insert")
     if len(st.rows) < ROWS_IN_JOURNAL:
+        digest = sha256_hex or done.get("sha256") or hashlib.sha256(data).hexdigest()
         row[column] = None
         listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
-        listed["values"][column] = brief_utf8(data, chars, sha256_hex)
+        listed["values"][column] = brief_utf8(data, chars, digest)
         st.rows.append(listed)
 
 
@@ -978,6 +1007,23 @@ def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[s
     return {str(t): int(n) for t, n in dbapi.execute(sql)}
 
 
+def end_counts(conn: Connection, st: TxState) -> dict[str, int]:
+    """Every table's rows at the end of a write, for its journal entry: those it began with (counted
+    under the write lock, see :meth:`Database._before_write`), the tables this write changed counted
+    again. On SQLite every row written, changed or deleted outside a bulk write passes a row trigger,
+    which names its table in ``st.counts`` (also a row replaced by ``INSERT OR REPLACE``: its table is
+    named by the insert; and rows written in one pass by :func:`insert_rows` and
+    :func:`insert_text_row`, which name their table themselves), so no other table can have changed.
+    Counted in full: a bulk write (triggers off), a write as 系统 (upgrades change tables), on a
+    server (its own capture), or without the counts it began with."""
+    start = st.start_counts
+    if start is None or st.bulk or st.system or pg.is_pg(conn):
+        return table_counts(conn)
+    names = [t for t in table_names(conn) if t not in UNGUARDED]  # (a table made or removed: counted)
+    counts = table_counts(conn, [t for t in names if t in st.counts or t not in start])
+    return {t: counts[t] if t in counts else start[t] for t in names}
+
+
 def count_differences(logged: dict[str, int], now: dict[str, int]) -> list[str]:
     return [
         f"{table_title(t)}（{t}）日志记载 {n:,} 行，现有 {now.get(t, 0):,} 行"
@@ -1008,7 +1054,7 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
     if st.rows:
         detail["rows"] = st.rows
     if guard.anchoring:
-        detail[STATE_KEY] = table_counts(conn)
+        detail[STATE_KEY] = end_counts(conn, st)
     who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
     st.head = append(conn, guard, at, who, action, detail)
 

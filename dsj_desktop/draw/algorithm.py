@@ -113,9 +113,12 @@ def normalize_text(value: object, what: str, *, allow_empty: bool = False) -> st
     return text
 
 
-_TEXTS_SEP = "\uffff"  # joins values for normalize_texts: no whitespace, no control, composes with nothing
+# Joins values for normalize_texts: printable, no white space, no control character, and composes with
+# nothing (no decomposition, combining class 0, in no composition), so the joined text is NFC exactly
+# when every value is. (THREE-EM DASH: a value holding it takes the slow way.)
+_TEXTS_SEP = "\u2e3b"
 _ANY_SPACE = re.compile(r"\s")  # \s is str.isspace()
-_SPACE_BY_SEP = re.compile(r"\uffff\s|\s\uffff")
+_SPACE_BY_SEP = re.compile(rf"{_TEXTS_SEP}\s|\s{_TEXTS_SEP}")
 
 
 def _edge_space(joined: str) -> bool:
@@ -126,11 +129,33 @@ def _edge_space(joined: str) -> bool:
     return bool(_SPACE_BY_SEP.search(joined)) or joined[:1].isspace() or joined[-1:].isspace()
 
 
+def _clean_edges_and_controls(joined: str) -> bool:
+    """No control character anywhere in the joined column and no white space at a value's edge. A
+    printable text (most columns: one C-level pass) holds no control character, and of all white space
+    only U+0020 (every other kind is unprintable), sought beside the separators by plain text search."""
+    if joined.isprintable():
+        if " " not in joined:
+            return True
+        return not (
+            joined.startswith(" ")
+            or joined.endswith(" ")
+            or f"{_TEXTS_SEP} " in joined
+            or f" {_TEXTS_SEP}" in joined
+        )
+    return not _CONTROL.search(joined) and not _edge_space(joined)
+
+
 def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
     """``[normalize_text(v, what, allow_empty=True) for v in values]`` for a long column (the names
     of 100,000 candidates): when every value is already text as that gives it back (NFC, trimmed,
     without control characters), one check over the joined column proves it and the values are
     returned as they are; otherwise value by value, with the same result or error."""
+    return normalize_texts_joined(values, what)[0]
+
+
+def normalize_texts_joined(values: Sequence[Any], what: str) -> tuple[list[str], str]:
+    """:func:`normalize_texts`, and the values it gives joined by U+2E3B (no control character, and
+    JSON writes it as itself), for a caller that looks at the whole column once more."""
     try:
         joined = _TEXTS_SEP.join(values)
     except TypeError:
@@ -138,12 +163,12 @@ def normalize_texts(values: Sequence[Any], what: str) -> list[str]:
     if (
         joined is not None
         and joined.count(_TEXTS_SEP) == len(values) - 1  # no value holds the separator itself
-        and not _CONTROL.search(joined)
-        and not _edge_space(joined)
+        and _clean_edges_and_controls(joined)
         and unicodedata.is_normalized("NFC", joined)
     ):
-        return list(values)
-    return [normalize_text(v, what, allow_empty=True) for v in values]
+        return list(values), joined
+    out = [normalize_text(v, what, allow_empty=True) for v in values]
+    return out, _TEXTS_SEP.join(out)
 
 
 def H(text: str) -> str:
@@ -733,15 +758,15 @@ def assign_people(
     teams: list[tuple[str, ...]] = []
     for target_id in order:
         prefix = f"{seed}{SEP}{kind}{SEP}{target_id}{SEP}".encode()
-        tickets = list(zip(_digests(prefix, people_bytes), people, strict=True))
+        digests = _digests(prefix, people_bytes)
         banned = conflicts.get(target_id, frozenset())
         team: list[str] = []
         # The team usually comes from the head of the ranking: rank only that. When it holds
         # enough people below their cap, the first walk over the whole ranking would take the
         # very same ones; otherwise the whole ranking is made and walked as described.
         depth = 4 * size + len(banned)
-        if depth < len(tickets):
-            for _, p in heapq.nsmallest(depth, tickets):
+        if depth < len(digests):
+            for _, p in _smallest(depth, digests, people):
                 if count[p] < cap and p not in banned:
                     team.append(p)
                     if len(team) == size:
@@ -750,7 +775,7 @@ def assign_people(
                 team = []
         ranked: list[str] = []
         if not team:
-            ranking = sorted(tickets)
+            ranking = sorted(zip(digests, people, strict=True))
             ranked = [p for _, p in ranking if p not in banned] if banned else [p for _, p in ranking]
             for p in ranked:
                 if count[p] < cap:
@@ -984,7 +1009,7 @@ class Witness:
         return {"name": self.name, "digits": self.digits}
 
 
-def _all_code_characters(text: str) -> bool:
+def all_code_characters(text: str) -> bool:
     """Only 0-9 and A-Z (C-level string methods, no per-character Python)."""
     return text.isascii() and not text.encode().translate(None, _CODE_BYTES)
 
@@ -1008,7 +1033,7 @@ def _normalize_target_columns(rows: Iterable[Sequence[str]]) -> tuple[list[str],
         strata = list(map(itemgetter(1), rows))
     # Fast path: every id already 18 characters from 0-9 and A-Z (then it is NFC and trimmed).
     if not (
-        set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and _all_code_characters("".join(ids))
+        set(map(type, ids)) <= {str} and set(map(len, ids)) <= {18} and all_code_characters("".join(ids))
     ):
         ids = [normalize_target_id(i) for i in ids]
     if set(map(type, strata)) - {str}:

@@ -279,9 +279,10 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     """The targets in *scope* (:func:`scope_where`) as columns, in directory order: what
     :func:`dsj_desktop.domain.pool.compute_pool` needs, read at 100,000 rows without a Python object
     per row. Each column comes back from the database as one text (``group_concat`` / ``string_agg``):
-    texts joined, split here; 风险等级 and 经营状态 one letter per row; the ids, to put the rows in
-    id order should they come otherwise. Should a value hold the separator or be none of the known
-    ones, the rows are read one by one instead."""
+    texts joined, split here; 风险等级 and 经营状态 one letter per row; on a server, the ids, to put
+    the rows in id order should they come otherwise (SQLite's table scan gives them in id order).
+    Should a value hold the separator or be none of the known ones, the rows are read one by one
+    instead."""
     where, params = scope_where(scope)
     coded: list[str] = []
     code_params: list[Any] = []
@@ -291,26 +292,28 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
         code_params.extend(values)
     blacklist = "CASE WHEN blacklist <> 0 THEN '1' ELSE '0' END"
     letters = [blacklist, *coded]  # one letter per row each
-    if pg.is_pg(conn):
+    server = pg.is_pg(conn)
+    if server:
         # No ORDER BY: the server would sort 100,000 rows (once per aggregate, if inside each);
         # every aggregate sees the rows in the same order, and the ids put them in order here.
-        agg, rs, id_args, source = "string_agg", "chr(30)", "id::text, ','", "target"
+        agg, rs, id_agg, source = "string_agg", "chr(30)", ", string_agg(id::text, ',')", "target"
     else:
-        # A scan of the table itself (NOT INDEXED) visits the rows in rowid (= id) order.
-        agg, rs, id_args, source = "group_concat", "char(30)", "id", "target NOT INDEXED"
+        # A scan of the table itself (NOT INDEXED: no index may be used) walks the table's b-tree,
+        # whose key is the rowid (= id), in key order: the rows come in id order, no ids needed.
+        agg, rs, id_agg, source = "group_concat", "char(30)", "", "target NOT INDEXED"
     sql = (
         "SELECT count(*), "
         + ", ".join(f"{agg}({e}, '')" for e in letters)
         + ", "
         + ", ".join(f"{agg}({c}, {rs})" for c in _TEXT_COLUMNS)
-        + f", {agg}({id_args}) FROM {source} WHERE {where}"
+        + f"{id_agg} FROM {source} WHERE {where}"
     )
     row = raw_rows(conn, sql, [*code_params, *params])[0]
     n = int(row[0])
     if n == 0:
         return TargetColumns([], [], [], [], [], [])
     flags, risk_codes, status_codes = row[1:4]
-    uscc, name, region = (t.split(_COLUMN_SEP) for t in row[4:7])
+    uscc, name, region = (t.split(_COLUMN_SEP) for t in row[4:7])  # (row[7]: the ids, on a server)
     if (
         any(len(c) != n for c in (flags, risk_codes, status_codes, uscc, name, region))
         or "?" in risk_codes
@@ -323,7 +326,9 @@ def load_target_columns(conn: Connection, scope: Scope) -> TargetColumns:
     )
     black = list(map("1".__eq__, flags))
     region = _shared(region)
-    ids = list(map(int, str(row[-1]).split(",")))
+    if not server:
+        return TargetColumns(uscc, name, region, risk_level, status, black)
+    ids = list(map(int, str(row[7]).split(",")))
     if len(ids) != n:
         return _target_columns_by_row(conn, where, params)
     if not all(map(operator.lt, ids, islice(ids, 1, None))):  # not in id order: put them in order

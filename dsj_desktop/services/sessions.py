@@ -24,7 +24,7 @@ from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
 from dsj_desktop.db import draw_inputs, lock
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db.engine import Database
+from dsj_desktop.db.engine import Database, guard_of
 from dsj_desktop.domain.pool import Scope, compute_pool
 from dsj_desktop.draw.algorithm import (
     MIN_WITNESS_DIGITS,
@@ -268,12 +268,16 @@ class SessionSummary:
         return STATUS_TITLES.get(self.status, self.status)
 
 
-def session_summaries(conn: Connection, task_code: str | None = None) -> list[SessionSummary]:
+def session_summaries(
+    conn: Connection, task_code: str | None = None, *, selected: bool = True
+) -> list[SessionSummary]:
+    """The sessions (of *task_code*, or all) in the order made; *selected*: with the number of targets
+    each drew (else 0: each session's stored selection is then not read)."""
     where, params = ("WHERE task_code = ?", (task_code,)) if task_code else ("", ())
+    count = "CASE WHEN result = '' THEN 0 ELSE json_array_length(result) END" if selected else "0"
     rows = conn.exec_driver_sql(
         "SELECT id, task_code, status, draw_date, commitment, nonce, void_reason, "
-        f"CASE WHEN result = '' THEN 0 ELSE json_array_length(result) END, created_at FROM draw_session {where} "
-        "ORDER BY created_at, id",
+        f"{count}, created_at FROM draw_session {where} ORDER BY created_at, id",
         params,
     )
     return [SessionSummary(r[0], r[1], r[2], date.fromisoformat(str(r[3])), *r[4:]) for r in rows]
@@ -334,11 +338,11 @@ def _previous(summaries: Iterable[SessionSummary]) -> list[PreviousAttempt]:
 
 def confirmed_sessions(conn: Connection, task_code: str) -> list[str]:
     """The task's confirmed sessions (a new draw of it needs a reason)."""
-    return [s.id for s in session_summaries(conn, task_code) if s.status == CONFIRMED]
+    return [s.id for s in session_summaries(conn, task_code, selected=False) if s.status == CONFIRMED]
 
 
-def _conflicts(conn: Connection, people: set[str], targets: set[str]) -> list[list[str]]:
-    rows = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0")
+def _conflicts(rows: Sequence[Any], people: set[str], targets: set[str]) -> list[list[str]]:
+    """The 回避 pairs (*rows*: person, target) of these people and targets, as params holds them."""
     return canonical_conflicts([p, t] for p, t in rows if p in people and t in targets)
 
 
@@ -411,7 +415,7 @@ def prepare(
             raise OutsidePeriod(f"{outside}。确需在期限外抽取的，请写明原因（原因将印在抽取记录上）。")
         if not outside:
             outside_period_reason = ""
-        summaries = session_summaries(conn, task_code)  # read once: open, confirmed, previous
+        summaries = session_summaries(conn, task_code, selected=False)  # once: open, confirmed, previous
         open_ = [s.id for s in summaries if s.status in OPEN]
         if open_:
             where = [w for w in map(db.live_elsewhere, open_) if w]  # on a server: which workstation
@@ -438,17 +442,21 @@ def prepare(
             )
         ]
         candidates = pool.candidates  # columns: uscc, name, stratum …
-        target_ids = set(candidates.uscc) | {c.uscc for c in pool.mandatory}
+        conflicts = conn.exec_driver_sql("SELECT person_code, uscc FROM conflict WHERE archived = 0").all()
+        # The targets named by a 回避 pair that are in this draw (not a set of the 100,000 candidates).
+        named = {t for _, t in conflicts}
+        target_ids = set(filter(named.__contains__, candidates.uscc)) if named else set()
+        target_ids |= {c.uscc for c in pool.mandatory}
         total = pool.total_selected
         params: dict[str, Any] = {
             "quotas": dict(pool.quotas),
             "mandatory": sorted(c.uscc for c in pool.mandatory),
             "team_size": task.team_size,
             "inspector_cap": default_cap(total, task.team_size, len(inspectors)),
-            "inspector_conflicts": _conflicts(conn, {i[0] for i in inspectors}, target_ids),
+            "inspector_conflicts": _conflicts(conflicts, {i[0] for i in inspectors}, target_ids),
             "expert_count": task.expert_count,
             "expert_cap": default_cap(total, task.expert_count, len(experts)) if task.expert_count else 0,
-            "expert_conflicts": _conflicts(conn, {e[0] for e in experts}, target_ids)
+            "expert_conflicts": _conflicts(conflicts, {e[0] for e in experts}, target_ids)
             if task.expert_count
             else [],
             "task": task.code,
@@ -504,7 +512,7 @@ def prepare(
         }  # fmt: skip
         # Stored once, in a row that never changes: the candidates as the record's ``targets`` member
         # (names checked now, as every version of the record will copy them), the rest as JSON.
-        frozen = draw_inputs.split(inputs, setup.targets, target_names=row_names)
+        task_text, targets_text, other_text = draw_inputs.split(inputs, setup.targets, target_names=row_names)
         del inputs, row_names
         now = now_iso()
         # The nonce stays here; the lock tells other processes that this session is alive.
@@ -515,11 +523,15 @@ def prepare(
             "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '', '[]', '', '', '', 0, ?, ?)",
             (session_id, task.id, task.code, PREPARED, on.isoformat(), place, operator, now, now),
         )  # fmt: skip
-        conn.exec_driver_sql(
-            "INSERT INTO draw_input (session_id, task, targets, other, created_at) VALUES (?, ?, ?, ?, ?)",
-            (session_id, *frozen, now),
-        )
-        del frozen
+        # The candidates (9 MB at city scale) sealed and described for the journal from their UTF-8,
+        # encoded once (the row trigger would decode them, encode them twice and hash them again).
+        targets_utf8 = targets_text.encode("utf-8")
+        guard_mod.insert_text_row(
+            conn, guard_of(conn), "draw_input",
+            {"session_id": session_id, "task": task_text, "other": other_text, "created_at": now},
+            "targets", targets_utf8, len(targets_text), text=targets_text,
+        )  # fmt: skip
+        del targets_text, targets_utf8
         _event(conn, session_id, "prepare", operator, task=task.code, candidates=len(setup.targets),
                mandatory=len(pool.mandatory), inspectors=len(inspectors), experts=len(experts),
                exclusions=len(pool.exclusions), sample=total)  # fmt: skip
@@ -573,7 +585,7 @@ def is_interrupted(db: Database, s: Session | SessionSummary) -> bool:
 def void_interrupted(db: Database, task_code: str | None = None, *, operator: str = "") -> list[Session]:
     """Void (开奖前中断) every session of *task_code* (or of all tasks) interrupted before its reveal."""
     with db.read() as conn:
-        stale = [s.id for s in session_summaries(conn, task_code) if is_interrupted(db, s)]
+        stale = [s.id for s in session_summaries(conn, task_code, selected=False) if is_interrupted(db, s)]
     return [void(db, sid, INTERRUPTED, operator=operator) for sid in stale]
 
 
