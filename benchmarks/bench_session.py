@@ -35,6 +35,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -83,13 +84,24 @@ def build(data_dir: Path, work: Path, url: str | None = None) -> None:
     db.close()
 
 
-def bare_hashing() -> float:
+def bare_hashing(n: int = 100_000) -> float:
     seed = "f" * 64
-    ids = [f"91149921{n:010d}".encode() for n in range(100_000)]
+    ids = [f"91149921{n:010d}".encode() for n in range(n)]
     t = time.perf_counter()
     for i in ids:
         hashlib.sha256(seed.encode() + b"\x1ftarget\x1f" + i).hexdigest()
     return time.perf_counter() - t
+
+
+def tickets_hashed(record: dict[str, Any]) -> int:
+    """How many tickets the reveal hashed (sections 5.1–5.4): every candidate of a stratum with a
+    quota, every mandatory target, and every inspector (and expert) once per drawn target."""
+    quotas = record["params"]["quotas"]
+    strata = [t["stratum"] for t in record["targets"]]
+    drawn = sum(1 for s in strata if quotas.get(s, 0) > 0)
+    teams = len(record["selected"])
+    experts = len(record["experts"]) if record["params"].get("expert_count", 0) else 0
+    return drawn + len(record["mandatory_targets"]) + teams * (len(record["inspectors"]) + experts)
 
 
 def peak_mb() -> float:
@@ -122,7 +134,7 @@ def draws(data_dir: Path, repeat: int, url: str | None = None) -> None:
         report = verify_record(record)
         t4 = time.perf_counter()
         assert report.ok
-        rows.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3, len(record["targets"])))
+        rows.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3, len(record["targets"]), tickets_hashed(record)))
         # As a program does between two draws: nothing of this one (its decoded record, 100,000
         # candidates) is kept while it is voided and the next one is prepared.
         sid = s.id
@@ -140,6 +152,12 @@ def draws(data_dir: Path, repeat: int, url: str | None = None) -> None:
     print(f"RATIO prepare + reveal / bare hashing:  {(best[0] + best[1]) / a:7.2f}   (goal ≤ 6)")
     print(f"RATIO confirm / bare hashing:           {best[2] / a:7.2f}   (goal ≤ 4)")
     print(f"PEAK memory of the draw process:        {peak_mb():7.0f} MB (goal < 300)")
+    # Context, not a goal: the reveal hashes more tickets than the 100,000 the goals are measured
+    # against (mandatory targets, and every inspector once per drawn target).
+    n = rows[0][5]
+    b = min(bare_hashing(n) for _ in range(3))
+    print(f"(the reveal hashed {n:,} tickets; their bare hashing: {b * 1000:.1f} ms = {b / a:.2f} × (a);")
+    print(f" prepare + reveal / that: {(best[0] + best[1]) / b:.2f}, confirm / that: {best[2] / b:.2f})")
 
 
 def measure(data_dir: Path, work: Path, repeat: int, url: str | None) -> None:
