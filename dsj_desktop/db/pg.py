@@ -367,6 +367,15 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
             cur.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
             cur.execute("SET TimeZone = 'UTC'")
             cur.execute("SET DateStyle = 'ISO, YMD'")
+            # Long texts (a draw's 7 MB frozen inputs, its signed record) compressed with LZ4 where the
+            # server has it: stored some three times faster than with the default pglz (the value read
+            # back is the same; each stored value names its own method).
+            cur.execute(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+            )
+            found = cur.fetchone()
+            if found and found[0]:
+                cur.execute("SET default_toast_compression = 'lz4'")
         dbapi_conn.commit()
         on_connect(record)
 
