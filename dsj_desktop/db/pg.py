@@ -893,9 +893,10 @@ def copy_seals(conn: Connection, table: str, ids: Sequence[int], lines: Sequence
     on SQLite."""
     if not ids:
         return
-    if conn.exec_driver_sql(
-        "SELECT EXISTS (SELECT 1 FROM row_seal WHERE tbl = %s AND row_id >= %s)", (table, min(ids))
-    ).scalar():
+    # (The table's highest sealed rowid: one step down the index, where the planner would scan the
+    # whole table for an EXISTS over a range.)
+    highest = conn.exec_driver_sql("SELECT max(row_id) FROM row_seal WHERE tbl = %s", (table,)).scalar()
+    if highest is not None and int(highest) >= min(ids):
         conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, list(ids)))
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
