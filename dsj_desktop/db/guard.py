@@ -70,6 +70,9 @@ class TxState:
     keep_unsealed: set[tuple[str, int]] = field(
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
+    # PostgreSQL: rows the program inserted and sealed itself in this transaction (their seals stored
+    # already), with their values as the journal lists them: not read back at its end, unless changed again.
+    known: dict[tuple[str, int], tuple[Any, ...]] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -484,11 +487,13 @@ def sealed_row(
     *utf8*: text columns read as their UTF-8 bytes on SQLite (sealed as they are, not encoded again;
     on a server they come as texts)."""
     if pg.is_pg(conn):
-        row = conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = %s"), (rowid,)).first()
-        if row is None:
+        # The values as stored, the row's JSON rendered here (a 7 MB text is not converted by the server).
+        found_pg = pg.sealed_texts(conn, table, [rowid]).get(rowid)
+        if found_pg is None:
             return None
-        expected = guard.seal(table, rowid, (row[1],))
-        values: dict[str, Any] = json.loads(row[1])
+        text, read = found_pg
+        expected = pg.seal_of_text(guard.seal_key, table, rowid, text)
+        values: dict[str, Any] = read if read is not None else json.loads(text)
     else:
         cols = guard.columns.get(table) or [
             r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
@@ -520,9 +525,9 @@ def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[
                 "SELECT row_id, seal FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, chunk)
             )
         }
-        for rid, text in conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-            if _as_bytes(seals.get(rid)) != guard.seal(table, rid, (text,)):
-                bad.add(int(rid))
+        for rid, (text, _) in pg.sealed_texts(conn, table, chunk).items():
+            if _as_bytes(seals.get(rid)) != pg.seal_of_text(guard.seal_key, table, rid, text):
+                bad.add(rid)
     # The flush seals every row the transaction changed: not these (their outside change stays visible).
     st = conn.connection.info.get("dsj_tx")
     if st is not None:
@@ -621,7 +626,15 @@ def insert_rows(
     st: TxState | None = conn.connection.info.get("dsj_tx")
     consts = tuple(fixed.values())
     full = [(*r, *consts) for r in rows] if consts else rows
-    if pg.is_pg(conn) or st is None or st.bulk or st.system:
+    server = pg.is_pg(conn)
+    if (
+        server
+        and st is not None
+        and not (st.bulk or st.system)
+        and _copy_known_rows(conn, guard, st, table, attrs, rows, fixed)
+    ):
+        return
+    if server or st is None or st.bulk or st.system:
         conn.exec_driver_sql(sql, full)
         return
     guard.check(st, table)  # what the triggers' dsj_new would check on every row
@@ -645,6 +658,80 @@ def insert_rows(
             f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT ?', (first, listed)
         ):
             st.rows.append(describe_row(table, "I", int(r[0]), cols, None, tuple(r[1:])))
+
+
+def _copy_known_rows(
+    conn: Connection,
+    guard: Guard,
+    st: TxState,
+    table: str,
+    attrs: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    fixed: Mapping[str, Any],
+) -> bool:
+    """PostgreSQL, :func:`insert_rows` in an ordinary write: the rows sent with one ``COPY`` (their ids
+    drawn from the table's sequence) and sealed from the values sent, rendered as the server renders
+    them (:func:`dsj_desktop.db.pg.json_renderer`; the first and last rows are compared with the
+    server's own text), their seals sent with a second ``COPY``. The capture trigger stays on: every
+    row is noted, checked against the role, counted and listed at the end of the write as any other
+    (:func:`settle_server_write`), only not read back (``st.known``); a row with a value whose JSON is
+    not certain is read back there. False, with nothing written: the table has a column not given
+    (left to its default) or no sequence for its rowid; the caller then inserts the rows as usual."""
+    shape = pg.row_shape(conn, table)
+    names = [name for name, _ in shape]
+    id_column = "id" if dict(shape).get("id") in pg.INT_OIDS else "rowid"  # the one the rowid follows
+    given = [id_column, *attrs, *fixed]
+    # Every column given (a table with an ``id`` has its rowid generated from it), none twice.
+    if len(set(given)) != len(given) or set(names) != {*given, "rowid"}:
+        return False
+    render = pg.json_renderer(shape)
+    if render is None:
+        return False
+    consts = tuple(fixed.values())
+    at = {name: i for i, name in enumerate(given)}
+    pick = [0 if name == "rowid" else at[name] for name in names]
+    cols = guard.columns.get(table) or [n for n in names if n != "rowid"]
+    if not set(cols) <= set(at):
+        return False
+    listed = [at[name] for name in cols]
+    try:
+        ids = pg.new_ids(conn, table, len(rows), id_column)
+    except ValueError:  # no sequence to draw them from
+        return False
+    key = guard.seal_key
+    texts: dict[int, str] = {}
+    seal_lines: list[str] = []
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    quoted = ", ".join(f'"{c}"' for c in given)
+    columns = pg.transpose(ids, rows)
+    types = [str if all(type(v) is str for v in c) else int if all(type(v) is int for v in c) else None
+             for c in columns[1:]]  # fmt: skip
+    with dbapi.cursor() as cur, cur.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as cp:
+        if all(t is not None for t in types) and all(type(v) in (str, int) for v in consts):
+            cp.write(pg.copy_text(columns, types, consts))  # type: ignore[arg-type]  # (one write)
+        else:
+            for rid, row in zip(ids, rows, strict=True):
+                cp.write_row((rid, *row, *consts))
+        # While the server takes the rows: their JSON and seals.
+        for rid, row in zip(ids, rows, strict=True):
+            v = (rid, *row, *consts)
+            text = render([v[i] for i in pick])
+            if text is not None:  # (else read back and sealed at the end of the write)
+                texts[rid] = text
+                seal_lines.append(pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, text).hex()))
+    if not texts:
+        return True
+    sealed = list(texts)
+    ends = {sealed[0]: texts[sealed[0]], sealed[-1]: texts[sealed[-1]]}
+    if pg.row_texts(conn, table, list(ends)) != ends:  # never expected: sealed from the server's text
+        return True
+    pg.copy_seals(conn, table, sealed, ["".join(seal_lines)])
+    for rid, row in zip(ids, rows, strict=True):
+        if rid in texts:
+            v = (rid, *row, *consts)
+            st.known[(table, rid)] = tuple(v[i] for i in listed)
+    return True
 
 
 def seal_with_utf8(
@@ -685,9 +772,17 @@ def insert_text_row(
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
+        text = data.decode("utf-8")
+        if (
+            st is not None
+            and not (st.bulk or st.system)
+            and _insert_known_row(
+                conn, guard, st, table, values, column, text, brief_utf8(data, chars, sha256_hex)
+            )
+        ):
+            return
         conn.exec_driver_sql(
-            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
-            (*values.values(), data.decode("utf-8")),
+            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)', (*values.values(), text)
         )
         return
     guard.check(st, table)
@@ -718,6 +813,46 @@ def insert_text_row(
         listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
         listed["values"][column] = brief_utf8(data, chars, sha256_hex)
         st.rows.append(listed)
+
+
+def _insert_known_row(
+    conn: Connection,
+    guard: Guard,
+    st: TxState,
+    table: str,
+    values: Mapping[str, Any],
+    column: str,
+    text: str,
+    brief: Any,
+) -> bool:
+    """PostgreSQL, :func:`insert_text_row` in an ordinary write: the row inserted and sealed from the
+    values sent, its JSON rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`):
+    a signed record's 10 MB are not converted to JSON by the server and read back. The capture trigger
+    notes the row as any other (checked against the role, counted and listed at the end of the write,
+    the long text by its length and digest as on SQLite), only not read back (``st.known``). False,
+    with nothing written: the table has a column not given here (other than its ``rowid``), or a value
+    cannot be rendered with certainty."""
+    shape = pg.row_shape(conn, table)
+    given = {**values, column: text}
+    if {name for name, _ in shape} != {*given, "rowid"} or "id" in given:
+        return False
+    render = pg.json_renderer(shape)
+    if render is None:
+        return False
+    rowid = int(
+        conn.exec_driver_sql(
+            f'INSERT INTO "{table}" ({", ".join(given)}) VALUES ({", ".join("?" * len(given))}) RETURNING rowid',
+            tuple(given.values()),
+        ).scalar_one()
+    )
+    json_text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
+    if json_text is None:
+        return True  # (a value whose JSON is not certain: read back and sealed at the end of the write)
+    pg.store_seals(conn, [(table, rowid, pg.seal_of_text(guard.seal_key, table, rowid, json_text))])
+    del json_text
+    cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
+    st.known[(table, rowid)] = tuple(brief if c == column else given[c] for c in cols)
+    return True
 
 
 def brief_utf8(data: bytes, chars: int, sha256_hex: str) -> Any:
@@ -915,7 +1050,22 @@ def append(
                 (at, who, action, text, prev, h, sig),
             ).scalar_one()
         )
-        pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
+        # Sealed from the values written (rendered as the server renders the row), else read back.
+        shape = pg.row_shape(conn, "journal")
+        render = pg.json_renderer(shape)
+        values = {"id": jid, "rowid": jid, "at": at, "actor": who, "action": action, "detail": text,
+                  "prev_hash": prev, "hash": h, "signature": sig}  # fmt: skip
+        rendered = (
+            render([values[name] for name, _ in shape])
+            if render is not None and {name for name, _ in shape} == set(values)
+            else None
+        )
+        if rendered is None:
+            pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
+        else:
+            pg.store_seals(
+                conn, [("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered))]
+            )
         return jid, h
     cur = conn.exec_driver_sql(
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1015,7 +1165,8 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
 
 def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
     """End of a write: every row this transaction changed (noted by the capture trigger) is checked
-    against the account's role, described for the journal and sealed; the notes are removed."""
+    against the account's role, described for the journal and sealed; the notes are removed. A row
+    the program inserted and sealed itself (``st.known``) and did not change again is not read back."""
     notes = conn.exec_driver_sql(
         "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
     ).fetchall()
@@ -1023,6 +1174,7 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
         return
     first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
     last_op: dict[tuple[str, int], str] = {}
+    noted: dict[tuple[str, int], int] = {}
     # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
     counted = set(st.counts) if st.bulk else set()
     for tbl, op, row_id, old_row in notes:
@@ -1033,20 +1185,19 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
         if key not in first:
             first[key] = None if op == "I" else old_row
         last_op[key] = str(op)
+        noted[key] = noted.get(key, 0) + 1
+    del notes
+    # Inserted by the program, sealed already and not changed since: its values are those written.
+    known = {k: st.known[k] for k, op in last_op.items() if op == "I" and noted[k] == 1 and k in st.known}
     by_table: dict[str, list[int]] = {}
     for (tbl, rid), op in last_op.items():
-        if op != "D":
+        if op != "D" and (tbl, rid) not in known:
             by_table.setdefault(tbl, []).append(rid)
-    now: dict[tuple[str, int], str] = {}
+    now: dict[tuple[str, int], tuple[str, dict[str, Any] | None]] = {}
     for tbl, ids in by_table.items():
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            for rid, text in conn.exec_driver_sql(pg.row_text_sql(tbl, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-                now[(tbl, int(rid))] = str(text)
+        for rid, found in pg.sealed_texts(conn, tbl, ids).items():
+            now[(tbl, rid)] = found
     for (tbl, rid), op in last_op.items():
-        cols = guard.columns.get(tbl, [])
-        before_text = first[(tbl, rid)]
-        before = list(pg.values_of(before_text, cols)) if before_text is not None else None
         listed = len(st.rows) < ROWS_IN_JOURNAL and tbl not in counted
         if op == "D":
             if st.system:
@@ -1054,17 +1205,26 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
             if listed:
                 st.rows.append({"table": tbl, "op": "D", "rowid": rid})
             continue
-        after = pg.values_of(now[(tbl, rid)], cols)
+        if not (st.system or listed):
+            continue  # (the values are needed only to check or to list the row)
+        cols = guard.columns.get(tbl, [])
+        before_text = first[(tbl, rid)]
+        before = list(pg.values_of(before_text, cols)) if before_text is not None else None
+        after = known.get((tbl, rid))
+        if after is None:
+            text, read = now[(tbl, rid)]
+            after = tuple(read.get(c) for c in cols) if read is not None else pg.values_of(text, cols)
         if st.system:
             guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
         if listed:
             st.rows.append(describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
     keep = st.keep_unsealed
+    key_ = guard.seal_key
     pg.store_seals(
         conn,
         [
-            (tbl, rid, guard.seal(tbl, rid, (text,)))
-            for (tbl, rid), text in now.items()
+            (tbl, rid, pg.seal_of_text(key_, tbl, rid, text))
+            for (tbl, rid), (text, _) in now.items()
             if (tbl, rid) not in keep
         ],
     )

@@ -603,6 +603,113 @@ def store_seals(conn: Connection, rows: Sequence[tuple[str, int, bytes]]) -> Non
         )
 
 
+# --- rows rendered here as the server renders them ------------------------------------------------
+# A row's seal covers ``to_jsonb(row)::text``. Asking the server for that text of a row holding a long
+# text (a draw's 7 MB frozen inputs, its signed record) costs far more than reading the values as they
+# are and writing the same text here: the server converts the text to jsonb and back, and the program
+# then reads the whole text once more. The columns whose JSON is certain are rendered here (integers,
+# texts, dates); a row with any other value is rendered by the server, as before. ``check`` always
+# recomputes every seal from the server's own text, so a rendering that ever differed would show there.
+
+INT_OIDS = frozenset({20, 21, 23})  # bigint, smallint, integer
+TEXT_OIDS = frozenset({25, 1043})  # text, character varying
+DATE_OID = 1082  # read back as ISO text (see _adapt), which is also how to_jsonb writes a date
+_ISO_DATE = re.compile(r"[0-9]{4,}-[0-9]{2}-[0-9]{2}")
+RowRenderer = Callable[[Sequence[Any]], "str | None"]
+
+
+def row_shape(conn: Connection, table: str) -> list[tuple[str, int]]:
+    """(name, type oid) of every column of *table*, ``rowid`` included, in table order."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.execute(f'SELECT * FROM "{table}" LIMIT 0')
+        return [(str(d.name), int(d.type_code)) for d in cur.description or ()]
+
+
+def json_renderer(shape: Sequence[tuple[str, int]]) -> RowRenderer | None:
+    """A function giving ``to_jsonb(row)::text`` of a row of this *shape* (:func:`row_shape`) from its
+    values in that order, exactly as the server writes it: keys in jsonb's order (shorter first, then
+    bytewise), ``": "`` and ``", "`` between them, texts escaped as the server escapes them (the rules
+    of :func:`json.dumps` without ``ensure_ascii``), integers as written, NULL as null. It returns None
+    for a row with a value whose text is not certain (a float, a bool, a text in an integer column…);
+    None instead of a function when some column's type is not one of these."""
+    from json.encoder import encode_basestring
+
+    if any(oid not in INT_OIDS and oid not in TEXT_OIDS and oid != DATE_OID for _, oid in shape):
+        return None
+    order = jsonb_key_order([name for name, _ in shape])
+    index = {name: i for i, (name, _) in enumerate(shape)}
+    kinds = dict(shape)
+    plan = [(index[name], encode_basestring(name) + ": ", kinds[name]) for name in order]
+    int_oids, text_oids, iso_date = INT_OIDS, TEXT_OIDS, _ISO_DATE.fullmatch
+
+    def render(values: Sequence[Any]) -> str | None:
+        parts = []
+        for i, head, oid in plan:
+            v = values[i]
+            if v is None:
+                parts.append(head + "null")
+            elif oid in text_oids:
+                if type(v) is not str:
+                    return None
+                parts.append(head + encode_basestring(v))
+            elif oid in int_oids:
+                if type(v) is not int:
+                    return None
+                parts.append(head + str(v))
+            elif type(v) is str and iso_date(v):
+                parts.append(f'{head}"{v}"')
+            else:
+                return None
+        return "{" + ", ".join(parts) + "}"
+
+    return render
+
+
+CLIENT_RENDERED_ROWS = 200  # more rows than this at once: the server renders them (small rows, many)
+
+
+def sealed_texts(
+    conn: Connection, table: str, ids: Sequence[int]
+) -> dict[int, tuple[str, dict[str, Any] | None]]:
+    """For the rows of *table* with these rowids: ``to_jsonb(row)::text`` (what the row's seal
+    covers) and, when the values were read as they are and the text rendered here (a few rows, see
+    :func:`json_renderer`), the row's values by column (else None: the server rendered the text)."""
+    out: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    ids = list(ids)
+    if 0 < len(ids) <= CLIENT_RENDERED_ROWS:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cur:
+            cur.execute(f'SELECT * FROM "{table}" WHERE rowid = ANY(%s)', (ids,))
+            shape = [(str(d.name), int(d.type_code)) for d in cur.description or ()]
+            render = json_renderer(shape)
+            if render is not None:
+                names = [name for name, _ in shape]
+                at = names.index("rowid")
+                for row in cur:
+                    text = render(row)
+                    if text is not None:
+                        out[int(row[at])] = (text, dict(zip(names, row, strict=True)))
+        ids = [i for i in ids if i not in out]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
+            out[int(rid)] = (str(text), None)
+    return out
+
+
+def seal_of_text(key: bytes, table: str, rowid: int, text: str) -> bytes:
+    """The seal of a row whose ``to_jsonb(row)::text`` is *text*: ``Guard.seal(table, rowid, (text,))``
+    without copying a long text into the seal's input."""
+    import hashlib
+
+    h = hashlib.blake2b(f"s{table}{SEAL_SEP}i{rowid}{SEAL_SEP}s".encode(), key=key, digest_size=16)
+    h.update(text.encode("utf-8"))
+    return h.digest()
+
+
 def seal_where(
     conn: Connection,
     seal: Callable[[str, int, tuple[Any, ...]], bytes],
@@ -717,13 +824,14 @@ TEXT_TYPES = frozenset({"text", "character varying", "character"})
 INT_TYPES = frozenset({"integer", "bigint", "smallint"})
 
 
-def new_ids(conn: Connection, table: str, n: int) -> Sequence[int]:
-    """*n* ids drawn from *table*'s own ``id`` sequence (as n INSERTs would draw them): one run of
-    consecutive numbers, told by its ends. Should another session draw numbers meanwhile (the run
-    broken), n more are drawn and listed (a sequence has gaps anyway)."""
-    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).scalar()
+def new_ids(conn: Connection, table: str, n: int, column: str = "id") -> Sequence[int]:
+    """*n* ids drawn from the sequence of *table*'s ``id`` (or other *column*: a ``rowid`` of its
+    own) as n INSERTs would draw them: one run of consecutive numbers, told by its ends. Should another
+    session draw numbers meanwhile (the run broken), n more are drawn and listed (a sequence has gaps
+    anyway)."""
+    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, %s)", (table, column)).scalar()
     if seq is None:
-        raise ValueError(f"table {table} has no id sequence")
+        raise ValueError(f"table {table} has no {column} sequence")
     low, high = conn.exec_driver_sql(
         "SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn", (seq, n)
     ).one()
