@@ -233,7 +233,7 @@ class Database:
                 diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
-        counts = guard_mod.table_counts(conn, names)
+        counts = state.start_counts = guard_mod.table_counts(conn, names)
         if logged is not None:
             problems += guard_mod.count_differences(logged, counts)
         if problems:  # on record from now on, with the counts found (the next write compares with them)

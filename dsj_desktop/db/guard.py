@@ -73,6 +73,8 @@ class TxState:
     # PostgreSQL: rows the program inserted and sealed itself in this transaction (their seals stored
     # already), with their values as the journal lists them: not read back at its end, unless changed again.
     known: dict[tuple[str, int], tuple[Any, ...]] = field(default_factory=dict)
+    start_counts: dict[str, int] | None = None  # every table's rows when the write began (anchoring)
+    copied: set[str] = field(default_factory=set)  # PostgreSQL: tables written with the capture trigger off
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -894,6 +896,9 @@ def copy_new_rows(
     ids = pg.new_ids(conn, table, n)
     trigger = capture_trigger_name(table)
     paused = pg.pause_capture(conn, table, trigger)
+    st: TxState | None = conn.connection.info.get("dsj_tx")
+    if st is not None:
+        st.copied.add(table)  # (its rows counted again at the end of the write)
     template = pg.row_json_template(pg.column_types(conn, table), attrs, types, fixed)
     consts = tuple(fixed.values())
     names = ", ".join(f'"{c}"' for c in ("id", *attrs, *fixed))
@@ -1158,9 +1163,23 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
     if st.rows:
         detail["rows"] = st.rows
     if guard.anchoring:
-        detail[STATE_KEY] = table_counts(conn)
+        detail[STATE_KEY] = _counts_after(conn, st)
     who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
     st.head = append(conn, guard, at, who, action, detail)
+
+
+def _counts_after(conn: Connection, st: TxState) -> dict[str, int]:
+    """Every table's rows at the end of a write, logged with its journal entry. On a server, where
+    counting a 100,000-row table takes a scan, only the tables this write changed are counted again;
+    the others hold what they held when the write began (counted then, in this transaction, to compare
+    with the last entry: program writes hold the write lock). Every change a program write makes
+    there is noted by the capture trigger and counted (:func:`settle_server_write`), or made with the
+    trigger off by :func:`copy_new_rows`, which names its table. An upgrade (as 系统) counts all."""
+    before = st.start_counts
+    if before is None or st.system or not pg.is_pg(conn):
+        return table_counts(conn)
+    changed = sorted((set(st.counts) | st.copied) & set(before))
+    return {**before, **table_counts(conn, changed)} if changed else dict(before)
 
 
 def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
