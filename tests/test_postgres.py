@@ -669,22 +669,19 @@ def test_rows_read_as_stored_are_rendered_as_the_server_renders_them(pdb: Databa
     assert report.ok, report.text()
 
 
-def test_a_confirmed_draw_s_rows_are_sealed_without_reading_them_back(
+def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
     pdb: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Confirming on a server sends the selections and teams with COPY and the signed record once,
-    sealing them from the values sent: none of these rows is read back, and ``check`` passes."""
+    """On a server, prepare seals the frozen inputs (7 MB at city scale) from the values it sends, and
+    confirming sends the selections and teams with COPY and the signed record once, sealing them from
+    the values sent: none of these rows is read back (but the first and last of each COPY), and
+    ``check`` passes."""
     from datetime import date
 
     from dsj_desktop.demo import fill_demo
     from dsj_desktop.services import sessions
 
     run_job(fill_demo(pdb, draws=False))
-    s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")
-    sessions.commit(pdb, s.id)
-    for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
-        sessions.add_witness(pdb, s.id, name, digits)
-    sessions.do_reveal(pdb, s.id)
     read: list[str] = []
     real_texts, real_rows = pg.sealed_texts, pg.row_texts
 
@@ -698,6 +695,13 @@ def test_a_confirmed_draw_s_rows_are_sealed_without_reading_them_back(
 
     monkeypatch.setattr(pg, "sealed_texts", sealed_texts)
     monkeypatch.setattr(pg, "row_texts", row_texts)
+    s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")
+    assert "draw_input" not in read and "draw_session" in read
+    sessions.commit(pdb, s.id)
+    for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+        sessions.add_witness(pdb, s.id, name, digits)
+    sessions.do_reveal(pdb, s.id)
+    read.clear()
     done = sessions.confirm(pdb, s.id)
     monkeypatch.undo()
     assert done.status == sessions.CONFIRMED and len(done.result) > 1

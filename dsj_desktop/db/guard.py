@@ -774,17 +774,19 @@ def insert_text_row(
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
-        text = data.decode("utf-8")
+        # On a server, in an ordinary write: sealed from the bytes sent (as on SQLite), not read back.
         if (
-            st is not None
+            pg.is_pg(conn)
+            and st is not None
             and not (st.bulk or st.system)
             and _insert_known_row(
-                conn, guard, st, table, values, column, text, brief_utf8(data, chars, sha256_hex)
+                conn, guard, st, table, values, (column, data, brief_utf8(data, chars, sha256_hex))
             )
         ):
             return
         conn.exec_driver_sql(
-            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)', (*values.values(), text)
+            f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
+            (*values.values(), data.decode("utf-8")),
         )
         return
     guard.check(st, table)
@@ -817,43 +819,73 @@ def insert_text_row(
         st.rows.append(listed)
 
 
+def insert_row(conn: Connection, guard: Guard, table: str, values: Mapping[str, Any]) -> None:
+    """Insert one row of *values* (its ``rowid`` left to the database), sealed and journalled as every
+    row is. On a server, in an ordinary write, it is sealed from the values sent (:func:`_insert_known_row`)
+    instead of being read back at the end of the write (a session's 7 MB frozen inputs); elsewhere an
+    ordinary INSERT (on SQLite the row trigger seals it)."""
+    st: TxState | None = conn.connection.info.get("dsj_tx")
+    server = pg.is_pg(conn) and st is not None and not (st.bulk or st.system)
+    if server and st is not None and _insert_known_row(conn, guard, st, table, values):
+        return
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join("?" * len(values))})',
+        tuple(values.values()),
+    )
+
+
 def _insert_known_row(
     conn: Connection,
     guard: Guard,
     st: TxState,
     table: str,
     values: Mapping[str, Any],
-    column: str,
-    text: str,
-    brief: Any,
+    long: tuple[str, bytes, Any] | None = None,
 ) -> bool:
-    """PostgreSQL, :func:`insert_text_row` in an ordinary write: the row inserted and sealed from the
-    values sent, its JSON rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`):
-    a signed record's 10 MB are not converted to JSON by the server and read back. The capture trigger
-    notes the row as any other (checked against the role, counted and listed at the end of the write,
-    the long text by its length and digest as on SQLite), only not read back (``st.known``). False,
-    with nothing written: the table has a column not given here (other than its ``rowid``), or a value
-    cannot be rendered with certainty."""
+    """PostgreSQL, one row inserted in an ordinary write and sealed from the values sent, its JSON
+    rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`): a long text is not
+    converted to JSON by the server and read back. *long*: (column, its text's UTF-8, how the journal
+    shows it) — a signed record's 10 MB sent as its UTF-8 (:class:`~dsj_desktop.db.pg.Utf8Text`) and
+    escaped as UTF-8 (:func:`dsj_desktop.db.pg.json_string_body`), never decoded. The capture trigger
+    notes the row as any other (checked against the role, counted and listed at the end of the write),
+    only not read back (``st.known``). False, with nothing written: the table has a column not given
+    here (other than its ``rowid``), or a column of a type whose JSON is not rendered here."""
     shape = pg.row_shape(conn, table)
-    given = {**values, column: text}
+    given: dict[str, Any] = {**values}
+    if long is not None:
+        given[long[0]] = ""  # (the long text's place in the JSON, found below)
     if {name for name, _ in shape} != {*given, "rowid"} or "id" in given:
         return False
     render = pg.json_renderer(shape)
     if render is None:
         return False
+    sent = {**given, long[0]: pg.Utf8Text(long[1])} if long is not None else given
+    marks = ", ".join("?" * len(sent))
     rowid = int(
         conn.exec_driver_sql(
-            f'INSERT INTO "{table}" ({", ".join(given)}) VALUES ({", ".join("?" * len(given))}) RETURNING rowid',
-            tuple(given.values()),
+            f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({marks}) RETURNING rowid',
+            tuple(sent.values()),
         ).scalar_one()
     )
-    json_text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
-    if json_text is None:
+    del sent
+    text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
+    if text is None:
         return True  # (a value whose JSON is not certain: read back and sealed at the end of the write)
-    pg.store_seals(conn, [(table, rowid, pg.seal_of_text(guard.seal_key, table, rowid, json_text))])
-    del json_text
+    if long is None:
+        seal = pg.seal_of_text(guard.seal_key, table, rowid, text)
+    else:
+        head = json.dumps(long[0]) + ': ""'
+        if text.count(head) != 1:
+            return True  # (never expected: read back and sealed at the end of the write)
+        at = text.index(head) + len(head) - 1  # between the long text's quotes
+        seal = pg.seal_of_text(
+            guard.seal_key, table, rowid, text[:at], pg.json_string_body(long[1]), text[at:]
+        )
+        given[long[0]] = long[2]
+    del text
+    pg.store_seals(conn, [(table, rowid, seal)])
     cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
-    st.known[(table, rowid)] = tuple(brief if c == column else given[c] for c in cols)
+    st.known[(table, rowid)] = tuple(given[c] for c in cols)
     return True
 
 

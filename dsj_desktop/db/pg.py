@@ -272,6 +272,11 @@ def translate(sql: str, params: Any) -> str:
 _INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?', re.I)
 
 
+class Utf8Text(bytes):
+    """A text parameter given as its UTF-8 bytes (a signed record's 10 MB): sent to the server as text
+    without being decoded and encoded again."""
+
+
 def _adapt(dbapi_conn: Any) -> None:
     import psycopg
     from psycopg.adapt import Dumper
@@ -291,8 +296,15 @@ def _adapt(dbapi_conn: Any) -> None:
 
     from datetime import date
 
+    class Utf8AsText(Dumper):  # a text given as its UTF-8 (Utf8Text): sent as it is
+        oid = psycopg.postgres.types["text"].oid
+
+        def dump(self, obj: Any) -> bytes:
+            return bytes(obj)
+
     dbapi_conn.adapters.register_dumper(bool, BoolAsInt)
     dbapi_conn.adapters.register_dumper(date, DateAsText)
+    dbapi_conn.adapters.register_dumper(Utf8Text, Utf8AsText)
     dbapi_conn.adapters.register_loader("date", TextLoader)  # read back as ISO text, as from SQLite
 
 
@@ -700,14 +712,29 @@ def sealed_texts(
     return out
 
 
-def seal_of_text(key: bytes, table: str, rowid: int, text: str) -> bytes:
-    """The seal of a row whose ``to_jsonb(row)::text`` is *text*: ``Guard.seal(table, rowid, (text,))``
-    without copying a long text into the seal's input."""
+def seal_of_text(key: bytes, table: str, rowid: int, *text: str | bytes) -> bytes:
+    """The seal of a row whose ``to_jsonb(row)::text`` is *text* (given in parts, texts or their UTF-8):
+    ``Guard.seal(table, rowid, (text,))`` without copying a long text into the seal's input."""
     import hashlib
 
     h = hashlib.blake2b(f"s{table}{SEAL_SEP}i{rowid}{SEAL_SEP}s".encode(), key=key, digest_size=16)
-    h.update(text.encode("utf-8"))
+    for part in text:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
     return h.digest()
+
+
+_CONTROL = bytes(range(32))
+
+
+def json_string_body(data: bytes) -> bytes:
+    """The UTF-8 of the JSON string (without its quotes) of the text whose UTF-8 is *data*, escaped as
+    the server escapes it: a backslash and a quote preceded by a backslash; a text holding a control
+    character goes the long way (:func:`json.encoder.encode_basestring`)."""
+    if len(data.translate(None, _CONTROL)) != len(data):
+        from json.encoder import encode_basestring
+
+        return encode_basestring(data.decode("utf-8"))[1:-1].encode("utf-8")
+    return data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
 
 
 def seal_where(
