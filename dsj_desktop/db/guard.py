@@ -486,16 +486,21 @@ def sealed_row(
 ) -> tuple[dict[str, Any], bool] | None:
     """One row's values by column and whether they match its seal, from one read (what is checked is
     what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row.
-    *utf8*: text columns read as their UTF-8 bytes on SQLite (sealed as they are, not encoded again;
-    on a server they come as texts)."""
+    *utf8*: text columns read as their UTF-8 bytes (sealed as they are, not encoded again)."""
     if pg.is_pg(conn):
-        # The values as stored, the row's JSON rendered here (a 7 MB text is not converted by the server).
-        found_pg = pg.sealed_texts(conn, table, [rowid]).get(rowid)
-        if found_pg is None:
-            return None
-        text, read = found_pg
-        expected = pg.seal_of_text(guard.seal_key, table, rowid, text)
-        values: dict[str, Any] = read if read is not None else json.loads(text)
+        # The values as stored, the row's JSON rendered here (a 7 MB text is not converted by the server;
+        # the *utf8* ones read, escaped and sealed as their UTF-8).
+        as_utf8 = pg.sealed_parts(conn, table, rowid, utf8) if utf8 else None
+        if as_utf8 is not None:
+            parts, values = as_utf8
+            expected = pg.seal_of_text(guard.seal_key, table, rowid, *parts)
+        else:
+            found_pg = pg.sealed_texts(conn, table, [rowid]).get(rowid)
+            if found_pg is None:
+                return None
+            text, read = found_pg
+            expected = pg.seal_of_text(guard.seal_key, table, rowid, text)
+            values = read if read is not None else json.loads(text)
     else:
         cols = guard.columns.get(table) or [
             r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")

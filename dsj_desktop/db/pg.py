@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -710,6 +710,65 @@ def sealed_texts(
         for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
             out[int(rid)] = (str(text), None)
     return out
+
+
+def sealed_parts(
+    conn: Connection, table: str, rowid: int, utf8: Collection[str]
+) -> tuple[list[str | bytes], dict[str, Any]] | None:
+    """One row read as it is stored, its texts in the columns *utf8* as their UTF-8 (a draw's 7 MB
+    candidates: neither decoded here nor encoded again): ``to_jsonb(row)::text`` in parts (those texts
+    escaped as UTF-8, :func:`json_string_body`; for :func:`seal_of_text`) and the row's values by
+    column. None when there is no such row, or the row cannot be rendered here (then
+    :func:`sealed_texts`)."""
+    from psycopg.adapt import Loader
+
+    class AsUtf8(Loader):
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    if dbapi.info.encoding != "utf-8":
+        return None
+    with dbapi.cursor() as cur:
+        for name in ("text", "varchar"):
+            cur.adapters.register_loader(name, AsUtf8)
+        cur.execute(f'SELECT * FROM "{table}" WHERE rowid = %s', (rowid,))
+        shape = [(str(d.name), int(d.type_code)) for d in cur.description or ()]
+        row = cur.fetchone()
+    render = json_renderer(shape)
+    if row is None or render is None:
+        return None
+    values = {
+        name: v.decode("utf-8") if type(v) is bytes and name not in utf8 else v
+        for (name, _), v in zip(shape, row, strict=True)
+    }
+    long = {name: v for name, v in values.items() if name in utf8 and type(v) is bytes}
+    text = render([("" if name in long else values[name]) for name, _ in shape])
+    if text is None:
+        return None
+    places = []
+    for name in long:
+        head = json.dumps(name) + ': ""'
+        if text.count(head) != 1:
+            return None
+        places.append((text.index(head) + len(head) - 1, name))  # between the long text's quotes
+    parts: list[str | bytes] = []
+    done = 0
+    for at, name in sorted(places):
+        parts += [text[done:at], json_string_body(long[name])]
+        done = at
+    parts.append(text[done:])
+    return parts, values
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b < 0xC0)
+
+
+def utf8_length(data: bytes) -> int:
+    """How many characters the UTF-8 *data* holds (its bytes other than continuation bytes)."""
+    return len(data) - len(data.translate(None, _NOT_CONTINUATION))
 
 
 def seal_of_text(key: bytes, table: str, rowid: int, *text: str | bytes) -> bytes:
