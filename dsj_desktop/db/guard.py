@@ -864,30 +864,37 @@ def _insert_known_row(
     render = pg.json_renderer(shape)
     if render is None:
         return False
-    sent = {**given, long[0]: pg.Utf8Text(long[1])} if long is not None else given
-    marks = ", ".join("?" * len(sent))
-    rowid = int(
-        conn.exec_driver_sql(
-            f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({marks}) RETURNING rowid',
+    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'rowid')", (table,)).scalar()
+    if seq is None:
+        return False
+    rowid = int(conn.exec_driver_sql("SELECT nextval(%s)", (seq,)).scalar_one())
+    sent = {**given, "rowid": rowid}
+    if long is not None:
+        sent[long[0]] = pg.Utf8Text(long[1])
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    seal: bytes | None = None
+    # In pipeline mode: the server stores the row (10 MB parsed and compressed) while the seal is made.
+    with dbapi.pipeline():
+        dbapi.execute(
+            f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({", ".join(["%s"] * len(sent))})',
             tuple(sent.values()),
-        ).scalar_one()
-    )
-    del sent
-    text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
-    if text is None:
-        return True  # (a value whose JSON is not certain: read back and sealed at the end of the write)
-    if long is None:
-        seal = pg.seal_of_text(guard.seal_key, table, rowid, text)
-    else:
-        head = json.dumps(long[0]) + ': ""'
-        if text.count(head) != 1:
-            return True  # (never expected: read back and sealed at the end of the write)
-        at = text.index(head) + len(head) - 1  # between the long text's quotes
-        seal = pg.seal_of_text(
-            guard.seal_key, table, rowid, text[:at], pg.json_string_body(long[1]), text[at:]
         )
-        given[long[0]] = long[2]
-    del text
+        del sent
+        text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
+        if text is None:
+            pass  # (a value whose JSON is not certain: read back and sealed at the end of the write)
+        elif long is None:
+            seal = pg.seal_of_text(guard.seal_key, table, rowid, text)
+        elif text.count(head := json.dumps(long[0]) + ': ""') == 1:  # (else never expected: read back)
+            at = text.index(head) + len(head) - 1  # between the long text's quotes
+            seal = pg.seal_of_text(
+                guard.seal_key, table, rowid, text[:at], pg.json_string_body(long[1]), text[at:]
+            )
+            given[long[0]] = long[2]
+        del text
+    if seal is None:
+        return True
     pg.store_seals(conn, [(table, rowid, seal)])
     cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
     st.known[(table, rowid)] = tuple(given[c] for c in cols)
