@@ -623,9 +623,10 @@ def insert_rows(
     but in one pass (a confirmed draw writes some 2,000 selection and team rows): on SQLite the
     triggers are off for this statement, the role is checked once for the table, the seals are made
     from the values written (:func:`seal_new_rows`), the rows counted and the first of them listed for
-    the journal as the triggers list them. On a server (and for a write as 系统, whose every row is
-    checked) the rows go through the ordinary path: noted by the capture trigger and sealed with every
-    other row at the end of the write (:func:`settle_server_write`)."""
+    the journal as the triggers list them. On a server they are sent with COPY and sealed from the
+    values sent (:func:`_copy_known_rows`), each noted by the capture trigger (checked, counted and
+    listed at the end of the write); for a write as 系统 (whose every row is checked) and in a bulk
+    write they go through the ordinary path."""
     if not rows:
         return
     names = [*attrs, *fixed]
@@ -785,7 +786,12 @@ def insert_text_row(
             and st is not None
             and not (st.bulk or st.system)
             and _insert_known_row(
-                conn, guard, st, table, values, (column, data, brief_utf8(data, chars, sha256_hex))
+                conn,
+                guard,
+                st,
+                table,
+                {**values, column: brief_utf8(data, chars, sha256_hex)},
+                {column: data},
             )
         ):
             return
@@ -824,15 +830,19 @@ def insert_text_row(
         st.rows.append(listed)
 
 
+LONG_TEXT = 1 << 16  # a text this long is sent, escaped and sealed as its UTF-8 (see _insert_known_row)
+
+
 def insert_row(conn: Connection, guard: Guard, table: str, values: Mapping[str, Any]) -> None:
     """Insert one row of *values* (its ``rowid`` left to the database), sealed and journalled as every
     row is. On a server, in an ordinary write, it is sealed from the values sent (:func:`_insert_known_row`)
     instead of being read back at the end of the write (a session's 7 MB frozen inputs); elsewhere an
     ordinary INSERT (on SQLite the row trigger seals it)."""
     st: TxState | None = conn.connection.info.get("dsj_tx")
-    server = pg.is_pg(conn) and st is not None and not (st.bulk or st.system)
-    if server and st is not None and _insert_known_row(conn, guard, st, table, values):
-        return
+    if pg.is_pg(conn) and st is not None and not (st.bulk or st.system):
+        utf8 = {c: v.encode("utf-8") for c, v in values.items() if type(v) is str and len(v) >= LONG_TEXT}
+        if _insert_known_row(conn, guard, st, table, values, utf8):
+            return
     conn.exec_driver_sql(
         f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join("?" * len(values))})',
         tuple(values.values()),
@@ -845,21 +855,19 @@ def _insert_known_row(
     st: TxState,
     table: str,
     values: Mapping[str, Any],
-    long: tuple[str, bytes, Any] | None = None,
+    utf8: Mapping[str, bytes],
 ) -> bool:
     """PostgreSQL, one row inserted in an ordinary write and sealed from the values sent, its JSON
     rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`): a long text is not
-    converted to JSON by the server and read back. *long*: (column, its text's UTF-8, how the journal
-    shows it) — a signed record's 10 MB sent as its UTF-8 (:class:`~dsj_desktop.db.pg.Utf8Text`) and
-    escaped as UTF-8 (:func:`dsj_desktop.db.pg.json_string_body`), never decoded. The capture trigger
-    notes the row as any other (checked against the role, counted and listed at the end of the write),
-    only not read back (``st.known``). False, with nothing written: the table has a column not given
-    here (other than its ``rowid``), or a column of a type whose JSON is not rendered here."""
+    converted to JSON by the server and read back. The columns in *utf8* are given as their text's
+    UTF-8 (*values* then holds what the journal shows of them): sent as they are
+    (:class:`~dsj_desktop.db.pg.Utf8Text`) and escaped as UTF-8 (:func:`dsj_desktop.db.pg.json_string_body`),
+    never decoded or encoded again. The capture trigger notes the row as any other (checked against
+    the role, counted and listed at the end of the write), only not read back (``st.known``). False,
+    with nothing written: the table has a column not given here (other than its ``rowid``, drawn from
+    its sequence), or a column of a type whose JSON is not rendered here."""
     shape = pg.row_shape(conn, table)
-    given: dict[str, Any] = {**values}
-    if long is not None:
-        given[long[0]] = ""  # (the long text's place in the JSON, found below)
-    if {name for name, _ in shape} != {*given, "rowid"} or "id" in given:
+    if {name for name, _ in shape} != {*values, "rowid"} or "id" in values:
         return False
     render = pg.json_renderer(shape)
     if render is None:
@@ -868,9 +876,7 @@ def _insert_known_row(
     if seq is None:
         return False
     rowid = int(conn.exec_driver_sql("SELECT nextval(%s)", (seq,)).scalar_one())
-    sent = {**given, "rowid": rowid}
-    if long is not None:
-        sent[long[0]] = pg.Utf8Text(long[1])
+    sent = {**values, **{c: pg.Utf8Text(v) for c, v in utf8.items()}, "rowid": rowid}
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     seal: bytes | None = None
@@ -881,23 +887,30 @@ def _insert_known_row(
             tuple(sent.values()),
         )
         del sent
-        text = render([rowid if name == "rowid" else given[name] for name, _ in shape])
-        if text is None:
-            pass  # (a value whose JSON is not certain: read back and sealed at the end of the write)
-        elif long is None:
-            seal = pg.seal_of_text(guard.seal_key, table, rowid, text)
-        elif text.count(head := json.dumps(long[0]) + ': ""') == 1:  # (else never expected: read back)
-            at = text.index(head) + len(head) - 1  # between the long text's quotes
-            seal = pg.seal_of_text(
-                guard.seal_key, table, rowid, text[:at], pg.json_string_body(long[1]), text[at:]
-            )
-            given[long[0]] = long[2]
-        del text
+        # The JSON with each long text left empty, then that text's escaped UTF-8 put between its quotes.
+        text = render(
+            [rowid if name == "rowid" else "" if name in utf8 else values[name] for name, _ in shape]
+        )
+        places = []
+        for name in utf8:
+            head = json.dumps(name) + ': ""'
+            if text is not None and text.count(head) == 1:
+                places.append((text.index(head) + len(head) - 1, name))
+        if text is not None and len(places) == len(utf8):  # (else never expected: read back at the end)
+            parts: list[str | bytes] = []
+            done = 0
+            for at, name in sorted(places):
+                parts += [text[done:at], pg.json_string_body(utf8[name])]
+                done = at
+            parts.append(text[done:])
+            del text
+            seal = pg.seal_of_text(guard.seal_key, table, rowid, *parts)
+            del parts
     if seal is None:
         return True
     pg.store_seals(conn, [(table, rowid, seal)])
     cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
-    st.known[(table, rowid)] = tuple(given[c] for c in cols)
+    st.known[(table, rowid)] = tuple(values[c] for c in cols)
     return True
 
 
