@@ -680,11 +680,14 @@ def _copy_known_rows(
     """PostgreSQL, :func:`insert_rows` in an ordinary write: the rows sent with one ``COPY`` (their ids
     drawn from the table's sequence) and sealed from the values sent, rendered as the server renders
     them (:func:`dsj_desktop.db.pg.json_renderer`; the first and last rows are compared with the
-    server's own text), their seals sent with a second ``COPY``. The capture trigger stays on: every
-    row is noted, checked against the role, counted and listed at the end of the write as any other
-    (:func:`settle_server_write`), only not read back (``st.known``); a row with a value whose JSON is
-    not certain is read back there. False, with nothing written: the table has a column not given
-    (left to its default) or no sequence for its rowid; the caller then inserts the rows as usual."""
+    server's own text), their seals sent with a second ``COPY``. Where the write has changed nothing
+    else yet (a confirmation's first rows), the capture trigger is off for the COPY as in a bulk import
+    (:func:`dsj_desktop.db.pg.pause_capture`) and the rows are checked against the role, counted and
+    listed for the journal here, exactly as :func:`settle_server_write` would do with their notes;
+    otherwise every row is noted and handled there, only not read back (``st.known``; a row with a
+    value whose JSON is not certain is read back). False, with nothing written: the table has a
+    column not given (left to its default) or no sequence for its rowid; the caller then inserts the
+    rows as usual."""
     shape = pg.row_shape(conn, table)
     names = [name for name, _ in shape]
     id_column = "id" if dict(shape).get("id") in pg.INT_OIDS else "rowid"  # the one the rowid follows
@@ -707,8 +710,21 @@ def _copy_known_rows(
     except ValueError:  # no sequence to draw them from
         return False
     key = guard.seal_key
-    texts: dict[int, str] = {}
-    seal_lines: list[str] = []
+    full = [(rid, *row, *consts) for rid, row in zip(ids, rows, strict=True)]
+    texts = [render([v[i] for i in pick]) for v in full]
+    # The capture trigger off for this COPY where nothing is noted yet in this write (the rows are then
+    # checked, counted and listed here, first, as the trigger's notes would list them) and every row
+    # is rendered (each must be sealed here); else the rows are noted, and only not read back.
+    trigger = capture_trigger_name(table)
+    quiet = (
+        all(t is not None for t in texts)
+        and not conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM dsj_change WHERE tx = txid_current())"
+        ).scalar()
+        and pg.pause_capture(conn, table, trigger)
+    )
+    if quiet:
+        guard.check(st, table)
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     quoted = ", ".join(f'"{c}"' for c in given)
@@ -719,26 +735,36 @@ def _copy_known_rows(
         if all(t is not None for t in types) and all(type(v) in (str, int) for v in consts):
             cp.write(pg.copy_text(columns, types, consts))  # type: ignore[arg-type]  # (one write)
         else:
-            for rid, row in zip(ids, rows, strict=True):
-                cp.write_row((rid, *row, *consts))
-        # While the server takes the rows: their JSON and seals.
-        for rid, row in zip(ids, rows, strict=True):
-            v = (rid, *row, *consts)
-            text = render([v[i] for i in pick])
-            if text is not None:  # (else read back and sealed at the end of the write)
-                texts[rid] = text
-                seal_lines.append(pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, text).hex()))
-    if not texts:
+            for v in full:
+                cp.write_row(v)
+        # While the server takes the rows: their seals.
+        seal_lines = [
+            pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, text).hex())
+            for rid, text in zip(ids, texts, strict=True)
+            if text is not None
+        ]
+    if quiet:
+        pg.resume_capture(conn, table, trigger)
+    sealed = [rid for rid, text in zip(ids, texts, strict=True) if text is not None]
+    if sealed:
+        ends = {rid: text for rid, text in zip(ids, texts, strict=True) if rid in (sealed[0], sealed[-1])}
+        if pg.row_texts(conn, table, list(ends)) != ends:  # never expected: sealed from the server's text
+            if not quiet:
+                return True  # (read back and sealed at the end of the write, with every noted row)
+            found = pg.row_texts(conn, table, ids)
+            seal_lines = [
+                pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, found[rid]).hex()) for rid in ids
+            ]
+            sealed = list(ids)
+        pg.copy_seals(conn, table, sealed, ["".join(seal_lines)])
+    if quiet:  # what settle_server_write does with each noted row
+        st.count(table, "insert", len(full))
+        for v in full[: max(ROWS_IN_JOURNAL - len(st.rows), 0)]:
+            st.rows.append(describe_row(table, "I", v[0], cols, None, tuple(v[i] for i in listed)))
         return True
-    sealed = list(texts)
-    ends = {sealed[0]: texts[sealed[0]], sealed[-1]: texts[sealed[-1]]}
-    if pg.row_texts(conn, table, list(ends)) != ends:  # never expected: sealed from the server's text
-        return True
-    pg.copy_seals(conn, table, sealed, ["".join(seal_lines)])
-    for rid, row in zip(ids, rows, strict=True):
-        if rid in texts:
-            v = (rid, *row, *consts)
-            st.known[(table, rid)] = tuple(v[i] for i in listed)
+    for v, text in zip(full, texts, strict=True):
+        if text is not None:
+            st.known[(table, v[0])] = tuple(v[i] for i in listed)
     return True
 
 
