@@ -272,9 +272,14 @@ def translate(sql: str, params: Any) -> str:
 _INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?', re.I)
 
 
-class Utf8Text(bytes):
+class Utf8Text:
     """A text parameter given as its UTF-8 bytes (a signed record's 10 MB): sent to the server as text
-    without being decoded and encoded again."""
+    without being decoded and encoded again (nor copied)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
 
 def _adapt(dbapi_conn: Any) -> None:
@@ -300,7 +305,7 @@ def _adapt(dbapi_conn: Any) -> None:
         oid = psycopg.postgres.types["text"].oid
 
         def dump(self, obj: Any) -> bytes:
-            return bytes(obj)
+            return bytes(obj.data)
 
     dbapi_conn.adapters.register_dumper(bool, BoolAsInt)
     dbapi_conn.adapters.register_dumper(date, DateAsText)
