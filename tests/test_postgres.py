@@ -669,6 +669,42 @@ def test_rows_read_as_stored_are_rendered_as_the_server_renders_them(pdb: Databa
     assert report.ok, report.text()
 
 
+def test_long_texts_sealed_and_checked_as_their_utf8(pdb: Database) -> None:
+    """A long text (64 K characters on) is sent, escaped and sealed as its UTF-8, and read back as it
+    for a check before signing: the same seal as the server's text gives, for texts of every kind
+    (quotes, backslashes, control characters, characters outside the BMP); a change made behind the
+    program's back is found both ways."""
+    nasty = 'a"b\\c\td\ne\r\x01\x1f\x7f %s ☃𝌆\u2028 {"j": [1]} \\u0000 '
+    values = {
+        "plain": "名称" * guard_mod.LONG_TEXT,
+        "quoted": ('{"k": "v\\\\"}' * guard_mod.LONG_TEXT)[: guard_mod.LONG_TEXT + 7],
+        "nasty": nasty * (guard_mod.LONG_TEXT // len(nasty) + 1),
+    }
+    with pdb.write("长文本") as conn:
+        for key, value in values.items():
+            guard_mod.insert_row(conn, pdb.guard, "setting", {"key": key, "value": value})
+        ids = {
+            str(k): int(r)
+            for k, r in conn.exec_driver_sql(
+                "SELECT key, rowid FROM setting WHERE key = ANY(%s)", (list(values),)
+            )
+        }
+        assert all(("setting", i) in conn.connection.info["dsj_tx"].known for i in ids.values())
+    report = check(pdb)
+    assert report.ok, report.text()
+    with pdb.read() as conn:
+        for key, rid in ids.items():
+            found = guard_mod.sealed_row(conn, pdb.guard, "setting", rid, utf8=("value",))
+            assert found is not None and found[1], key
+            assert found[0]["value"] == values[key].encode("utf-8")
+            assert pg.utf8_length(found[0]["value"]) == len(values[key])
+    outside(pdb.url or "", f"UPDATE setting SET value = value || 'x' WHERE rowid = {ids['nasty']}")
+    with pdb.read() as conn:
+        found = guard_mod.sealed_row(conn, pdb.guard, "setting", ids["nasty"], utf8=("value",))
+        assert found is not None and not found[1]
+    assert not check(pdb).ok
+
+
 def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
     pdb: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
