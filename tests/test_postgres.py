@@ -636,6 +636,118 @@ def test_rows_rendered_in_the_program_are_the_servers_jsonb_text(pdb: Database) 
     assert report.ok, report.text()
 
 
+def test_rows_read_as_stored_are_rendered_as_the_server_renders_them(pdb: Database) -> None:
+    """Where the program reads a few rows as they are stored and writes their JSON itself (the seal's
+    input, instead of the server's ``to_jsonb(row)::text``), every row of every table comes out as the
+    server's own text: texts of every kind, integers, dates, NULLs."""
+    from dsj_desktop.demo import fill_demo
+
+    run_job(fill_demo(pdb, draws=True))
+    nasty = 'a"b\\c\td\ne\r\x01\x1f\x7f %s ☃𝌆\u2028 \'q\' {"j": [1]} \\u0000 '
+    with pdb.write("改名") as conn:
+        conn.exec_driver_sql(
+            "UPDATE inspector SET name = ? WHERE rowid = (SELECT min(rowid) FROM inspector)", (nasty,)
+        )
+        conn.exec_driver_sql(
+            "UPDATE setting SET value = ? WHERE rowid = (SELECT min(rowid) FROM setting)", (nasty,)
+        )
+    rendered = 0
+    with pdb.read() as conn:
+        for table in [*guard_mod.guarded_tables(conn), "journal"]:
+            ids = [int(r[0]) for r in conn.exec_driver_sql(f'SELECT rowid FROM "{table}"')]
+            for start in range(0, len(ids), pg.CLIENT_RENDERED_ROWS):
+                chunk = ids[start : start + pg.CLIENT_RENDERED_ROWS]
+                mine = pg.sealed_texts(conn, table, chunk)
+                assert {k: v[0] for k, v in mine.items()} == pg.row_texts(conn, table, chunk), table
+                rendered += sum(1 for _, values in mine.values() if values is not None)
+        assert (
+            rendered
+            == sum(guard_mod.table_counts(conn).values())
+            + conn.exec_driver_sql("SELECT count(*) FROM journal").scalar_one()
+        )  # every row rendered here (none of the program's columns needs the server)
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+def test_long_texts_sealed_and_checked_as_their_utf8(pdb: Database) -> None:
+    """A long text (64 K characters on) is sent, escaped and sealed as its UTF-8, and read back as it
+    for a check before signing: the same seal as the server's text gives, for texts of every kind
+    (quotes, backslashes, control characters, characters outside the BMP); a change made behind the
+    program's back is found both ways."""
+    nasty = 'a"b\\c\td\ne\r\x01\x1f\x7f %s ☃𝌆\u2028 {"j": [1]} \\u0000 '
+    values = {
+        "plain": "名称" * guard_mod.LONG_TEXT,
+        "quoted": ('{"k": "v\\\\"}' * guard_mod.LONG_TEXT)[: guard_mod.LONG_TEXT + 7],
+        "nasty": nasty * (guard_mod.LONG_TEXT // len(nasty) + 1),
+    }
+    with pdb.write("长文本") as conn:
+        for key, value in values.items():
+            guard_mod.insert_row(conn, pdb.guard, "setting", {"key": key, "value": value})
+        ids = {
+            str(k): int(r)
+            for k, r in conn.exec_driver_sql(
+                "SELECT key, rowid FROM setting WHERE key = ANY(%s)", (list(values),)
+            )
+        }
+        assert all(("setting", i) in conn.connection.info["dsj_tx"].known for i in ids.values())
+    report = check(pdb)
+    assert report.ok, report.text()
+    with pdb.read() as conn:
+        for key, rid in ids.items():
+            found = guard_mod.sealed_row(conn, pdb.guard, "setting", rid, utf8=("value",))
+            assert found is not None and found[1], key
+            assert found[0]["value"] == values[key].encode("utf-8")
+            assert pg.utf8_length(found[0]["value"]) == len(values[key])
+    outside(pdb.url or "", f"UPDATE setting SET value = value || 'x' WHERE rowid = {ids['nasty']}")
+    with pdb.read() as conn:
+        found = guard_mod.sealed_row(conn, pdb.guard, "setting", ids["nasty"], utf8=("value",))
+        assert found is not None and not found[1]
+    assert not check(pdb).ok
+
+
+def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
+    pdb: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a server, prepare seals the frozen inputs (7 MB at city scale) from the values it sends, and
+    confirming sends the selections and teams with COPY and the signed record once, sealing them from
+    the values sent: none of these rows is read back (but the first and last of each COPY), and
+    ``check`` passes."""
+    from datetime import date
+
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    read: list[str] = []
+    real_texts, real_rows = pg.sealed_texts, pg.row_texts
+
+    def sealed_texts(conn: Any, table: str, ids: Any) -> Any:
+        read.append(table)
+        return real_texts(conn, table, ids)
+
+    def row_texts(conn: Any, table: str, ids: Any) -> Any:
+        read.extend([table] * len(ids))
+        return real_rows(conn, table, ids)
+
+    monkeypatch.setattr(pg, "sealed_texts", sealed_texts)
+    monkeypatch.setattr(pg, "row_texts", row_texts)
+    s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")
+    assert "draw_input" not in read and "draw_session" in read
+    sessions.commit(pdb, s.id)
+    for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+        sessions.add_witness(pdb, s.id, name, digits)
+    sessions.do_reveal(pdb, s.id)
+    read.clear()
+    done = sessions.confirm(pdb, s.id)
+    monkeypatch.undo()
+    assert done.status == sessions.CONFIRMED and len(done.result) > 1
+    assert "draw_record" not in read  # (the 10 MB record at city scale)
+    # The first and the last row of each COPY are compared with the server's text; no other is read.
+    assert read.count("draw_selection") == 2 and read.count("draw_member") == 2, read
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
 def test_bulk_writes_of_every_directory_are_sealed_on_the_server(pdb: Database) -> None:
     """Every kind of directory through the COPY path (dates, integers, a column the spec does not
     cover): rendered in the program where it can, read back where it cannot; honest either way."""

@@ -207,7 +207,12 @@ class Database:
                         self._before_write(conn, state, unchanged)
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
-                    if self.guard.anchoring and state.head and state.start_counts is not None:
+                    if (
+                        self.guard.anchoring
+                        and state.head
+                        and state.start_counts is not None
+                        and not pg.is_pg(conn)
+                    ):
                         after = (state.head, *_change_marks(conn))  # (no other writer until COMMIT)
                     if self.guard.anchoring and state.head and state.start_head:
                         # Before COMMIT: the new head as pending (a crash now is not a cut journal).
@@ -264,8 +269,7 @@ class Database:
             counts = dict(logged)
         else:
             counts = guard_mod.table_counts(conn, names)
-        if not pg.is_pg(conn):
-            state.start_counts = dict(counts)  # the end of the write counts only what it changed
+        state.start_counts = dict(counts)  # the end of the write counts only the tables it changed
         if logged is not None:
             problems += guard_mod.count_differences(logged, counts)
         if problems:  # on record from now on, with the counts found (the next write compares with them)

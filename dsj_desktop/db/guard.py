@@ -71,7 +71,11 @@ class TxState:
     keep_unsealed: set[tuple[str, int]] = field(
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
-    start_counts: dict[str, int] | None = None  # every table's rows when the write began (SQLite)
+    # PostgreSQL: rows the program inserted and sealed itself in this transaction (their seals stored
+    # already), with their values as the journal lists them: not read back at its end, unless changed again.
+    known: dict[tuple[str, int], tuple[Any, ...]] = field(default_factory=dict)
+    start_counts: dict[str, int] | None = None  # every table's rows when the write began (anchoring)
+    copied: set[str] = field(default_factory=set)  # PostgreSQL: tables written with the capture trigger off
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -483,14 +487,21 @@ def sealed_row(
 ) -> tuple[dict[str, Any], bool] | None:
     """One row's values by column and whether they match its seal, from one read (what is checked is
     what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row.
-    *utf8*: text columns read as their UTF-8 bytes on SQLite (sealed as they are, not encoded again;
-    on a server they come as texts)."""
+    *utf8*: text columns read as their UTF-8 bytes (sealed as they are, not encoded again)."""
     if pg.is_pg(conn):
-        row = conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = %s"), (rowid,)).first()
-        if row is None:
-            return None
-        expected = guard.seal(table, rowid, (row[1],))
-        values: dict[str, Any] = json.loads(row[1])
+        # The values as stored, the row's JSON rendered here (a 7 MB text is not converted by the server;
+        # the *utf8* ones read, escaped and sealed as their UTF-8).
+        as_utf8 = pg.sealed_parts(conn, table, rowid, utf8) if utf8 else None
+        if as_utf8 is not None:
+            parts, values = as_utf8
+            expected = pg.seal_of_text(guard.seal_key, table, rowid, *parts)
+        else:
+            found_pg = pg.sealed_texts(conn, table, [rowid]).get(rowid)
+            if found_pg is None:
+                return None
+            text, read = found_pg
+            expected = pg.seal_of_text(guard.seal_key, table, rowid, text)
+            values = read if read is not None else json.loads(text)
     else:
         cols = guard.columns.get(table) or [
             r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
@@ -522,9 +533,9 @@ def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[
                 "SELECT row_id, seal FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, chunk)
             )
         }
-        for rid, text in conn.exec_driver_sql(pg.row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-            if _as_bytes(seals.get(rid)) != guard.seal(table, rid, (text,)):
-                bad.add(int(rid))
+        for rid, (text, _) in pg.sealed_texts(conn, table, chunk).items():
+            if _as_bytes(seals.get(rid)) != pg.seal_of_text(guard.seal_key, table, rid, text):
+                bad.add(rid)
     # The flush seals every row the transaction changed: not these (their outside change stays visible).
     st = conn.connection.info.get("dsj_tx")
     if st is not None:
@@ -613,9 +624,10 @@ def insert_rows(
     but in one pass (a confirmed draw writes some 2,000 selection and team rows): on SQLite the
     triggers are off for this statement, the role is checked once for the table, the seals are made
     from the values written (:func:`seal_new_rows`), the rows counted and the first of them listed for
-    the journal as the triggers list them. On a server (and for a write as 系统, whose every row is
-    checked) the rows go through the ordinary path: noted by the capture trigger and sealed with every
-    other row at the end of the write (:func:`settle_server_write`)."""
+    the journal as the triggers list them. On a server they are sent with COPY and sealed from the
+    values sent (:func:`_copy_known_rows`), each noted by the capture trigger (checked, counted and
+    listed at the end of the write); for a write as 系统 (whose every row is checked) and in a bulk
+    write they go through the ordinary path."""
     if not rows:
         return
     names = [*attrs, *fixed]
@@ -623,7 +635,15 @@ def insert_rows(
     st: TxState | None = conn.connection.info.get("dsj_tx")
     consts = tuple(fixed.values())
     full = [(*r, *consts) for r in rows] if consts else rows
-    if pg.is_pg(conn) or st is None or st.bulk or st.system:
+    server = pg.is_pg(conn)
+    if (
+        server
+        and st is not None
+        and not (st.bulk or st.system)
+        and _copy_known_rows(conn, guard, st, table, attrs, rows, fixed)
+    ):
+        return
+    if server or st is None or st.bulk or st.system:
         conn.exec_driver_sql(sql, full)
         return
     guard.check(st, table)  # what the triggers' dsj_new would check on every row
@@ -647,6 +667,106 @@ def insert_rows(
             f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT ?', (first, listed)
         ):
             st.rows.append(describe_row(table, "I", int(r[0]), cols, None, tuple(r[1:])))
+
+
+def _copy_known_rows(
+    conn: Connection,
+    guard: Guard,
+    st: TxState,
+    table: str,
+    attrs: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    fixed: Mapping[str, Any],
+) -> bool:
+    """PostgreSQL, :func:`insert_rows` in an ordinary write: the rows sent with one ``COPY`` (their ids
+    drawn from the table's sequence) and sealed from the values sent, rendered as the server renders
+    them (:func:`dsj_desktop.db.pg.json_renderer`; the first and last rows are compared with the
+    server's own text), their seals sent with a second ``COPY``. Where the write has changed nothing
+    else yet (a confirmation's first rows), the capture trigger is off for the COPY as in a bulk import
+    (:func:`dsj_desktop.db.pg.pause_capture`) and the rows are checked against the role, counted and
+    listed for the journal here, exactly as :func:`settle_server_write` would do with their notes;
+    otherwise every row is noted and handled there, only not read back (``st.known``; a row with a
+    value whose JSON is not certain is read back). False, with nothing written: the table has a
+    column not given (left to its default) or no sequence for its rowid; the caller then inserts the
+    rows as usual."""
+    shape = pg.row_shape(conn, table)
+    names = [name for name, _ in shape]
+    id_column = "id" if dict(shape).get("id") in pg.INT_OIDS else "rowid"  # the one the rowid follows
+    given = [id_column, *attrs, *fixed]
+    # Every column given (a table with an ``id`` has its rowid generated from it), none twice.
+    if len(set(given)) != len(given) or set(names) != {*given, "rowid"}:
+        return False
+    render = pg.json_renderer(shape)
+    if render is None:
+        return False
+    consts = tuple(fixed.values())
+    at = {name: i for i, name in enumerate(given)}
+    pick = [0 if name == "rowid" else at[name] for name in names]
+    cols = guard.columns.get(table) or [n for n in names if n != "rowid"]
+    if not set(cols) <= set(at):
+        return False
+    listed = [at[name] for name in cols]
+    try:
+        ids = pg.new_ids(conn, table, len(rows), id_column)
+    except ValueError:  # no sequence to draw them from
+        return False
+    key = guard.seal_key
+    full = [(rid, *row, *consts) for rid, row in zip(ids, rows, strict=True)]
+    texts = [render([v[i] for i in pick]) for v in full]
+    # The capture trigger off for this COPY where nothing is noted yet in this write (the rows are then
+    # checked, counted and listed here, first, as the trigger's notes would list them) and every row
+    # is rendered (each must be sealed here); else the rows are noted, and only not read back.
+    trigger = capture_trigger_name(table)
+    quiet = (
+        all(t is not None for t in texts)
+        and not conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM dsj_change WHERE tx = txid_current())"
+        ).scalar()
+        and pg.pause_capture(conn, table, trigger)
+    )
+    if quiet:
+        guard.check(st, table)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    quoted = ", ".join(f'"{c}"' for c in given)
+    columns = pg.transpose(ids, rows)
+    types = [str if all(type(v) is str for v in c) else int if all(type(v) is int for v in c) else None
+             for c in columns[1:]]  # fmt: skip
+    with dbapi.cursor() as cur, cur.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as cp:
+        if all(t is not None for t in types) and all(type(v) in (str, int) for v in consts):
+            cp.write(pg.copy_text(columns, types, consts))  # type: ignore[arg-type]  # (one write)
+        else:
+            for v in full:
+                cp.write_row(v)
+        # While the server takes the rows: their seals.
+        seal_lines = [
+            pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, text).hex())
+            for rid, text in zip(ids, texts, strict=True)
+            if text is not None
+        ]
+    if quiet:
+        pg.resume_capture(conn, table, trigger)
+    sealed = [rid for rid, text in zip(ids, texts, strict=True) if text is not None]
+    if sealed:
+        ends = {rid: text for rid, text in zip(ids, texts, strict=True) if rid in (sealed[0], sealed[-1])}
+        if pg.row_texts(conn, table, list(ends)) != ends:  # never expected: sealed from the server's text
+            if not quiet:
+                return True  # (read back and sealed at the end of the write, with every noted row)
+            found = pg.row_texts(conn, table, ids)
+            seal_lines = [
+                pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, found[rid]).hex()) for rid in ids
+            ]
+            sealed = list(ids)
+        pg.copy_seals(conn, table, sealed, ["".join(seal_lines)])
+    if quiet:  # what settle_server_write does with each noted row
+        st.count(table, "insert", len(full))
+        for v in full[: max(ROWS_IN_JOURNAL - len(st.rows), 0)]:
+            st.rows.append(describe_row(table, "I", v[0], cols, None, tuple(v[i] for i in listed)))
+        return True
+    for v, text in zip(full, texts, strict=True):
+        if text is not None:
+            st.known[(table, v[0])] = tuple(v[i] for i in listed)
+    return True
 
 
 def seal_with_utf8(
@@ -685,12 +805,28 @@ def insert_text_row(
     journal with that digest, where the row trigger would decode it, encode it again and hash it once
     more: sealed, counted and listed exactly as by the trigger. The hashing runs in a thread while the
     database stores the row (both let go of the interpreter's lock over megabytes), for the row id the
-    database gives next (sealed again should it give another). On a server (or as 系统) the row takes
-    the ordinary path (sealed with every other row at the end of the write)."""
+    database gives next (sealed again should it give another). On a server, in an ordinary write, the
+    row is sealed from the bytes sent and not read back (:func:`_insert_known_row`); in a bulk write or
+    as 系统 it takes the ordinary path (sealed with every other row at the end of the write)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
     if pg.is_pg(conn) or st is None or st.bulk or st.system:
+        # On a server, in an ordinary write: sealed from the bytes sent (as on SQLite), not read back.
+        if (
+            pg.is_pg(conn)
+            and st is not None
+            and not (st.bulk or st.system)
+            and _insert_known_row(
+                conn,
+                guard,
+                st,
+                table,
+                {**values, column: brief_utf8(data, chars, sha256_hex or hashlib.sha256(data).hexdigest())},
+                {column: data},
+            )
+        ):
+            return
         conn.exec_driver_sql(
             f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
             (*values.values(), data.decode("utf-8") if text is None else text),
@@ -749,6 +885,90 @@ def insert_text_row(
         st.rows.append(listed)
 
 
+LONG_TEXT = 1 << 16  # a text this long is sent, escaped and sealed as its UTF-8 (see _insert_known_row)
+
+
+def insert_row(conn: Connection, guard: Guard, table: str, values: Mapping[str, Any]) -> None:
+    """Insert one row of *values* (its ``rowid`` left to the database), sealed and journalled as every
+    row is. On a server, in an ordinary write, it is sealed from the values sent (:func:`_insert_known_row`)
+    instead of being read back at the end of the write (a session's 7 MB frozen inputs); elsewhere an
+    ordinary INSERT (on SQLite the row trigger seals it)."""
+    st: TxState | None = conn.connection.info.get("dsj_tx")
+    if pg.is_pg(conn) and st is not None and not (st.bulk or st.system):
+        utf8 = {c: v.encode("utf-8") for c, v in values.items() if type(v) is str and len(v) >= LONG_TEXT}
+        if _insert_known_row(conn, guard, st, table, values, utf8):
+            return
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join("?" * len(values))})',
+        tuple(values.values()),
+    )
+
+
+def _insert_known_row(
+    conn: Connection,
+    guard: Guard,
+    st: TxState,
+    table: str,
+    values: Mapping[str, Any],
+    utf8: Mapping[str, bytes],
+) -> bool:
+    """PostgreSQL, one row inserted in an ordinary write and sealed from the values sent, its JSON
+    rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`): a long text is not
+    converted to JSON by the server and read back. The columns in *utf8* are given as their text's
+    UTF-8 (*values* then holds what the journal shows of them): sent as they are
+    (:class:`~dsj_desktop.db.pg.Utf8Text`) and escaped as UTF-8 (:func:`dsj_desktop.db.pg.json_string_body`),
+    never decoded or encoded again. The capture trigger notes the row as any other (checked against
+    the role, counted and listed at the end of the write), only not read back (``st.known``). False,
+    with nothing written: the table has a column not given here (other than its ``rowid``, drawn from
+    its sequence), or a column of a type whose JSON is not rendered here."""
+    shape = pg.row_shape(conn, table)
+    if {name for name, _ in shape} != {*values, "rowid"} or "id" in values:
+        return False
+    render = pg.json_renderer(shape)
+    if render is None:
+        return False
+    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'rowid')", (table,)).scalar()
+    if seq is None:
+        return False
+    rowid = int(conn.exec_driver_sql("SELECT nextval(%s)", (seq,)).scalar_one())
+    sent = {**values, **{c: pg.Utf8Text(v) for c, v in utf8.items()}, "rowid": rowid}
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    seal: bytes | None = None
+    # In pipeline mode: the server stores the row (10 MB parsed and compressed) while the seal is made.
+    with dbapi.pipeline():
+        dbapi.execute(
+            f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({", ".join(["%s"] * len(sent))})',
+            tuple(sent.values()),
+        )
+        del sent
+        # The JSON with each long text left empty, then that text's escaped UTF-8 put between its quotes.
+        text = render(
+            [rowid if name == "rowid" else "" if name in utf8 else values[name] for name, _ in shape]
+        )
+        places = []
+        for name in utf8:
+            head = json.dumps(name) + ': ""'
+            if text is not None and text.count(head) == 1:
+                places.append((text.index(head) + len(head) - 1, name))
+        if text is not None and len(places) == len(utf8):  # (else never expected: read back at the end)
+            parts: list[str | bytes] = []
+            done = 0
+            for at, name in sorted(places):
+                parts += [text[done:at], pg.json_string_body(utf8[name])]
+                done = at
+            parts.append(text[done:])
+            del text
+            seal = pg.seal_of_text(guard.seal_key, table, rowid, *parts)
+            del parts
+    if seal is None:
+        return True
+    pg.store_seals(conn, [(table, rowid, seal)])
+    cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
+    st.known[(table, rowid)] = tuple(values[c] for c in cols)
+    return True
+
+
 def brief_utf8(data: bytes, chars: int, sha256_hex: str) -> Any:
     """:func:`_brief` of the text whose UTF-8 is *data* (*chars* characters, SHA-256 *sha256_hex*)."""
     if chars <= JOURNAL_VALUE_CHARS:
@@ -788,6 +1008,9 @@ def copy_new_rows(
     ids = pg.new_ids(conn, table, n)
     trigger = capture_trigger_name(table)
     paused = pg.pause_capture(conn, table, trigger)
+    st: TxState | None = conn.connection.info.get("dsj_tx")
+    if st is not None:
+        st.copied.add(table)  # (its rows counted again at the end of the write)
     template = pg.row_json_template(pg.column_types(conn, table), attrs, types, fixed)
     consts = tuple(fixed.values())
     names = ", ".join(f'"{c}"' for c in ("id", *attrs, *fixed))
@@ -944,7 +1167,22 @@ def append(
                 (at, who, action, text, prev, h, sig),
             ).scalar_one()
         )
-        pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
+        # Sealed from the values written (rendered as the server renders the row), else read back.
+        shape = pg.row_shape(conn, "journal")
+        render = pg.json_renderer(shape)
+        values = {"id": jid, "rowid": jid, "at": at, "actor": who, "action": action, "detail": text,
+                  "prev_hash": prev, "hash": h, "signature": sig}  # fmt: skip
+        rendered = (
+            render([values[name] for name, _ in shape])
+            if render is not None and {name for name, _ in shape} == set(values)
+            else None
+        )
+        if rendered is None:
+            pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
+        else:
+            pg.store_seals(
+                conn, [("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered))]
+            )
         return jid, h
     cur = conn.exec_driver_sql(
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1014,10 +1252,17 @@ def end_counts(conn: Connection, st: TxState) -> dict[str, int]:
     which names its table in ``st.counts`` (also a row replaced by ``INSERT OR REPLACE``: its table is
     named by the insert; and rows written in one pass by :func:`insert_rows` and
     :func:`insert_text_row`, which name their table themselves), so no other table can have changed.
-    Counted in full: a bulk write (triggers off), a write as 系统 (upgrades change tables), on a
-    server (its own capture), or without the counts it began with."""
+    On a server every change a program write makes is noted by the capture trigger and counted
+    (:func:`settle_server_write`), or made with the trigger off by :func:`copy_new_rows`, which names
+    its table (``st.copied``). Counted in full: a write as 系统 (upgrades change tables), a bulk write
+    on SQLite (triggers off), or a write without the counts it began with."""
     start = st.start_counts
-    if start is None or st.bulk or st.system or pg.is_pg(conn):
+    if start is None or st.system:
+        return table_counts(conn)
+    if pg.is_pg(conn):
+        changed = sorted((set(st.counts) | st.copied) & set(start))
+        return {**start, **table_counts(conn, changed)} if changed else dict(start)
+    if st.bulk:
         return table_counts(conn)
     names = [t for t in table_names(conn) if t not in UNGUARDED]  # (a table made or removed: counted)
     counts = table_counts(conn, [t for t in names if t in st.counts or t not in start])
@@ -1061,7 +1306,8 @@ def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
 
 def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
     """End of a write: every row this transaction changed (noted by the capture trigger) is checked
-    against the account's role, described for the journal and sealed; the notes are removed."""
+    against the account's role, described for the journal and sealed; the notes are removed. A row
+    the program inserted and sealed itself (``st.known``) and did not change again is not read back."""
     notes = conn.exec_driver_sql(
         "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
     ).fetchall()
@@ -1069,6 +1315,7 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
         return
     first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
     last_op: dict[tuple[str, int], str] = {}
+    noted: dict[tuple[str, int], int] = {}
     # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
     counted = set(st.counts) if st.bulk else set()
     for tbl, op, row_id, old_row in notes:
@@ -1079,20 +1326,19 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
         if key not in first:
             first[key] = None if op == "I" else old_row
         last_op[key] = str(op)
+        noted[key] = noted.get(key, 0) + 1
+    del notes
+    # Inserted by the program, sealed already and not changed since: its values are those written.
+    known = {k: st.known[k] for k, op in last_op.items() if op == "I" and noted[k] == 1 and k in st.known}
     by_table: dict[str, list[int]] = {}
     for (tbl, rid), op in last_op.items():
-        if op != "D":
+        if op != "D" and (tbl, rid) not in known:
             by_table.setdefault(tbl, []).append(rid)
-    now: dict[tuple[str, int], str] = {}
+    now: dict[tuple[str, int], tuple[str, dict[str, Any] | None]] = {}
     for tbl, ids in by_table.items():
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            for rid, text in conn.exec_driver_sql(pg.row_text_sql(tbl, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-                now[(tbl, int(rid))] = str(text)
+        for rid, found in pg.sealed_texts(conn, tbl, ids).items():
+            now[(tbl, rid)] = found
     for (tbl, rid), op in last_op.items():
-        cols = guard.columns.get(tbl, [])
-        before_text = first[(tbl, rid)]
-        before = list(pg.values_of(before_text, cols)) if before_text is not None else None
         listed = len(st.rows) < ROWS_IN_JOURNAL and tbl not in counted
         if op == "D":
             if st.system:
@@ -1100,17 +1346,26 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
             if listed:
                 st.rows.append({"table": tbl, "op": "D", "rowid": rid})
             continue
-        after = pg.values_of(now[(tbl, rid)], cols)
+        if not (st.system or listed):
+            continue  # (the values are needed only to check or to list the row)
+        cols = guard.columns.get(tbl, [])
+        before_text = first[(tbl, rid)]
+        before = list(pg.values_of(before_text, cols)) if before_text is not None else None
+        after = known.get((tbl, rid))
+        if after is None:
+            text, read = now[(tbl, rid)]
+            after = tuple(read.get(c) for c in cols) if read is not None else pg.values_of(text, cols)
         if st.system:
             guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
         if listed:
             st.rows.append(describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
     keep = st.keep_unsealed
+    key_ = guard.seal_key
     pg.store_seals(
         conn,
         [
-            (tbl, rid, guard.seal(tbl, rid, (text,)))
-            for (tbl, rid), text in now.items()
+            (tbl, rid, pg.seal_of_text(key_, tbl, rid, text))
+            for (tbl, rid), (text, _) in now.items()
             if (tbl, rid) not in keep
         ],
     )

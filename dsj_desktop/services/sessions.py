@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
-from dsj_desktop.db import draw_inputs, lock
+from dsj_desktop.db import draw_inputs, lock, pg
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db.engine import Database, guard_of
 from dsj_desktop.domain.pool import Scope, compute_pool
@@ -805,10 +805,14 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if verify and not ok:
         raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
     targets = values["targets"]
-    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy)
-        chars = conn.exec_driver_sql(
-            "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
-        ).scalar_one()
+    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy; a server's here)
+        chars = (
+            pg.utf8_length(targets)
+            if pg.is_pg(conn)
+            else conn.exec_driver_sql(
+                "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
+            ).scalar_one()
+        )
         candidates = EncodedUtf8(targets, int(chars))
     else:
         candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
