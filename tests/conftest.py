@@ -21,6 +21,7 @@ from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.demo import fill_demo
 from dsj_desktop.progress import run_job
+from tests.demo_dates import DEMO_YEAR
 from tests.pg_server import ENGINES, PgServer, start_server
 
 os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is chosen per test below, never inherited
@@ -123,14 +124,14 @@ def db(data_dir: Path) -> Iterator[Database]:
 @pytest.fixture
 def demo_db(db: Database) -> Database:
     """The demo county's directories and plan, without draws (tests make their own)."""
-    run_job(fill_demo(db, draws=False))
+    run_job(fill_demo(db, draws=False, year=DEMO_YEAR))
     return db
 
 
 @pytest.fixture
 def demo_results_db(db: Database) -> Database:
     """The whole demo as a new user gets it: also two confirmed draws with some results."""
-    run_job(fill_demo(db))
+    run_job(fill_demo(db, year=DEMO_YEAR))
     return db
 
 
@@ -152,7 +153,7 @@ def _demo_copy(
             name = server.create_database()
             monkeypatch.setenv("DSJ_DATABASE_URL", server.url(name))
             database = open_database(src, url=server.url(name))
-            run_job(fill_demo(database, draws=draws))
+            run_job(fill_demo(database, draws=draws, year=DEMO_YEAR))
             database.close()
             (src / "pg-database").write_text(name)
             _DEMO_CACHE[key] = src
@@ -168,7 +169,7 @@ def _demo_copy(
     if key not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
-        run_job(fill_demo(database, draws=draws))
+        run_job(fill_demo(database, draws=draws, year=DEMO_YEAR))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
         with sqlite3.connect(src / "snapshot.sqlite3") as con:  # a live data file, not a backup copy
