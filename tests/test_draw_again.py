@@ -56,7 +56,7 @@ def test_the_cli_refuses_without_again(demo_data_dir: Path, tmp_path: Path, caps
 
 
 def test_gui_plan_tab_and_draw_tab(window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    first = full_draw(window.db, "RW-2026-04", on=date.today())
+    first = full_draw(window.db, "RW-2026-04", on=ON)  # the day the window is pinned to
     window.plan_tab.refresh()
     tab = show_plan(window, qtbot)
     status = cell(tab, "RW-2026-04", M.STATUS)
