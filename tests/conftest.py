@@ -1,4 +1,11 @@
-"""Shared fixtures. Every test works in a temporary data folder: no test touches real user data."""
+"""Shared fixtures. Every test works in a temporary data folder: no test touches real user data.
+
+The suite passes whatever the real date is: the demo the fixtures build is the 2026 one the tests are
+written about, and a test acting "today" on it names its day (tests/demo_dates.py). To check, run the
+suite under libfaketime at a date ahead (tests/test_dates.py runs the date-dependent part that way)::
+
+    faketime '2027-12-28 10:00:00' .venv/bin/python -m pytest -q
+"""
 
 from __future__ import annotations
 
