@@ -15,8 +15,9 @@ from dsj_desktop import clock
 
 DEMO_YEAR = 2026
 # A day on which every task of the demo's plan can be drawn (RW-2026-06 starts on 06-01), its two
-# draws lie behind and their results are due or overdue.
-DEMO_DAY = date(DEMO_YEAR, 6, 1)
+# draws lie behind, their results are due or overdue, and the demo's few inspectors who cannot be
+# drawn are so (two certificates expired, the latest on 06-30; three not on duty).
+DEMO_DAY = date(DEMO_YEAR, 7, 1)
 
 
 @contextmanager
