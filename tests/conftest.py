@@ -1,4 +1,11 @@
-"""Shared fixtures. Every test works in a temporary data folder: no test touches real user data."""
+"""Shared fixtures. Every test works in a temporary data folder: no test touches real user data.
+
+The suite passes whatever the real date is: the demo the fixtures build is the 2026 one the tests are
+written about, and a test acting "today" on it names its day (tests/demo_dates.py). To check, run the
+suite under libfaketime at a date ahead (tests/test_dates.py runs the date-dependent part that way)::
+
+    faketime '2027-12-28 10:00:00' .venv/bin/python -m pytest -q
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.demo import fill_demo
 from dsj_desktop.progress import run_job
+from tests.demo_dates import DEMO_YEAR
 from tests.pg_server import ENGINES, PgServer, start_server
 
 os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is chosen per test below, never inherited
@@ -123,14 +131,14 @@ def db(data_dir: Path) -> Iterator[Database]:
 @pytest.fixture
 def demo_db(db: Database) -> Database:
     """The demo county's directories and plan, without draws (tests make their own)."""
-    run_job(fill_demo(db, draws=False))
+    run_job(fill_demo(db, draws=False, year=DEMO_YEAR))
     return db
 
 
 @pytest.fixture
 def demo_results_db(db: Database) -> Database:
     """The whole demo as a new user gets it: also two confirmed draws with some results."""
-    run_job(fill_demo(db))
+    run_job(fill_demo(db, year=DEMO_YEAR))
     return db
 
 
@@ -152,7 +160,7 @@ def _demo_copy(
             name = server.create_database()
             monkeypatch.setenv("DSJ_DATABASE_URL", server.url(name))
             database = open_database(src, url=server.url(name))
-            run_job(fill_demo(database, draws=draws))
+            run_job(fill_demo(database, draws=draws, year=DEMO_YEAR))
             database.close()
             (src / "pg-database").write_text(name)
             _DEMO_CACHE[key] = src
@@ -168,7 +176,7 @@ def _demo_copy(
     if key not in _DEMO_CACHE:
         src = Path(tempfile.mkdtemp(prefix="dsj-demo-"))
         database = open_database(src)
-        run_job(fill_demo(database, draws=draws))
+        run_job(fill_demo(database, draws=draws, year=DEMO_YEAR))
         database.backup_to(src / "snapshot.sqlite3")
         database.close()
         with sqlite3.connect(src / "snapshot.sqlite3") as con:  # a live data file, not a backup copy

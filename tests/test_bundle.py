@@ -19,6 +19,8 @@ from types import ModuleType
 import pytest
 
 import dsj_desktop
+from dsj_desktop import clock
+from dsj_desktop.demo import demo_year
 
 pytestmark = pytest.mark.bundle
 pytest.importorskip("PyInstaller", reason="PyInstaller is not installed")
@@ -123,12 +125,13 @@ def test_bundle_contents(bundle: Path) -> None:
 
 def test_draw_then_verify(bundle: Path, tmp_path: Path) -> None:
     data, out = tmp_path / "data", tmp_path / "out"
+    year = demo_year(clock.today())  # the demo the bundle makes follows the calendar
     assert run(bundle, "demo", data_dir=data).returncode == 0
-    r = run(bundle, "draw", "RW-2026-04", "--witness", "甲=31415926535", "--witness", "乙=27182818284",
-            "--out", str(out), "--date", "2026-06-01", data_dir=data)  # fmt: skip
+    r = run(bundle, "draw", f"RW-{year}-04", "--witness", "甲=31415926535", "--witness", "乙=27182818284",
+            "--out", str(out), "--date", f"{year}-06-01", data_dir=data)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "承诺值" in r.stdout and "随机种子" in r.stdout
-    records = list(out.glob("S-2026-*.json"))
+    records = list(out.glob(f"S-{year}-*.json"))
     assert len(records) == 1
     r = run(bundle, "verify", str(records[0]))
     assert r.returncode == 3 and "签名人未经核实" in r.stdout, r.stdout + r.stderr  # no key pinned
@@ -160,9 +163,10 @@ def test_gui_starts(bundle: Path, tmp_path: Path) -> None:
 def test_results_pdfs_from_the_bundle(bundle: Path, tmp_path: Path) -> None:
     """The publication and the annual summary (reportlab tables and charts) work in the bundle."""
     data, out = tmp_path / "data", tmp_path / "out"
+    year = demo_year(clock.today())  # the demo the bundle makes follows the calendar
     assert run(bundle, "demo", data_dir=data).returncode == 0
-    r = run(bundle, "publish", "--task", "RW-2026-01", "--draft", "--out", str(out), data_dir=data)
+    r = run(bundle, "publish", "--task", f"RW-{year}-01", "--draft", "--out", str(out), data_dir=data)
     assert r.returncode == 0, r.stderr
-    r = run(bundle, "stats", "2026", "--out", str(out), data_dir=data)
+    r = run(bundle, "stats", str(year), "--out", str(out), data_dir=data)
     assert r.returncode == 0, r.stderr
     assert sorted(p.suffix for p in out.iterdir()) == [".pdf", ".pdf", ".xlsx", ".xlsx"]

@@ -18,6 +18,7 @@ from dsj_desktop.db import lock
 from dsj_desktop.db.engine import open_database
 from dsj_desktop.progress import run_job
 from dsj_desktop.services import integrity
+from tests.demo_dates import DEMO_DAY, DEMO_YEAR
 from tests.test_import import target_row, write_xlsx
 
 RUNS = 10
@@ -89,7 +90,7 @@ def big_import(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, fl
     work = tmp_path_factory.mktemp("crash-import")
     src = work / "src"
     db = open_database(src)
-    run_job(fill_demo(db))
+    run_job(fill_demo(db, year=DEMO_YEAR))
     db.close()
     path = write_xlsx(work / "big.xlsx", [target_row(n) for n in range(1, 20001)])
     finished, took = _run_and_kill(CHILD_IMPORT, [str(_copy(src, work / "probe")), str(path)], None)
@@ -129,9 +130,9 @@ def revealed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, float
 
     data = tmp_path_factory.mktemp("revealed")
     db = open_database(data)
-    run_job(fill_demo(db))
+    run_job(fill_demo(db, year=DEMO_YEAR))
     add_task(db, "RW-ALL", ratio="100%", industries="", items="YJ-009")  # every unit: a long confirmation
-    s = sessions.prepare(db, "RW-ALL")
+    s = sessions.prepare(db, "RW-ALL", on=DEMO_DAY)
     sessions.commit(db, s.id)
     sessions.add_witness(db, s.id, "甲", "31415926535")
     sessions.add_witness(db, s.id, "乙", "27182818284")

@@ -18,6 +18,7 @@ from dsj_desktop.publish.session_files import write_session_files
 from dsj_desktop.services import sessions
 from dsj_desktop.ui.plan_tab import TaskTableModel as M
 
+from .demo_dates import DEMO_DAY
 from .pdf_helpers import pdf_pages_text
 from .test_draw_sessions import full_draw
 from .test_ui_draw import start
@@ -56,7 +57,7 @@ def test_the_cli_refuses_without_again(demo_data_dir: Path, tmp_path: Path, caps
 
 
 def test_gui_plan_tab_and_draw_tab(window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    first = full_draw(window.db, "RW-2026-04", on=date.today())
+    first = full_draw(window.db, "RW-2026-04", on=DEMO_DAY)  # the day the window is pinned to
     window.plan_tab.refresh()
     tab = show_plan(window, qtbot)
     status = cell(tab, "RW-2026-04", M.STATUS)

@@ -8,7 +8,6 @@ import random
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from dsj_desktop.ui.draw.stage import (
     strip,
 )
 
+from .demo_dates import DEMO_DAY
 from .test_draw_sessions import W1, W2
 
 
@@ -40,7 +40,7 @@ from .test_draw_sessions import W1, W2
 def revealed(demo_data_dir: Path) -> Iterator[sessions.Session]:
     """RW-2026-02 revealed: strata by town, and 必查 units (黑名单) beside the random ones."""
     db = open_database(demo_data_dir)
-    s = sessions.prepare(db, "RW-2026-02", on=date.today(), operator="测试员")
+    s = sessions.prepare(db, "RW-2026-02", on=DEMO_DAY, operator="测试员")
     s = sessions.commit(db, s.id, operator="测试员")
     for name, digits in (W1, W2):
         s = sessions.add_witness(db, s.id, name, digits, operator="测试员")

@@ -28,6 +28,7 @@ from dsj_desktop.errors import UserError
 from dsj_desktop.io.importer import import_directory
 from dsj_desktop.progress import run_job
 from dsj_desktop.services.plan import import_plan
+from tests.demo_dates import DEMO_YEAR
 from tests.pg_server import PgServer
 from tests.test_import import fingerprint, target_row
 
@@ -138,7 +139,7 @@ def fuzz_db(engine: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     name = server.create_database() if server is not None else None
     db = open_database(d, url=server.url(name) if server is not None and name else None)
     try:
-        run_job(fill_demo(db))
+        run_job(fill_demo(db, year=DEMO_YEAR))
         yield db
     finally:
         db.close()

@@ -27,6 +27,7 @@ from dsj_desktop.draw.record import verify_record
 from dsj_desktop.errors import DatabaseError
 from dsj_desktop.progress import run_job
 from dsj_desktop.services import integrity
+from tests.demo_dates import DEMO_YEAR
 from tests.pg_server import PgServer, pg_bin_dir
 
 pytestmark = pytest.mark.skipif(
@@ -249,7 +250,7 @@ def test_backup_and_restore_with_pg_dump(pdb: Database, server_url: str, tmp_pat
 def test_demo_county_with_draws_checks_clean(pdb: Database) -> None:
     from dsj_desktop.demo import fill_demo
 
-    run_job(fill_demo(pdb, draws=True))
+    run_job(fill_demo(pdb, draws=True, year=DEMO_YEAR))
     report = check(pdb)
     assert report.ok, report.text()
     assert report.records_checked >= 1
@@ -834,7 +835,7 @@ def test_the_schema_7_step_on_the_server(pdb: Database, tmp_path: Path, server_u
     from dsj_desktop.services import sessions
     from tests.test_draw_sessions import ON, W1, W2, full_draw
 
-    run_job(fill_demo(pdb, draws=False))
+    run_job(fill_demo(pdb, draws=False, year=DEMO_YEAR))
     done = full_draw(pdb, "RW-2026-04")
     open_ = sessions.prepare(pdb, "RW-2026-05", on=ON)
     sessions.commit(pdb, open_.id)

@@ -10,13 +10,14 @@ from openpyxl import load_workbook
 
 from dsj_desktop.cli import main
 from dsj_desktop.db.engine import open_database
-from dsj_desktop.demo.county import BUREAU, DEMO_ITEMS, DEMO_TASKS
+from dsj_desktop.demo.county import BUREAU, demo_items, demo_tasks
 from dsj_desktop.services.plan import archive_task
 
+from .demo_dates import DEMO_YEAR
 from .pdf_helpers import pdf_fonts, pdf_pages_text
 
 PHONE = re.compile(r"1[3-9]\d{9}")
-ACTIVE_ITEMS = [i for i in DEMO_ITEMS if not i.get("archived")]
+ACTIVE_ITEMS = [i for i in demo_items(DEMO_YEAR) if not i.get("archived")]
 
 
 def _sheet_rows(path: Path) -> tuple[list[str], list[str], list[list[object]]]:
@@ -49,7 +50,7 @@ def test_plan_pdf_and_xlsx(demo_data_dir: Path, tmp_path: Path) -> None:
         archive_task(db, "RW-2026-04")
     finally:
         db.close()
-    live = [t for t in DEMO_TASKS if t["code"] != "RW-2026-04"]
+    live = [t for t in demo_tasks(DEMO_YEAR) if t["code"] != "RW-2026-04"]
     xlsx = tmp_path / "plan.xlsx"
     assert main(["publish-plan", str(xlsx), "--year", "2026"]) == 0
     title, headers, rows = _sheet_rows(xlsx)

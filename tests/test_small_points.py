@@ -5,7 +5,6 @@ rehearsal projector says Esc closes it, two reels never show one person at once,
 from __future__ import annotations
 
 import random
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from dsj_desktop.ui.draw.stage import TEAM, TIMINGS, make_reels, plan_beats, poo
 from dsj_desktop.ui.journal_tab import _value, summary
 from dsj_desktop.ui.main_window import MainWindow
 
+from .demo_dates import DEMO_DAY
 from .test_draw_sessions import W1, W2
 from .test_ui_directories import messages, window  # noqa: F401  (fixtures)
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _revealed(db: Any, task: str = "RW-2026-04") -> sessions.Session:
-    s = sessions.prepare(db, task, on=date.today())
+    s = sessions.prepare(db, task, on=DEMO_DAY)  # the day the window is pinned to
     s = sessions.commit(db, s.id)
     for name, digits in (W1, W2):
         s = sessions.add_witness(db, s.id, name, digits)

@@ -473,7 +473,7 @@ def test_an_operator_draws_from_the_command_line(bureau: Database, tmp_path: Pat
     before = settings.read_all(bureau)
     # the same store on PostgreSQL, whose bureau keys open with the key passphrase
     server = {k: v for k, v in os.environ.items() if k in ("DSJ_DATABASE_URL", "DSJ_KEY_PASSPHRASE")}
-    r = _cli(bureau.data_dir, "--user", "op", "draw", "RW-2026-04", "--out", str(tmp_path / "out"),
+    r = _cli(bureau.data_dir, "--user", "op", "draw", "RW-2026-04", "--date", "2026-06-01", "--out", str(tmp_path / "out"),
              "--place", "三楼会议室", "--operator", "李操作", "--witness", "甲=31415926535",
              "--witness", "乙=27182818284", DSJ_PASSWORD=PW, **server)  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -402,6 +402,9 @@ def test_an_operator_draws_and_the_screen_s_choices_are_kept_on_this_pc(
 
 TWO_SCREENS = r"""
 import json, sys
+from tests.demo_dates import pinned_day
+pin = pinned_day()  # the program's today: a day of the demo's year, as in the window fixture
+pin.__enter__()
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv)
 from dsj_desktop.ui.app import setup_application

@@ -24,6 +24,7 @@ from dsj_desktop.ui.record_dialog import RecordDialog
 from dsj_desktop.ui.rules_dialog import RulesDialog
 from dsj_desktop.ui.table_model import RED
 from dsj_desktop.ui.task_dialog import TaskDialog
+from tests.demo_dates import pinned_day
 from tests.test_plan import plan_row, plan_xlsx
 from tests.test_ui_directories import messages  # noqa: F401  (fixture)
 
@@ -33,14 +34,15 @@ M = TaskTableModel
 @pytest.fixture
 def window(qtbot: Any, demo_data_dir: Path, qapp: QApplication) -> MainWindow:
     setup_application(qapp)
-    db = open_database(demo_data_dir)
-    w = MainWindow(db)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    db.close()
+    with pinned_day():  # the program's "today": a day of the demo's year (tests/demo_dates.py)
+        db = open_database(demo_data_dir)
+        w = MainWindow(db)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        yield w
+        w.close()
+        db.close()
 
 
 def item_row(tab: Any, code: str) -> int:

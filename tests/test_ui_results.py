@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from dsj_desktop.ui.main_window import MainWindow
 from dsj_desktop.ui.result_dialog import HistoryDialog, InspectionDialog, ResultDialog
 from dsj_desktop.ui.results_tab import PublishDialog
 from dsj_desktop.ui.table_model import ORANGE, RED
+from tests.demo_dates import DEMO_DAY, pinned_day
 
 
 @pytest.fixture
@@ -42,14 +42,15 @@ def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 @pytest.fixture
 def window(qtbot: Any, demo_results_data_dir: Path, qapp: QApplication) -> Any:
     setup_application(qapp)
-    db = open_database(demo_results_data_dir)
-    w = MainWindow(db)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    db.close()
+    with pinned_day():  # the program's "today": a day of the demo's year (tests/demo_dates.py)
+        db = open_database(demo_results_data_dir)
+        w = MainWindow(db)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        yield w
+        w.close()
+        db.close()
 
 
 def column(tab: Any, header: str) -> int:
@@ -112,7 +113,9 @@ def test_due_soon_is_orange(window: MainWindow, qtbot: Any) -> None:
     tab = window.results_tab
     r = rows_where(tab, lambda r: r.status == TODO)[0]
     row = tab.model.values(r)[0]
-    results.save_result(window.db, row.session_id, row.uscc, results.ResultInput(date.today()))
+    results.save_result(
+        window.db, row.session_id, row.uscc, results.ResultInput(DEMO_DAY)
+    )  # today: the window is pinned to it
     holidays.set_deadline_days(window.db, 1)  # due the next working day: at most 2 working days left
     tab.refresh()
     r = rows_where(tab, lambda x: x.key == row.key)[0]

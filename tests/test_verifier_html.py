@@ -44,6 +44,7 @@ from dsj_desktop.paths import resource
 from dsj_desktop.publish import verifier_html as vh
 
 from .browser_helpers import load_page, start_chromium, verify_many
+from .demo_dates import DEMO_YEAR
 
 VECTORS_PATH = Path(os.environ.get("DSJ_DRAW_VECTORS", "/work/shared/spec/draw-v1-vectors.json"))
 VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH.exists() else []
@@ -535,7 +536,7 @@ def record_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("records")
     db = open_database(base / "data")
     try:
-        run_job(fill_demo(db, draws=False))
+        run_job(fill_demo(db, draws=False, year=DEMO_YEAR))
         s = full_draw(db, "RW-2026-04")
         written = run_job(write_session_files(db, s, base / "out"))
         saved = run_job(write_session_files(db, s, records_dir(db)))[1]

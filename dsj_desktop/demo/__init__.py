@@ -8,6 +8,6 @@ like any other data.
 
 from __future__ import annotations
 
-from dsj_desktop.demo.county import fill_demo, is_empty, make_targets
+from dsj_desktop.demo.county import demo_year, fill_demo, is_empty, make_targets
 
-__all__ = ["fill_demo", "is_empty", "make_targets"]
+__all__ = ["demo_year", "fill_demo", "is_empty", "make_targets"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dsj_desktop import clock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import ITEMS, PLAN_ROWS
@@ -161,13 +162,15 @@ def make_targets(rng: random.Random, scale: int = 1) -> list[dict[str, Any]]:
     return targets
 
 
-def make_inspectors(rng: random.Random) -> list[dict[str, Any]]:
+def make_inspectors(rng: random.Random, year: int = 2026) -> list[dict[str, Any]]:
+    """The bureau's inspectors in the demo's *year*: certificates valid one to three years on, but for
+    a few who cannot be drawn."""
     out: list[dict[str, Any]] = []
     n = 0
     for dept, count in DEPARTMENTS:
         for _ in range(count):
             n += 1
-            valid = date(rng.choice((2027, 2028, 2029)), rng.choice((3, 6, 9, 12)), 30)
+            valid = date(year + rng.choice((1, 2, 3)), rng.choice((3, 6, 9, 12)), 30)
             out.append({
                 "cert_no": f"{AREA_CODE}{n:05d}",
                 "name": _name(rng),
@@ -179,8 +182,8 @@ def make_inspectors(rng: random.Random) -> list[dict[str, Any]]:
                 "phone": _phone(rng),
             })  # fmt: skip
     # A few who cannot be drawn, as in any real bureau.
-    out[3]["cert_valid_until"] = date(2026, 6, 30)
-    out[17]["cert_valid_until"] = date(2025, 12, 31)
+    out[3]["cert_valid_until"] = date(year, 6, 30)
+    out[17]["cert_valid_until"] = date(year - 1, 12, 31)
     out[8]["duty_status"] = "休假"
     out[21]["duty_status"] = "借调"
     out[30]["duty_status"] = "病休"
@@ -219,72 +222,82 @@ def _checked(spec: TableSpec, records: list[dict[str, Any]], codes: dict[str, li
 
 GONGMAO = "冶金、有色、建材、机械、轻工、纺织、烟草、商贸"
 LAWS = "《中华人民共和国安全生产法》"
-DEMO_ITEMS: list[dict[str, Any]] = [
-    {"code": "YJ-001", "name": "危险化学品生产经营单位安全生产检查", "category": "重点",
-     "basis": LAWS + "第九十条；《危险化学品安全管理条例》第六条", "subject": "县应急管理局",
-     "industries": "危险化学品", "content": "安全生产许可、重大危险源管控、特殊作业管理、隐患排查治理",
-     "method": "现场检查", "ratio": "按风险等级", "frequency": "每年不少于1次", "inspector_req": "危险化学品"},
-    {"code": "YJ-002", "name": "工贸企业安全生产管理情况检查", "category": "一般",
-     "basis": LAWS + "第九十条；《工贸企业重大事故隐患判定标准》", "subject": "县应急管理局",
-     "industries": GONGMAO, "content": "安全生产责任制、安全管理机构和人员、教育培训、隐患排查治理",
-     "method": "现场检查", "ratio": "5%", "frequency": "每年一次", "inspector_req": "工贸"},
-    {"code": "YJ-003", "name": "非煤矿山企业安全生产检查", "category": "重点",
-     "basis": LAWS + "；《非煤矿矿山企业安全生产许可证实施办法》", "subject": "县应急管理局",
-     "industries": "非煤矿山", "content": "安全生产许可、边坡管理、爆破作业、排土场管理",
-     "method": "现场检查", "ratio": "20%", "frequency": "每年一次", "inspector_req": "非煤矿山"},
-    {"code": "YJ-004", "name": "烟花爆竹经营单位安全检查", "category": "一般",
-     "basis": "《烟花爆竹安全管理条例》第三十三条", "subject": "县应急管理局", "industries": "烟花爆竹",
-     "content": "经营许可、储存场所、限量存放、防火措施", "method": "现场检查", "ratio": "30%",
-     "frequency": "春节前一次", "inspector_req": "烟花爆竹"},
-    {"code": "YJ-005", "name": "粉尘涉爆企业专项检查", "category": "重点",
-     "basis": "《工贸企业粉尘防爆安全规定》第二十七条", "subject": "县应急管理局",
-     "industries": "冶金、有色、建材、机械、轻工、纺织", "content": "除尘系统、粉尘清扫、防火防爆措施、作业规程",
-     "method": "现场检查", "ratio": "20家", "frequency": "每年一次", "inspector_req": "工贸"},
-    {"code": "YJ-006", "name": "有限空间作业安全检查", "category": "一般",
-     "basis": "《工贸企业有限空间作业安全规定》第二十三条", "subject": "县应急管理局", "industries": GONGMAO,
-     "content": "有限空间辨识与台账、作业审批、检测通风、应急救援", "method": "现场检查", "ratio": "10家",
-     "frequency": "每年一次", "inspector_req": "工贸"},
-    {"code": "YJ-007", "name": "涉氨制冷企业安全检查", "category": "重点",
-     "basis": LAWS + "第九十条", "subject": "县应急管理局", "industries": "轻工、商贸",
-     "content": "液氨储存与使用、泄漏报警、应急处置", "method": "现场检查", "ratio": "100%",
-     "frequency": "每年一次", "inspector_req": "工贸"},
-    {"code": "YJ-008", "name": "用人单位职业病危害防治情况检查", "category": "一般",
-     "basis": "《中华人民共和国职业病防治法》第六十二条", "subject": "县应急管理局", "industries": "",
-     "content": "职业病危害项目申报、检测评价、个体防护、职业健康监护", "method": "现场检查、书面检查",
-     "ratio": "3%", "frequency": "每年一次", "inspector_req": "职业卫生"},
-    {"code": "YJ-009", "name": "生产经营单位安全生产教育培训情况检查", "category": "一般",
-     "basis": LAWS + "第二十八条", "subject": "县应急管理局", "industries": "",
-     "content": "培训计划、培训档案、特种作业人员持证", "method": "书面检查", "ratio": "2%",
-     "frequency": "每年一次", "inspector_req": ""},
-    {"code": "YJ-010", "name": "小型露天采石场安全检查（2025年版）", "category": "一般",
-     "basis": "《小型露天采石场安全管理与监督检查规定》", "subject": "县应急管理局", "industries": "非煤矿山",
-     "content": "开采方式、台阶参数、爆破管理", "method": "现场检查", "ratio": "20%", "frequency": "每年一次",
-     "inspector_req": "非煤矿山", "year": 2025, "archived": True, "remark": "已并入 YJ-003"},
-]  # fmt: skip
 
-DEMO_PLAN_CODE = "JH-2026-01"
-_PLAN = {"plan_code": DEMO_PLAN_CODE, "plan_name": f"{BUREAU}2026年度“双随机、一公开”抽查计划", "plan_year": 2026,
-         "department": BUREAU}  # fmt: skip
-DEMO_TASKS: list[dict[str, Any]] = [
-    {**_PLAN, "code": "RW-2026-01", "name": "危险化学品企业分级抽查", "draw_type": "定向", "items": "YJ-001",
-     "industries": "危险化学品", "ratio": "重大:100%;较大:30%;一般:10%;低:5%", "team_size": 2, "expert_count": 1,
-     "start_date": "2026-03-01", "end_date": "2026-11-30", "scope_note": "全县危险化学品生产、经营、使用单位"},
-    {**_PLAN, "code": "RW-2026-02", "name": "工贸企业安全生产双随机抽查", "draw_type": "不定向", "items": "YJ-002",
-     "ratio": "5%", "team_size": 2, "start_date": "2026-03-01", "end_date": "2026-12-15",
-     "scope_note": "全县工贸行业生产经营单位，按乡镇均衡抽取"},
-    {**_PLAN, "code": "RW-2026-03", "name": "粉尘涉爆企业专项抽查", "draw_type": "定向", "items": "YJ-005",
-     "conditions": "粉尘涉爆", "ratio": "20家", "team_size": 2, "expert_count": 1, "start_date": "2026-04-01",
-     "end_date": "2026-10-31", "scope_note": "存在粉尘爆炸危险的工贸企业"},
-    {**_PLAN, "code": "RW-2026-04", "name": "烟花爆竹经营单位抽查", "draw_type": "定向", "items": "YJ-004",
-     "industries": "烟花爆竹", "ratio": "30%", "team_size": 2, "start_date": "2026-05-01",
-     "end_date": "2027-01-31", "scope_note": "全县烟花爆竹批发、零售经营单位"},
-    {**_PLAN, "code": "RW-2026-05", "name": "有限空间作业部门联合抽查", "draw_type": "定向", "items": "YJ-006",
-     "conditions": "有限空间", "ratio": "10家", "team_size": 3, "partners": "县市场监督管理局、县消防救援大队",
-     "start_date": "2026-05-01", "end_date": "2026-09-30", "scope_note": "涉及有限空间作业的工贸企业"},
-    {**_PLAN, "code": "RW-2026-06", "name": "职业病危害防治抽查", "draw_type": "定向", "items": "YJ-008",
-     "conditions": "职业病危害", "ratio": "3%", "team_size": 2, "start_date": "2026-06-01",
-     "end_date": "2026-11-30", "scope_note": "存在职业病危害因素的用人单位"},
-]  # fmt: skip
+
+def demo_items(year: int) -> list[dict[str, Any]]:
+    """The item list of the demo's *year* (and one item of the year before, archived)."""
+    return [
+        {"code": "YJ-001", "year": year, "name": "危险化学品生产经营单位安全生产检查", "category": "重点",
+         "basis": LAWS + "第九十条；《危险化学品安全管理条例》第六条", "subject": "县应急管理局",
+         "industries": "危险化学品", "content": "安全生产许可、重大危险源管控、特殊作业管理、隐患排查治理",
+         "method": "现场检查", "ratio": "按风险等级", "frequency": "每年不少于1次", "inspector_req": "危险化学品"},
+        {"code": "YJ-002", "year": year, "name": "工贸企业安全生产管理情况检查", "category": "一般",
+         "basis": LAWS + "第九十条；《工贸企业重大事故隐患判定标准》", "subject": "县应急管理局",
+         "industries": GONGMAO, "content": "安全生产责任制、安全管理机构和人员、教育培训、隐患排查治理",
+         "method": "现场检查", "ratio": "5%", "frequency": "每年一次", "inspector_req": "工贸"},
+        {"code": "YJ-003", "year": year, "name": "非煤矿山企业安全生产检查", "category": "重点",
+         "basis": LAWS + "；《非煤矿矿山企业安全生产许可证实施办法》", "subject": "县应急管理局",
+         "industries": "非煤矿山", "content": "安全生产许可、边坡管理、爆破作业、排土场管理",
+         "method": "现场检查", "ratio": "20%", "frequency": "每年一次", "inspector_req": "非煤矿山"},
+        {"code": "YJ-004", "year": year, "name": "烟花爆竹经营单位安全检查", "category": "一般",
+         "basis": "《烟花爆竹安全管理条例》第三十三条", "subject": "县应急管理局", "industries": "烟花爆竹",
+         "content": "经营许可、储存场所、限量存放、防火措施", "method": "现场检查", "ratio": "30%",
+         "frequency": "春节前一次", "inspector_req": "烟花爆竹"},
+        {"code": "YJ-005", "year": year, "name": "粉尘涉爆企业专项检查", "category": "重点",
+         "basis": "《工贸企业粉尘防爆安全规定》第二十七条", "subject": "县应急管理局",
+         "industries": "冶金、有色、建材、机械、轻工、纺织", "content": "除尘系统、粉尘清扫、防火防爆措施、作业规程",
+         "method": "现场检查", "ratio": "20家", "frequency": "每年一次", "inspector_req": "工贸"},
+        {"code": "YJ-006", "year": year, "name": "有限空间作业安全检查", "category": "一般",
+         "basis": "《工贸企业有限空间作业安全规定》第二十三条", "subject": "县应急管理局", "industries": GONGMAO,
+         "content": "有限空间辨识与台账、作业审批、检测通风、应急救援", "method": "现场检查", "ratio": "10家",
+         "frequency": "每年一次", "inspector_req": "工贸"},
+        {"code": "YJ-007", "year": year, "name": "涉氨制冷企业安全检查", "category": "重点",
+         "basis": LAWS + "第九十条", "subject": "县应急管理局", "industries": "轻工、商贸",
+         "content": "液氨储存与使用、泄漏报警、应急处置", "method": "现场检查", "ratio": "100%",
+         "frequency": "每年一次", "inspector_req": "工贸"},
+        {"code": "YJ-008", "year": year, "name": "用人单位职业病危害防治情况检查", "category": "一般",
+         "basis": "《中华人民共和国职业病防治法》第六十二条", "subject": "县应急管理局", "industries": "",
+         "content": "职业病危害项目申报、检测评价、个体防护、职业健康监护", "method": "现场检查、书面检查",
+         "ratio": "3%", "frequency": "每年一次", "inspector_req": "职业卫生"},
+        {"code": "YJ-009", "year": year, "name": "生产经营单位安全生产教育培训情况检查", "category": "一般",
+         "basis": LAWS + "第二十八条", "subject": "县应急管理局", "industries": "",
+         "content": "培训计划、培训档案、特种作业人员持证", "method": "书面检查", "ratio": "2%",
+         "frequency": "每年一次", "inspector_req": ""},
+        {"code": "YJ-010", "name": f"小型露天采石场安全检查（{year - 1}年版）", "category": "一般",
+         "basis": "《小型露天采石场安全管理与监督检查规定》", "subject": "县应急管理局", "industries": "非煤矿山",
+         "content": "开采方式、台阶参数、爆破管理", "method": "现场检查", "ratio": "20%", "frequency": "每年一次",
+         "inspector_req": "非煤矿山", "year": year - 1, "archived": True, "remark": "已并入 YJ-003"},
+    ]  # fmt: skip
+
+
+def demo_plan_code(year: int) -> str:
+    return f"JH-{year}-01"
+
+
+def demo_tasks(year: int) -> list[dict[str, Any]]:
+    """The annual plan of the demo's *year*: six tasks, one spreadsheet row each."""
+    plan = {"plan_code": demo_plan_code(year), "plan_name": f"{BUREAU}{year}年度“双随机、一公开”抽查计划",
+            "plan_year": year, "department": BUREAU}  # fmt: skip
+    return [
+        {**plan, "code": f"RW-{year}-01", "name": "危险化学品企业分级抽查", "draw_type": "定向", "items": "YJ-001",
+         "industries": "危险化学品", "ratio": "重大:100%;较大:30%;一般:10%;低:5%", "team_size": 2, "expert_count": 1,
+         "start_date": f"{year}-03-01", "end_date": f"{year}-11-30", "scope_note": "全县危险化学品生产、经营、使用单位"},
+        {**plan, "code": f"RW-{year}-02", "name": "工贸企业安全生产双随机抽查", "draw_type": "不定向", "items": "YJ-002",
+         "ratio": "5%", "team_size": 2, "start_date": f"{year}-03-01", "end_date": f"{year}-12-15",
+         "scope_note": "全县工贸行业生产经营单位，按乡镇均衡抽取"},
+        {**plan, "code": f"RW-{year}-03", "name": "粉尘涉爆企业专项抽查", "draw_type": "定向", "items": "YJ-005",
+         "conditions": "粉尘涉爆", "ratio": "20家", "team_size": 2, "expert_count": 1, "start_date": f"{year}-04-01",
+         "end_date": f"{year}-10-31", "scope_note": "存在粉尘爆炸危险的工贸企业"},
+        {**plan, "code": f"RW-{year}-04", "name": "烟花爆竹经营单位抽查", "draw_type": "定向", "items": "YJ-004",
+         "industries": "烟花爆竹", "ratio": "30%", "team_size": 2, "start_date": f"{year}-05-01",
+         "end_date": f"{year + 1}-01-31", "scope_note": "全县烟花爆竹批发、零售经营单位"},
+        {**plan, "code": f"RW-{year}-05", "name": "有限空间作业部门联合抽查", "draw_type": "定向", "items": "YJ-006",
+         "conditions": "有限空间", "ratio": "10家", "team_size": 3, "partners": "县市场监督管理局、县消防救援大队",
+         "start_date": f"{year}-05-01", "end_date": f"{year}-09-30", "scope_note": "涉及有限空间作业的工贸企业"},
+        {**plan, "code": f"RW-{year}-06", "name": "职业病危害防治抽查", "draw_type": "定向", "items": "YJ-008",
+         "conditions": "职业病危害", "ratio": "3%", "team_size": 2, "start_date": f"{year}-06-01",
+         "end_date": f"{year}-11-30", "scope_note": "存在职业病危害因素的用人单位"},
+    ]  # fmt: skip
 
 
 def is_empty(db: Database) -> bool:
@@ -295,18 +308,34 @@ def is_empty(db: Database) -> bool:
     return int(n) == 0
 
 
-def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1, draws: bool = True) -> Job[DemoSummary]:
+def demo_year(today: date) -> int:
+    """The year a demo made on *today* is about: the latest whose demo story (its plan's draws in March
+    and April and their results, up to :func:`~dsj_desktop.demo.results.story_ends`) is over by then.
+    So from May or June on it is the current year, and before that the year before, whose plan runs
+    into January (烟花爆竹 before 春节); the demo's draws never lie in the future."""
+    from dsj_desktop.demo.results import story_ends
+
+    return today.year if story_ends(today.year) < today else today.year - 1
+
+
+def fill_demo(
+    db: Database, *, seed: int = 2026, scale: int = 1, draws: bool = True, year: int | None = None
+) -> Job[DemoSummary]:
     """Fill an empty database with the fictional county; refuses a database that holds data.
-    *draws*: also make two confirmed draws with some results (:mod:`dsj_desktop.demo.results`)."""
+    *draws*: also make two confirmed draws with some results (:mod:`dsj_desktop.demo.results`).
+    *year*: the year of the demo's plan, tasks and draws (default: :func:`demo_year` of today). The
+    county itself (the *seed*'s companies and people) is the same whatever the year."""
     if not is_empty(db):
         raise UserError(
             "数据库中已有名录数据；演示数据只能装入空的数据库（可用 --data-dir 指定一个新文件夹）。"
         )
+    if year is None:
+        year = demo_year(clock.today())
     rng = random.Random(seed)
     summary = DemoSummary()
     yield Progress("正在生成演示数据……")
     targets = make_targets(rng, scale)
-    inspectors = make_inspectors(rng)
+    inspectors = make_inspectors(rng, year)
     experts = make_experts(rng)
     people = [i["cert_no"] for i in inspectors] + [e["code"] for e in experts]
     conflicts = make_conflicts(rng, targets, people)
@@ -322,17 +351,17 @@ def fill_demo(db: Database, *, seed: int = 2026, scale: int = 1, draws: bool = T
             yield from write_rows(conn, spec, add, [])
             summary.counts[spec.title] = len(add)
         yield Progress("正在写入抽查事项清单和年度计划……")
-        add, _, _, _ = diff(ITEMS, _checked(ITEMS, DEMO_ITEMS, codes).db_rows(ITEMS), {})
+        add, _, _, _ = diff(ITEMS, _checked(ITEMS, demo_items(year), codes).db_rows(ITEMS), {})
         yield from write_rows(conn, ITEMS, add, [])
         summary.counts[ITEMS.title] = len(add)
-        plan = apply_plan(conn, _checked(PLAN_ROWS, DEMO_TASKS, codes))
+        plan = apply_plan(conn, _checked(PLAN_ROWS, demo_tasks(year), codes))
         summary.counts["抽查任务"] = plan.added
         if draws:
             from dsj_desktop.demo.results import make_demo_draws
 
             yield Progress("正在进行演示抽取并录入检查结果……")
             with db.sharing(conn):
-                sessions, results = make_demo_draws(db)
+                sessions, results = make_demo_draws(db, year)
             summary.counts["已确认的抽取场次"] = sessions
             summary.counts["检查结果"] = results
     return summary

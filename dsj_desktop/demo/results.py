@@ -1,4 +1,5 @@
-"""Demo draws and results: two confirmed draws of early-2026 tasks made by the real draw engine, with
+"""Demo draws and results: two confirmed draws of tasks of the demo's year (in March and April) made
+by the real draw engine, with
 results entered for some targets (on time, one late, one corrected, one inspected but not entered),
 so the results tab and the statistics are alive at first start.
 
@@ -30,10 +31,22 @@ class DemoDraw:
     entered: int  # how many of the drawn targets get a result
 
 
-DEMO_DRAWS = (
-    DemoDraw("RW-2026-01", date(2026, 3, 9), 14),
-    DemoDraw("RW-2026-03", date(2026, 4, 7), 6),
-)
+def _on_or_after(d: date, weekday: int) -> date:
+    return d + timedelta(days=(weekday - d.weekday()) % 7)
+
+
+def demo_draws(year: int) -> tuple[DemoDraw, ...]:
+    """The draws of the demo's *year*: a Monday in March and a Tuesday after 清明 (2026: 3-09, 4-07)."""
+    return (
+        DemoDraw(f"RW-{year}-01", _on_or_after(date(year, 3, 9), 0), 14),
+        DemoDraw(f"RW-{year}-03", _on_or_after(date(year, 4, 7), 1), 6),
+    )
+
+
+def story_ends(year: int) -> date:
+    """The last day the demo of *year* dates anything on (the result entered late, see make_demo_draws)."""
+    return max(_weekday_after(dd.on, 4) + timedelta(days=24) for dd in demo_draws(year))
+
 
 # (category, hazards, disposal) in turn for the entered results.
 OUTCOMES = (
@@ -67,10 +80,10 @@ def _enter(db: Database, row: ResultRow, i: int, inspected: date, entered: date)
     save_result(db, row.session_id, row.uscc, inp, operator=OPERATOR, at=_at(entered))
 
 
-def make_demo_draws(db: Database) -> tuple[int, int]:
-    """Run the demo draws and enter results; returns (sessions confirmed, results entered)."""
+def make_demo_draws(db: Database, year: int) -> tuple[int, int]:
+    """Run the demo draws of *year* and enter results; returns (sessions confirmed, results entered)."""
     confirmed = entered = 0
-    for dd in DEMO_DRAWS:
+    for dd in demo_draws(year):
         with clock.pinned(_at(dd.on, 9)):  # the trace shows the draw on its date, from 09:30
             s = sessions.prepare(db, dd.task, on=dd.on, place=PLACE, operator=OPERATOR)
             s = sessions.commit(db, s.id, operator=OPERATOR)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from dsj_desktop import clock
 from dsj_desktop.domain.codelists import INDUSTRY, REGION
 from dsj_desktop.domain.fields import CellError, FieldSpec, Kind
 from dsj_desktop.domain.pool import CONDITIONS, DRAW_TYPES
@@ -15,7 +14,7 @@ ITEM_STATES = ("停用", "启用")  # archived = True / False
 
 
 def _this_year() -> int:
-    return date.today().year
+    return clock.today().year
 
 
 def _year(s: str) -> int:
