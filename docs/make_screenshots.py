@@ -29,7 +29,7 @@ def main(out: Path) -> None:
     app = QApplication([])
     setup_application(app)
     db = open_database(Path(tempfile.mkdtemp(prefix="dsj-shots-")))
-    run_job(fill_demo(db))
+    run_job(fill_demo(db, year=2026))  # the tasks named below are the 2026 demo's
     w = MainWindow(db)
     w.resize(1280, 800)
     w.show()

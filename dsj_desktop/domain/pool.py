@@ -13,6 +13,7 @@ from datetime import date
 from itertools import compress
 from typing import overload
 
+from dsj_desktop import clock
 from dsj_desktop.domain.ratio import Ratio, quota
 from dsj_desktop.domain.rules import Rules
 from dsj_desktop.domain.specs import RISK_LEVELS, TARGETS
@@ -235,7 +236,7 @@ def compute_pool(
     """The pool of *scope* among *targets*: rows (each tested with :func:`in_scope`), or columns
     holding only the targets in scope already (as :func:`dsj_desktop.services.plan.load_target_columns`
     reads them, the scope applied in SQL)."""
-    on = on or date.today()
+    on = on or clock.today()
     if isinstance(targets, TargetColumns):
         cols = targets
     else:

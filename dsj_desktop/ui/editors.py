@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsj_desktop import clock
 from dsj_desktop.domain.fields import FieldSpec, Kind, split_list
 from dsj_desktop.ui.kit import ok_cancel
 
@@ -167,7 +168,7 @@ def make_editor(
         day_edit.setDisplayFormat("yyyy-MM-dd")
         if isinstance(value, str) and value:
             value = date.fromisoformat(value)
-        d = value if isinstance(value, date) else date(date.today().year + 2, 12, 31)
+        d = value if isinstance(value, date) else date(clock.today().year + 2, 12, 31)
         day_edit.setDate(QDate(d.year, d.month, d.day))
         return day_edit
     if f.kind in (Kind.CHOICE, Kind.CODELIST):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsj_desktop import clock
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
 from dsj_desktop.domain.pool import UNDIRECTED
@@ -82,7 +83,7 @@ class TaskDialog(QDialog):
         if task is not None:
             values = task_values(task)
         else:
-            year = plan.year if plan else date.today().year
+            year = plan.year if plan else clock.today().year
             values = {
                 "plan_code": plan.code if plan else "", "plan_name": plan.name if plan else "",
                 "plan_year": year, "draw_type": "定向", "team_size": 2, "expert_count": 0,
