@@ -1,5 +1,5 @@
 """Trust on the command line: ``check``, ``backup``, ``restore``, ``users``, ``recover-admin``,
-``key-passphrase``, ``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
+``key-passphrase``, ``write-key``, ``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,30 @@ def cmd_key_passphrase(args: argparse.Namespace) -> int:
             server_keys.change_passphrase(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, new)
     print(
         "本局密钥口令已更改（服务器上的本局密钥已用新口令重新加密，已记入操作日志）。旧口令从此无效，请把新口令抄写后锁进保险柜。"
+    )
+    return 0
+
+
+def add_write_key(sub: Any) -> None:
+    w = sub.add_parser(
+        "write-key",
+        help="更换服务器写入密钥：撤销丢失、被盗或停用的电脑（数据在单位服务器上时；管理员）。"
+        "本局密钥口令从终端输入，脚本可用环境变量 DSJ_KEY_PASSPHRASE；其他电脑下次连接时由管理员再输入一次口令",
+    )
+    w.add_argument("--reason", default="", help="原因，记入操作日志（例如：抽取室旧电脑报废）")
+
+
+def cmd_write_key(args: argparse.Namespace) -> int:
+    import os
+
+    from dsj_desktop.db import server_keys
+
+    with open_db(args) as db:
+        fp = server_keys.rotate_write_key(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, args.reason)
+    print(
+        f"服务器写入密钥已更换（新的写入密钥指纹 {fp}），所有数据行已用新密钥重新封存，已记入操作日志。"
+        "旧的写入密钥从此无效：用它写入的数据和日志都会被完整性检查指出。"
+        "其他电脑下次连接服务器时，请管理员在那台电脑上再输入一次本局密钥口令。"
     )
     return 0
 

@@ -177,6 +177,8 @@ class Database:
             state.detail = dict(detail or {})
             try:
                 with conn.begin():
+                    if self.key_source is not None and not self.fresh_meta:
+                        self._same_write_key(conn)
                     who = actor.current()
                     if who is not None and self.guard.accounts_exist and not system:
                         row = conn.exec_driver_sql(
@@ -202,6 +204,16 @@ class Database:
                 raise
             finally:
                 state.reset()
+
+    def _same_write_key(self, conn: Connection) -> None:
+        """On a server keeping the bureau's keys: this program still holds the database's write key
+        (an administrator may have replaced it since this program connected, to revoke a PC). Read
+        after the write lock, so no write with a revoked key can follow the change."""
+        from dsj_desktop.db import server_keys
+
+        current = conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = 'write_key'").scalar()
+        if current is not None and current != self.guard.public_key.hex():
+            raise DatabaseError(server_keys.STALE_WRITE_KEY)
 
     def _before_write(self, conn: Connection, state: TxState) -> None:
         """Before a write: does the journal still end where the anchor file says, and does every table

@@ -27,8 +27,14 @@ TITLES = {
     keyvault.NEW: "设定本局密钥口令",
     keyvault.UNLOCK: "输入本局密钥口令",
     keyvault.JOIN: "本机加入单位服务器",
+    keyvault.REJOIN: "服务器写入密钥已更换",
 }
-BUTTONS = {keyvault.NEW: "设定口令", keyvault.UNLOCK: "解锁签名密钥", keyvault.JOIN: "加入"}
+BUTTONS = {
+    keyvault.NEW: "设定口令",
+    keyvault.UNLOCK: "解锁签名密钥",
+    keyvault.JOIN: "加入",
+    keyvault.REJOIN: "重新加入",
+}
 KEEP_NOTE = (
     "口令不会写进任何文件。解锁后签名密钥只在本程序的内存中保留 30 分钟（每次签署后重新计时），"
     "关闭程序即清除。"
@@ -65,7 +71,7 @@ class PassphraseDialog(QDialog):
         if purpose == keyvault.NEW:
             form.addRow("再输入一次", self.again)
         layout.addLayout(form)
-        if purpose != keyvault.JOIN:
+        if purpose not in (keyvault.JOIN, keyvault.REJOIN):
             layout.addWidget(note_label(KEEP_NOTE))
         layout.addWidget(self.error)
         layout.addStretch(1)
