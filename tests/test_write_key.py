@@ -89,8 +89,8 @@ def test_rotating_the_write_key_reseals_continues_the_journal_and_stops_the_old_
         assert fp == server_keys.fingerprint(new)
         # One journalled step naming both keys, who and why; the folder holds the new key only.
         with pdb.read() as conn:
-            jid, who, action, detail = conn.exec_driver_sql(
-                "SELECT id, actor, action, detail FROM journal ORDER BY id DESC LIMIT 1"
+            who, action, detail = conn.exec_driver_sql(
+                "SELECT actor, action, detail FROM journal ORDER BY id DESC LIMIT 1"
             ).one()
             retired = server_keys.retired_keys(conn)
         assert action == server_keys.ROTATE_ACTION and who == "系统"
