@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,30 @@ def test_only_an_administrator_rotates_and_the_command_line_does(
         assert check(again).ok, check(again).text()
     finally:
         again.close()
+
+
+def test_the_administrator_rotates_from_the_file_menu_dialog(
+    qtbot: Any, pdb: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from dsj_desktop.ui.key_dialogs import PassphraseDialog, RotateWriteKeyDialog
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append(text))
+    old = pdb.guard.public_key
+    dialog = RotateWriteKeyDialog(pdb)
+    qtbot.addWidget(dialog)
+    assert not dialog.rotate() and "请输入" in dialog.error.text()
+    dialog.passphrase.setText("not the passphrase")
+    assert not dialog.rotate() and "口令不正确" in dialog.error.text()
+    assert pdb.guard.public_key == old and write_key(pdb) == old.hex()  # nothing changed
+    dialog.reason.setText("录入室笔记本丢失")
+    dialog.passphrase.setText(TEST_KEY_PASSPHRASE)
+    assert dialog.rotate() and dialog.result() == 1
+    assert shown and dialog.fingerprint in shown[0]
+    assert write_key(pdb) == pdb.guard.public_key.hex() != old.hex()
+    assert check(pdb).ok
+    rejoin = PassphraseDialog(keyvault.REJOIN, "单位服务器的写入密钥已由管理员更换。")
+    qtbot.addWidget(rejoin)
+    assert rejoin.ok.text() == "重新加入" and rejoin.windowTitle() == "服务器写入密钥已更换"
