@@ -405,6 +405,14 @@ def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
     for name in ("record", "pdf"):
         der = secrets[name]
         assert not [p for p in data.rglob("*") if p.is_file() and der in p.read_bytes()]
+    # The empty local file opened before the wizard, and the keys made for it, were removed: the
+    # folder holds no signing key that is not the bureau's (they are made if the file is used later).
+    from dsj_desktop import keys as keys_mod
+
+    assert not (data / "dsj.sqlite3").exists()
+    assert not (data / "keys" / keys_mod.RECORD_KEY_FILE).exists()
+    assert not (data / "keys" / keys_mod.PDF_KEY_FILE).exists()
+    assert not list(data.glob("journal-anchor.file.json"))
     # Nobody was made administrator of the data folder's own file on the way.
     monkeypatch.setattr(pg, "resolve_url", lambda data_dir, url=None: None)
     local = open_database(data)

@@ -123,6 +123,7 @@ class Database:
         self.warnings: list[str] = []  # found while opening, for the start page
         self.key_source: Any = None  # on a server keeping the bureau's keys: its keyvault.ServerKeys
         self.fresh_meta: dict[str, str] = {}  # a new server database's key rows, written at creation
+        self.made_here: list[Path] = []  # the SQLite file and the key files this opening created
         self._shared = threading.local()
 
     @property
@@ -392,6 +393,7 @@ def open_database(
             if p == path or p.exists():
                 private_file(p)  # SQLite gives -wal and -shm the main file's mode
     # On a server the journal key is the database's (db/server_keys.py), known once it is read.
+    before = _local_files(data_dir) if server is None else set()
     guard = make_guard(data_dir) if server is None else Guard(b"", None, b"")
     if server is None:
         db = Database(path, make_engine(path, guard), guard)
@@ -421,6 +423,8 @@ def open_database(
             db.guard.anchor_expected = False  # a workstation new to the shared server starts its own
         if version == 0 and not has_tables:
             _create_fresh(db, latest)
+            if server is None:
+                db.made_here = sorted(_local_files(data_dir) - before)
         elif version > latest:
             raise DatabaseError(
                 f"数据文件“{path}”由较新版本的程序写入（数据库版本 {version}），"
@@ -440,6 +444,45 @@ def open_database(
     finally:
         guard.migrating = False
     return db
+
+
+def _local_files(data_dir: Path) -> set[Path]:
+    """The SQLite file and the folder's own key files (record key, PDF key and certificate) there now."""
+    from dsj_desktop.keys import KEYS_DIRNAME, PDF_CERT_FILE, PDF_KEY_FILE, RECORD_KEY_FILE
+
+    path = database_path(data_dir)
+    names = [
+        path,
+        *(Path(data_dir) / KEYS_DIRNAME / n for n in (RECORD_KEY_FILE, PDF_KEY_FILE, PDF_CERT_FILE)),
+    ]
+    return {p for p in names if p.exists() and (p != path or p.stat().st_size > 0)}
+
+
+def discard_unused(db: Database) -> bool:
+    """A workstation joining a server on its first start (the first-run wizard's 本单位已有服务器)
+    opened the data folder's SQLite file first, which made the file and its own signing keys: when
+    nobody used that file (no account, nothing in its journal but the program's own entries), it
+    is closed and removed with the keys made for it, so that the folder holds no keys that are not
+    the bureau's. They are made again if the file is used later (断开服务器). True: removed."""
+    from dsj_desktop.keys import KEYS_DIRNAME
+
+    if db.on_server or not db.made_here:
+        return False
+    with db.read() as conn:
+        used = conn.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM journal WHERE actor <> '系统')"
+        ).scalar()
+    if used:
+        return False
+    db.close()
+    path = database_path(db.data_dir)
+    for p in (*db.made_here, Path(f"{path}-wal"), Path(f"{path}-shm"), anchor.anchor_path(db.data_dir)):
+        p.unlink(missing_ok=True)
+    db.made_here = []
+    keys_dir = Path(db.data_dir) / KEYS_DIRNAME
+    if keys_dir.is_dir() and not any(keys_dir.iterdir()):
+        keys_dir.rmdir()
+    return True
 
 
 def _server_keys(db: Database, conn: Connection, *, fresh: bool) -> None:
