@@ -16,7 +16,9 @@ from dsj_desktop.db.engine import discard_unused, open_database
 from dsj_desktop.keys import KeyStore
 from dsj_desktop.services import accounts
 
-pytestmark = pytest.mark.sqlite_only("the data folder's own SQLite file and keys; server: test_ui_server joins")
+pytestmark = pytest.mark.sqlite_only(
+    "the data folder's own SQLite file and keys; server: test_ui_server joins"
+)
 
 
 def test_a_new_unused_file_goes_with_the_keys_made_for_it(tmp_path: Path) -> None:
