@@ -194,19 +194,23 @@ def attach(db: Database, conn: Connection) -> None:
     record_public = bytes.fromhex(pg.meta(conn, "record_key") or "")
     pdf_public = bytes.fromhex(pg.meta(conn, "pdf_key") or "")
     write_public = bytes.fromhex(pg.meta(conn, "write_key") or "")
-    note = joined_path(data_dir, write_public)
-    if note.is_file():
-        try:
-            seen = json.loads(note.read_text("utf-8"))
-        except (OSError, ValueError):
-            seen = {}
-        if seen.get("record_key") not in (None, record_public.hex()):
+    pinned_note = joined_path(data_dir, write_public)
+    if not pinned_note.is_file():  # joining again after a new write key: the note of the old one
+        earlier = _earlier_key(data_dir, conn)
+        pinned_note = joined_path(data_dir, earlier) if earlier is not None else pinned_note
+    seen = _read_note(pinned_note)
+    renewed = False
+    if seen.get("record_key") not in (None, record_public.hex()):
+        pinned = bytes.fromhex(str(seen["record_key"]))
+        if pinned not in [old for _, old, _ in bureau_key_changes(conn, record_public)]:
             raise DatabaseError(
                 f"单位服务器“{db.location}”登记的本局抽取记录密钥（指纹 "
                 f"{_short(keys.sha256_fingerprint(record_public))}）与这台电脑加入时的（指纹 "
-                f"{_short(keys.sha256_fingerprint(bytes.fromhex(seen['record_key'])))}）不同："
+                f"{_short(keys.sha256_fingerprint(pinned))}）不同："
                 "服务器上的本局密钥被换过。为防止用别人的密钥签署记录，程序不使用这个数据库；请与管理员核实。"
             )
+        _confirm_new_bureau_keys(conn, db.location, pinned, record_public)
+        renewed = True
     if revoked_here(data_dir, write_public):
         raise DatabaseError(
             f"单位服务器“{db.location}”使用的写入密钥（指纹 {_short(fingerprint(write_public))}）已被管理员撤销过："
@@ -221,6 +225,8 @@ def attach(db: Database, conn: Connection) -> None:
             key = _join(data_dir, conn, db.location, record_public, pdf_public, _rotated_text(conn, earlier))
             _rejoined(data_dir, earlier, key)
     configure(db, key)
+    if renewed:
+        _note_bureau_keys(data_dir, write_public, record_public, pdf_public)
     register(db, record_public, pdf_public)
 
 
@@ -263,6 +269,14 @@ def configure(db: Database, write: ed25519.Ed25519PrivateKey) -> None:
     db.guard.set_signer(write.sign, _raw_public(write))
 
 
+def _read_note(path: Path) -> dict[str, Any]:
+    try:
+        found = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def register(db: Database, record_public: bytes, pdf_public: bytes) -> keyvault.ServerKeys:
     def load_vault() -> str:
         with db.read() as c:
@@ -290,6 +304,9 @@ def register(db: Database, record_public: bytes, pdf_public: bytes) -> keyvault.
         load_certs=load_certs,
         save_certs=save_certs,
     )
+    with db.read() as c:
+        if c.exec_driver_sql("SELECT to_regclass('journal') IS NOT NULL").scalar():  # (not a new database)
+            source.past_record_publics = [old for _, old, _ in bureau_key_changes(c, record_public)]
     keys.use_server_keys(db.data_dir, source)
     db.key_source = source
     return source
@@ -577,3 +594,137 @@ def revoked_here(data_dir: Path, public: bytes) -> bool:
         return bool(json.loads(note.read_text("utf-8")).get("revoked_by")) if note.is_file() else False
     except (OSError, ValueError, AttributeError):
         return False
+
+
+# --- a lost passphrase and no key files: new bureau keys --------------------------------------------
+
+NEW_KEYS_ACTION = "生成新的本局签名密钥"  # journal entries naming the old and the new bureau keys
+
+
+def bureau_key_changes(conn: Connection, current: bytes | None = None) -> list[tuple[int, bytes, bytes]]:
+    """(journal entry, old record key, new record key) of every "生成新的本局签名密钥", oldest first:
+    entries whose hash holds (their signatures are verified by ``check`` with the journal). With
+    *current*, only the changes of the chain that ends with that key."""
+    from dsj_desktop.db import guard as guard_mod
+
+    found = []
+    for jid, at, who, action, detail, prev, h in conn.exec_driver_sql(
+        "SELECT id, at, actor, action, detail, prev_hash, hash FROM journal WHERE action = ? ORDER BY id",
+        (NEW_KEYS_ACTION,),
+    ):
+        if guard_mod.entry_hash(prev, at, who, action, detail) != h:
+            continue
+        try:
+            d = json.loads(detail)
+            old, new = bytes.fromhex(d["old_record_key"]), bytes.fromhex(d["new_record_key"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        found.append((int(jid), old, new))
+    if current is None:
+        return found
+    chain: list[tuple[int, bytes, bytes]] = []
+    want = current
+    for change in reversed(found):
+        if change[2] == want:
+            chain.insert(0, change)
+            want = change[1]
+    return chain
+
+
+def _confirm_new_bureau_keys(conn: Connection, where: str, pinned: bytes, current: bytes) -> None:
+    """A workstation that joined with the bureau keys *pinned* sees the server's new ones (journalled
+    "生成新的本局签名密钥"): an administrator confirms them on this PC with the new passphrase (the one
+    the administrator who made them set), never silently."""
+    row = conn.exec_driver_sql(
+        "SELECT at, actor, detail FROM journal WHERE action = ? ORDER BY id DESC LIMIT 1", (NEW_KEYS_ACTION,)
+    ).first()
+    when, who = (str(row[0])[:16].replace("T", " "), str(row[1])) if row else ("", "管理员")
+    keyvault.open_with_prompt(
+        lambda: str(pg.meta(conn, "key_vault") or ""),
+        current.hex(),
+        keyvault.RENEWED,
+        f"单位服务器“{where}”上的本局签名密钥已由{who}于 {when} 更换为新的密钥（原来的口令和密钥文件都已丢失时的做法）。"
+        f"\n原来的指纹：{keys.sha256_fingerprint(pinned)}\n新的指纹：{keys.sha256_fingerprint(current)}\n"
+        "以前签署的记录仍按原来的指纹核验，以后的记录用新的指纹签署。请管理员输入新的本局密钥口令确认"
+        "（只需一次）；如果本局没有更换过密钥，请取消并与管理员核实。",
+        ("write",),
+    )
+
+
+def _note_bureau_keys(data_dir: Path, write_public: bytes, record_public: bytes, pdf_public: bytes) -> None:
+    """This workstation's note: the bureau keys it now works with, and the earlier ones (still the
+    bureau's for records signed before the change, for ``verify --data-dir``)."""
+    path = joined_path(data_dir, write_public)
+    note = _read_note(path)
+    past = [str(k) for k in note.get("past_record_keys", []) if isinstance(k, str)]
+    if note.get("record_key") not in (None, record_public.hex()) and note["record_key"] not in past:
+        past.append(str(note["record_key"]))
+    note.update(record_key=record_public.hex(), pdf_key=pdf_public.hex(), write_key=write_public.hex(),
+                past_record_keys=past)  # fmt: skip
+    atomic_write_bytes(path, json.dumps(note, indent=1).encode(), mode=0o644)
+
+
+def new_bureau_keys(db: Database, new: str | None = None, reason: str = "") -> str:
+    """The passphrase is forgotten and the bureau's key files are gone too: new record and PDF keys
+    under a new passphrase, in one journalled transaction naming the old and the new keys
+    (administrators, on a workstation that holds the write key). Records signed before keep
+    verifying under their old fingerprint (``check`` accepts it for records signed before this
+    entry); new records are signed with the new key. Returns the new record fingerprint."""
+    from dsj_desktop import actor
+
+    who = actor.current()
+    if db.guard.accounts_exist and (who is None or who.role != "admin"):
+        raise UserError("只有管理员可以生成新的本局签名密钥（命令行请用 --user 指定管理员账户）。")
+    with db.read() as conn:
+        if not db.on_server or not is_vaulted(conn):
+            raise UserError("本局密钥不在服务器上（单机使用时密钥在数据文件夹的 keys 中，没有口令）。")
+        old_record = bytes.fromhex(str(pg.meta(conn, "record_key")))
+        old_pdf = str(pg.meta(conn, "pdf_key"))
+        write_public = bytes.fromhex(str(pg.meta(conn, "write_key")))
+    write = installed_write_key(db.data_dir, write_public)
+    if write is None or write_public != db.guard.public_key:
+        raise UserError("这台电脑没有服务器现在的写入密钥，请在已加入的电脑上操作。")
+    if new is None:
+        new = keyvault.ask(
+            keyvault.NEW,
+            "生成新的本局签名密钥：请设定新的本局密钥口令（至少 "
+            f"{keyvault.MIN_PASSPHRASE} 个字符，请抄写后锁进保险柜）。",
+            from_env=False,
+        )
+    keyvault.check_new_passphrase(new)
+    record = ed25519.Ed25519PrivateKey.generate()
+    pdf = ec.generate_private_key(ec.SECP256R1())
+    record_public, pdf_public = _raw_public(record), _spki(pdf)
+    items = {
+        "record": record.private_bytes(_DER, _PKCS8, _NONE),
+        "pdf": pdf.private_bytes(_DER, _PKCS8, _NONE),
+        "write": write.private_bytes(_DER, _PKCS8, _NONE),
+    }
+    detail = {
+        "old_record_key": old_record.hex(),
+        "new_record_key": record_public.hex(),
+        "old_fingerprint": keys.sha256_fingerprint(old_record),
+        "new_fingerprint": keys.sha256_fingerprint(record_public),
+        "old_pdf_key": old_pdf,
+        "new_pdf_key": pdf_public.hex(),
+    }
+    if reason:
+        detail["reason"] = reason
+    with db.write(NEW_KEYS_ACTION, detail, system=True, journal=True) as conn:
+        conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = 'key_vault' FOR UPDATE")
+        if pg.meta(conn, "record_key") != old_record.hex():
+            raise UserError("服务器上的本局密钥刚被另一台电脑更换过，请重新打开程序后再看。")
+        cert = pg.meta(conn, "pdf_cert")
+        retired = json.loads(pg.meta(conn, "pdf_cert_retired") or "[]")
+        if cert:  # the old certificate stays known (PDFs signed before), no longer the current one
+            retired.insert(0, cert)
+        pg.set_meta(conn, "pdf_cert_retired", json.dumps(retired))
+        conn.exec_driver_sql("DELETE FROM dsj_meta WHERE key = 'pdf_cert'")
+        pg.set_meta(conn, "record_key", record_public.hex())
+        pg.set_meta(conn, "pdf_key", pdf_public.hex())
+        pg.set_meta(conn, "key_vault", keyvault.encrypt(items, new, record_public.hex()))
+    _note_bureau_keys(db.data_dir, write_public, record_public, pdf_public)
+    if db.key_source is not None:
+        db.key_source.lock()
+    register(db, record_public, pdf_public).prime(items)
+    return keys.sha256_fingerprint(record_public)

@@ -170,10 +170,14 @@ def _server_record_key(db: Database) -> bytes | None:
 
 def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[int, list[Finding]]:
     """Every stored record verifies; with *bureau_key* (a shared server: the record key it registers)
-    every record is signed with that one key, whichever workstation drew."""
+    every record is signed with that one key, whichever workstation drew — or with an earlier key of
+    the bureau (journalled "生成新的本局签名密钥") when it was signed before that key was replaced."""
+    from dsj_desktop.db.server_keys import bureau_key_changes
     from dsj_desktop.draw.algorithm import canonical_json
     from dsj_desktop.draw.record import verify_record
 
+    # An earlier key of the bureau → the journal entry that replaced it.
+    replaced = {old.hex(): jid for jid, old, _ in bureau_key_changes(conn, bureau_key)} if bureau_key else {}
     findings = []
     n = 0
     latest: dict[str, int] = {}
@@ -198,10 +202,17 @@ def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[i
         for c in report.failed:
             findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
         signed_with = (record.get("signature") or {}).get("public_key") if isinstance(record, dict) else None
-        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
-            findings.append(Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的"))
         head = record.get("journal_head")
         seq = head.get("seq") if isinstance(head, dict) else None
+        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
+            until = replaced.get(signed_with)
+            if until is None:
+                findings.append(
+                    Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的")
+                )
+            elif not isinstance(seq, int) or seq >= until:
+                findings.append(Finding("抽取记录", "draw_record", where,
+                                        f"记录是用本局已更换的旧密钥签署的，但签署时间在第 {until} 条日志更换密钥之后"))  # fmt: skip
         if isinstance(seq, int) and seq > 0 and _hash_at(conn, seq) != head.get("hash"):
             findings.append(Finding("抽取记录", "journal", where,
                                     f"签署时的操作日志第 {seq} 条已不在或被改动（操作日志被截断或改写）"))  # fmt: skip

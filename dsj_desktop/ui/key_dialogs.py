@@ -28,6 +28,7 @@ TITLES = {
     keyvault.UNLOCK: "输入本局密钥口令",
     keyvault.JOIN: "本机加入单位服务器",
     keyvault.REJOIN: "服务器写入密钥已更换",
+    keyvault.RENEWED: "本局签名密钥已更换",
 }
 BUTTONS = {
     keyvault.NEW: "设定口令",
@@ -71,7 +72,7 @@ class PassphraseDialog(QDialog):
         if purpose == keyvault.NEW:
             form.addRow("再输入一次", self.again)
         layout.addLayout(form)
-        if purpose not in (keyvault.JOIN, keyvault.REJOIN):
+        if purpose not in (keyvault.JOIN, keyvault.REJOIN, keyvault.RENEWED):
             layout.addWidget(note_label(KEEP_NOTE))
         layout.addWidget(self.error)
         layout.addStretch(1)
