@@ -397,6 +397,7 @@ def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
         _checked_ok(qtbot, session)
         session.daily.wait()  # type: ignore[union-attr]
         assert window.findChild(type(window.menuBar().actions()[0]), "change-key-passphrase") is not None
+        assert window.findChild(type(window.menuBar().actions()[0]), "rotate-write-key") is not None
         installed = [p.name for p in (data / "keys").glob("server-*.key")]
         assert installed == [server_keys.write_key_path(data, window.db.guard.public_key).name]
     finally:

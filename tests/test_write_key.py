@@ -263,3 +263,23 @@ def test_the_administrator_rotates_from_the_file_menu_dialog(
     rejoin = PassphraseDialog(keyvault.REJOIN, "单位服务器的写入密钥已由管理员更换。")
     qtbot.addWidget(rejoin)
     assert rejoin.ok.text() == "重新加入" and rejoin.windowTitle() == "服务器写入密钥已更换"
+
+
+def test_a_backup_after_the_change_verifies_and_restores(pdb: Database, tmp_path: Path) -> None:
+    from dsj_desktop.services import backup
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    server_keys.rotate_write_key(pdb, TEST_KEY_PASSPHRASE)
+    add_target(pdb, "91110000100000002X", "乙公司")
+    info = backup.auto_backup(pdb, "测试")  # journal signed with two keys, one after the other
+    assert info.ok, info.text()
+    add_target(pdb, "91110000100000003X", "丙公司")
+    safety, restored = backup.restore(pdb, info.path)
+    db = open_database(tmp_path / "ws1")
+    try:
+        backup.note_restore(db, safety, restored)
+        assert count_targets(db) == 2
+        report = check(db)
+        assert report.ok, report.text()
+    finally:
+        db.close()
