@@ -144,6 +144,14 @@ def test_new_bureau_keys_keep_old_records_verifying_and_sign_new_ones(
     assert verdict(before, tmp_path / "ws2", tmp_path) == verify_report.PASSED
 
 
+def test_the_confirmation_dialog_names_what_it_does(qtbot: Any) -> None:
+    from dsj_desktop.ui.key_dialogs import PassphraseDialog
+
+    dialog = PassphraseDialog(keyvault.RENEWED, "本局签名密钥已更换为新的密钥。")
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "本局签名密钥已更换" and dialog.ok.text() == "确认新的密钥"
+
+
 def test_a_record_key_swapped_without_the_journal_is_still_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: PgServer
 ) -> None:

@@ -35,6 +35,7 @@ BUTTONS = {
     keyvault.UNLOCK: "解锁签名密钥",
     keyvault.JOIN: "加入",
     keyvault.REJOIN: "重新加入",
+    keyvault.RENEWED: "确认新的密钥",
 }
 KEEP_NOTE = (
     "口令不会写进任何文件。解锁后签名密钥只在本程序的内存中保留 30 分钟（每次签署后重新计时），"
@@ -86,7 +87,7 @@ class PassphraseDialog(QDialog):
         self.ok.clicked.connect(lambda _=False: self.done_typing())
         cancel.clicked.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(560, 300 if purpose == keyvault.NEW else 260)
+        self.resize(680 if purpose == keyvault.RENEWED else 560, 300 if purpose == keyvault.NEW else 260)
 
     def done_typing(self) -> None:
         text = self.passphrase.text()
