@@ -493,9 +493,8 @@ def _server_keys(db: Database, conn: Connection, *, fresh: bool) -> None:
     if fresh:
         rows, write, items = server_keys.new_vault(db.data_dir, db.location)
         server_keys.configure(db, write)
-        server_keys.register(db, bytes.fromhex(rows["record_key"]), bytes.fromhex(rows["pdf_key"])).prime(
-            items
-        )
+        record, pdf = bytes.fromhex(rows["record_key"]), bytes.fromhex(rows["pdf_key"])
+        server_keys.register(db, record, pdf, conn).prime(items)
         db.fresh_meta = rows
     elif server_keys.is_vaulted(conn):
         server_keys.attach(db, conn)

@@ -227,7 +227,7 @@ def attach(db: Database, conn: Connection) -> None:
     configure(db, key)
     if renewed:
         _note_bureau_keys(data_dir, write_public, record_public, pdf_public)
-    register(db, record_public, pdf_public)
+    register(db, record_public, pdf_public, conn)
 
 
 def _earlier_key(data_dir: Path, conn: Connection) -> bytes | None:
@@ -269,6 +269,12 @@ def configure(db: Database, write: ed25519.Ed25519PrivateKey) -> None:
     db.guard.set_signer(write.sign, _raw_public(write))
 
 
+def _past_record_keys(conn: Connection, record_public: bytes) -> list[bytes]:
+    if not conn.exec_driver_sql("SELECT to_regclass('journal') IS NOT NULL").scalar():
+        return []  # a database being made
+    return [old for _, old, _ in bureau_key_changes(conn, record_public)]
+
+
 def _read_note(path: Path) -> dict[str, Any]:
     try:
         found = json.loads(path.read_text("utf-8")) if path.is_file() else {}
@@ -277,7 +283,12 @@ def _read_note(path: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def register(db: Database, record_public: bytes, pdf_public: bytes) -> keyvault.ServerKeys:
+def register(
+    db: Database, record_public: bytes, pdf_public: bytes, conn: Connection | None = None
+) -> keyvault.ServerKeys:
+    """``KeyStore(data_dir)`` answered by the server's keys from now on (*conn*: the connection open
+    now, if any: no second one is opened while it is, which could ask the server's password again)."""
+
     def load_vault() -> str:
         with db.read() as c:
             return str(pg.meta(c, "key_vault") or "")
@@ -304,9 +315,11 @@ def register(db: Database, record_public: bytes, pdf_public: bytes) -> keyvault.
         load_certs=load_certs,
         save_certs=save_certs,
     )
-    with db.read() as c:
-        if c.exec_driver_sql("SELECT to_regclass('journal') IS NOT NULL").scalar():  # (not a new database)
-            source.past_record_publics = [old for _, old, _ in bureau_key_changes(c, record_public)]
+    if conn is not None:
+        source.past_record_publics = _past_record_keys(conn, record_public)
+    else:
+        with db.read() as c:
+            source.past_record_publics = _past_record_keys(c, record_public)
     keys.use_server_keys(db.data_dir, source)
     db.key_source = source
     return source
