@@ -263,6 +263,11 @@ def test_a_password_the_server_asks_for_later_is_asked_in_a_dialog(
     db = open_database(data)  # the saved server, without its password: the dialog asks
     try:
         assert db.url == url and asked == [(url, True)]
+        with db.read(), db.engine.connect() as second, db.engine.connect() as third:  # more pool connections
+            assert (
+                second.exec_driver_sql("SELECT 1").scalar() == third.exec_driver_sql("SELECT 1").scalar() == 1
+            )
+        assert asked == [(url, True)]  # the password typed once serves them all
     finally:
         db.close()
     # Asked from a worker thread (a connection opened off the GUI thread), the dialog is still
