@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWizard
 
-from dsj_desktop import actor
+from dsj_desktop import actor, keyvault
 from dsj_desktop.actor import ADMIN
 from dsj_desktop.db import pg
 from dsj_desktop.db.engine import open_database
@@ -43,6 +43,7 @@ def clean(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.delenv("DSJ_DATABASE_URL", raising=False)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setattr(pg, "password_prompt", None)
+    monkeypatch.setattr(keyvault, "passphrase_prompt", None)  # key_dialogs.install() sets it: undone after
     yield
     actor.set_current(None)
 
