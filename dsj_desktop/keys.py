@@ -334,7 +334,10 @@ class KeyStore:
         cert = self._load_certificate()
         if cert is None and self.server is not None:
             new = self._make_certificate(bureau_name)
-            self.server.save_certificates(new.public_bytes(serialization.Encoding.PEM), [])
+            # (certificates of earlier bureau keys stay known: PDFs signed before still match)
+            self.server.save_certificates(
+                new.public_bytes(serialization.Encoding.PEM), self.server.certificates()[1]
+            )
             cert = self._load_certificate()
         if cert is None:
             self._ensure_dir()
@@ -409,13 +412,16 @@ class KeyStore:
         record key it joined with (``server-*.json``, see :mod:`dsj_desktop.db.server_keys`)."""
         result: list[str] = []
         if self.server is not None:
-            return [self.record_fingerprint(), *self.known_pdf_certificate_fingerprints()]
+            past = [sha256_fingerprint(k) for k in self.server.past_record_publics]
+            return [self.record_fingerprint(), *past, *self.known_pdf_certificate_fingerprints()]
         for note in sorted(self.keys_dir.glob("server-*.json")):
             try:
-                result.append(
-                    sha256_fingerprint(bytes.fromhex(json.loads(note.read_text("utf-8"))["record_key"]))
-                )
-            except (OSError, ValueError, KeyError, TypeError):
+                seen = json.loads(note.read_text("utf-8"))
+                for key in [seen["record_key"], *seen.get("past_record_keys", [])]:
+                    fp = sha256_fingerprint(bytes.fromhex(key))
+                    if fp not in result:
+                        result.append(fp)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue
         try:
             if self.record_key_path.is_file():

@@ -15,7 +15,8 @@ provides them.
 
 Items: ``record`` (the Ed25519 key signing draw records), ``pdf`` (the P-256 key of the PDF
 certificate) and ``write`` (the workstations' write key: it signs the journal and its derived key
-seals the rows; installed once into each workstation's data folder when it joins).
+seals the rows; installed once into each workstation's data folder when it joins; replaced by an
+administrator when a workstation is revoked, see ``db/server_keys.rotate_write_key``).
 
 The passphrase comes from ``DSJ_KEY_PASSPHRASE`` (scripts, tests), else the front end's
 :data:`passphrase_prompt` (the GUI's dialog), else the terminal.
@@ -44,6 +45,8 @@ TRIES = 3
 NEW = "new"  # a new passphrase (twice): the vault is being made or re-encrypted
 UNLOCK = "unlock"  # to sign now (a draw's record, a signed PDF)
 JOIN = "join"  # a workstation joining the server: its write key is installed once
+REJOIN = "rejoin"  # joining again after an administrator replaced the write key (a PC revoked)
+RENEWED = "renewed"  # confirming new bureau keys an administrator made (lost passphrase and key files)
 
 WRONG = "本局密钥口令不正确。请注意大小写和输入法（全角/半角）；忘记口令时请见使用说明“六”。"
 
@@ -55,7 +58,7 @@ class WrongPassphrase(UserError):
         super().__init__(text)
 
 
-# Set by a front end without a terminal (ui/key_dialogs.install): called with (NEW | UNLOCK | JOIN,
+# Set by a front end without a terminal (ui/key_dialogs.install): called with (NEW | UNLOCK | JOIN | REJOIN | RENEWED,
 # an explanation in Chinese) from whatever thread needs the keys; returns the passphrase, or None
 # when the user gave up.
 passphrase_prompt: Callable[[str, str], str | None] | None = None
@@ -197,6 +200,8 @@ class ServerKeys:
         self._save_certs = save_certs
         self._open: dict[str, bytes] | None = None
         self._until = 0.0
+        # The bureau's earlier record keys (journalled "生成新的本局签名密钥"): records signed before.
+        self.past_record_publics: list[bytes] = []
         self._lock = threading.Lock()
 
     def private(self, name: str) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWizard
 
-from dsj_desktop import actor
+from dsj_desktop import actor, keyvault
 from dsj_desktop.actor import ADMIN
 from dsj_desktop.db import pg
 from dsj_desktop.db.engine import open_database
@@ -43,6 +43,7 @@ def clean(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.delenv("DSJ_DATABASE_URL", raising=False)
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setattr(pg, "password_prompt", None)
+    monkeypatch.setattr(keyvault, "passphrase_prompt", None)  # key_dialogs.install() sets it: undone after
     yield
     actor.set_current(None)
 
@@ -263,6 +264,11 @@ def test_a_password_the_server_asks_for_later_is_asked_in_a_dialog(
     db = open_database(data)  # the saved server, without its password: the dialog asks
     try:
         assert db.url == url and asked == [(url, True)]
+        with db.read(), db.engine.connect() as second, db.engine.connect() as third:  # more pool connections
+            assert (
+                second.exec_driver_sql("SELECT 1").scalar() == third.exec_driver_sql("SELECT 1").scalar() == 1
+            )
+        assert asked == [(url, True)]  # the password typed once serves them all
     finally:
         db.close()
     # Asked from a worker thread (a connection opened off the GUI thread), the dialog is still
@@ -397,6 +403,7 @@ def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
         _checked_ok(qtbot, session)
         session.daily.wait()  # type: ignore[union-attr]
         assert window.findChild(type(window.menuBar().actions()[0]), "change-key-passphrase") is not None
+        assert window.findChild(type(window.menuBar().actions()[0]), "rotate-write-key") is not None
         installed = [p.name for p in (data / "keys").glob("server-*.key")]
         assert installed == [server_keys.write_key_path(data, window.db.guard.public_key).name]
     finally:
@@ -405,6 +412,14 @@ def test_a_workstation_joins_from_the_first_page_without_a_local_administrator(
     for name in ("record", "pdf"):
         der = secrets[name]
         assert not [p for p in data.rglob("*") if p.is_file() and der in p.read_bytes()]
+    # The empty local file opened before the wizard, and the keys made for it, were removed: the
+    # folder holds no signing key that is not the bureau's (they are made if the file is used later).
+    from dsj_desktop import keys as keys_mod
+
+    assert not (data / "dsj.sqlite3").exists()
+    assert not (data / "keys" / keys_mod.RECORD_KEY_FILE).exists()
+    assert not (data / "keys" / keys_mod.PDF_KEY_FILE).exists()
+    assert not list(data.glob("journal-anchor.file.json"))
     # Nobody was made administrator of the data folder's own file on the way.
     monkeypatch.setattr(pg, "resolve_url", lambda data_dir, url=None: None)
     local = open_database(data)

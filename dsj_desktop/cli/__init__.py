@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "users": "admin",
     "recover-admin": "admin",
     "key-passphrase": "admin",
+    "write-key": "admin",
     "journal": "admin",
     "publish": "results",
     "stats": "results",

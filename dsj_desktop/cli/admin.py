@@ -1,5 +1,5 @@
 """Trust on the command line: ``check``, ``backup``, ``restore``, ``users``, ``recover-admin``,
-``key-passphrase``, ``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
+``key-passphrase``, ``write-key``, ``journal``, and the global ``--user`` login (password from the terminal or ``DSJ_PASSWORD``)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,14 @@ def add_key_passphrase(sub: Any) -> None:
         metavar="FOLDER",
         help="忘记口令时：用明文保存的本局密钥文件夹（上传密钥的那台电脑的 keys 文件夹，或它的U盘备份旁的 ….keys）重设口令",
     )
+    k.add_argument(
+        "--new-keys",
+        action="store_true",
+        help="口令和本局密钥文件都已丢失时：生成新的本局签名密钥并设定新口令（以前的记录仍按原来的指纹核验，"
+        "以后的记录用新指纹签署；请公布新指纹）。新口令从终端输入，或用环境变量 DSJ_NEW_KEY_PASSPHRASE",
+    )
+    k.add_argument("--reason", default="", help="与 --new-keys 一起：原因，记入操作日志")
+    k.add_argument("--yes", action="store_true", help="与 --new-keys 一起：不再询问")
 
 
 def cmd_key_passphrase(args: argparse.Namespace) -> int:
@@ -84,6 +92,8 @@ def cmd_key_passphrase(args: argparse.Namespace) -> int:
     from dsj_desktop.db import server_keys
 
     new = os.environ.get("DSJ_NEW_KEY_PASSPHRASE") or None
+    if args.new_keys:
+        return _new_bureau_keys(args, new)
     with open_db(args) as db:
         if args.from_keys is not None:
             server_keys.reset_from_folder(db, args.from_keys, new)
@@ -91,6 +101,55 @@ def cmd_key_passphrase(args: argparse.Namespace) -> int:
             server_keys.change_passphrase(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, new)
     print(
         "本局密钥口令已更改（服务器上的本局密钥已用新口令重新加密，已记入操作日志）。旧口令从此无效，请把新口令抄写后锁进保险柜。"
+    )
+    return 0
+
+
+def add_write_key(sub: Any) -> None:
+    w = sub.add_parser(
+        "write-key",
+        help="更换服务器写入密钥：撤销丢失、被盗或停用的电脑（数据在单位服务器上时；管理员）。"
+        "本局密钥口令从终端输入，脚本可用环境变量 DSJ_KEY_PASSPHRASE；其他电脑下次连接时由管理员再输入一次口令",
+    )
+    w.add_argument("--reason", default="", help="原因，记入操作日志（例如：抽取室旧电脑报废）")
+
+
+def cmd_write_key(args: argparse.Namespace) -> int:
+    import os
+
+    from dsj_desktop.db import server_keys
+
+    with open_db(args) as db:
+        fp = server_keys.rotate_write_key(db, os.environ.get("DSJ_KEY_PASSPHRASE") or None, args.reason)
+    print(
+        f"服务器写入密钥已更换（新的写入密钥指纹 {fp}），所有数据行已用新密钥重新封存，已记入操作日志。"
+        "旧的写入密钥从此无效：用它写入的数据和日志都会被完整性检查指出。"
+        "其他电脑下次连接服务器时，请管理员在那台电脑上再输入一次本局密钥口令。"
+    )
+    return 0
+
+
+def _new_bureau_keys(args: argparse.Namespace, new: str | None) -> int:
+    from dsj_desktop.db import server_keys
+
+    if args.from_keys is not None:
+        raise UserError("--new-keys 与 --from-keys 不能同时使用：有密钥文件时请用 --from-keys 重设口令。")
+    if not args.yes:
+        if not sys.stdin or not sys.stdin.isatty():
+            raise UserError("生成新的本局签名密钥：请在终端中运行并确认，或加 --yes。")
+        answer = input(
+            "口令和本局密钥文件都已丢失时才这样做：生成新的本局签名密钥，以后的记录用新指纹签署，"
+            "以前的记录仍按原来的指纹核验。确认请输入“是”："
+        )
+        if answer.strip() != "是":
+            print("已取消，没有任何改动。")
+            return 1
+    with open_db(args) as db:
+        fp = server_keys.new_bureau_keys(db, new, args.reason)
+    print(
+        f"已生成新的本局签名密钥（已记入操作日志）。新的抽取记录签名公钥指纹：{fp}\n"
+        "请公布新指纹并保留原来的指纹（以前的记录仍按它核验）；把新口令抄写后锁进保险柜。"
+        "其他电脑下次连接服务器时，请管理员在那台电脑上输入一次新口令确认。"
     )
     return 0
 

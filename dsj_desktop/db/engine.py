@@ -138,6 +138,7 @@ class Database:
         self.warnings: list[str] = []  # found while opening, for the start page
         self.key_source: Any = None  # on a server keeping the bureau's keys: its keyvault.ServerKeys
         self.fresh_meta: dict[str, str] = {}  # a new server database's key rows, written at creation
+        self.made_here: list[Path] = []  # the SQLite file and the key files this opening created
         self._shared = threading.local()
 
     @property
@@ -195,6 +196,8 @@ class Database:
             after = None
             try:
                 with conn.begin():
+                    if self.key_source is not None and not self.fresh_meta:
+                        self._same_write_key(conn)
                     who = actor.current()
                     if who is not None and self.guard.accounts_exist and not system:
                         row = conn.exec_driver_sql(
@@ -229,6 +232,16 @@ class Database:
                 raise
             finally:
                 state.reset()
+
+    def _same_write_key(self, conn: Connection) -> None:
+        """On a server keeping the bureau's keys: this program still holds the database's write key
+        (an administrator may have replaced it since this program connected, to revoke a PC). Read
+        after the write lock, so no write with a revoked key can follow the change."""
+        from dsj_desktop.db import server_keys
+
+        current = conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = 'write_key'").scalar()
+        if current is not None and current != self.guard.public_key.hex():
+            raise DatabaseError(server_keys.STALE_WRITE_KEY)
 
     def _before_write(self, conn: Connection, state: TxState, unchanged: Any = None) -> None:
         """Before a write: does the journal still end where the anchor file says, and does every table
@@ -416,6 +429,7 @@ def open_database(
             if p == path or p.exists():
                 private_file(p)  # SQLite gives -wal and -shm the main file's mode
     # On a server the journal key is the database's (db/server_keys.py), known once it is read.
+    before = _local_files(data_dir) if server is None else set()
     guard = make_guard(data_dir) if server is None else Guard(b"", None, b"")
     if server is None:
         db = Database(path, make_engine(path, guard), guard)
@@ -445,6 +459,8 @@ def open_database(
             db.guard.anchor_expected = False  # a workstation new to the shared server starts its own
         if version == 0 and not has_tables:
             _create_fresh(db, latest)
+            if server is None:
+                db.made_here = sorted(_local_files(data_dir) - before)
         elif version > latest:
             raise DatabaseError(
                 f"数据文件“{path}”由较新版本的程序写入（数据库版本 {version}），"
@@ -466,6 +482,45 @@ def open_database(
     return db
 
 
+def _local_files(data_dir: Path) -> set[Path]:
+    """The SQLite file and the folder's own key files (record key, PDF key and certificate) there now."""
+    from dsj_desktop.keys import KEYS_DIRNAME, PDF_CERT_FILE, PDF_KEY_FILE, RECORD_KEY_FILE
+
+    path = database_path(data_dir)
+    names = [
+        path,
+        *(Path(data_dir) / KEYS_DIRNAME / n for n in (RECORD_KEY_FILE, PDF_KEY_FILE, PDF_CERT_FILE)),
+    ]
+    return {p for p in names if p.exists() and (p != path or p.stat().st_size > 0)}
+
+
+def discard_unused(db: Database) -> bool:
+    """A workstation joining a server on its first start (the first-run wizard's 本单位已有服务器)
+    opened the data folder's SQLite file first, which made the file and its own signing keys: when
+    nobody used that file (no account, nothing in its journal but the program's own entries), it
+    is closed and removed with the keys made for it, so that the folder holds no keys that are not
+    the bureau's. They are made again if the file is used later (断开服务器). True: removed."""
+    from dsj_desktop.keys import KEYS_DIRNAME
+
+    if db.on_server or not db.made_here:
+        return False
+    with db.read() as conn:
+        used = conn.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM journal WHERE actor <> '系统')"
+        ).scalar()
+    if used:
+        return False
+    db.close()
+    path = database_path(db.data_dir)
+    for p in (*db.made_here, Path(f"{path}-wal"), Path(f"{path}-shm"), anchor.anchor_path(db.data_dir)):
+        p.unlink(missing_ok=True)
+    db.made_here = []
+    keys_dir = Path(db.data_dir) / KEYS_DIRNAME
+    if keys_dir.is_dir() and not any(keys_dir.iterdir()):
+        keys_dir.rmdir()
+    return True
+
+
 def _server_keys(db: Database, conn: Connection, *, fresh: bool) -> None:
     """A server database keeps the bureau's keys (db/server_keys.py); one made before that scheme
     keeps using the data folder's own keys, which must be the registered ones."""
@@ -474,9 +529,8 @@ def _server_keys(db: Database, conn: Connection, *, fresh: bool) -> None:
     if fresh:
         rows, write, items = server_keys.new_vault(db.data_dir, db.location)
         server_keys.configure(db, write)
-        server_keys.register(db, bytes.fromhex(rows["record_key"]), bytes.fromhex(rows["pdf_key"])).prime(
-            items
-        )
+        record, pdf = bytes.fromhex(rows["record_key"]), bytes.fromhex(rows["pdf_key"])
+        server_keys.register(db, record, pdf, conn).prime(items)
         db.fresh_meta = rows
     elif server_keys.is_vaulted(conn):
         server_keys.attach(db, conn)

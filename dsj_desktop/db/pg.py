@@ -365,6 +365,8 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
     def _connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
         import psycopg
 
+        if "password" in connect_args:  # typed for an earlier connection (SQLAlchemy copies cparams)
+            cparams["password"] = connect_args["password"]
         try:
             return dialect.loaded_dbapi.connect(*cargs, **cparams)
         except psycopg.OperationalError as exc:

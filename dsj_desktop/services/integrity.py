@@ -19,6 +19,8 @@ from sqlalchemy import Connection
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database
+from dsj_desktop.db.server_keys import ROTATE_ACTION
+from dsj_desktop.errors import UserError
 from dsj_desktop.progress import Job, Progress
 
 KEY_COLUMNS = ("uscc", "cert_no", "code", "username", "session_id", "person_code", "key", "name")
@@ -61,6 +63,18 @@ class IntegrityReport:
         return "\n".join(lines)
 
 
+def _changed(
+    table: str, rowid: int, sealed: tuple[Any, ...], stored: bytes, revoked: dict[str, bytes]
+) -> str:
+    """What a row whose seal does not match is: changed outside the program, or sealed with a write
+    key revoked before (every row that verified was sealed again when the key was replaced)."""
+    for public, key in revoked.items():
+        if stored == guard_mod.Guard(key, None, b"").seal(table, rowid, sealed):
+            return (f"这一行是用已撤销的写入密钥（指纹 {_fp(bytes.fromhex(public))}）封存的：撤销之后有人用被撤销的"
+                    "电脑或被盗的密钥写入了它，不是本程序写入的")  # fmt: skip
+    return "这一行在本程序之外被改动过"
+
+
 def _describe(table: str, cols: list[str], values: tuple[Any, ...] | None, rowid: int) -> str:
     label = f"第 {rowid} 行"
     if values is None:
@@ -70,13 +84,52 @@ def _describe(table: str, cols: list[str], values: tuple[Any, ...] | None, rowid
     return f"{label}（{'，'.join(keys)}）" if keys else label
 
 
+def _fp(public: bytes) -> str:
+    from dsj_desktop.keys import sha256_fingerprint
+
+    return sha256_fingerprint(public)[:29] + "…"
+
+
+def _rotation(action: str, detail: str) -> tuple[bytes, bytes] | None:
+    """(old, new) write key of a journal entry replacing the write key, else None."""
+    if action != ROTATE_ACTION:
+        return None
+    try:
+        d = json.loads(detail)
+        old, new = bytes.fromhex(d["old_write_key"]), bytes.fromhex(d["new_write_key"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return (old, new) if len(old) == len(new) == 32 else None
+
+
 def verify_journal(rows: list[tuple[Any, ...]], public_key: bytes | None) -> list[Finding]:
-    """The chain (each entry carries the previous hash), each hash, each signature."""
+    """The chain (each entry carries the previous hash), each hash, each signature.
+
+    On a server the write key may have been replaced (an administrator revoking a workstation):
+    an entry "更换服务器写入密钥" names the old and the new key and is signed with the new one;
+    entries before it verify with the old key, entries after it with the new one, and the last key
+    of the chain must be *public_key* (the one this program holds). An entry signed after the change
+    with a revoked key is named as such."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    key = Ed25519PublicKey.from_public_bytes(public_key) if public_key else None
+    changes = [
+        c
+        for jid, at, who, action, detail, prev_hash, h, _ in rows
+        if (c := _rotation(action, detail)) is not None
+        and guard_mod.entry_hash(prev_hash, at, who, action, detail) == h
+    ]
+    current = changes[0][0] if changes and public_key else public_key
+    revoked: dict[bytes, int] = {}  # revoked key → the entry that revoked it
     findings: list[Finding] = []
+
+    def signed_by(key: bytes, sig: str, h: str) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(key).verify(bytes.fromhex(sig), bytes.fromhex(h))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
     prev = guard_mod.GENESIS
     for jid, at, who, action, detail, prev_hash, h, sig in rows:
         where = f"第 {jid} 条（{at} {action[:30]}）"
@@ -87,12 +140,23 @@ def verify_journal(rows: list[tuple[Any, ...]], public_key: bytes | None) -> lis
         expect = guard_mod.entry_hash(prev_hash, at, who, action, detail)
         if expect != h:
             findings.append(Finding("操作日志", "journal", where, "内容与其哈希不符（这条日志被改动过）"))
-        elif key is not None:
-            try:
-                key.verify(bytes.fromhex(sig), bytes.fromhex(h))
-            except (InvalidSignature, ValueError):
-                findings.append(Finding("操作日志", "journal", where, "签名无效（不是本局密钥签署的）"))
+        elif current is not None:
+            change = _rotation(action, detail)
+            if change is not None:
+                if change[0] != current:
+                    findings.append(Finding("操作日志", "journal", where,
+                                            "更换写入密钥的记录与之前使用的写入密钥不衔接（这条日志不是本程序写入的）"))  # fmt: skip
+                revoked.setdefault(current, jid)
+                current = change[1]
+            if not signed_by(current, sig, h):
+                by = next((k for k in revoked if k != current and signed_by(k, sig, h)), None)
+                findings.append(Finding("操作日志", "journal", where, "签名无效（不是本局密钥签署的）" if by is None else
+                                        f"签名用的是第 {revoked[by]} 条起已撤销的写入密钥（指纹 {_fp(by)}）："
+                                        "撤销之后有人用被撤销的电脑或被盗的密钥写入了这条日志"))  # fmt: skip
         prev = h
+    if changes and public_key is not None and current != public_key:
+        findings.append(Finding("操作日志", "journal", "", f"操作日志最后换用的写入密钥（指纹 {_fp(current or b'')}）"
+                                f"不是本机使用的写入密钥（指纹 {_fp(public_key)}）"))  # fmt: skip
     return findings
 
 
@@ -106,10 +170,14 @@ def _server_record_key(db: Database) -> bytes | None:
 
 def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[int, list[Finding]]:
     """Every stored record verifies; with *bureau_key* (a shared server: the record key it registers)
-    every record is signed with that one key, whichever workstation drew."""
+    every record is signed with that one key, whichever workstation drew — or with an earlier key of
+    the bureau (journalled "生成新的本局签名密钥") when it was signed before that key was replaced."""
+    from dsj_desktop.db.server_keys import bureau_key_changes
     from dsj_desktop.draw.algorithm import canonical_json
     from dsj_desktop.draw.record import verify_record
 
+    # An earlier key of the bureau → the journal entry that replaced it.
+    replaced = {old.hex(): jid for jid, old, _ in bureau_key_changes(conn, bureau_key)} if bureau_key else {}
     findings = []
     n = 0
     latest: dict[str, int] = {}
@@ -134,10 +202,17 @@ def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[i
         for c in report.failed:
             findings.append(Finding("抽取记录", "draw_record", where, f"{c.name}：{c.detail}"))
         signed_with = (record.get("signature") or {}).get("public_key") if isinstance(record, dict) else None
-        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
-            findings.append(Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的"))
         head = record.get("journal_head")
         seq = head.get("seq") if isinstance(head, dict) else None
+        if bureau_key is not None and signed_with is not None and signed_with != bureau_key.hex():
+            until = replaced.get(signed_with)
+            if until is None:
+                findings.append(
+                    Finding("抽取记录", "draw_record", where, "记录不是用服务器登记的本局密钥签署的")
+                )
+            elif not isinstance(seq, int) or seq >= until:
+                findings.append(Finding("抽取记录", "draw_record", where,
+                                        f"记录是用本局已更换的旧密钥签署的，但签署时间在第 {until} 条日志更换密钥之后"))  # fmt: skip
         if isinstance(seq, int) and seq > 0 and _hash_at(conn, seq) != head.get("hash"):
             findings.append(Finding("抽取记录", "journal", where,
                                     f"签署时的操作日志第 {seq} 条已不在或被改动（操作日志被截断或改写）"))  # fmt: skip
@@ -209,6 +284,13 @@ def check(db: Database) -> Job[IntegrityReport]:
     with db.read() as conn:
         yield Progress("正在检查数据库结构……")
         server = pg.is_pg(conn)  # (a PostgreSQL server checks its own structure)
+        revoked: dict[str, bytes] = {}
+        if server and db.key_source is not None:
+            from dsj_desktop.db import server_keys
+
+            if pg.meta(conn, "write_key") not in (None, guard.public_key.hex()):
+                raise UserError(server_keys.STALE_WRITE_KEY)
+            revoked = server_keys.retired_seal_keys(conn, guard.seal_key, guard.public_key)
         problems = ["ok"] if server else [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
         if problems != ["ok"]:
             for p in problems[:20]:
@@ -248,7 +330,7 @@ def check(db: Database) -> Job[IntegrityReport]:
                                                    "这一行不是本程序写入的（没有封存记录）"))  # fmt: skip
                 elif stored != guard.seal(table, rowid, sealed):
                     report.findings.append(Finding("数据行", title, _describe(table, cols, values, rowid),
-                                                   "这一行在本程序之外被改动过"))  # fmt: skip
+                                                   _changed(table, rowid, sealed, stored, revoked)))  # fmt: skip
             for rowid in sorted(seals):
                 report.findings.append(Finding("数据行", title, _describe(table, cols, None, rowid),
                                                "这一行在本程序之外被删除了"))  # fmt: skip

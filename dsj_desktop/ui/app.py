@@ -200,8 +200,11 @@ class GuiSession:
     def join_server(self) -> bool:
         """本单位已有服务器 (the first-run wizard's first page): 连接单位服务器 at once; connecting opens
         the server's data in this window (its login). False: the user gave up."""
+        from dsj_desktop.db.engine import discard_unused
         from dsj_desktop.ui.server_dialog import ServerDialog
 
+        if self.db is not None:
+            discard_unused(self.db)  # the empty file this start made, and its own keys: not the bureau's
         dialog = ServerDialog(self.window)
         self.window.server_dialog = dialog
         if not dialog.exec() or not dialog.chosen_url:

@@ -27,8 +27,16 @@ TITLES = {
     keyvault.NEW: "设定本局密钥口令",
     keyvault.UNLOCK: "输入本局密钥口令",
     keyvault.JOIN: "本机加入单位服务器",
+    keyvault.REJOIN: "服务器写入密钥已更换",
+    keyvault.RENEWED: "本局签名密钥已更换",
 }
-BUTTONS = {keyvault.NEW: "设定口令", keyvault.UNLOCK: "解锁签名密钥", keyvault.JOIN: "加入"}
+BUTTONS = {
+    keyvault.NEW: "设定口令",
+    keyvault.UNLOCK: "解锁签名密钥",
+    keyvault.JOIN: "加入",
+    keyvault.REJOIN: "重新加入",
+    keyvault.RENEWED: "确认新的密钥",
+}
 KEEP_NOTE = (
     "口令不会写进任何文件。解锁后签名密钥只在本程序的内存中保留 30 分钟（每次签署后重新计时），"
     "关闭程序即清除。"
@@ -65,7 +73,7 @@ class PassphraseDialog(QDialog):
         if purpose == keyvault.NEW:
             form.addRow("再输入一次", self.again)
         layout.addLayout(form)
-        if purpose != keyvault.JOIN:
+        if purpose not in (keyvault.JOIN, keyvault.REJOIN, keyvault.RENEWED):
             layout.addWidget(note_label(KEEP_NOTE))
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -79,7 +87,7 @@ class PassphraseDialog(QDialog):
         self.ok.clicked.connect(lambda _=False: self.done_typing())
         cancel.clicked.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(560, 300 if purpose == keyvault.NEW else 260)
+        self.resize(680 if purpose == keyvault.RENEWED else 560, 300 if purpose == keyvault.NEW else 260)
 
     def done_typing(self) -> None:
         text = self.passphrase.text()
@@ -203,5 +211,88 @@ class ChangePassphraseDialog(QDialog):
             show_error(self.error, str(exc))
             return False
         QMessageBox.information(self, "更改本局密钥口令", "本局密钥口令已更改。请把新口令抄写后锁进保险柜。")
+        self.accept()
+        return True
+
+
+class RotateWriteKeyDialog(QDialog):
+    """文件 › 更换服务器写入密钥…: revoke a lost, stolen or retired workstation (administrators). The
+    rows are sealed again off the GUI thread; other workstations are asked the passphrase once at
+    their next connection."""
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.fingerprint = ""
+        self.setObjectName("rotate-write-key")
+        self.setWindowTitle("更换服务器写入密钥")
+        self.reason = QLineEdit()
+        self.reason.setObjectName("rotate-write-key-reason")
+        self.reason.setPlaceholderText("例如：抽取室旧电脑报废；录入室笔记本丢失")
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("rotate-write-key-passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note_label(
+                "每台加入单位服务器的电脑都保存着同一把“服务器写入密钥”，用它写入数据和操作日志。"
+                "有电脑丢失、被盗或停用时，请在这里更换写入密钥：程序生成新的写入密钥，用它重新封存全部数据、"
+                "接着签署操作日志（一次完成，记入操作日志，写明谁在何时更换），旧的写入密钥从此无效——"
+                "之后用它写入的任何数据或日志，完整性检查都会指出。"
+            )
+        )
+        layout.addWidget(
+            note_label(
+                "其他仍在使用的电脑下次连接服务器时会提示写入密钥已更换，请管理员在那台电脑上再输入一次"
+                "本局密钥口令；丢失或停用的电脑没有口令，无法再写入。本局的签名密钥和公布的指纹不变。"
+            )
+        )
+        form = QFormLayout()
+        form.addRow("原因（记入操作日志）", self.reason)
+        form.addRow("本局密钥口令", self.passphrase)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        buttons = QDialogButtonBox()
+        self.ok = QPushButton("更换写入密钥")
+        self.ok.setObjectName("rotate-write-key-ok")
+        self.ok.setDefault(True)
+        cancel = QPushButton("取消")
+        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+        self.ok.clicked.connect(lambda _=False: self.rotate())
+        cancel.clicked.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(600, 380)
+
+    def rotate(self) -> bool:
+        from dsj_desktop.db import server_keys
+        from dsj_desktop.progress import Job, Progress
+        from dsj_desktop.ui.runner import report_failure, run_with_progress
+
+        passphrase = self.passphrase.text()
+        if not passphrase:
+            show_error(self.error, "请输入本局密钥口令。")
+            return False
+
+        def job() -> Job[str]:
+            yield Progress("正在用新的写入密钥重新封存全部数据……")
+            return server_keys.rotate_write_key(self.db, passphrase, self.reason.text().strip())
+
+        out = run_with_progress(self, "更换服务器写入密钥", job(), cancellable=False)
+        if isinstance(out.error, keyvault.WrongPassphrase):
+            show_error(self.error, keyvault.WRONG)
+            return False
+        if not out.ok:
+            report_failure(self, "更换服务器写入密钥", out)
+            return False
+        self.fingerprint = str(out.value)
+        QMessageBox.information(
+            self,
+            "更换服务器写入密钥",
+            f"服务器写入密钥已更换，全部数据已用新密钥重新封存，已记入操作日志。\n新的写入密钥指纹：{self.fingerprint}\n\n"
+            "其他电脑下次连接服务器时，请管理员在那台电脑上再输入一次本局密钥口令。",
+        )
         self.accept()
         return True

@@ -368,6 +368,10 @@ class MainWindow(QMainWindow):
             passphrase.setObjectName("change-key-passphrase")
             passphrase.triggered.connect(lambda _=False: self.change_key_passphrase())
             file_menu.addAction(passphrase)
+            rotate = QAction("更换服务器写入密钥（撤销丢失或停用的电脑）…", self)
+            rotate.setObjectName("rotate-write-key")
+            rotate.triggered.connect(lambda _=False: self.rotate_write_key())
+            file_menu.addAction(rotate)
         file_menu.addSeparator()
         quit_act = QAction("退出", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -579,6 +583,21 @@ class MainWindow(QMainWindow):
             return False
         dialog = ChangePassphraseDialog(self.db, self)
         self.key_dialog = dialog
+        return bool(dialog.exec())
+
+    def rotate_write_key(self) -> bool:
+        """文件 › 更换服务器写入密钥… (a workstation revoked; administrators)."""
+        from dsj_desktop import actor
+        from dsj_desktop.ui.key_dialogs import RotateWriteKeyDialog
+
+        if self.db is None:
+            return False
+        who = actor.current()
+        if who is None or who.role != actor.ADMIN:
+            QMessageBox.information(self, "更换服务器写入密钥", "只有管理员可以更换服务器写入密钥。")
+            return False
+        dialog = RotateWriteKeyDialog(self.db, self)
+        self.rotate_dialog = dialog
         return bool(dialog.exec())
 
     def disconnect_server(self) -> bool:
