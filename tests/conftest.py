@@ -74,6 +74,24 @@ def pg_server() -> Iterator[PgServer]:
         yield server
 
 
+@pytest.fixture
+def server_url(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database on the session's server, named by ``DSJ_DATABASE_URL`` (the server tests)."""
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    monkeypatch.setenv("DSJ_DATABASE_URL", url)
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pdb(tmp_path: Path, server_url: str) -> Iterator[Database]:
+    """A first workstation (data folder ``ws1``) on :func:`server_url`."""
+    database = open_database(tmp_path / "ws1")
+    yield database
+    database.close()
+
+
 _FOLDER_DBS: dict[Path, str] = {}  # on PostgreSQL: each data folder a test opens has a database of its own
 
 

@@ -23,20 +23,15 @@ from dsj_desktop.db import pg, server_keys
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.errors import DatabaseError, UserError
 from dsj_desktop.keys import KeyStore
-from dsj_desktop.progress import run_job
-from dsj_desktop.services import integrity
 from tests.conftest import TEST_KEY_PASSPHRASE
 from tests.pg_server import PgServer, pg_bin_dir
+from tests.server_helpers import check
 
 pytestmark = pytest.mark.skipif(
     pg_bin_dir() is None and not os.environ.get("CI"), reason="no PostgreSQL server package installed"
 )
 
 NEW_PASSPHRASE = "口令和密钥文件都丢了-2027-新口令"
-
-
-def check(db: Database) -> integrity.IntegrityReport:
-    return run_job(integrity.check(db))
 
 
 def draw(db: Database, task: str) -> dict[str, Any]:

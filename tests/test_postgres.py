@@ -26,23 +26,14 @@ from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.errors import DatabaseError
 from dsj_desktop.progress import run_job
-from dsj_desktop.services import integrity
 from tests.demo_dates import DEMO_YEAR
 from tests.pg_server import PgServer, pg_bin_dir
+from tests.server_helpers import add_target, check
 
 pytestmark = pytest.mark.skipif(
     pg_bin_dir() is None and not os.environ.get("CI"), reason="no PostgreSQL server package installed"
 )
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def server_url(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = pg_server.create_database()
-    url = pg_server.url(name)
-    monkeypatch.setenv("DSJ_DATABASE_URL", url)
-    yield url
-    pg_server.drop_database(name)
 
 
 @pytest.fixture
@@ -61,21 +52,6 @@ def outside(url: str, *sql: str) -> None:
     with psycopg.connect(url, autocommit=True) as con:
         for s in sql:
             con.execute(s)  # type: ignore[arg-type]
-
-
-def check(db: Database) -> integrity.IntegrityReport:
-    return run_job(integrity.check(db))
-
-
-def add_target(db: Database, uscc: str, name: str) -> None:
-    with db.write("新增检查对象") as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO target (uscc, name, industry, region, affiliation, scale, risk_level, std_level, "
-            "blacklist, major_hazard, dust_explosion, confined_space, ammonia_refrigeration, occupational_hazard, "
-            "address, legal_rep, contact, phone, status, archived, created_at, updated_at) "
-            "VALUES (?, ?, '', '', '', '', '', '', 0, 0, 0, 0, 0, 0, '', '', '', '', '存续', ?, 'x', 'x')",
-            (uscc, name, False),
-        )
 
 
 def test_new_database_on_server_checks_clean_and_names_the_server(pdb: Database, server_url: str) -> None:

@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,45 +22,14 @@ from dsj_desktop.db import pg, pg_backup, server_keys
 from dsj_desktop.db.engine import Database, open_database
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
-from dsj_desktop.progress import run_job
 from dsj_desktop.services import integrity
 from tests.conftest import TEST_KEY_PASSPHRASE
 from tests.pg_server import PgServer, pg_bin_dir
+from tests.server_helpers import add_target, check
 
 pytestmark = pytest.mark.skipif(
     pg_bin_dir() is None and not os.environ.get("CI"), reason="no PostgreSQL server package installed"
 )
-
-
-@pytest.fixture
-def server_url(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = pg_server.create_database()
-    url = pg_server.url(name)
-    monkeypatch.setenv("DSJ_DATABASE_URL", url)
-    yield url
-    pg_server.drop_database(name)
-
-
-@pytest.fixture
-def pdb(tmp_path: Path, server_url: str) -> Iterator[Database]:
-    database = open_database(tmp_path / "ws1")
-    yield database
-    database.close()
-
-
-def check(db: Database) -> integrity.IntegrityReport:
-    return run_job(integrity.check(db))
-
-
-def add_target(db: Database, uscc: str, name: str) -> None:
-    with db.write("新增检查对象") as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO target (uscc, name, industry, region, affiliation, scale, risk_level, std_level, "
-            "blacklist, major_hazard, dust_explosion, confined_space, ammonia_refrigeration, occupational_hazard, "
-            "address, legal_rep, contact, phone, status, archived, created_at, updated_at) "
-            "VALUES (?, ?, '', '', '', '', '', '', 0, 0, 0, 0, 0, 0, '', '', '', '', '存续', ?, 'x', 'x')",
-            (uscc, name, False),
-        )
 
 
 def _vault(db: Database) -> dict[str, bytes]:

@@ -16,8 +16,8 @@ from dsj_desktop.ui.app import setup_application
 from dsj_desktop.ui.import_wizard import ImportWizard
 from dsj_desktop.ui.main_window import MainWindow
 from dsj_desktop.ui.record_dialog import RecordDialog
-from tests.demo_dates import pinned_day
 from tests.test_import import HEADERS, code, target_row
+from tests.ui_window import main_window
 
 
 @pytest.fixture
@@ -40,16 +40,8 @@ def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def window(qtbot: Any, demo_data_dir: Path, qapp: QApplication) -> MainWindow:
-    setup_application(qapp)
-    with pinned_day():  # the program's "today": a day of the demo's year (tests/demo_dates.py)
-        db = open_database(demo_data_dir)
-        w = MainWindow(db)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
+    with main_window(qtbot, qapp, demo_data_dir) as w:
         yield w
-        w.close()
-        db.close()
 
 
 def test_main_window_shows_each_directory_with_counts(window: MainWindow) -> None:

@@ -12,11 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QWizard
 
 from dsj_desktop.clock import today
-from dsj_desktop.db.engine import open_database
 from dsj_desktop.domain.plan_specs import ITEMS
 from dsj_desktop.services import plan_overview
 from dsj_desktop.services.plan import get_task, task_pool
-from dsj_desktop.ui.app import setup_application
 from dsj_desktop.ui.editors import MultiLineEdit
 from dsj_desktop.ui.main_window import MainWindow
 from dsj_desktop.ui.plan_tab import AMBER, COMPUTING, TaskTableModel
@@ -24,25 +22,17 @@ from dsj_desktop.ui.record_dialog import RecordDialog
 from dsj_desktop.ui.rules_dialog import RulesDialog
 from dsj_desktop.ui.table_model import RED
 from dsj_desktop.ui.task_dialog import TaskDialog
-from tests.demo_dates import pinned_day
 from tests.test_plan import plan_row, plan_xlsx
 from tests.test_ui_directories import messages  # noqa: F401  (fixture)
+from tests.ui_window import main_window
 
 M = TaskTableModel
 
 
 @pytest.fixture
 def window(qtbot: Any, demo_data_dir: Path, qapp: QApplication) -> MainWindow:
-    setup_application(qapp)
-    with pinned_day():  # the program's "today": a day of the demo's year (tests/demo_dates.py)
-        db = open_database(demo_data_dir)
-        w = MainWindow(db)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
+    with main_window(qtbot, qapp, demo_data_dir) as w:
         yield w
-        w.close()
-        db.close()
 
 
 def item_row(tab: Any, code: str) -> int:

@@ -9,17 +9,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from dsj_desktop.db.engine import open_database
 from dsj_desktop.domain import workdays
 from dsj_desktop.domain.result_specs import ENTERED, INSPECTED, PUBLISHED, TODO
 from dsj_desktop.services import holidays, results
-from dsj_desktop.ui.app import setup_application
 from dsj_desktop.ui.holiday_dialog import HolidayDialog
 from dsj_desktop.ui.main_window import MainWindow
 from dsj_desktop.ui.result_dialog import HistoryDialog, InspectionDialog, ResultDialog
 from dsj_desktop.ui.results_tab import PublishDialog
 from dsj_desktop.ui.table_model import ORANGE, RED
-from tests.demo_dates import DEMO_DAY, pinned_day
+from tests.demo_dates import DEMO_DAY
+from tests.ui_window import main_window
 
 
 @pytest.fixture
@@ -41,16 +40,8 @@ def messages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def window(qtbot: Any, demo_results_data_dir: Path, qapp: QApplication) -> Any:
-    setup_application(qapp)
-    with pinned_day():  # the program's "today": a day of the demo's year (tests/demo_dates.py)
-        db = open_database(demo_results_data_dir)
-        w = MainWindow(db)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
+    with main_window(qtbot, qapp, demo_results_data_dir) as w:
         yield w
-        w.close()
-        db.close()
 
 
 def column(tab: Any, header: str) -> int:
