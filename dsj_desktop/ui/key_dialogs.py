@@ -9,11 +9,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 from dsj_desktop import keyvault
 from dsj_desktop.db.engine import Database
 from dsj_desktop.errors import UserError
+from dsj_desktop.ui.kit import ok_cancel
 from dsj_desktop.ui.trust_widgets import error_label, note_label, show_error
 
 TITLES = {
@@ -77,16 +76,10 @@ class PassphraseDialog(QDialog):
             layout.addWidget(note_label(KEEP_NOTE))
         layout.addWidget(self.error)
         layout.addStretch(1)
-        buttons = QDialogButtonBox()
-        self.ok = QPushButton(BUTTONS.get(purpose, "确定"))
+        row = ok_cancel(self, lambda: self.done_typing(), ok=BUTTONS.get(purpose, "确定"))
+        self.ok = row.ok
         self.ok.setObjectName("key-passphrase-ok")
-        self.ok.setDefault(True)
-        cancel = QPushButton("取消")
-        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
-        self.ok.clicked.connect(lambda _=False: self.done_typing())
-        cancel.clicked.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(row.box)
         self.resize(680 if purpose == keyvault.RENEWED else 560, 300 if purpose == keyvault.NEW else 260)
 
     def done_typing(self) -> None:
@@ -184,16 +177,10 @@ class ChangePassphraseDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addStretch(1)
-        buttons = QDialogButtonBox()
-        self.ok = QPushButton("更改口令")
+        row = ok_cancel(self, lambda: self.change(), ok="更改口令")
+        self.ok = row.ok
         self.ok.setObjectName("key-passphrase-change")
-        self.ok.setDefault(True)
-        cancel = QPushButton("取消")
-        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
-        self.ok.clicked.connect(lambda _=False: self.change())
-        cancel.clicked.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(row.box)
         self.resize(560, 340)
 
     def change(self) -> bool:
@@ -254,16 +241,10 @@ class RotateWriteKeyDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addStretch(1)
-        buttons = QDialogButtonBox()
-        self.ok = QPushButton("更换写入密钥")
+        row = ok_cancel(self, lambda: self.rotate(), ok="更换写入密钥")
+        self.ok = row.ok
         self.ok.setObjectName("rotate-write-key-ok")
-        self.ok.setDefault(True)
-        cancel = QPushButton("取消")
-        buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
-        self.ok.clicked.connect(lambda _=False: self.rotate())
-        cancel.clicked.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(row.box)
         self.resize(600, 380)
 
     def rotate(self) -> bool:
