@@ -89,3 +89,33 @@ def test_without_a_subcommand_the_command_line_hands_over_to_the_gui_it_is_given
     seen = []
     assert cli.main(["--data-dir", "X"], gui=lambda args: seen.append(args.data_dir) or 0) == 0
     assert seen == ["X"]
+
+
+def test_demo_of_a_chosen_year_and_no_year_whose_draws_lie_ahead(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_database: str | None
+) -> None:
+    """``demo --year``: the demo's plan, tasks and draws of that year (a bureau training on last
+    year's material); a year whose demo draws would lie in the future is refused, nothing written."""
+    from datetime import date, datetime
+
+    from dsj_desktop import cli
+    from dsj_desktop.clock import pinned
+    from dsj_desktop.db.engine import open_database
+
+    with pinned(datetime(2026, 12, 7, 10, 0).astimezone()):
+        assert cli.main(["--data-dir", str(tmp_path / "later"), "demo", "--year", "2027"]) == 1
+        err = capsys.readouterr().err
+        assert "演示年度 2027 不可用" in err and "2020—2026" in err
+        assert cli.main(["--data-dir", str(tmp_path / "d"), "demo", "--year", "2025"]) == 0
+        assert cli.main(["--data-dir", str(tmp_path / "d"), "check"]) == 0
+    assert not (tmp_path / "later").exists()  # refused before anything was made
+    db = open_database(tmp_path / "d")
+    try:
+        with db.read() as conn:
+            years = {y for (y,) in conn.exec_driver_sql("SELECT year FROM plan")}
+            drawn = [
+                date.fromisoformat(d) for (d,) in conn.exec_driver_sql("SELECT draw_date FROM draw_session")
+            ]
+    finally:
+        db.close()
+    assert years == {2025} and drawn and all(d.year == 2025 for d in drawn)

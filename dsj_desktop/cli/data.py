@@ -107,9 +107,17 @@ def add_template(sub: Any) -> None:
     tpl.add_argument("file", type=Path)
 
 
+FIRST_DEMO_YEAR = 2020  # the working-day tables the program ships cover it (chinese-calendar)
+
+
 def add_demo(sub: Any) -> None:
     demo = sub.add_parser("demo", help="在空数据库中生成虚构的演示县数据")
     demo.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
+    demo.add_argument(
+        "--year",
+        type=int,
+        help="演示计划的年度（默认：最近一个演示情节已经结束的年度；不能晚于它，抽取不会落在将来）",
+    )
 
 
 def add_info(sub: Any) -> None:
@@ -142,10 +150,19 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from dsj_desktop.clock import today
     from dsj_desktop.demo import fill_demo
+    from dsj_desktop.demo.county import demo_year
+    from dsj_desktop.errors import UserError
 
+    latest = demo_year(today())
+    if args.year is not None and not FIRST_DEMO_YEAR <= args.year <= latest:
+        raise UserError(
+            f"演示年度 {args.year} 不可用：请写 {FIRST_DEMO_YEAR}—{latest} 之间的年份"
+            f"（{latest} 年以后的演示抽取日期还没有到）。"
+        )
     with open_db(args) as db:
-        summary = run(fill_demo(db, scale=args.scale))
+        summary = run(fill_demo(db, scale=args.scale, year=args.year))
     print(summary.text())
     return 0
 
