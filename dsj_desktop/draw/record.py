@@ -338,13 +338,25 @@ def build_record(
         "seed": result.seed if result is not None else None,
         "selected": [s.to_json() for s in result.selected] if result is not None else [],
         "substitutions": [s.to_json() for s in substitutions],
-        "exclusions": sorted(
-            ({"id": _text(i, "排除对象代码"), "reason": _text(r, "排除原因")} for i, r in exclusions),
-            key=lambda e: e["id"],
-        ),
+        "exclusions": _exclusion_rows(exclusions),
         "previous": [p.to_json() for p in previous],
         "software": f"dsj-desktop {__version__}",
     }
+
+
+def _exclusion_rows(exclusions: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """The record's ``exclusions`` (thousands at city scale), each id and reason checked as
+    :func:`_text` does: the two columns at once (:func:`normalize_texts`), value by value in the
+    order of the pairs when a column is not text as it stands (the same values, or the same error)."""
+    pairs = [("" if i is None else i, "" if r is None else r) for i, r in exclusions]
+    try:
+        ids = normalize_texts([p[0] for p in pairs], "排除对象代码")
+        reasons = normalize_texts([p[1] for p in pairs], "排除原因")
+    except DrawInputError:  # the first bad value as the pairs give it
+        rows = [{"id": _text(i, "排除对象代码"), "reason": _text(r, "排除原因")} for i, r in pairs]
+    else:
+        rows = [{"id": i, "reason": r} for i, r in zip(ids, reasons, strict=True)]
+    return sorted(rows, key=lambda e: e["id"])
 
 
 # ---------------------------------------------------------------------------------------------
