@@ -674,13 +674,13 @@ def insert_text_row(
     values: Mapping[str, Any],
     column: str,
     data: bytes,
-    chars: int,
+    chars: int | None,
     sha256_hex: str | None = None,
     text: str | None = None,
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
-    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters and its
-    SHA-256 if known (and the *text* itself, if the caller has it). On SQLite the text is bound as
+    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
+    counted here if the journal lists the row) and its SHA-256 if known (and the *text* itself, if the caller has it). On SQLite the text is bound as
     those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for the
     journal with that digest, where the row trigger would decode it, encode it again and hash it once
     more: sealed, counted and listed exactly as by the trigger. The hashing runs in a thread while the
@@ -745,7 +745,8 @@ def insert_text_row(
         digest = sha256_hex or done.get("sha256") or hashlib.sha256(data).hexdigest()
         row[column] = None
         listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
-        listed["values"][column] = brief_utf8(data, chars, digest)
+        length = len(data.decode("utf-8")) if chars is None else chars
+        listed["values"][column] = brief_utf8(data, length, digest)
         st.rows.append(listed)
 
 

@@ -220,10 +220,10 @@ class Encoded:
 class EncodedUtf8:
     """A record member given as the UTF-8 of its canonical JSON, *chars* characters long: the
     candidates as read from the database, copied as they are into the bytes :func:`signed_utf8` makes
-    (neither decoded nor encoded again)."""
+    (neither decoded nor encoded again). *chars* None: not counted (whoever needs the length counts it)."""
 
     data: bytes
-    chars: int
+    chars: int | None
 
 
 def build_record(
@@ -456,10 +456,11 @@ def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
     return join_members(members)
 
 
-def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int]:
-    """:func:`signed_text` as its UTF-8 bytes, and its length in characters: each member encoded
-    once (an :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not
-    encoded) for the text stored."""
+def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None]:
+    """:func:`signed_text` as its UTF-8 bytes, and its length in characters (None when an
+    :class:`EncodedUtf8` member's length is not counted): each member encoded once (an
+    :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not encoded)
+    for the text stored."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     body = {k: v for k, v in record.items() if k != "signature"}
@@ -467,7 +468,8 @@ def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, i
     members = canonical_members({k: v for k, v in body.items() if k not in ready})
     parts: dict[str, bytes] = {k: v.encode("utf-8") for k, v in members.items()}
     parts.update((k, v.data) for k, v in ready.items())
-    chars = sum(map(len, members.values())) + sum(v.chars for v in ready.values())
+    counted = [v.chars for v in ready.values()]
+    chars = sum(map(len, members.values())) + sum(n for n in counted if n is not None)
 
     def joined() -> bytes:  # join_members, in bytes
         pieces = [b"{"]
@@ -484,7 +486,7 @@ def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, i
     parts["signature"] = canonical_json(signature).encode("utf-8")
     chars += len(parts["signature"])  # (ASCII)
     chars += 1 + sum(len(encode_basestring(k)) + 2 for k in parts)  # braces, keys, colons and commas
-    return joined(), chars
+    return joined(), None if None in counted else chars
 
 
 # ---------------------------------------------------------------------------------------------

@@ -805,11 +805,8 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if verify and not ok:
         raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
     targets = values["targets"]
-    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy)
-        chars = conn.exec_driver_sql(
-            "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
-        ).scalar_one()
-        candidates = EncodedUtf8(targets, int(chars))
+    if type(targets) is bytes:  # its length in characters counted only if a journal line shows it
+        candidates = EncodedUtf8(targets, None)
     else:
         candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
     texts = (str(values["task"]), candidates, str(values["other"]))
