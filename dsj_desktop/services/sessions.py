@@ -811,7 +811,16 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
         candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
     texts = (str(values["task"]), candidates, str(values["other"]))
     vars(s)["_frozen_texts"] = texts
+    vars(s).pop("_frozen_other", None)  # (decoded again from these texts when asked)
     return texts
+
+
+def _frozen_other(conn: Connection, s: Session) -> dict[str, Any]:
+    """The ``other`` inputs of :func:`_frozen` decoded, once per step (names, people, exclusions…)."""
+    parsed: dict[str, Any] | None = vars(s).get("_frozen_other")
+    if parsed is None:
+        parsed = vars(s)["_frozen_other"] = dict(json.loads(_frozen(conn, s)[2]))
+    return parsed
 
 
 def _source_rows_verify(conn: Connection, s: Session) -> None:
@@ -858,8 +867,8 @@ def _write_record(
         superseded = conn.exec_driver_sql(
             "SELECT sha256 FROM draw_record WHERE session_id = ? AND version = ?", (s.id, s.record_version)
         ).scalar_one()
-    task_text, candidates, other_text = _frozen(conn, s)
-    inp = json.loads(other_text)
+    task_text, candidates, _ = _frozen(conn, s)
+    inp = _frozen_other(conn, s)
     record = build_record(
         draw,
         commitment=s.commitment,  # as announced, never recomputed from the nonce
@@ -879,6 +888,7 @@ def _write_record(
     )
     del candidates
     vars(s).pop("_frozen_texts", None)
+    vars(s).pop("_frozen_other", None)
     if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
         # would have drawn: voiding can never hide an unwelcome result.
@@ -929,8 +939,8 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
 
 def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     """The frozen names of the session's drawn targets (not of all its candidates)."""
-    _, candidates, other = _frozen(conn, s)
-    names = dict(json.loads(other).get("mandatory_names", {}))
+    _, candidates, _ = _frozen(conn, s)
+    names = dict(_frozen_other(conn, s).get("mandatory_names", {}))
     # The mandatory ones are named already (and not sought among the candidates, where they are not).
     names.update(draw_inputs.names_of(candidates.data, [x["id"] for x in s.result if x["id"] not in names]))
     return names
