@@ -72,6 +72,7 @@ class TxState:
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
     start_counts: dict[str, int] | None = None  # every table's rows when the write began (SQLite)
+    long_text: bool = False  # a long text stored (insert_text_row, SQLite): its WAL checkpointed later
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -697,6 +698,7 @@ def insert_text_row(
         )
         return
     guard.check(st, table)
+    st.long_text = True
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
