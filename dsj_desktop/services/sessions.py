@@ -51,7 +51,7 @@ from dsj_desktop.draw.record import (
     EncodedUtf8,
     PreviousAttempt,
     build_record,
-    signed_utf8,
+    signed_utf8_sha256,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
@@ -905,10 +905,9 @@ def _write_record(
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
     # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
-    # these bytes.
-    data, chars = signed_utf8(record, _private_key(db))
+    # these bytes (the digest made while the signature is checked).
+    data, chars, digest = signed_utf8_sha256(record, _private_key(db))
     del record
-    digest = hashlib.sha256(data).hexdigest()
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
     guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest)
     del data
