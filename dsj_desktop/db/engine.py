@@ -277,10 +277,11 @@ class Database:
                     self._checkpoint_thread = None
                     return
                 self._checkpoint_wanted = False
-            try:
-                raw = self.engine.raw_connection()
+            try:  # a connection of its own, closed at once (its memory freed; the pool's are kept)
+                raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 try:
-                    _driver_of(raw).execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    raw.execute("PRAGMA synchronous = FULL")
+                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 finally:
                     raw.close()
             except Exception:  # (a later COMMIT's automatic checkpoint copies the WAL then)
