@@ -681,13 +681,14 @@ def insert_text_row(
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
     candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
-    counted here if the journal lists the row) and its SHA-256 if known (and the *text* itself, if the caller has it). On SQLite the text is bound as
-    those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for the
-    journal with that digest, where the row trigger would decode it, encode it again and hash it once
-    more: sealed, counted and listed exactly as by the trigger. The hashing runs in a thread while the
-    database stores the row (both let go of the interpreter's lock over megabytes), for the row id the
-    database gives next (sealed again should it give another). On a server (or as 系统) the row takes
-    the ordinary path (sealed with every other row at the end of the write)."""
+    counted here if the journal lists the row) and its SHA-256 if known (and the *text* itself, if
+    the caller has it). On SQLite the text is bound as those bytes (``CAST(? AS TEXT)`` stores the
+    same text), sealed from them and described for the journal with that digest, where the row
+    trigger would decode it, encode it again and hash it once more: sealed, counted and listed exactly
+    as by the trigger. The hashing runs in a thread while the database stores the row (both let go of
+    the interpreter's lock over megabytes), for the row id the database gives next (sealed again
+    should it give another). On a server (or as 系统) the row takes the ordinary path (sealed with
+    every other row at the end of the write)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
