@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -507,6 +507,51 @@ def sealed_row(
         "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
     ).scalar()
     return values, _as_bytes(stored) == expected or bool(pending_rows(conn, table, [rowid]))
+
+
+def sealed_row_later(
+    conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str] = ()
+) -> tuple[dict[str, Any], Callable[[], bool]] | None:
+    """:func:`sealed_row`, the values at once and whether they match the seal from the function
+    returned: on SQLite the seal of a long row (a draw's 9 MB inputs) is computed in a thread (hashlib
+    lets go of the interpreter's lock), while the caller goes on with the values; the function waits
+    for it. Whoever uses the values for anything lasting asks it first."""
+    if pg.is_pg(conn):
+        found = sealed_row(conn, guard, table, rowid, utf8)
+        if found is None:
+            return None
+        values, ok = found
+        return values, lambda: ok
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
+    row = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
+    if row is None:
+        return None
+    found_values = tuple(row)
+    raw = {i for i, c in enumerate(cols) if c in utf8 and type(found_values[i]) is bytes}
+    stored = _as_bytes(
+        conn.exec_driver_sql(
+            "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
+        ).scalar()
+    )
+    done: dict[str, Any] = {}
+
+    def compare() -> None:
+        try:
+            done["ok"] = stored == seal_with_utf8(guard, table, rowid, found_values, raw)
+        except BaseException as exc:  # (raised again by the caller's thread)
+            done["error"] = exc
+
+    worker = threading.Thread(target=compare, name="dsj-seal-check", daemon=True)
+    worker.start()
+
+    def matches() -> bool:
+        worker.join()
+        if "error" in done:
+            raise done["error"]
+        return bool(done["ok"])
+
+    return dict(zip(cols, found_values, strict=True)), matches
 
 
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:

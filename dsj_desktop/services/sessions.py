@@ -786,7 +786,8 @@ _MODIFIED = (
 
 def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, EncodedUtf8, str]:
     """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
-    once per step; *verify*: refused unless the row still matches its seal (what the program wrote).
+    once per step; *verify*: refused unless the row still matches its seal (what the program wrote),
+    found out while the step goes on and asked for before its record is signed (:func:`_frozen_verified`).
     The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
     from dsj_desktop.db.engine import guard_of
 
@@ -794,16 +795,15 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
+    read = guard_mod.sealed_row_later if verify else guard_mod.sealed_row
     found = (
-        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",))
-        if rowid is not None
-        else None
+        read(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",)) if rowid is not None else None
     )
     if found is None:
         raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
-    values, ok = found
-    if verify and not ok:
-        raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
+    values, matches = found
+    if verify:  # (its seal compared in a thread meanwhile)
+        vars(s)["_frozen_matches"] = matches
     targets = values["targets"]
     if type(targets) is bytes:  # its length in characters counted only if a journal line shows it
         candidates = EncodedUtf8(targets, None)
@@ -815,6 +815,14 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     return texts
 
 
+def _frozen_verified(s: Session) -> None:
+    """Refused unless the inputs read by ``_frozen(verify=True)`` match their seal (waits for the
+    comparison; nothing to wait for once asked, or without it)."""
+    matches = vars(s).pop("_frozen_matches", None)
+    if matches is not None and not matches():
+        raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
+
+
 def _frozen_other(conn: Connection, s: Session) -> dict[str, Any]:
     """The ``other`` inputs of :func:`_frozen` decoded, once per step (names, people, exclusions…)."""
     parsed: dict[str, Any] | None = vars(s).get("_frozen_other")
@@ -823,11 +831,13 @@ def _frozen_other(conn: Connection, s: Session) -> dict[str, Any]:
     return parsed
 
 
-def _source_rows_verify(conn: Connection, s: Session) -> None:
+def _source_rows_verify(conn: Connection, s: Session, *, wait: bool = True) -> None:
     """Before a binding record is signed: the rows it is made from — the session's (its witnesses,
     seed and selection as the reveal stored them), its frozen inputs and its current record — still
     match their seals, i.e. hold what the program wrote. (Much cheaper than verifying the new record
-    in full, which repeats the whole draw; ``check`` does that for every stored record.)"""
+    in full, which repeats the whole draw; ``check`` does that for every stored record.) Not *wait*:
+    the frozen inputs' seal (9 MB hashed) is compared in a thread while the step goes on; the record
+    is not signed, nor anything refused for another reason, before :func:`_frozen_verified` says so."""
     from dsj_desktop.db.engine import guard_of
 
     guard = guard_of(conn)
@@ -844,6 +854,8 @@ def _source_rows_verify(conn: Connection, s: Session) -> None:
         if not rowids or guard_mod.unverified_rows(conn, guard, table, rowids):
             raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title(table)))
     _frozen(conn, s, verify=True)
+    if wait:
+        _frozen_verified(s)
 
 
 def _write_record(
@@ -862,6 +874,7 @@ def _write_record(
     digest is the SHA-256 of the stored text); the session row only names the version."""
     from dsj_desktop.db.engine import guard_of
 
+    _frozen_verified(s)  # the inputs the record copies hold what the program wrote
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
@@ -956,9 +969,10 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     with db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
-        _source_rows_verify(conn, s)
+        _source_rows_verify(conn, s, wait=False)  # the inputs' seal compared meanwhile
         clash = _recheck(conn, s)
         if clash:
+            _frozen_verified(s)  # (an input changed outside the program is said first)
             raise DrawError(
                 "抽取准备之后，另有场次确认了其中的检查对象，本场次已不符合抽取规则，请作废后重新抽取：\n"
                 + "\n".join(f"· {c}" for c in clash)
