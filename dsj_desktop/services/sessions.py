@@ -966,7 +966,9 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
     from dsj_desktop.db.engine import guard_of
 
-    with db.write(f"确认抽取结果：场次 {session_id}") as conn:
+    # The collector paused, as in prepare and the reveal: the tens of thousands of objects made here
+    # (the record's members, the rows) set off collections that walk all the process holds (~7 ms).
+    with gc_paused(), db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
         _source_rows_verify(conn, s, wait=False)  # the inputs' seal compared meanwhile
