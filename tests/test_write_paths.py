@@ -287,7 +287,7 @@ def test_a_long_text_row_given_another_row_id_than_the_next_is_sealed_for_the_on
 def test_a_long_text_is_copied_from_the_wal_into_the_file_after_its_commit(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A write that stores a long text (a draw's frozen inputs, a signed record: ~9 MB) commits without
+    """A write that stores a long text asking for it (a signed draw record: ~9 MB) commits without
     SQLite's automatic checkpoint, which would copy its pages from the WAL into the database file (and
     sync the file) before the COMMIT returns: a thread of the program copies them just after. The
     connection's own setting is back after the write, and the file is honest before and after the copy."""
@@ -297,7 +297,9 @@ def test_a_long_text_is_copied_from_the_wal_into_the_file_after_its_commit(
     size = len(text.encode())
     before = db.path.stat().st_size
     with db.write("测试") as conn:
-        guard_mod.insert_text_row(conn, db.guard, "setting", {"key": "b"}, "value", text.encode(), len(text))
+        guard_mod.insert_text_row(
+            conn, db.guard, "setting", {"key": "b"}, "value", text.encode(), len(text), checkpoint_later=True
+        )
         dbapi = conn.connection.driver_connection
         assert isinstance(dbapi, sqlite3.Connection)
     assert db.path.stat().st_size < before + size  # committed, in the WAL only

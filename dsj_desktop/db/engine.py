@@ -247,8 +247,8 @@ class Database:
 
     @staticmethod
     def _defer_checkpoint(conn: Connection) -> int:
-        """Before the COMMIT of a write that stored a long text (a draw's frozen inputs or signed
-        record, ~9 MB): no checkpoint by this COMMIT (SQLite's automatic one would copy those pages
+        """Before the COMMIT of a write that stored a long text asking for it (a signed draw record,
+        ~9 MB at city scale): no checkpoint by this COMMIT (SQLite's automatic one would copy those pages
         from the WAL into the database file and sync it before the COMMIT returns). The COMMIT itself
         is as durable as any (synchronous = FULL: the WAL is synced); the copy is made just after, by
         :meth:`_checkpoint_later`. Returns the connection's setting, restored after the COMMIT."""

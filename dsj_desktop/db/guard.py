@@ -72,7 +72,7 @@ class TxState:
         default_factory=set
     )  # PostgreSQL: rows a bulk write must not seal
     start_counts: dict[str, int] | None = None  # every table's rows when the write began (SQLite)
-    long_text: bool = False  # a long text stored (insert_text_row, SQLite): its WAL checkpointed later
+    long_text: bool = False  # a long text stored (insert_text_row, SQLite): the WAL checkpointed later
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -723,6 +723,8 @@ def insert_text_row(
     chars: int | None,
     sha256_hex: str | None = None,
     text: str | None = None,
+    *,
+    checkpoint_later: bool = False,
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
     candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
@@ -733,7 +735,8 @@ def insert_text_row(
     as by the trigger. The hashing runs in a thread while the database stores the row (both let go of
     the interpreter's lock over megabytes), for the row id the database gives next (sealed again
     should it give another). On a server (or as 系统) the row takes the ordinary path (sealed with
-    every other row at the end of the write)."""
+    every other row at the end of the write). *checkpoint_later*: the write's COMMIT leaves copying
+    the WAL into the file to a thread (SQLite; see ``Database.write``)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
@@ -744,7 +747,7 @@ def insert_text_row(
         )
         return
     guard.check(st, table)
-    st.long_text = True
+    st.long_text = st.long_text or checkpoint_later
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
