@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from dsj_desktop.draw.record import (
     sign_record,
     signed_text,
     signed_utf8,
+    signed_utf8_sha256,
     target_columns_json,
     target_rows_json,
     verify_record,
@@ -159,6 +161,17 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         ready = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), len(candidates)))
         assert signed_utf8(ready, KEY) == (text.encode("utf-8"), len(text))
         assert canonical_members(ready) == canonical_members(record)
+        # With its digest (made while the signature is checked), and with the candidates' length not
+        # counted (then neither is the record's).
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        assert signed_utf8_sha256(ready, KEY) == (text.encode("utf-8"), len(text), digest)
+        uncounted = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), None))
+        assert signed_utf8_sha256(uncounted, KEY) == (text.encode("utf-8"), None, digest)
+    # The signature is checked over the bytes signed as taken back out of the bytes returned, wherever
+    # the "signature" member falls among the others: first of several, or alone.
+    for record in ({"status": "voided", "targets": []}, {}):
+        text = canonical_json(sign_record(record, KEY))
+        assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
 
 
 def test_fingerprint_format() -> None:

@@ -243,8 +243,15 @@ def test_big_rows_edited_behind_the_programs_back_are_found(demo_db: Database) -
     assert not report.ok
     assert any(f.table == table_title("draw_input") for f in report.findings), text
     assert any(f.table in ("draw_record", table_title("draw_record")) for f in report.findings), text
-    with pytest.raises(sessions.DrawError, match="不能据此签署"):
+    with pytest.raises(sessions.DrawError, match="不能据此签署") as refused:
         sessions.confirm(demo_db, open_.id)
+    # Named as the frozen inputs (their seal is compared while confirm goes on), and nothing kept.
+    assert table_title("draw_input") in str(refused.value)
+    assert sessions.get_session(demo_db, open_.id).status == sessions.REVEALED
+    with demo_db.read() as conn:
+        assert not conn.exec_driver_sql(
+            "SELECT count(*) FROM draw_selection WHERE session_id = ?", (open_.id,)
+        ).scalar_one()
 
 
 def test_names_of_a_few_candidates_from_the_stored_text_or_its_utf8() -> None:

@@ -283,6 +283,38 @@ def test_a_long_text_row_given_another_row_id_than_the_next_is_sealed_for_the_on
     assert listed == guard_mod.describe_row("setting", "I", rowid, ("key", "value"), None, ("b", text))
 
 
+@pytest.mark.sqlite_only("SQLite's WAL and its checkpoints")
+def test_a_long_text_is_copied_from_the_wal_into_the_file_after_its_commit(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that stores a long text asking for it (a signed draw record: ~9 MB) commits without
+    SQLite's automatic checkpoint, which would copy its pages from the WAL into the database file (and
+    sync the file) before the COMMIT returns: a thread of the program copies them just after. The
+    connection's own setting is back after the write, and the file is honest before and after the copy."""
+    later: list[Database] = []
+    monkeypatch.setattr(Database, "_checkpoint_later", lambda self: later.append(self))
+    text = "长文本" * 600_000  # 5.4 MB: over the 1,000 pages (4 MB) of WAL that make SQLite checkpoint
+    size = len(text.encode())
+    before = db.path.stat().st_size
+    with db.write("测试") as conn:
+        guard_mod.insert_text_row(
+            conn, db.guard, "setting", {"key": "b"}, "value", text.encode(), len(text), checkpoint_later=True
+        )
+        dbapi = conn.connection.driver_connection
+        assert isinstance(dbapi, sqlite3.Connection)
+    assert db.path.stat().st_size < before + size  # committed, in the WAL only
+    assert later == [db]
+    assert dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    _honest(db, "a long text committed, not yet copied into the file")
+    monkeypatch.undo()
+    db._checkpoint_later()
+    db.wait_for_checkpoint()
+    assert db.path.stat().st_size > before + size  # copied
+    _honest(db, "a long text copied into the file")
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT value FROM setting WHERE key = 'b'").scalar_one() == text
+
+
 def test_every_write_path_leaves_an_honest_database(demo_db: Database, tmp_path: Path) -> None:
     db = demo_db
     _honest(db, "the demo county")

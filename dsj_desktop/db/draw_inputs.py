@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import json.decoder
 from collections.abc import Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from dsj_desktop.draw.algorithm import DrawInputError, TargetRows, columns_json
@@ -89,27 +90,48 @@ _ROW_UTF8, _NAME_UTF8 = _ROW.encode(), b',"name":'  # (the members of a row: id,
 
 
 def _names_of_utf8(targets: bytes, ids: Sequence[str]) -> dict[str, str]:
-    """:func:`names_of` in the UTF-8 of the text: each row probed decodes only its id (between
-    ``{"id":`` and ``,"name":``, which never occur inside a JSON string), the row found only itself."""
+    """:func:`names_of` in the UTF-8 of the text. The ids in order, each row sought from where the
+    last one was found (the rows are ordered by id): one forward pass over the text for all of them,
+    each row found by its start as written (``{"id":`` and the id as JSON writes it, then
+    ``,"name":``, which never occur inside a JSON string); an id not found so is sought by bisection."""
     out: dict[str, str] = {}
-    for wanted in ids:
-        lo, hi = 0, len(targets)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = targets.find(_ROW_UTF8, mid)
-            if start < 0 or start >= hi:
-                hi = mid
-                continue
-            sep = targets.find(_NAME_UTF8, start)
-            raw = targets[start + len(_ROW_UTF8) : sep]  # the id as a JSON string
-            found = raw[1:-1].decode("utf-8") if b"\\" not in raw else json.loads(raw)
-            if found == wanted:
-                end = targets.find(_ROW_UTF8, sep)
-                row = targets[start : len(targets) if end < 0 else end].rstrip(b",]")
-                out[wanted] = json.loads(row)["name"]
-                break
-            if found < wanted:
-                lo = sep
-            else:
-                hi = start
+    pos = 0
+    for wanted in sorted(set(ids)):
+        head = _ROW_UTF8 + encode_basestring(wanted).encode("utf-8") + _NAME_UTF8
+        start = targets.find(head, pos)
+        if start < 0:
+            name = _bisect_name(targets, wanted)
+            if name is not None:
+                out[wanted] = name
+            continue
+        pos = start + len(head)
+        out[wanted] = _row_name(targets, start, pos)
     return out
+
+
+def _row_name(targets: bytes, start: int, after: int) -> str:
+    """The name of the row that starts at *start* (its next row is sought from *after*)."""
+    end = targets.find(_ROW_UTF8, after)
+    return str(json.loads(targets[start : len(targets) if end < 0 else end].rstrip(b",]"))["name"])
+
+
+def _bisect_name(targets: bytes, wanted: str) -> str | None:
+    """One candidate's name by bisection over the rows: each row probed decodes only its id (between
+    ``{"id":`` and ``,"name":``); None when no row has that id."""
+    lo, hi = 0, len(targets)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = targets.find(_ROW_UTF8, mid)
+        if start < 0 or start >= hi:
+            hi = mid
+            continue
+        sep = targets.find(_NAME_UTF8, start)
+        raw = targets[start + len(_ROW_UTF8) : sep]  # the id as a JSON string
+        found = raw[1:-1].decode("utf-8") if b"\\" not in raw else json.loads(raw)
+        if found == wanted:
+            return _row_name(targets, start, sep)
+        if found < wanted:
+            lo = sep
+        else:
+            hi = start
+    return None

@@ -88,6 +88,16 @@ def _change_marks(conn: Connection) -> tuple[int, int, int]:
     return int(data), int(schema), int(dbapi.total_changes)
 
 
+def _driver(conn: Connection) -> sqlite3.Connection:
+    return _driver_of(conn.connection)
+
+
+def _driver_of(raw: Any) -> sqlite3.Connection:
+    dbapi = raw.driver_connection
+    assert isinstance(dbapi, sqlite3.Connection)
+    return dbapi
+
+
 def make_engine(path: Path, guard: Guard) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
@@ -140,6 +150,9 @@ class Database:
         self.fresh_meta: dict[str, str] = {}  # a new server database's key rows, written at creation
         self.made_here: list[Path] = []  # the SQLite file and the key files this opening created
         self._shared = threading.local()
+        self._checkpoint_lock = threading.Lock()
+        self._checkpoint_thread: threading.Thread | None = None
+        self._checkpoint_wanted = False
 
     @property
     def data_dir(self) -> Path:
@@ -194,6 +207,7 @@ class Database:
             info = conn.connection.info
             unchanged = info.pop(UNCHANGED_KEY, None)  # kept again only if this write commits
             after = None
+            autocheckpoint: int | None = None  # this connection's own, while turned off for a long text
             try:
                 with conn.begin():
                     if self.key_source is not None and not self.fresh_meta:
@@ -221,6 +235,10 @@ class Database:
                         # Before COMMIT: the new head as pending (a crash now is not a cut journal).
                         anchor.write_pending(self.data_dir, anchor.Head(*state.start_head),
                                              anchor.Head(*state.head), now_iso(), self.guard.sign)  # fmt: skip
+                    if state.long_text and self.url is None:
+                        autocheckpoint = self._defer_checkpoint(conn)
+                if autocheckpoint is not None:  # committed: the WAL copied into the file by another thread
+                    self._checkpoint_later()
                 if after is not None:
                     info[UNCHANGED_KEY] = after
                 if self.guard.anchoring and state.head:
@@ -231,6 +249,8 @@ class Database:
                     raise PermissionDenied(state.denied) from None
                 raise
             finally:
+                if autocheckpoint is not None:
+                    _driver(conn).execute(f"PRAGMA wal_autocheckpoint = {autocheckpoint:d}")
                 state.reset()
 
     def _same_write_key(self, conn: Connection) -> None:
@@ -242,6 +262,54 @@ class Database:
         current = conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = 'write_key'").scalar()
         if current is not None and current != self.guard.public_key.hex():
             raise DatabaseError(server_keys.STALE_WRITE_KEY)
+
+    @staticmethod
+    def _defer_checkpoint(conn: Connection) -> int:
+        """Before the COMMIT of a write that stored a long text asking for it (a signed draw record,
+        ~9 MB at city scale): no checkpoint by this COMMIT (SQLite's automatic one would copy those pages
+        from the WAL into the database file and sync it before the COMMIT returns). The COMMIT itself
+        is as durable as any (synchronous = FULL: the WAL is synced); the copy is made just after, by
+        :meth:`_checkpoint_later`. Returns the connection's setting, restored after the COMMIT."""
+        dbapi = _driver(conn)
+        pages = int(dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        dbapi.execute("PRAGMA wal_autocheckpoint = 0")
+        return pages
+
+    def _checkpoint_later(self) -> None:
+        """Copy the WAL into the database file (a passive checkpoint: it waits for nobody and blocks
+        nobody) in a thread of its own, after the COMMIT of a long text: the draw step returns without
+        waiting for it. One such thread at a time; a request made while it runs is served by it."""
+        with self._checkpoint_lock:
+            self._checkpoint_wanted = True
+            if self._checkpoint_thread is not None:
+                return
+            self._checkpoint_thread = threading.Thread(
+                target=self._checkpoints, name="dsj-checkpoint", daemon=True
+            )
+            self._checkpoint_thread.start()
+
+    def _checkpoints(self) -> None:
+        while True:
+            with self._checkpoint_lock:
+                if not self._checkpoint_wanted:
+                    self._checkpoint_thread = None
+                    return
+                self._checkpoint_wanted = False
+            try:  # a connection of its own, closed at once (its memory freed; the pool's are kept)
+                raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                try:
+                    raw.execute("PRAGMA synchronous = FULL")
+                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    raw.close()
+            except Exception:  # (a later COMMIT's automatic checkpoint copies the WAL then)
+                pass
+
+    def wait_for_checkpoint(self) -> None:
+        """Until the checkpoint asked by :meth:`_checkpoint_later` (if any) is done."""
+        thread = self._checkpoint_thread
+        if thread is not None:
+            thread.join()
 
     def _before_write(self, conn: Connection, state: TxState, unchanged: Any = None) -> None:
         """Before a write: does the journal still end where the anchor file says, and does every table
@@ -363,6 +431,7 @@ class Database:
 
             self.key_source.lock()
             use_server_keys(self.data_dir, None, only=self.key_source)
+        self.wait_for_checkpoint()
         self.engine.dispose()
 
 

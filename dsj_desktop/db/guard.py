@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,7 @@ class TxState:
     known: dict[tuple[str, int], tuple[Any, ...]] = field(default_factory=dict)
     start_counts: dict[str, int] | None = None  # every table's rows when the write began (anchoring)
     copied: set[str] = field(default_factory=set)  # PostgreSQL: tables written with the capture trigger off
+    long_text: bool = False  # a long text stored (insert_text_row, SQLite): the WAL checkpointed later
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -519,6 +520,51 @@ def sealed_row(
     return values, _as_bytes(stored) == expected or bool(pending_rows(conn, table, [rowid]))
 
 
+def sealed_row_later(
+    conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str] = ()
+) -> tuple[dict[str, Any], Callable[[], bool]] | None:
+    """:func:`sealed_row`, the values at once and whether they match the seal from the function
+    returned: on SQLite the seal of a long row (a draw's 9 MB inputs) is computed in a thread (hashlib
+    lets go of the interpreter's lock), while the caller goes on with the values; the function waits
+    for it. Whoever uses the values for anything lasting asks it first."""
+    if pg.is_pg(conn):
+        found = sealed_row(conn, guard, table, rowid, utf8)
+        if found is None:
+            return None
+        values, ok = found
+        return values, lambda: ok
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
+    row = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
+    if row is None:
+        return None
+    found_values = tuple(row)
+    raw = {i for i, c in enumerate(cols) if c in utf8 and type(found_values[i]) is bytes}
+    stored = _as_bytes(
+        conn.exec_driver_sql(
+            "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
+        ).scalar()
+    )
+    done: dict[str, Any] = {}
+
+    def compare() -> None:
+        try:
+            done["ok"] = stored == seal_with_utf8(guard, table, rowid, found_values, raw)
+        except BaseException as exc:  # (raised again by the caller's thread)
+            done["error"] = exc
+
+    worker = threading.Thread(target=compare, name="dsj-seal-check", daemon=True)
+    worker.start()
+
+    def matches() -> bool:
+        worker.join()
+        if "error" in done:
+            raise done["error"]
+        return bool(done["ok"])
+
+    return dict(zip(cols, found_values, strict=True)), matches
+
+
 def _unverified_pg(conn: Connection, guard: Guard, table: str, rowids: Sequence[int]) -> set[int]:
     # Rows this transaction has changed itself are sealed at its end, where their state before the
     # change is checked (:func:`settle_server_write`): not reported here, nor kept from being sealed.
@@ -794,20 +840,24 @@ def insert_text_row(
     values: Mapping[str, Any],
     column: str,
     data: bytes,
-    chars: int,
+    chars: int | None,
     sha256_hex: str | None = None,
     text: str | None = None,
+    *,
+    checkpoint_later: bool = False,
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
-    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters and its
-    SHA-256 if known (and the *text* itself, if the caller has it). On SQLite the text is bound as
-    those bytes (``CAST(? AS TEXT)`` stores the same text), sealed from them and described for the
-    journal with that digest, where the row trigger would decode it, encode it again and hash it once
-    more: sealed, counted and listed exactly as by the trigger. The hashing runs in a thread while the
-    database stores the row (both let go of the interpreter's lock over megabytes), for the row id the
-    database gives next (sealed again should it give another). On a server, in an ordinary write, the
-    row is sealed from the bytes sent and not read back (:func:`_insert_known_row`); in a bulk write or
-    as 系统 it takes the ordinary path (sealed with every other row at the end of the write)."""
+    candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
+    counted here if the journal lists the row) and its SHA-256 if known (and the *text* itself, if
+    the caller has it). On SQLite the text is bound as those bytes (``CAST(? AS TEXT)`` stores the
+    same text), sealed from them and described for the journal with that digest, where the row
+    trigger would decode it, encode it again and hash it once more: sealed, counted and listed exactly
+    as by the trigger. The hashing runs in a thread while the database stores the row (both let go of
+    the interpreter's lock over megabytes), for the row id the database gives next (sealed again
+    should it give another). On a server, in an ordinary write, the row is sealed from the bytes sent
+    and not read back (:func:`_insert_known_row`); in a bulk write or as 系统 it takes the ordinary
+    path (sealed with every other row at the end of the write). *checkpoint_later*: the write's COMMIT leaves copying
+    the WAL into the file to a thread (SQLite; see ``Database.write``)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
@@ -822,7 +872,14 @@ def insert_text_row(
                 guard,
                 st,
                 table,
-                {**values, column: brief_utf8(data, chars, sha256_hex or hashlib.sha256(data).hexdigest())},
+                {
+                    **values,
+                    column: brief_utf8(
+                        data,
+                        chars if chars is not None else pg.utf8_length(data),
+                        sha256_hex or hashlib.sha256(data).hexdigest(),
+                    ),
+                },
                 {column: data},
             )
         ):
@@ -833,6 +890,7 @@ def insert_text_row(
         )
         return
     guard.check(st, table)
+    st.long_text = st.long_text or checkpoint_later
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
@@ -881,7 +939,8 @@ def insert_text_row(
         digest = sha256_hex or done.get("sha256") or hashlib.sha256(data).hexdigest()
         row[column] = None
         listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
-        listed["values"][column] = brief_utf8(data, chars, digest)
+        length = len(data.decode("utf-8")) if chars is None else chars
+        listed["values"][column] = brief_utf8(data, length, digest)
         st.rows.append(listed)
 
 

@@ -220,10 +220,10 @@ class Encoded:
 class EncodedUtf8:
     """A record member given as the UTF-8 of its canonical JSON, *chars* characters long: the
     candidates as read from the database, copied as they are into the bytes :func:`signed_utf8` makes
-    (neither decoded nor encoded again)."""
+    (neither decoded nor encoded again). *chars* None: not counted (whoever needs the length counts it)."""
 
     data: bytes
-    chars: int
+    chars: int | None
 
 
 def build_record(
@@ -338,13 +338,25 @@ def build_record(
         "seed": result.seed if result is not None else None,
         "selected": [s.to_json() for s in result.selected] if result is not None else [],
         "substitutions": [s.to_json() for s in substitutions],
-        "exclusions": sorted(
-            ({"id": _text(i, "排除对象代码"), "reason": _text(r, "排除原因")} for i, r in exclusions),
-            key=lambda e: e["id"],
-        ),
+        "exclusions": _exclusion_rows(exclusions),
         "previous": [p.to_json() for p in previous],
         "software": f"dsj-desktop {__version__}",
     }
+
+
+def _exclusion_rows(exclusions: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """The record's ``exclusions`` (thousands at city scale), each id and reason checked as
+    :func:`_text` does: the two columns at once (:func:`normalize_texts`), value by value in the
+    order of the pairs when a column is not text as it stands (the same values, or the same error)."""
+    pairs = [("" if i is None else i, "" if r is None else r) for i, r in exclusions]
+    try:
+        ids = normalize_texts([p[0] for p in pairs], "排除对象代码")
+        reasons = normalize_texts([p[1] for p in pairs], "排除原因")
+    except DrawInputError:  # the first bad value as the pairs give it
+        rows = [{"id": _text(i, "排除对象代码"), "reason": _text(r, "排除原因")} for i, r in pairs]
+    else:
+        rows = [{"id": i, "reason": r} for i, r in zip(ids, reasons, strict=True)]
+    return sorted(rows, key=lambda e: e["id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,10 +456,30 @@ def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
     return join_members(members)
 
 
-def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int]:
-    """:func:`signed_text` as its UTF-8 bytes, and its length in characters: each member encoded
-    once (an :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not
-    encoded) for the text stored."""
+def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None]:
+    """:func:`signed_text` as its UTF-8 bytes, and its length in characters (None when an
+    :class:`EncodedUtf8` member's length is not counted): each member encoded once (an
+    :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not encoded)
+    for the text stored. The signature is checked with the public key against the bytes it covers
+    as taken back out of the text returned."""
+    data, chars, _ = _signed_utf8(record, private_key, digest=False)
+    return data, chars
+
+
+def signed_utf8_sha256(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None, str]:
+    """:func:`signed_utf8`, and the SHA-256 of the bytes (the record's digest, as
+    ``record_sha256`` gives it), computed in a thread while the signature is checked."""
+    data, chars, sha256_hex = _signed_utf8(record, private_key, digest=True)
+    assert sha256_hex is not None
+    return data, chars, sha256_hex
+
+
+def _signed_utf8(
+    record: Mapping[str, Any], private_key: bytes, *, digest: bool
+) -> tuple[bytes, int | None, str | None]:
+    import hashlib
+    import threading
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     body = {k: v for k, v in record.items() if k != "signature"}
@@ -455,24 +487,44 @@ def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, i
     members = canonical_members({k: v for k, v in body.items() if k not in ready})
     parts: dict[str, bytes] = {k: v.encode("utf-8") for k, v in members.items()}
     parts.update((k, v.data) for k, v in ready.items())
-    chars = sum(map(len, members.values())) + sum(v.chars for v in ready.values())
+    counted = [v.chars for v in ready.values()]
+    chars = sum(map(len, members.values())) + sum(n for n in counted if n is not None)
 
-    def joined() -> bytes:  # join_members, in bytes
+    def joined() -> tuple[bytes, int, int]:  # join_members, in bytes; and the "signature" member's bytes
         pieces = [b"{"]
-        for n, k in enumerate(sorted(parts)):
-            pieces += [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
-        return b"".join([*pieces, b"}"])
+        at = end = 0
+        keys = sorted(parts)
+        for n, k in enumerate(keys):
+            member = [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
+            if k == "signature":  # with the comma before it (or, first of several, the one after it)
+                at = sum(map(len, pieces))
+                end = at + sum(map(len, member)) + (1 if n == 0 and len(keys) > 1 else 0)
+            pieces += member
+        return b"".join([*pieces, b"}"]), at, end
 
-    signed = joined()
     key = Ed25519PrivateKey.from_private_bytes(private_key)
-    value = key.sign(signed)
-    key.public_key().verify(value, signed)  # raises InvalidSignature
-    del signed
+    value = key.sign(joined()[0])
     signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
     parts["signature"] = canonical_json(signature).encode("utf-8")
     chars += len(parts["signature"])  # (ASCII)
     chars += 1 + sum(len(encode_basestring(k)) + 2 for k in parts)  # braces, keys, colons and commas
-    return joined(), chars
+    data, at, end = joined()
+    hashed: list[str] = []
+    worker = None
+    if digest:  # (hashlib lets go of the interpreter's lock over megabytes)
+        worker = threading.Thread(
+            target=lambda: hashed.append(hashlib.sha256(data).hexdigest()), name="dsj-sha256"
+        )
+        worker.start()
+    try:
+        # The bytes signed, taken back out of the bytes returned (without the "signature" member).
+        view = memoryview(data)
+        key.public_key().verify(value, b"".join((view[:at], view[end:])))  # raises InvalidSignature
+    finally:
+        if worker is not None:
+            worker.join()
+    sha256_hex = (hashed[0] if hashed else hashlib.sha256(data).hexdigest()) if digest else None
+    return data, None if None in counted else chars, sha256_hex
 
 
 # ---------------------------------------------------------------------------------------------

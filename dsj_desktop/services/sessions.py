@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from dsj_desktop import actor as actor_mod
 from dsj_desktop.clock import now_iso, today
-from dsj_desktop.db import draw_inputs, lock, pg
+from dsj_desktop.db import draw_inputs, lock
 from dsj_desktop.db import guard as guard_mod
 from dsj_desktop.db.engine import Database, guard_of
 from dsj_desktop.domain.pool import Scope, compute_pool
@@ -51,7 +51,7 @@ from dsj_desktop.draw.record import (
     EncodedUtf8,
     PreviousAttempt,
     build_record,
-    signed_utf8,
+    signed_utf8_sha256,
 )
 from dsj_desktop.errors import UserError
 from dsj_desktop.keys import KeyStore
@@ -786,7 +786,8 @@ _MODIFIED = (
 
 def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, EncodedUtf8, str]:
     """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
-    once per step; *verify*: refused unless the row still matches its seal (what the program wrote).
+    once per step; *verify*: refused unless the row still matches its seal (what the program wrote),
+    found out while the step goes on and asked for before its record is signed (:func:`_frozen_verified`).
     The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
     from dsj_desktop.db.engine import guard_of
 
@@ -794,38 +795,49 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
+    read = guard_mod.sealed_row_later if verify else guard_mod.sealed_row
     found = (
-        guard_mod.sealed_row(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",))
-        if rowid is not None
-        else None
+        read(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",)) if rowid is not None else None
     )
     if found is None:
         raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
-    values, ok = found
-    if verify and not ok:
-        raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
+    values, matches = found
+    if verify:  # (its seal compared in a thread meanwhile)
+        vars(s)["_frozen_matches"] = matches
     targets = values["targets"]
-    if type(targets) is bytes:  # (SQLite counts its characters without a decoded copy; a server's here)
-        chars = (
-            pg.utf8_length(targets)
-            if pg.is_pg(conn)
-            else conn.exec_driver_sql(
-                "SELECT length(targets) FROM draw_input WHERE rowid = ?", (rowid,)
-            ).scalar_one()
-        )
-        candidates = EncodedUtf8(targets, int(chars))
+    if type(targets) is bytes:  # its length in characters counted only if a journal line shows it
+        candidates = EncodedUtf8(targets, None)
     else:
         candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
     texts = (str(values["task"]), candidates, str(values["other"]))
     vars(s)["_frozen_texts"] = texts
+    vars(s).pop("_frozen_other", None)  # (decoded again from these texts when asked)
     return texts
 
 
-def _source_rows_verify(conn: Connection, s: Session) -> None:
+def _frozen_verified(s: Session) -> None:
+    """Refused unless the inputs read by ``_frozen(verify=True)`` match their seal (waits for the
+    comparison; nothing to wait for once asked, or without it)."""
+    matches = vars(s).pop("_frozen_matches", None)
+    if matches is not None and not matches():
+        raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title("draw_input")))
+
+
+def _frozen_other(conn: Connection, s: Session) -> dict[str, Any]:
+    """The ``other`` inputs of :func:`_frozen` decoded, once per step (names, people, exclusions…)."""
+    parsed: dict[str, Any] | None = vars(s).get("_frozen_other")
+    if parsed is None:
+        parsed = vars(s)["_frozen_other"] = dict(json.loads(_frozen(conn, s)[2]))
+    return parsed
+
+
+def _source_rows_verify(conn: Connection, s: Session, *, wait: bool = True) -> None:
     """Before a binding record is signed: the rows it is made from — the session's (its witnesses,
     seed and selection as the reveal stored them), its frozen inputs and its current record — still
     match their seals, i.e. hold what the program wrote. (Much cheaper than verifying the new record
-    in full, which repeats the whole draw; ``check`` does that for every stored record.)"""
+    in full, which repeats the whole draw; ``check`` does that for every stored record.) Not *wait*:
+    the frozen inputs' seal (9 MB hashed) is compared in a thread while the step goes on; the record
+    is not signed, nor anything refused for another reason, before :func:`_frozen_verified` says so."""
     from dsj_desktop.db.engine import guard_of
 
     guard = guard_of(conn)
@@ -842,6 +854,8 @@ def _source_rows_verify(conn: Connection, s: Session) -> None:
         if not rowids or guard_mod.unverified_rows(conn, guard, table, rowids):
             raise DrawError(_MODIFIED.format(sid=s.id, what=guard_mod.table_title(table)))
     _frozen(conn, s, verify=True)
+    if wait:
+        _frozen_verified(s)
 
 
 def _write_record(
@@ -860,13 +874,14 @@ def _write_record(
     digest is the SHA-256 of the stored text); the session row only names the version."""
     from dsj_desktop.db.engine import guard_of
 
+    _frozen_verified(s)  # the inputs the record copies hold what the program wrote
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
             "SELECT sha256 FROM draw_record WHERE session_id = ? AND version = ?", (s.id, s.record_version)
         ).scalar_one()
-    task_text, candidates, other_text = _frozen(conn, s)
-    inp = json.loads(other_text)
+    task_text, candidates, _ = _frozen(conn, s)
+    inp = _frozen_other(conn, s)
     record = build_record(
         draw,
         commitment=s.commitment,  # as announced, never recomputed from the nonce
@@ -886,6 +901,7 @@ def _write_record(
     )
     del candidates
     vars(s).pop("_frozen_texts", None)
+    vars(s).pop("_frozen_other", None)
     if disclose_nonce is not None and record.get("nonce") is None:
         # A session voided before its reveal still discloses its nonce, so anyone can see what it
         # would have drawn: voiding can never hide an unwelcome result.
@@ -902,12 +918,14 @@ def _write_record(
     seq, head, _ = guard_mod.journal_head(conn)
     record["journal_head"] = {"seq": seq, "hash": head}
     # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
-    # these bytes.
-    data, chars = signed_utf8(record, _private_key(db))
+    # these bytes (the digest made while the signature is checked).
+    data, chars, digest = signed_utf8_sha256(record, _private_key(db))
     del record
-    digest = hashlib.sha256(data).hexdigest()
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
-    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest)
+    # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the people
+    # watching a confirmation wait for the COMMIT, not for the copy.)
+    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest,
+                              checkpoint_later=True)  # fmt: skip
     del data
     _set(conn, s.id, record_version=version)
     s.record_version = version
@@ -936,8 +954,8 @@ def _recheck(conn: Connection, s: Session) -> list[str]:
 
 def _drawn_names(conn: Connection, s: Session) -> dict[str, str]:
     """The frozen names of the session's drawn targets (not of all its candidates)."""
-    _, candidates, other = _frozen(conn, s)
-    names = dict(json.loads(other).get("mandatory_names", {}))
+    _, candidates, _ = _frozen(conn, s)
+    names = dict(_frozen_other(conn, s).get("mandatory_names", {}))
     # The mandatory ones are named already (and not sought among the candidates, where they are not).
     names.update(draw_inputs.names_of(candidates.data, [x["id"] for x in s.result if x["id"] not in names]))
     return names
@@ -951,12 +969,15 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
     from dsj_desktop.db.engine import guard_of
 
-    with db.write(f"确认抽取结果：场次 {session_id}") as conn:
+    # The collector paused, as in prepare and the reveal: the tens of thousands of objects made here
+    # (the record's members, the rows) set off collections that walk all the process holds (~7 ms).
+    with gc_paused(), db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
-        _source_rows_verify(conn, s)
+        _source_rows_verify(conn, s, wait=False)  # the inputs' seal compared meanwhile
         clash = _recheck(conn, s)
         if clash:
+            _frozen_verified(s)  # (an input changed outside the program is said first)
             raise DrawError(
                 "抽取准备之后，另有场次确认了其中的检查对象，本场次已不符合抽取规则，请作废后重新抽取：\n"
                 + "\n".join(f"· {c}" for c in clash)
