@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dsj_desktop.clock import pinned
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain import codelists
 from dsj_desktop.domain.plan_specs import PLAN_ROWS
@@ -210,9 +211,10 @@ def test_never_a_third_time_in_a_year_unless_blacklisted(demo_db: Database) -> N
     assert any("本年度已被抽查 2 次" in e[1] for e in s.inputs["exclusions"])
     # A new year starts afresh.
     sessions.void(demo_db, s.id, "换年度重试")
-    s = sessions.prepare(
-        demo_db, "RW-ALL", on=date(2027, 1, 5), again="新年度", outside_period_reason="跨年补抽"
-    )
+    with pinned(datetime(2027, 1, 5, 9, 30).astimezone()):  # (a draw date may not lie ahead)
+        s = sessions.prepare(
+            demo_db, "RW-ALL", on=date(2027, 1, 5), again="新年度", outside_period_reason="跨年补抽"
+        )
     assert not s.inputs["exclusions"] or all("注销" in e[1] or "吊销" in e[1] for e in s.inputs["exclusions"])
 
 
@@ -444,3 +446,19 @@ def test_demo_draw_events_happen_on_their_draw_dates(demo_results_db: Database) 
             assert times == sorted(times)
     report = run_job(check(demo_results_db))
     assert report.ok, report
+
+
+def test_a_draw_dated_after_today_is_refused(demo_db: Database) -> None:
+    """The draw is held on its day: a date that has not come yet is refused, nothing written."""
+
+    def count() -> int:
+        with demo_db.read() as conn:
+            return len(sessions.list_sessions(conn, "RW-2026-04"))
+
+    before = count()
+    with pinned(datetime(2026, 7, 1, 9, 0).astimezone()):
+        with pytest.raises(sessions.DrawError, match="抽取日期 2026-07-02 还没有到（今天是 2026-07-01）"):
+            sessions.prepare(demo_db, "RW-2026-04", on=date(2026, 7, 2))
+        assert count() == before
+        s = sessions.prepare(demo_db, "RW-2026-04", on=date(2026, 7, 1))
+    assert s.draw_date == date(2026, 7, 1) and count() == before + 1

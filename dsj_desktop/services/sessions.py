@@ -398,6 +398,11 @@ def prepare(
     *outside_period_reason*, which the record prints. A task that already has a confirmed session
     is drawn *again* only with a reason, printed in the new record."""
     on = on or today()
+    if on > today():  # a record would carry a day that has not come yet
+        raise DrawError(
+            f"抽取日期 {on.isoformat()} 还没有到（今天是 {today().isoformat()}）：抽取在当天进行，"
+            "请用今天的日期（若电脑的日期不对，请先改正电脑的日期）。"
+        )
     check_text(place=place, operator=operator)
     unsignable = draw_ready.signing_problems(db, out_dir, create=True)
     if unsignable:
