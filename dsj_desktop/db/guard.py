@@ -504,20 +504,35 @@ def sealed_row(
             expected = pg.seal_of_text(guard.seal_key, table, rowid, text)
             values = read if read is not None else json.loads(text)
     else:
-        cols = guard.columns.get(table) or [
-            r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")
-        ]
-        quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
-        found = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
-        if found is None:
+        sqlite_row = _sqlite_row(conn, guard, table, rowid, utf8)
+        if sqlite_row is None:
             return None
-        raw = {i for i, c in enumerate(cols) if c in utf8 and type(found[i]) is bytes}
-        expected = seal_with_utf8(guard, table, rowid, tuple(found), raw)
+        cols, found, raw = sqlite_row
+        expected = seal_with_utf8(guard, table, rowid, found, raw)
         values = dict(zip(cols, found, strict=True))
-    stored = conn.exec_driver_sql(
-        "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
-    ).scalar()
-    return values, _as_bytes(stored) == expected or bool(pending_rows(conn, table, [rowid]))
+    return values, _stored_seal(conn, table, rowid) == expected or bool(pending_rows(conn, table, [rowid]))
+
+
+def _sqlite_row(
+    conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str]
+) -> tuple[list[str], tuple[Any, ...], set[int]] | None:
+    """SQLite: one row's columns and values (the *utf8* ones as their UTF-8 bytes), and the positions
+    of those bytes (sealed as they are); None when there is no such row."""
+    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+    quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
+    found = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
+    if found is None:
+        return None
+    values = tuple(found)
+    return cols, values, {i for i, c in enumerate(cols) if c in utf8 and type(values[i]) is bytes}
+
+
+def _stored_seal(conn: Connection, table: str, rowid: int) -> bytes | None:
+    return _as_bytes(
+        conn.exec_driver_sql(
+            "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
+        ).scalar()
+    )
 
 
 def sealed_row_later(
@@ -533,18 +548,11 @@ def sealed_row_later(
             return None
         values, ok = found
         return values, lambda: ok
-    cols = guard.columns.get(table) or [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
-    quoted = ", ".join(f'CAST("{c}" AS BLOB)' if c in utf8 else f'"{c}"' for c in cols)
-    row = conn.exec_driver_sql(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?', (rowid,)).first()
-    if row is None:
+    read = _sqlite_row(conn, guard, table, rowid, utf8)
+    if read is None:
         return None
-    found_values = tuple(row)
-    raw = {i for i, c in enumerate(cols) if c in utf8 and type(found_values[i]) is bytes}
-    stored = _as_bytes(
-        conn.exec_driver_sql(
-            "SELECT seal FROM row_seal WHERE tbl = ? AND row_id = ?", (table, rowid)
-        ).scalar()
-    )
+    cols, found_values, raw = read
+    stored = _stored_seal(conn, table, rowid)
     done: dict[str, Any] = {}
 
     def compare() -> None:
@@ -939,7 +947,7 @@ def insert_text_row(
         digest = sha256_hex or done.get("sha256") or hashlib.sha256(data).hexdigest()
         row[column] = None
         listed = describe_row(table, "I", rowid, cols, None, [row[c] for c in cols])
-        length = len(data.decode("utf-8")) if chars is None else chars
+        length = pg.utf8_length(data) if chars is None else chars
         listed["values"][column] = brief_utf8(data, length, digest)
         st.rows.append(listed)
 
