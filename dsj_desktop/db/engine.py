@@ -81,8 +81,7 @@ def _change_marks(conn: Connection) -> tuple[int, int, int]:
     """SQLite's marks of change, as this connection sees them: ``data_version`` (changes when another
     connection, of this or another process, commits), ``schema_version`` (any change of the schema)
     and this connection's count of rows it has inserted, changed or deleted (triggers included)."""
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
+    dbapi = _driver(conn)
     data = dbapi.execute("PRAGMA data_version").fetchone()[0]
     schema = dbapi.execute("PRAGMA schema_version").fetchone()[0]
     return int(data), int(schema), int(dbapi.total_changes)

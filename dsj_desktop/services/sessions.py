@@ -397,10 +397,11 @@ def prepare(
     (into *out_dir*, by default the data folder's records). A draw outside the task's period needs
     *outside_period_reason*, which the record prints. A task that already has a confirmed session
     is drawn *again* only with a reason, printed in the new record."""
-    on = on or today()
-    if on > today():  # a record would carry a day that has not come yet
+    this_day = today()
+    on = on or this_day
+    if on > this_day:  # a record would carry a day that has not come yet
         raise DrawError(
-            f"抽取日期 {on.isoformat()} 还没有到（今天是 {today().isoformat()}）：抽取在当天进行，"
+            f"抽取日期 {on.isoformat()} 还没有到（今天是 {this_day.isoformat()}）：抽取在当天进行，"
             "请用今天的日期（若电脑的日期不对，请先改正电脑的日期）。"
         )
     check_text(place=place, operator=operator)
@@ -794,8 +795,6 @@ def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str,
     once per step; *verify*: refused unless the row still matches its seal (what the program wrote),
     found out while the step goes on and asked for before its record is signed (:func:`_frozen_verified`).
     The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
-    from dsj_desktop.db.engine import guard_of
-
     cached: tuple[str, EncodedUtf8, str] | None = vars(s).get("_frozen_texts")
     if cached is not None and not verify:
         return cached
@@ -843,8 +842,6 @@ def _source_rows_verify(conn: Connection, s: Session, *, wait: bool = True) -> N
     in full, which repeats the whole draw; ``check`` does that for every stored record.) Not *wait*:
     the frozen inputs' seal (9 MB hashed) is compared in a thread while the step goes on; the record
     is not signed, nor anything refused for another reason, before :func:`_frozen_verified` says so."""
-    from dsj_desktop.db.engine import guard_of
-
     guard = guard_of(conn)
     sources = [("draw_session", "SELECT rowid FROM draw_session WHERE id = ?")]
     if s.record_version:
@@ -877,8 +874,6 @@ def _write_record(
     """Sign and store the session's next record version; returns (its version, its digest, see
     :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
     digest is the SHA-256 of the stored text); the session row only names the version."""
-    from dsj_desktop.db.engine import guard_of
-
     _frozen_verified(s)  # the inputs the record copies hold what the program wrote
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
@@ -972,8 +967,6 @@ _MEMBER_COLUMNS = ("session_id", "uscc", "role", "person_code", "position")
 
 def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
-    from dsj_desktop.db.engine import guard_of
-
     # The collector paused, as in prepare and the reveal: the tens of thousands of objects made here
     # (the record's members, the rows) set off collections that walk all the process holds (~7 ms).
     with gc_paused(), db.write(f"确认抽取结果：场次 {session_id}") as conn:
