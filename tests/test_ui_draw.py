@@ -153,8 +153,10 @@ def test_a_whole_session_from_the_gui(
     assert verify_record(s.record).ok
     assert db.scalar("SELECT count(*) FROM draw_selection WHERE session_id = :s", {"s": s.id}) == 11
     with db.read() as conn:
-        kinds = [e["kind"] for e in sessions.events(conn, s.id)]
+        events = sessions.events(conn, s.id)
+    kinds = [e["kind"] for e in events]
     assert kinds == ["prepare", "commit", "witnesses_fixed", "witness", "witness", "reveal", "confirm"]
+    assert events[0]["detail"]["reused_plan"]  # the pool the tab showed, frozen as it was read
     pdf = record_pdf_path(db, s)  # written on confirmation
     assert rp.verify_record_pdf(pdf).ok
     qtbot.mouseClick(scr.btn_open_pdf, Qt.MouseButton.LeftButton)

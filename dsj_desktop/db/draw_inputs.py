@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from dsj_desktop.draw.algorithm import DrawInputError, TargetRows, columns_json
-from dsj_desktop.draw.record import RecordError, target_columns_json, target_rows_json
+from dsj_desktop.draw.algorithm import DrawInputError, columns_json
+from dsj_desktop.draw.record import RecordError, target_rows_json
 
 COLUMNS = ("task", "targets", "other")
 _OWN = frozenset({"task", "targets", "names"})
@@ -34,27 +34,26 @@ def split(
     targets: Sequence[tuple[str, str]] | None = None,
     *,
     lenient: bool = False,
-    target_names: Sequence[str | None] | None = None,
+    targets_json: str | None = None,
 ) -> tuple[str, str, str]:
     """(task, targets, other) texts of *inputs*. *targets*: the candidates already ordered by id (the
     draw's own order, :class:`~dsj_desktop.draw.algorithm.DrawSetup`); else they are sorted here.
-    *target_names*: the candidates' names in the order of *targets* (then ``inputs["names"]`` need
-    only name the mandatory targets, and ``inputs["targets"]`` is not read).
+    *targets_json*: their text made already (:func:`~dsj_desktop.draw.record.target_columns_json`,
+    as ``prepare`` does), taken as it is; then ``inputs["names"]`` need only name the mandatory
+    targets, and ``inputs["targets"]`` is not read.
     *lenient* (upgrading a file): names the record would refuse are kept as they are, not refused."""
     names: Mapping[str, str] = inputs["names"]
-    rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"]) if targets is None else targets
-    try:
-        if target_names is not None and isinstance(rows, TargetRows):
-            targets_json = target_columns_json(rows.ids, rows.strata, target_names)
-        else:
+    if targets_json is None:
+        rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"]) if targets is None else targets
+        try:
             targets_json = target_rows_json(rows, names)
-    except (RecordError, DrawInputError):
-        if not lenient:
-            raise
-        targets_json = columns_json({
-            "id": [t[0] for t in rows], "name": [str(names.get(t[0]) or "") for t in rows],
-            "stratum": [t[1] for t in rows],
-        })  # fmt: skip
+        except (RecordError, DrawInputError):
+            if not lenient:
+                raise
+            targets_json = columns_json({
+                "id": [t[0] for t in rows], "name": [str(names.get(t[0]) or "") for t in rows],
+                "stratum": [t[1] for t in rows],
+            })  # fmt: skip
     other = {k: v for k, v in inputs.items() if k not in _OWN}
     mandatory = inputs.get("params", {}).get("mandatory", [])
     other["mandatory_names"] = {m: names[m] for m in mandatory if m in names}

@@ -12,15 +12,25 @@ from sqlalchemy import Connection
 from dsj_desktop.domain.pool import UNDIRECTED
 from dsj_desktop.draw.algorithm import default_cap
 from dsj_desktop.services import plan as plan_service
-from dsj_desktop.services.sessions import OPEN, Session, list_sessions
+from dsj_desktop.services.sessions import OPEN, DrawPlan, Session, list_sessions, plan_draw
 
 
 @dataclass
 class PoolPreview:
-    pool: plan_service.TaskPool
-    inspectors: list[tuple[str, str, str]]  # (执法证号, 姓名, 科室)
-    experts: list[tuple[str, str, str]]  # (编号, 姓名, 单位); empty when the task draws none
+    plan: DrawPlan  # what a draw started from this preview freezes, if the data are unchanged
     sessions: list[Session] = field(default_factory=list)
+
+    @property
+    def pool(self) -> plan_service.TaskPool:
+        return self.plan.pool
+
+    @property
+    def inspectors(self) -> list[tuple[str, str, str]]:  # (执法证号, 姓名, 科室)
+        return self.plan.inspectors
+
+    @property
+    def experts(self) -> list[tuple[str, str, str]]:  # (编号, 姓名, 单位); empty when the task draws none
+        return self.plan.experts
 
     @property
     def task(self) -> plan_service.TaskInfo:
@@ -70,15 +80,4 @@ class PoolPreview:
 
 
 def pool_preview(conn: Connection, task_code: str, on: date) -> PoolPreview:
-    task = plan_service.get_task(conn, task_code)
-    tp = plan_service.task_pool(conn, task, on)
-    inspectors = plan_service.eligible_inspectors(conn, on, tp.inspector_req)
-    experts: list[tuple[str, str, str]] = []
-    if task.expert_count:
-        experts = [
-            (r[0], r[1], r[2])
-            for r in conn.exec_driver_sql(
-                "SELECT code, name, employer FROM expert WHERE archived = 0 ORDER BY code"
-            )
-        ]
-    return PoolPreview(tp, inspectors, experts, list_sessions(conn, task_code))
+    return PoolPreview(plan_draw(conn, task_code, on), list_sessions(conn, task_code))

@@ -446,6 +446,8 @@ class DrawTab(QWidget):
                 QMessageBox.warning(self, "再次抽取", "再次抽取必须写明原因。")
                 return None
         args = {"on": self.on, "place": place, "operator": operator, "again": again}
+        if self.preview is not None:  # the pool on the screen, frozen as it is if the data are unchanged
+            args["plan"] = self.preview.plan
         out = run_with_progress(self, "开始抽取", start_job(self.db, code, **args), cancellable=False)
         if isinstance(out.error, sessions.OutsidePeriod):
             reason, ok = QInputDialog.getText(self, "期限外抽取", f"{out.error}\n\n原因：")

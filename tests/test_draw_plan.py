@@ -1,0 +1,139 @@
+"""A draw started from the pool read before (the draw screen's): frozen as it was read only while the
+data are unchanged since, by the program or from outside; otherwise read again."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db.engine import Database
+from dsj_desktop.draw.record import verify_record
+from dsj_desktop.paths import database_path
+from dsj_desktop.services import draw_ready, sessions
+from dsj_desktop.services.draw_preview import pool_preview
+
+TASK = "RW-2026-03"
+ON = date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def ready(demo_db: Database) -> None:
+    """The PDF certificate made (a first draw makes it, a write of its own: the data then differ from
+    any pool read before it), so that only what each test does changes the data."""
+    assert draw_ready.signing_problems(demo_db, create=True) == []
+
+
+def plan_of(db: Database, task: str = TASK, on: date = ON) -> sessions.DrawPlan:
+    with db.read() as conn:
+        return sessions.plan_draw(conn, task, on)
+
+
+def prepare_event(db: Database, s: sessions.Session) -> dict[str, Any]:
+    with db.read() as conn:
+        first = sessions.events(conn, s.id)[0]
+    assert first["kind"] == "prepare"
+    detail: dict[str, Any] = first["detail"]
+    return detail
+
+
+def frozen(db: Database, s: sessions.Session) -> tuple[str, str]:
+    """The stored candidates' text and the hashes announced."""
+    with db.read() as conn:
+        text = conn.exec_driver_sql("SELECT targets FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
+    if isinstance(text, bytes):
+        text = text.decode()
+    return str(text), repr(sorted(s.hashes.items()))
+
+
+def candidate_ids(db: Database, s: sessions.Session) -> set[str]:
+    with db.read() as conn:
+        return {t[0] for t in sessions.load_session(conn, s.id).inputs["targets"]}
+
+
+def test_a_draw_from_the_pool_read_before_freezes_what_a_fresh_read_freezes(demo_db: Database) -> None:
+    with demo_db.read() as conn:
+        pv = pool_preview(conn, TASK, ON)  # what the draw screen shows
+    assert pv.plan.targets is not None and len(pv.plan.targets) == len(pv.pool.pool.candidates)
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=pv.plan)
+    detail = prepare_event(demo_db, s)
+    assert detail["reused_plan"] is True and detail["data_at"] == pv.plan.head[0]  # type: ignore[index]
+    from_plan = frozen(demo_db, s)
+    sessions.void(demo_db, s.id, "测试：作废后重抽")
+    cold = sessions.prepare(demo_db, TASK, on=ON, operator="测试员")
+    assert prepare_event(demo_db, cold)["reused_plan"] is False
+    assert frozen(demo_db, cold) == from_plan  # byte for byte, and the same four hashes
+    # A draw from the plan goes all the way to a record that verifies.
+    sessions.void(demo_db, cold.id, "测试：作废后重抽")
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan_of(demo_db))
+    assert prepare_event(demo_db, s)["reused_plan"] is True
+    s = sessions.commit(demo_db, s.id)
+    s = sessions.add_witness(demo_db, s.id, "企业代表", "3141592653")
+    s = sessions.add_witness(demo_db, s.id, "纪检监督员", "2718281828")
+    s = sessions.do_reveal(demo_db, s.id)
+    s = sessions.confirm(demo_db, s.id)
+    assert s.record is not None and verify_record(s.record).ok
+
+
+def test_a_change_by_the_program_after_the_read_is_seen(demo_db: Database) -> None:
+    plan = plan_of(demo_db)
+    gone = plan.pool.pool.candidates.uscc[0]
+    with demo_db.write("测试：注销一家") as conn:
+        conn.exec_driver_sql("UPDATE target SET archived = 1 WHERE uscc = ?", (gone,))
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan)
+    assert prepare_event(demo_db, s)["reused_plan"] is False
+    ids = candidate_ids(demo_db, s)
+    assert gone not in ids and ids < set(plan.pool.pool.candidates.uscc)
+
+
+def test_a_plan_of_another_day_or_task_is_not_used(demo_db: Database) -> None:
+    for plan in (plan_of(demo_db, on=ON - timedelta(days=1)), plan_of(demo_db, task="RW-2026-04")):
+        s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan)
+        assert prepare_event(demo_db, s)["reused_plan"] is False
+        sessions.void(demo_db, s.id, "测试：作废")
+
+
+def test_a_row_deleted_from_outside_after_the_read_is_seen(demo_db: Database) -> None:
+    """Another tool deletes a candidate behind the program's back (triggers lifted, its seal removed):
+    the draw's own write finds the tables changed and says so in the journal, so the pool is read again."""
+    plan = plan_of(demo_db)
+    gone = plan.pool.pool.candidates.uscc[-1]
+    if demo_db.url is not None:
+        with psycopg.connect(demo_db.url, autocommit=True) as pc:
+            pc.execute("ALTER TABLE target DISABLE TRIGGER ALL")
+            pc.execute("DELETE FROM target WHERE uscc = %s", (gone,))
+            pc.execute("ALTER TABLE target ENABLE TRIGGER ALL")
+    else:
+        with sqlite3.connect(database_path(demo_db.data_dir)) as c:
+            triggers = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            for name, _ in triggers:
+                c.execute(f'DROP TRIGGER "{name}"')
+            rowid = c.execute("SELECT rowid FROM target WHERE uscc = ?", (gone,)).fetchone()[0]
+            c.execute("DELETE FROM target WHERE uscc = ?", (gone,))
+            c.execute("DELETE FROM row_seal WHERE tbl = 'target' AND row_id = ?", (rowid,))
+            for _, sql in triggers:
+                c.execute(sql)
+        c.close()
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan)
+    assert prepare_event(demo_db, s)["reused_plan"] is False
+    assert gone not in candidate_ids(demo_db, s)
+    with demo_db.read() as conn:
+        actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM journal ORDER BY id")]
+    assert guard_mod.OUTSIDE_CHANGE in actions
+
+
+def test_a_pool_that_cannot_be_drawn_is_shown_and_refused_with_its_reasons(demo_db: Database) -> None:
+    with demo_db.write("测试：停用全部执法人员") as conn:
+        conn.exec_driver_sql("UPDATE inspector SET duty_status = '离岗'")
+    plan = plan_of(demo_db)
+    assert plan.targets is None and plan.pool.pool.candidates.uscc  # the pool is still shown
+    try:
+        sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan)
+    except sessions.DrawError as exc:
+        assert "执法" in str(exc)
+    else:
+        raise AssertionError("a draw with no inspector was started")
