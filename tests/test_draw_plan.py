@@ -137,3 +137,16 @@ def test_a_pool_that_cannot_be_drawn_is_shown_and_refused_with_its_reasons(demo_
         assert "执法" in str(exc)
     else:
         raise AssertionError("a draw with no inspector was started")
+
+
+def test_the_other_frozen_inputs_are_read_without_the_candidates(demo_db: Database) -> None:
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员")
+    with demo_db.read() as conn:
+        lazy, full = sessions.load_session(conn, s.id), sessions.load_session(conn, s.id)
+    assert lazy.inspector_names and lazy.frozen_input("params")["quotas"]
+    assert "inputs" not in vars(lazy)  # (the candidates not decoded)
+    for key in ("inspectors", "experts", "params", "strata", "exclusions"):
+        assert lazy.frozen_input(key) == full.inputs[key]
+    assert lazy.inspector_names == {p[0]: p[1] for p in full.inputs["inspectors"]}
+    with pytest.raises(KeyError):
+        lazy.frozen_input("targets")

@@ -112,6 +112,8 @@ def test_a_whole_session_from_the_gui(
     s = c.session
     assert s.status == sessions.COMMITTED and c.step == NOTICE and s.witnesses == []
     assert s.place == "三楼会议室" and s.operator == "王明"
+    # The notice shows without decoding the frozen candidates (7 MB at city scale) on the GUI thread.
+    assert "inputs" not in vars(s) and scr.result_model.rowCount() == 0
     # the notice prints before any witness speaks
     notice = tmp_path / "公告.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(notice), ""))

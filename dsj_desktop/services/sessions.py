@@ -193,17 +193,32 @@ class Session:
         row = self._row("SELECT task FROM draw_input WHERE session_id = ?")  # without the candidates
         return dict(json.loads(row[0])) if row is not None else {}
 
+    @cached_property
+    def _other_inputs(self) -> dict[str, Any]:
+        row = self._row("SELECT other FROM draw_input WHERE session_id = ?")  # without the candidates
+        return dict(json.loads(row[0])) if row is not None else {}
+
+    def frozen_input(self, key: str, default: Any = None) -> Any:
+        """One frozen input other than the candidates and their names (``inspectors``, ``experts``,
+        ``params``, ``strata``, ``exclusions``…), without decoding the candidates (7 MB at city scale)
+        unless :attr:`inputs` has been decoded already."""
+        if key in ("task", "targets", "names"):
+            raise KeyError(f"{key}: not among the other inputs (see task, inputs)")
+        if "inputs" in vars(self):
+            return self.inputs.get(key, default)
+        return self._other_inputs.get(key, default)
+
     @property
     def target_names(self) -> dict[str, str]:
         return dict(self.inputs.get("names", {}))
 
     @property
     def inspector_names(self) -> dict[str, str]:
-        return {p[0]: p[1] for p in self.inputs.get("inspectors", [])}
+        return {p[0]: p[1] for p in self.frozen_input("inspectors", [])}
 
     @property
     def expert_names(self) -> dict[str, str]:
-        return {p[0]: p[1] for p in self.inputs.get("experts", [])}
+        return {p[0]: p[1] for p in self.frozen_input("experts", [])}
 
     def current_teams(self) -> dict[str, dict[str, list[str]]]:
         """target → {inspector: [...], expert: [...]} after the substitutions so far."""

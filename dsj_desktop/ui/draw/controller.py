@@ -163,7 +163,7 @@ class DrawController(QObject):
         return stage.result_view(self.session)
 
     def stratum_sizes(self) -> dict[str, int]:
-        return dict(self.session.inputs.get("strata") or {})
+        return dict(self.session.frozen_input("strata") or {})
 
     # -- writing: every database write runs on a worker thread (the animation keeps running) --
 
