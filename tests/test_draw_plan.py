@@ -150,3 +150,9 @@ def test_the_other_frozen_inputs_are_read_without_the_candidates(demo_db: Databa
     assert lazy.inspector_names == {p[0]: p[1] for p in full.inputs["inspectors"]}
     with pytest.raises(KeyError):
         lazy.frozen_input("targets")
+    # Every candidate's name, made once per session object (screens look them up row by row and
+    # frame by frame), and read-only.
+    names = lazy.target_names
+    assert names is lazy.target_names and dict(names) == full.inputs["names"]
+    with pytest.raises(TypeError):
+        names[next(iter(names))] = "改名"  # type: ignore[index]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Connection
@@ -208,9 +209,11 @@ class Session:
             return self.inputs.get(key, default)
         return self._other_inputs.get(key, default)
 
-    @property
-    def target_names(self) -> dict[str, str]:
-        return dict(self.inputs.get("names", {}))
+    @cached_property
+    def target_names(self) -> Mapping[str, str]:
+        """Every candidate's name by id, read-only: made once per session object (100,000 at city
+        scale; screens look names up row by row and frame by frame)."""
+        return MappingProxyType(self.inputs.get("names", {}))
 
     @property
     def inspector_names(self) -> dict[str, str]:
