@@ -171,7 +171,14 @@ class DrawController(QObject):
         self, title: str, fn: Callable[..., sessions.Session], *args: Any, **kw: Any
     ) -> sessions.Session:
         """``fn(db, *args, **kw)`` off the GUI thread; returns the session it returns."""
-        session: sessions.Session = self._write_job(title, lambda: fn(self.db, *args, **kw))
+
+        def call() -> sessions.Session:
+            s = fn(self.db, *args, **kw)
+            if s.result:  # drawn: the result table and the stage name every drawn target, so the
+                s.target_names  # noqa: B018  candidates (7 MB at city scale) are decoded here, off the GUI thread
+            return s
+
+        session: sessions.Session = self._write_job(title, call)
         return session
 
     def _write_job(self, title: str, call: Callable[[], _T]) -> _T:
