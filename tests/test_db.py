@@ -246,7 +246,7 @@ def test_each_write_logs_every_table_s_rows_as_a_full_count_finds_them(db: Datab
     assert logged == counted and counted["setting"] == 2
 
 
-@pytest.mark.sqlite_only("SQLite's change marks (data_version, total_changes); a server counts every write")
+@pytest.mark.sqlite_only("SQLite's change marks (data_version, total_changes); server: test_pg_write_marks")
 def test_a_write_after_the_program_s_own_counts_only_what_changed_and_still_sees_outside_deletes(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

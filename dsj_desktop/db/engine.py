@@ -152,6 +152,12 @@ class Database:
         self._checkpoint_lock = threading.Lock()
         self._checkpoint_thread: threading.Thread | None = None
         self._checkpoint_wanted = False
+        # On a server: the journal's head after this program's last write whose start was clean, that
+        # write's transaction id and the server's start (see _before_write); None until one committed.
+        self._server_mark: tuple[tuple[int, str], int, str] | None = None
+        # On a server: ids of this program's transactions that changed only its own bookkeeping (the
+        # workstation noted by hold_live), drawn since that write: they do not call for a count.
+        self._own_xids: set[int] = set()
 
     @property
     def data_dir(self) -> Path:
@@ -206,6 +212,8 @@ class Database:
             info = conn.connection.info
             unchanged = info.pop(UNCHANGED_KEY, None)  # kept again only if this write commits
             after = None
+            server_mark: guard_mod.WriteMark | None = None  # on a server, when this write began cleanly
+            server_after = None
             autocheckpoint: int | None = None  # this connection's own, while turned off for a long text
             try:
                 with conn.begin():
@@ -220,16 +228,14 @@ class Database:
                     if bulk:  # the triggers will be off: the role is checked once, here
                         self.guard.check(state, "*")
                     if self.guard.anchoring:
-                        self._before_write(conn, state, unchanged)
+                        server_mark = self._before_write(conn, state, unchanged)
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
-                    if (
-                        self.guard.anchoring
-                        and state.head
-                        and state.start_counts is not None
-                        and not pg.is_pg(conn)
-                    ):
-                        after = (state.head, *_change_marks(conn))  # (no other writer until COMMIT)
+                    if self.guard.anchoring and state.head and state.start_counts is not None:
+                        if not pg.is_pg(conn):
+                            after = (state.head, *_change_marks(conn))  # (no other writer until COMMIT)
+                        elif server_mark is not None and self._counted_all(conn, state, server_mark):
+                            server_after = (state.head, server_mark.xid, server_mark.started)
                     if self.guard.anchoring and state.head and state.start_head:
                         # Before COMMIT: the new head as pending (a crash now is not a cut journal).
                         anchor.write_pending(self.data_dir, anchor.Head(*state.start_head),
@@ -240,6 +246,9 @@ class Database:
                     self._checkpoint_later()
                 if after is not None:
                     info[UNCHANGED_KEY] = after
+                if server_after is not None:  # (committed: a fact any later write may build on)
+                    self._server_mark = server_after
+                    self._own_xids = {x for x in self._own_xids if x > server_after[1]}
                 if self.guard.anchoring and state.head:
                     anchor.write_head(self.data_dir, anchor.Head(*state.head), now_iso(), self.guard.sign,
                                       self.guard.public_key)  # fmt: skip
@@ -310,25 +319,69 @@ class Database:
         if thread is not None:
             thread.join()
 
-    def _before_write(self, conn: Connection, state: TxState, unchanged: Any = None) -> None:
+    def _before_write(
+        self, conn: Connection, state: TxState, unchanged: Any = None
+    ) -> guard_mod.WriteMark | None:
         """Before a write: does the journal still end where the anchor file says, and does every table
         hold as many rows as the last entry logged? If not, something outside the program changed the
-        file since: that goes into the journal first (and ``check`` reports it from then on).
+        database since: that goes into the journal first (and ``check`` reports it from then on).
 
-        *unchanged*: what this connection's last write left (the journal's head and SQLite's change
-        marks, :func:`_change_marks`). When the journal still ends there and no connection has
+        *unchanged* (SQLite): what this connection's last write left (the journal's head and SQLite's
+        change marks, :func:`_change_marks`). When the journal still ends there and no connection has
         committed since, nor has this one changed a row or the schema, every table holds the rows that
-        entry logged: they need no counting."""
-        names = guard_mod.table_names(conn)
-        if "journal" not in names:
-            state.start_head = (0, guard_mod.GENESIS)  # a new file: created in this transaction
-            return
-        seq, h, logged = guard_mod.journal_head(conn)
+        entry logged: they need no counting.
+
+        On a server the same is proven from transaction ids (:func:`guard.write_mark`). Every change
+        of a row or of the schema, by whatever session, with the triggers on or lifted, inside a
+        savepoint or not, is made by a transaction holding an id; ids are drawn one after the other,
+        cluster-wide. A write's start is *clean* when every id below its own had ended before it
+        began (none in progress, none drawn between its snapshot and its own id) and the tables are
+        plain local tables. Let W be this program's last write that began cleanly and committed, with
+        id X and head H (``_server_mark``), and let this write begin cleanly, on the same server run,
+        with id X + 1 (or X + k, the ids between being the program's own workstation notes, which
+        change only a table never counted: :meth:`hold_live`) and find the journal ending at H:
+
+        * a transaction with an id below X had ended before W began: W counted its rows (or took
+          counts proven the same way), and read its notes in ``dsj_change``;
+        * no other id was drawn after X: no other transaction changed anything after W began, nor
+          while it ran (W's own savepoints would have drawn ids too);
+        * a transaction drawing an id after this write's drew it after this write's snapshot: it is
+          invisible here (and the next write, finding an id between, counts);
+        * W's own transaction changed rows only in the tables its entry counted again at its end, as
+          the server itself counts them (:meth:`_counted_all`: a trigger planted to delete rows with
+          the capture trigger lifted, inside the program's own write, is seen there);
+
+        so every table holds the rows H logged, and ``dsj_change`` holds no foreign note: neither is
+        read. Anything else — another workstation's write, a tool's change, autovacuum's ANALYZE,
+        a transaction begun before W and still open, a server restarted — draws an id, is in progress
+        or shows, and the tables are counted as before. Returns this write's mark when its start was
+        clean (for ``_server_mark`` once it commits), else None."""
+        on_server = pg.is_pg(conn)
+        mark: guard_mod.WriteMark | None = None
+        known: tuple[int, str, dict[str, int]] | None = None  # the head, and the counts proven to stand
+        if on_server:
+            mark = guard_mod.write_mark(conn)
+            last = self._server_mark
+            if (
+                mark is not None
+                and last is not None
+                and last[2] == mark.started
+                and self._only_own_between(last[1], mark.xid)
+            ):
+                seq, h, logged = guard_mod.journal_head(conn)
+                if logged is not None and (seq, h) == last[0]:
+                    known = (seq, h, logged)
+        if known is None:
+            names = guard_mod.table_names(conn)
+            if "journal" not in names:
+                state.start_head = (0, guard_mod.GENESIS)  # a new file: created in this transaction
+                return None
+            seq, h, logged = guard_mod.journal_head(conn)
         state.start_head = (seq, h)
         if state.system and state.bulk:
-            return  # an upgrade step (the checks come before and after it)
+            return None  # an upgrade step (the checks come before and after it)
         problems = []
-        if pg.is_pg(conn):  # rows changed on the server by other means with the triggers on
+        if on_server and known is None:  # rows changed on the server by other means with the triggers on
             foreign = pg.foreign_changes(conn)
             if foreign:
                 problems += [f"{guard_mod.table_title(t)}（{t}）第 {r} 行 {op}" for t, op, r in foreign[:50]]
@@ -345,7 +398,9 @@ class Database:
                 diff = anchor.compare(found, anchor.Head(seq, h), lambda n: _hash_at(conn, n))
                 if diff is not None and diff[0] != "stale":  # stale: this write brings it up to date
                     problems.append(diff[1])
-        if unchanged is not None and logged is not None and unchanged == ((seq, h), *_change_marks(conn)):
+        if known is not None:
+            counts = dict(known[2])
+        elif unchanged is not None and logged is not None and unchanged == ((seq, h), *_change_marks(conn)):
             counts = dict(logged)
         else:
             counts = guard_mod.table_counts(conn, names)
@@ -355,12 +410,40 @@ class Database:
         if problems:  # on record from now on, with the counts found (the next write compares with them)
             state.head = guard_mod.append(conn, self.guard, now_iso(), "系统", guard_mod.OUTSIDE_CHANGE,
                                           {"problems": problems, guard_mod.STATE_KEY: counts})  # fmt: skip
+        return mark
+
+    @staticmethod
+    def _counted_all(conn: Connection, state: TxState, mark: guard_mod.WriteMark) -> bool:
+        """On a server, just before the COMMIT of a write: the server's own counts of what this
+        transaction changed show rows inserted or deleted only in tables whose rows the journal entry
+        counted again at its end (:func:`guard.end_counts`) — not, say, by a trigger someone added that
+        works with the capture trigger lifted —, and ``dsj_change`` holds no note (the write removed
+        its own and any found when it began). Else the next write counts every table and reads
+        ``dsj_change``."""
+        start = state.start_counts or {}
+        row = conn.exec_driver_sql(f"{pg.XACT_CHANGES_SQL}, EXISTS (SELECT 1 FROM dsj_change)").one()
+        changed = pg.xact_changes(row[:4], mark.counts)
+        if changed is None or row[4]:
+            return False
+        recounted = set(start) if state.system else set(state.counts) | state.copied
+        return not (changed & set(start)) - recounted
+
+    def _only_own_between(self, earlier: int, xid: int) -> bool:
+        """Whether every transaction id drawn after *earlier* and before *xid* is one of this
+        program's own that changed only its bookkeeping (none, mostly)."""
+        own = self._own_xids
+        return (
+            earlier < xid and xid - earlier - 1 <= len(own) and all(x in own for x in range(earlier + 1, xid))
+        )
 
     def hold_live(self, session_id: str) -> lock.Held | None:
         """Hold "draw session *session_id* is alive in this process" where every workstation sees it
         (a lock file in the data folder; on a server, an advisory lock); None if held elsewhere."""
         if self.url is not None:
-            return pg.hold_live(self.engine, session_id)
+            held = pg.hold_live(self.engine, session_id)
+            if held is not None and held.xid is not None:
+                self._own_xids.add(held.xid)
+            return held
         return lock.hold(self.data_dir / f"draw-{session_id}.lock")
 
     def live_elsewhere(self, session_id: str) -> str | None:

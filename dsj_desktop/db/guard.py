@@ -1285,6 +1285,41 @@ def journal_head(conn: Connection) -> tuple[int, str, dict[str, int] | None]:
 STATE_KEY = "state"  # in a journal entry's detail: the number of rows of every table after it
 
 
+# At the start of a program write, in one statement: its transaction id (drawn now), the statement's
+# snapshot, the server's start, whether every table this schema could count is an ordinary local heap
+# table (no partition or foreign table, no row security, no other access method, no inheritance in
+# the database) whose rows change only by transactions holding ids, and pg.XACT_COUNTS.
+_MARK_SQL = (
+    "SELECT txid_current(), txid_snapshot_xmin(s), txid_snapshot_xmax(s), pg_postmaster_start_time()::text, "
+    "NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+    "AND (c.relkind IN ('p', 'f') OR c.relrowsecurity OR (c.relkind = 'r' AND c.relam <> "
+    f"(SELECT oid FROM pg_am WHERE amname = 'heap')))) AND NOT EXISTS (SELECT 1 FROM pg_inherits), {pg.XACT_COUNTS} "
+    "FROM txid_current_snapshot() s"
+)
+
+
+@dataclass(frozen=True)
+class WriteMark:
+    """PostgreSQL: a program write whose start was clean (see :func:`write_mark`)."""
+
+    xid: int  # its transaction id
+    started: str  # when the server started (a restart, a restored cluster: another server)
+    counts: dict[str, str]  # the rows inserted and deleted per table as the server counted them then
+
+
+def write_mark(conn: Connection) -> WriteMark | None:
+    """PostgreSQL, at the start of a program write (under the write lock): this transaction's id,
+    drawn now, when the start is *clean*: every id below ours had ended (the statement's snapshot,
+    taken just before our id was drawn, has ``xmax`` — one past the latest ended id — equal to ours
+    and no id in progress, ``xmin = xmax``) and the tables are plain (``_MARK_SQL``). None otherwise
+    (the id is drawn all the same). See :meth:`dsj_desktop.db.engine.Database._before_write` for
+    what it proves."""
+    xid, xmin, xmax, started, plain, counts = conn.exec_driver_sql(_MARK_SQL).one()
+    if not (plain and int(xmin) == int(xmax) == int(xid)):
+        return None
+    return WriteMark(int(xid), str(started), json.loads(counts))
+
+
 def table_names(conn: Connection) -> list[str]:
     if pg.is_pg(conn):
         return [t for t in pg.table_names(conn) if t not in pg.INTERNAL]

@@ -825,6 +825,40 @@ def foreign_changes(conn: Connection) -> list[tuple[str, str, int]]:
     ]
 
 
+# --- what a transaction changed, as the server counts it -----------------------------------------
+# The rows this backend's transactions inserted and deleted in each table of the schema, as
+# the server itself counts them (whatever made the change: the program's statements, a trigger or rule
+# someone added, the capture trigger lifted or not). Counts of transactions this backend committed
+# recently may still be included (they reach the shared statistics later): what a transaction changed
+# is the difference between these counts at its end and at its start.
+XACT_COUNTS = (  # (pg_stat_xact_user_tables's n_tup_ins, n_tup_del, read without the view's joins)
+    "(SELECT coalesce(json_object_agg(c.relname, i || ' ' || d), '{}')::text FROM pg_class c, "
+    "pg_stat_get_xact_tuples_inserted(c.oid) i, pg_stat_get_xact_tuples_deleted(c.oid) d "
+    "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND i + d > 0)"
+)
+XACT_COUNTS_SQL = f"SELECT {XACT_COUNTS}"
+# Just before a COMMIT: the counts above, and whether the transaction may have changed rows in ways
+# they do not show (see xact_changes).
+XACT_CHANGES_SQL = (
+    f"SELECT {XACT_COUNTS}, EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() "
+    "AND locktype = 'relation' AND mode = 'AccessExclusiveLock'), "
+    "EXISTS (SELECT 1 FROM pg_trigger WHERE tgdeferrable), current_setting('track_counts') = 'on'"
+)
+
+
+def xact_changes(row: Sequence[Any], before: Mapping[str, str]) -> set[str] | None:
+    """The tables in which the transaction inserted or deleted rows, from a row of
+    ``XACT_CHANGES_SQL`` and the counts at its start (*before*); None when it may have changed rows
+    in ways these counts do not show: a relation created, truncated or dropped in it (an ACCESS
+    EXCLUSIVE lock), a deferrable trigger in the database (it could still run at the COMMIT), or the
+    server's counting turned off."""
+    counts, exclusive, deferrable, counting = row
+    if exclusive or deferrable or not counting:
+        return None
+    now: dict[str, str] = json.loads(counts)
+    return {t for t in now.keys() | before.keys() if now.get(t) != before.get(t)}
+
+
 # --- draw sessions alive on some workstation ------------------------------------------------------
 # Between prepare and reveal a session's nonce lives only in the memory of the program that drew it
 # (DSJ-DRAW-1 §3.4). On SQLite an OS lock on a file in the data folder tells other copies that it is
@@ -858,16 +892,27 @@ class LiveHold:
 
     def __init__(self, engine: Engine, session_id: str) -> None:
         self._raw: Any = engine.raw_connection()
+        # The id of the transaction that noted the workstation, when the server's own counts show that
+        # it changed nothing but that note (a table of the program's own, never counted): a later write
+        # need not count every table because of it (engine.Database._before_write).
+        self.xid: int | None = None
         cur: Any = self._raw.cursor()
         cur.execute("SELECT pg_try_advisory_lock(%s)", (_live_key(session_id),))
         got = bool(cur.fetchone()[0])
         if got:
+            cur.execute(XACT_COUNTS_SQL)
+            before = json.loads(cur.fetchone()[0])
             cur.execute(WORKSTATION_TABLE)
             cur.execute(
                 "INSERT INTO dsj_workstation (pid, name) VALUES (pg_backend_pid(), %s) "
-                "ON CONFLICT (pid) DO UPDATE SET name = excluded.name",
+                "ON CONFLICT (pid) DO UPDATE SET name = excluded.name RETURNING txid_current()",
                 (workstation_name(),),
             )
+            xid = int(cur.fetchone()[0])
+            cur.execute(XACT_CHANGES_SQL)
+            changed = xact_changes(cur.fetchone(), before)
+            if changed is not None and changed <= {"dsj_workstation"}:
+                self.xid = xid
         self._raw.commit()
         if not got:
             self._raw.close()
