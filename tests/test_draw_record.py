@@ -35,6 +35,7 @@ from dsj_desktop.draw.record import (
     public_key_fingerprint,
     public_key_of,
     sign_record,
+    sign_utf8,
     signed_text,
     signed_utf8,
     signed_utf8_sha256,
@@ -167,11 +168,15 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         assert signed_utf8_sha256(ready, KEY) == (text.encode("utf-8"), len(text), digest)
         uncounted = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), None))
         assert signed_utf8_sha256(uncounted, KEY) == (text.encode("utf-8"), None, digest)
-    # The signature is checked over the bytes signed as taken back out of the bytes returned, wherever
-    # the "signature" member falls among the others: first of several, or alone.
-    for record in ({"status": "voided", "targets": []}, {}):
+    # The "signature" member put in its place among the others (first of several, last, or alone) and
+    # its check left to the caller (sign_utf8: made when the text is stored).
+    for record in ({"status": "voided", "targets": []}, {"commitment": "c", "nonce": None}, {}):
         text = canonical_json(sign_record(record, KEY))
         assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
+        signed = sign_utf8(record, KEY)
+        assert (signed.data, signed.chars) == (text.encode("utf-8"), len(text))
+        assert signed.sha256 == hashlib.sha256(signed.data).hexdigest()
+        signed.checked()
 
 
 def test_fingerprint_format() -> None:

@@ -725,6 +725,142 @@ def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
     assert report.ok, report.text()
 
 
+def _revealed(pdb: Database, task: str = "RW-2026-04") -> Any:
+    from datetime import date
+
+    from dsj_desktop.services import sessions
+
+    s = sessions.prepare(pdb, task, on=date(2026, 6, 1), place="会议室", operator="测试员")
+    sessions.commit(pdb, s.id)
+    for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+        sessions.add_witness(pdb, s.id, name, digits)
+    sessions.do_reveal(pdb, s.id)
+    return s
+
+
+def test_confirm_checks_the_inputs_it_wrote_without_reading_them_back(
+    pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The frozen inputs this program wrote at prepare (9 MB at city scale) are compared at confirm by
+    the server's SHA-256 of the stored text, their other values and their seal, not read back; the
+    record copies them as they were written, and ``check`` passes. Without them in memory (another
+    process confirms), the row is read and its seal computed as before: the same record."""
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    read: list[str] = []
+    real_parts = pg.sealed_parts
+
+    def sealed_parts(conn: Any, table: str, rowid: int, utf8: Any) -> Any:
+        read.append(table)
+        return real_parts(conn, table, rowid, utf8)
+
+    monkeypatch.setattr(pg, "sealed_parts", sealed_parts)
+    s = _revealed(pdb)
+    assert pdb.guard.long_row is not None and pdb.guard.long_row.table == "draw_input"
+    read.clear()
+    done = sessions.confirm(pdb, s.id)
+    assert done.status == sessions.CONFIRMED and "draw_input" not in read
+    assert pdb.guard.long_row is None  # (let go of once the record is stored)
+    record = done.record
+    assert record is not None and verify_record(record).ok
+    with pdb.read() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT targets FROM draw_input WHERE session_id = %s", (s.id,)
+        ).scalar()
+    assert json.loads(stored) == record["targets"]
+    # Another process: nothing kept, the inputs read and compared as before.
+    other = _revealed(pdb, "RW-2026-05")
+    pdb.guard.long_row = None
+    read.clear()
+    assert sessions.confirm(pdb, other.id).status == sessions.CONFIRMED and "draw_input" in read
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE draw_input SET targets = replace(targets, '\"name\":\"', '\"name\":\"冒名') WHERE session_id = '{sid}'",
+        "UPDATE draw_input SET other = other || ' ' WHERE session_id = '{sid}'",
+        "UPDATE draw_input SET created_at = '2020-01-01T00:00:00' WHERE session_id = '{sid}'",
+        "UPDATE row_seal SET seal = '\\x00' WHERE tbl = 'draw_input' AND row_id = "
+        "(SELECT rowid FROM draw_input WHERE session_id = '{sid}')",
+    ],
+    ids=["candidates", "other-inputs", "created-at", "seal"],
+)
+def test_inputs_edited_outside_after_prepare_are_refused_at_confirm(
+    pdb: Database, server_url: str, edit: str
+) -> None:
+    """An edit behind the program's back (triggers lifted) of the frozen inputs this program wrote and
+    still holds in memory, in the candidates, another column or the seal, is refused at confirm
+    with the same message as always, and nothing of the confirmation is written."""
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    s = _revealed(pdb)
+    assert pdb.guard.long_row is not None
+    outside(server_url, "SET session_replication_role = replica", edit.format(sid=s.id))
+    with pytest.raises(sessions.DrawError, match="不能据此签署") as refused:
+        sessions.confirm(pdb, s.id)
+    assert guard_mod.table_title("draw_input") in str(refused.value)
+    assert sessions.get_session(pdb, s.id).status == sessions.REVEALED
+    with pdb.read() as conn:
+        for table in ("draw_selection", "draw_member", "draw_record"):
+            assert not conn.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE session_id = %s", (s.id,)
+            ).scalar_one(), table
+
+
+def test_a_record_whose_signature_fails_its_check_is_not_stored(
+    pdb: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked while the server stores the record: if the check fails, the whole
+    confirmation is rolled back (nothing half-written), and the database checks clean."""
+    from cryptography.exceptions import InvalidSignature
+
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.draw import record as record_mod
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    s = _revealed(pdb)
+    real = record_mod.SignedUtf8.checked
+
+    def failing(self: Any) -> None:
+        real(self)
+        raise InvalidSignature
+
+    monkeypatch.setattr(record_mod.SignedUtf8, "checked", failing)
+    with pytest.raises(InvalidSignature):
+        sessions.confirm(pdb, s.id)
+    monkeypatch.undo()
+    assert sessions.get_session(pdb, s.id).status == sessions.REVEALED
+    with pdb.read() as conn:
+        for table in ("draw_selection", "draw_member", "draw_record"):
+            assert not conn.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE session_id = %s", (s.id,)
+            ).scalar_one(), table
+    assert sessions.confirm(pdb, s.id).status == sessions.CONFIRMED
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+def test_long_text_escaped_in_pieces_is_escaped_as_a_whole() -> None:
+    """A long text's seal is hashed a piece at a time while the next piece is escaped: the pieces,
+    cut between characters, make the text escaped as a whole, whatever it holds."""
+    nasty = 'a"b\\c\td\ne\r\x01\x1f\x7f 名称☃𝌆\u2028 {"j": [1]} \\u0000 '
+    for text in (nasty * 50, "名" * 1000, "x" * 999 + "名" + "y" * 5, ""):
+        data = text.encode("utf-8")
+        for size in (1, 2, 3, 7, 64, 1 << 20):
+            assert b"".join(pg.json_string_body_chunks(data, size)) == pg.json_string_body(data), (
+                text[:9],
+                size,
+            )
+
+
 def test_bulk_writes_of_every_directory_are_sealed_on_the_server(pdb: Database) -> None:
     """Every kind of directory through the COPY path (dates, integers, a column the spec does not
     cover): rendered in the program where it can, read back where it cannot; honest either way."""

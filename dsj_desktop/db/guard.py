@@ -143,6 +143,10 @@ class Guard:
         self.anchor_expected = (
             False  # a missing anchor file is a finding (not a file being created or upgraded)
         )
+        # The last row with a long text the program inserted on a server and sealed itself (a draw's
+        # 9 MB frozen inputs), kept so that checking it later needs no read of that text (see
+        # :func:`_remembered_row`); None when there is none.
+        self.long_row: LongRow | None = None
 
     # --- seals ---------------------------------------------------------------------------
 
@@ -483,6 +487,98 @@ def pending_rows(conn: Connection, table: str, rowids: Sequence[int]) -> set[int
     }
 
 
+@dataclass(eq=False)
+class LongRow:
+    """A row the program inserted on a server with long texts given as their UTF-8 and sealed from
+    the values it sent (:func:`_insert_known_row`): the table's shape then (:func:`pg.row_shape`), the
+    row's seal, its other values as sent, and its long texts (their UTF-8 and length in characters;
+    their SHA-256 once computed)."""
+
+    table: str
+    rowid: int
+    shape: list[tuple[str, int]]
+    seal: bytes
+    values: dict[str, Any]
+    texts: dict[str, bytes]
+    chars: dict[str, int | None]
+    sha256: dict[str, bytes] = field(default_factory=dict)
+
+
+def forget_long_row(guard: Guard) -> None:
+    """Let go of the long texts kept by :class:`LongRow` (some 9 MB at city scale)."""
+    guard.long_row = None
+
+
+def long_text_chars(guard: Guard, table: str, rowid: int, column: str) -> int | None:
+    """The length in characters of a long text of the row kept by :class:`LongRow`, if that is the
+    row (and its length was known when it was written); else None."""
+    kept = guard.long_row
+    if kept is None or (kept.table, kept.rowid) != (table, rowid):
+        return None
+    return kept.chars.get(column)
+
+
+def _kept(conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str]) -> LongRow | None:
+    """The guard's :class:`LongRow` if it is this row, with these long texts, on a connection whose
+    texts come as UTF-8 (textsend gives a text in the connection's encoding); else None."""
+    kept = guard.long_row
+    if kept is None or (kept.table, kept.rowid) != (table, rowid) or set(kept.texts) != set(utf8):
+        return None
+    dbapi = conn.connection.driver_connection
+    if dbapi is None or dbapi.info.encoding != "utf-8":
+        return None
+    return kept
+
+
+def _kept_values(dbapi: Any, kept: LongRow) -> dict[str, Any] | None:
+    """A server row kept as :class:`LongRow` compared with what was written, without reading its long
+    texts: the server gives the SHA-256 of each as stored, the other values and the stored seal. It
+    matches its seal when the table has the shape it had, the stored seal is the one made when the
+    row was written, and every value is the one written then (each long text: the same SHA-256 as
+    the bytes kept). Then its values (the long texts as the bytes kept); else None: the row is to be
+    read and its seal computed as usual (:func:`sealed_row`), which tells a change made by other
+    means from one the program made since. Only *dbapi* is used (this may run in a thread of its own
+    while the caller does other things)."""
+    missing = {c: t for c, t in kept.texts.items() if c not in kept.sha256}
+    digests: dict[str, bytes] = {}
+
+    def digest() -> None:  # (hashlib lets go of the interpreter's lock over megabytes)
+        digests.update((c, hashlib.sha256(t).digest()) for c, t in missing.items())
+
+    worker = threading.Thread(target=digest, name="dsj-sha256", daemon=True)
+    worker.start()
+    short, longs = list(kept.values), list(kept.texts)
+    columns = [f't."{c}"' for c in short] + [f'sha256(textsend(t."{c}"))' for c in longs]
+    try:
+        with dbapi.cursor() as cur:
+            cur.execute(f'SELECT * FROM "{kept.table}" LIMIT 0')
+            shape = [(str(d.name), int(d.type_code)) for d in cur.description or ()]
+            if shape != kept.shape:
+                return None
+            cur.execute(
+                f"SELECT {', '.join(columns)}, (SELECT seal FROM row_seal WHERE tbl = %s AND row_id = %s) "
+                f'FROM "{kept.table}" AS t WHERE t.rowid = %s',
+                (kept.table, kept.rowid, kept.rowid),
+            )
+            found = cur.fetchone()
+    finally:
+        worker.join()
+    kept.sha256.update(digests)
+    if found is None:
+        return None
+    values = dict(zip(short, found[: len(short)], strict=True))
+    stored = [_as_bytes(d) for d in found[len(short) : len(short) + len(longs)]]
+    if (
+        _as_bytes(found[-1]) != kept.seal
+        or any(type(values[c]) is not type(v) or values[c] != v for c, v in kept.values.items())
+        or stored != [kept.sha256[c] for c in longs]
+    ):
+        return None
+    values.update(kept.texts)
+    values["rowid"] = kept.rowid
+    return values
+
+
 def sealed_row(
     conn: Connection, guard: Guard, table: str, rowid: int, utf8: Collection[str] = ()
 ) -> tuple[dict[str, Any], bool] | None:
@@ -490,6 +586,11 @@ def sealed_row(
     what the caller then uses: a draw's 7 MB inputs are read once); None when there is no such row.
     *utf8*: text columns read as their UTF-8 bytes (sealed as they are, not encoded again)."""
     if pg.is_pg(conn):
+        kept = _kept(conn, guard, table, rowid, utf8)
+        if kept is not None:  # the row the program wrote last with a long text: that text not read
+            known = _kept_values(conn.connection.driver_connection, kept)
+            if known is not None:
+                return known, True
         # The values as stored, the row's JSON rendered here (a 7 MB text is not converted by the server;
         # the *utf8* ones read, escaped and sealed as their UTF-8).
         as_utf8 = pg.sealed_parts(conn, table, rowid, utf8) if utf8 else None
@@ -541,8 +642,42 @@ def sealed_row_later(
     """:func:`sealed_row`, the values at once and whether they match the seal from the function
     returned: on SQLite the seal of a long row (a draw's 9 MB inputs) is computed in a thread (hashlib
     lets go of the interpreter's lock), while the caller goes on with the values; the function waits
-    for it. Whoever uses the values for anything lasting asks it first."""
+    for it. Whoever uses the values for anything lasting asks it first. On a server, for the row kept
+    as :class:`LongRow`, its values are those kept and they are compared with the row in a thread
+    (:func:`_kept_values`; the server hashes the long texts meanwhile): the caller leaves the
+    connection alone until it asks (or waits for the thread when it uses it). The function says
+    whether the values given are the row's and match its seal."""
     if pg.is_pg(conn):
+        kept = _kept(conn, guard, table, rowid, utf8)
+        if kept is not None:
+            dbapi = conn.connection.driver_connection
+            compared: dict[str, Any] = {}
+
+            def compare_kept() -> None:
+                try:
+                    compared["values"] = _kept_values(dbapi, kept)
+                except BaseException as exc:  # (raised again by the caller's thread)
+                    compared["error"] = exc
+
+            worker = threading.Thread(target=compare_kept, name="dsj-seal-check", daemon=True)
+            worker.start()
+            given = {**kept.values, **kept.texts, "rowid": rowid}
+
+            def kept_matches() -> bool:
+                worker.join()
+                if "error" in compared:
+                    raise compared["error"]
+                if compared["values"] is not None:
+                    return True
+                guard.long_row = None  # (differs: read and compared as any row)
+                found_now = sealed_row(conn, guard, table, rowid, utf8)
+                return (
+                    found_now is not None
+                    and found_now[1]
+                    and all(found_now[0].get(c) == v for c, v in given.items())
+                )
+
+            return given, kept_matches
         found = sealed_row(conn, guard, table, rowid, utf8)
         if found is None:
             return None
@@ -853,6 +988,8 @@ def insert_text_row(
     text: str | None = None,
     *,
     checkpoint_later: bool = False,
+    remember: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
     candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
@@ -865,7 +1002,10 @@ def insert_text_row(
     should it give another). On a server, in an ordinary write, the row is sealed from the bytes sent
     and not read back (:func:`_insert_known_row`); in a bulk write or as 系统 it takes the ordinary
     path (sealed with every other row at the end of the write). *checkpoint_later*: the write's COMMIT leaves copying
-    the WAL into the file to a thread (SQLite; see ``Database.write``)."""
+    the WAL into the file to a thread (SQLite; see ``Database.write``). *remember*: on a server, the
+    row kept as :class:`LongRow` (checked later without reading *data* back). *meanwhile*: called
+    while the row is stored (on a server while the server parses and compresses it; elsewhere after
+    the INSERT): the caller's own work, done before the write goes on."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
@@ -889,6 +1029,8 @@ def insert_text_row(
                     ),
                 },
                 {column: data},
+                {column: chars} if remember else None,
+                meanwhile,
             )
         ):
             return
@@ -896,6 +1038,8 @@ def insert_text_row(
             f'INSERT INTO "{table}" ({", ".join(names)}) VALUES ({marks}, ?)',
             (*values.values(), data.decode("utf-8") if text is None else text),
         )
+        if meanwhile is not None:
+            meanwhile()
         return
     guard.check(st, table)
     st.long_text = st.long_text or checkpoint_later
@@ -917,6 +1061,8 @@ def insert_text_row(
                 done["seal"] = seal_with_utf8(guard, table, expected, ordered, {at})
                 if sha256_hex is None:
                     done["sha256"] = hashlib.sha256(data).hexdigest()
+                if meanwhile is not None:  # (SQLite lets go of the interpreter's lock while it stores)
+                    meanwhile()
             except BaseException as exc:  # (raised again by the caller's thread)
                 done["error"] = exc
 
@@ -932,6 +1078,8 @@ def insert_text_row(
             worker.join()
     if "error" in done:
         raise done["error"]
+    if worker is None and meanwhile is not None:
+        meanwhile()
     row = dict(values)
     if missing:
         found = conn.exec_driver_sql(
@@ -978,6 +1126,8 @@ def _insert_known_row(
     table: str,
     values: Mapping[str, Any],
     utf8: Mapping[str, bytes],
+    remember: Mapping[str, int | None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> bool:
     """PostgreSQL, one row inserted in an ordinary write and sealed from the values sent, its JSON
     rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`): a long text is not
@@ -987,52 +1137,73 @@ def _insert_known_row(
     never decoded or encoded again. The capture trigger notes the row as any other (checked against
     the role, counted and listed at the end of the write), only not read back (``st.known``). False,
     with nothing written: the table has a column not given here (other than its ``rowid``, drawn from
-    its sequence), or a column of a type whose JSON is not rendered here."""
+    its sequence), or a column of a type whose JSON is not rendered here. *remember*: the row is kept
+    as the guard's :class:`LongRow` (with the length in characters of each text in *utf8*, when
+    known). *meanwhile*: called while the server stores the row (after the seal's text is escaped)."""
     shape = pg.row_shape(conn, table)
     if {name for name, _ in shape} != {*values, "rowid"} or "id" in values:
         return False
     render = pg.json_renderer(shape)
     if render is None:
         return False
-    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'rowid')", (table,)).scalar()
-    if seq is None:
+    drawn = conn.exec_driver_sql("SELECT nextval(pg_get_serial_sequence(%s, 'rowid'))", (table,)).scalar()
+    if drawn is None:  # no sequence for the rowid
         return False
-    rowid = int(conn.exec_driver_sql("SELECT nextval(%s)", (seq,)).scalar_one())
+    rowid = int(drawn)
     sent = {**values, **{c: pg.Utf8Text(v) for c, v in utf8.items()}, "rowid": rowid}
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
+    insert = f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({", ".join(["%s"] * len(sent))})'
+    params = tuple(sent.values())
+    del sent
+    # The row's JSON with each long text left empty, cut between that text's quotes: the pieces between
+    # which each text's escaped UTF-8 goes (None, never expected: the row is read back at the end).
+    text = render([rowid if name == "rowid" else "" if name in utf8 else values[name] for name, _ in shape])
+    places = []
+    for name in utf8:
+        head = json.dumps(name) + ': ""'
+        if text is not None and text.count(head) == 1:
+            places.append((text.index(head) + len(head) - 1, name))
+    layout: list[str] | None = None
+    if text is not None and len(places) == len(utf8):
+        layout, done = [], 0
+        for at, name in sorted(places):
+            layout += [text[done:at], name]
+            done = at
+        layout.append(text[done:])
+    del text
     seal: bytes | None = None
-    # In pipeline mode: the server stores the row (10 MB parsed and compressed) while the seal is made.
+    # In pipeline mode, the statement sent in full before anything else: the server parses, compresses
+    # and stores the row (10 MB) while its text is escaped here a piece at a time, each piece hashed in
+    # a thread while the next is escaped, and *meanwhile* runs.
     with dbapi.pipeline():
-        dbapi.execute(
-            f'INSERT INTO "{table}" ({", ".join(sent)}) VALUES ({", ".join(["%s"] * len(sent))})',
-            tuple(sent.values()),
-        )
-        del sent
-        # The JSON with each long text left empty, then that text's escaped UTF-8 put between its quotes.
-        text = render(
-            [rowid if name == "rowid" else "" if name in utf8 else values[name] for name, _ in shape]
-        )
-        places = []
-        for name in utf8:
-            head = json.dumps(name) + ': ""'
-            if text is not None and text.count(head) == 1:
-                places.append((text.index(head) + len(head) - 1, name))
-        if text is not None and len(places) == len(utf8):  # (else never expected: read back at the end)
-            parts: list[str | bytes] = []
-            done = 0
-            for at, name in sorted(places):
-                parts += [text[done:at], pg.json_string_body(utf8[name])]
-                done = at
-            parts.append(text[done:])
-            del text
-            seal = pg.seal_of_text(guard.seal_key, table, rowid, *parts)
-            del parts
+        dbapi.execute(insert, params)
+        pg.send_all(dbapi)
+        hasher = pg.ThreadedHash(pg.seal_hash(guard.seal_key, table, rowid)) if layout else None
+        try:
+            for n, piece in enumerate(layout or ()):
+                if n % 2 == 0:
+                    hasher.update(piece)  # type: ignore[union-attr]
+                else:
+                    for escaped in pg.json_string_body_chunks(utf8[piece]):
+                        hasher.update(escaped)  # type: ignore[union-attr]
+            if meanwhile is not None:
+                meanwhile()
+            seal = hasher.digest() if hasher is not None else None
+        finally:
+            if hasher is not None:
+                hasher.close()
+    del params
     if seal is None:
         return True
     pg.store_seals(conn, [(table, rowid, seal)])
     cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
     st.known[(table, rowid)] = tuple(values[c] for c in cols)
+    if remember is not None:
+        guard.long_row = LongRow(
+            table, rowid, shape, seal, {c: v for c, v in values.items() if c not in utf8},
+            dict(utf8), {c: remember.get(c) for c in utf8},
+        )  # fmt: skip
     return True
 
 

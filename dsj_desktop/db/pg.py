@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -778,15 +778,13 @@ def utf8_length(data: bytes) -> int:
     return len(data) - len(data.translate(None, _NOT_CONTINUATION))
 
 
-def seal_of_text(key: bytes, table: str, rowid: int, *text: str | bytes) -> bytes:
+def seal_of_text(key: bytes, table: str, rowid: int, *text: str | bytes | memoryview) -> bytes:
     """The seal of a row whose ``to_jsonb(row)::text`` is *text* (given in parts, texts or their UTF-8):
     ``Guard.seal(table, rowid, (text,))`` without copying a long text into the seal's input."""
-    import hashlib
-
-    h = hashlib.blake2b(f"s{table}{SEAL_SEP}i{rowid}{SEAL_SEP}s".encode(), key=key, digest_size=16)
+    h = seal_hash(key, table, rowid)
     for part in text:
         h.update(part.encode("utf-8") if isinstance(part, str) else part)
-    return h.digest()
+    return bytes(h.digest())
 
 
 _CONTROL = bytes(range(32))
@@ -801,6 +799,82 @@ def json_string_body(data: bytes) -> bytes:
 
         return encode_basestring(data.decode("utf-8"))[1:-1].encode("utf-8")
     return data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+
+
+ESCAPE_CHUNK = 1 << 20  # a long text escaped (and hashed) a megabyte at a time
+
+
+def json_string_body_chunks(data: bytes, size: int = ESCAPE_CHUNK) -> Iterator[bytes]:
+    """:func:`json_string_body` of *data* in pieces of about *size* bytes (cut between characters),
+    whose concatenation is that body: each piece can be hashed while the next one is escaped."""
+    if len(data) <= size:
+        yield json_string_body(data)
+        return
+    view = memoryview(data)
+    start = 0
+    while start < len(data):
+        end = min(start + size, len(data))
+        while end < len(data) and 0x80 <= data[end] < 0xC0:  # (not inside a character's UTF-8)
+            end += 1
+        yield json_string_body(bytes(view[start:end]))
+        start = end
+
+
+class ThreadedHash:
+    """A hash fed in a thread of its own (hashlib lets go of the interpreter's lock over large
+    pieces): the caller goes on making the next piece while the last one is hashed."""
+
+    def __init__(self, h: Any) -> None:
+        import queue
+        import threading
+
+        self._h = h
+        self._pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="dsj-seal", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            piece = self._pieces.get()
+            if piece is None:
+                return
+            if not self._error:
+                try:
+                    self._h.update(piece)
+                except BaseException as exc:  # (raised again by digest())
+                    self._error.append(exc)
+
+    def update(self, piece: str | bytes | memoryview) -> None:
+        self._pieces.put(piece.encode("utf-8") if isinstance(piece, str) else piece)
+
+    def digest(self) -> bytes:
+        """The digest of every piece given, once the thread has hashed them."""
+        self.close()
+        if self._error:
+            raise self._error[0]
+        return bytes(self._h.digest())
+
+    def close(self) -> None:
+        self._pieces.put(None)
+        self._thread.join()
+
+
+def seal_hash(key: bytes, table: str, rowid: int) -> Any:
+    """The hash :func:`seal_of_text` feeds with the row's text (its head given already)."""
+    import hashlib
+
+    return hashlib.blake2b(f"s{table}{SEAL_SEP}i{rowid}{SEAL_SEP}s".encode(), key=key, digest_size=16)
+
+
+def send_all(dbapi_conn: Any) -> None:
+    """In pipeline mode: wait until everything queued has been sent to the server (which then works
+    on it while the caller does something else), without waiting for its results."""
+    import select
+
+    pgconn = dbapi_conn.pgconn
+    while pgconn.flush() == 1:  # (the connection is non-blocking in pipeline mode)
+        select.select([], [pgconn.socket], [])
 
 
 def seal_where(

@@ -28,8 +28,8 @@ import json
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
@@ -462,23 +462,39 @@ def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, i
     :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not encoded)
     for the text stored. The signature is checked with the public key against the bytes it covers
     as taken back out of the text returned."""
-    data, chars, _ = _signed_utf8(record, private_key, digest=False)
-    return data, chars
+    signed = sign_utf8(record, private_key, digest=False)
+    signed.checked()
+    return signed.data, signed.chars
 
 
 def signed_utf8_sha256(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None, str]:
     """:func:`signed_utf8`, and the SHA-256 of the bytes (the record's digest, as
-    ``record_sha256`` gives it), computed in a thread while the signature is checked."""
-    data, chars, sha256_hex = _signed_utf8(record, private_key, digest=True)
-    assert sha256_hex is not None
-    return data, chars, sha256_hex
+    ``record_sha256`` gives it), computed while the signature is checked."""
+    signed = sign_utf8(record, private_key)
+    signed.checked()
+    assert signed.sha256 is not None
+    return signed.data, signed.chars, signed.sha256
 
 
-def _signed_utf8(
-    record: Mapping[str, Any], private_key: bytes, *, digest: bool
-) -> tuple[bytes, int | None, str | None]:
+@dataclass
+class SignedUtf8:
+    """A record signed as its UTF-8 (:func:`sign_utf8`), its signature not yet checked."""
+
+    data: bytes  # the signed record's canonical JSON, as UTF-8
+    chars: int | None  # its length in characters (None: an EncodedUtf8 member's is not counted)
+    sha256: str | None  # the SHA-256 of *data* (hex), when asked for
+    _check: Callable[[], None] = field(repr=False)
+
+    def checked(self) -> None:
+        """Checks the signature with the public key against the bytes it covers (raises
+        InvalidSignature). Whoever keeps *data* asks this before it is kept."""
+        self._check()
+
+
+def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = True) -> SignedUtf8:
+    """:func:`signed_utf8` (and its SHA-256 if *digest*), the signature's check left to
+    :meth:`SignedUtf8.checked`, made when it suits the caller (while a server stores the text)."""
     import hashlib
-    import threading
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -489,42 +505,42 @@ def _signed_utf8(
     parts.update((k, v.data) for k, v in ready.items())
     counted = [v.chars for v in ready.values()]
     chars = sum(map(len, members.values())) + sum(n for n in counted if n is not None)
-
-    def joined() -> tuple[bytes, int, int]:  # join_members, in bytes; and the "signature" member's bytes
-        pieces = [b"{"]
-        at = end = 0
-        keys = sorted(parts)
-        for n, k in enumerate(keys):
-            member = [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
-            if k == "signature":  # with the comma before it (or, first of several, the one after it)
-                at = sum(map(len, pieces))
-                end = at + sum(map(len, member)) + (1 if n == 0 and len(keys) > 1 else 0)
-            pieces += member
-        return b"".join([*pieces, b"}"]), at, end
-
+    del members
+    # join_members, in bytes (keys sorted), without the "signature" member: the bytes signed, and
+    # where that member goes (after the members whose keys sort before it).
+    keys = sorted(parts)
+    pieces = [b"{"]
+    at = 1
+    for n, k in enumerate(keys):
+        member = [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
+        if k < "signature":
+            at += sum(map(len, member))
+        pieces += member
+    pieces.append(b"}")
+    message = b"".join(pieces)
+    del pieces, parts
     key = Ed25519PrivateKey.from_private_bytes(private_key)
-    value = key.sign(joined()[0])
+    value = key.sign(message)
     signature = {"alg": SIGNATURE_ALG, "public_key": public_key_of(private_key).hex(), "value": value.hex()}
-    parts["signature"] = canonical_json(signature).encode("utf-8")
-    chars += len(parts["signature"])  # (ASCII)
-    chars += 1 + sum(len(encode_basestring(k)) + 2 for k in parts)  # braces, keys, colons and commas
-    data, at, end = joined()
-    hashed: list[str] = []
-    worker = None
-    if digest:  # (hashlib lets go of the interpreter's lock over megabytes)
-        worker = threading.Thread(
-            target=lambda: hashed.append(hashlib.sha256(data).hexdigest()), name="dsj-sha256"
-        )
-        worker.start()
-    try:
-        # The bytes signed, taken back out of the bytes returned (without the "signature" member).
-        view = memoryview(data)
-        key.public_key().verify(value, b"".join((view[:at], view[end:])))  # raises InvalidSignature
-    finally:
-        if worker is not None:
-            worker.join()
-    sha256_hex = (hashed[0] if hashed else hashlib.sha256(data).hexdigest()) if digest else None
-    return data, None if None in counted else chars, sha256_hex
+    named = encode_basestring("signature").encode("utf-8") + b":" + canonical_json(signature).encode("utf-8")
+    chars += len(named) - len(encode_basestring("signature")) - 1  # its value (ASCII)
+    # Braces, keys, colons and commas.
+    chars += 1 + sum(len(encode_basestring(k)) + 2 for k in [*keys, "signature"])
+    # The "signature" member with the comma between it and a neighbour: first of several, the comma
+    # after it; else the one before it. The bytes signed are the text without it.
+    middle = named if not keys else named + b"," if at == 1 else b"," + named
+    view = memoryview(message)
+    data = b"".join((view[:at], middle, view[at:]))
+    del view
+    sha256_hex = hashlib.sha256(data).hexdigest() if digest else None
+    signed = [message]  # (let go of once checked)
+
+    def check() -> None:
+        if signed:
+            key.public_key().verify(value, signed[0])  # raises InvalidSignature
+            signed.clear()
+
+    return SignedUtf8(data, None if None in counted else chars, sha256_hex, check)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ from dsj_desktop.draw.algorithm import (
 from dsj_desktop.draw.record import (
     EncodedUtf8,
     PreviousAttempt,
+    SignedUtf8,
     build_record,
-    signed_utf8_sha256,
+    sign_utf8,
     target_columns_json,
 )
 from dsj_desktop.errors import UserError
@@ -883,24 +884,25 @@ _MODIFIED = (
 def _frozen(conn: Connection, s: Session, *, verify: bool = False) -> tuple[str, EncodedUtf8, str]:
     """The session's stored inputs (task, targets, other: see :mod:`dsj_desktop.db.draw_inputs`), read
     once per step; *verify*: refused unless the row still matches its seal (what the program wrote),
-    found out while the step goes on and asked for before its record is signed (:func:`_frozen_verified`).
+    found out while the step goes on and asked for before its record is stored (:func:`_frozen_verified`).
     The candidates (7 MB at city scale) as their UTF-8, sealed and copied into the record as they are."""
     cached: tuple[str, EncodedUtf8, str] | None = vars(s).get("_frozen_texts")
     if cached is not None and not verify:
         return cached
     rowid = conn.exec_driver_sql("SELECT rowid FROM draw_input WHERE session_id = ?", (s.id,)).scalar()
     read = guard_mod.sealed_row_later if verify else guard_mod.sealed_row
-    found = (
-        read(conn, guard_of(conn), "draw_input", int(rowid), utf8=("targets",)) if rowid is not None else None
-    )
-    if found is None:
+    rid = None if rowid is None else int(rowid)
+    found = read(conn, guard_of(conn), "draw_input", rid, utf8=("targets",)) if rid is not None else None
+    if found is None or rid is None:
         raise DrawError(f"场次 {s.id} 的抽取输入缺失（数据库可能被程序之外改动），请运行完整性检查。")
     values, matches = found
     if verify:  # (its seal compared in a thread meanwhile)
         vars(s)["_frozen_matches"] = matches
     targets = values["targets"]
-    if type(targets) is bytes:  # its length in characters counted only if a journal line shows it
-        candidates = EncodedUtf8(targets, None)
+    if type(targets) is bytes:  # its length in characters known if this program wrote them, else
+        # counted only if a journal line shows it
+        chars = guard_mod.long_text_chars(guard_of(conn), "draw_input", rid, "targets")
+        candidates = EncodedUtf8(targets, chars)
     else:
         candidates = EncodedUtf8(str(targets).encode("utf-8"), len(str(targets)))
     texts = (str(values["task"]), candidates, str(values["other"]))
@@ -930,8 +932,10 @@ def _source_rows_verify(conn: Connection, s: Session, *, wait: bool = True) -> N
     seed and selection as the reveal stored them), its frozen inputs and its current record — still
     match their seals, i.e. hold what the program wrote. (Much cheaper than verifying the new record
     in full, which repeats the whole draw; ``check`` does that for every stored record.) Not *wait*:
-    the frozen inputs' seal (9 MB hashed) is compared in a thread while the step goes on; the record
-    is not signed, nor anything refused for another reason, before :func:`_frozen_verified` says so."""
+    the frozen inputs' seal (9 MB hashed) is compared in a thread while the step goes on (on a server,
+    for inputs this program wrote, by the server: the caller leaves the connection alone meanwhile);
+    the record is not stored, nor anything written or refused for another reason, before
+    :func:`_frozen_verified` says so."""
     guard = guard_of(conn)
     sources = [("draw_session", "SELECT rowid FROM draw_session WHERE id = ?")]
     if s.record_version:
@@ -965,6 +969,26 @@ def _write_record(
     :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
     digest is the SHA-256 of the stored text); the session row only names the version."""
     _frozen_verified(s)  # the inputs the record copies hold what the program wrote
+    version, signed = _sign_record(db, conn, s, draw, status=status, void_reason=void_reason,
+                                   substitutions=substitutions, disclose_nonce=disclose_nonce)  # fmt: skip
+    return version, _store_record(conn, s, version, signed)
+
+
+def _sign_record(
+    db: Database,
+    conn: Connection,
+    s: Session,
+    draw: DrawResult | DrawSetup,
+    *,
+    status: str,
+    void_reason: str | None = None,
+    substitutions: Sequence[Substitution] = (),
+    disclose_nonce: str | None = None,
+    head: tuple[int, str] | None = None,
+) -> tuple[int, SignedUtf8]:
+    """The session's next record version made and signed (:func:`_write_record`), nothing written:
+    its version and its signed bytes (their signature checked as they are stored). *head*: the
+    journal's head (id, hash) if read already (the connection is then not used for it)."""
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
@@ -1005,23 +1029,31 @@ def _write_record(
     record["pdf_key_fingerprint"] = KeyStore(db.data_dir).pdf_public_key_fingerprint()
     # The journal's head when the record was signed: a copy of the record kept elsewhere shows
     # whether the journal up to that entry was later cut or rewritten (``check`` compares them).
-    seq, head, _ = guard_mod.journal_head(conn)
-    record["journal_head"] = {"seq": seq, "hash": head}
+    seq, head_hash = head if head is not None else guard_mod.journal_head(conn)[:2]
+    record["journal_head"] = {"seq": seq, "hash": head_hash}
     # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
-    # these bytes (the digest made while the signature is checked).
-    data, chars, digest = signed_utf8_sha256(record, _private_key(db))
-    del record
+    # these bytes.
+    signed = sign_utf8(record, _private_key(db))
+    return version, signed
+
+
+def _store_record(conn: Connection, s: Session, version: int, signed: SignedUtf8) -> str:
+    """Store a record version made by :func:`_sign_record`; returns its digest. Its signature is
+    checked while the row is stored (raising, it rolls the write back)."""
+    guard = guard_of(conn)
+    digest = signed.sha256
+    assert digest is not None
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
     # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the people
     # watching a confirmation wait for the COMMIT, not for the copy.)
-    guard_mod.insert_text_row(conn, guard_of(conn), "draw_record", row, "record", data, chars, digest,
-                              checkpoint_later=True)  # fmt: skip
-    del data
+    guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
+                              checkpoint_later=True, remember=False, meanwhile=signed.checked)  # fmt: skip
+    guard_mod.forget_long_row(guard)  # (the frozen inputs a record copies, kept since prepare)
     _set(conn, s.id, record_version=version)
     s.record_version = version
     for cached in ("record", "record_json", "substitutions"):
         vars(s).pop(cached, None)
-    return version, digest
+    return digest
 
 
 # --- confirm, void ----------------------------------------------------------------------------
@@ -1062,15 +1094,19 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     with gc_paused(), db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
-        _source_rows_verify(conn, s, wait=False)  # the inputs' seal compared meanwhile
+        head = guard_mod.journal_head(conn)[:2]  # (for the record, read before the connection is lent)
+        # The inputs' seal compared meanwhile (on a server, by the server, while the record is made and
+        # signed here: nothing written, nor the connection used, before that comparison is asked for).
+        _source_rows_verify(conn, s, wait=False)
+        names = _drawn_names(conn, s)
+        version, signed = _sign_record(db, conn, s, _result(s), status=CONFIRMED, head=head)
+        _frozen_verified(s)  # (an input changed outside the program is said first)
         clash = _recheck(conn, s)
         if clash:
-            _frozen_verified(s)  # (an input changed outside the program is said first)
             raise DrawError(
                 "抽取准备之后，另有场次确认了其中的检查对象，本场次已不符合抽取规则，请作废后重新抽取：\n"
                 + "\n".join(f"· {c}" for c in clash)
             )
-        names = _drawn_names(conn, s)
         sel_rows, member_rows = [], []
         for pos, x in enumerate(s.result, start=1):
             sel_rows.append((s.id, x["id"], pos, x["stratum"] or "", x["ticket"], int(x["mandatory"]),
@@ -1085,7 +1121,8 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
                               {"active": 1, "replaced_by": ""}, (str, str, str, str, int))  # fmt: skip
         _set(conn, s.id, status=CONFIRMED)
         s.status = CONFIRMED
-        _, digest = _write_record(db, conn, s, _result(s), status=CONFIRMED)
+        digest = _store_record(conn, s, version, signed)
+        del signed
         _event(conn, s.id, "confirm", operator, selected=len(s.result), record_sha256=digest)
         return load_session(conn, s.id)
 
