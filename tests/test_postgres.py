@@ -756,12 +756,28 @@ def test_confirm_checks_the_inputs_it_wrote_without_reading_them_back(
         read.append(table)
         return real_parts(conn, table, rowid, utf8)
 
+    escaped: list[int] = []  # the bytes escaped for a seal
+    real_chunks = pg.json_string_body_chunks
+
+    def chunks(data: bytes, size: int = pg.ESCAPE_CHUNK) -> Any:
+        escaped.append(len(data))
+        return real_chunks(data, size)
+
     monkeypatch.setattr(pg, "sealed_parts", sealed_parts)
+    monkeypatch.setattr(pg, "json_string_body_chunks", chunks)
     s = _revealed(pdb)
     assert pdb.guard.long_row is not None and pdb.guard.long_row.table == "draw_input"
+    candidates = len(pdb.guard.long_row.texts["targets"])
     read.clear()
+    escaped.clear()
     done = sessions.confirm(pdb, s.id)
     assert done.status == sessions.CONFIRMED and "draw_input" not in read
+    # The record's seal: its candidates as escaped at prepare, only the rest escaped now.
+    with pdb.read() as conn:
+        size = conn.exec_driver_sql(
+            "SELECT octet_length(record) FROM draw_record WHERE session_id = %s", (s.id,)
+        ).scalar_one()
+    assert sum(escaped) == size - candidates, (escaped, size, candidates)
     assert pdb.guard.long_row is None  # (let go of once the record is stored)
     record = done.record
     assert record is not None and verify_record(record).ok

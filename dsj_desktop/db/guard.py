@@ -21,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -501,7 +501,35 @@ class LongRow:
     values: dict[str, Any]
     texts: dict[str, bytes]
     chars: dict[str, int | None]
+    escaped: dict[str, list[bytes]]  # each long text's JSON string body (pg.json_string_body), in pieces
     sha256: dict[str, bytes] = field(default_factory=dict)
+
+
+def kept_escaped(guard: Guard, data: bytes) -> list[bytes] | None:
+    """The escaped UTF-8 (in pieces) of a long text kept by :class:`LongRow`, if *data* is that very
+    text (a draw's candidates, copied into its record): the record's seal escapes it no more."""
+    kept = guard.long_row
+    if kept is None:
+        return None
+    return next((kept.escaped.get(c) for c, t in kept.texts.items() if t is data), None)
+
+
+def _escaped_pieces(
+    data: bytes, known: Mapping[tuple[int, int], tuple[bytes, Sequence[bytes]]] | None
+) -> Iterator[bytes]:
+    """:func:`pg.json_string_body` of *data* in pieces (:func:`pg.json_string_body_chunks`), where
+    *known* gives it for some spans of *data* (start, end: the bytes there and their escaped UTF-8,
+    taken as they are when those bytes are the ones at that place in *data*; spans cut between
+    characters)."""
+    done = 0
+    view = memoryview(data)
+    for (start, end), (raw, escaped) in sorted((known or {}).items()):
+        if start < done or view[start:end] != raw:  # (never expected: escaped here)
+            continue
+        yield from pg.json_string_body_chunks(bytes(view[done:start]))
+        yield from escaped
+        done = end
+    yield from pg.json_string_body_chunks(bytes(view[done:]) if done else data)
 
 
 def forget_long_row(guard: Guard) -> None:
@@ -990,6 +1018,7 @@ def insert_text_row(
     checkpoint_later: bool = False,
     remember: bool = True,
     meanwhile: Callable[[], None] | None = None,
+    escaped: Mapping[tuple[int, int], tuple[bytes, Sequence[bytes]]] | None = None,
 ) -> None:
     """Insert one row: *values*, and in *column* a long text (a signed record, a draw's frozen
     candidates: some 10 MB at city scale) given as its UTF-8 *data*, its length in characters (None:
@@ -1005,7 +1034,9 @@ def insert_text_row(
     the WAL into the file to a thread (SQLite; see ``Database.write``). *remember*: on a server, the
     row kept as :class:`LongRow` (checked later without reading *data* back). *meanwhile*: called
     while the row is stored (on a server while the server parses and compresses it; elsewhere after
-    the INSERT): the caller's own work, done before the write goes on."""
+    the INSERT): the caller's own work, done before the write goes on. *escaped*: spans of *data* whose
+    escaped UTF-8 for the seal the caller has, by (start, end): the bytes there and that escaped
+    UTF-8 in pieces (:func:`kept_escaped`; on a server)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
@@ -1031,6 +1062,7 @@ def insert_text_row(
                 {column: data},
                 {column: chars} if remember else None,
                 meanwhile,
+                {column: escaped} if escaped else None,
             )
         ):
             return
@@ -1128,6 +1160,7 @@ def _insert_known_row(
     utf8: Mapping[str, bytes],
     remember: Mapping[str, int | None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    known: Mapping[str, Mapping[tuple[int, int], tuple[bytes, Sequence[bytes]]]] | None = None,
 ) -> bool:
     """PostgreSQL, one row inserted in an ordinary write and sealed from the values sent, its JSON
     rendered as the server renders it (:func:`dsj_desktop.db.pg.json_renderer`): a long text is not
@@ -1139,7 +1172,8 @@ def _insert_known_row(
     with nothing written: the table has a column not given here (other than its ``rowid``, drawn from
     its sequence), or a column of a type whose JSON is not rendered here. *remember*: the row is kept
     as the guard's :class:`LongRow` (with the length in characters of each text in *utf8*, when
-    known). *meanwhile*: called while the server stores the row (after the seal's text is escaped)."""
+    known). *meanwhile*: called while the server stores the row (after the seal's text is escaped).
+    *known*: for a text in *utf8*, spans whose escaped UTF-8 the caller has (:func:`_escaped_pieces`)."""
     shape = pg.row_shape(conn, table)
     if {name for name, _ in shape} != {*values, "rowid"} or "id" in values:
         return False
@@ -1180,13 +1214,17 @@ def _insert_known_row(
         dbapi.execute(insert, params)
         pg.send_all(dbapi)
         hasher = pg.ThreadedHash(pg.seal_hash(guard.seal_key, table, rowid)) if layout else None
+        kept_pieces: dict[str, list[bytes]] = {}
         try:
             for n, piece in enumerate(layout or ()):
                 if n % 2 == 0:
                     hasher.update(piece)  # type: ignore[union-attr]
-                else:
-                    for escaped in pg.json_string_body_chunks(utf8[piece]):
-                        hasher.update(escaped)  # type: ignore[union-attr]
+                    continue
+                pieces = kept_pieces[piece] = []
+                for escaped in _escaped_pieces(utf8[piece], (known or {}).get(piece)):
+                    hasher.update(escaped)  # type: ignore[union-attr]
+                    if remember is not None:
+                        pieces.append(escaped)
             if meanwhile is not None:
                 meanwhile()
             seal = hasher.digest() if hasher is not None else None
@@ -1202,7 +1240,7 @@ def _insert_known_row(
     if remember is not None:
         guard.long_row = LongRow(
             table, rowid, shape, seal, {c: v for c, v in values.items() if c not in utf8},
-            dict(utf8), {c: remember.get(c) for c in utf8},
+            dict(utf8), {c: remember.get(c) for c in utf8}, kept_pieces,
         )  # fmt: skip
     return True
 

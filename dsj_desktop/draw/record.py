@@ -483,6 +483,8 @@ class SignedUtf8:
     data: bytes  # the signed record's canonical JSON, as UTF-8
     chars: int | None  # its length in characters (None: an EncodedUtf8 member's is not counted)
     sha256: str | None  # the SHA-256 of *data* (hex), when asked for
+    # Where in *data* the value of each member given as EncodedUtf8 lies (start, end).
+    spans: dict[str, tuple[int, int]]
     _check: Callable[[], None] = field(repr=False)
 
     def checked(self) -> None:
@@ -510,11 +512,16 @@ def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = T
     # where that member goes (after the members whose keys sort before it).
     keys = sorted(parts)
     pieces = [b"{"]
-    at = 1
+    at = done = 1
+    spans: dict[str, tuple[int, int]] = {}
     for n, k in enumerate(keys):
         member = [b"," if n else b"", encode_basestring(k).encode("utf-8"), b":", parts[k]]
+        size = sum(map(len, member))
+        if k in ready:
+            spans[k] = (done + size - len(parts[k]), done + size)
         if k < "signature":
-            at += sum(map(len, member))
+            at += size
+        done += size
         pieces += member
     pieces.append(b"}")
     message = b"".join(pieces)
@@ -529,6 +536,8 @@ def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = T
     # The "signature" member with the comma between it and a neighbour: first of several, the comma
     # after it; else the one before it. The bytes signed are the text without it.
     middle = named if not keys else named + b"," if at == 1 else b"," + named
+    shift = len(middle)
+    spans = {k: (a + shift, b + shift) if a >= at else (a, b) for k, (a, b) in spans.items()}
     view = memoryview(message)
     data = b"".join((view[:at], middle, view[at:]))
     del view
@@ -540,7 +549,7 @@ def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = T
             key.public_key().verify(value, signed[0])  # raises InvalidSignature
             signed.clear()
 
-    return SignedUtf8(data, None if None in counted else chars, sha256_hex, check)
+    return SignedUtf8(data, None if None in counted else chars, sha256_hex, spans, check)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -954,6 +954,16 @@ def _source_rows_verify(conn: Connection, s: Session, *, wait: bool = True) -> N
         _frozen_verified(s)
 
 
+@dataclass
+class _Signed:
+    """A record version made and signed, not yet stored (:func:`_sign_record`)."""
+
+    version: int
+    signed: SignedUtf8
+    # Spans of its bytes whose escaped UTF-8 is known (its candidates, escaped at prepare).
+    escaped: dict[tuple[int, int], tuple[bytes, list[bytes]]] | None
+
+
 def _write_record(
     db: Database,
     conn: Connection,
@@ -969,9 +979,9 @@ def _write_record(
     :func:`record_sha256`). The record is stored once, in draw_record, as its canonical JSON (so its
     digest is the SHA-256 of the stored text); the session row only names the version."""
     _frozen_verified(s)  # the inputs the record copies hold what the program wrote
-    version, signed = _sign_record(db, conn, s, draw, status=status, void_reason=void_reason,
-                                   substitutions=substitutions, disclose_nonce=disclose_nonce)  # fmt: skip
-    return version, _store_record(conn, s, version, signed)
+    made = _sign_record(db, conn, s, draw, status=status, void_reason=void_reason,
+                        substitutions=substitutions, disclose_nonce=disclose_nonce)  # fmt: skip
+    return made.version, _store_record(conn, s, made)
 
 
 def _sign_record(
@@ -985,10 +995,10 @@ def _sign_record(
     substitutions: Sequence[Substitution] = (),
     disclose_nonce: str | None = None,
     head: tuple[int, str] | None = None,
-) -> tuple[int, SignedUtf8]:
-    """The session's next record version made and signed (:func:`_write_record`), nothing written:
-    its version and its signed bytes (their signature checked as they are stored). *head*: the
-    journal's head (id, hash) if read already (the connection is then not used for it)."""
+) -> _Signed:
+    """The session's next record version made and signed (:func:`_write_record`), nothing written
+    (its signature checked as it is stored). *head*: the journal's head (id, hash) if read already
+    (the connection is then not used for it)."""
     superseded = None
     if s.record_version:  # the digest of the version this one supersedes, as stored with it
         superseded = conn.exec_driver_sql(
@@ -1013,6 +1023,7 @@ def _sign_record(
         previous=[PreviousAttempt(**p) for p in inp["previous"]],
         targets_json=candidates,  # the candidates' canonical JSON, made once at prepare
     )
+    targets = candidates.data
     del candidates
     vars(s).pop("_frozen_texts", None)
     vars(s).pop("_frozen_other", None)
@@ -1034,20 +1045,27 @@ def _sign_record(
     # Encoded to UTF-8 once: the signature, the digest, the row, its seal and its journal line all use
     # these bytes.
     signed = sign_utf8(record, _private_key(db))
-    return version, signed
+    del record
+    # The candidates as escaped for their own row's seal at prepare (on a server, when this program
+    # wrote them): the record's seal escapes them no more.
+    escaped = guard_mod.kept_escaped(guard_of(conn), targets)
+    known = {signed.spans["targets"]: (targets, escaped)} if escaped and "targets" in signed.spans else None
+    return _Signed(version, signed, known)
 
 
-def _store_record(conn: Connection, s: Session, version: int, signed: SignedUtf8) -> str:
+def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
     """Store a record version made by :func:`_sign_record`; returns its digest. Its signature is
     checked while the row is stored (raising, it rolls the write back)."""
     guard = guard_of(conn)
+    version, signed = made.version, made.signed
     digest = signed.sha256
     assert digest is not None
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
     # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the people
     # watching a confirmation wait for the COMMIT, not for the copy.)
     guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
-                              checkpoint_later=True, remember=False, meanwhile=signed.checked)  # fmt: skip
+                              checkpoint_later=True, remember=False, meanwhile=signed.checked,
+                              escaped=made.escaped)  # fmt: skip
     guard_mod.forget_long_row(guard)  # (the frozen inputs a record copies, kept since prepare)
     _set(conn, s.id, record_version=version)
     s.record_version = version
@@ -1099,7 +1117,7 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
         # signed here: nothing written, nor the connection used, before that comparison is asked for).
         _source_rows_verify(conn, s, wait=False)
         names = _drawn_names(conn, s)
-        version, signed = _sign_record(db, conn, s, _result(s), status=CONFIRMED, head=head)
+        made = _sign_record(db, conn, s, _result(s), status=CONFIRMED, head=head)
         _frozen_verified(s)  # (an input changed outside the program is said first)
         clash = _recheck(conn, s)
         if clash:
@@ -1121,8 +1139,8 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
                               {"active": 1, "replaced_by": ""}, (str, str, str, str, int))  # fmt: skip
         _set(conn, s.id, status=CONFIRMED)
         s.status = CONFIRMED
-        digest = _store_record(conn, s, version, signed)
-        del signed
+        digest = _store_record(conn, s, made)
+        del made
         _event(conn, s.id, "confirm", operator, selected=len(s.result), record_sha256=digest)
         return load_session(conn, s.id)
 
