@@ -706,8 +706,15 @@ def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
         read.extend([table] * len(ids))
         return real_rows(conn, table, ids)
 
+    real_after = pg.after_copy
+
+    def after_copy(conn: Any, table: str, trigger: Any, ids: Any) -> Any:
+        read.extend([table] * len(ids))
+        return real_after(conn, table, trigger, ids)
+
     monkeypatch.setattr(pg, "sealed_texts", sealed_texts)
     monkeypatch.setattr(pg, "row_texts", row_texts)
+    monkeypatch.setattr(pg, "after_copy", after_copy)
     s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")
     assert "draw_input" not in read and "draw_session" in read
     sessions.commit(pdb, s.id)

@@ -934,13 +934,7 @@ def _copy_known_rows(
     # checked, counted and listed here, first, as the trigger's notes would list them) and every row
     # is rendered (each must be sealed here); else the rows are noted, and only not read back.
     trigger = capture_trigger_name(table)
-    quiet = (
-        all(t is not None for t in texts)
-        and not conn.exec_driver_sql(
-            "SELECT EXISTS (SELECT 1 FROM dsj_change WHERE tx = txid_current())"
-        ).scalar()
-        and pg.pause_capture(conn, table, trigger)
-    )
+    quiet = all(t is not None for t in texts) and pg.pause_capture_if_quiet(conn, table, trigger)
     if quiet:
         guard.check(st, table)
     dbapi = conn.connection.driver_connection
@@ -961,12 +955,14 @@ def _copy_known_rows(
             for rid, text in zip(ids, texts, strict=True)
             if text is not None
         ]
-    if quiet:
-        pg.resume_capture(conn, table, trigger)
     sealed = [rid for rid, text in zip(ids, texts, strict=True) if text is not None]
+    ends = {
+        rid: text for rid, text in zip(ids, texts, strict=True) if sealed and rid in (sealed[0], sealed[-1])
+    }
+    # (The trigger on again, the ends read back and the highest seal found: one round trip.)
+    server_ends, highest = pg.after_copy(conn, table, trigger if quiet else None, list(ends))
     if sealed:
-        ends = {rid: text for rid, text in zip(ids, texts, strict=True) if rid in (sealed[0], sealed[-1])}
-        if pg.row_texts(conn, table, list(ends)) != ends:  # never expected: sealed from the server's text
+        if server_ends != ends:  # never expected: sealed from the server's text
             if not quiet:
                 return True  # (read back and sealed at the end of the write, with every noted row)
             found = pg.row_texts(conn, table, ids)
@@ -974,7 +970,7 @@ def _copy_known_rows(
                 pg.seal_line(table, rid, pg.seal_of_text(key, table, rid, found[rid]).hex()) for rid in ids
             ]
             sealed = list(ids)
-        pg.copy_seals(conn, table, sealed, ["".join(seal_lines)])
+        pg.copy_seals(conn, table, sealed, ["".join(seal_lines)], (highest,))
     if quiet:  # what settle_server_write does with each noted row
         st.count(table, "insert", len(full))
         for v in full[: max(ROWS_IN_JOURNAL - len(st.rows), 0)]:
@@ -1231,10 +1227,11 @@ def _insert_known_row(
         finally:
             if hasher is not None:
                 hasher.close()
+        if seal is not None:  # (stored with the row: one round trip for both)
+            dbapi.execute(pg.STORE_SEAL, (table, rowid, seal))
     del params
     if seal is None:
         return True
-    pg.store_seals(conn, [(table, rowid, seal)])
     cols = guard.columns.get(table) or [name for name, _ in shape if name != "rowid"]
     st.known[(table, rowid)] = tuple(values[c] for c in cols)
     if remember is not None:

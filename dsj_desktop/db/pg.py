@@ -609,17 +609,19 @@ def values_of(text: str, cols: Sequence[str]) -> tuple[Any, ...]:
     return tuple(data.get(c) for c in cols)
 
 
+STORE_SEAL = (
+    "INSERT INTO row_seal (tbl, row_id, seal) VALUES (%s, %s, %s) "
+    "ON CONFLICT (tbl, row_id) DO UPDATE SET seal = excluded.seal"
+)
+
+
 def store_seals(conn: Connection, rows: Sequence[tuple[str, int, bytes]]) -> None:
     if not rows:
         return
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     with dbapi.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO row_seal (tbl, row_id, seal) VALUES (%s, %s, %s) "
-            "ON CONFLICT (tbl, row_id) DO UPDATE SET seal = excluded.seal",
-            rows,
-        )
+        cur.executemany(STORE_SEAL, rows)
 
 
 # --- rows rendered here as the server renders them ------------------------------------------------
@@ -1041,12 +1043,17 @@ def new_ids(conn: Connection, table: str, n: int, column: str = "id") -> Sequenc
     own) as n INSERTs would draw them: one run of consecutive numbers, told by its ends. Should another
     session draw numbers meanwhile (the run broken), n more are drawn and listed (a sequence has gaps
     anyway)."""
-    seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, %s)", (table, column)).scalar()
-    if seq is None:
-        raise ValueError(f"table {table} has no {column} sequence")
-    low, high = conn.exec_driver_sql(
-        "SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) AS drawn", (seq, n)
+    if n <= 0:
+        return []
+    seq, low, high = conn.exec_driver_sql(
+        "WITH s AS (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+        "SELECT s.seq::text, min(d.v), max(d.v) FROM s LEFT JOIN LATERAL "
+        "(SELECT nextval(s.seq) AS v FROM generate_series(1, %s) WHERE s.seq IS NOT NULL) AS d ON true "
+        "GROUP BY s.seq",
+        (table, column, n),
     ).one()
+    if seq is None or low is None:
+        raise ValueError(f"table {table} has no {column} sequence")
     if high - low + 1 == n:  # n distinct numbers between them: all of them
         return range(int(low), int(high) + 1)
     dbapi = conn.connection.driver_connection
@@ -1193,6 +1200,42 @@ def pause_capture(conn: Connection, table: str, trigger: str) -> bool:
     return True
 
 
+def pause_capture_if_quiet(conn: Connection, table: str, trigger: str) -> bool:
+    """:func:`pause_capture`, only where this transaction has changed nothing yet (no capture note of
+    it): the two asked in one query."""
+    row = conn.exec_driver_sql(
+        "SELECT EXISTS (SELECT 1 FROM dsj_change WHERE tx = txid_current()), t.tgenabled, "
+        "pg_has_role(c.relowner, 'USAGE') FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE t.tgname = %s AND c.relname = %s AND n.nspname = current_schema()",
+        (trigger, table),
+    ).first()
+    if row is None or row[0] or row[1] != "O" or not row[2]:
+        return False
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
+    return True
+
+
+def after_copy(
+    conn: Connection, table: str, trigger: str | None, ids: Sequence[int]
+) -> tuple[dict[int, str], int | None]:
+    """After rows are inserted with COPY, in one round trip (pipeline mode): the capture *trigger*
+    switched on again (if given: :func:`resume_capture`), the server's ``to_jsonb(row)::text`` of the
+    rows *ids* (:func:`row_texts`) and the highest rowid of *table* with a seal (for
+    :func:`copy_seals`)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    ids = list(ids)
+    with dbapi.pipeline():
+        if trigger is not None:
+            dbapi.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
+        texts = dbapi.execute(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (ids,))
+        highest = dbapi.execute("SELECT max(row_id) FROM row_seal WHERE tbl = %s", (table,))
+    found = {int(rid): str(text) for rid, text in texts.fetchall()}
+    top = highest.fetchone()
+    return found, None if top is None or top[0] is None else int(top[0])
+
+
 def resume_capture(conn: Connection, table: str, trigger: str) -> None:
     conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
 
@@ -1207,15 +1250,24 @@ def row_texts(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, str
     return out
 
 
-def copy_seals(conn: Connection, table: str, ids: Sequence[int], lines: Sequence[str]) -> None:
+def copy_seals(
+    conn: Connection,
+    table: str,
+    ids: Sequence[int],
+    lines: Sequence[str],
+    known: tuple[int | None] | None = None,
+) -> None:
     """Store the seals of rows just inserted with COPY (*ids*), given as COPY text (:func:`seal_line`).
     A seal left at one of these rowids by earlier means is replaced, as ``INSERT OR REPLACE`` does
-    on SQLite."""
+    on SQLite. *known*: (the table's highest sealed rowid,), if read already (:func:`after_copy`)."""
     if not ids:
         return
     # (The table's highest sealed rowid: one step down the index, where the planner would scan the
     # whole table for an EXISTS over a range.)
-    highest = conn.exec_driver_sql("SELECT max(row_id) FROM row_seal WHERE tbl = %s", (table,)).scalar()
+    if known is not None:
+        highest = known[0]
+    else:
+        highest = conn.exec_driver_sql("SELECT max(row_id) FROM row_seal WHERE tbl = %s", (table,)).scalar()
     if highest is not None and int(highest) >= min(ids):
         conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = %s AND row_id = ANY(%s)", (table, list(ids)))
     dbapi = conn.connection.driver_connection
