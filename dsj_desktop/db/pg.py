@@ -872,11 +872,15 @@ def seal_hash(key: bytes, table: str, rowid: int) -> Any:
 def send_all(dbapi_conn: Any) -> None:
     """In pipeline mode: wait until everything queued has been sent to the server (which then works
     on it while the caller does something else), without waiting for its results."""
-    import select
+    import selectors
 
     pgconn = dbapi_conn.pgconn
-    while pgconn.flush() == 1:  # (the connection is non-blocking in pipeline mode)
-        select.select([], [pgconn.socket], [])
+    if pgconn.flush() != 1:  # (the connection is non-blocking in pipeline mode: 1, more to send)
+        return
+    with selectors.DefaultSelector() as selector:
+        selector.register(pgconn.socket, selectors.EVENT_WRITE)
+        while pgconn.flush() == 1:
+            selector.select()
 
 
 def seal_where(
