@@ -1170,16 +1170,15 @@ def _insert_known_row(
     as the guard's :class:`LongRow` (with the length in characters of each text in *utf8*, when
     known). *meanwhile*: called while the server stores the row (after the seal's text is escaped).
     *known*: for a text in *utf8*, spans whose escaped UTF-8 the caller has (:func:`_escaped_pieces`)."""
-    shape = pg.row_shape(conn, table)
+    shape, drawn = pg.row_shape_and_rowid(conn, table)
     if {name for name, _ in shape} != {*values, "rowid"} or "id" in values:
         return False
     render = pg.json_renderer(shape)
     if render is None:
         return False
-    drawn = conn.exec_driver_sql("SELECT nextval(pg_get_serial_sequence(%s, 'rowid'))", (table,)).scalar()
     if drawn is None:  # no sequence for the rowid
         return False
-    rowid = int(drawn)
+    rowid = drawn
     sent = {**values, **{c: pg.Utf8Text(v) for c, v in utf8.items()}, "rowid": rowid}
     dbapi = conn.connection.driver_connection
     assert dbapi is not None

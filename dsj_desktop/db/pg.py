@@ -648,6 +648,26 @@ def row_shape(conn: Connection, table: str) -> list[tuple[str, int]]:
         return [(str(d.name), int(d.type_code)) for d in cur.description or ()]
 
 
+def row_shape_and_rowid(conn: Connection, table: str) -> tuple[list[tuple[str, int]], int | None]:
+    """:func:`row_shape` and a rowid drawn from the sequence of *table*'s ``rowid`` (None: it has no
+    such column or sequence), in one round trip (pipeline mode). (A number drawn and not used is a
+    gap, as sequences have anyway.)"""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.pipeline():
+        shape = dbapi.execute(f'SELECT * FROM "{table}" LIMIT 0')
+        drawn = dbapi.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'rowid')) WHERE EXISTS (SELECT 1 FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attname = 'rowid' AND attnum > 0 AND NOT attisdropped)",
+            (table, f'"{table}"'),
+        )
+    found = drawn.fetchone()
+    return (
+        [(str(d.name), int(d.type_code)) for d in shape.description or ()],
+        None if found is None or found[0] is None else int(found[0]),
+    )
+
+
 def json_renderer(shape: Sequence[tuple[str, int]]) -> RowRenderer | None:
     """A function giving ``to_jsonb(row)::text`` of a row of this *shape* (:func:`row_shape`) from its
     values in that order, exactly as the server writes it: keys in jsonb's order (shorter first, then
