@@ -884,6 +884,25 @@ def test_long_text_escaped_in_pieces_is_escaped_as_a_whole() -> None:
             )
 
 
+def test_a_text_escaped_with_a_span_escaped_before_is_escaped_as_a_whole() -> None:
+    """A record's seal takes its candidates as escaped at prepare: the pieces make the record escaped
+    as a whole; a span whose bytes are not the ones given is escaped afresh."""
+    inner = '[{"id":"1","name":"名\\"称"}]'.encode()
+    data = b'{"a":"x\\"y","targets":' + inner + b',"z":"\xe2\x98\x83"}'
+    start = data.index(inner)
+    whole = pg.json_string_body(data)
+    pieces = list(pg.json_string_body_chunks(inner, 4))
+    for known in (
+        {(start, start + len(inner)): (inner, pieces)},
+        {(start, start + len(inner)): (inner.replace(b"1", b"2"), [b"wrong"])},
+        {(start, start + len(inner) - 1): (inner, [b"wrong"])},
+    ):
+        assert b"".join(guard_mod._escaped_pieces(data, known)) == whole
+    # (Taken as given where the bytes are those: never escaped again.)
+    taken = {(start, start + len(inner)): (inner, [b"given"])}
+    assert b"".join(guard_mod._escaped_pieces(data, taken)).count(b"given") == 1
+
+
 def test_bulk_writes_of_every_directory_are_sealed_on_the_server(pdb: Database) -> None:
     """Every kind of directory through the COPY path (dates, integers, a column the spec does not
     cover): rendered in the program where it can, read back where it cannot; honest either way."""

@@ -145,7 +145,7 @@ class Guard:
         )
         # The last row with a long text the program inserted on a server and sealed itself (a draw's
         # 9 MB frozen inputs), kept so that checking it later needs no read of that text (see
-        # :func:`_remembered_row`); None when there is none.
+        # :func:`_kept_values`); None when there is none.
         self.long_row: LongRow | None = None
 
     # --- seals ---------------------------------------------------------------------------
@@ -524,8 +524,8 @@ def _escaped_pieces(
     done = 0
     view = memoryview(data)
     for (start, end), (raw, escaped) in sorted((known or {}).items()):
-        if start < done or view[start:end] != raw:  # (never expected: escaped here)
-            continue
+        if start < done or end - start != len(raw) or not data.startswith(raw, start):
+            continue  # (never expected: escaped here)
         yield from pg.json_string_body_chunks(bytes(view[done:start]))
         yield from escaped
         done = end
