@@ -108,9 +108,12 @@ def test_page_by_page_the_parts_are_the_tables_reportlab_makes() -> None:
         assert a._linecmds == b._linecmds
         assert a._bkgrndcmds == b._bkgrndcmds
         assert getattr(a, "_cornerRadii", None) == getattr(b, "_cornerRadii", None)
-        assert [[(s.alignment, s.fontsize, s.leading, s.valign) for s in row] for row in a._cellStyles] == [
-            [(s.alignment, s.fontsize, s.leading, s.valign) for s in row] for row in b._cellStyles
-        ]
+        assert (a.hAlign, a.vAlign) == (b.hAlign, b.vAlign)
+
+        def styles(t: Table) -> list[list[dict[str, Any]]]:
+            return [[{k: v for k, v in vars(c).items() if k != "name"} for c in row] for row in t._cellStyles]
+
+        assert styles(a) == styles(b)
 
     avail, pages = height * 0.37, 0
     while True:
@@ -139,9 +142,9 @@ def test_a_page_too_short_for_a_row_is_refused_as_reportlab_refuses_it() -> None
 
 
 def test_a_long_table_is_laid_out_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counts the rows reportlab's Tables are made of while a 5,000-row table is laid out on
-    ~90 pages: a few times the rows (a Table per page and one window), not rows × pages, which is
-    what a Table split page by page costs (it makes a Table of all the remaining rows each page)."""
+    """Counts the rows reportlab's Tables are made of while a 5,000-row table is laid out on ~110
+    pages: each row about once (a Table per page), not rows × pages / 2 as when one Table was split
+    page by page (a new Table of all the remaining rows each page: 273,524 rows in 216 Tables)."""
     made: list[int] = []
     original = rl_tables.Table.__init__
 
@@ -154,5 +157,5 @@ def test_a_long_table_is_laid_out_in_linear_time(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(rl_tables.Table, "__init__", counting)
     doc.build()
     assert doc.page_count >= 80
-    assert 5000 < sum(made) < 3 * 5000, (sum(made), len(made))
+    assert 5000 < sum(made) < 2 * 5000, (sum(made), len(made))
     assert max(made) < 100  # no Table of more than a page of rows

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -199,15 +200,15 @@ class PagedTable(Flowable):  # type: ignore[misc]
 
     It prints exactly what ``Table(data, colWidths, rowHeights, repeatRows=1, style)`` prints, but
     that Table, split at the end of each page, builds a new Table of all the rows still to come
-    (``Table.__init__``, ``_calc_height``, the style commands over every remaining row): a
-    96,000-row table on 2,100 pages took minutes. This flowable keeps the rows and, at each page
-    end, has reportlab split a Table of just the rows that may fit plus the first that cannot (its
-    own ``split`` decides where, so the page breaks fall where they did) and keeps the rest as a new
-    PagedTable. The line and background commands of that rest are carried from page to page by
-    reportlab's own split transformations, applied to the commands only (so, as with Table, the
-    zebra stripes start again on each page under the repeated header). ``wrap`` reports the height
-    a Table of the remaining rows would (the same compensated sum); ``drawOn`` of a rest that fits
-    draws one Table of it.
+    (``Table.__init__``, ``_calc_height``, ``_cr_1_1`` over every remaining row): a 96,000-row
+    table on 2,100 pages took minutes. This flowable keeps the rows; ``split`` finds how many fit
+    as Table does (so the page breaks fall where they did) and returns the Table of just those,
+    made as ``Table._splitRows`` makes a first part, and a new PagedTable of the rest. The line and
+    background commands are carried from page to page as Table carries them (``_splitLineCmds``,
+    ``_cr_0``, what ``_cr_1_1`` does), on the commands only: as with Table, the zebra stripes
+    start again on each page under the repeated header. ``wrap`` reports the height a Table of the
+    remaining rows would (the same compensated sum); ``drawOn`` of a rest that fits draws one
+    Table of it.
 
     ``data`` is the header row then the rows (plain strings), ``row_heights`` explicit. Style
     commands may address any columns but only the header row (0 to 0), the body (1 to -1) or all
@@ -278,23 +279,40 @@ class PagedTable(Flowable):  # type: ignore[misc]
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        heights = self._row_heights
-        # The rows that fit (as Table._getFirstPossibleSplitRowPosition adds them), then one more.
-        stop, h = self._offset, heights[0]
-        if not h > availHeight:
-            while stop < len(heights) and not h + heights[stop] > availHeight:
-                h += heights[stop]
-                stop += 1
-        stop = min(stop + 1, len(heights))
-        window = self._rest_table(stop)
-        parts = window.split(availWidth, availHeight)
-        if len(parts) < 2:
-            return [self] if parts and stop == len(heights) else []
-        first = parts[0]
-        n = first._nrows  # the split row of the rest: header and n - 1 rows go on this page
-        return [first, self._rest(n)]
+        """As Table.split (by row, the header repeated) splits a Table of the rest: the Table of
+        the header and the rows that fit, and the rest of the rest."""
+        data, heights, offset = self._cellvalues, self._row_heights, self._offset
+        nrows = len(data) - offset + 1  # rows of the rest, header included
+        # How many rows fit, added up as Table._getFirstPossibleSplitRowPosition adds them.
+        n, h = 0, 0.0
+        while n < nrows:
+            rh = heights[offset + n - 1] if n else heights[0]
+            if h + rh > availHeight:
+                break
+            h = h + rh
+            n += 1
+        if self._width > availWidth and not rl_config.allowTableBoundsErrors & 1:
+            return []
+        if n <= 1:  # not one row under the header
+            return []
+        if n == nrows:
+            return [self]
+        # The first part as Table._splitRows makes it: the rows, then _cr_0 of the commands.
+        first = Table(
+            [data[0], *data[offset : offset + n - 1]],
+            colWidths=self._col_widths,
+            rowHeights=[heights[0], *heights[offset : offset + n - 1]],
+            repeatRows=1,
+            style=self._cell_style,
+            cornerRadii=None,
+        )
+        lines = self._commands._splitLineCmds(n)
+        first._cr_0(n, lines, nrows, 0)
+        first._cr_0(n, self._commands._bkgrndcmds, nrows, 0, _srflMode=True)
+        first.hAlign = self.hAlign
+        return [first, self._rest(n, lines)]
 
-    def _rest(self, n: int) -> PagedTable:
+    def _rest(self, n: int, lines: list[tuple[Any, ...]]) -> PagedTable:
         """What is left when the rest is split at its row *n* (header and n - 1 rows go first)."""
         rest = PagedTable.__new__(PagedTable)
         Flowable.__init__(rest)  # a new flowable: not postponed, on no canvas yet
@@ -302,10 +320,10 @@ class PagedTable(Flowable):  # type: ignore[misc]
         for name in _SHARED:
             setattr(rest, name, getattr(self, name))
         rest._offset = self._offset + n - 1
-        rest._commands = self._carry(n)
+        rest._commands = self._carry(n, lines)
         return rest
 
-    def _carry(self, n: int) -> Table:
+    def _carry(self, n: int, lines: list[tuple[Any, ...]]) -> Table:
         """The commands of the second part when the rest is split at row *n*, as Table._splitRows
         makes them: _splitLineCmds, then what _cr_1_1 does with the header row repeated (no special
         rows, no row split range here), without its set of every row a command spans (O(rows)
@@ -316,7 +334,7 @@ class PagedTable(Flowable):  # type: ignore[misc]
         dst.__dict__.update(src.__dict__)
         dst._linecmds, dst._bkgrndcmds = [], []
         dst._nrows = nrows - n + 1
-        for cmd in (*src._splitLineCmds(n), *src._bkgrndcmds):
+        for cmd in (*lines, *src._bkgrndcmds):
             (sc, sr), (ec, er) = cmd[1:3]
             if sr < 0:
                 sr += nrows
