@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -46,6 +47,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus import paragraph as _rl_paragraph
+from reportlab.platypus.tables import LINECOMMANDS as _RL_LINE_COMMANDS
 
 from dsj_desktop import __version__
 from dsj_desktop.fileutil import atomic_write_bytes
@@ -183,6 +185,186 @@ class _StampArea(Flowable):  # type: ignore[misc]
         x1, y1 = self.canv.absolutePosition(x0, 0)
         x2, y2 = self.canv.absolutePosition(self._avail_width, self.box_height)
         self._record(self.canv.getPageNumber() - 1, (x1, y1, x2, y2))
+
+
+# The rows a style command of a PagedTable may address: the header, the body, or all rows.
+_PAGED_ROWS = {(0, 0), (1, -1), (0, -1)}
+# The style commands a Table keeps as commands (the others set the cells' styles).
+_TABLE_COMMANDS = {*_RL_LINE_COMMANDS, "BACKGROUND", "ROWBACKGROUNDS", "COLBACKGROUNDS"}
+# What the rest of a PagedTable shares with the table it was split from.
+_SHARED = ("_cellvalues", "_row_heights", "_col_widths", "_style", "_cell_style", "_sums", "_width", "_avail")
+
+
+class PagedTable(Flowable):  # type: ignore[misc]
+    """A long table, header repeated on every page, laid out in time linear in its rows.
+
+    It prints exactly what ``Table(data, colWidths, rowHeights, repeatRows=1, style)`` prints, but
+    that Table, split at the end of each page, builds a new Table of all the rows still to come
+    (``Table.__init__``, ``_calc_height``, ``_cr_1_1`` over every remaining row): a 96,000-row
+    table on 2,100 pages took minutes. This flowable keeps the rows; ``split`` finds how many fit
+    as Table does (so the page breaks fall where they did) and returns the Table of just those,
+    made as ``Table._splitRows`` makes a first part, and a new PagedTable of the rest. The line and
+    background commands are carried from page to page as Table carries them (``_splitLineCmds``,
+    ``_cr_0``, what ``_cr_1_1`` does), on the commands only: as with Table, the zebra stripes
+    start again on each page under the repeated header. ``wrap`` reports the height a Table of the
+    remaining rows would (the same compensated sum); ``drawOn`` of a rest that fits draws one
+    Table of it.
+
+    ``data`` is the header row then the rows (plain strings), ``row_heights`` explicit. Style
+    commands may address any columns but only the header row (0 to 0), the body (1 to -1) or all
+    rows (0 to -1); no SPAN or NOSPLIT.
+    """
+
+    def __init__(
+        self,
+        data: list[list[str]],
+        col_widths: Sequence[float],
+        row_heights: Sequence[float],
+        style: Sequence[tuple[Any, ...]],
+    ) -> None:
+        super().__init__()
+        if len(row_heights) != len(data) or not data or None in row_heights:
+            raise ValueError("a PagedTable needs a header row and one explicit height per row")
+        for cmd in style:
+            if (cmd[1][1], cmd[2][1]) not in _PAGED_ROWS or cmd[0] in ("SPAN", "NOSPLIT"):
+                raise ValueError(f"style command not supported by PagedTable: {cmd!r}")
+        self.hAlign = "LEFT"
+        self._cellvalues = data  # the name reportlab's Table gives them
+        self._row_heights = list(row_heights)
+        self._col_widths = list(col_widths)
+        self._style = TableStyle(list(style))
+        self._cell_style = TableStyle([c for c in style if c[0] not in _TABLE_COMMANDS])
+        self._offset = 1  # the first row (of data) not yet on a page
+        # The line and background commands as they stand in the Table of the rows from _offset on
+        # (header first), kept on a Table that holds only the header row.
+        self._commands = Table([data[0]], colWidths=self._col_widths, style=self._style)
+        self._commands._nrows = len(data)
+        if self._commands._spanCmds or self._commands._nosplitCmds or self._commands._srflcmds:
+            raise ValueError("a PagedTable takes no SPAN, NOSPLIT or splitfirst/splitlast commands")
+        self._sums = _reverse_sums(self._row_heights)
+        width = 0.0
+        for w in self._col_widths:  # as Table._calc_width adds them
+            width = width + w
+        self._width = width
+        self._avail = (0.0, 0.0)
+
+    def _rest_table(self, stop: int) -> Table:
+        """A Table of the header and rows ``_offset:stop``: the cells styled by the style, the line
+        and background commands those of this rest (the original ones before any split)."""
+        data, heights = self._cellvalues, self._row_heights
+        table = Table(
+            [data[0], *data[self._offset : stop]],
+            colWidths=self._col_widths,
+            rowHeights=[heights[0], *heights[self._offset : stop]],
+            repeatRows=1,
+            style=self._cell_style,
+        )
+        table.hAlign = self.hAlign
+        if self._offset > 1:
+            table._setCornerRadii(None)  # as Table._splitRows makes the second part of a split
+        table._linecmds = list(self._commands._linecmds)
+        table._bkgrndcmds = list(self._commands._bkgrndcmds)
+        return table
+
+    def _height(self) -> float:
+        """The height of a Table of the header and the rows from _offset on, summed as
+        Table._calc_height sums it (from the last row up, compensated)."""
+        height, c = self._sums[0][self._offset], self._sums[1][self._offset]
+        y = self._row_heights[0] - c
+        return height + y
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self._avail = (availWidth, availHeight)
+        self.width, self.height = self._width, self._height()
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        """As Table.split (by row, the header repeated) splits a Table of the rest: the Table of
+        the header and the rows that fit, and the rest of the rest."""
+        data, heights, offset = self._cellvalues, self._row_heights, self._offset
+        nrows = len(data) - offset + 1  # rows of the rest, header included
+        # How many rows fit, added up as Table._getFirstPossibleSplitRowPosition adds them.
+        n, h = 0, 0.0
+        while n < nrows:
+            rh = heights[offset + n - 1] if n else heights[0]
+            if h + rh > availHeight:
+                break
+            h = h + rh
+            n += 1
+        if self._width > availWidth and not rl_config.allowTableBoundsErrors & 1:
+            return []
+        if n <= 1:  # not one row under the header
+            return []
+        if n == nrows:
+            return [self]
+        # The first part as Table._splitRows makes it: the rows, then _cr_0 of the commands.
+        first = Table(
+            [data[0], *data[offset : offset + n - 1]],
+            colWidths=self._col_widths,
+            rowHeights=[heights[0], *heights[offset : offset + n - 1]],
+            repeatRows=1,
+            style=self._cell_style,
+            cornerRadii=None,
+        )
+        lines = self._commands._splitLineCmds(n)
+        first._cr_0(n, lines, nrows, 0)
+        first._cr_0(n, self._commands._bkgrndcmds, nrows, 0, _srflMode=True)
+        first.hAlign = self.hAlign
+        return [first, self._rest(n, lines)]
+
+    def _rest(self, n: int, lines: list[tuple[Any, ...]]) -> PagedTable:
+        """What is left when the rest is split at its row *n* (header and n - 1 rows go first)."""
+        rest = PagedTable.__new__(PagedTable)
+        Flowable.__init__(rest)  # a new flowable: not postponed, on no canvas yet
+        rest.hAlign = self.hAlign
+        for name in _SHARED:
+            setattr(rest, name, getattr(self, name))
+        rest._offset = self._offset + n - 1
+        rest._commands = self._carry(n, lines)
+        return rest
+
+    def _carry(self, n: int, lines: list[tuple[Any, ...]]) -> Table:
+        """The commands of the second part when the rest is split at row *n*, as Table._splitRows
+        makes them: _splitLineCmds, then what _cr_1_1 does with the header row repeated (no special
+        rows, no row split range here), without its set of every row a command spans (O(rows)
+        per command and page)."""
+        src = self._commands
+        nrows = src._nrows
+        dst = Table.__new__(Table)
+        dst.__dict__.update(src.__dict__)
+        dst._linecmds, dst._bkgrndcmds = [], []
+        dst._nrows = nrows - n + 1
+        for cmd in (*lines, *src._bkgrndcmds):
+            (sc, sr), (ec, er) = cmd[1:3]
+            if sr < 0:
+                sr += nrows
+            if er < 0:
+                er += nrows
+            if sr <= 0 <= er:  # spans the header row: it goes with the repeated header
+                dst._addCommand((cmd[0], (sc, 0), (ec, 0), *cmd[3:]))
+            if er >= n:
+                dst._addCommand((cmd[0], (sc, max(sr - n, 0) + 1), (ec, max(er - n, 0) + 1), *cmd[3:]))
+        return dst
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        table = self._rest_table(len(self._cellvalues))
+        table.wrapOn(canvas, *self._avail)
+        table.drawOn(canvas, x, y, _sW)
+
+
+def _reverse_sums(heights: list[float]) -> tuple[list[float], list[float]]:
+    """For each i ≥ 1, the state (sum, compensation) of Table._calc_height's compensated sum of
+    heights[-1], heights[-2], ..., heights[i] (index len(heights): nothing added yet)."""
+    n = len(heights)
+    sums, comps = [0.0] * (n + 1), [0.0] * (n + 1)
+    height = c = 0.0
+    for i in range(n - 1, 0, -1):
+        y = heights[i] - c
+        t = height + y
+        c = (t - height) - y
+        height = t
+        sums[i], comps[i] = height, c
+    return sums, comps
 
 
 def numbered_canvas(footer: Any) -> type[Canvas]:
@@ -392,9 +574,7 @@ class PdfDocument:
                 style.append(("ALIGN", (i, 1), (i, -1), c.align.upper()))
         if zebra and len(data) > 2:
             style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA_FILL]))
-        table = Table(data, colWidths=widths, rowHeights=heights, repeatRows=1, style=TableStyle(style))
-        table.hAlign = "LEFT"
-        self.story.extend([table, Spacer(1, 3 * mm)])
+        self.story.extend([PagedTable(data, widths, heights, style), Spacer(1, 3 * mm)])
         return len(data) - 1
 
     def qr_code(self, data: str, *, size_mm: float = 28, caption: str | None = None) -> None:
