@@ -541,13 +541,15 @@ def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = T
     view = memoryview(message)
     data = b"".join((view[:at], middle, view[at:]))
     del view
+    del message
     sha256_hex = hashlib.sha256(data).hexdigest() if digest else None
-    signed = [message]  # (let go of once checked)
+    checked: list[bool] = []
 
-    def check() -> None:
-        if signed:
-            key.public_key().verify(value, signed[0])  # raises InvalidSignature
-            signed.clear()
+    def check() -> None:  # the bytes signed, taken back out of the very bytes returned
+        if not checked:
+            cut = memoryview(data)
+            key.public_key().verify(value, b"".join((cut[:at], cut[at + shift :])))  # raises InvalidSignature
+            checked.append(True)
 
     return SignedUtf8(data, None if None in counted else chars, sha256_hex, spans, check)
 
