@@ -31,20 +31,18 @@ _OWN = frozenset({"task", "targets", "names"})
 
 def split(
     inputs: Mapping[str, Any],
-    targets: Sequence[tuple[str, str]] | None = None,
     *,
     lenient: bool = False,
     targets_json: str | None = None,
 ) -> tuple[str, str, str]:
-    """(task, targets, other) texts of *inputs*. *targets*: the candidates already ordered by id (the
-    draw's own order, :class:`~dsj_desktop.draw.algorithm.DrawSetup`); else they are sorted here.
-    *targets_json*: their text made already (:func:`~dsj_desktop.draw.record.target_columns_json`,
-    as ``prepare`` does), taken as it is; then ``inputs["names"]`` need only name the mandatory
-    targets, and ``inputs["targets"]`` is not read.
+    """(task, targets, other) texts of *inputs*. *targets_json*: the candidates' text made already
+    (:func:`~dsj_desktop.draw.record.target_columns_json`, as ``prepare`` does), taken as it is; then
+    ``inputs["names"]`` need only name the mandatory targets, and ``inputs["targets"]`` is not read.
+    Else the candidates of ``inputs["targets"]`` are sorted here by id.
     *lenient* (upgrading a file): names the record would refuse are kept as they are, not refused."""
     names: Mapping[str, str] = inputs["names"]
     if targets_json is None:
-        rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"]) if targets is None else targets
+        rows = sorted((str(t[0]), str(t[1])) for t in inputs["targets"])
         try:
             targets_json = target_rows_json(rows, names)
         except (RecordError, DrawInputError):
