@@ -108,6 +108,14 @@ def outside_found(db: Database) -> bool:
     return guard_mod.OUTSIDE_CHANGE in last_actions(db)
 
 
+def note_workstation(db: Database, session_id: str) -> None:
+    """What a draw does between prepare and commit: note this workstation for *session_id* (a
+    transaction of its own, hold_live), then let go of it."""
+    held = db.hold_live(session_id)
+    assert held is not None
+    held.close()
+
+
 @pytest.fixture
 def targets(pdb: Database) -> Database:
     add_target(pdb, "91110000100000001X", "甲公司")
@@ -281,15 +289,11 @@ def test_a_deletion_by_a_trigger_planted_on_the_workstation_note_is_found(
     """The note a draw makes of its workstation (hold_live) is the program's own transaction between
     two writes; one planted trigger there that deletes a target makes the next write count."""
     setting(targets, "a")
-    held = targets.hold_live("S-PLANTED-0")
-    assert held is not None
-    held.close()
+    note_workstation(targets, "S-PLANTED-0")
     outside(server_url, PLANT, "CREATE TRIGGER zz_planted AFTER INSERT ON dsj_workstation "
             "FOR EACH ROW EXECUTE FUNCTION planted()")  # fmt: skip
     setting(targets, "b")
-    held = targets.hold_live("S-PLANTED-1")
-    assert held is not None
-    held.close()
+    note_workstation(targets, "S-PLANTED-1")
     setting(targets, "c")
     assert outside_found(targets)
 
@@ -343,9 +347,7 @@ def test_a_noted_change_by_a_trigger_planted_on_the_workstation_note_is_found(
     """A trigger planted on the workstation note changes a target with the capture trigger on: its note,
     left by the program's own transaction, is put on record by the next write."""
     setting(targets, "a")
-    held = targets.hold_live("S-NOTED-0")
-    assert held is not None
-    held.close()
+    note_workstation(targets, "S-NOTED-0")
     outside(
         server_url,
         "CREATE FUNCTION planted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -353,8 +355,6 @@ def test_a_noted_change_by_a_trigger_planted_on_the_workstation_note_is_found(
         "CREATE TRIGGER zz_planted AFTER INSERT ON dsj_workstation FOR EACH ROW EXECUTE FUNCTION planted()",
     )
     setting(targets, "b")
-    held = targets.hold_live("S-NOTED-1")
-    assert held is not None
-    held.close()
+    note_workstation(targets, "S-NOTED-1")
     setting(targets, "c")
     assert outside_found(targets)

@@ -745,6 +745,15 @@ def _revealed(pdb: Database, task: str = "RW-2026-04") -> Any:
     return s
 
 
+def assert_nothing_confirmed(pdb: Database, session_id: str) -> None:
+    """No selection, team member or record of the session was written."""
+    with pdb.read() as conn:
+        for table in ("draw_selection", "draw_member", "draw_record"):
+            assert not conn.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE session_id = %s", (session_id,)
+            ).scalar_one(), table
+
+
 def test_confirm_checks_the_inputs_it_wrote_without_reading_them_back(
     pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -830,11 +839,7 @@ def test_inputs_edited_outside_after_prepare_are_refused_at_confirm(
         sessions.confirm(pdb, s.id)
     assert guard_mod.table_title("draw_input") in str(refused.value)
     assert sessions.get_session(pdb, s.id).status == sessions.REVEALED
-    with pdb.read() as conn:
-        for table in ("draw_selection", "draw_member", "draw_record"):
-            assert not conn.exec_driver_sql(
-                f"SELECT count(*) FROM {table} WHERE session_id = %s", (s.id,)
-            ).scalar_one(), table
+    assert_nothing_confirmed(pdb, s.id)
 
 
 def test_a_record_whose_signature_fails_its_check_is_not_stored(
@@ -861,11 +866,7 @@ def test_a_record_whose_signature_fails_its_check_is_not_stored(
         sessions.confirm(pdb, s.id)
     monkeypatch.undo()
     assert sessions.get_session(pdb, s.id).status == sessions.REVEALED
-    with pdb.read() as conn:
-        for table in ("draw_selection", "draw_member", "draw_record"):
-            assert not conn.exec_driver_sql(
-                f"SELECT count(*) FROM {table} WHERE session_id = %s", (s.id,)
-            ).scalar_one(), table
+    assert_nothing_confirmed(pdb, s.id)
     assert sessions.confirm(pdb, s.id).status == sessions.CONFIRMED
     report = check(pdb)
     assert report.ok, report.text()
