@@ -37,8 +37,6 @@ from dsj_desktop.draw.record import (
     sign_record,
     sign_utf8,
     signed_text,
-    signed_utf8,
-    signed_utf8_sha256,
     target_columns_json,
     target_rows_json,
     verify_record,
@@ -141,6 +139,14 @@ def test_unmodified_record_passes(good: dict[str, Any]) -> None:
     assert verify_record(json.loads(json.dumps(good, ensure_ascii=False, indent=1))).ok
 
 
+def signed_as_stored(record: dict[str, Any]) -> tuple[bytes, int | None, str]:
+    """As the service stores a record: its canonical JSON as UTF-8, its length and its digest,
+    the signature checked against the bytes returned."""
+    signed = sign_utf8(record, KEY)
+    signed.checked()
+    return signed.data, signed.chars, signed.sha256
+
+
 def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any]) -> None:
     """The draw service signs and hashes a record from the canonical JSON of each member: the same
     text as canonical_json of the whole, so the same signature and digest (a record with the
@@ -156,23 +162,23 @@ def test_a_record_signed_from_its_members_is_the_same_record(good: dict[str, Any
         # As the service stores it: the signed record's canonical JSON as UTF-8, and its length.
         text = canonical_json(sign_record(record, KEY))
         assert signed_text(record, KEY) == text
-        assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
+        assert signed_as_stored(record)[:2] == (text.encode("utf-8"), len(text))
         # With the candidates given as their UTF-8 (as confirm reads them from the database).
         candidates = canonical_json(record["targets"])
         ready = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), len(candidates)))
-        assert signed_utf8(ready, KEY) == (text.encode("utf-8"), len(text))
+        assert signed_as_stored(ready)[:2] == (text.encode("utf-8"), len(text))
         assert canonical_members(ready) == canonical_members(record)
         # With its digest (made while the signature is checked), and with the candidates' length not
         # counted (then neither is the record's).
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        assert signed_utf8_sha256(ready, KEY) == (text.encode("utf-8"), len(text), digest)
+        assert signed_as_stored(ready) == (text.encode("utf-8"), len(text), digest)
         uncounted = dict(record, targets=EncodedUtf8(candidates.encode("utf-8"), None))
-        assert signed_utf8_sha256(uncounted, KEY) == (text.encode("utf-8"), None, digest)
+        assert signed_as_stored(uncounted) == (text.encode("utf-8"), None, digest)
     # The "signature" member put in its place among the others (first of several, last, or alone) and
     # its check left to the caller (sign_utf8: made when the text is stored).
     for record in ({"status": "voided", "targets": []}, {"commitment": "c", "nonce": None}, {}):
         text = canonical_json(sign_record(record, KEY))
-        assert signed_utf8(record, KEY) == (text.encode("utf-8"), len(text))
+        assert signed_as_stored(record)[:2] == (text.encode("utf-8"), len(text))
         signed = sign_utf8(record, KEY)
         assert (signed.data, signed.chars) == (text.encode("utf-8"), len(text))
         assert signed.sha256 == hashlib.sha256(signed.data).hexdigest()

@@ -219,7 +219,7 @@ class Encoded:
 @dataclass(frozen=True)
 class EncodedUtf8:
     """A record member given as the UTF-8 of its canonical JSON, *chars* characters long: the
-    candidates as read from the database, copied as they are into the bytes :func:`signed_utf8` makes
+    candidates as read from the database, copied as they are into the bytes :func:`sign_utf8` makes
     (neither decoded nor encoded again). *chars* None: not counted (whoever needs the length counts it)."""
 
     data: bytes
@@ -249,7 +249,7 @@ def build_record(
     *targets_json*: :func:`target_rows_json` of the setup's candidates, made once for all versions
     of a session's record; the record's ``targets`` is then that text as :class:`Encoded`, for
     :func:`canonical_members` (and *target_names* need only name the mandatory targets), or that
-    text's UTF-8 (:class:`EncodedUtf8`), for :func:`signed_utf8`.
+    text's UTF-8 (:class:`EncodedUtf8`), for :func:`sign_utf8`.
 
     *draw* is a :class:`DrawResult`, or a bare :class:`DrawSetup` for an attempt voided before
     the nonce was revealed (then *witnesses* may hold the digits given so far, and the record
@@ -456,33 +456,13 @@ def signed_text(record: Mapping[str, Any], private_key: bytes) -> str:
     return join_members(members)
 
 
-def signed_utf8(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None]:
-    """:func:`signed_text` as its UTF-8 bytes, and its length in characters (None when an
-    :class:`EncodedUtf8` member's length is not counted): each member encoded once (an
-    :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied, not encoded)
-    for the text stored. The signature is checked with the public key against the bytes it covers
-    as taken back out of the text returned."""
-    signed = sign_utf8(record, private_key, digest=False)
-    signed.checked()
-    return signed.data, signed.chars
-
-
-def signed_utf8_sha256(record: Mapping[str, Any], private_key: bytes) -> tuple[bytes, int | None, str]:
-    """:func:`signed_utf8`, and the SHA-256 of the bytes (the record's digest, as
-    ``record_sha256`` gives it), computed while the signature is checked."""
-    signed = sign_utf8(record, private_key)
-    signed.checked()
-    assert signed.sha256 is not None
-    return signed.data, signed.chars, signed.sha256
-
-
 @dataclass
 class SignedUtf8:
     """A record signed as its UTF-8 (:func:`sign_utf8`), its signature not yet checked."""
 
     data: bytes  # the signed record's canonical JSON, as UTF-8
     chars: int | None  # its length in characters (None: an EncodedUtf8 member's is not counted)
-    sha256: str | None  # the SHA-256 of *data* (hex), when asked for
+    sha256: str  # the SHA-256 of *data* (hex): the record's digest, as ``record_sha256`` gives it
     # Where in *data* the value of each member given as EncodedUtf8 lies (start, end).
     spans: dict[str, tuple[int, int]]
     _check: Callable[[], None] = field(repr=False)
@@ -493,9 +473,12 @@ class SignedUtf8:
         self._check()
 
 
-def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = True) -> SignedUtf8:
-    """:func:`signed_utf8` (and its SHA-256 if *digest*), the signature's check left to
-    :meth:`SignedUtf8.checked`, made when it suits the caller (while a server stores the text)."""
+def sign_utf8(record: Mapping[str, Any], private_key: bytes) -> SignedUtf8:
+    """:func:`signed_text` as its UTF-8 bytes, its length in characters and its SHA-256: each member
+    encoded once (an :class:`EncodedUtf8` member not at all), for the bytes signed and again (copied,
+    not encoded) for the text stored. The signature's check, with the public key against the bytes
+    it covers as taken back out of the bytes returned, is left to :meth:`SignedUtf8.checked`, made
+    when it suits the caller (while a server stores the text)."""
     import hashlib
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -540,9 +523,8 @@ def sign_utf8(record: Mapping[str, Any], private_key: bytes, *, digest: bool = T
     spans = {k: (a + shift, b + shift) if a >= at else (a, b) for k, (a, b) in spans.items()}
     view = memoryview(message)
     data = b"".join((view[:at], middle, view[at:]))
-    del view
-    del message
-    sha256_hex = hashlib.sha256(data).hexdigest() if digest else None
+    del view, message
+    sha256_hex = hashlib.sha256(data).hexdigest()
     checked: list[bool] = []
 
     def check() -> None:  # the bytes signed, taken back out of the very bytes returned

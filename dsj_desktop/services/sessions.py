@@ -1059,7 +1059,6 @@ def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
     guard = guard_of(conn)
     version, signed = made.version, made.signed
     digest = signed.sha256
-    assert digest is not None
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
     # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the people
     # watching a confirmation wait for the COMMIT, not for the copy.)
