@@ -651,15 +651,17 @@ def test_long_texts_sealed_and_checked_as_their_utf8(pdb: Database) -> None:
     for a check before signing: the same seal as the server's text gives, for texts of every kind
     (quotes, backslashes, control characters, characters outside the BMP); a change made behind the
     program's back is found both ways."""
+    long = 1 << 16  # a text as long as a draw's long texts are sent (64 K characters)
     nasty = 'a"b\\c\td\ne\r\x01\x1f\x7f %s ☃𝌆\u2028 {"j": [1]} \\u0000 '
     values = {
-        "plain": "名称" * guard_mod.LONG_TEXT,
-        "quoted": ('{"k": "v\\\\"}' * guard_mod.LONG_TEXT)[: guard_mod.LONG_TEXT + 7],
-        "nasty": nasty * (guard_mod.LONG_TEXT // len(nasty) + 1),
+        "plain": "名称" * long,
+        "quoted": ('{"k": "v\\\\"}' * long)[: long + 7],
+        "nasty": nasty * (long // len(nasty) + 1),
     }
     with pdb.write("长文本") as conn:
         for key, value in values.items():
-            guard_mod.insert_row(conn, pdb.guard, "setting", {"key": key, "value": value})
+            data = value.encode("utf-8")
+            guard_mod.insert_text_row(conn, pdb.guard, "setting", {"key": key}, "value", data, len(value))
         ids = {
             str(k): int(r)
             for k, r in conn.exec_driver_sql(

@@ -1128,25 +1128,6 @@ def insert_text_row(
         st.rows.append(listed)
 
 
-LONG_TEXT = 1 << 16  # a text this long is sent, escaped and sealed as its UTF-8 (see _insert_known_row)
-
-
-def insert_row(conn: Connection, guard: Guard, table: str, values: Mapping[str, Any]) -> None:
-    """Insert one row of *values* (its ``rowid`` left to the database), sealed and journalled as every
-    row is. On a server, in an ordinary write, it is sealed from the values sent (:func:`_insert_known_row`)
-    instead of being read back at the end of the write (a session's 7 MB frozen inputs); elsewhere an
-    ordinary INSERT (on SQLite the row trigger seals it)."""
-    st: TxState | None = conn.connection.info.get("dsj_tx")
-    if pg.is_pg(conn) and st is not None and not (st.bulk or st.system):
-        utf8 = {c: v.encode("utf-8") for c, v in values.items() if type(v) is str and len(v) >= LONG_TEXT}
-        if _insert_known_row(conn, guard, st, table, values, utf8):
-            return
-    conn.exec_driver_sql(
-        f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join("?" * len(values))})',
-        tuple(values.values()),
-    )
-
-
 def _insert_known_row(
     conn: Connection,
     guard: Guard,
