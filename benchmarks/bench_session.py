@@ -1,6 +1,6 @@
 """A draw session over the database at 100,000 targets with 200 inspectors (a script, not a test).
 
-    python benchmarks/bench_session.py [--keep DIR] [--engine sqlite|postgres|both]
+    python benchmarks/bench_session.py [--keep DIR] [--engine sqlite|postgres|both] [--rows N]
 
 Measures, in one run, against (a) the bare cost of hashing 100,000 tickets:
     pool read — as the draw screen reads it when a task is chosen (``sessions.plan_draw``): the
@@ -60,15 +60,15 @@ from tests.pg_server import start_server
 ON = date(2026, 6, 1)
 
 
-def build(data_dir: Path, work: Path, url: str | None = None) -> None:
+def build(data_dir: Path, work: Path, url: str | None = None, rows: int = 100_000) -> None:
     db = open_database(data_dir, url=url)
     with db.write() as conn:  # a record is signed in the bureau's name (draw_ready)
         if not settings.get(conn, settings.BUREAU_NAME, ""):
             settings.put(conn, settings.BUREAU_NAME, "青山县应急管理局")
-    if db.scalar("SELECT count(*) FROM target") >= 100_000:
+    if db.scalar("SELECT count(*) FROM target") >= rows:
         db.close()
         return
-    xlsx = target_workbook(work / "targets-100000.xlsx", 100_000)
+    xlsx = target_workbook(work / f"targets-{rows}.xlsx", rows)
     run_job(import_directory(db, TARGETS, xlsx, add_unknown_codes=True))
     inspectors = [
         {"cert_no": f"1499{n:07d}", "name": f"执法人员{n}", "department": "执法监察大队",
@@ -190,9 +190,9 @@ def draws(data_dir: Path, repeat: int, url: str | None = None) -> None:
     print(f" prepare + reveal / that: {(best[0] + best[1]) / b:.2f}, confirm / that: {best[2] / b:.2f})")
 
 
-def measure(data_dir: Path, work: Path, repeat: int, url: str | None) -> None:
+def measure(data_dir: Path, work: Path, repeat: int, url: str | None, rows: int) -> None:
     """Build the data (once) and run the draws in a process of their own."""
-    build(data_dir, work, url)
+    build(data_dir, work, url, rows)
     cmd = [sys.executable, __file__, "--draws-in", str(data_dir), "--repeat", str(repeat)]
     subprocess.run([*cmd, *(["--url", url] if url else [])], check=True)
 
@@ -201,6 +201,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", type=Path, help="folder kept between runs (the 100,000-row data is reused)")
     ap.add_argument("--repeat", type=int, default=3, help="draws measured (the best of each step is shown)")
+    ap.add_argument("--rows", type=int, default=100_000,
+                    help="targets in the data (the goals are for 100,000; fewer: a quick run of the script)")  # fmt: skip
     ap.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="sqlite",
                     help="the SQLite file, a PostgreSQL server started for the run, or both")  # fmt: skip
     ap.add_argument("--draws-in", type=Path, help=argparse.SUPPRESS)  # the child process
@@ -212,16 +214,16 @@ def main() -> None:
     os.environ.pop("DSJ_DATABASE_URL", None)  # the engine is the one asked for, never inherited
     if args.keep is None:  # a folder of this run only, removed afterwards (the data take 180 MB)
         with tempfile.TemporaryDirectory(prefix="dsj-bench-session-") as tmp:
-            run(Path(tmp), args.engine, args.repeat)
+            run(Path(tmp), args.engine, args.repeat, args.rows)
     else:
         args.keep.mkdir(parents=True, exist_ok=True)
-        run(args.keep, args.engine, args.repeat)
+        run(args.keep, args.engine, args.repeat, args.rows)
 
 
-def run(work: Path, engine: str, repeat: int) -> None:
+def run(work: Path, engine: str, repeat: int, rows: int) -> None:
     if engine in ("sqlite", "both"):
         print("== SQLite ==", flush=True)
-        measure(work / "data", work, repeat, None)
+        measure(work / "data", work, repeat, None, rows)
     if engine in ("postgres", "both"):
         print("== PostgreSQL ==", flush=True)
         # The server lives for this run only, and so does the data folder beside its database (keys,
@@ -229,7 +231,7 @@ def run(work: Path, engine: str, repeat: int) -> None:
         # of this run (the program asks for one when it makes a server database's keys).
         os.environ.setdefault("DSJ_KEY_PASSPHRASE", "bench-session-" + os.urandom(8).hex())
         with start_server() as server, tempfile.TemporaryDirectory(prefix="dsj-bench-pg-") as pg_dir:
-            measure(Path(pg_dir) / "data", work, repeat, server.url(server.create_database()))
+            measure(Path(pg_dir) / "data", work, repeat, server.url(server.create_database()), rows)
 
 
 if __name__ == "__main__":
