@@ -939,9 +939,19 @@ def test_bulk_writes_of_every_directory_are_sealed_on_the_server(pdb: Database) 
             assert conn.exec_driver_sql(f"SELECT count(*) FROM {spec.table}").scalar_one() == len(recs)
 
 
+def test_new_ids_take_a_run_of_the_sequence_in_one_step(pdb: Database) -> None:
+    """The ids a COPY takes are the numbers nextval would give, and the sequence goes on after them."""
+    with pdb.write("编号") as conn:
+        assert list(pg.new_ids(conn, "target", 0)) == []
+        ids = pg.new_ids(conn, "target", 5)
+        assert list(ids) == list(range(ids[0], ids[0] + 5))
+        assert list(pg.new_ids(conn, "target", 1)) == [ids[-1] + 1]
+        assert conn.exec_driver_sql("SELECT nextval('target_id_seq')").scalar_one() == ids[-1] + 2
+
+
 def test_bulk_import_with_ids_not_in_one_run(pdb: Database, server_url: str, tmp_path: Path) -> None:
     """The ids a COPY import draws from the table's sequence need not be consecutive (a sequence
-    stepping by 2 here; another session drawing meanwhile): each row gets and is sealed under its own."""
+    stepping by 2 here): each row gets and is sealed under its own, and the sequence goes on after them."""
     from dsj_desktop.domain.specs import TARGETS
     from dsj_desktop.io.importer import BULK_ROWS, import_directory
 
@@ -954,6 +964,10 @@ def test_bulk_import_with_ids_not_in_one_run(pdb: Database, server_url: str, tmp
     with pdb.read() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM target ORDER BY id")]
     assert len(ids) == n + 1 and all(b - a == 2 for a, b in pairwise(ids[1:]))
+    add_target(pdb, "91110000100000002X", "乙公司")  # an ordinary INSERT: the sequence's next number
+    with pdb.read() as conn:
+        assert conn.exec_driver_sql("SELECT max(id) FROM target").scalar_one() == ids[-1] + 2
+    assert check(pdb).ok
 
 
 def test_bulk_import_by_an_account_that_does_not_own_the_tables(
