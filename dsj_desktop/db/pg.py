@@ -1109,7 +1109,8 @@ def xact_changes(row: Sequence[Any], before: Mapping[str, str]) -> set[str] | No
 # Between prepare and reveal a session's nonce lives only in the memory of the program that drew it
 # (DSJ-DRAW-1 §3.4). On SQLite an OS lock on a file in the data folder tells other copies that it is
 # alive; on a shared server that program holds a session-level advisory lock instead, on a connection
-# of its own that lasts as long as the process (a crash or a lost network releases it).
+# of its own that lasts as long as the process (a crash releases it at once, a lost network after
+# SILENT_PEER_S: the server drops the silent session).
 
 APP_TAG = "dsj-desktop@"
 # Which workstation a server connection belongs to (application_name holds ASCII only).
