@@ -113,14 +113,16 @@ def orchestrate(result_path: Path) -> None:
         unix = f"postgresql://{server.user}@/{name}?host={server.root / 'sock'}&port={server.port}"
         ws_a, ws_a2, ws_b = root / "ws-a", root / "ws-a2", root / "ws-b"
         open_database(ws_a, url=tcp).close()  # the first workstation makes the database
-        # A's send_all path: the URL keeps the kernel from giving up on unacknowledged data within the
-        # test (its own tcp_user_timeout wins over the program's), so only send_all's bound ends it.
-        writer = _spawn("write", tcp + "?tcp_user_timeout=900000", ws_a)
+        open_database(ws_a2, url=tcp).close()  # the others join it (with the key passphrase) first:
+        b = open_database(ws_b, url=unix)  # nothing of theirs waits for A's write lock below
         reader = _spawn("read", tcp, ws_a2)
-        b = open_database(ws_b, url=unix)  # joins with the key passphrase
+        writer: subprocess.Popen[str] | None = None
         try:
-            out["a_before"] = _line_with(writer, "inside")
             out["a2_before"] = _line_with(reader, "inside")
+            # A's send_all path: the URL keeps the kernel from giving up on unacknowledged data within
+            # the test (its own tcp_user_timeout wins over the program's): only send_all's bound ends it.
+            writer = _spawn("write", tcp + "?tcp_user_timeout=900000", ws_a)
+            out["a_before"] = _line_with(writer, "inside")
             out["live_before"] = b.live_elsewhere(SESSION)
             subprocess.run(["ip", "link", "set", "lo", "down"], check=True)
             cut_at = time.monotonic()
@@ -143,6 +145,7 @@ def orchestrate(result_path: Path) -> None:
                 time.sleep(0.5)
             out["live_after"] = held
             for key, p in (("a", writer), ("a2", reader)):
+                assert p is not None
                 try:
                     said, _ = p.communicate(timeout=max(1.0, WAIT_S - (time.monotonic() - cut_at)))
                     out[key] = said.strip().splitlines()
@@ -163,7 +166,7 @@ def orchestrate(result_path: Path) -> None:
             out["server"] = f"127.0.0.1:{server.port}"
         finally:
             for p in (writer, reader):
-                if p.poll() is None:
+                if p is not None and p.poll() is None:
                     p.kill()
             b.close()
     result_path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
