@@ -140,6 +140,7 @@ def orchestrate(result_path: Path) -> None:
                     if time.monotonic() - cut_at > WAIT_S:
                         out["b_wrote"] = False
                         break
+                    time.sleep(1)
             out["b_refusals"] = refusals
             while (held := b.live_elsewhere(SESSION)) is not None and time.monotonic() - cut_at < WAIT_S:
                 time.sleep(0.5)
