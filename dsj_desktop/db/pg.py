@@ -25,15 +25,31 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from dsj_desktop.errors import DatabaseError
 
 if TYPE_CHECKING:
+    import psycopg
     from sqlalchemy import Connection, Engine
 
 URL_ENV = "DSJ_DATABASE_URL"
 URL_FILE = "database-server.json"  # in the data folder: the server's URL, never with a password
 WRITE_LOCK_KEY = 0x44534A31  # "DSJ1": the advisory lock every program write takes first
 LOCK_TIMEOUT = "60s"  # a write waiting longer for another workstation's write is refused, not stuck
+# A workstation that loses the network (cable pulled, Wi-Fi gone, the PC suspended) goes silent: no
+# FIN, no RST. Left to the OS defaults the server would keep its session, open transaction and locks
+# (the write lock, a draw's live hold) until TCP keepalive notices, after 2 h 11 min, and the program
+# waiting for an answer would hang as long (~15 min of retransmissions when data were in flight). So
+# both ends give up on a peer silent for about a minute (connection_params, session_defaults):
+# keepalive probes after 30 s of silence, every 10 s, the third unanswered ends it (30 + 3 × 10 =
+# 60 s); data unacknowledged for 60 s end it too (tcp_user_timeout). A Wi-Fi glitch of a few seconds
+# is bridged by TCP's own retransmissions, far inside that minute, and a minute is LOCK_TIMEOUT: a
+# write refused while a vanished workstation held the write lock goes through when tried again.
+SILENT_PEER_S = 60  # a server or workstation silent this long is gone (also send_all's bound)
+KEEPALIVE_IDLE_S = 30  # silence before the first keepalive probe
+KEEPALIVE_INTERVAL_S = 10  # between probes
+KEEPALIVE_COUNT = 3  # unanswered probes that end the connection
 INTERNAL = frozenset(
     {"dsj_change", "dsj_meta", "dsj_workstation"}
 )  # the program's own bookkeeping, never sealed
@@ -81,8 +97,6 @@ def resolve_url(data_dir: Path, url: str | None = None) -> str | None:
     for candidate in (url, os.environ.get(URL_ENV), saved_url(data_dir)):
         if candidate:
             if not is_server_url(candidate):
-                from dsj_desktop.errors import DatabaseError
-
                 raise DatabaseError(f"数据库地址“{without_password(candidate)}”不是 postgresql:// 地址。")
             return candidate
     return None
@@ -156,6 +170,101 @@ def prompt_password(url: str) -> str | None:
 password_prompt: Callable[[str], str | None] | None = None
 
 
+# --- every connection: a silent peer is noticed -----------------------------------------------
+# (idle_in_transaction_session_timeout is deliberately left as the server has it: the program does
+# keep a write open while a person answers, when confirming, 递补 or voiding a draw needs the key
+# passphrase again after keyvault.UNLOCK_SECONDS, and a `check` or an import at city scale works
+# between statements for minutes; a vanished workstation is caught by the settings below instead.)
+
+
+def connection_params(url: str) -> dict[str, Any]:
+    """libpq's parameters that make this workstation notice a silent server (SILENT_PEER_S), those the
+    URL sets itself left out: the URL's own values win."""
+    own = set(parse_qs(urlsplit(url).query))
+    params: dict[str, Any] = {
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE_S,
+        "keepalives_interval": KEEPALIVE_INTERVAL_S,
+        "keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": SILENT_PEER_S * 1000,  # milliseconds
+    }
+    return {k: v for k, v in params.items() if k not in own}
+
+
+def session_defaults() -> dict[str, str]:
+    """The server's settings, for this session, that make it drop a workstation gone silent (its
+    transaction rolled back, its locks released) after SILENT_PEER_S."""
+    return {
+        "tcp_keepalives_idle": str(KEEPALIVE_IDLE_S),
+        "tcp_keepalives_interval": str(KEEPALIVE_INTERVAL_S),
+        "tcp_keepalives_count": str(KEEPALIVE_COUNT),
+        "tcp_user_timeout": str(SILENT_PEER_S * 1000),
+    }
+
+
+# Only settings the server knows (an older or odd server skips the others) and only where nobody chose
+# a value: the server's default or its configuration file; one given in the URL (``options=-c …``),
+# or by ALTER ROLE / DATABASE … SET, stands.
+_SESSION_DEFAULTS_SQL = (
+    "SELECT set_config(s.name, d.value, false) FROM pg_settings s "
+    "JOIN unnest(%s::text[], %s::text[]) AS d(name, value) ON d.name = s.name "
+    "WHERE s.source IN ('default', 'configuration file')"
+)
+
+
+def set_session_defaults(dbapi_conn: Any) -> None:
+    """:func:`session_defaults` on a new psycopg connection (committed). A server that refuses them
+    is used as it is."""
+    import psycopg
+
+    wanted = session_defaults()
+    try:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(_SESSION_DEFAULTS_SQL, (list(wanted), list(wanted.values())))
+        dbapi_conn.commit()
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error:
+        dbapi_conn.rollback()
+
+
+def connect(url: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A one-off psycopg connection (trying a server, creating its database) with the defaults of the
+    pool's (:func:`connection_params`, :func:`set_session_defaults`); *kwargs* as psycopg.connect's."""
+    import psycopg
+
+    con = psycopg.connect(url, **{**connection_params(url), **kwargs})
+    try:
+        set_session_defaults(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def server_name(url: str) -> str:
+    """The server of *url* as a person names it: host and port."""
+    parts = urlsplit(url)
+    host = parts.hostname or (parse_qs(parts.query).get("host") or ["localhost"])[0]
+    return f"{host}:{parts.port or 5432}"
+
+
+class ConnectionLost(DatabaseError):
+    """The connection to the server broke during an operation (the network lost, the server gone)."""
+
+
+def lost_message(url: str, committing: bool = False) -> str:
+    where = server_name(url)
+    if committing:
+        return (
+            f"与单位服务器 {where} 的连接在保存的最后一步中断了：这次操作可能已经完整保存，也可能完全没有保存"
+            "（不会只保存一部分）。请检查本机的网络连接，网络恢复后先查看这次操作的结果，再决定是否重做。"
+        )
+    return (
+        f"与单位服务器 {where} 的连接中断了，这次操作的内容都没有保存。请检查本机的网络连接，网络恢复后重试。"
+    )
+
+
 # --- trying a server before using it ------------------------------------------------------
 
 PROBE_READY = "ready"  # a dsj database the program can open
@@ -182,7 +291,7 @@ def probe(url: str, latest: int, timeout: int = 8) -> tuple[str, str]:
         if stored:
             url = with_password(url, stored)
     try:
-        con = psycopg.connect(url, connect_timeout=timeout, application_name=workstation_tag())
+        con = connect(url, connect_timeout=timeout, application_name=workstation_tag())
     except psycopg.OperationalError as exc:
         text = str(exc)
         state = getattr(exc, "sqlstate", None)
@@ -348,6 +457,9 @@ def _cursor_class() -> Any:
     return Cursor
 
 
+_COMMITTING = "dsj_committing"  # in a connection's info from its COMMIT to the next BEGIN
+
+
 def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
     """The engine over the server at *url*; *on_connect* gets each new pool record (the engine
     module puts its per-connection state there)."""
@@ -356,6 +468,7 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
 
     sa_url = make_url(url).set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {"cursor_factory": _cursor_class(), "application_name": workstation_tag()}
+    connect_args.update(connection_params(url))
     password = password_for(url)
     if password:
         connect_args["password"] = password
@@ -396,7 +509,35 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
             if found and found[0]:
                 cur.execute("SET default_toast_compression = 'lz4'")
         dbapi_conn.commit()
+        set_session_defaults(dbapi_conn)
         on_connect(record)
+
+    @event.listens_for(engine, "commit")
+    def _committing(conn: Connection) -> None:
+        conn.info[_COMMITTING] = True  # (a connection lost now may have committed: see _lost)
+
+    @event.listens_for(engine, "begin")
+    def _not_committing(conn: Connection) -> None:
+        conn.info.pop(_COMMITTING, None)
+
+    @event.listens_for(engine, "handle_error")
+    def _lost(ctx: Any) -> BaseException | None:
+        """A connection lost during an operation, or a write that waited LOCK_TIMEOUT in vain: said in
+        Chinese (a DatabaseError); the pool's own check of an idle connection is left alone."""
+        if ctx.is_pre_ping or ctx.connection is None:
+            return None
+        if ctx.is_disconnect:
+            try:
+                committing = ctx.statement is None and bool(ctx.connection.info.get(_COMMITTING))
+            except Exception:
+                committing = False
+            return ConnectionLost(lost_message(url, committing))
+        if getattr(ctx.original_exception, "sqlstate", None) == "55P03":  # lock_not_available
+            return DatabaseError(
+                f"其他电脑正在写入数据，本机等了 {LOCK_TIMEOUT.removesuffix('s')} 秒仍未轮到，"
+                "这次操作没有保存。请稍后重试。"
+            )  # (lock_timeout: the write lock, or a table another workstation is using)
+        return None
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -891,7 +1032,8 @@ def seal_hash(key: bytes, table: str, rowid: int) -> Any:
 
 def send_all(dbapi_conn: Any) -> None:
     """In pipeline mode: wait until everything queued has been sent to the server (which then works
-    on it while the caller does something else), without waiting for its results."""
+    on it while the caller does something else), without waiting for its results. A server that
+    takes nothing for SILENT_PEER_S is given up: the connection is closed and OperationalError raised."""
     import selectors
 
     pgconn = dbapi_conn.pgconn
@@ -900,7 +1042,11 @@ def send_all(dbapi_conn: Any) -> None:
     with selectors.DefaultSelector() as selector:
         selector.register(pgconn.socket, selectors.EVENT_WRITE)
         while pgconn.flush() == 1:
-            selector.select()
+            if not selector.select(SILENT_PEER_S):  # not a byte taken for that long: the server is gone
+                import psycopg
+
+                dbapi_conn.close()  # (nothing more waits on it: the write rolls back as a lost connection)
+                raise psycopg.OperationalError(f"nothing could be sent to the server for {SILENT_PEER_S} s")
 
 
 def seal_where(
@@ -963,7 +1109,8 @@ def xact_changes(row: Sequence[Any], before: Mapping[str, str]) -> set[str] | No
 # Between prepare and reveal a session's nonce lives only in the memory of the program that drew it
 # (DSJ-DRAW-1 §3.4). On SQLite an OS lock on a file in the data folder tells other copies that it is
 # alive; on a shared server that program holds a session-level advisory lock instead, on a connection
-# of its own that lasts as long as the process (a crash or a lost network releases it).
+# of its own that lasts as long as the process (a crash releases it at once, a lost network after
+# SILENT_PEER_S: the server drops the silent session).
 
 APP_TAG = "dsj-desktop@"
 # Which workstation a server connection belongs to (application_name holds ASCII only).

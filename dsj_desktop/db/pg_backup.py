@@ -70,9 +70,9 @@ def database_url(url: str, name: str) -> str:
 
 
 def _admin(url: str, sql: str) -> None:
-    import psycopg
+    from dsj_desktop.db import pg
 
-    with psycopg.connect(url, autocommit=True) as con:
+    with pg.connect(url, autocommit=True) as con:
         con.execute(sql)
 
 

@@ -34,7 +34,7 @@ def may_create(url: str, timeout: int = 8) -> tuple[bool, str]:
     last = ""
     for name in MAINTENANCE_DATABASES:
         try:
-            with psycopg.connect(_maintenance(url, name), connect_timeout=timeout) as con:
+            with pg.connect(_maintenance(url, name), connect_timeout=timeout) as con:
                 row = con.execute(
                     "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
                 ).fetchone()
@@ -60,7 +60,7 @@ def create(url: str, timeout: int = 8) -> None:
     last: Exception | None = None
     for name in MAINTENANCE_DATABASES:
         try:
-            with psycopg.connect(_maintenance(url, name), connect_timeout=timeout, autocommit=True) as con:
+            with pg.connect(_maintenance(url, name), connect_timeout=timeout, autocommit=True) as con:
                 con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
                 return
         except psycopg.OperationalError as exc:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dsj_desktop.clock import now_iso
-from dsj_desktop.db import anchor, pg_backup, server_keys
+from dsj_desktop.db import anchor, pg, pg_backup, server_keys
 from dsj_desktop.db.engine import APPLICATION_ID, SQLITE_MAGIC, Database, open_database, private_file
 from dsj_desktop.db.migrations import GUARDED_FROM, SCHEMA_VERSION
 from dsj_desktop.errors import DatabaseError, PermissionDenied, UserError
@@ -102,8 +102,6 @@ _DUMP_FACTS: dict[tuple[str, bytes | None], dict[str, Any]] = {}
 def _dump_facts(path: Path, server: str | None, public_key: bytes | None) -> dict[str, Any]:
     """What a pg_dump archive holds, read from it restored into a temporary database (cached by its
     SHA-256: a backup is checked several times while it is made)."""
-    import psycopg
-
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     key = (digest, public_key)
@@ -113,7 +111,7 @@ def _dump_facts(path: Path, server: str | None, public_key: bytes | None) -> dic
         raise UserError(
             "这是 PostgreSQL 服务器的备份：请先连接单位的数据库服务器（--database）再核对或恢复。"
         )
-    with pg_backup.scratch_copy(server, path) as url, psycopg.connect(url) as con:
+    with pg_backup.scratch_copy(server, path) as url, pg.connect(url) as con:
         tables = {
             r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         }
