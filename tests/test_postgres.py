@@ -756,6 +756,44 @@ def assert_nothing_confirmed(pdb: Database, session_id: str) -> None:
             ).scalar_one(), table
 
 
+def test_the_key_passphrase_is_asked_before_the_write_lock_is_taken(
+    pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys locked again (30 minutes after their last use): confirming, 递补 and voiding ask the key
+    passphrase before their write takes the write lock, so no other workstation's write waits while a
+    person types."""
+    import psycopg
+
+    from dsj_desktop import keyvault
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    s = _revealed(pdb)
+    asked: list[bool] = []  # at each ask: whether another workstation could take the write lock
+    real_ask = keyvault.ask
+
+    def ask(purpose: str, message: str, **kw: Any) -> str:
+        with psycopg.connect(server_url) as other:
+            row = other.execute(f"SELECT pg_try_advisory_xact_lock({pg.WRITE_LOCK_KEY})").fetchone()
+            asked.append(bool(row and row[0]))
+        return real_ask(purpose, message, **kw)
+
+    monkeypatch.setattr(keyvault, "ask", ask)
+    pdb.key_source.lock()
+    done = sessions.confirm(pdb, s.id)
+    assert asked == [True]
+    pdb.key_source.lock()
+    team = done.result[0]
+    sessions.substitute(pdb, done.id, team["id"], team["inspectors"][0], "出差")
+    assert asked == [True, True]
+    pdb.key_source.lock()
+    sessions.void(pdb, done.id, "测试作废")
+    assert asked == [True, True, True]
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
 def test_confirm_checks_the_inputs_it_wrote_without_reading_them_back(
     pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

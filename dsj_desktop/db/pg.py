@@ -171,9 +171,9 @@ password_prompt: Callable[[str], str | None] | None = None
 
 
 # --- every connection: a silent peer is noticed -----------------------------------------------
-# (idle_in_transaction_session_timeout is deliberately left as the server has it: the program does
-# keep a write open while a person answers, when confirming, 递补 or voiding a draw needs the key
-# passphrase again after keyvault.UNLOCK_SECONDS, and a `check` or an import at city scale works
+# (idle_in_transaction_session_timeout is deliberately left as the server has it: a write can still
+# wait on a person (the key passphrase, asked before a signing write takes the write lock, is asked
+# inside it should the keys lock again in between), and a `check` or an import at city scale works
 # between statements for minutes; a vanished workstation is caught by the settings below instead.)
 
 

@@ -847,6 +847,14 @@ def _result(s: Session) -> DrawResult:
 # --- records ----------------------------------------------------------------------------------
 
 
+def _keys_open(db: Database) -> None:
+    """Before a write that signs a record, on a server: the bureau's keys opened, the key passphrase
+    asked now if they were locked again (30 minutes after their last use), not inside the write,
+    where every other workstation's write would wait while a person types."""
+    if db.on_server:
+        KeyStore(db.data_dir).record_private_key()
+
+
 def _private_key(db: Database) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
@@ -1108,6 +1116,7 @@ def confirm(db: Database, session_id: str, *, operator: str = "") -> Session:
     """Make the result binding: the targets now count towards the cycle and the yearly cap."""
     # The collector paused, as in prepare and the reveal: the tens of thousands of objects made here
     # (the record's members, the rows) set off collections that walk all the process holds (~7 ms).
+    _keys_open(db)
     with gc_paused(), db.write(f"确认抽取结果：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, REVEALED, action="确认")
@@ -1149,6 +1158,7 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
     reason = reason.strip()
     if not reason:
         raise DrawError("作废必须写明原因。")
+    _keys_open(db)
     with db.write(f"作废抽取场次：{session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, PREPARED, COMMITTED, REVEALED, CONFIRMED, action="作废")
@@ -1200,6 +1210,7 @@ def substitute(
     """Replace a team member who cannot serve (section 6); a new signed record version follows."""
     if not reason.strip():
         raise DrawError("递补必须写明原因。")
+    _keys_open(db)
     with db.write(f"递补：场次 {session_id}") as conn:
         s = load_session(conn, session_id)
         _require(s, CONFIRMED, action="递补")
