@@ -756,6 +756,39 @@ def assert_nothing_confirmed(pdb: Database, session_id: str) -> None:
             ).scalar_one(), table
 
 
+def test_a_draw_whose_live_hold_was_lost_holds_it_again_at_its_next_step(pdb: Database) -> None:
+    """The server ended the connection holding a draw's live hold (the workstation was off the network
+    for over a minute): other workstations see nobody drawing the session; its next step on this
+    workstation takes the hold again, and the draw goes on to a record that verifies."""
+    from datetime import date
+
+    import psycopg
+
+    from dsj_desktop.demo import fill_demo
+    from dsj_desktop.services import sessions
+
+    run_job(fill_demo(pdb, draws=False))
+    s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")
+    assert pdb.live_elsewhere(s.id)  # (the hold has a connection of its own: seen as a workstation)
+    held = sessions._LIVE[s.id].hold
+    assert isinstance(held, pg.LiveHold)
+    with psycopg.connect(pdb.url or "", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (held._raw.driver_connection.info.backend_pid,))
+    deadline = time.monotonic() + 30
+    while pdb.live_elsewhere(s.id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pdb.live_elsewhere(s.id) is None
+    sessions.commit(pdb, s.id)
+    assert pdb.live_elsewhere(s.id)  # held again
+    for name, digits in (("企业代表", "3141592653"), ("纪检监督员", "2718281828")):
+        sessions.add_witness(pdb, s.id, name, digits)
+    sessions.do_reveal(pdb, s.id)
+    done = sessions.confirm(pdb, s.id)
+    assert done.record is not None and verify_record(done.record).ok
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
 def test_the_key_passphrase_is_asked_before_the_write_lock_is_taken(
     pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -446,6 +446,15 @@ class Database:
             return held
         return lock.hold(self.data_dir / f"draw-{session_id}.lock")
 
+    def renew_live(self, session_id: str, held: lock.Held | None) -> lock.Held | None:
+        """*held* (from :meth:`hold_live`) if it still holds; on a server, a hold lost with its
+        connection (this workstation off the network for over a minute: the server ended its session)
+        is taken again, so other workstations see the session alive here once more."""
+        if isinstance(held, pg.LiveHold) and held.lost():
+            held.close()
+            return self.hold_live(session_id)
+        return held
+
     def live_elsewhere(self, session_id: str) -> str | None:
         """Whether another running program holds *session_id* alive: None if not, else the
         workstation's name on a server ("" on the SQLite file, where it is this computer)."""

@@ -1165,6 +1165,21 @@ class LiveHold:
             self._raw.close()
             raise RuntimeError(f"session {session_id} is held elsewhere")
 
+    def lost(self) -> bool:
+        """Whether the lock is gone: its connection closed or broken (the server ended the session of a
+        workstation silent for SILENT_PEER_S, or restarted). One round trip."""
+        raw = self._raw
+        if raw is None:
+            return True
+        try:
+            cur = raw.cursor()
+            cur.execute("SELECT 1")
+            cur.fetchone()
+            raw.commit()
+            return False
+        except Exception:
+            return True
+
     def close(self) -> None:
         raw, self._raw = self._raw, None
         if raw is not None:

@@ -687,8 +687,12 @@ def void_interrupted(db: Database, task_code: str | None = None, *, operator: st
 
 
 def _require_live(db: Database, session_id: str, operator: str) -> None:
-    """Before a step that needs the nonce: a session whose nonce is gone is voided, and the step refused."""
-    if session_id in _LIVE:
+    """Before a step that needs the nonce: a session whose nonce is gone is voided, and the step refused.
+    A session alive here whose hold was lost (a server that ended this workstation's connection) is
+    held again (should another workstation have voided it meanwhile, the step's own check refuses)."""
+    live = _LIVE.get(session_id)
+    if live is not None:
+        live.hold = db.renew_live(session_id, live.hold)
         return
     s = get_session(db, session_id)
     if s.status not in (PREPARED, COMMITTED):
