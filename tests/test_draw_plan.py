@@ -11,10 +11,12 @@ import psycopg
 import pytest
 
 from dsj_desktop.db import guard as guard_mod
+from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database
 from dsj_desktop.draw.record import verify_record
 from dsj_desktop.paths import database_path
-from dsj_desktop.services import draw_ready, sessions
+from dsj_desktop.progress import run_job
+from dsj_desktop.services import draw_ready, integrity, sessions
 from dsj_desktop.services.draw_preview import pool_preview
 
 TASK = "RW-2026-03"
@@ -77,6 +79,42 @@ def test_a_draw_from_the_pool_read_before_freezes_what_a_fresh_read_freezes(demo
     s = sessions.do_reveal(demo_db, s.id)
     s = sessions.confirm(demo_db, s.id)
     assert s.record is not None and verify_record(s.record).ok
+
+
+def test_on_a_server_the_candidates_are_escaped_for_their_seal_with_the_plan(
+    demo_db: Database, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a server the plan carries the candidates' text escaped as their seal takes it: 开始抽取
+    escapes none of it, the frozen row's seal is right (``check``) and the draw goes on to a record that
+    verifies. On SQLite the plan keeps no such copy (a text is sealed there as it is)."""
+    plan = plan_of(demo_db)
+    assert plan.targets_text is not None
+    if engine != "postgres":
+        assert plan.targets_utf8 is None and plan.targets_escaped is None
+        return
+    assert plan.targets_utf8 == plan.targets_text.encode("utf-8")
+    escaped: list[int] = []
+    real = pg.json_string_body_chunks
+
+    def chunks(data: bytes, size: int = pg.ESCAPE_CHUNK) -> Any:
+        escaped.append(len(data))
+        return real(data, size)
+
+    monkeypatch.setattr(pg, "json_string_body_chunks", chunks)
+    s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan)
+    assert prepare_event(demo_db, s)["reused_plan"] is True
+    assert sum(escaped) < len(plan.targets_utf8) // 10, escaped  # (the candidates not escaped again)
+    monkeypatch.undo()
+    report = run_job(integrity.check(demo_db))
+    assert report.ok, report.text()
+    s = sessions.commit(demo_db, s.id)
+    s = sessions.add_witness(demo_db, s.id, "企业代表", "3141592653")
+    s = sessions.add_witness(demo_db, s.id, "纪检监督员", "2718281828")
+    s = sessions.do_reveal(demo_db, s.id)
+    s = sessions.confirm(demo_db, s.id)
+    assert s.record is not None and verify_record(s.record).ok
+    report = run_job(integrity.check(demo_db))
+    assert report.ok, report.text()
 
 
 def test_a_change_by_the_program_after_the_read_is_seen(demo_db: Database) -> None:

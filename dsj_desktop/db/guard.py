@@ -532,6 +532,15 @@ def _escaped_pieces(
     yield from pg.json_string_body_chunks(bytes(view[done:]) if done else data)
 
 
+def escaped_ahead(conn: Connection, data: bytes) -> dict[tuple[int, int], tuple[bytes, list[bytes]]] | None:
+    """On a server: the escaped UTF-8 (in pieces) a long text whose UTF-8 is *data* is sealed as, made
+    ahead of its write (by whoever reads what it will write, before the write begins), for
+    :func:`insert_text_row`'s *escaped*; None on SQLite, where a text is sealed as it is."""
+    if not pg.is_pg(conn):
+        return None
+    return {(0, len(data)): (data, list(pg.json_string_body_chunks(data)))}
+
+
 def forget_long_row(guard: Guard) -> None:
     """Let go of the long texts kept by :class:`LongRow` (some 9 MB at city scale)."""
     guard.long_row = None
