@@ -57,6 +57,16 @@ def candidate_ids(db: Database, s: sessions.Session) -> set[str]:
         return {t[0] for t in sessions.load_session(conn, s.id).inputs["targets"]}
 
 
+def draw_to_a_verified_record(db: Database, s: sessions.Session) -> None:
+    """A prepared session taken through the witnesses and the reveal to a confirmed record that verifies."""
+    s = sessions.commit(db, s.id)
+    s = sessions.add_witness(db, s.id, "企业代表", "3141592653")
+    s = sessions.add_witness(db, s.id, "纪检监督员", "2718281828")
+    s = sessions.do_reveal(db, s.id)
+    s = sessions.confirm(db, s.id)
+    assert s.record is not None and verify_record(s.record).ok
+
+
 def test_a_draw_from_the_pool_read_before_freezes_what_a_fresh_read_freezes(demo_db: Database) -> None:
     with demo_db.read() as conn:
         pv = pool_preview(conn, TASK, ON)  # what the draw screen shows
@@ -73,12 +83,7 @@ def test_a_draw_from_the_pool_read_before_freezes_what_a_fresh_read_freezes(demo
     sessions.void(demo_db, cold.id, "测试：作废后重抽")
     s = sessions.prepare(demo_db, TASK, on=ON, operator="测试员", plan=plan_of(demo_db))
     assert prepare_event(demo_db, s)["reused_plan"] is True
-    s = sessions.commit(demo_db, s.id)
-    s = sessions.add_witness(demo_db, s.id, "企业代表", "3141592653")
-    s = sessions.add_witness(demo_db, s.id, "纪检监督员", "2718281828")
-    s = sessions.do_reveal(demo_db, s.id)
-    s = sessions.confirm(demo_db, s.id)
-    assert s.record is not None and verify_record(s.record).ok
+    draw_to_a_verified_record(demo_db, s)
 
 
 def test_on_a_server_the_candidates_are_escaped_for_their_seal_with_the_plan(
@@ -107,12 +112,7 @@ def test_on_a_server_the_candidates_are_escaped_for_their_seal_with_the_plan(
     monkeypatch.undo()
     report = run_job(integrity.check(demo_db))
     assert report.ok, report.text()
-    s = sessions.commit(demo_db, s.id)
-    s = sessions.add_witness(demo_db, s.id, "企业代表", "3141592653")
-    s = sessions.add_witness(demo_db, s.id, "纪检监督员", "2718281828")
-    s = sessions.do_reveal(demo_db, s.id)
-    s = sessions.confirm(demo_db, s.id)
-    assert s.record is not None and verify_record(s.record).ok
+    draw_to_a_verified_record(demo_db, s)
     report = run_job(integrity.check(demo_db))
     assert report.ok, report.text()
 
