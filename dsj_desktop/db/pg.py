@@ -47,6 +47,7 @@ LOCK_TIMEOUT = "60s"  # a write waiting longer for another workstation's write i
 # is bridged by TCP's own retransmissions, far inside that minute, and a minute is LOCK_TIMEOUT: a
 # write refused while a vanished workstation held the write lock goes through when tried again.
 SILENT_PEER_S = 60  # a server or workstation silent this long is gone (also send_all's bound)
+LIVE_RECHECK_S = SILENT_PEER_S / 2  # a draw's live hold answered this recently is not asked again
 KEEPALIVE_IDLE_S = 30  # silence before the first keepalive probe
 KEEPALIVE_INTERVAL_S = 10  # between probes
 KEEPALIVE_COUNT = 3  # unanswered probes that end the connection
@@ -1138,7 +1139,10 @@ class LiveHold:
     """The advisory lock that says "this session is alive here"; :meth:`close` lets it go."""
 
     def __init__(self, engine: Engine, session_id: str) -> None:
+        import time
+
         self._raw: Any = engine.raw_connection()
+        self._seen_at = time.monotonic()  # when the connection last answered
         # The id of the transaction that noted the workstation, when the server's own counts show that
         # it changed nothing but that note (a table of the program's own, never counted): a later write
         # need not count every table because of it (engine.Database._before_write).
@@ -1167,18 +1171,25 @@ class LiveHold:
 
     def lost(self) -> bool:
         """Whether the lock is gone: its connection closed or broken (the server ended the session of a
-        workstation silent for SILENT_PEER_S, or restarted). One round trip."""
+        workstation silent for SILENT_PEER_S, or restarted). One round trip, unless the connection
+        answered less than LIVE_RECHECK_S ago: the server cannot have found it silent for
+        SILENT_PEER_S since (a draw's steps in quick succession ask nothing)."""
+        import time
+
         raw = self._raw
         if raw is None:
             return True
+        if time.monotonic() - self._seen_at < LIVE_RECHECK_S:
+            return False
         try:
             cur = raw.cursor()
             cur.execute("SELECT 1")
             cur.fetchone()
             raw.commit()
-            return False
         except Exception:
             return True
+        self._seen_at = time.monotonic()
+        return False
 
     def close(self) -> None:
         raw, self._raw = self._raw, None
