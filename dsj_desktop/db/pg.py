@@ -285,7 +285,7 @@ def probe(url: str, latest: int, timeout: int = 8) -> tuple[str, str]:
 
     shown = without_password(url)
     parts = urlsplit(url)
-    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    where = server_name(url)
     dbname = parts.path.lstrip("/") or (parts.username or "")
     if parts.password is None:
         stored = password_for(url)  # the OS credential store
@@ -517,10 +517,6 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
     def _committing(conn: Connection) -> None:
         conn.info[_COMMITTING] = True  # (a connection lost now may have committed: see _lost)
 
-    @event.listens_for(engine, "begin")
-    def _not_committing(conn: Connection) -> None:
-        conn.info.pop(_COMMITTING, None)
-
     @event.listens_for(engine, "handle_error")
     def _lost(ctx: Any) -> BaseException | None:
         """A connection lost during an operation, or a write that waited LOCK_TIMEOUT in vain: said in
@@ -542,6 +538,7 @@ def make_engine(url: str, on_connect: Callable[[Any], None]) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
+        conn.info.pop(_COMMITTING, None)  # (this connection's last COMMIT is over)
         if conn.get_execution_options().get("dsj_write"):
             # One program writer at a time (SQLite's BEGIN IMMEDIATE): one journal chain, exact counts.
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")

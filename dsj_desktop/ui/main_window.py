@@ -39,9 +39,10 @@ def data_location(db: Database) -> str:
     if db.url:
         from urllib.parse import urlsplit
 
-        parts = urlsplit(db.url)
-        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
-        return f"单位服务器：{where}，数据库“{parts.path.lstrip('/')}”（数据库版本 {db.schema_version()}）"
+        from dsj_desktop.db.pg import server_name
+
+        where = server_name(db.url)
+        return f"单位服务器：{where}，数据库“{urlsplit(db.url).path.lstrip('/')}”（数据库版本 {db.schema_version()}）"
     return f"数据文件：{db.path}（数据库版本 {db.schema_version()}）"
 
 
