@@ -228,6 +228,11 @@ def test_connecting_reopens_the_window_on_the_server_and_back(
         assert window.db is session.db and window.db is not None
         status = window.status.text()
         assert status.startswith(f"单位服务器：127.0.0.1:{pg_server.port}，数据库“{role_db}”"), status
+        window.home.refresh()
+        where = window.home.data_label.text()  # the home page too: not "saved on this PC"
+        assert (
+            where.startswith(f"数据保存在单位服务器 127.0.0.1:{pg_server.port}；") and "本机：" not in where
+        ), where
         assert actor.current() is not None and actor.current().display_name == "服务器管理员"
         assert pg.saved_url(data) == f"postgresql://{ROLE}@127.0.0.1:{pg_server.port}/{role_db}"
         assert window.findChild(type(window.menuBar().actions()[0]), "disconnect-server") is not None

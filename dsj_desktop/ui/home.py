@@ -208,7 +208,14 @@ class HomePage(QWidget):
             card.note.setText(note)
             shade = color if (n and color) else "#1f2328"
             card.value.setStyleSheet(f"font-size: 22pt; font-weight: bold; color: {shade};")
-        self.data_label.setText(f"数据保存在本机：{self.db.data_dir}")
+        if self.db.url:  # on the unit's server: the folder here keeps this PC's write key and anchor
+            from dsj_desktop.db.pg import server_name
+
+            self.data_label.setText(
+                f"数据保存在单位服务器 {server_name(self.db.url)}；本机文件夹（本机的写入密钥等）：{self.db.data_dir}"
+            )
+        else:
+            self.data_label.setText(f"数据保存在本机：{self.db.data_dir}")
 
     def edit_bureau(self) -> None:
         current = settings.bureau_name(self.db)

@@ -677,6 +677,12 @@ class MainWindow(QMainWindow):
             f"关于{APP_TITLE}",
             f"<h3>{APP_TITLE}</h3><p>版本 {__version__}</p>"
             "<p>“双随机、一公开”监管工作台：一单两库、年度抽查计划、可公开验证的随机抽取（DSJ-DRAW-1）、"
-            "结果录入与公示。全部数据保存在本机，不需要网络。</p>"
+            "结果录入与公示。"
+            + (
+                "数据保存在单位服务器上，只需单位内部网络。"
+                if self.db is not None and self.db.url
+                else "全部数据保存在本机，不需要网络。"
+            )
+            + "</p>"
             f"<p>数据文件夹：{folder}</p>",
         )
