@@ -1,5 +1,6 @@
-"""How a draw session is stored (schema 7): its inputs once, in a row that never changes; its record
-once, in draw_record; the row that changes at each step small. The upgrade from schema 6 on a file
+"""How a draw session is stored (schema 7 on): its inputs once, in a row that never changes; each
+version of its record in draw_record, without the candidates it copies from those inputs (schema 8);
+the row that changes at each step small. The upgrade from schema 6 on a file
 made by the previous program (tests/fixtures/schema-v6-draws), and outside edits of the big rows."""
 
 from __future__ import annotations
@@ -71,9 +72,9 @@ def test_upgrade_from_schema_6_moves_the_inputs_and_keeps_every_record(tmp_path:
     inputs, records = _v6_contents(path)
     db = open_database(data)
     try:
-        assert db.schema_version() == SCHEMA_VERSION == 7
-        assert any("从版本 6 升级到 7" in w for w in db.warnings), db.warnings
-        assert list((data / "backups").glob("upgrade-v6-to-v7-*.sqlite3"))
+        assert db.schema_version() == SCHEMA_VERSION == 8
+        assert any(f"从版本 6 升级到 {SCHEMA_VERSION}" in w for w in db.warnings), db.warnings
+        assert list((data / "backups").glob(f"upgrade-v6-to-v{SCHEMA_VERSION}-*.sqlite3"))
         report = report_of(db)
         assert report.ok, report.text()
         with db.read() as conn:
@@ -168,14 +169,20 @@ def test_each_step_writes_a_small_row_and_the_inputs_once(demo_db: Database) -> 
         # the journal of every step after prepare names no change of draw_input
         details = [json.loads(r[0]) for r in conn.exec_driver_sql(
             "SELECT detail FROM journal WHERE action LIKE '%' || ? || '%' ORDER BY id", (s.id,))]  # fmt: skip
-        sha, text = conn.exec_driver_sql(
-            "SELECT sha256, record FROM draw_record WHERE session_id = ? AND version = 1", (s.id,)
+        sha, text, at = conn.exec_driver_sql(
+            "SELECT sha256, record, targets_at FROM draw_record WHERE session_id = ? AND version = 1", (s.id,)
         ).one()
     assert widest is not None and widest < 20_000  # the session row: no candidates, no record
     assert details and not any("draw_input" in d.get("changes", {}) for d in details)
-    # The record is stored once, as its canonical JSON: the stored text hashes to its digest.
     assert s.record is not None and verify_record(s.record).ok
-    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == sha == sessions.record_sha256(s.record)
+    # The record is stored as its canonical JSON without the candidates: null where they go back,
+    # and with them (the stored inputs' text, as it is) it hashes to its digest.
+    candidates = inputs_before[2]
+    assert len(candidates) > 1000 and candidates not in text and json.loads(text)["targets"] is None
+    assert text[at : at + 4] == "null"
+    whole = text[:at] + candidates + text[at + 4 :]
+    assert hashlib.sha256(whole.encode("utf-8")).hexdigest() == sha == sessions.record_sha256(s.record)
+    assert s.record_json == whole
     # the candidates in the record are exactly the stored inputs' text
     assert json.loads(inputs_before[2]) == s.record["targets"]
     assert sorted(s.inputs["targets"]) == sorted([t["id"], t["stratum"]] for t in s.record["targets"])
@@ -273,3 +280,78 @@ def test_names_of_a_few_candidates_from_the_stored_text_or_its_utf8() -> None:
     found = draw_inputs.names_of(text, wanted)
     assert found == {w: names[w] for w in wanted if w in names}
     assert draw_inputs.names_of(text.encode("utf-8"), wanted) == found
+
+
+def test_every_record_version_is_stored_without_the_candidates_and_read_whole(demo_db: Database) -> None:
+    """Confirm, a 递补 and a void each add a version of the signed record; none stores the candidates
+    again (they are the session's frozen inputs, stored once), each reads back whole, verifies, and
+    its text hashes to its digest."""
+    s = full_draw(demo_db, "RW-2026-04")
+    team = s.result[0]
+    sessions.substitute(demo_db, s.id, team["id"], team["inspectors"][0], "出差")
+    sessions.void(demo_db, s.id, "测试：作废")
+    with demo_db.read() as conn:
+        candidates = conn.exec_driver_sql(
+            "SELECT targets FROM draw_input WHERE session_id = ?", (s.id,)
+        ).scalar_one()
+        rows = conn.exec_driver_sql(
+            "SELECT version, sha256, record, targets_at FROM draw_record WHERE session_id = ? ORDER BY version",
+            (s.id,),
+        ).all()
+        versions = sessions.record_versions(conn, s.id)
+    assert [r[0] for r in rows] == [1, 2, 3] == [v[0] for v in versions]
+    for (version, sha, text, at), (_, digest, record) in zip(rows, versions, strict=True):
+        assert at is not None and candidates not in text and text[at : at + 4] == "null", version
+        assert sha == digest == sessions.record_sha256(record) and verify_record(record).ok
+        assert json.loads(candidates) == record["targets"]
+    assert versions[-1][2]["status"] == "voided" and versions[1][2]["supersedes"]["version"] == 1
+    last = sessions.get_session(demo_db, s.id)
+    assert last.record == versions[-1][2] and len(last.substitutions) == 1
+    report = report_of(demo_db)
+    assert report.ok, report.text()
+
+
+def test_candidates_or_their_place_changed_outside_are_found_in_the_records_too(demo_db: Database) -> None:
+    """The records' candidates are the frozen inputs' text: changed outside the program, the inputs
+    row breaks its seal and every record version copying it its digest and signature; a record row
+    whose place for them is moved is named as well, and reading it says what to do."""
+    done = full_draw(demo_db, "RW-2026-04")
+    other = full_draw(demo_db, "RW-2026-05")
+    with Shell(demo_db) as sh:
+        text = sh.execute("SELECT targets FROM draw_input WHERE session_id = ?", (done.id,)).fetchone()[0]
+        rows = json.loads(text)
+        rows[0]["name"] = "冒名企业"
+        sh.execute(
+            "UPDATE draw_input SET targets = ? WHERE session_id = ?",
+            (json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")), done.id),
+        )
+        sh.execute("UPDATE draw_record SET targets_at = targets_at - 1 WHERE session_id = ?", (other.id,))
+    report = report_of(demo_db)
+    assert not report.ok
+    inputs = [f for f in report.findings if f.table == table_title("draw_input")]
+    records = [f for f in report.findings if f.table in ("draw_record", table_title("draw_record"))]
+    assert any(done.id in f.row for f in inputs), report.text()
+    assert any(done.id in f.row and "哈希不符" in f.detail for f in records), report.text()
+    assert any(other.id in f.row and "候选名单的位置不对" in f.detail for f in records), report.text()
+    with pytest.raises(sessions.DrawError, match="请运行完整性检查"):
+        _ = sessions.get_session(demo_db, other.id).record
+
+
+def test_a_record_is_cut_only_where_it_holds_the_inputs_text_exactly() -> None:
+    rows = [(f"9114{n:014d}", "一般") for n in range(50)]
+    targets = target_rows_json(rows, {r[0]: f"企业{i}" for i, r in enumerate(rows)})
+    record = '{"a":"甲乙","targets":' + targets + ',"z":1}'
+    data = record.encode("utf-8")
+    start = data.index(b'"targets":') + len(b'"targets":')
+    span = (start, start + len(targets.encode("utf-8")))
+    cut = draw_inputs.record_without_candidates(data, span, targets.encode("utf-8"))
+    assert cut is not None
+    stored, at = cut[0].decode("utf-8"), cut[1]
+    assert stored == '{"a":"甲乙","targets":null,"z":1}' and stored[at:].startswith("null,")
+    assert draw_inputs.record_with_candidates(stored, at, targets) == record
+    assert draw_inputs.record_with_candidates(record, None, None) == record  # stored whole
+    # other candidates than the inputs' (one name differs): stored whole
+    assert draw_inputs.record_without_candidates(data, span, targets.replace("企业7", "企业8").encode()) is None
+    for bad in ((stored, at + 1, targets), (stored, at, None), (stored, 0, targets)):
+        with pytest.raises(ValueError):
+            draw_inputs.record_with_candidates(*bad)

@@ -865,12 +865,13 @@ def test_confirm_checks_the_inputs_it_wrote_without_reading_them_back(
     escaped.clear()
     done = sessions.confirm(pdb, s.id)
     assert done.status == sessions.CONFIRMED and "draw_input" not in read
-    # The record's seal: its candidates as escaped at prepare, only the rest escaped now.
+    # The record's row: without its candidates (they stay in draw_input), only the rest escaped for
+    # its seal.
     with pdb.read() as conn:
-        size = conn.exec_driver_sql(
-            "SELECT octet_length(record) FROM draw_record WHERE session_id = %s", (s.id,)
-        ).scalar_one()
-    assert sum(escaped) == size - candidates, (escaped, size, candidates)
+        size, at = conn.exec_driver_sql(
+            "SELECT octet_length(record), targets_at FROM draw_record WHERE session_id = %s", (s.id,)
+        ).one()
+    assert at is not None and sum(escaped) == size, (escaped, size, candidates)
     assert pdb.guard.long_row is None  # (let go of once the record is stored)
     record = done.record
     assert record is not None and verify_record(record).ok
@@ -1074,9 +1075,11 @@ def test_bulk_import_by_an_account_that_does_not_own_the_tables(
 
 
 def test_the_schema_7_step_on_the_server(pdb: Database, tmp_path: Path, server_url: str) -> None:
-    """Upgrade 6 → 7 on a server (a database of schema 6 made here from one of 7, as the previous
-    program left it: inputs and record in draw_session, no draw_input): every session's inputs moved,
-    records kept, a session row changed outside the program before the upgrade still named after it."""
+    """Upgrade 6 → 7 (and on) on a server (a database of schema 6 made here from the current one, as
+    the previous program left it: inputs and record in draw_session, no draw_input, every record
+    version stored whole): every session's inputs moved, records kept, a session row changed outside
+    the program before the upgrade still named after it."""
+    from dsj_desktop.db.migrations import SCHEMA_VERSION
     from dsj_desktop.demo.county import fill_demo
     from dsj_desktop.services import sessions
     from tests.test_draw_sessions import ON, W1, W2, full_draw
@@ -1101,10 +1104,16 @@ def test_the_schema_7_step_on_the_server(pdb: Database, tmp_path: Path, server_u
                 "UPDATE draw_session SET inputs = %s, record = %s WHERE id = %s",
                 (json.dumps(inputs, ensure_ascii=False), record, sid),
             )
+        conn.exec_driver_sql(  # each record version whole (schema 8 stores it without its candidates)
+            "UPDATE draw_record AS r SET record = overlay(r.record placing i.targets from r.targets_at + 1 for 4) "
+            "FROM draw_input AS i WHERE i.session_id = r.session_id AND r.targets_at IS NOT NULL"
+        )
+        conn.exec_driver_sql("ALTER TABLE draw_record DROP COLUMN targets_at")
         conn.exec_driver_sql("DELETE FROM row_seal WHERE tbl = 'draw_input'")
         conn.exec_driver_sql("DROP TABLE draw_input")
         conn.exec_driver_sql("UPDATE dsj_meta SET value = '6' WHERE key = 'schema_version'")
         pg.seal_where(conn, pdb.guard.seal, "draw_session")
+        pg.seal_where(conn, pdb.guard.seal, "draw_record")
     pdb.close()
     forged = dict(old[open_.id][0])
     forged["names"] = {k: "改过的名称" for k in forged["names"]}
@@ -1113,7 +1122,7 @@ def test_the_schema_7_step_on_the_server(pdb: Database, tmp_path: Path, server_u
             + f"' WHERE id = '{open_.id}'")  # fmt: skip
     db = open_database(tmp_path / "ws1")
     try:
-        assert db.schema_version() == 7
+        assert db.schema_version() == SCHEMA_VERSION
         with db.read() as conn:
             s = sessions.load_session(conn, done.id)
             assert s.inputs["names"] == old[done.id][0]["names"]

@@ -176,14 +176,15 @@ def test_a_confirmed_draw_s_rows_are_sealed_and_journalled_as_the_row_triggers_d
     listed = next(r for r in new_void["rows"] if r["table"] == "draw_record")
     with db.read() as conn:
         stored = conn.exec_driver_sql(
-            "SELECT rowid, session_id, version, sha256, record, created_at FROM draw_record "
+            "SELECT rowid, session_id, version, sha256, record, created_at, targets_at FROM draw_record "
             "WHERE session_id = ? AND version = 2",
             (after.id,),
         ).one()
     assert listed["rowid"] == stored[0] and listed["values"] == {
         "session_id": after.id, "version": 2, "sha256": stored[3], "record": guard_mod._brief(stored[4]),
-        "created_at": stored[5],
+        "created_at": stored[5], "targets_at": stored[6],
     }  # fmt: skip
+    assert stored[6] is not None  # stored without its candidates (the stored inputs' text)
 
     assert new["changes"] == old["changes"]
     assert new["changes"]["draw_member"] == {"insert": 2 * len(after.result)}

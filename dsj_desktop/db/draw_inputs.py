@@ -12,6 +12,14 @@ Columns:
 
 :func:`split` makes the three texts from the inputs as ``prepare`` builds them (``targets`` as
 ``[id, stratum]`` pairs, ``names`` by id); :func:`joined` gives that shape back.
+
+A signed record's versions (``draw_record``, schema 8 on) do not store the candidates again: a
+version whose ``targets`` member is exactly this row's ``targets`` text is stored with that member's
+value written ``null`` and ``draw_record.targets_at`` giving where (in characters); the record is that
+text with the candidates put back (:func:`record_with_candidates`). Its digest, signature and seal
+are unchanged by this: the digest and signature cover the whole record, and the candidates' own
+row is sealed and never changes. At city scale a session's record versions then take some 10 kB
+each instead of 10 MB (:func:`record_without_candidates`).
 """
 
 from __future__ import annotations
@@ -132,3 +140,37 @@ def _bisect_name(targets: bytes, wanted: str) -> str | None:
         else:
             hi = start
     return None
+
+
+PLACEHOLDER = "null"  # the candidates' value as a record version stores it (valid JSON)
+
+
+def record_without_candidates(data: bytes, span: tuple[int, int], targets: bytes) -> tuple[bytes, int] | None:
+    """A signed record's UTF-8 *data* as ``draw_record`` stores it when the value at *span* (its
+    ``targets`` member) is exactly *targets*, the session's frozen candidates as ``draw_input``
+    holds them (as UTF-8): that value written :data:`PLACEHOLDER`, and where in characters (the
+    ``targets_at`` column). None when the bytes differ: the record is then stored whole."""
+    a, b = span
+    if b - a != len(targets) or not data.startswith(targets, a):  # (memcmp, no copy)
+        return None
+    head = data[:a]
+    return b"".join((head, PLACEHOLDER.encode("ascii"), memoryview(data)[b:])), len(head.decode("utf-8"))
+
+
+def record_with_candidates(stored: str, targets_at: int | None, targets: str | None) -> str:
+    """A record version's text from its stored text (``draw_record.record``), its ``targets_at`` and
+    the session's frozen candidates (``draw_input.targets``; read only when *targets_at* is given).
+    Raises ValueError if the stored text has no placeholder there or the candidates are missing (the
+    database changed outside the program)."""
+    if targets_at is None:
+        return stored
+    end = targets_at + len(PLACEHOLDER)
+    if targets is None or targets_at < 1 or stored[targets_at:end] != PLACEHOLDER:
+        raise ValueError("the record's candidates are not where its row says")
+    return "".join((stored[:targets_at], targets, stored[end:]))
+
+
+# A record version's text with its candidates put back: the columns of ``draw_record`` AS r joined
+# with the session's ``draw_input`` AS i (whose 10 MB are read only for a version stored without them).
+RECORD_COLUMNS = "r.record, r.targets_at, CASE WHEN r.targets_at IS NULL THEN NULL ELSE i.targets END"
+RECORD_FROM = "draw_record AS r LEFT JOIN draw_input AS i ON i.session_id = r.session_id"

@@ -19,6 +19,9 @@ History:
        :mod:`dsj_desktop.db.draw_inputs`), and its signed record only in draw_record (the session
        keeps the number of its current version): the row of draw_session, changed at every step of
        a draw, is small (draw_session.inputs and draw_session.record are gone)
+    8  a record version stored without the candidates it copies from the session's frozen inputs
+       (draw_record.targets_at: where they go back; see :mod:`dsj_desktop.db.draw_inputs`); the
+       versions stored whole before stay as they are
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 Step = Callable[[Connection], None]
 
@@ -296,6 +299,19 @@ def _v6_to_v7(conn: Connection) -> None:
                 conn.exec_driver_sql(sql)
 
 
+def _v7_to_v8(conn: Connection) -> None:
+    """draw_record.targets_at (NULL: the record stored whole, as every version written before)."""
+    from dsj_desktop.db import pg
+
+    columns = (
+        pg.columns(conn, "draw_record")
+        if pg.is_pg(conn)
+        else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('draw_record')")]
+    )
+    if "targets_at" not in columns:
+        conn.exec_driver_sql("ALTER TABLE draw_record ADD COLUMN targets_at INTEGER")
+
+
 # Tables a step fills from the rows of another: (the table the rows came from, SQL giving each new
 # row's rowid with the rowid it came from). After the upgrade only the new rows made from rows that
 # verified before it are sealed (:func:`dsj_desktop.db.guard.reseal_verified`): inputs moved out of
@@ -310,5 +326,5 @@ DERIVED_ROWS = {
 
 # MIGRATIONS[v] upgrades a database at version v to version v + 1.
 MIGRATIONS: dict[int, Step] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8,
 }  # fmt: skip

@@ -261,8 +261,11 @@ class DrawRecordVersion(SQLModel, table=True):
     session_id: str = Field(foreign_key="draw_session.id", primary_key=True)
     version: int = Field(primary_key=True)
     sha256: str
-    record: str  # JSON, signed
+    record: str  # JSON, signed (its candidates as null where targets_at says: db/draw_inputs.py)
     created_at: str = Field(default_factory=now_iso)
+    # Schema 8: where (in characters) *record* has null for the session's frozen candidates
+    # (draw_input.targets, the same text); None: *record* is the whole record.
+    targets_at: int | None = None
 
 
 class Account(SQLModel, table=True):

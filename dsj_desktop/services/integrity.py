@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from dsj_desktop.db import draw_inputs, pg
 from dsj_desktop.db import guard as guard_mod
-from dsj_desktop.db import pg
 from dsj_desktop.db.engine import Database
 from dsj_desktop.db.server_keys import ROTATE_ACTION
 from dsj_desktop.errors import UserError
@@ -181,11 +181,26 @@ def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[i
     findings = []
     n = 0
     latest: dict[str, int] = {}
-    for sid, version, sha, text in conn.exec_driver_sql(
-        "SELECT session_id, version, sha256, record FROM draw_record ORDER BY session_id, version"
-    ):
+    versions = conn.exec_driver_sql(
+        "SELECT session_id, version, sha256 FROM draw_record ORDER BY session_id, version"
+    ).all()
+    for sid, version, sha in versions:  # one at a time (each may take 10 MB)
         n += 1
         where = f"场次 {sid} 第 {version} 版"
+        stored, at, targets = conn.exec_driver_sql(
+            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
+            "WHERE r.session_id = ? AND r.version = ?",
+            (sid, version),
+        ).one()
+        try:
+            # Stored without its candidates (schema 8 on): they are put back from the session's
+            # frozen inputs, whose own row is checked with the others.
+            text = draw_inputs.record_with_candidates(stored, at, targets)
+        except ValueError:
+            findings.append(Finding("抽取记录", "draw_record", where,
+                                    "记录中候选名单的位置不对，或该场次的抽取输入缺失"))  # fmt: skip
+            continue
+        del stored, targets
         try:
             record = json.loads(text)
         except ValueError:

@@ -148,9 +148,10 @@ class Session:
         if not self.record_version:
             return ""
         row = self._row(
-            f"SELECT record FROM draw_record WHERE session_id = ? AND version = {self.record_version:d}"
+            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
+            f"WHERE r.session_id = ? AND r.version = {self.record_version:d}"
         )
-        return str(row[0]) if row is not None else ""
+        return _record_text(self.id, row) if row is not None else ""
 
     @cached_property
     def hashes(self) -> dict[str, str]:
@@ -986,6 +987,9 @@ class _Signed:
     signed: SignedUtf8
     # Spans of its bytes whose escaped UTF-8 is known (its candidates, escaped at prepare).
     escaped: dict[tuple[int, int], tuple[bytes, list[bytes]]] | None
+    # The session's frozen candidates as draw_input holds them (UTF-8): the record's copy of them is
+    # not stored again (draw_inputs.record_without_candidates).
+    targets: bytes | None = None
 
 
 def _write_record(
@@ -1074,7 +1078,7 @@ def _sign_record(
     # wrote them): the record's seal escapes them no more.
     escaped = guard_mod.kept_escaped(guard_of(conn), targets)
     known = {signed.spans["targets"]: (targets, escaped)} if escaped and "targets" in signed.spans else None
-    return _Signed(version, signed, known)
+    return _Signed(version, signed, known, targets)
 
 
 def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
@@ -1083,12 +1087,22 @@ def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
     guard = guard_of(conn)
     version, signed = made.version, made.signed
     digest = signed.sha256
-    row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso()}
-    # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the people
-    # watching a confirmation wait for the COMMIT, not for the copy.)
-    guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
-                              checkpoint_later=True, remember=False, meanwhile=signed.checked,
-                              escaped=made.escaped)  # fmt: skip
+    # Its candidates (10 MB at city scale) are the session's frozen ones, stored once in draw_input:
+    # the row holds the rest of the record (some 10 kB), and where the candidates go back.
+    cut = None
+    if made.targets is not None and "targets" in signed.spans:
+        cut = draw_inputs.record_without_candidates(signed.data, signed.spans["targets"], made.targets)
+    row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso(),
+           "targets_at": None if cut is None else cut[1]}  # fmt: skip
+    if cut is not None:
+        guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", cut[0], None,
+                                  remember=False, meanwhile=signed.checked)  # fmt: skip
+    else:
+        # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the
+        # people watching a confirmation wait for the COMMIT, not for the copy.)
+        guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
+                                  checkpoint_later=True, remember=False, meanwhile=signed.checked,
+                                  escaped=made.escaped)  # fmt: skip
     guard_mod.forget_long_row(guard)  # (the frozen inputs a record copies, kept since prepare)
     _set(conn, s.id, record_version=version)
     s.record_version = version
@@ -1268,10 +1282,29 @@ def substitute(
 
 
 def record_versions(conn: Connection, session_id: str) -> list[tuple[int, str, dict[str, Any]]]:
-    rows = conn.exec_driver_sql(
-        "SELECT version, sha256, record FROM draw_record WHERE session_id = ? ORDER BY version", (session_id,)
-    )
-    return [(int(r[0]), r[1], json.loads(r[2])) for r in rows]
+    """Every version of the session's signed record: (version, digest, record)."""
+    versions = conn.exec_driver_sql(
+        "SELECT version, sha256 FROM draw_record WHERE session_id = ? ORDER BY version", (session_id,)
+    ).all()
+    out = []
+    for version, digest in versions:  # (one at a time: each may take 10 MB)
+        row = conn.exec_driver_sql(
+            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
+            "WHERE r.session_id = ? AND r.version = ?",
+            (session_id, version),
+        ).one()
+        out.append((int(version), str(digest), json.loads(_record_text(session_id, row))))
+    return out
+
+
+def _record_text(session_id: str, row: Any) -> str:
+    """A record version's text from its row (:data:`draw_inputs.RECORD_COLUMNS`)."""
+    try:
+        return draw_inputs.record_with_candidates(str(row[0]), row[1], row[2])
+    except ValueError:
+        raise DrawError(
+            f"场次 {session_id} 的签名记录与其抽取输入对不上（数据库可能被程序之外改动），请运行完整性检查。"
+        ) from None
 
 
 def witness_list(pairs: Iterable[str]) -> list[Witness]:
