@@ -351,7 +351,9 @@ def test_a_record_is_cut_only_where_it_holds_the_inputs_text_exactly() -> None:
     assert draw_inputs.record_with_candidates(stored, at, targets) == record
     assert draw_inputs.record_with_candidates(record, None, None) == record  # stored whole
     # other candidates than the inputs' (one name differs): stored whole
-    assert draw_inputs.record_without_candidates(data, span, targets.replace("企业7", "企业8").encode()) is None
+    assert (
+        draw_inputs.record_without_candidates(data, span, targets.replace("企业7", "企业8").encode()) is None
+    )
     for bad in ((stored, at + 1, targets), (stored, at, None), (stored, 0, targets)):
         with pytest.raises(ValueError):
             draw_inputs.record_with_candidates(*bad)
