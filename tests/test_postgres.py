@@ -964,8 +964,9 @@ def test_long_text_escaped_in_pieces_is_escaped_as_a_whole() -> None:
 
 
 def test_a_text_escaped_with_a_span_escaped_before_is_escaped_as_a_whole() -> None:
-    """A record's seal takes its candidates as escaped at prepare: the pieces make the record escaped
-    as a whole; a span whose bytes are not the ones given is escaped afresh."""
+    """A long text's seal takes spans of it escaped ahead (the frozen candidates, escaped when the task
+    was chosen): the pieces make the text escaped as a whole; a span whose bytes are not the ones
+    given is escaped afresh."""
     inner = '[{"id":"1","name":"名\\"称"}]'.encode()
     data = b'{"a":"x\\"y","targets":' + inner + b',"z":"\xe2\x98\x83"}'
     start = data.index(inner)

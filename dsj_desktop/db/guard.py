@@ -501,17 +501,7 @@ class LongRow:
     values: dict[str, Any]
     texts: dict[str, bytes]
     chars: dict[str, int | None]
-    escaped: dict[str, list[bytes]]  # each long text's JSON string body (pg.json_string_body), in pieces
     sha256: dict[str, bytes] = field(default_factory=dict)
-
-
-def kept_escaped(guard: Guard, data: bytes) -> list[bytes] | None:
-    """The escaped UTF-8 (in pieces) of a long text kept by :class:`LongRow`, if *data* is that very
-    text (a draw's candidates, copied into its record): the record's seal escapes it no more."""
-    kept = guard.long_row
-    if kept is None:
-        return None
-    return next((kept.escaped.get(c) for c, t in kept.texts.items() if t is data), None)
 
 
 def _escaped_pieces(
@@ -1041,7 +1031,7 @@ def insert_text_row(
     while the row is stored (on a server while the server parses and compresses it; elsewhere after
     the INSERT): the caller's own work, done before the write goes on. *escaped*: spans of *data* whose
     escaped UTF-8 for the seal the caller has, by (start, end): the bytes there and that escaped
-    UTF-8 in pieces (:func:`kept_escaped`; on a server)."""
+    UTF-8 in pieces (:func:`escaped_ahead`; on a server)."""
     names = [*values, column]
     marks = ", ".join("?" * len(values))
     st: TxState | None = conn.connection.info.get("dsj_tx")
@@ -1199,17 +1189,13 @@ def _insert_known_row(
         dbapi.execute(insert, params)
         pg.send_all(dbapi)
         hasher = pg.ThreadedHash(pg.seal_hash(guard.seal_key, table, rowid)) if layout else None
-        kept_pieces: dict[str, list[bytes]] = {}
         try:
             for n, piece in enumerate(layout or ()):
                 if n % 2 == 0:
                     hasher.update(piece)  # type: ignore[union-attr]
                     continue
-                pieces = kept_pieces[piece] = []
                 for escaped in _escaped_pieces(utf8[piece], (known or {}).get(piece)):
                     hasher.update(escaped)  # type: ignore[union-attr]
-                    if remember is not None:
-                        pieces.append(escaped)
             if meanwhile is not None:
                 meanwhile()
             seal = hasher.digest() if hasher is not None else None
@@ -1226,7 +1212,7 @@ def _insert_known_row(
     if remember is not None:
         guard.long_row = LongRow(
             table, rowid, shape, seal, {c: v for c, v in values.items() if c not in utf8},
-            dict(utf8), {c: remember.get(c) for c in utf8}, kept_pieces,
+            dict(utf8), {c: remember.get(c) for c in utf8},
         )  # fmt: skip
     return True
 

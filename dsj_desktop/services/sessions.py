@@ -985,8 +985,6 @@ class _Signed:
 
     version: int
     signed: SignedUtf8
-    # Spans of its bytes whose escaped UTF-8 is known (its candidates, escaped at prepare).
-    escaped: dict[tuple[int, int], tuple[bytes, list[bytes]]] | None
     # The session's frozen candidates as draw_input holds them (UTF-8): the record's copy of them is
     # not stored again (draw_inputs.record_without_candidates).
     targets: bytes | None = None
@@ -1074,11 +1072,7 @@ def _sign_record(
     # these bytes.
     signed = sign_utf8(record, _private_key(db))
     del record
-    # The candidates as escaped for their own row's seal at prepare (on a server, when this program
-    # wrote them): the record's seal escapes them no more.
-    escaped = guard_mod.kept_escaped(guard_of(conn), targets)
-    known = {signed.spans["targets"]: (targets, escaped)} if escaped and "targets" in signed.spans else None
-    return _Signed(version, signed, known, targets)
+    return _Signed(version, signed, targets)
 
 
 def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
@@ -1101,8 +1095,7 @@ def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
         # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the
         # people watching a confirmation wait for the COMMIT, not for the copy.)
         guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
-                                  checkpoint_later=True, remember=False, meanwhile=signed.checked,
-                                  escaped=made.escaped)  # fmt: skip
+                                  checkpoint_later=True, remember=False, meanwhile=signed.checked)  # fmt: skip
     guard_mod.forget_long_row(guard)  # (the frozen inputs a record copies, kept since prepare)
     _set(conn, s.id, record_version=version)
     s.record_version = version
