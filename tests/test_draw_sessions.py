@@ -462,3 +462,34 @@ def test_a_draw_dated_after_today_is_refused(demo_db: Database) -> None:
         assert count() == before
         s = sessions.prepare(demo_db, "RW-2026-04", on=date(2026, 7, 1))
     assert s.draw_date == date(2026, 7, 1) and count() == before + 1
+
+
+def test_validated_setups_kept_for_the_next_steps_are_bounded_and_let_go_of_at_a_void(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revealed session's validated setup is kept for its confirmation and any 递补 (not validated
+    again), but the program holds candidates for about one city-scale draw at most, the newest
+    setup always, and none of a voided session."""
+    monkeypatch.setattr(sessions, "_SETUPS", {})
+    first = full_draw(demo_db, "RW-2026-04")
+    assert [k[0] for k in sessions._SETUPS] == [first.id]
+    size = len(next(iter(sessions._SETUPS.values())).targets)
+    monkeypatch.setattr(sessions, "_SETUPS_CANDIDATES", size + 1)  # room for one such draw only
+    second = full_draw(demo_db, "RW-2026-05")
+    assert [k[0] for k in sessions._SETUPS] == [second.id]
+    validated: list[str] = []
+    real = sessions._frozen_setup
+
+    def frozen_setup(s: sessions.Session, nonce: str) -> Any:
+        validated.append(s.id)
+        return real(s, nonce)
+
+    monkeypatch.setattr(sessions, "_frozen_setup", frozen_setup)
+    team = second.result[0]
+    sessions.substitute(demo_db, second.id, team["id"], team["inspectors"][0], "出差")
+    assert validated == []  # the kept one
+    team = first.result[0]
+    sessions.substitute(demo_db, first.id, team["id"], team["inspectors"][0], "出差")
+    assert validated == [first.id]  # validated again (let go of), and now kept instead
+    sessions.void(demo_db, first.id, "测试：作废")
+    assert first.id not in {k[0] for k in sessions._SETUPS}

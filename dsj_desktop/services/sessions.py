@@ -734,9 +734,26 @@ def _frozen_setup(s: Session, nonce: str) -> DrawSetup:
 
 
 # Validated setups of recently revealed sessions: their inputs are frozen, so (id, nonce) identifies
-# one exactly, and a session driven step by step validates 100,000 candidates only once.
+# one exactly, and a session driven step by step (reveal, confirm, each 递补) validates its 100,000
+# candidates only once. At most four, and candidates for about one city-scale draw in all (each
+# 100,000 take some 15 MB): the newest is always kept. A voided session's is dropped (it draws no more).
 _SETUPS: dict[tuple[str, str], DrawSetup] = {}
 _SETUPS_KEPT = 4
+_SETUPS_CANDIDATES = 120_000
+
+
+def _keep_setup(key: tuple[str, str], setup: DrawSetup) -> None:
+    _SETUPS.pop(key, None)
+    _SETUPS[key] = setup  # (the newest last)
+    while len(_SETUPS) > 1 and (
+        len(_SETUPS) > _SETUPS_KEPT or sum(len(x.targets) for x in _SETUPS.values()) > _SETUPS_CANDIDATES
+    ):
+        del _SETUPS[next(iter(_SETUPS))]
+
+
+def _drop_setups(session_id: str) -> None:
+    for key in [k for k in _SETUPS if k[0] == session_id]:
+        del _SETUPS[key]
 
 
 def _setup(s: Session) -> DrawSetup:
@@ -748,9 +765,8 @@ def _setup(s: Session) -> DrawSetup:
     key = (s.id, s.nonce)
     setup = _SETUPS.get(key)
     if setup is None:
-        setup = _SETUPS[key] = _frozen_setup(s, s.nonce)
-    while len(_SETUPS) > _SETUPS_KEPT:
-        del _SETUPS[next(iter(_SETUPS))]
+        setup = _frozen_setup(s, s.nonce)
+        _keep_setup(key, setup)
     return setup
 
 
@@ -837,7 +853,7 @@ def do_reveal(db: Database, session_id: str, *, operator: str = "") -> Session:
         _event(conn, s.id, "reveal", operator, nonce=setup.nonce, seed=result.seed, selected=len(selected))
         out = load_session(conn, s.id)
     _forget(db, s.id)
-    _SETUPS[(s.id, setup.nonce)] = setup
+    _keep_setup((s.id, setup.nonce), setup)
     return out
 
 
@@ -1213,6 +1229,7 @@ def void(db: Database, session_id: str, reason: str, *, operator: str = "") -> S
                record_sha256=digest)  # fmt: skip
         out = load_session(conn, s.id)
     _forget(db, s.id)
+    _drop_setups(s.id)
     return out
 
 
