@@ -16,10 +16,10 @@ Columns:
 A signed record's versions (``draw_record``, schema 8 on) do not store the candidates again: a
 version whose ``targets`` member is exactly this row's ``targets`` text is stored with that member's
 value written ``null`` and ``draw_record.targets_at`` giving where (in characters); the record is that
-text with the candidates put back (:func:`record_with_candidates`). Its digest, signature and seal
-are unchanged by this: the digest and signature cover the whole record, and the candidates' own
-row is sealed and never changes. At city scale a session's record versions then take some 10 kB
-each instead of 10 MB (:func:`record_without_candidates`).
+text with the candidates put back (:func:`record_with_candidates`). Nothing is weaker for it: the
+digest and signature cover the whole record, the row's seal covers what it stores, and the
+candidates' own row is sealed and never changes. At city scale a version then takes a few hundred
+kB (the selection, teams, exclusions…) instead of 10 MB (:func:`record_without_candidates`).
 """
 
 from __future__ import annotations

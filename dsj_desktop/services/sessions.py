@@ -1098,7 +1098,7 @@ def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
     version, signed = made.version, made.signed
     digest = signed.sha256
     # Its candidates (10 MB at city scale) are the session's frozen ones, stored once in draw_input:
-    # the row holds the rest of the record (some 10 kB), and where the candidates go back.
+    # the row holds the rest of the record (a few hundred kB at most), and where the candidates go back.
     cut = None
     if made.targets is not None and "targets" in signed.spans:
         cut = draw_inputs.record_without_candidates(signed.data, signed.spans["targets"], made.targets)
