@@ -225,6 +225,17 @@ def test_inputs_cannot_be_changed_or_deleted_by_the_program(demo_db: Database) -
             conn.exec_driver_sql(sql, (s.id,))
 
 
+def _rename_first_candidate(sh: Any, session_id: str) -> None:
+    """Behind the program's back: the session's first frozen candidate renamed."""
+    text = sh.execute("SELECT targets FROM draw_input WHERE session_id = ?", (session_id,)).fetchone()[0]
+    rows = json.loads(text)
+    rows[0]["name"] = "冒名企业"
+    sh.execute(
+        "UPDATE draw_input SET targets = ? WHERE session_id = ?",
+        (json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")), session_id),
+    )
+
+
 def test_big_rows_edited_behind_the_programs_back_are_found(demo_db: Database) -> None:
     done = full_draw(demo_db, "RW-2026-04")
     open_ = sessions.prepare(demo_db, "RW-2026-05", on=ON)
@@ -233,13 +244,7 @@ def test_big_rows_edited_behind_the_programs_back_are_found(demo_db: Database) -
         sessions.add_witness(demo_db, open_.id, name, digits)
     sessions.do_reveal(demo_db, open_.id)
     with Shell(demo_db) as sh:
-        text = sh.execute("SELECT targets FROM draw_input WHERE session_id = ?", (open_.id,)).fetchone()[0]
-        rows = json.loads(text)
-        rows[0]["name"] = "冒名企业"
-        sh.execute(
-            "UPDATE draw_input SET targets = ? WHERE session_id = ?",
-            (json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")), open_.id),
-        )
+        _rename_first_candidate(sh, open_.id)
         record = sh.execute("SELECT record FROM draw_record WHERE session_id = ?", (done.id,)).fetchone()[0]
         sh.execute(
             "UPDATE draw_record SET record = ? WHERE session_id = ?",
@@ -318,13 +323,7 @@ def test_candidates_or_their_place_changed_outside_are_found_in_the_records_too(
     done = full_draw(demo_db, "RW-2026-04")
     other = full_draw(demo_db, "RW-2026-05")
     with Shell(demo_db) as sh:
-        text = sh.execute("SELECT targets FROM draw_input WHERE session_id = ?", (done.id,)).fetchone()[0]
-        rows = json.loads(text)
-        rows[0]["name"] = "冒名企业"
-        sh.execute(
-            "UPDATE draw_input SET targets = ? WHERE session_id = ?",
-            (json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")), done.id),
-        )
+        _rename_first_candidate(sh, done.id)
         sh.execute("UPDATE draw_record SET targets_at = targets_at - 1 WHERE session_id = ?", (other.id,))
     report = report_of(demo_db)
     assert not report.ok
