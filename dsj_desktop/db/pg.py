@@ -754,26 +754,13 @@ STORE_SEAL = (
 )
 
 
-# Several seals in one statement (one round trip; ``executemany`` takes three at least).
-STORE_SEALS = (
-    "INSERT INTO row_seal (tbl, row_id, seal) SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bytea[]) "
-    "ON CONFLICT (tbl, row_id) DO UPDATE SET seal = excluded.seal"
-)
-
-
 def store_seals(conn: Connection, rows: Sequence[tuple[str, int, bytes]]) -> None:
-    """Store (or replace) the seals of *rows* (table, rowid, seal): one statement. A row given twice
-    keeps its last seal (one statement may not change a row twice)."""
     if not rows:
         return
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     with dbapi.cursor() as cur:
-        if len(rows) == 1:
-            cur.execute(STORE_SEAL, rows[0])
-            return
-        last = {(t, r): seal for t, r, seal in rows}
-        cur.execute(STORE_SEALS, ([k[0] for k in last], [k[1] for k in last], list(last.values())))
+        cur.executemany(STORE_SEAL, rows)
 
 
 # --- rows rendered here as the server renders them ------------------------------------------------
