@@ -1316,11 +1316,7 @@ def sealed_tables(conn: Connection) -> dict[str, list[str]]:
 
     out = guarded_tables(conn)
     if schema_version(conn) >= ANCHORED_FROM:
-        out["journal"] = (
-            pg.columns(conn, "journal")
-            if pg.is_pg(conn)
-            else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('journal')")]
-        )
+        out["journal"] = pg.table_columns(conn, "journal")
     return out
 
 

@@ -259,12 +259,7 @@ def _v6_to_v7(conn: Connection) -> None:
         conn.exec_driver_sql(DRAW_INPUT_DDL)
         if server:
             pg.add_rowid(conn, "draw_input")
-    columns = (
-        pg.columns(conn, "draw_session")
-        if server
-        else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('draw_session')")]
-    )
-    if "inputs" in columns:
+    if "inputs" in pg.table_columns(conn, "draw_session"):
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM draw_session ORDER BY rowid")]
         for sid in ids:
             text, created = conn.exec_driver_sql(
@@ -303,12 +298,7 @@ def _v7_to_v8(conn: Connection) -> None:
     """draw_record.targets_at (NULL: the record stored whole, as every version written before)."""
     from dsj_desktop.db import pg
 
-    columns = (
-        pg.columns(conn, "draw_record")
-        if pg.is_pg(conn)
-        else [r[1] for r in conn.exec_driver_sql("PRAGMA table_info('draw_record')")]
-    )
-    if "targets_at" not in columns:
+    if "targets_at" not in pg.table_columns(conn, "draw_record"):
         conn.exec_driver_sql("ALTER TABLE draw_record ADD COLUMN targets_at INTEGER")
 
 

@@ -565,6 +565,13 @@ def table_names(conn: Connection) -> list[str]:
     ]
 
 
+def table_columns(conn: Connection, table: str) -> list[str]:
+    """The table's columns on either engine (on a server without the ``rowid`` added there)."""
+    if is_pg(conn):
+        return columns(conn, table)
+    return [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info('{table}')")]
+
+
 def columns(conn: Connection, table: str) -> list[str]:
     """The table's columns as the program defines them (the ``rowid`` column added here excluded)."""
     return [
