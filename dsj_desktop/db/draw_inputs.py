@@ -170,7 +170,11 @@ def record_with_candidates(stored: str, targets_at: int | None, targets: str | N
     return "".join((stored[:targets_at], targets, stored[end:]))
 
 
-# A record version's text with its candidates put back: the columns of ``draw_record`` AS r joined
-# with the session's ``draw_input`` AS i (whose 10 MB are read only for a version stored without them).
-RECORD_COLUMNS = "r.record, r.targets_at, CASE WHEN r.targets_at IS NULL THEN NULL ELSE i.targets END"
-RECORD_FROM = "draw_record AS r LEFT JOIN draw_input AS i ON i.session_id = r.session_id"
+# One record version (parameters: session id, version) as :func:`record_with_candidates` takes it: its
+# stored text, ``targets_at`` and the session's candidates (their 10 MB read only for a version stored
+# without them).
+RECORD_SQL = (
+    "SELECT r.record, r.targets_at, CASE WHEN r.targets_at IS NULL THEN NULL ELSE i.targets END "
+    "FROM draw_record AS r LEFT JOIN draw_input AS i ON i.session_id = r.session_id "
+    "WHERE r.session_id = ? AND r.version = ?"
+)

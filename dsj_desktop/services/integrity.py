@@ -187,11 +187,7 @@ def _check_records(conn: Connection, bureau_key: bytes | None = None) -> tuple[i
     for sid, version, sha in versions:  # one at a time (each may take 10 MB)
         n += 1
         where = f"场次 {sid} 第 {version} 版"
-        stored, at, targets = conn.exec_driver_sql(
-            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
-            "WHERE r.session_id = ? AND r.version = ?",
-            (sid, version),
-        ).one()
+        stored, at, targets = conn.exec_driver_sql(draw_inputs.RECORD_SQL, (sid, version)).one()
         try:
             # Stored without its candidates (schema 8 on): they are put back from the session's
             # frozen inputs, whose own row is checked with the others.

@@ -130,10 +130,11 @@ class Session:
     created_at: str
     reader: _Reader | None = field(default=None, repr=False, compare=False)
 
-    def _row(self, sql: str) -> Any:
+    def _row(self, sql: str, *more: Any) -> Any:
+        """One row of *sql*, whose parameters are this session's id and then *more*."""
         if self.reader is None:
             raise DrawError(f"场次 {self.id} 的数据未从数据库读取。")
-        return self.reader.row(sql, (self.id,))
+        return self.reader.row(sql, (self.id, *more))
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
@@ -147,10 +148,7 @@ class Session:
         """The signed record's text as stored (empty before the first record)."""
         if not self.record_version:
             return ""
-        row = self._row(
-            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
-            f"WHERE r.session_id = ? AND r.version = {self.record_version:d}"
-        )
+        row = self._row(draw_inputs.RECORD_SQL, self.record_version)
         return _record_text(self.id, row) if row is not None else ""
 
     @cached_property
@@ -1104,14 +1102,11 @@ def _store_record(conn: Connection, s: Session, made: _Signed) -> str:
         cut = draw_inputs.record_without_candidates(signed.data, signed.spans["targets"], made.targets)
     row = {"session_id": s.id, "version": version, "sha256": digest, "created_at": now_iso(),
            "targets_at": None if cut is None else cut[1]}  # fmt: skip
-    if cut is not None:
-        guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", cut[0], None,
-                                  remember=False, meanwhile=signed.checked)  # fmt: skip
-    else:
-        # (The COMMIT leaves copying the record's 9 MB from the WAL into the file to a thread: the
-        # people watching a confirmation wait for the COMMIT, not for the copy.)
-        guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", signed.data, signed.chars, digest,
-                                  checkpoint_later=True, remember=False, meanwhile=signed.checked)  # fmt: skip
+    # Stored whole, its 9 MB are copied from the WAL into the file by a thread after the COMMIT: the
+    # people watching a confirmation wait for the COMMIT, not for the copy.
+    data, chars, sha256_hex = (signed.data, signed.chars, digest) if cut is None else (cut[0], None, None)
+    guard_mod.insert_text_row(conn, guard, "draw_record", row, "record", data, chars, sha256_hex,
+                              checkpoint_later=cut is None, remember=False, meanwhile=signed.checked)  # fmt: skip
     guard_mod.forget_long_row(guard)  # (the frozen inputs a record copies, kept since prepare)
     _set(conn, s.id, record_version=version)
     s.record_version = version
@@ -1298,17 +1293,13 @@ def record_versions(conn: Connection, session_id: str) -> list[tuple[int, str, d
     ).all()
     out = []
     for version, digest in versions:  # (one at a time: each may take 10 MB)
-        row = conn.exec_driver_sql(
-            f"SELECT {draw_inputs.RECORD_COLUMNS} FROM {draw_inputs.RECORD_FROM} "
-            "WHERE r.session_id = ? AND r.version = ?",
-            (session_id, version),
-        ).one()
+        row = conn.exec_driver_sql(draw_inputs.RECORD_SQL, (session_id, version)).one()
         out.append((int(version), str(digest), json.loads(_record_text(session_id, row))))
     return out
 
 
 def _record_text(session_id: str, row: Any) -> str:
-    """A record version's text from its row (:data:`draw_inputs.RECORD_COLUMNS`)."""
+    """A record version's text from its row (:data:`draw_inputs.RECORD_SQL`)."""
     try:
         return draw_inputs.record_with_candidates(str(row[0]), row[1], row[2])
     except ValueError:
