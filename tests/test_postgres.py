@@ -613,6 +613,57 @@ def test_rows_rendered_in_the_program_are_the_servers_jsonb_text(pdb: Database) 
     assert report.ok, report.text()
 
 
+def test_rows_and_entries_the_program_cannot_render_are_sealed_by_the_server(
+    pdb: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end of a server write reads the rows it changed and writes its journal entry in a few round
+    trips, rendering the rows' text itself. Where a table has a column whose text is not certain here
+    (a float), its rows are rendered by the server instead, and so is the entry when the journal has
+    such a column: the seals and the chain still hold, and the next write still knows, from the
+    server's own counts, that nothing else changed."""
+    from dsj_desktop.db.migrations import MIGRATIONS, SCHEMA_VERSION
+
+    add_target(pdb, "91110000100000001X", "甲公司")
+    pdb.close()
+
+    def add_columns(conn: Any) -> None:
+        conn.exec_driver_sql("ALTER TABLE target ADD COLUMN weight DOUBLE PRECISION NOT NULL DEFAULT 0.5")
+        conn.exec_driver_sql("ALTER TABLE journal ADD COLUMN weight DOUBLE PRECISION NOT NULL DEFAULT 0.25")
+
+    steps = {**MIGRATIONS, SCHEMA_VERSION: add_columns}
+    db = open_database(tmp_path / "ws1", migrations=steps, target_version=SCHEMA_VERSION + 1)
+    try:
+        recounted: list[int] = []
+        real = guard_mod.table_counts
+
+        def counting(conn: Any, names: Any = None) -> dict[str, int]:
+            found = real(conn, names)
+            recounted.append(len(found))
+            return found
+
+        monkeypatch.setattr(guard_mod, "table_counts", counting)
+        for i in range(3):  # (autovacuum may draw an id between two writes: then the next one counts)
+            add_target(db, f"9111000010000001{i}X", f"乙公司{i}")
+            with db.write("改名") as conn:
+                conn.exec_driver_sql(
+                    "UPDATE target SET name = ? WHERE uscc = ?", (f"丙公司{i}", "91110000100000001X")
+                )
+        monkeypatch.undo()
+        assert sum(n > 5 for n in recounted) < 6  # some of the six writes took the logged counts
+        with db.read() as conn:
+            entries = conn.exec_driver_sql(
+                "SELECT action, weight FROM journal ORDER BY id DESC LIMIT 2"
+            ).all()
+            assert [e[1] for e in entries] == [0.25, 0.25] and entries[0][0] == "改名"
+            texts = pg.sealed_texts(conn, "target", [1])
+            assert texts[1][1] is None and '"weight": 0.5' in texts[1][0]  # rendered by the server
+        report = check(db)
+        assert report.ok, report.text()
+        assert guard_mod.OUTSIDE_CHANGE not in [e[0] for e in entries]
+    finally:
+        db.close()
+
+
 def test_rows_read_as_stored_are_rendered_as_the_server_renders_them(pdb: Database) -> None:
     """Where the program reads a few rows as they are stored and writes their JSON itself (the seal's
     input, instead of the server's ``to_jsonb(row)::text``), every row of every table comes out as the
@@ -698,11 +749,11 @@ def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
 
     run_job(fill_demo(pdb, draws=False))
     read: list[str] = []
-    real_texts, real_rows = pg.sealed_texts, pg.row_texts
+    real_texts, real_rows = pg.sealed_texts_and, pg.row_texts
 
-    def sealed_texts(conn: Any, table: str, ids: Any) -> Any:
-        read.append(table)
-        return real_texts(conn, table, ids)
+    def sealed_texts_and(conn: Any, wanted: Any, also: Any = ()) -> Any:
+        read.extend(table for table, ids in wanted.items() if ids)
+        return real_texts(conn, wanted, also)
 
     def row_texts(conn: Any, table: str, ids: Any) -> Any:
         read.extend([table] * len(ids))
@@ -714,7 +765,7 @@ def test_a_draw_s_big_rows_are_sealed_without_reading_them_back(
         read.extend([table] * len(ids))
         return real_after(conn, table, trigger, ids)
 
-    monkeypatch.setattr(pg, "sealed_texts", sealed_texts)
+    monkeypatch.setattr(pg, "sealed_texts_and", sealed_texts_and)
     monkeypatch.setattr(pg, "row_texts", row_texts)
     monkeypatch.setattr(pg, "after_copy", after_copy)
     s = sessions.prepare(pdb, "RW-2026-04", on=date(2026, 6, 1), place="会议室", operator="测试员")

@@ -229,6 +229,7 @@ class Database:
                         self.guard.check(state, "*")
                     if self.guard.anchoring:
                         server_mark = self._before_write(conn, state, unchanged)
+                        state.xact_wanted = server_mark is not None
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
                     if self.guard.anchoring and state.head and state.start_counts is not None:
@@ -421,7 +422,7 @@ class Database:
         its own and any found when it began). Else the next write counts every table and reads
         ``dsj_change``."""
         start = state.start_counts or {}
-        row = conn.exec_driver_sql(f"{pg.XACT_CHANGES_SQL}, EXISTS (SELECT 1 FROM dsj_change)").one()
+        row = state.xact_row or conn.exec_driver_sql(guard_mod.XACT_END_SQL).one()  # (read by flush)
         changed = pg.xact_changes(row[:4], mark.counts)
         if changed is None or row[4]:
             return False

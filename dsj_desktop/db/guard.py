@@ -77,6 +77,8 @@ class TxState:
     start_counts: dict[str, int] | None = None  # every table's rows when the write began (anchoring)
     copied: set[str] = field(default_factory=set)  # PostgreSQL: tables written with the capture trigger off
     long_text: bool = False  # a long text stored (insert_text_row, SQLite): the WAL checkpointed later
+    xact_wanted: bool = False  # PostgreSQL: the engine wants the server's counts at the end (XACT_END_SQL)
+    xact_row: tuple[Any, ...] | None = None  # ... as flush read them with the journal entry
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -1394,15 +1396,22 @@ def entry_hash(prev: str, at: str, who: str, action: str, detail: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _chained(
+    guard: Guard, prev: str, at: str, who: str, action: str, detail: dict[str, Any]
+) -> tuple[str, str, str]:
+    """An entry's detail as stored, its hash chained to *prev*, and its signature (hex)."""
+    text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    h = entry_hash(prev, at, who, action, text)
+    return text, h, guard.sign(bytes.fromhex(h)).hex()
+
+
 def append(
     conn: Connection, guard: Guard, at: str, who: str, action: str, detail: dict[str, Any]
 ) -> tuple[int, str]:
     """Chain one entry to the journal, sign its hash and seal the row; returns (its id, its hash)."""
     last = conn.exec_driver_sql("SELECT hash FROM journal ORDER BY id DESC LIMIT 1").first()
     prev = last[0] if last else GENESIS
-    text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-    h = entry_hash(prev, at, who, action, text)
-    sig = guard.sign(bytes.fromhex(h)).hex()
+    text, h, sig = _chained(guard, prev, at, who, action, detail)
     if pg.is_pg(conn):  # (program writes hold the write lock: nobody appends in between)
         jid = int(
             conn.exec_driver_sql(
@@ -1412,15 +1421,7 @@ def append(
             ).scalar_one()
         )
         # Sealed from the values written (rendered as the server renders the row), else read back.
-        shape = pg.row_shape(conn, "journal")
-        render = pg.json_renderer(shape)
-        values = {"id": jid, "rowid": jid, "at": at, "actor": who, "action": action, "detail": text,
-                  "prev_hash": prev, "hash": h, "signature": sig}  # fmt: skip
-        rendered = (
-            render([values[name] for name, _ in shape])
-            if render is not None and {name for name, _ in shape} == set(values)
-            else None
-        )
+        rendered = _journal_text(pg.row_shape(conn, "journal"), (jid, at, who, action, text, prev, h, sig))
         if rendered is None:
             pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
         else:
@@ -1516,7 +1517,7 @@ def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[s
     tables = [t for t in (table_names(conn) if names is None else names) if t not in UNGUARDED]
     if not tables:
         return {}
-    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+    sql = counts_sql(tables)
     if pg.is_pg(conn):
         return {str(t): int(n) for t, n in conn.exec_driver_sql(sql)}
     dbapi = conn.connection.driver_connection
@@ -1524,24 +1525,22 @@ def table_counts(conn: Connection, names: Sequence[str] | None = None) -> dict[s
     return {str(t): int(n) for t, n in dbapi.execute(sql)}
 
 
+def counts_sql(tables: Sequence[str]) -> str:
+    """One statement counting the rows of each of *tables*: rows of (table, count)."""
+    return " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
+
+
 def end_counts(conn: Connection, st: TxState) -> dict[str, int]:
-    """Every table's rows at the end of a write, for its journal entry: those it began with (counted
-    under the write lock, see :meth:`Database._before_write`), the tables this write changed counted
-    again. On SQLite every row written, changed or deleted outside a bulk write passes a row trigger,
+    """Every table's rows at the end of a write on SQLite, for its journal entry: those it began with
+    (counted under the write lock, see :meth:`Database._before_write`), the tables this write changed
+    counted again. Every row written, changed or deleted outside a bulk write passes a row trigger,
     which names its table in ``st.counts`` (also a row replaced by ``INSERT OR REPLACE``: its table is
     named by the insert; and rows written in one pass by :func:`insert_rows` and
     :func:`insert_text_row`, which name their table themselves), so no other table can have changed.
-    On a server every change a program write makes is noted by the capture trigger and counted
-    (:func:`settle_server_write`), or made with the trigger off by :func:`copy_new_rows`, which names
-    its table (``st.copied``). Counted in full: a write as 系统 (upgrades change tables), a bulk write
-    on SQLite (triggers off), or a write without the counts it began with."""
+    Counted in full: a write as 系统 (upgrades change tables), a bulk write (triggers off), or a write
+    without the counts it began with. (A server's: :func:`_server_recount`.)"""
     start = st.start_counts
-    if start is None or st.system:
-        return table_counts(conn)
-    if pg.is_pg(conn):
-        changed = sorted((set(st.counts) | st.copied) & set(start))
-        return {**start, **table_counts(conn, changed)} if changed else dict(start)
-    if st.bulk:
+    if start is None or st.system or st.bulk:
         return table_counts(conn)
     names = [t for t in table_names(conn) if t not in UNGUARDED]  # (a table made or removed: counted)
     counts = table_counts(conn, [t for t in names if t in st.counts or t not in start])
@@ -1565,39 +1564,147 @@ def describe_changes(st: TxState) -> str:
     return "；".join(parts)
 
 
-def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
-    """End of a write transaction: the journal entry for everything it changed."""
-    if pg.is_pg(conn):
-        settle_server_write(conn, guard, st)  # seals and role checks of the rows the capture trigger noted
-    if not st.changed:
-        return
+def _entry(st: TxState) -> tuple[str, str, dict[str, Any]]:
+    """(who, action, detail) of the journal entry for what *st* changed."""
     action = st.action or ("修改数据：" + describe_changes(st))
     detail = dict(st.detail)
     if st.counts:
         detail["changes"] = st.counts
     if st.rows:
         detail["rows"] = st.rows
+    who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
+    return who, action, detail
+
+
+def flush(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
+    """End of a write transaction: the journal entry for everything it changed."""
+    if pg.is_pg(conn):
+        _flush_server(conn, guard, st, at)
+        return
+    if not st.changed:
+        return
+    who, action, detail = _entry(st)
     if guard.anchoring:
         detail[STATE_KEY] = end_counts(conn, st)
-    who = actor_mod.label() if (actor_mod.current() is not None or not st.system) else "系统"
     st.head = append(conn, guard, at, who, action, detail)
 
 
-def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
+# On a server, the end of a write in three round trips (each a wait for the server, which on a busy
+# machine costs more than the statement): the notes taken; the rows to seal read together with the
+# journal's head, its columns, the new entry's id and the recounted tables; the seals, the entry and
+# the server's own counts of what the transaction changed (for the next write) written and read.
+_TAKE_NOTES = "DELETE FROM dsj_change WHERE tx = txid_current() RETURNING n, tbl, op, row_id, old_row"
+_JOURNAL_NEXT = "SELECT (SELECT hash FROM journal ORDER BY id DESC LIMIT 1), nextval(pg_get_serial_sequence('journal', 'id'))"
+_JOURNAL_SHAPE = 'SELECT * FROM "journal" LIMIT 0'
+_JOURNAL_INSERT = (
+    "INSERT INTO journal (id, at, actor, action, detail, prev_hash, hash, signature) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+XACT_END_SQL = f"{pg.XACT_CHANGES_SQL}, EXISTS (SELECT 1 FROM dsj_change)"
+
+
+def _flush_server(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
+    """:func:`flush` on a server: :func:`settle_server_write`, then the journal entry (as
+    :func:`append` chains it) and, when the engine asks (``st.xact_wanted``), the server's counts of
+    what the transaction changed (``st.xact_row``, see ``Database._counted_all``), sent with the seals."""
+    recount: list[str] | None = None
+
+    def also() -> list[pg.Statement]:
+        nonlocal recount
+        if not st.changed:
+            return []
+        wanted: list[pg.Statement] = [(_JOURNAL_NEXT, None), (_JOURNAL_SHAPE, None)]
+        if guard.anchoring:
+            recount = _server_recount(st)
+            if recount:
+                wanted.append((counts_sql(recount), None))
+        return wanted
+
+    seals, gone, read = settle_server_write(conn, guard, st, also)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    if not st.changed:
+        _store_server_seals(dbapi, seals, gone)
+        return
+    who, action, detail = _entry(st)
+    if guard.anchoring:
+        start = st.start_counts
+        if recount is None:  # (a write as 系统, or one without its starting counts: every table)
+            detail[STATE_KEY] = table_counts(conn)
+        else:
+            assert start is not None
+            detail[STATE_KEY] = {**start, **{str(t): int(n) for t, n in read[2]}} if recount else dict(start)
+    prev, jid = read[0].fetchone()
+    prev = prev or GENESIS
+    jid = int(jid)
+    shape = [(str(d.name), int(d.type_code)) for d in read[1].description or ()]
+    text, h, sig = _chained(guard, prev, at, who, action, detail)
+    row = (jid, at, who, action, text, prev, h, sig)
+    # Sealed from the values written (rendered as the server renders the row), else read back.
+    rendered = _journal_text(shape, row)
+    if rendered is not None:
+        seals.append(("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered)))
+    xact = None
+    with dbapi.pipeline():
+        _store_server_seals(dbapi, seals, gone)
+        dbapi.execute(_JOURNAL_INSERT, row)
+        if rendered is not None and st.xact_wanted:  # (else the engine asks after the seal below)
+            xact = dbapi.execute(XACT_END_SQL)
+    if rendered is None:
+        pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
+    st.xact_row = tuple(xact.fetchone()) if xact is not None else None
+    st.head = (jid, h)
+
+
+def _journal_text(shape: Sequence[tuple[str, int]], row: Sequence[Any]) -> str | None:
+    """``to_jsonb(row)::text`` of a journal row (id, at, actor, action, detail, prev_hash, hash,
+    signature) rendered here, when the journal's columns are those and their text is certain."""
+    render = pg.json_renderer(shape)
+    names = ("id", "at", "actor", "action", "detail", "prev_hash", "hash", "signature")
+    values = {**dict(zip(names, row, strict=True)), "rowid": row[0]}
+    if render is None or {name for name, _ in shape} != set(values):
+        return None
+    return render([values[name] for name, _ in shape])
+
+
+def _store_server_seals(dbapi: Any, seals: list[tuple[str, int, bytes]], gone: list[tuple[str, int]]) -> None:
+    if seals:
+        with dbapi.cursor() as cur:
+            cur.executemany(pg.STORE_SEAL, seals)
+    if gone:
+        with dbapi.cursor() as cur:
+            cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
+
+
+def _server_recount(st: TxState) -> list[str] | None:
+    """The tables whose rows the journal entry of a server write counts again at its end; None: every
+    table (a write as 系统, whose upgrades change tables, or one without the counts it began with). The
+    others are those it began with (:func:`end_counts`): every change a program write makes is noted by
+    the capture trigger and counted (:func:`settle_server_write`), or made with the trigger off by
+    :func:`copy_new_rows`, which names its table (``st.copied``)."""
+    start = st.start_counts
+    if start is None or st.system:
+        return None
+    return sorted((set(st.counts) | st.copied) & set(start))
+
+
+def settle_server_write(
+    conn: Connection, guard: Guard, st: TxState, also: Callable[[], Sequence[pg.Statement]] = list
+) -> tuple[list[tuple[str, int, bytes]], list[tuple[str, int]], list[Any]]:
     """End of a write: every row this transaction changed (noted by the capture trigger) is checked
     against the account's role, described for the journal and sealed; the notes are removed. A row
-    the program inserted and sealed itself (``st.known``) and did not change again is not read back."""
-    notes = conn.exec_driver_sql(
-        "SELECT tbl, op, row_id, old_row FROM dsj_change WHERE tx = txid_current() ORDER BY n"
-    ).fetchall()
-    if not notes:
-        return
+    the program inserted and sealed itself (``st.known``) and did not change again is not read back.
+    Returns the seals to store and the rows whose seals go (the caller stores them), and the cursors
+    of the statements *also* gives (asked once the notes are counted) read with the changed rows."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    notes = sorted(dbapi.execute(_TAKE_NOTES).fetchall(), key=lambda r: int(r[0]))
     first: dict[tuple[str, int], str | None] = {}  # the row before this transaction touched it
     last_op: dict[tuple[str, int], str] = {}
     noted: dict[tuple[str, int], int] = {}
     # A bulk writer counts the rows of its own table itself (and lists none, as on SQLite).
     counted = set(st.counts) if st.bulk else set()
-    for tbl, op, row_id, old_row in notes:
+    for _, tbl, op, row_id, old_row in notes:
         key = (str(tbl), int(row_id))
         guard.check(st, key[0])
         if key[0] not in counted:
@@ -1613,10 +1720,7 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
     for (tbl, rid), op in last_op.items():
         if op != "D" and (tbl, rid) not in known:
             by_table.setdefault(tbl, []).append(rid)
-    now: dict[tuple[str, int], tuple[str, dict[str, Any] | None]] = {}
-    for tbl, ids in by_table.items():
-        for rid, found in pg.sealed_texts(conn, tbl, ids).items():
-            now[(tbl, rid)] = found
+    now, read = pg.sealed_texts_and(conn, by_table, also())
     for (tbl, rid), op in last_op.items():
         listed = len(st.rows) < ROWS_IN_JOURNAL and tbl not in counted
         if op == "D":
@@ -1632,26 +1736,18 @@ def settle_server_write(conn: Connection, guard: Guard, st: TxState) -> None:
         before = list(pg.values_of(before_text, cols)) if before_text is not None else None
         after = known.get((tbl, rid))
         if after is None:
-            text, read = now[(tbl, rid)]
-            after = tuple(read.get(c) for c in cols) if read is not None else pg.values_of(text, cols)
+            text, values = now[(tbl, rid)]
+            after = tuple(values.get(c) for c in cols) if values is not None else pg.values_of(text, cols)
         if st.system:
             guard.check_system_row(st, tbl, "U" if before is not None else "I", before, after)
         if listed:
             st.rows.append(describe_row(tbl, "U" if before is not None else "I", rid, cols, before, after))
     keep = st.keep_unsealed
     key_ = guard.seal_key
-    pg.store_seals(
-        conn,
-        [
-            (tbl, rid, pg.seal_of_text(key_, tbl, rid, text))
-            for (tbl, rid), (text, _) in now.items()
-            if (tbl, rid) not in keep
-        ],
-    )
+    seals = [
+        (tbl, rid, pg.seal_of_text(key_, tbl, rid, text))
+        for (tbl, rid), (text, _) in now.items()
+        if (tbl, rid) not in keep
+    ]
     gone = [(tbl, rid) for (tbl, rid), op in last_op.items() if op == "D"]
-    if gone:
-        dbapi = conn.connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor() as cur:
-            cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
-    conn.exec_driver_sql("DELETE FROM dsj_change WHERE tx = txid_current()")
+    return seals, gone, read

@@ -863,28 +863,58 @@ def sealed_texts(
     """For the rows of *table* with these rowids: ``to_jsonb(row)::text`` (what the row's seal
     covers) and, when the values were read as they are and the text rendered here (a few rows, see
     :func:`json_renderer`), the row's values by column (else None: the server rendered the text)."""
-    out: dict[int, tuple[str, dict[str, Any] | None]] = {}
-    ids = list(ids)
-    if 0 < len(ids) <= CLIENT_RENDERED_ROWS:
-        dbapi = conn.connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor() as cur:
-            cur.execute(f'SELECT * FROM "{table}" WHERE rowid = ANY(%s)', (ids,))
-            shape = [(str(d.name), int(d.type_code)) for d in cur.description or ()]
-            render = json_renderer(shape)
-            if render is not None:
-                names = [name for name, _ in shape]
-                at = names.index("rowid")
-                for row in cur:
-                    text = render(row)
-                    if text is not None:
-                        out[int(row[at])] = (text, dict(zip(names, row, strict=True)))
-        ids = [i for i in ids if i not in out]
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (chunk,)):
-            out[int(rid)] = (str(text), None)
-    return out
+    found, _ = sealed_texts_and(conn, {table: ids})
+    return {rid: v for (_, rid), v in found.items()}
+
+
+Statement = tuple[str, Any]  # (SQL in psycopg's style, its parameters or None)
+
+
+def sealed_texts_and(
+    conn: Connection, wanted: Mapping[str, Sequence[int]], also: Sequence[Statement] = ()
+) -> tuple[dict[tuple[str, int], tuple[str, dict[str, Any] | None]], list[Any]]:
+    """:func:`sealed_texts` of the rows *wanted* (rowids by table), keyed by (table, rowid), and the
+    statements *also*, all sent at once (pipeline mode: one round trip, where one per table and
+    statement took a round trip each). Returns the texts and each of *also*'s cursors, read."""
+    out: dict[tuple[str, int], tuple[str, dict[str, Any] | None]] = {}
+    if not any(wanted.values()) and not also:
+        return out, []
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    as_values: list[tuple[str, list[int], Any]] = []
+    as_text: list[tuple[str, Any]] = []
+    with dbapi.pipeline():
+        for table, ids in wanted.items():
+            ids = list(ids)
+            if 0 < len(ids) <= CLIENT_RENDERED_ROWS:
+                sql = f'SELECT * FROM "{table}" WHERE rowid = ANY(%s)'
+                as_values.append((table, ids, dbapi.execute(sql, (ids,))))
+                continue
+            for start in range(0, len(ids), 5000):
+                sql = row_text_sql(table, "WHERE t.rowid = ANY(%s)")
+                as_text.append((table, dbapi.execute(sql, (ids[start : start + 5000],))))
+        extra = [dbapi.execute(sql, params) for sql, params in also]
+    rest: dict[str, list[int]] = {}  # rows whose text is not certain here: rendered by the server
+    for table, ids, cur in as_values:
+        shape = [(str(d.name), int(d.type_code)) for d in cur.description or ()]
+        render = json_renderer(shape)
+        if render is not None:
+            names = [name for name, _ in shape]
+            at = names.index("rowid")
+            for row in cur:
+                text = render(row)
+                if text is not None:
+                    out[(table, int(row[at]))] = (text, dict(zip(names, row, strict=True)))
+        missing = [i for i in ids if (table, i) not in out]
+        if missing:
+            rest[table] = missing
+    for table, cur in as_text:
+        for rid, text in cur:
+            out[(table, int(rid))] = (str(text), None)
+    for table, ids in rest.items():
+        for rid, text in conn.exec_driver_sql(row_text_sql(table, "WHERE t.rowid = ANY(%s)"), (ids,)):
+            out[(table, int(rid))] = (str(text), None)
+    return out, extra
 
 
 def sealed_parts(
