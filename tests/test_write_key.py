@@ -119,7 +119,7 @@ def test_a_forgery_with_the_revoked_key_is_named_by_check(
         server_keys.rotate_write_key(pdb, TEST_KEY_PASSPHRASE, "电脑被盗")
         assert check(pdb).ok
         # The thief's own program skips the test of the current write key and writes with the old one.
-        monkeypatch.setattr(Database, "_same_write_key", lambda self, conn: None)
+        monkeypatch.setattr(Database, "_same_write_key", lambda self, conn, early: None)
         add_target(stolen, "91110000100000666X", "伪造公司")
     finally:
         stolen.close()

@@ -134,6 +134,10 @@ def make_guard(data_dir: Path) -> Guard:
     return Guard(seal_key, private.sign, public)
 
 
+_WRITE_KEY_SQL = "SELECT value FROM dsj_meta WHERE key = 'write_key'"
+_ROLE_SQL = "SELECT role, active FROM account WHERE username = ?"
+
+
 class Database:
     """One open data file. Thread-safe: each use takes its own connection."""
 
@@ -217,18 +221,25 @@ class Database:
             autocheckpoint: int | None = None  # this connection's own, while turned off for a long text
             try:
                 with conn.begin():
-                    if self.key_source is not None and not self.fresh_meta:
-                        self._same_write_key(conn)
+                    key = self.key_source is not None and not self.fresh_meta
                     who = actor.current()
-                    if who is not None and self.guard.accounts_exist and not system:
-                        row = conn.exec_driver_sql(
-                            "SELECT role, active FROM account WHERE username = ?", (who.username,)
-                        ).first()
+                    username = (
+                        who.username if who is not None and self.guard.accounts_exist and not system else None
+                    )
+                    early = self._start_reads(conn, key, username) if self.url is not None else {}
+                    if key:
+                        self._same_write_key(conn, early)
+                    if username is not None:
+                        row = (
+                            early["role"]
+                            if "role" in early
+                            else conn.exec_driver_sql(_ROLE_SQL, (username,)).first()
+                        )
                         state.role, state.active = (row[0], bool(row[1])) if row else (None, False)
                     if bulk:  # the triggers will be off: the role is checked once, here
                         self.guard.check(state, "*")
                     if self.guard.anchoring:
-                        server_mark = self._before_write(conn, state, unchanged)
+                        server_mark = self._before_write(conn, state, unchanged, early)
                         state.xact_wanted = server_mark is not None
                     yield conn
                     guard_mod.flush(conn, self.guard, state, now_iso())
@@ -262,13 +273,31 @@ class Database:
                     _driver(conn).execute(f"PRAGMA wal_autocheckpoint = {autocheckpoint:d}")
                 state.reset()
 
-    def _same_write_key(self, conn: Connection) -> None:
+    def _start_reads(self, conn: Connection, key: bool, username: str | None) -> dict[str, Any]:
+        """On a server, what a write reads first, under the write lock, sent at once (one round trip
+        where each took one): the database's write key (*key*), the account's role (*username*), the
+        write mark and, when the program's last write began cleanly (the journal's head is then read
+        just after the mark, see :meth:`_before_write`), the journal's head."""
+        wanted: dict[str, pg.Statement] = {}
+        if key:
+            wanted["key"] = (_WRITE_KEY_SQL, None)
+        if username is not None:
+            wanted["role"] = (_ROLE_SQL, (username,))
+        if self.guard.anchoring:
+            wanted["mark"] = (guard_mod.MARK_SQL, None)
+            if self._server_mark is not None:
+                wanted["head"] = (guard_mod.HEAD_SQL, None)
+        return pg.first_rows(conn, wanted)
+
+    def _same_write_key(self, conn: Connection, early: Mapping[str, Any]) -> None:
         """On a server keeping the bureau's keys: this program still holds the database's write key
         (an administrator may have replaced it since this program connected, to revoke a PC). Read
-        after the write lock, so no write with a revoked key can follow the change."""
+        after the write lock, so no write with a revoked key can follow the change. *early*: what
+        :meth:`_start_reads` read."""
         from dsj_desktop.db import server_keys
 
-        current = conn.exec_driver_sql("SELECT value FROM dsj_meta WHERE key = 'write_key'").scalar()
+        row = early["key"] if "key" in early else conn.exec_driver_sql(_WRITE_KEY_SQL).first()
+        current = row[0] if row is not None else None
         if current is not None and current != self.guard.public_key.hex():
             raise DatabaseError(server_keys.STALE_WRITE_KEY)
 
@@ -321,7 +350,7 @@ class Database:
             thread.join()
 
     def _before_write(
-        self, conn: Connection, state: TxState, unchanged: Any = None
+        self, conn: Connection, state: TxState, unchanged: Any = None, early: Mapping[str, Any] | None = None
     ) -> guard_mod.WriteMark | None:
         """Before a write: does the journal still end where the anchor file says, and does every table
         hold as many rows as the last entry logged? If not, something outside the program changed the
@@ -356,12 +385,13 @@ class Database:
         read. Anything else — another workstation's write, a tool's change, autovacuum's ANALYZE,
         a transaction begun before W and still open, a server restarted — draws an id, is in progress
         or shows, and the tables are counted as before. Returns this write's mark when its start was
-        clean (for ``_server_mark`` once it commits), else None."""
+        clean (for ``_server_mark`` once it commits), else None. *early*: the rows
+        :meth:`_start_reads` read (the mark, the head)."""
         on_server = pg.is_pg(conn)
         mark: guard_mod.WriteMark | None = None
         known: tuple[int, str, dict[str, int]] | None = None  # the head, and the counts proven to stand
         if on_server:
-            mark = guard_mod.write_mark(conn)
+            mark = guard_mod.write_mark(conn, early)
             last = self._server_mark
             if (
                 mark is not None
@@ -369,7 +399,7 @@ class Database:
                 and last[2] == mark.started
                 and self._only_own_between(last[1], mark.xid)
             ):
-                seq, h, logged = guard_mod.journal_head(conn)
+                seq, h, logged = guard_mod.journal_head(conn, early)
                 if logged is not None and (seq, h) == last[0]:
                     known = (seq, h, logged)
         if known is None:

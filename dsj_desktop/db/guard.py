@@ -1448,9 +1448,15 @@ OUTSIDE_CHANGE = "写入前发现程序之外的改动"
 EVENT_ACTIONS = (TRIGGERS_RESTORED, OUTSIDE_CHANGE)
 
 
-def journal_head(conn: Connection) -> tuple[int, str, dict[str, int] | None]:
-    """(id, hash, row counts logged with it) of the journal's last entry; (0, GENESIS, None) when empty."""
-    row = conn.exec_driver_sql("SELECT id, hash, detail FROM journal ORDER BY id DESC LIMIT 1").first()
+HEAD_SQL = "SELECT id, hash, detail FROM journal ORDER BY id DESC LIMIT 1"
+
+
+def journal_head(
+    conn: Connection, early: Mapping[str, Any] | None = None
+) -> tuple[int, str, dict[str, int] | None]:
+    """(id, hash, row counts logged with it) of the journal's last entry; (0, GENESIS, None) when empty.
+    *early*: the row of ``HEAD_SQL`` read already under the name "head" (else it is read now)."""
+    row = early["head"] if early is not None and "head" in early else conn.exec_driver_sql(HEAD_SQL).first()
     if row is None:
         return 0, GENESIS, None
     try:
@@ -1467,7 +1473,7 @@ STATE_KEY = "state"  # in a journal entry's detail: the number of rows of every 
 # snapshot, the server's start, whether every table this schema could count is an ordinary local heap
 # table (no partition or foreign table, no row security, no other access method, no inheritance in
 # the database) whose rows change only by transactions holding ids, and pg.XACT_COUNTS.
-_MARK_SQL = (
+MARK_SQL = (
     "SELECT txid_current(), txid_snapshot_xmin(s), txid_snapshot_xmax(s), pg_postmaster_start_time()::text, "
     "NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
     "AND (c.relkind IN ('p', 'f') OR c.relrowsecurity OR (c.relkind = 'r' AND c.relam <> "
@@ -1485,14 +1491,15 @@ class WriteMark:
     counts: dict[str, str]  # the rows inserted and deleted per table as the server counted them then
 
 
-def write_mark(conn: Connection) -> WriteMark | None:
+def write_mark(conn: Connection, early: Mapping[str, Any] | None = None) -> WriteMark | None:
     """PostgreSQL, at the start of a program write (under the write lock): this transaction's id,
     drawn now, when the start is *clean*: every id below ours had ended (the statement's snapshot,
     taken just before our id was drawn, has ``xmax`` — one past the latest ended id — equal to ours
-    and no id in progress, ``xmin = xmax``) and the tables are plain (``_MARK_SQL``). None otherwise
+    and no id in progress, ``xmin = xmax``) and the tables are plain (``MARK_SQL``). None otherwise
     (the id is drawn all the same). See :meth:`dsj_desktop.db.engine.Database._before_write` for
-    what it proves."""
-    xid, xmin, xmax, started, plain, counts = conn.exec_driver_sql(_MARK_SQL).one()
+    what it proves. *early*: the row of ``MARK_SQL`` read already under the name "mark"."""
+    row = early["mark"] if early is not None and "mark" in early else conn.exec_driver_sql(MARK_SQL).one()
+    xid, xmin, xmax, started, plain, counts = row
     if not (plain and int(xmin) == int(xmax) == int(xid)):
         return None
     return WriteMark(int(xid), str(started), json.loads(counts))

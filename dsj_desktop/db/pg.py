@@ -870,6 +870,18 @@ def sealed_texts(
 Statement = tuple[str, Any]  # (SQL in psycopg's style, its parameters or None)
 
 
+def first_rows(conn: Connection, statements: Mapping[str, Statement]) -> dict[str, Any]:
+    """The first row (or None) of each of *statements*, by name, all sent at once (pipeline mode:
+    one round trip; the server runs them one after the other, each with its own snapshot)."""
+    if not statements:
+        return {}
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.pipeline():
+        cursors = {name: dbapi.execute(sql, params) for name, (sql, params) in statements.items()}
+    return {name: cur.fetchone() for name, cur in cursors.items()}
+
+
 def sealed_texts_and(
     conn: Connection, wanted: Mapping[str, Sequence[int]], also: Sequence[Statement] = ()
 ) -> tuple[dict[tuple[str, int], tuple[str, dict[str, Any] | None]], list[Any]]:
