@@ -287,10 +287,11 @@ def test_a_deletion_by_a_trigger_planted_on_the_workstation_note_is_found(
     targets: Database, server_url: str
 ) -> None:
     """The note a draw makes of its workstation (hold_live) is the program's own transaction between
-    two writes; one planted trigger there that deletes a target makes the next write count."""
+    two writes; one planted trigger there that deletes a target makes the next write count. (The note
+    is inserted, or updated where the same connection noted an earlier draw: the trigger does both.)"""
     setting(targets, "a")
     note_workstation(targets, "S-PLANTED-0")
-    outside(server_url, PLANT, "CREATE TRIGGER zz_planted AFTER INSERT ON dsj_workstation "
+    outside(server_url, PLANT, "CREATE TRIGGER zz_planted AFTER INSERT OR UPDATE ON dsj_workstation "
             "FOR EACH ROW EXECUTE FUNCTION planted()")  # fmt: skip
     setting(targets, "b")
     note_workstation(targets, "S-PLANTED-1")
@@ -352,7 +353,7 @@ def test_a_noted_change_by_a_trigger_planted_on_the_workstation_note_is_found(
         server_url,
         "CREATE FUNCTION planted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         "UPDATE target SET name = '丁公司' WHERE name = '乙公司'; RETURN NULL; END $$",
-        "CREATE TRIGGER zz_planted AFTER INSERT ON dsj_workstation FOR EACH ROW EXECUTE FUNCTION planted()",
+        "CREATE TRIGGER zz_planted AFTER INSERT OR UPDATE ON dsj_workstation FOR EACH ROW EXECUTE FUNCTION planted()",
     )
     setting(targets, "b")
     note_workstation(targets, "S-NOTED-1")

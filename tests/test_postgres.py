@@ -844,6 +844,47 @@ def test_a_draw_whose_live_hold_was_lost_holds_it_again_at_its_next_step(
     assert report.ok, report.text()
 
 
+def test_a_live_hold_let_go_gives_its_connection_back_to_the_pool_holding_nothing(pdb: Database) -> None:
+    """At the end of a draw its live hold is let go where every workstation sees it, and its connection
+    goes back to the pool holding no lock (the program's next steps need no new server process, whose
+    caches start cold). A hold whose connection broke is let go without a word, and not pooled."""
+    import psycopg
+
+    held = pdb.hold_live("S-POOL-1")
+    assert isinstance(held, pg.LiveHold)
+    pid = held._raw.driver_connection.info.backend_pid
+    assert pdb.live_elsewhere("S-POOL-1")
+    held.close()
+    assert pdb.live_elsewhere("S-POOL-1") is None
+    with psycopg.connect(pdb.url or "", autocommit=True) as admin:
+        alive = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        locks = admin.execute(
+            "SELECT count(*) FROM pg_locks WHERE pid = %s AND locktype = 'advisory'", (pid,)
+        ).fetchone()
+    assert alive == (1,) and locks == (0,)
+    assert pid in _pooled(pdb)
+    broken = pdb.hold_live("S-POOL-2")
+    assert isinstance(broken, pg.LiveHold)
+    pid = broken._raw.driver_connection.info.backend_pid
+    with psycopg.connect(pdb.url or "", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    broken.close()
+    assert pid not in _pooled(pdb)
+    assert pdb.live_elsewhere("S-POOL-2") is None
+    add_target(pdb, "91110000100000001X", "甲公司")  # (the pool's connections still serve)
+    report = check(pdb)
+    assert report.ok, report.text()
+
+
+def _pooled(pdb: Database) -> set[int]:
+    """The server processes of the connections now idle in the pool (each checked out, then returned)."""
+    out = [pdb.engine.raw_connection() for _ in range(pdb.engine.pool.checkedin())]  # type: ignore[attr-defined]
+    pids = {int(c.driver_connection.info.backend_pid) for c in out}  # type: ignore[union-attr]
+    for c in out:
+        c.close()
+    return pids
+
+
 def test_the_key_passphrase_is_asked_before_the_write_lock_is_taken(
     pdb: Database, server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1238,10 +1238,20 @@ class LiveHold:
         return False
 
     def close(self) -> None:
+        """Let the lock go on the connection that holds it, which then goes back to the pool: a new
+        connection for every draw would cost the server a new process, its caches cold for the draw's
+        next steps. A connection on which that fails (broken) is closed instead, never pooled: closing
+        it releases whatever it holds."""
         raw, self._raw = self._raw, None
-        if raw is not None:
+        if raw is None:
+            return
+        try:
+            raw.cursor().execute("SELECT pg_advisory_unlock_all()")  # (every session-level lock it holds)
+            raw.commit()
+            raw.close()  # (back to the pool)
+        except Exception:
             try:
-                raw.detach()  # never back into the pool: closing the connection releases the lock
+                raw.detach()
                 raw.driver_connection.close()
             except Exception:
                 pass
