@@ -16,7 +16,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis.internal.observability  # noqa: F401
 import pytest
+
+# hypothesis is imported here, at the start: otherwise its pytest plugin imports it at the end of a
+# run that used none of its tests (for its summary), and there CPython 3.11.7 failed to compile it
+# ("AST constructor recursion depth mismatch", seen with `--engine=postgres tests/test_import.py`).
 
 # Before anything imports Qt: draw offscreen, and make an accidental default data folder harmless.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
