@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -95,8 +96,9 @@ class StatsTab(QWidget):
         top.addWidget(self.btn_refresh)
         self.status = QLabel()
         self.status.setObjectName("stats-status")
-        top.addWidget(self.status)
-        top.addStretch(1)
+        # (The room left beside the buttons, never more: a long text is cut, whole in its tooltip.)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.status, 1)
         for b in (self.btn_png, self.btn_pdf, self.btn_xlsx, self.btn_archive):
             top.addWidget(b)
 
@@ -214,7 +216,7 @@ class StatsTab(QWidget):
     @Slot(object)
     def _on_step(self, step: object) -> None:
         if self._current() and isinstance(step, Progress) and step.total:
-            self._show_busy(f"{step.message.rstrip('…')}（{step.done}/{step.total}）……")
+            self._show_busy(f"正在统计（{step.done}/{step.total}）……")  # (the draws' ratios)
 
     @Slot(object)
     def _on_done(self, out: Outcome) -> None:
@@ -230,10 +232,11 @@ class StatsTab(QWidget):
         self._update_buttons()
 
     def _show_busy(self, text: str) -> None:
-        self._show_status(text + ("（下面是上次的统计结果）" if self.stats is not None else ""))
+        self._show_status(text + ("下面仍是上次的结果" if self.stats is not None else ""))
 
     def _show_status(self, text: str, alarm: bool = False) -> None:
         self.status.setText(text)
+        self.status.setToolTip(text)
         self.status.setStyleSheet("color: #b00020;" if alarm else "color: #57606a;")
 
     def _update_buttons(self) -> None:
