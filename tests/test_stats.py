@@ -309,3 +309,51 @@ def test_a_pool_counted_from_a_text_written_otherwise_is_decoded() -> None:
         draw_inputs.split({**inputs, "names": {i: "名\x01称" for i in inputs["names"]}}, lenient=True)[1],
     ):  # fmt: skip
         _same_ratios((task, written, other), rows, strata)
+
+
+def test_a_drawn_pool_with_quotes_and_backslashes_in_its_strata(db: Database) -> None:
+    """Through a real draw (不定向, tiered: strata of risk level and region) over regions whose names
+    hold quotes, backslashes and the very marks the counting looks for: the same ratios as decoding."""
+    regions = ['城"关"镇', "东关\\镇", '北留,"stratum":"重大"}镇', "南河·镇\\"]
+    rng = random.Random(11)
+    with db.write() as conn:
+        codelists.add_values(conn, codelists.REGION, regions)
+        conn.exec_driver_sql(
+            "INSERT INTO setting (key, value) VALUES ('bureau_name', '\"测试县应急管理局\"')"
+        )
+    targets = [
+        {"uscc": complete("91" + AREA_CODE + _org_code(rng)), "name": f'企业"{i}\\', "industry": "机械",
+         "region": regions[i % len(regions)], "risk_level": RISK_LEVELS[i % 4], "phone": "13800000000"}
+        for i in range(40)
+    ]  # fmt: skip
+    _write(db, TARGETS, targets)
+    _write(db, INSPECTORS, [
+        {"cert_no": f"T{i:04d}", "name": f"检查员{i}", "cert_valid_until": date(2028, 12, 31),
+         "specialties": "", "duty_status": "在岗"} for i in range(4)
+    ])  # fmt: skip
+    _write(db, ITEMS, [{"code": "YJ-009", "name": "机械企业安全检查", "year": 2026}])
+    task = {"plan_code": "JH-Q", "plan_name": "测试计划", "plan_year": 2026, "draw_type": "不定向",
+            "items": "YJ-009", "team_size": 2, "start_date": "2026-01-01", "end_date": "2026-12-31",
+            "code": "RW-Q1", "name": "分级抽查", "ratio": "重大:100%;较大:30%;一般:10%;低:5%"}  # fmt: skip
+    with db.write() as conn:
+        apply_plan(conn, ParsedSheet.from_records(PLAN_ROWS, [task], codelists.all_lists(conn), "测试"))
+    s = full_draw(db, "RW-Q1", on=ON)
+    with db.read() as conn:
+        st = stats.year_statistics(conn, 2026, on=ON)
+        targets_text = conn.exec_driver_sql(
+            "SELECT targets FROM draw_input WHERE session_id = ?", (s.id,)
+        ).scalar_one()
+        inputs = draw_inputs.joined(*conn.exec_driver_sql(
+            "SELECT task, targets, other FROM draw_input WHERE session_id = ?", (s.id,)).one())  # fmt: skip
+        strata = dict(conn.exec_driver_sql("SELECT uscc, stratum FROM draw_selection WHERE session_id = ?",
+                                           (s.id,)).all())  # fmt: skip
+        rows = list(load_rows(conn, session_id=s.id))
+    assert '\\"' in targets_text and "\\\\" in targets_text  # the names and strata are escaped there
+    counted = stats._count_rows(targets_text, True)
+    assert counted is not None  # counted, not decoded
+    assert {s.split(STRATUM_JOIN, 1)[1] for s in counted[1]} == set(regions)
+    [ratio] = st.ratios
+    assert ratio.detail.count("/") == 4 and ratio.pool == 40
+    tiers = Ratio.from_json(Ratio("tiers", tiers=tuple((t, bp) for t, bp in zip(
+        RISK_LEVELS, (10000, 3000, 1000, 500), strict=True))).to_json())  # fmt: skip
+    assert ratio == _decoded_ratio(ratio.task_name, s.id, "RW-Q1", inputs, rows, strata, tiers)
