@@ -254,7 +254,10 @@ class StatsTab(QWidget):
         for w in self.chart_widgets:
             w.setParent(None)
         self.chart_widgets = []
-        self.table_tabs.clear()
+        while self.table_tabs.count():  # (a removed page is not deleted by the tab widget)
+            page = self.table_tabs.widget(0)
+            self.table_tabs.removeTab(0)
+            page.deleteLater()
         self.table_models, self.notes = [], []
 
     def _show(self, st: stats.YearStats) -> None:
