@@ -65,8 +65,12 @@ def test_a_confirmed_draw_shows_at_once_everywhere(
     assert results.counts.by_status.get(TODO, 0) == n
     assert results.model.rowCount() == n
     assert "draw" in set().union(*window.hub.sent)
-    window.tabs.setCurrentWidget(stats)
+    window.tabs.setCurrentWidget(stats)  # computed in the background when shown
     assert stats.stale is False
+    qtbot.waitUntil(lambda: not stats.computing and stats.stats is not None)
+    assert stats.stats is not None
+    drawn = next(r for r in stats.stats.ratios if r.session_id == c.session.id)
+    assert drawn.drawn == n
 
 
 def test_an_import_reaches_the_plan_and_draw_tabs(

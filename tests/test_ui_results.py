@@ -251,6 +251,7 @@ def test_statistics_tab_with_charts(window: MainWindow, qtbot: Any, tmp_path: Pa
     st = window.stats_tab
     window.tabs.setCurrentWidget(st)
     qtbot.waitUntil(lambda: st.stats is not None)
+    assert not st.computing and st.btn_png.isEnabled()
     assert st.cards["plan"].value.text() == "33.3%"
     assert st.cards["inspect"].value.text() == "41.9%"
     assert "b00020" in st.cards["black"].value.styleSheet()  # the blacklist is not covered: red
@@ -268,9 +269,15 @@ def test_statistics_tab_with_charts(window: MainWindow, qtbot: Any, tmp_path: Pa
     assert pdf.stat().st_size > 10_000
     st.views.setCurrentIndex(1)
     assert st.table_tabs.count() == 8 and st.table_models[0].rowCount() == 6
-    # Entering a result marks the statistics stale; they follow when shown.
+    # Entering a result marks the statistics stale; they follow (in the background, the figures shown
+    # meanwhile, the exports waiting for the new ones).
+    before = st.stats
     window.hub.announce("results")
-    assert st.stats is not None
+    assert st.computing and st.stats is before and "正在统计" in st.status.text()
+    assert not st.btn_pdf.isEnabled() and not st.btn_png.isEnabled() and not st.btn_xlsx.isEnabled()
+    qtbot.waitUntil(lambda: not st.computing)
+    assert st.stats is not None and st.stats is not before and st.btn_pdf.isEnabled()
+    assert "正在统计" not in st.status.text()
 
 
 def test_an_operator_s_name_as_录入人_is_kept_on_this_pc(window: Any, messages: Any) -> None:
@@ -293,3 +300,83 @@ def test_an_operator_s_name_as_录入人_is_kept_on_this_pc(window: Any, message
         assert settings.read_all(db) == before
     finally:
         actor.set_current(None)
+
+
+def test_statistics_come_from_the_background_and_only_the_latest(
+    window: MainWindow, qtbot: Any, monkeypatch: Any, messages: Any
+) -> None:
+    """The statistics are computed off the GUI thread: a result asked for before the data changed
+    again is dropped, a failure is reported, another year's figures are cleared while its own are
+    computed, and closing the window stops the computation."""
+    import threading
+    from collections.abc import Iterator
+
+    from dsj_desktop.progress import Progress
+    from dsj_desktop.services import stats
+    from dsj_desktop.ui import stats_tab
+
+    st = window.stats_tab
+    real = stats.year_statistics_job
+    gate, started = threading.Event(), threading.Event()
+
+    def old_result(db: Any, year: int, on: Any = None) -> Iterator[Progress]:
+        started.set()
+        gate.wait(30)  # held until the newer request has been answered
+        return stats.YearStats(1999, DEMO_DAY)
+        yield  # (a job)
+
+    monkeypatch.setattr(stats, "year_statistics_job", old_result)
+    window.tabs.setCurrentWidget(st)
+    assert st.computing and st.stats is None and "正在统计" in st.status.text()
+    assert not st.btn_png.isEnabled() and not st.btn_pdf.isEnabled() and not st.btn_xlsx.isEnabled()
+    old_job = st._job
+    assert old_job is not None
+    qtbot.waitUntil(started.is_set)  # (it will answer, cancelled or not: it is past its last check)
+    monkeypatch.setattr(stats, "year_statistics_job", real)
+    st.refresh()  # the data changed again
+    qtbot.waitUntil(lambda: not st.computing)
+    assert st.stats is not None and st.stats.year == 2026 and st.btn_pdf.isEnabled()
+    shown = st.stats
+    with qtbot.waitSignal(old_job.finished):
+        gate.set()
+    qtbot.waitUntil(lambda: not old_job.running)
+    QApplication.processEvents()  # (the old result delivered to the tab, which drops it)
+    assert st.stats is shown and st.cards["plan"].value.text() == "33.3%"
+
+    # A failure is reported, and nothing is left to export.
+    failures: list[tuple[str, Any]] = []
+
+    def broken(db: Any, year: int, on: Any = None) -> Iterator[Progress]:
+        yield Progress("正在统计……")
+        raise RuntimeError("磁盘读取失败")
+
+    monkeypatch.setattr(stats, "year_statistics_job", broken)
+    monkeypatch.setattr(stats_tab, "report_failure", lambda parent, title, out: failures.append((title, out)))
+    st.refresh()
+    qtbot.waitUntil(lambda: bool(failures))
+    assert str(failures[0][1].error) == "磁盘读取失败" and "统计失败" in st.status.text()
+    assert st.stats is None and not st.btn_png.isEnabled() and st.cards["plan"].value.text() == "—"
+
+    # Another year: the figures of 2026 are not shown under its name while it is computed.
+    monkeypatch.setattr(stats, "year_statistics_job", real)
+    st.refresh()
+    qtbot.waitUntil(lambda: not st.computing and st.stats is not None)
+    st.year.addItem("2025 年", 2025)
+    st.year.setCurrentIndex(st.year.findData(2025))
+    assert st.computing and st.stats is None and st.cards["plan"].value.text() == "—"
+    qtbot.waitUntil(lambda: not st.computing)
+    assert st.stats is not None and st.stats.year == 2025
+
+    # Closing the window stops the computation (which would otherwise run on).
+    def endless(db: Any, year: int, on: Any = None) -> Iterator[Progress]:
+        while True:
+            gate.clear()
+            gate.wait(0.01)
+            yield Progress("正在统计……")
+
+    monkeypatch.setattr(stats, "year_statistics_job", endless)
+    st.refresh()
+    job = st._job
+    assert job is not None and job.running
+    window.close()
+    assert not job.running and job.outcome is not None and job.outcome.cancelled

@@ -9,7 +9,8 @@ Definitions (the plan year decides what belongs to a year):
 * coverage by industry, region and risk tier = distinct targets drawn / live targets in the
   directory with that value (and how many of the drawn were inspected);
 * achieved ratio per confirmed draw = drawn / pool (candidates and 必查 together), compared with
-  the task's 抽查比例 (per risk tier for tiered ratios);
+  the task's 抽查比例 (per risk tier for tiered ratios); the pool's sizes are counted from the
+  session's frozen inputs without decoding its candidates (:func:`draw_pool`);
 * 黑名单 coverage = blacklisted live targets drawn in a confirmed draw of the year / all of them
   (must be 100 %; the missing ones are listed);
 * inspector workload = targets each person was assigned (current teams after 递补) and the
@@ -18,6 +19,8 @@ Definitions (the plan year decides what belongs to a year):
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,12 +29,12 @@ from datetime import date
 from sqlalchemy import Connection
 
 from dsj_desktop.clock import today
-from dsj_desktop.db import draw_inputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import STRATUM_JOIN
 from dsj_desktop.domain.ratio import Ratio as TaskRatio
 from dsj_desktop.domain.result_specs import CATEGORIES
 from dsj_desktop.domain.specs import RISK_LEVELS
+from dsj_desktop.progress import Job, Progress, run_job
 from dsj_desktop.services import holidays
 from dsj_desktop.services.results import Counts, ResultRow, count, load_rows
 
@@ -246,27 +249,87 @@ def _tier_of(stratum: str) -> str:
     return stratum.split(STRATUM_JOIN, 1)[0]
 
 
+@dataclass(frozen=True)
+class DrawPool:
+    """What a confirmed draw's achieved ratio needs of its frozen inputs (``draw_input``)."""
+
+    candidates: int  # the candidates drawn from (the 必查 targets not among them)
+    mandatory: tuple[str, ...]  # params.mandatory, as stored
+    strata: dict[str, int]  # candidates per stratum (counted only when asked for)
+
+
+# The candidates as ``draw_input.targets`` stores them (dsj_desktop/db/draw_inputs.py): the canonical
+# JSON of ``[{"id":…,"name":…,"stratum":…}, …]`` (members sorted, no spaces, ensure_ascii off). Inside
+# a JSON string a quote is always written ``\"``, so ``{"`` and ``,"`` never occur there: each
+# ``{"id":`` starts a row, and each ``,"stratum":"`` starts a row's last member, its value a JSON
+# string (what it may hold: anything but a bare quote or backslash, or an escape) closing the row.
+_ROW = '{"id":'
+_STRATUM_MEMBER = ',"stratum":"'
+_STRATUM = re.compile(r',"stratum":("(?:[^"\\]|\\.)*")\}', re.DOTALL)
+
+
+def pool_of_texts(targets: str, other: str, *, strata: bool) -> DrawPool:
+    """:class:`DrawPool` from the stored ``targets`` and ``other`` texts of a session's inputs. The
+    candidates (100,000 at city scale, 9 MB of JSON) are counted, and their strata when *strata*,
+    from the text as the program writes it, without decoding it; a text not written so (never the
+    program's) is decoded whole, as :func:`dsj_desktop.db.draw_inputs.joined` does, so the numbers
+    are the same either way."""
+    params = json.loads(other).get("params", {})
+    assert isinstance(params, dict)
+    mandatory = tuple(params.get("mandatory", []))
+    counted = _count_rows(targets, strata)
+    if counted is None:
+        rows = json.loads(targets)
+        counted = len(rows), Counter(str(r["stratum"]) for r in rows) if strata else Counter()
+    n, sizes = counted
+    return DrawPool(n, mandatory, dict(sizes))
+
+
+def _count_rows(targets: str, strata: bool) -> tuple[int, Counter[str]] | None:
+    """The number of candidates in *targets* and (if *strata*) how many per stratum, read from the
+    text as the program writes it; None if it is not written so."""
+    if targets == "[]":
+        return 0, Counter()
+    if not (targets.startswith("[" + _ROW) and targets.endswith('"}]')):
+        return None
+    n = targets.count(_ROW)
+    sizes: Counter[str] = Counter()
+    if strata:
+        raw = Counter(_STRATUM.findall(targets))  # each distinct stratum as written, decoded once
+        for text, k in raw.items():
+            sizes[json.loads(text)] += k
+        if sum(raw.values()) != n:
+            return None
+    elif targets.count(_STRATUM_MEMBER) != n:
+        return None
+    return n, sizes
+
+
+def draw_pool(conn: Connection, session_id: str, *, strata: bool) -> DrawPool:
+    """The confirmed draw *session_id*'s pool: see :func:`pool_of_texts`."""
+    targets, other = conn.exec_driver_sql(
+        "SELECT targets, other FROM draw_input WHERE session_id = ?", (session_id,)
+    ).one()
+    return pool_of_texts(str(targets), str(other), strata=strata)
+
+
 def _draw_ratio(
-    task_name: str, session_id: str, task_code: str, inputs: dict[str, object], rows: list[ResultRow],
+    task_name: str, session_id: str, task_code: str, pool: DrawPool, rows: list[ResultRow],
     strata: dict[str, str], ratio: TaskRatio,
 ) -> DrawRatioRow:  # fmt: skip
-    params = inputs.get("params", {})
-    assert isinstance(params, dict)
-    mandatory = list(params.get("mandatory", []))
-    targets = inputs.get("targets", [])
-    assert isinstance(targets, list)
-    pool = len(targets) + len(mandatory)
+    mandatory = pool.mandatory
+    size = pool.candidates + len(mandatory)
     drawn = len(rows)
     inspected = sum(1 for r in rows if r.inspected_on)
     detail = ""
     if ratio.kind == "rate":
-        meets = drawn * 10000 >= ratio.bp * pool
+        meets = drawn * 10000 >= ratio.bp * size
     elif ratio.kind == "count":
-        meets = drawn >= min(ratio.count, len(targets)) + len(mandatory)
+        meets = drawn >= min(ratio.count, pool.candidates) + len(mandatory)
     else:
         sizes: Counter[str] = Counter()
-        for t in targets:
-            sizes[_tier_of(str(t[1]))] += 1
+        for stratum, n in pool.strata.items():
+            sizes[_tier_of(stratum)] += n
         got: Counter[str] = Counter(_tier_of(strata.get(r.uscc, "")) for r in rows if r.uscc not in mandatory)
         parts = []
         meets = True
@@ -276,13 +339,20 @@ def _draw_ratio(
                 parts.append(f"{tier} {k}/{n}")
                 meets = meets and k * 10000 >= bp * n
         detail = "；".join(parts)
-    return DrawRatioRow(task_code, task_name, session_id, ratio.text(), pool, drawn, inspected, meets, detail)
+    return DrawRatioRow(task_code, task_name, session_id, ratio.text(), size, drawn, inspected, meets, detail)
 
 
 def year_statistics(conn: Connection, year: int, on: date | None = None) -> YearStats:
     """Every statistic of the plan year *year* (see the module documentation)."""
+    return run_job(year_statistics_steps(conn, year, on))
+
+
+def year_statistics_steps(conn: Connection, year: int, on: date | None = None) -> Job[YearStats]:
+    """:func:`year_statistics` as a job: a step before the directory's coverage and before each
+    confirmed draw's ratio (where a cancelled job stops)."""
     on = on or today()
     st = YearStats(year, on)
+    yield Progress("正在统计检查结果……")
     tasks = conn.exec_driver_sql(
         "SELECT t.code, t.name, t.ratio_spec FROM task t JOIN plan p ON p.id = t.plan_id "
         "WHERE p.year = ? AND t.archived = 0 AND p.archived = 0 ORDER BY t.code",
@@ -303,6 +373,7 @@ def year_statistics(conn: Connection, year: int, on: date | None = None) -> Year
     st.deadlines = count(rows, holidays.load_calendar(conn), holidays.deadline_days(conn), on)
 
     # Coverage over the live directory.
+    yield Progress("正在统计覆盖情况……")
     live = conn.exec_driver_sql(
         "SELECT uscc, name, industry, region, risk_level, blacklist FROM target WHERE archived = 0"
     ).all()
@@ -333,20 +404,18 @@ def year_statistics(conn: Connection, year: int, on: date | None = None) -> Year
     for r in rows:
         by_session.setdefault(r.session_id, []).append(r)
     ratio_specs = {r[0]: TaskRatio.from_json(r[2]) for r in tasks}
-    for sid, srows in sorted(by_session.items(), key=lambda kv: (kv[1][0].task_code, kv[0])):
-        inputs = draw_inputs.joined(
-            *conn.exec_driver_sql(
-                "SELECT task, targets, other FROM draw_input WHERE session_id = ?", (sid,)
-            ).one()
-        )
+    sessions = sorted(by_session.items(), key=lambda kv: (kv[1][0].task_code, kv[0]))
+    for i, (sid, srows) in enumerate(sessions):
+        yield Progress("正在统计各场次的抽取比例……", i, len(sessions))
+        code = srows[0].task_code
+        pool = draw_pool(conn, sid, strata=ratio_specs[code].kind == "tiers")
         strata = {
             u: s
             for u, s in conn.exec_driver_sql(
                 "SELECT uscc, stratum FROM draw_selection WHERE session_id = ?", (sid,)
             )
         }
-        code = srows[0].task_code
-        st.ratios.append(_draw_ratio(task_names[code], sid, code, inputs, srows, strata, ratio_specs[code]))
+        st.ratios.append(_draw_ratio(task_names[code], sid, code, pool, srows, strata, ratio_specs[code]))
 
     # 黑名单: every live blacklisted target must be drawn.
     black = [r for r in live if r[5]]
@@ -385,5 +454,11 @@ def read_plan_years(db: Database) -> list[int]:
 
 
 def read_year_statistics(db: Database, year: int, on: date | None = None) -> YearStats:
+    return run_job(year_statistics_job(db, year, on))
+
+
+def year_statistics_job(db: Database, year: int, on: date | None = None) -> Job[YearStats]:
+    """:func:`year_statistics` in one read transaction of its own, as a job (the statistics tab runs
+    it off the GUI thread; cancelled, the transaction ends at once)."""
     with db.read() as conn:
-        return year_statistics(conn, year, on)
+        return (yield from year_statistics_steps(conn, year, on))

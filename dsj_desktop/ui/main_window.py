@@ -658,10 +658,14 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         from dsj_desktop.ui.plan_tab import PlanTab
+        from dsj_desktop.ui.stats_tab import StatsTab
 
         plan = self._pages.if_built("plan") if self.db is not None else None
         if isinstance(plan, PlanTab):
             plan.shutdown()
+        statistics = self._pages.if_built("stats") if self.db is not None else None
+        if isinstance(statistics, StatsTab):
+            statistics.shutdown()
         super().closeEvent(event)
 
     def show_guide(self) -> None:

@@ -1,11 +1,15 @@
 """统计: the statistics of a plan year as cards, QPainter charts and tables; PNG / PDF / Excel export
-and the year's archive. Every number comes from :func:`dsj_desktop.services.stats.year_statistics`."""
+and the year's archive. Every number comes from :func:`dsj_desktop.services.stats.year_statistics`,
+computed off the GUI thread (a city's directory and its draws take a good part of a second): the tab
+says “正在统计……” meanwhile and keeps the figures it shows (of the same year) until the new ones
+arrive; the PNG / PDF / Excel exports, which write the figures shown, wait for them. The archive
+computes its own statistics when it is made."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -27,12 +32,13 @@ from PySide6.QtWidgets import (
 from dsj_desktop.db.engine import Database
 from dsj_desktop.io.exporter import save_workbook
 from dsj_desktop.keys import KeyStore
+from dsj_desktop.progress import Progress
 from dsj_desktop.publish import stats_report
 from dsj_desktop.publish.archive import export_archive
 from dsj_desktop.services import settings, stats
 from dsj_desktop.ui import data_hub
 from dsj_desktop.ui.charts import ChartWidget
-from dsj_desktop.ui.runner import report_failure, run_with_progress
+from dsj_desktop.ui.runner import BackgroundJob, Outcome, report_failure, run_with_progress
 from dsj_desktop.ui.table_model import RED, ListTableModel
 
 
@@ -67,8 +73,10 @@ class StatsTab(QWidget):
         super().__init__(parent)
         self.db = db
         self.setObjectName("tab-stats")
-        self.stats: stats.YearStats | None = None
+        self.stats: stats.YearStats | None = None  # the figures shown (None: none)
         self.stale = True
+        self._job: BackgroundJob | None = None
+        self._generation = 0
 
         self.year = QComboBox()
         self.year.setObjectName("stats-year")
@@ -86,7 +94,11 @@ class StatsTab(QWidget):
         top.addWidget(QLabel("统计年度："))
         top.addWidget(self.year)
         top.addWidget(self.btn_refresh)
-        top.addStretch(1)
+        self.status = QLabel()
+        self.status.setObjectName("stats-status")
+        # (The room left beside the buttons, never more: a long text is cut, whole in its tooltip.)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.status, 1)
         for b in (self.btn_png, self.btn_pdf, self.btn_xlsx, self.btn_archive):
             top.addWidget(b)
 
@@ -131,6 +143,7 @@ class StatsTab(QWidget):
         self.btn_xlsx.clicked.connect(self.export_xlsx)
         self.btn_archive.clicked.connect(self.export_archive)
         self.reload_years()
+        self._update_buttons()
 
     def reload_years(self) -> None:
         years = stats.read_plan_years(self.db)
@@ -159,13 +172,97 @@ class StatsTab(QWidget):
             self.refresh()
         super().showEvent(event)
 
+    @property
+    def computing(self) -> bool:
+        return self._job is not None
+
     def refresh(self) -> None:
+        """Compute the chosen year's statistics again, in the background. The figures shown stay (or,
+        of another year, are cleared) until the new ones arrive; a result asked for earlier is dropped."""
+        self.stop()
         year = self.year.currentData()
         if year is None:
             return
-        st = stats.read_year_statistics(self.db, int(year))
-        self.stats = st
+        if self.stats is not None and self.stats.year != int(year):
+            self._clear()
         self.stale = False
+        job = BackgroundJob(stats.year_statistics_job(self.db, int(year)))
+        job.setProperty("generation", self._generation)
+        job.stepped.connect(self._on_step)
+        job.finished.connect(self._on_done)
+        self._job = job
+        self._show_busy("正在统计……")
+        self._update_buttons()
+        job.start()
+
+    def stop(self, wait: bool = False) -> None:
+        """Stop the statistics being computed (its result, if it still comes, is dropped)."""
+        self._generation += 1  # whatever it still sends is dropped
+        if self._job is not None:
+            self._job.cancel()
+            if wait:
+                self._job.wait()
+            self._job = None
+            self._update_buttons()
+
+    def shutdown(self) -> None:
+        """Stop the background work (the window is closing)."""
+        self.stop(wait=True)
+
+    def _current(self) -> bool:
+        job = self.sender()
+        return job is not None and bool(job.property("generation") == self._generation)
+
+    @Slot(object)
+    def _on_step(self, step: object) -> None:
+        if self._current() and isinstance(step, Progress) and step.total:
+            self._show_busy(f"正在统计（{step.done}/{step.total}）……")  # (the draws' ratios)
+
+    @Slot(object)
+    def _on_done(self, out: Outcome) -> None:
+        if not self._current():
+            return  # asked for before the year or the data changed: not what the user sees now
+        self._job = None
+        if out.ok:
+            self._show(out.value)
+        elif not out.cancelled:
+            self._clear()
+            self._show_status("统计失败，请点“刷新”重试", alarm=True)
+            report_failure(self, "统计", out)
+        self._update_buttons()
+
+    def _show_busy(self, text: str) -> None:
+        self._show_status(text + ("下面仍是上次的结果" if self.stats is not None else ""))
+
+    def _show_status(self, text: str, alarm: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setToolTip(text)
+        self.status.setStyleSheet("color: #b00020;" if alarm else "color: #57606a;")
+
+    def _update_buttons(self) -> None:
+        """The exports write the figures shown: only when they are there and no newer are coming."""
+        ready = self.stats is not None and self._job is None
+        for b in (self.btn_png, self.btn_pdf, self.btn_xlsx):
+            b.setEnabled(ready)
+            b.setToolTip("" if ready else "统计完成后才能导出")
+
+    def _clear(self) -> None:
+        """No figures (another year is being computed, or the computation failed)."""
+        self.stats = None
+        for card in self.cards.values():
+            card.set("—", "")
+        for w in self.chart_widgets:
+            w.setParent(None)
+        self.chart_widgets = []
+        while self.table_tabs.count():  # (a removed page is not deleted by the tab widget)
+            page = self.table_tabs.widget(0)
+            self.table_tabs.removeTab(0)
+            page.deleteLater()
+        self.table_models, self.notes = [], []
+
+    def _show(self, st: stats.YearStats) -> None:
+        self.stats = st
+        self._show_status(f"已按 {st.on.isoformat()} 的数据统计")
         pc, ic, bc = st.plan_completion, st.inspection_completion, st.blacklist_coverage
         self.cards["plan"].set(pc.pct_text, f"已确认抽取 {pc.num} / 计划任务 {pc.den}")
         self.cards["inspect"].set(ic.pct_text, f"已检查 {ic.num} / 应检查 {ic.den}")
@@ -241,7 +338,7 @@ class StatsTab(QWidget):
         return int(self.year.currentData())
 
     def export_png(self) -> None:
-        if self.stats is None:
+        if self.stats is None or self.computing:
             return
         folder = QFileDialog.getExistingDirectory(self, "选择保存图表的文件夹", str(Path.home()))
         if not folder:
@@ -258,7 +355,7 @@ class StatsTab(QWidget):
         QMessageBox.information(self, "导出图表", f"已导出 {len(written)} 张图表到：\n{folder}")
 
     def export_pdf(self) -> None:
-        if self.stats is None:
+        if self.stats is None or self.computing:
             return
         default = str(Path.home() / stats_report.default_pdf_name(self._year()))
         path, _ = QFileDialog.getSaveFileName(self, "保存年度统计报告", default, "PDF 文件 (*.pdf)")
@@ -276,7 +373,7 @@ class StatsTab(QWidget):
         QMessageBox.information(self, "年度统计报告", f"已保存（{pages} 页）：\n{path}")
 
     def export_xlsx(self) -> None:
-        if self.stats is None:
+        if self.stats is None or self.computing:
             return
         default = str(Path.home() / f"{self._year()}年度抽查工作统计.xlsx")
         path, _ = QFileDialog.getSaveFileName(self, "保存统计表", default, "Excel 工作簿 (*.xlsx)")
