@@ -284,7 +284,7 @@ def test_a_pool_counted_from_the_text_is_the_pool_decoded_whole() -> None:
     for case in range(60):
         inputs = _nasty_inputs(rng, rng.choice((0, 1, 2, 7, 50, 400)))
         texts = draw_inputs.split(inputs)
-        assert stats._count_rows(texts[1], True) is not None, case  # counted, not decoded
+        assert draw_inputs.counted_in_text(texts[1], strata=True) is not None, case  # counted, not decoded
         counted = stats.pool_of_texts(texts[1], texts[2], strata=True)
         # The counting itself, not only the verdicts drawn from it.
         assert counted.candidates == len(inputs["targets"]), case
@@ -349,7 +349,7 @@ def test_a_drawn_pool_with_quotes_and_backslashes_in_its_strata(db: Database) ->
                                            (s.id,)).all())  # fmt: skip
         rows = list(load_rows(conn, session_id=s.id))
     assert '\\"' in targets_text and "\\\\" in targets_text  # the names and strata are escaped there
-    counted = stats._count_rows(targets_text, True)
+    counted = draw_inputs.counted_in_text(targets_text, strata=True)
     assert counted is not None  # counted, not decoded
     assert {s.split(STRATUM_JOIN, 1)[1] for s in counted[1]} == set(regions)
     [ratio] = st.ratios

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import json
 import json.decoder
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
@@ -82,6 +84,40 @@ def joined(task: str, targets: str, other: str) -> dict[str, Any]:
 
 
 _ROW = '{"id":'  # each candidate's object starts so; never inside a JSON string (its quotes are escaped)
+# ... and each one's last member (members sorted: id, name, stratum) starts so, its value a JSON string
+# (anything but a bare quote or backslash, or an escape) closing the object.
+_STRATUM_MEMBER = ',"stratum":"'
+_STRATUM = re.compile(r',"stratum":("(?:[^"\\]|\\.)*")\}', re.DOTALL)
+
+
+def count_candidates(targets: str, *, strata: bool) -> tuple[int, Counter[str]]:
+    """How many candidates the stored ``targets`` text holds and, when *strata*, how many per
+    stratum: counted in the text as the program writes it (:func:`counted_in_text`; 9 MB at city
+    scale, not decoded), else (never the program's text) decoded whole. The same numbers either way."""
+    counted = counted_in_text(targets, strata=strata)
+    if counted is not None:
+        return counted
+    rows = json.loads(targets)
+    return len(rows), Counter(str(r["stratum"]) for r in rows) if strata else Counter()
+
+
+def counted_in_text(targets: str, *, strata: bool) -> tuple[int, Counter[str]] | None:
+    """:func:`count_candidates` without decoding the rows (each distinct stratum decoded once); None
+    when the text is not written as the program writes it."""
+    if targets == "[]":
+        return 0, Counter()
+    if not (targets.startswith("[" + _ROW) and targets.endswith('"}]')):
+        return None
+    n = targets.count(_ROW)
+    if not strata:
+        return (n, Counter()) if targets.count(_STRATUM_MEMBER) == n else None
+    raw = Counter(_STRATUM.findall(targets))
+    if sum(raw.values()) != n:
+        return None
+    sizes: Counter[str] = Counter()
+    for text, k in raw.items():
+        sizes[json.loads(text)] += k
+    return n, sizes
 
 
 def names_of(targets: str | bytes, ids: Sequence[str]) -> dict[str, str]:

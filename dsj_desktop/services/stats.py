@@ -20,7 +20,6 @@ Definitions (the plan year decides what belongs to a year):
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from dsj_desktop.clock import today
+from dsj_desktop.db import draw_inputs
 from dsj_desktop.db.engine import Database
 from dsj_desktop.domain.pool import STRATUM_JOIN
 from dsj_desktop.domain.ratio import Ratio as TaskRatio
@@ -258,51 +258,14 @@ class DrawPool:
     strata: dict[str, int]  # candidates per stratum (counted only when asked for)
 
 
-# The candidates as ``draw_input.targets`` stores them (dsj_desktop/db/draw_inputs.py): the canonical
-# JSON of ``[{"id":…,"name":…,"stratum":…}, …]`` (members sorted, no spaces, ensure_ascii off). Inside
-# a JSON string a quote is always written ``\"``, so ``{"`` and ``,"`` never occur there: each
-# ``{"id":`` starts a row, and each ``,"stratum":"`` starts a row's last member, its value a JSON
-# string (what it may hold: anything but a bare quote or backslash, or an escape) closing the row.
-_ROW = '{"id":'
-_STRATUM_MEMBER = ',"stratum":"'
-_STRATUM = re.compile(r',"stratum":("(?:[^"\\]|\\.)*")\}', re.DOTALL)
-
-
 def pool_of_texts(targets: str, other: str, *, strata: bool) -> DrawPool:
-    """:class:`DrawPool` from the stored ``targets`` and ``other`` texts of a session's inputs. The
-    candidates (100,000 at city scale, 9 MB of JSON) are counted, and their strata when *strata*,
-    from the text as the program writes it, without decoding it; a text not written so (never the
-    program's) is decoded whole, as :func:`dsj_desktop.db.draw_inputs.joined` does, so the numbers
-    are the same either way."""
+    """:class:`DrawPool` from the stored ``targets`` and ``other`` texts of a session's inputs: the
+    candidates (100,000 at city scale, 9 MB of JSON) counted, and their strata when *strata*, without
+    decoding them (:func:`dsj_desktop.db.draw_inputs.count_candidates`)."""
     params = json.loads(other).get("params", {})
     assert isinstance(params, dict)
-    mandatory = tuple(params.get("mandatory", []))
-    counted = _count_rows(targets, strata)
-    if counted is None:
-        rows = json.loads(targets)
-        counted = len(rows), Counter(str(r["stratum"]) for r in rows) if strata else Counter()
-    n, sizes = counted
-    return DrawPool(n, mandatory, dict(sizes))
-
-
-def _count_rows(targets: str, strata: bool) -> tuple[int, Counter[str]] | None:
-    """The number of candidates in *targets* and (if *strata*) how many per stratum, read from the
-    text as the program writes it; None if it is not written so."""
-    if targets == "[]":
-        return 0, Counter()
-    if not (targets.startswith("[" + _ROW) and targets.endswith('"}]')):
-        return None
-    n = targets.count(_ROW)
-    sizes: Counter[str] = Counter()
-    if strata:
-        raw = Counter(_STRATUM.findall(targets))  # each distinct stratum as written, decoded once
-        for text, k in raw.items():
-            sizes[json.loads(text)] += k
-        if sum(raw.values()) != n:
-            return None
-    elif targets.count(_STRATUM_MEMBER) != n:
-        return None
-    return n, sizes
+    n, sizes = draw_inputs.count_candidates(targets, strata=strata)
+    return DrawPool(n, tuple(params.get("mandatory", [])), dict(sizes))
 
 
 def draw_pool(conn: Connection, session_id: str, *, strata: bool) -> DrawPool:
