@@ -189,37 +189,15 @@ def _decoded_ratio(
     task_name: str, session_id: str, task_code: str, inputs: dict[str, Any], rows: list[ResultRow],
     strata: dict[str, str], ratio: Ratio,
 ) -> stats.DrawRatioRow:  # fmt: skip
-    """The achieved ratio as it was computed before the pool was counted from the text: from the
-    inputs decoded whole (``draw_inputs.joined``). The reference the counted pool must agree with."""
-    params = inputs.get("params", {})
-    mandatory = list(params.get("mandatory", []))
+    """The achieved ratio from the inputs decoded whole (``draw_inputs.joined``), as it was computed
+    before the pool was counted in the text: the reference the counted pool must agree with."""
     targets = inputs.get("targets", [])
-    pool = len(targets) + len(mandatory)
-    drawn = len(rows)
-    inspected = sum(1 for r in rows if r.inspected_on)
-    detail = ""
-    if ratio.kind == "rate":
-        meets = drawn * 10000 >= ratio.bp * pool
-    elif ratio.kind == "count":
-        meets = drawn >= min(ratio.count, len(targets)) + len(mandatory)
-    else:
-        sizes: Counter[str] = Counter()
-        for t in targets:
-            sizes[str(t[1]).split(STRATUM_JOIN, 1)[0]] += 1
-        got: Counter[str] = Counter(
-            strata.get(r.uscc, "").split(STRATUM_JOIN, 1)[0] for r in rows if r.uscc not in mandatory
-        )
-        parts = []
-        meets = True
-        for tier, bp in ratio.tiers:
-            n, k = sizes.get(tier, 0), got.get(tier, 0)
-            if n:
-                parts.append(f"{tier} {k}/{n}")
-                meets = meets and k * 10000 >= bp * n
-        detail = "；".join(parts)
-    return stats.DrawRatioRow(
-        task_code, task_name, session_id, ratio.text(), pool, drawn, inspected, meets, detail
+    pool = stats.DrawPool(
+        len(targets),
+        tuple(inputs.get("params", {}).get("mandatory", [])),
+        dict(Counter(str(t[1]) for t in targets)),
     )
+    return stats._draw_ratio(task_name, session_id, task_code, pool, rows, strata, ratio)
 
 
 # What could trip a reader of the JSON text: quotes, backslashes (also just before a closing quote),
