@@ -1409,26 +1409,14 @@ def append(
     conn: Connection, guard: Guard, at: str, who: str, action: str, detail: dict[str, Any]
 ) -> tuple[int, str]:
     """Chain one entry to the journal, sign its hash and seal the row; returns (its id, its hash)."""
+    if pg.is_pg(conn):  # (program writes hold the write lock: nobody appends in between)
+        prev, jid = conn.exec_driver_sql(_JOURNAL_NEXT).one()
+        shape = pg.row_shape(conn, "journal")
+        h, _ = _write_entry(conn, guard, prev or GENESIS, int(jid), shape, (at, who, action, detail))
+        return int(jid), h
     last = conn.exec_driver_sql("SELECT hash FROM journal ORDER BY id DESC LIMIT 1").first()
     prev = last[0] if last else GENESIS
     text, h, sig = _chained(guard, prev, at, who, action, detail)
-    if pg.is_pg(conn):  # (program writes hold the write lock: nobody appends in between)
-        jid = int(
-            conn.exec_driver_sql(
-                "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (at, who, action, text, prev, h, sig),
-            ).scalar_one()
-        )
-        # Sealed from the values written (rendered as the server renders the row), else read back.
-        rendered = _journal_text(pg.row_shape(conn, "journal"), (jid, at, who, action, text, prev, h, sig))
-        if rendered is None:
-            pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
-        else:
-            pg.store_seals(
-                conn, [("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered))]
-            )
-        return jid, h
     cur = conn.exec_driver_sql(
         "INSERT INTO journal (at, actor, action, detail, prev_hash, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (at, who, action, text, prev, h, sig),
@@ -1628,10 +1616,8 @@ def _flush_server(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
         return wanted
 
     seals, gone, read = settle_server_write(conn, guard, st, also)
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
     if not st.changed:
-        _store_server_seals(dbapi, seals, gone)
+        _store_server_seals(conn, seals, gone)
         return
     who, action, detail = _entry(st)
     if guard.anchoring:
@@ -1642,25 +1628,48 @@ def _flush_server(conn: Connection, guard: Guard, st: TxState, at: str) -> None:
             assert start is not None
             detail[STATE_KEY] = {**start, **{str(t): int(n) for t, n in read[2]}} if recount else dict(start)
     prev, jid = read[0].fetchone()
-    prev = prev or GENESIS
-    jid = int(jid)
     shape = [(str(d.name), int(d.type_code)) for d in read[1].description or ()]
+    entry = (at, who, action, detail)
+    h, st.xact_row = _write_entry(
+        conn, guard, prev or GENESIS, int(jid), shape, entry, seals, gone, st.xact_wanted
+    )
+    st.head = (int(jid), h)
+
+
+def _write_entry(
+    conn: Connection,
+    guard: Guard,
+    prev: str,
+    jid: int,
+    shape: Sequence[tuple[str, int]],
+    entry: tuple[str, str, str, dict[str, Any]],
+    seals: Sequence[tuple[str, int, bytes]] = (),
+    gone: Sequence[tuple[str, int]] = (),
+    xact: bool = False,
+) -> tuple[str, tuple[Any, ...] | None]:
+    """On a server: the journal entry *entry* (at, who, action, detail) chained to *prev* as row *jid*
+    (drawn from the journal's sequence; *shape*: the journal's columns), sealed from the values written
+    (rendered as the server renders the row) and sent in one pipeline with the *seals* to store, the
+    seals *gone* and, when *xact*, the server's counts of what the transaction changed
+    (``XACT_END_SQL``). A row whose text is not certain here is read back and sealed after, and its
+    counts are left for the engine to ask. Returns the entry's hash and the counts read."""
+    at, who, action, detail = entry
     text, h, sig = _chained(guard, prev, at, who, action, detail)
     row = (jid, at, who, action, text, prev, h, sig)
-    # Sealed from the values written (rendered as the server renders the row), else read back.
     rendered = _journal_text(shape, row)
     if rendered is not None:
-        seals.append(("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered)))
-    xact = None
+        seals = [*seals, ("journal", jid, pg.seal_of_text(guard.seal_key, "journal", jid, rendered))]
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    counts = None
     with dbapi.pipeline():
-        _store_server_seals(dbapi, seals, gone)
+        _store_server_seals(conn, seals, gone)
         dbapi.execute(_JOURNAL_INSERT, row)
-        if rendered is not None and st.xact_wanted:  # (else the engine asks after the seal below)
-            xact = dbapi.execute(XACT_END_SQL)
+        if rendered is not None and xact:
+            counts = dbapi.execute(XACT_END_SQL)
     if rendered is None:
         pg.seal_where(conn, guard.seal, "journal", "WHERE t.id = %s", (jid,))
-    st.xact_row = tuple(xact.fetchone()) if xact is not None else None
-    st.head = (jid, h)
+    return h, tuple(counts.fetchone()) if counts is not None else None
 
 
 def _journal_text(shape: Sequence[tuple[str, int]], row: Sequence[Any]) -> str | None:
@@ -1674,11 +1683,13 @@ def _journal_text(shape: Sequence[tuple[str, int]], row: Sequence[Any]) -> str |
     return render([values[name] for name, _ in shape])
 
 
-def _store_server_seals(dbapi: Any, seals: list[tuple[str, int, bytes]], gone: list[tuple[str, int]]) -> None:
-    if seals:
-        with dbapi.cursor() as cur:
-            cur.executemany(pg.STORE_SEAL, seals)
+def _store_server_seals(
+    conn: Connection, seals: Sequence[tuple[str, int, bytes]], gone: Sequence[tuple[str, int]]
+) -> None:
+    pg.store_seals(conn, seals)
     if gone:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
         with dbapi.cursor() as cur:
             cur.executemany("DELETE FROM row_seal WHERE tbl = %s AND row_id = %s", gone)
 
